@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 reassembly (RFC 791 §3.2, RFC 815), DPDK-free: fragments are opaque
+ * buffers with (offset, length, more-fragments); the caller chains them.
+ *
+ * Why not rte_ip_frag: it neither detects overlapping fragments (Linux and
+ * RFC 5722 drop the whole datagram, closing the overlap attacks of RFC 1858)
+ * nor tells the caller, on timeout, whether fragment 0 arrived (RFC 1122
+ * §3.3.2: Time Exceeded is sent only then, quoting fragment 0).
+ *
+ * Bounds: at most max_datagrams in reassembly, at most max_bytes of fragment
+ * payload held in total (oldest datagrams are evicted to make room, as Linux's
+ * evictor does), at most max_frags per datagram. One owner thread; time is
+ * passed in (nanoseconds).
+ */
+#ifndef RS_REASS_H
+#define RS_REASS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct reass_params {
+	uint32_t max_datagrams; /* concurrent datagrams (e.g. 1024) */
+	uint32_t max_bytes;     /* fragment payload bytes held, all datagrams (e.g. 4 MiB) */
+	uint32_t max_frags;     /* fragments per datagram (e.g. 64; 65535/8 max meaningful) */
+	uint64_t timeout_ns;    /* RFC 1122: 60 s max; Linux uses 30 s */
+};
+
+/* RFC 791: src, dst, protocol and identification identify a datagram. */
+struct reass_key {
+	uint32_t src;
+	uint32_t dst;
+	uint16_t id;
+	uint8_t proto;
+};
+
+struct reass_frag {
+	uint32_t off;  /* payload offset in bytes (fragment offset * 8) */
+	uint32_t len;  /* payload length in bytes (> 0) */
+	bool more;     /* MF flag */
+	void *buf;     /* the caller's buffer; ownership passes to the table */
+};
+
+#define REASS_MAX_FRAGS 512
+
+/* Filled on REASS_COMPLETE: fragments in offset order, contiguous from 0. */
+struct reass_done {
+	uint32_t n;
+	uint32_t total_len; /* payload bytes */
+	struct reass_frag frags[REASS_MAX_FRAGS];
+};
+
+enum reass_result {
+	REASS_HELD = 0,     /* stored, datagram incomplete */
+	REASS_COMPLETE,     /* *done holds every fragment; the table forgets them */
+	/* below: the fragment was dropped (free_buf called on it) */
+	REASS_DUP,          /* exact duplicate of a held fragment */
+	REASS_OVERLAP,      /* overlap: the whole datagram was dropped too */
+	REASS_BAD,          /* len 0, non-multiple-of-8 length with MF, or beyond 65515 bytes,
+	                       or data past an already-known last fragment */
+	REASS_NOMEM,        /* over max_bytes even after evicting older datagrams */
+	REASS_TOO_MANY,     /* over max_frags: the whole datagram was dropped too */
+};
+
+struct reass_table;
+
+/* free_buf is called for every buffer the table drops. NULL+errno on failure. */
+struct reass_table *reass_create(const struct reass_params *p,
+				 void (*free_buf)(void *ctx, void *buf), void *ctx);
+void reass_destroy(struct reass_table *t);
+
+enum reass_result reass_add(struct reass_table *t, const struct reass_key *k,
+			    const struct reass_frag *f, uint64_t now,
+			    struct reass_done *done);
+
+/*
+ * Drops every datagram older than timeout_ns. For each, calls expired (when
+ * not NULL) with the buffer of fragment 0 if it arrived (else NULL) BEFORE
+ * that buffer is freed, so the caller can quote it in an ICMP Time Exceeded.
+ * Returns the number of datagrams dropped.
+ */
+uint32_t reass_expire(struct reass_table *t, uint64_t now,
+		      void (*expired)(void *ctx, const struct reass_key *k, void *frag0),
+		      void *ctx);
+
+struct reass_stats {
+	uint32_t datagrams;  /* in reassembly now */
+	uint32_t bytes;      /* payload bytes held now */
+	uint64_t evicted;    /* datagrams evicted for memory */
+	uint64_t timeouts;   /* datagrams expired */
+};
+void reass_get_stats(const struct reass_table *t, struct reass_stats *s);
+
+#endif

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Checked header views (the smoltcp pattern, in C). A view is made only by a
+ * *_check(buf, len) function that validates every length its accessors rely
+ * on; accessors then read fixed offsets with big-endian loads. Nothing reads
+ * a header field before its length is checked. DPDK-free.
+ *
+ * Return convention of *_check: 0, or a negative WIRE_E* code naming the
+ * defect; the datapath maps each code to a named drop counter.
+ */
+#ifndef RS_WIRE_H
+#define RS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "util/rs_bytes.h"
+#include "util/rs_csum.h"
+
+enum wire_err {
+	WIRE_OK = 0,
+	WIRE_ETRUNC = -1,     /* buffer shorter than the header */
+	WIRE_EVERSION = -2,   /* IP version field wrong */
+	WIRE_EHDRLEN = -3,    /* header length field below minimum or beyond buffer */
+	WIRE_ETOTLEN = -4,    /* total/datagram length below header or beyond buffer */
+	WIRE_EFORMAT = -5,    /* fixed fields (ARP htype/ptype/hlen/plen/op) wrong */
+	WIRE_EOPTIONS = -6,   /* IPv4 options malformed */
+};
+
+/* ---- Ethernet II (IEEE 802.3 / RFC 894) ---- */
+#define ETH_HLEN 14
+#define ETH_ALEN 6
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define ETH_P_VLAN 0x8100
+#define ETH_P_QINQ 0x88a8
+#define ETH_P_IPV6 0x86dd
+
+struct eth_view { const uint8_t *b; };
+static inline int eth_check(struct eth_view *v, const void *buf, size_t len)
+{
+	if (len < ETH_HLEN)
+		return WIRE_ETRUNC;
+	v->b = buf;
+	return 0;
+}
+static inline const uint8_t *eth_dst(const struct eth_view *v) { return v->b; }
+static inline const uint8_t *eth_src(const struct eth_view *v) { return v->b + 6; }
+static inline uint16_t eth_type(const struct eth_view *v) { return rs_ld16(v->b + 12); }
+static inline bool eth_is_bcast(const uint8_t *a)
+{
+	return (a[0] & a[1] & a[2] & a[3] & a[4] & a[5]) == 0xff;
+}
+static inline bool eth_is_mcast(const uint8_t *a) { return a[0] & 1; }
+static inline void eth_write(uint8_t *b, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
+{
+	memcpy(b, dst, 6);
+	memcpy(b + 6, src, 6);
+	rs_st16(b + 12, type);
+}
+
+/* ---- ARP for IPv4 over Ethernet (RFC 826) ---- */
+#define ARP_LEN 28
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY 2
+
+struct arp_view { const uint8_t *b; };
+/* Accepts only htype 1 (Ethernet), ptype 0x0800, hlen 6, plen 4, op 1 or 2. */
+static inline int arp_check(struct arp_view *v, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	if (len < ARP_LEN)
+		return WIRE_ETRUNC;
+	if (rs_ld16(b) != 1 || rs_ld16(b + 2) != ETH_P_IP || b[4] != 6 || b[5] != 4)
+		return WIRE_EFORMAT;
+	uint16_t op = rs_ld16(b + 6);
+	if (op != ARP_OP_REQUEST && op != ARP_OP_REPLY)
+		return WIRE_EFORMAT;
+	v->b = b;
+	return 0;
+}
+static inline uint16_t arp_op(const struct arp_view *v) { return rs_ld16(v->b + 6); }
+static inline const uint8_t *arp_sha(const struct arp_view *v) { return v->b + 8; }
+static inline uint32_t arp_spa(const struct arp_view *v) { return rs_ld32(v->b + 14); }
+static inline const uint8_t *arp_tha(const struct arp_view *v) { return v->b + 18; }
+static inline uint32_t arp_tpa(const struct arp_view *v) { return rs_ld32(v->b + 24); }
+static inline void arp_write(uint8_t *b, uint16_t op, const uint8_t sha[6], uint32_t spa,
+			     const uint8_t tha[6], uint32_t tpa)
+{
+	rs_st16(b, 1);
+	rs_st16(b + 2, ETH_P_IP);
+	b[4] = 6;
+	b[5] = 4;
+	rs_st16(b + 6, op);
+	memcpy(b + 8, sha, 6);
+	rs_st32(b + 14, spa);
+	memcpy(b + 18, tha, 6);
+	rs_st32(b + 24, tpa);
+}
+
+/* ---- IPv4 (RFC 791) ---- */
+#define IP4_HLEN 20
+#define IP4_MAX_LEN 65535
+#define IP4_DF 0x4000
+#define IP4_MF 0x2000
+#define IP4_OFFMASK 0x1fff
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+struct ip4_view { const uint8_t *b; uint16_t hlen; uint16_t tot_len; };
+/*
+ * RFC 1812 §5.2.2 (1)-(5) minus the checksum (the caller may trust hardware):
+ * (1) the buffer holds at least 20 bytes, (3) version is 4, (4) IHL >= 5 and
+ * the header fits, (5) total length >= header length and <= the buffer.
+ * Options are walked (RFC 791 §3.1): every option's length is within the
+ * header and >= 2, so later code can read them without further checks.
+ */
+static inline int ip4_check(struct ip4_view *v, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	if (len < IP4_HLEN)
+		return WIRE_ETRUNC;
+	if ((b[0] >> 4) != 4)
+		return WIRE_EVERSION;
+	uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
+	if (hlen < IP4_HLEN || hlen > len)
+		return WIRE_EHDRLEN;
+	uint16_t tot = rs_ld16(b + 2);
+	if (tot < hlen || tot > len)
+		return WIRE_ETOTLEN;
+	for (uint16_t i = IP4_HLEN; i < hlen;) {
+		uint8_t type = b[i];
+		if (type == 0) /* end of option list */
+			break;
+		if (type == 1) { /* no-operation */
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen)
+			return WIRE_EOPTIONS;
+		uint8_t olen = b[i + 1];
+		if (olen < 2 || i + olen > hlen)
+			return WIRE_EOPTIONS;
+		i = (uint16_t)(i + olen);
+	}
+	v->b = b;
+	v->hlen = hlen;
+	v->tot_len = tot;
+	return 0;
+}
+static inline uint8_t ip4_tos(const struct ip4_view *v) { return v->b[1]; }
+static inline uint16_t ip4_id(const struct ip4_view *v) { return rs_ld16(v->b + 4); }
+static inline uint16_t ip4_frag(const struct ip4_view *v) { return rs_ld16(v->b + 6); }
+static inline bool ip4_is_fragment(const struct ip4_view *v)
+{
+	return (ip4_frag(v) & (IP4_MF | IP4_OFFMASK)) != 0;
+}
+static inline uint8_t ip4_ttl(const struct ip4_view *v) { return v->b[8]; }
+static inline uint8_t ip4_proto(const struct ip4_view *v) { return v->b[9]; }
+static inline uint16_t ip4_csum_field(const struct ip4_view *v) { return rs_ld16(v->b + 10); }
+static inline uint32_t ip4_src(const struct ip4_view *v) { return rs_ld32(v->b + 12); }
+static inline uint32_t ip4_dst(const struct ip4_view *v) { return rs_ld32(v->b + 16); }
+/* true when the header checksum verifies (RFC 1812 §5.2.2 (2)). */
+static inline bool ip4_csum_ok(const struct ip4_view *v)
+{
+	return rs_csum_fold(rs_csum_add(0, v->b, v->hlen)) == 0;
+}
+/* Writes a 20-byte header (no options) with its checksum. */
+static inline void ip4_write(uint8_t *b, uint8_t tos, uint16_t tot_len, uint16_t id,
+			     uint16_t frag, uint8_t ttl, uint8_t proto, uint32_t src, uint32_t dst)
+{
+	b[0] = 0x45;
+	b[1] = tos;
+	rs_st16(b + 2, tot_len);
+	rs_st16(b + 4, id);
+	rs_st16(b + 6, frag);
+	b[8] = ttl;
+	b[9] = proto;
+	rs_st16(b + 10, 0);
+	rs_st32(b + 12, src);
+	rs_st32(b + 16, dst);
+	rs_st16(b + 10, rs_csum(b, IP4_HLEN));
+}
+/* Recomputes the checksum of a header of hlen bytes in place. */
+static inline void ip4_set_csum(uint8_t *b, uint16_t hlen)
+{
+	rs_st16(b + 10, 0);
+	rs_st16(b + 10, rs_csum(b, hlen));
+}
+
+/* Address classes (host byte order). */
+static inline bool ip4_is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
+static inline bool ip4_is_bcast_all(uint32_t a) { return a == 0xffffffffu; }
+static inline bool ip4_is_loopback(uint32_t a) { return (a >> 24) == 127; }
+static inline bool ip4_is_zeronet(uint32_t a) { return (a >> 24) == 0; }
+static inline bool ip4_is_class_e(uint32_t a) { return (a >> 28) == 0xf; }
+/* RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: never a valid source address. */
+static inline bool ip4_src_is_martian(uint32_t a)
+{
+	return ip4_is_zeronet(a) || ip4_is_loopback(a) || ip4_is_mcast(a) || ip4_is_class_e(a);
+}
+static inline uint32_t ip4_mask(uint8_t plen) { return plen ? ~0u << (32 - plen) : 0; }
+
+/* ---- ICMPv4 (RFC 792) ---- */
+#define ICMP4_HLEN 8
+#define ICMP4_ECHO_REPLY 0
+#define ICMP4_DEST_UNREACH 3
+#define ICMP4_REDIRECT 5
+#define ICMP4_ECHO_REQUEST 8
+#define ICMP4_TIME_EXCEEDED 11
+#define ICMP4_PARAM_PROBLEM 12
+#define ICMP4_UNREACH_NET 0
+#define ICMP4_UNREACH_HOST 1
+#define ICMP4_UNREACH_PROTO 2
+#define ICMP4_UNREACH_PORT 3
+#define ICMP4_UNREACH_FRAG_NEEDED 4
+#define ICMP4_UNREACH_ADMIN 13
+#define ICMP4_TIMEX_TTL 0
+#define ICMP4_TIMEX_REASS 1
+
+struct icmp4_view { const uint8_t *b; };
+static inline int icmp4_check(struct icmp4_view *v, const void *buf, size_t len)
+{
+	if (len < ICMP4_HLEN)
+		return WIRE_ETRUNC;
+	v->b = buf;
+	return 0;
+}
+static inline uint8_t icmp4_type(const struct icmp4_view *v) { return v->b[0]; }
+static inline uint8_t icmp4_code(const struct icmp4_view *v) { return v->b[1]; }
+/* RFC 1122 §3.2.2: error types (never answered with another error). */
+static inline bool icmp4_type_is_error(uint8_t t)
+{
+	return t == ICMP4_DEST_UNREACH || t == 4 || t == ICMP4_REDIRECT ||
+	       t == ICMP4_TIME_EXCEEDED || t == ICMP4_PARAM_PROBLEM;
+}
+/* An ICMP type that is not one of the queries/replies RFC 792 defines is
+ * treated as an error when deciding whether to answer it (RFC 1812 §4.3.2.7). */
+static inline bool icmp4_type_is_known_query(uint8_t t)
+{
+	return t == ICMP4_ECHO_REQUEST || t == ICMP4_ECHO_REPLY || t == 13 || t == 14 ||
+	       t == 15 || t == 16 || t == 17 || t == 18;
+}
+
+/* ---- UDP (RFC 768) ---- */
+#define UDP_HLEN 8
+struct udp_view { const uint8_t *b; uint16_t len; };
+/* Length field >= 8 and <= the buffer (the IP payload length). */
+static inline int udp_check(struct udp_view *v, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	if (len < UDP_HLEN)
+		return WIRE_ETRUNC;
+	uint16_t ulen = rs_ld16(b + 4);
+	if (ulen < UDP_HLEN || ulen > len)
+		return WIRE_ETOTLEN;
+	v->b = b;
+	v->len = ulen;
+	return 0;
+}
+static inline uint16_t udp_sport(const struct udp_view *v) { return rs_ld16(v->b); }
+static inline uint16_t udp_dport(const struct udp_view *v) { return rs_ld16(v->b + 2); }
+static inline uint16_t udp_csum_field(const struct udp_view *v) { return rs_ld16(v->b + 6); }
+
+#endif
