@@ -202,7 +202,11 @@ static inline bool ip4_src_is_martian(uint32_t a)
 {
 	return ip4_is_zeronet(a) || ip4_is_loopback(a) || ip4_is_mcast(a) || ip4_is_class_e(a);
 }
-static inline uint32_t ip4_mask(uint8_t plen) { return plen ? ~0u << (32 - plen) : 0; }
+/* plen above 32 is treated as 32 (a shift by a negative count is undefined). */
+static inline uint32_t ip4_mask(uint8_t plen)
+{
+	return plen >= 32 ? ~0u : plen ? ~0u << (32 - plen) : 0;
+}
 
 /* ---- ICMPv4 (RFC 792) ---- */
 #define ICMP4_HLEN 8
