@@ -1,1 +1,235 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ringstackd: the ringstack dataplane daemon.
+ *   ringstackd [EAL args] -- [--ctl PATH] [--config FILE] [options]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+
+#include "core/dp.h"
+#include "ctl/cmd.h"
+#include "ctl/ctl_proto.h"
+#include "util/rs_args.h"
+#include "util/rs_log.h"
+
+#define DEFAULT_CTL "/run/ringstack/ctl.sock"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ringstackd [EAL options] -- [options]\n"
+"\n"
+"The ringstack dataplane. EAL options go to rte_eal_init unchanged: lcores\n"
+"(-l 0,1: the main lcore runs the control thread, every other lcore a worker),\n"
+"ports (--vdev net_af_packet0,iface=veth0 ..., or PCI devices), memory\n"
+"(--no-huge -m 512, or hugepages), --file-prefix NAME to run several daemons.\n"
+"Every probed port becomes a link named port0, port1, ... in port-id order.\n"
+"\n"
+"options:\n"
+"  --ctl PATH             management socket (default %s)\n"
+"  --config FILE          ringctl commands run at start, one per line, # comments\n"
+"  --idle-sleep US        sleep US microseconds when idle (default 0: busy poll)\n"
+"  --idle-polls N         empty polls before sleeping (default 256)\n"
+"  --mbufs N              mbufs in the packet pool (default: sized from ports)\n"
+"  --rxd N / --txd N      RX / TX descriptors per queue (default 1024)\n"
+"  --fib-max-routes N     IPv4 routes (default 65536)\n"
+"  --fib-max-tbl8 N       IPv4 FIB tbl8 groups (default 4096)\n"
+"  --neigh-max N          neighbor entries (default 4096)\n"
+"  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
+"  --icmp-rate N          ICMP errors per second per worker (default 1000, burst 50)\n"
+"  -h, --help             this text\n", DEFAULT_CTL);
+}
+
+static int parse_num(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || x < min || x > max) {
+		fprintf(stderr, "ringstackd: %s: invalid value \"%s\" (%u..%u)\n", opt, s, min, max);
+		return -1;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int run_config(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "ringstackd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char line[CTL_MAX_REQUEST];
+	char *argv[CTL_MAX_ARGS + 1];
+	unsigned lineno = 0;
+	struct rs_buf out;
+	rs_buf_init(&out);
+	int rc = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		const char *err = NULL;
+		int argc = rs_args_split(line, argv, CTL_MAX_ARGS, &err);
+		if (argc < 0) {
+			fprintf(stderr, "ringstackd: %s:%u: %s\n", path, lineno, err);
+			rc = -1;
+			break;
+		}
+		if (argc == 0)
+			continue;
+		rs_buf_reset(&out);
+		struct cmd_ctx ctx = { .json = false, .out = &out };
+		int r = cmd_exec(&ctx, argc, argv);
+		if (r < 0) {
+			fprintf(stderr, "ringstackd: %s:%u: %s\n", path, lineno, rs_err_get());
+			free(rs_dp.staging);
+			rs_dp.staging = NULL;
+			rc = -1;
+			break;
+		}
+		rs_cfg_commit();
+		if (out.len)
+			fputs(out.s, stdout);
+	}
+	rs_buf_free(&out);
+	fclose(f);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	/* --help must work without privileges, before the EAL wants any */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			continue;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			bool after = false;
+			for (int j = 1; j < i; j++)
+				if (strcmp(argv[j], "--") == 0)
+					after = true;
+			if (after || i == 1) {
+				usage(stdout);
+				return 0;
+			}
+		}
+	}
+
+	/* Signals are taken through a signalfd on the control thread: block them
+	 * before the EAL creates its threads so they inherit the mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "ringstackd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= n;
+	argv += n;
+
+	struct rs_dp_params p;
+	rs_dp_params_default(&p);
+	const char *ctl = getenv("RINGSTACK_CTL") ? getenv("RINGSTACK_CTL") : DEFAULT_CTL;
+	const char *config = NULL;
+	enum { O_CTL = 256, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
+	       O_NEIGH, O_REASS, O_ICMP };
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, O_CTL },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "idle-sleep", required_argument, NULL, O_SLEEP },
+		{ "idle-polls", required_argument, NULL, O_POLLS },
+		{ "mbufs", required_argument, NULL, O_MBUFS },
+		{ "rxd", required_argument, NULL, O_RXD },
+		{ "txd", required_argument, NULL, O_TXD },
+		{ "fib-max-routes", required_argument, NULL, O_ROUTES },
+		{ "fib-max-tbl8", required_argument, NULL, O_TBL8 },
+		{ "neigh-max", required_argument, NULL, O_NEIGH },
+		{ "reass-timeout", required_argument, NULL, O_REASS },
+		{ "icmp-rate", required_argument, NULL, O_ICMP },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+	uint32_t v;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int bad = 0;
+		switch (o) {
+		case O_CTL: ctl = optarg; break;
+		case O_CONFIG: config = optarg; break;
+		case O_SLEEP: bad = parse_num("--idle-sleep", optarg, 0, 1000000, &p.idle_sleep_us); break;
+		case O_POLLS: bad = parse_num("--idle-polls", optarg, 1, 1u << 30, &p.idle_polls); break;
+		case O_MBUFS: bad = parse_num("--mbufs", optarg, 1024, 1u << 26, &p.nb_mbufs); break;
+		case O_RXD: bad = parse_num("--rxd", optarg, 32, 32768, &v); p.rx_desc = (uint16_t)v; break;
+		case O_TXD: bad = parse_num("--txd", optarg, 32, 32768, &v); p.tx_desc = (uint16_t)v; break;
+		case O_ROUTES: bad = parse_num("--fib-max-routes", optarg, 16, 1u << 24, &p.fib_max_routes); break;
+		case O_TBL8: bad = parse_num("--fib-max-tbl8", optarg, 16, 1u << 24, &p.fib_max_tbl8); break;
+		case O_NEIGH: bad = parse_num("--neigh-max", optarg, 16, 1u << 22, &p.neigh_max); break;
+		case O_REASS: bad = parse_num("--reass-timeout", optarg, 1, 120000, &p.reass_timeout_ms); break;
+		case O_ICMP: bad = parse_num("--icmp-rate", optarg, 1, 1000000, &p.icmp_rate); break;
+		case 'h': usage(stdout); rte_eal_cleanup(); return 0;
+		default:
+			fprintf(stderr, "try 'ringstackd --help'\n");
+			rte_eal_cleanup();
+			return 2;
+		}
+		if (bad) {
+			rte_eal_cleanup();
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ringstackd: unexpected argument \"%s\"; try 'ringstackd --help'\n",
+			argv[optind]);
+		rte_eal_cleanup();
+		return 2;
+	}
+
+	int rc = 1;
+	bool workers = false, server = false;
+	if (rs_dp_init(&p) < 0 || rs_ports_init() < 0) {
+		fprintf(stderr, "ringstackd: %s\n", rs_err_get());
+		goto out;
+	}
+	rs_cfg_commit();
+	if (rs_workers_create() < 0 || rs_workers_launch() < 0) {
+		fprintf(stderr, "ringstackd: %s\n", rs_err_get());
+		goto out;
+	}
+	workers = true;
+	if (config && run_config(config) < 0)
+		goto out;
+	if (strncmp(ctl, DEFAULT_CTL, strlen(DEFAULT_CTL)) == 0)
+		mkdir("/run/ringstack", 0755);
+	if (ctl_server_open(ctl) < 0) {
+		fprintf(stderr, "ringstackd: %s\n", rs_err_get());
+		goto out;
+	}
+	server = true;
+	rs_log("running: %u worker(s), %u port(s), control socket %s", rs_dp.nb_workers,
+	       rte_eth_dev_count_avail(), ctl);
+	rc = ctl_server_run() < 0;
+out:
+	if (server)
+		ctl_server_close();
+	if (workers)
+		rs_workers_stop();
+	uint16_t port;
+	RTE_ETH_FOREACH_DEV(port)
+		rs_port_teardown(port);
+	rs_dp_fini();
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,1 +1,325 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control-thread side of the neighbor table: drives the state machine
+ * (neigh.c) with what workers report, publishes each entry's MAC and state to
+ * workers as one atomic word, sends ARP requests and queued packets through
+ * a worker (ctl_input).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+#include "arp/neigh_ctl.h"
+#include "core/dp.h"
+#include "wire/wire.h"
+#include "util/rs_log.h"
+
+struct rte_hash *neigh_hash;
+uint64_t neigh_ctl_drop_failed, neigh_ctl_drop_queue;
+
+static struct neigh_table *tbl;
+static struct neigh_pub *pubs;
+static uint32_t *pub_free;
+static uint32_t pub_nfree, pub_max;
+
+static void pub_release(void *arg)
+{
+	pub_free[pub_nfree++] = (uint32_t)(uintptr_t)arg;
+}
+
+static uint64_t make_word(const struct neigh_entry *e)
+{
+	uint64_t w = NEIGH_PUB_VALID | ((uint64_t)e->state << 48);
+	for (int i = 0; i < 6; i++)
+		w |= (uint64_t)e->mac[i] << (40 - 8 * i);
+	return w;
+}
+
+static struct rte_mbuf *arp_build(uint16_t iface, uint16_t op, const uint8_t *dmac,
+				  uint32_t tip, const uint8_t *tha)
+{
+	const struct rs_cfg *c = rs_cfg_current();
+	const struct rs_iface *ifc = &c->ifaces[iface];
+	if (!ifc->present || !ifc->up)
+		return NULL;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
+	if (m == NULL)
+		return NULL;
+	uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, ETH_HLEN + ARP_LEN);
+	if (b == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	/* tha NULL: an announcement, sender address = target address */
+	uint32_t sip = tha == NULL ? tip : rs_iface_src_for(ifc, tip);
+	static const uint8_t zero[6];
+	eth_write(b, dmac, ifc->mac.addr_bytes, ETH_P_ARP);
+	arp_write(b + ETH_HLEN, op, ifc->mac.addr_bytes, sip, tha ? tha : zero, tip);
+	m->port = iface;
+	return m;
+}
+
+static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t zero_mac[6];
+
+static void op_send_request(void *ctx, const struct neigh_entry *e, bool unicast)
+{
+	struct rte_mbuf *m = arp_build(e->iface, ARP_OP_REQUEST, unicast ? e->mac : bcast_mac,
+				       e->ip, zero_mac);
+	if (m != NULL)
+		rs_inject(m, RS_INJ_PORT_TX);
+}
+
+static void op_tx_queued(void *ctx, const struct neigh_entry *e, void *pkt)
+{
+	struct rte_mbuf *m = pkt;
+	const struct rs_cfg *c = rs_cfg_current();
+	const struct rs_iface *ifc = &c->ifaces[e->iface];
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
+	if (h == NULL || !ifc->present) {
+		rte_pktmbuf_free(m);
+		neigh_ctl_drop_queue++;
+		return;
+	}
+	eth_write(h, e->mac, ifc->mac.addr_bytes, ETH_P_IP);
+	m->port = e->iface;
+	rs_inject(m, RS_INJ_PORT_TX);
+}
+
+static void op_drop_queued(void *ctx, const struct neigh_entry *e, void *pkt)
+{
+	if (e->state == NEIGH_FAILED || e->state == NEIGH_INCOMPLETE)
+		neigh_ctl_drop_failed++;
+	else
+		neigh_ctl_drop_queue++;
+	rte_pktmbuf_free(pkt);
+}
+
+static void op_publish(void *ctx, struct neigh_entry *e)
+{
+	struct neigh_pub *p = e->priv;
+	if (p == NULL) {
+		if (pub_nfree == 0)
+			return; /* cannot happen: as many slots as entries + in grace */
+		uint32_t slot = pub_free[--pub_nfree];
+		p = &pubs[slot];
+		p->e = e;
+		p->used = 0;
+		atomic_store_explicit(&p->word, make_word(e), memory_order_relaxed);
+		struct neigh_key k = { .ip = e->ip, .iface = e->iface, .zero = 0 };
+		/* the word is written before the key becomes visible */
+		if (rte_hash_add_key_data(neigh_hash, &k, p) < 0) {
+			pub_free[pub_nfree++] = slot;
+			return;
+		}
+		e->priv = p;
+		return;
+	}
+	atomic_store_explicit(&p->word, make_word(e), memory_order_release);
+}
+
+static void op_removed(void *ctx, struct neigh_entry *e)
+{
+	struct neigh_pub *p = e->priv;
+	if (p == NULL)
+		return;
+	struct neigh_key k = { .ip = e->ip, .iface = e->iface, .zero = 0 };
+	rte_hash_del_key(neigh_hash, &k);
+	atomic_store_explicit(&p->word, 0, memory_order_release);
+	p->e = NULL;
+	e->priv = NULL;
+	rs_defer_free(pub_release, (void *)(uintptr_t)(p - pubs));
+}
+
+static const struct neigh_ops ops = {
+	.send_request = op_send_request,
+	.tx_queued = op_tx_queued,
+	.drop_queued = op_drop_queued,
+	.publish = op_publish,
+	.removed = op_removed,
+};
+
+int neigh_ctl_init(uint32_t max_entries, struct rte_rcu_qsbr *rcu)
+{
+	struct neigh_params np;
+	neigh_params_default(&np);
+	np.max_entries = max_entries;
+	/* Twice the slots: removed entries' slots wait out a grace period. */
+	pub_max = max_entries * 2;
+	pubs = rte_zmalloc("rs_neigh_pub", sizeof(*pubs) * pub_max, RTE_CACHE_LINE_SIZE);
+	pub_free = malloc(sizeof(*pub_free) * pub_max);
+	struct rte_hash_parameters hp = {
+		.name = "rs_neigh",
+		.entries = pub_max,
+		.key_len = sizeof(struct neigh_key),
+		.hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	neigh_hash = rte_hash_create(&hp);
+	if (pubs == NULL || pub_free == NULL || neigh_hash == NULL) {
+		rs_err_set("cannot allocate the neighbor table");
+		return -ENOMEM;
+	}
+	struct rte_hash_rcu_config hrc = {
+		.v = rcu,
+		.mode = RTE_HASH_QSBR_MODE_DQ,
+	};
+	if (rte_hash_rcu_qsbr_add(neigh_hash, &hrc) != 0) {
+		rs_err_set("cannot attach RCU to the neighbor hash");
+		return -EINVAL;
+	}
+	for (uint32_t i = pub_max; i > 0; i--)
+		pub_free[pub_nfree++] = i - 1;
+	tbl = neigh_table_create(&np, &ops, NULL);
+	if (tbl == NULL) {
+		rs_err_set("cannot create the neighbor table");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void neigh_ctl_fini(void)
+{
+	if (tbl)
+		neigh_table_destroy(tbl);
+	tbl = NULL;
+	rte_hash_free(neigh_hash);
+	neigh_hash = NULL;
+	rte_free(pubs);
+	free(pub_free);
+	pubs = NULL;
+	pub_free = NULL;
+	pub_nfree = 0;
+}
+
+void neigh_ctl_on_msg(const struct rs_msg *msg, uint64_t now)
+{
+	switch (msg->type) {
+	case RS_MSG_RESOLVE:
+		neigh_resolve(tbl, msg->iface, msg->ip, msg->m, now);
+		break;
+	case RS_MSG_ARP:
+		neigh_on_arp(tbl, msg->iface, msg->ip, msg->mac, (enum neigh_src)msg->src, now);
+		break;
+	default:
+		if (msg->m)
+			rte_pktmbuf_free(msg->m);
+	}
+}
+
+void neigh_ctl_tick(uint64_t now)
+{
+	/* Entries workers sent through while STALE: STALE -> DELAY. */
+	for (uint32_t i = 0; i < pub_max; i++) {
+		struct neigh_pub *p = &pubs[i];
+		if (p->used && p->e != NULL) {
+			p->used = 0;
+			neigh_used(tbl, p->e, now);
+		}
+	}
+	neigh_timer(tbl, now);
+}
+
+void neigh_ctl_announce(uint16_t iface, uint32_t ip)
+{
+	/* RFC 5227 §3: an ARP request with sender and target both ip */
+	struct rte_mbuf *m = arp_build(iface, ARP_OP_REQUEST, bcast_mac, ip, NULL);
+	if (m != NULL)
+		rs_inject(m, RS_INJ_PORT_TX);
+}
+
+int neigh_ctl_add(uint16_t iface, uint32_t ip, const uint8_t mac[6])
+{
+	return neigh_add_static(tbl, iface, ip, mac, rs_now_ns());
+}
+
+int neigh_ctl_del(uint16_t iface, uint32_t ip)
+{
+	return neigh_del(tbl, iface, ip);
+}
+
+uint32_t neigh_ctl_flush(uint16_t iface, bool include_static)
+{
+	return neigh_flush(tbl, iface, include_static);
+}
+
+uint32_t neigh_ctl_count(void)
+{
+	return neigh_count(tbl);
+}
+
+struct show_ctx {
+	struct rs_buf *out;
+	bool json;
+	int iface;
+	uint32_t n;
+	struct neigh_entry *v;
+	uint32_t cap;
+};
+
+static void collect(void *arg, const struct neigh_entry *e)
+{
+	struct show_ctx *s = arg;
+	if (s->iface >= 0 && e->iface != s->iface)
+		return;
+	if (s->n == s->cap) {
+		uint32_t cap = s->cap ? s->cap * 2 : 64;
+		struct neigh_entry *v = realloc(s->v, cap * sizeof(*v));
+		if (v == NULL)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *e;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct neigh_entry *x = a, *y = b;
+	if (x->iface != y->iface)
+		return x->iface < y->iface ? -1 : 1;
+	return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+void neigh_ctl_show(struct rs_buf *out, bool json, int iface)
+{
+	struct show_ctx s = { .out = out, .json = json, .iface = iface };
+	neigh_foreach(tbl, collect, &s);
+	qsort(s.v, s.n, sizeof(*s.v), cmp_entry);
+	const struct rs_cfg *c = rs_cfg_current();
+	if (json)
+		rs_json_arr_open(out);
+	for (uint32_t i = 0; i < s.n; i++) {
+		const struct neigh_entry *e = &s.v[i];
+		char ip[16], mac[18];
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", e->ip >> 24, (e->ip >> 16) & 0xff,
+			 (e->ip >> 8) & 0xff, e->ip & 0xff);
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1],
+			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+		bool has_mac = e->state != NEIGH_INCOMPLETE && e->state != NEIGH_FAILED;
+		const char *dev = c->ifaces[e->iface].present ? c->ifaces[e->iface].name : "?";
+		if (json) {
+			rs_json_obj_open(out);
+			rs_json_kstr(out, "dst", ip);
+			rs_json_kstr(out, "dev", dev);
+			if (has_mac)
+				rs_json_kstr(out, "lladdr", mac);
+			rs_json_kstr(out, "state", neigh_state_name(e->state));
+			rs_json_ku64(out, "queued", e->qlen);
+			rs_json_obj_close(out);
+		} else {
+			rs_buf_printf(out, "%s dev %s", ip, dev);
+			if (has_mac)
+				rs_buf_printf(out, " lladdr %s", mac);
+			rs_buf_printf(out, " %s\n", neigh_state_name(e->state));
+		}
+	}
+	if (json)
+		rs_json_arr_close(out);
+	free(s.v);
+}

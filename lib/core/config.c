@@ -1,1 +1,108 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Publication of the configuration (control thread only).
+ *
+ * rs_cfg_edit() hands out a private copy; rs_cfg_commit() publishes it with
+ * a release store, then waits for a grace period (every worker has finished
+ * the walk that might have loaded the old pointer) before freeing the old
+ * version. So when a ringctl command returns, every worker already uses the
+ * new state.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dp.h"
+#include "util/rs_log.h"
+
+struct deferred {
+	void (*fn)(void *);
+	void *arg;
+};
+
+static struct deferred *pending;
+static size_t npending, cappending;
+
+struct rs_cfg *rs_cfg_edit(void)
+{
+	if (rs_dp.staging == NULL) {
+		struct rs_cfg *c = malloc(sizeof(*c));
+		if (c == NULL)
+			return NULL;
+		memcpy(c, rs_cfg_current(), sizeof(*c));
+		rs_dp.staging = c;
+	}
+	return rs_dp.staging;
+}
+
+const struct rs_cfg *rs_cfg_current(void)
+{
+	return atomic_load_explicit(&rs_dp.cfg, memory_order_acquire);
+}
+
+void rs_cfg_rebuild_rxqs(struct rs_cfg *c)
+{
+	memset(c->nrxq, 0, sizeof(c->nrxq));
+	for (unsigned p = 0; p < RS_MAX_IFACES; p++) {
+		const struct rs_iface *ifc = &c->ifaces[p];
+		if (!ifc->present || !ifc->up)
+			continue;
+		for (unsigned w = 0; w < rs_dp.nb_workers && w < ifc->nb_queues; w++) {
+			c->rxq[w][c->nrxq[w]].port = (uint16_t)p;
+			c->rxq[w][c->nrxq[w]].queue = (uint16_t)w;
+			c->nrxq[w]++;
+		}
+	}
+}
+
+void rs_defer_free(void (*fn)(void *), void *arg)
+{
+	if (npending == cappending) {
+		size_t cap = cappending ? cappending * 2 : 64;
+		struct deferred *d = realloc(pending, cap * sizeof(*d));
+		if (d == NULL) {
+			/* Cannot defer: wait for a grace period now instead. */
+			rte_rcu_qsbr_synchronize(rs_dp.rcu, RTE_QSBR_THRID_INVALID);
+			fn(arg);
+			return;
+		}
+		pending = d;
+		cappending = cap;
+	}
+	pending[npending].fn = fn;
+	pending[npending].arg = arg;
+	npending++;
+}
+
+void rs_sync(void)
+{
+	rte_rcu_qsbr_synchronize(rs_dp.rcu, RTE_QSBR_THRID_INVALID);
+	size_t n = npending;
+	npending = 0;
+	for (size_t i = 0; i < n; i++)
+		pending[i].fn(pending[i].arg);
+}
+
+void rs_cfg_commit(void)
+{
+	struct rs_cfg *c = rs_dp.staging;
+	if (c == NULL) {
+		rs_sync();
+		return;
+	}
+	rs_dp.staging = NULL;
+	rs_cfg_rebuild_rxqs(c);
+	struct rs_cfg *old = atomic_load_explicit(&rs_dp.cfg, memory_order_relaxed);
+	c->gen = old->gen + 1;
+	atomic_store_explicit(&rs_dp.cfg, c, memory_order_release);
+	rs_defer_free(free, old);
+	rs_sync();
+}
+
+int rs_iface_by_name(const struct rs_cfg *c, const char *name)
+{
+	for (unsigned i = 0; i < RS_MAX_IFACES; i++)
+		if (c->ifaces[i].present && strcmp(c->ifaces[i].name, name) == 0)
+			return (int)i;
+	return -ENODEV;
+}

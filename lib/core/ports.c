@@ -1,1 +1,136 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port bring-up (control thread): one RX and one TX queue per worker,
+ * checksum offloads where the port has them, software otherwise.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include "core/dp.h"
+#include "util/rs_log.h"
+
+#define RS_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct rs_priv), RTE_MBUF_PRIV_ALIGN)
+
+static int pool_create(unsigned nports)
+{
+	if (rs_dp.pool)
+		return 0;
+	const struct rs_dp_params *p = &rs_dp.params;
+	uint32_t n = p->nb_mbufs;
+	if (n == 0) {
+		/* descriptors on every queue of every port (room for a few
+		 * hot-plugged ones), plus bursts in flight, reassembly and the
+		 * packets waiting for neighbor resolution */
+		unsigned ports = nports < 4 ? 4 : nports;
+		n = ports * rs_dp.nb_workers * (p->rx_desc + p->tx_desc) +
+		    rs_dp.nb_workers * 4096 + 8192;
+	}
+	rs_dp.pool = rte_pktmbuf_pool_create("rs_mbufs", n, 256, RS_MBUF_PRIV_SIZE,
+					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (rs_dp.pool == NULL) {
+		rs_err_set("cannot create a pool of %u mbufs: %s (try --mbufs N or more -m memory)",
+			   n, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int rs_port_setup(uint16_t port, const char *name)
+{
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(port, &info);
+	if (rc < 0) {
+		rs_err_set("port %u: cannot get device info: %s", port, rte_strerror(-rc));
+		return rc;
+	}
+	uint16_t nq = rs_dp.nb_workers;
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+		rs_err_set("%s (%s) has %u RX / %u TX queues but %u workers need one each "
+			   "(for net_af_packet add qpairs=%u to its devargs)",
+			   name, info.driver_name, info.max_rx_queues, info.max_tx_queues, nq, nq);
+		return -EINVAL;
+	}
+	if ((rc = pool_create(rte_eth_dev_count_avail())) < 0)
+		return rc;
+
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	conf.txmode.offloads = info.tx_offload_capa &
+			       (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+	if (nq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+	}
+	rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc < 0) {
+		rs_err_set("%s: configure failed: %s", name, rte_strerror(-rc));
+		return rc;
+	}
+	uint16_t rxd = rs_dp.params.rx_desc, txd = rs_dp.params.tx_desc;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+	int socket = rte_eth_dev_socket_id(port);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, rxd, (unsigned)socket, NULL, rs_dp.pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, q, txd, (unsigned)socket, NULL);
+		if (rc < 0) {
+			rs_err_set("%s: queue %u setup failed: %s", name, q, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc < 0) {
+		rs_err_set("%s: start failed: %s", name, rte_strerror(-rc));
+		return rc;
+	}
+
+	struct rs_cfg *c = rs_cfg_edit();
+	if (c == NULL)
+		return -ENOMEM;
+	struct rs_iface *ifc = &c->ifaces[port];
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->present = true;
+	ifc->up = true;
+	ifc->port = port;
+	ifc->nb_queues = nq;
+	ifc->rx_ip4_csum = (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
+	ifc->tx_ip4_csum = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+	ifc->tx_multiseg = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	uint16_t mtu = 1500;
+	if (rte_eth_dev_get_mtu(port, &mtu) != 0 || mtu < 576)
+		mtu = 1500;
+	/* a plain mbuf holds one frame: never exceed the data room */
+	if (mtu > RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN)
+		mtu = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN;
+	ifc->mtu = mtu;
+	rte_eth_macaddr_get(port, &ifc->mac);
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	return 0;
+}
+
+void rs_port_teardown(uint16_t port)
+{
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+}
+
+int rs_ports_init(void)
+{
+	uint16_t port;
+	RTE_ETH_FOREACH_DEV(port) {
+		char name[RS_IFNAMSIZ];
+		snprintf(name, sizeof(name), "port%u", port);
+		int rc = rs_port_setup(port, name);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,1 +1,131 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dp.h"
+#include "ctl/cmd.h"
+#include "util/rs_log.h"
+
+/* iproute2-style abbreviations: "a" for addr, "sh" for show, ... */
+bool cmd_is(const char *word, const char *full, unsigned min_prefix)
+{
+	size_t n = strlen(word);
+	return n >= min_prefix && n <= strlen(full) && strncmp(word, full, n) == 0;
+}
+
+int cmd_parse_ip4(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		rs_err_set("invalid IPv4 address \"%s\"", s);
+		return -EINVAL;
+	}
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+int cmd_parse_prefix4(const char *s, uint32_t *ip, uint8_t *plen)
+{
+	char buf[64];
+	if (strcmp(s, "default") == 0) {
+		*ip = 0;
+		*plen = 0;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	uint32_t l = 32;
+	if (slash) {
+		*slash = '\0';
+		if (cmd_parse_u32(slash + 1, 32, &l) < 0) {
+			rs_err_set("invalid prefix length in \"%s\"", s);
+			return -EINVAL;
+		}
+	}
+	if (cmd_parse_ip4(buf, ip) < 0) {
+		rs_err_set("invalid IPv4 prefix \"%s\"", s);
+		return -EINVAL;
+	}
+	*plen = (uint8_t)l;
+	return 0;
+}
+
+int cmd_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char extra;
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &extra) != 6) {
+		rs_err_set("invalid link-layer address \"%s\"", s);
+		return -EINVAL;
+	}
+	for (int i = 0; i < 6; i++) {
+		if (v[i] > 0xff) {
+			rs_err_set("invalid link-layer address \"%s\"", s);
+			return -EINVAL;
+		}
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+int cmd_parse_u32(const char *s, uint32_t max, uint32_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || x > max) {
+		rs_err_set("invalid number \"%s\" (0..%u)", s, max);
+		return -EINVAL;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int cmd_iface(const char *name)
+{
+	int i = rs_iface_by_name(rs_cfg_current(), name);
+	if (i < 0)
+		rs_err_set("no link named \"%s\"", name);
+	return i;
+}
+
+void cmd_fmt_ip4(uint32_t ip, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+static const struct {
+	const char *name;
+	unsigned min;
+	int (*fn)(struct cmd_ctx *, int, char **);
+} objects[] = {
+	{ "link", 1, cmd_link },
+	{ "addr", 1, cmd_addr },
+	{ "address", 1, cmd_addr },
+	{ "route", 1, cmd_route },
+	{ "neigh", 1, cmd_neigh },
+	{ "neighbor", 1, cmd_neigh },
+	{ "stats", 1, cmd_stats },
+};
+
+int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	rs_err_clear();
+	if (argc < 1) {
+		rs_err_set("empty command");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+		if (cmd_is(argv[0], objects[i].name, objects[i].min)) {
+			int rc = objects[i].fn(ctx, argc - 1, argv + 1);
+			if (rc < 0 && rs_err_get()[0] == '\0')
+				rs_err_set("%s", strerror(-rc));
+			return rc;
+		}
+	rs_err_set("unknown object \"%s\" (link, addr, route, neigh, stats)", argv[0]);
+	return -EINVAL;
+}

@@ -1,1 +1,154 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* ringctl link show | set NAME [up|down] [mtu N] [forwarding on|off] */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "core/dp.h"
+#include "ctl/cmd.h"
+#include "route/fib4.h"
+#include "util/rs_log.h"
+
+static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
+{
+	struct rte_eth_link link;
+	struct rte_eth_dev_info info;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(ifc->port, &link);
+	const char *drv = rte_eth_dev_info_get(ifc->port, &info) == 0 ? info.driver_name : "?";
+	rte_ether_format_addr(mac, sizeof(mac), &ifc->mac);
+	const char *carrier = link.link_status ? "up" : "down";
+	if (ctx->json) {
+		rs_json_obj_open(ctx->out);
+		rs_json_ku64(ctx->out, "index", ifc->port);
+		rs_json_kstr(ctx->out, "name", ifc->name);
+		rs_json_kstr(ctx->out, "admin", ifc->up ? "up" : "down");
+		rs_json_kstr(ctx->out, "carrier", carrier);
+		rs_json_ku64(ctx->out, "mtu", ifc->mtu);
+		rs_json_kstr(ctx->out, "lladdr", mac);
+		rs_json_kstr(ctx->out, "driver", drv);
+		rs_json_ku64(ctx->out, "queues", ifc->nb_queues);
+		rs_json_kbool(ctx->out, "forwarding", ifc->forwarding);
+		rs_json_ku64(ctx->out, "speed_mbps", link.link_speed);
+		rs_json_key(ctx->out, "offloads");
+		rs_json_arr_open(ctx->out);
+		if (ifc->rx_ip4_csum)
+			rs_json_str(ctx->out, "rx-ipv4-cksum");
+		if (ifc->tx_ip4_csum)
+			rs_json_str(ctx->out, "tx-ipv4-cksum");
+		if (ifc->tx_multiseg)
+			rs_json_str(ctx->out, "tx-multi-segs");
+		rs_json_arr_close(ctx->out);
+		rs_json_obj_close(ctx->out);
+	} else {
+		rs_buf_printf(ctx->out, "%u: %s: <%s%s> mtu %u state %s carrier %s\n", ifc->port,
+			      ifc->name, ifc->up ? "UP" : "DOWN",
+			      ifc->forwarding ? ",FORWARDING" : "", ifc->mtu,
+			      ifc->up ? "UP" : "DOWN", carrier);
+		rs_buf_printf(ctx->out, "    link/ether %s driver %s queues %u\n", mac, drv,
+			      ifc->nb_queues);
+	}
+}
+
+static int link_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct rs_cfg *c = rs_cfg_current();
+	int only = -1;
+	if (argc >= 1) {
+		const char *name = argv[0];
+		if (cmd_is(argv[0], "dev", 1) && argc >= 2)
+			name = argv[1];
+		if ((only = cmd_iface(name)) < 0)
+			return only;
+	}
+	if (ctx->json)
+		rs_json_arr_open(ctx->out);
+	for (unsigned i = 0; i < RS_MAX_IFACES; i++)
+		if (c->ifaces[i].present && (only < 0 || only == (int)i))
+			show_one(ctx, &c->ifaces[i]);
+	if (ctx->json)
+		rs_json_arr_close(ctx->out);
+	return 0;
+}
+
+static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2) {
+		rs_err_set("usage: link set NAME [up|down] [mtu N] [forwarding on|off]");
+		return -EINVAL;
+	}
+	const char *name = argv[0];
+	if (cmd_is(argv[0], "dev", 3) && argc >= 3) {
+		name = argv[1];
+		argc--;
+		argv++;
+	}
+	int i = cmd_iface(name);
+	if (i < 0)
+		return i;
+	/* parse everything first: an error changes nothing */
+	int up = -1, fwd = -1;
+	uint32_t mtu = 0;
+	for (int a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "up") == 0) {
+			up = 1;
+		} else if (strcmp(argv[a], "down") == 0) {
+			up = 0;
+		} else if (strcmp(argv[a], "mtu") == 0 && a + 1 < argc) {
+			/* RFC 791: every link carries 68 bytes; a plain mbuf one frame */
+			if (cmd_parse_u32(argv[++a], RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN,
+					  &mtu) < 0)
+				return -EINVAL;
+			if (mtu < 68) {
+				rs_err_set("mtu %u below the IPv4 minimum of 68", mtu);
+				return -EINVAL;
+			}
+		} else if (strcmp(argv[a], "forwarding") == 0 && a + 1 < argc) {
+			a++;
+			if (strcmp(argv[a], "on") == 0)
+				fwd = 1;
+			else if (strcmp(argv[a], "off") == 0)
+				fwd = 0;
+			else {
+				rs_err_set("forwarding takes on or off");
+				return -EINVAL;
+			}
+		} else {
+			rs_err_set("unknown link attribute \"%s\"", argv[a]);
+			return -EINVAL;
+		}
+	}
+	struct rs_cfg *c = rs_cfg_edit();
+	if (c == NULL)
+		return -ENOMEM;
+	struct rs_iface *ifc = &c->ifaces[i];
+	if (mtu) {
+		int rc = rte_eth_dev_set_mtu(ifc->port, (uint16_t)mtu);
+		/* virtual ports may refuse; the stack enforces the MTU itself */
+		if (rc < 0 && rc != -ENOTSUP && rc != -EINVAL)
+			rs_log("%s: port MTU not changed (%s), enforcing %u in software", ifc->name,
+			       rte_strerror(-rc), mtu);
+		ifc->mtu = (uint16_t)mtu;
+	}
+	if (fwd >= 0)
+		ifc->forwarding = fwd;
+	if (up >= 0 && ifc->up != (bool)up) {
+		ifc->up = up;
+		fib4_iface_set_up((uint16_t)i, up);
+	}
+	(void)ctx;
+	return 0;
+}
+
+int cmd_link(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (argc == 0 || cmd_is(argv[0], "show", 1) || cmd_is(argv[0], "list", 1))
+		return link_show(ctx, argc ? argc - 1 : 0, argv + 1);
+	if (cmd_is(argv[0], "set", 1))
+		return link_set(ctx, argc - 1, argv + 1);
+	rs_err_set("unknown link command \"%s\" (show, set)", argv[0]);
+	return -EINVAL;
+}

@@ -1,1 +1,347 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control thread's event loop: the management socket (framed requests,
+ * lib/ctl/ctl_proto.h), a periodic tick that drains what workers post and
+ * runs the neighbor timers, and SIGINT/SIGTERM through a signalfd.
+ *
+ * Requests from one client are answered in order. Several requests that
+ * arrive together (ringctl -b) are executed, then published to workers with
+ * one grace period, then answered: an answer always means "applied".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "arp/neigh_ctl.h"
+#include "core/dp.h"
+#include "ctl/cmd.h"
+#include "ctl/ctl_proto.h"
+#include "util/rs_log.h"
+
+#define TICK_NS 1000000        /* drain worker rings every 1 ms */
+#define NEIGH_TICK_NS 10000000 /* neighbor timers every 10 ms */
+#define MAX_CLIENTS 64
+#define CLIENT_IN_MAX (CTL_HDR_LEN + CTL_MAX_REQUEST)
+
+struct client {
+	int fd;
+	uint8_t *in;
+	size_t inlen;
+	struct rs_buf out; /* encoded responses not yet written */
+	size_t outoff;
+	bool closing;      /* close once out is flushed */
+};
+
+static int lfd = -1, efd = -1, tfd = -1, sfd = -1;
+static char sock_path[108];
+static struct client *clients[MAX_CLIENTS];
+static uint64_t next_neigh_ns;
+
+void ctl_poll_workers(void)
+{
+	uint64_t now = rs_now_ns();
+	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
+		struct rs_msg msgs[64];
+		unsigned n;
+		int rounds = 16;
+		while (rounds-- &&
+		       (n = rte_ring_sc_dequeue_burst_elem(rs_dp.workers[w].to_ctl, msgs,
+							   sizeof(msgs[0]), 64, NULL)) > 0)
+			for (unsigned i = 0; i < n; i++)
+				neigh_ctl_on_msg(&msgs[i], now);
+	}
+	if (now >= next_neigh_ns) {
+		next_neigh_ns = now + NEIGH_TICK_NS;
+		neigh_ctl_tick(now);
+	}
+	/* packets the state machine queued for workers are out; what it freed
+	 * waits for a grace period */
+	rs_sync();
+}
+
+int ctl_server_open(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		rs_err_set("control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
+
+	/* refuse to steal the socket of a running daemon */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(probe);
+		rs_err_set("another ringstackd is listening on %s", path);
+		sock_path[0] = '\0';
+		return -EADDRINUSE;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0660) < 0 || listen(lfd, 64) < 0) {
+		int e = errno;
+		rs_err_set("cannot listen on %s: %s", path, strerror(e));
+		return -e;
+	}
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || efd < 0) {
+		rs_err_set("cannot create the control loop: %s", strerror(errno));
+		return -errno;
+	}
+	struct itimerspec its = { { 0, TICK_NS }, { 0, TICK_NS } };
+	timerfd_settime(tfd, 0, &its, NULL);
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.ptr = &lfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, lfd, &ev);
+	ev.data.ptr = &tfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.ptr = &sfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
+	return 0;
+}
+
+static void client_close(struct client *c)
+{
+	epoll_ctl(efd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i] == c)
+			clients[i] = NULL;
+	free(c->in);
+	rs_buf_free(&c->out);
+	free(c);
+}
+
+static void client_accept(void)
+{
+	int fd;
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		int slot = -1;
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (clients[i] == NULL) {
+				slot = i;
+				break;
+			}
+		struct client *c = slot >= 0 ? calloc(1, sizeof(*c)) : NULL;
+		uint8_t *in = c ? malloc(CLIENT_IN_MAX) : NULL;
+		if (c == NULL || in == NULL) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->in = in;
+		rs_buf_init(&c->out);
+		clients[slot] = c;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
+	}
+}
+
+static void respond(struct client *c, uint32_t seq, int status, const char *msg, size_t len)
+{
+	if (len > CTL_MAX_RESPONSE - 64) {
+		status = -E2BIG;
+		msg = "output too large";
+		len = strlen(msg);
+	}
+	size_t need = CTL_HDR_LEN + 8 + len;
+	size_t start = c->out.len;
+	rs_buf_append(&c->out, "", 0);
+	/* grow the buffer, then encode in place */
+	char *pad = calloc(1, need);
+	if (pad == NULL) {
+		c->closing = true;
+		return;
+	}
+	rs_buf_append(&c->out, pad, need);
+	free(pad);
+	if (rs_buf_failed(&c->out)) {
+		c->closing = true;
+		return;
+	}
+	long n = ctl_response_encode((uint8_t *)c->out.s + start, need, seq, status, msg, len);
+	if (n < 0)
+		c->closing = true;
+	else
+		c->out.len = start + (size_t)n;
+}
+
+/* Executes every complete request in c->in; returns how many ran. */
+static int client_process(struct client *c)
+{
+	static struct ctl_request req;
+	struct rs_buf out;
+	int ran = 0;
+	size_t off = 0;
+
+	rs_buf_init(&out);
+	while (!c->closing && c->inlen - off >= CTL_HDR_LEN) {
+		struct ctl_hdr h;
+		int rc = ctl_hdr_decode(c->in + off, &h);
+		if (rc == 0 && h.type != CTL_T_REQUEST)
+			rc = -EBADMSG;
+		if (rc < 0) {
+			/* cannot find the next frame: answer and hang up */
+			const char *m = rc == -EPROTO ? "unsupported protocol version"
+				       : rc == -EMSGSIZE ? "request too large" : "malformed frame";
+			respond(c, h.seq, rc, m, strlen(m));
+			c->closing = true;
+			break;
+		}
+		if (c->inlen - off < CTL_HDR_LEN + (size_t)h.len)
+			break;
+		const uint8_t *body = c->in + off + CTL_HDR_LEN;
+		off += CTL_HDR_LEN + h.len;
+		rc = ctl_request_decode(body, h.len, &req);
+		if (rc < 0) {
+			const char *m = "malformed request";
+			respond(c, h.seq, rc, m, strlen(m));
+			continue;
+		}
+		rs_buf_reset(&out);
+		struct cmd_ctx ctx = { .json = (req.flags & CTL_F_JSON) != 0, .out = &out };
+		rc = cmd_exec(&ctx, req.argc, req.argv);
+		/* an error changes nothing: drop whatever staging it began */
+		if (rc < 0) {
+			free(rs_dp.staging);
+			rs_dp.staging = NULL;
+			const char *m = rs_err_get();
+			respond(c, h.seq, rc, m, strlen(m));
+		} else {
+			if (rs_buf_failed(&out)) {
+				const char *m = "out of memory formatting the output";
+				respond(c, h.seq, -ENOMEM, m, strlen(m));
+			} else {
+				respond(c, h.seq, 0, out.s ? out.s : "", out.len);
+			}
+		}
+		ran++;
+		/* bound the work per wakeup so workers' messages keep flowing */
+		if (ran >= 4096)
+			break;
+	}
+	rs_buf_free(&out);
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	return ran;
+}
+
+static bool client_flush(struct client *c)
+{
+	while (c->outoff < c->out.len) {
+		ssize_t n = write(c->fd, c->out.s + c->outoff, c->out.len - c->outoff);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				break;
+			return false;
+		}
+		c->outoff += (size_t)n;
+	}
+	if (c->outoff == c->out.len) {
+		rs_buf_reset(&c->out);
+		c->outoff = 0;
+	}
+	struct epoll_event ev = { .data.ptr = c };
+	ev.events = c->out.len ? EPOLLOUT : EPOLLIN;
+	epoll_ctl(efd, EPOLL_CTL_MOD, c->fd, &ev);
+	return !(c->closing && c->out.len == 0);
+}
+
+static void client_event(struct client *c, uint32_t events)
+{
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		client_close(c);
+		return;
+	}
+	if (events & EPOLLIN) {
+		ssize_t n = read(c->fd, c->in + c->inlen, CLIENT_IN_MAX - c->inlen);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			client_close(c);
+			return;
+		}
+		if (n > 0)
+			c->inlen += (size_t)n;
+		int ran = 0, r;
+		while ((r = client_process(c)) > 0) {
+			ran += r;
+			if (r < 4096)
+				break;
+		}
+		if (ran > 0)
+			rs_cfg_commit(); /* publish + grace period before answering */
+	}
+	if (!client_flush(c))
+		client_close(c);
+}
+
+int ctl_server_run(void)
+{
+	struct epoll_event evs[32];
+	while (!rs_dp.stop) {
+		int n = epoll_wait(efd, evs, 32, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rs_log("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == &lfd) {
+				client_accept();
+			} else if (p == &tfd) {
+				uint64_t x;
+				if (read(tfd, &x, sizeof(x)) < 0) { /* nothing */ }
+				ctl_poll_workers();
+			} else if (p == &sfd) {
+				struct signalfd_siginfo si;
+				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+					rs_log("signal %u: stopping", si.ssi_signo);
+				return 0;
+			} else {
+				client_event(p, evs[i].events);
+			}
+		}
+	}
+	return 0;
+}
+
+void ctl_server_close(void)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i])
+			client_close(clients[i]);
+	if (lfd >= 0)
+		close(lfd);
+	if (sock_path[0])
+		unlink(sock_path);
+	if (efd >= 0)
+		close(efd);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	lfd = efd = tfd = sfd = -1;
+}

@@ -1,1 +1,42 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * port_rx (source): polls this worker's RX queue on every link that is up,
+ * as listed in the published configuration.
+ */
+#include <rte_ethdev.h>
+
+#include "core/node.h"
+
+static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				uint16_t nb)
+{
+	struct rs_worker *w = rs_node_worker(node);
+	const struct rs_cfg *c = w->cfg;
+	uint16_t total = 0;
+
+	for (unsigned i = 0; i < c->nrxq[w->idx]; i++) {
+		const struct rs_rxq *q = &c->rxq[w->idx][i];
+		struct rte_mbuf **to = (struct rte_mbuf **)rte_node_next_stream_get(graph, node, 0,
+										      RS_BURST);
+		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_BURST);
+		for (uint16_t j = 0; j < n; j++) {
+			struct rs_priv *p = rs_priv(to[j]);
+			p->iface = q->port;
+			p->flags = 0;
+		}
+		rte_node_next_stream_put(graph, node, 0, n);
+		total = (uint16_t)(total + n);
+	}
+	w->rx_pkts += total;
+	return total;
+}
+
+static struct rte_node_register port_rx_node = {
+	.name = "port_rx",
+	.flags = RTE_NODE_SOURCE_F,
+	.process = port_rx_process,
+	.init = rs_node_init,
+	.nb_edges = 1,
+	.next_nodes = { "eth_input" },
+};
+RTE_NODE_REGISTER(port_rx_node);

@@ -1,1 +1,89 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * icmp4_input (RFC 792, RFC 1122 §3.2.2): verifies the checksum over the
+ * whole message (reassembled ones are chains) and answers echo requests in
+ * place, at any size up to 65507 bytes of data (ip4_output fragments the
+ * reply). Echo requests to broadcast addresses are ignored, as Linux does by
+ * default (icmp_echo_ignore_broadcasts, RFC 1122 §3.2.2.6 allows either).
+ * Input: data at the IPv4 header. Consumes every packet.
+ */
+#include <rte_ip.h>
+
+#include "core/node.h"
+#include "wire/wire.h"
+
+enum {
+	E_OUTPUT,
+	E_TRUNC,
+	E_CSUM,
+	E_BCAST_ECHO,
+	E_UNHANDLED,
+	E_NB,
+};
+
+static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				    uint16_t nb)
+{
+	struct rs_worker *w = rs_node_worker(node);
+
+	for (uint16_t i = 0; i < nb; i++) {
+		struct rte_mbuf *m = objs[i];
+		struct rs_priv *p = rs_priv(m);
+		uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
+		uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
+		uint32_t len = m->pkt_len - hlen;
+		rte_edge_t next;
+
+		if (len < ICMP4_HLEN || m->data_len < hlen + ICMP4_HLEN) {
+			next = E_TRUNC;
+			goto out;
+		}
+		uint16_t sum;
+		if (rte_raw_cksum_mbuf(m, hlen, len, &sum) != 0 || sum != 0xffff) {
+			next = E_CSUM;
+			goto out;
+		}
+		uint8_t *ic = b + hlen;
+		if (ic[0] != ICMP4_ECHO_REQUEST) {
+			/* errors reach sockets once they exist (IP_RECVERR etc.) */
+			next = E_UNHANDLED;
+			goto out;
+		}
+		if (p->flags & (RS_PF_L2_BCAST | RS_PF_LOCAL_BCAST)) {
+			next = E_BCAST_ECHO;
+			goto out;
+		}
+		/* Reply: type 0, same code, id, sequence and data (RFC 792).
+		 * Options are not echoed: rebuild a 20-byte header. */
+		uint32_t src = rs_ld32(b + 12), dst = rs_ld32(b + 16);
+		uint8_t tos = b[1];
+		rs_st16(ic + 2, rs_csum_update16(rs_ld16(ic + 2), (uint16_t)(ic[0] << 8 | ic[1]),
+						(uint16_t)(ICMP4_ECHO_REPLY << 8 | ic[1])));
+		ic[0] = ICMP4_ECHO_REPLY;
+		if (hlen > IP4_HLEN) {
+			rte_pktmbuf_adj(m, (uint16_t)(hlen - IP4_HLEN));
+			b = rte_pktmbuf_mtod(m, uint8_t *);
+		}
+		ip4_write(b, tos, (uint16_t)m->pkt_len, w->ip_id++, 0, 64, IPPROTO_ICMP_, dst, src);
+		p->flags = 0;
+		next = E_OUTPUT;
+out:
+		rte_node_enqueue_x1(graph, node, next, m);
+	}
+	return nb;
+}
+
+static struct rte_node_register icmp4_input_node = {
+	.name = "icmp4_input",
+	.process = icmp4_input_process,
+	.init = rs_node_init,
+	.nb_edges = E_NB,
+	.next_nodes = {
+		[E_OUTPUT] = "ip4_output",
+		[E_TRUNC] = RS_DROP_NODE(icmp_truncated),
+		[E_CSUM] = RS_DROP_NODE(icmp_bad_checksum),
+		[E_BCAST_ECHO] = RS_DROP_NODE(icmp_bcast_echo),
+		[E_UNHANDLED] = RS_DROP_NODE(icmp_unhandled),
+	},
+};
+RTE_NODE_REGISTER(icmp4_input_node);

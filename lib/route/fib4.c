@@ -1,1 +1,354 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+
+#include "core/dp.h"
+#include "route/fib4.h"
+#include "util/rs_log.h"
+
+struct rte_lpm *fib4_lpm;
+struct rs_nh fib4_nh_tab[FIB4_NH_MAX];
+
+/* Control-side route store: every route, by prefix. */
+struct pfx_key {
+	uint32_t prefix;
+	uint32_t plen;
+};
+
+struct pfx {
+	uint32_t prefix;
+	uint8_t plen;
+	uint32_t n, cap;
+	struct route4 *alts;  /* sorted by metric */
+	int installed;        /* index in alts, -1 if none */
+};
+
+static struct rte_hash *store;
+static uint32_t nroutes;
+static uint32_t *nh_free;    /* stack of free next-hop indices */
+static uint32_t nh_nfree;
+static bool iface_up[RS_MAX_IFACES];
+
+static void nh_release(void *arg)
+{
+	nh_free[nh_nfree++] = (uint32_t)(uintptr_t)arg;
+}
+
+static uint32_t nh_alloc(const struct route4 *r)
+{
+	if (nh_nfree == 0)
+		return FIB4_NH_NONE;
+	uint32_t i = nh_free[--nh_nfree];
+	struct rs_nh *nh = &fib4_nh_tab[i];
+	nh->type = r->type;
+	nh->iface = r->iface;
+	nh->gw = r->gw;
+	return i;
+}
+
+int fib4_init(uint32_t max_routes, uint32_t max_tbl8, struct rte_rcu_qsbr *rcu)
+{
+	struct rte_lpm_config lc = {
+		.max_rules = max_routes,
+		.number_tbl8s = max_tbl8,
+	};
+	fib4_lpm = rte_lpm_create("rs_fib4", (int)rte_socket_id(), &lc);
+	if (fib4_lpm == NULL) {
+		rs_err_set("cannot create the IPv4 FIB (%u routes): %s", max_routes,
+			   rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	struct rte_lpm_rcu_config rc = {
+		.v = rcu,
+		.mode = RTE_LPM_QSBR_MODE_DQ,
+	};
+	if (rte_lpm_rcu_qsbr_add(fib4_lpm, &rc) != 0) {
+		rs_err_set("cannot attach RCU to the FIB");
+		return -EINVAL;
+	}
+	struct rte_hash_parameters hp = {
+		.name = "rs_fib4_store",
+		.entries = max_routes < 1024 ? 1024 : max_routes,
+		.key_len = sizeof(struct pfx_key),
+		.hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+	};
+	store = rte_hash_create(&hp);
+	nh_free = malloc(sizeof(*nh_free) * FIB4_NH_MAX);
+	if (store == NULL || nh_free == NULL) {
+		rs_err_set("cannot create the route store");
+		return -ENOMEM;
+	}
+	/* index 0 stays unused so that a zeroed value is never a valid hop */
+	for (uint32_t i = FIB4_NH_MAX - 1; i > 0; i--)
+		nh_free[nh_nfree++] = i;
+	for (unsigned i = 0; i < RS_MAX_IFACES; i++)
+		iface_up[i] = true;
+	return 0;
+}
+
+void fib4_fini(void)
+{
+	const void *k;
+	void *d;
+	uint32_t it = 0;
+	while (store && rte_hash_iterate(store, &k, &d, &it) >= 0) {
+		struct pfx *p = d;
+		free(p->alts);
+		free(p);
+	}
+	rte_hash_free(store);
+	rte_lpm_free(fib4_lpm);
+	free(nh_free);
+	store = NULL;
+	fib4_lpm = NULL;
+	nh_free = NULL;
+	nh_nfree = 0;
+	nroutes = 0;
+}
+
+static bool usable(const struct route4 *r)
+{
+	if (r->type == RT_BLACKHOLE || r->type == RT_UNREACHABLE || r->type == RT_PROHIBIT)
+		return true;
+	return r->iface < RS_MAX_IFACES && iface_up[r->iface];
+}
+
+/* Installs the best usable alternative of p in the LPM (or removes it). */
+static int reinstall(struct pfx *p)
+{
+	int best = -1;
+	for (uint32_t i = 0; i < p->n; i++)
+		if (usable(&p->alts[i])) {
+			best = (int)i;
+			break;
+		}
+	if (best == p->installed && best >= 0) {
+		/* the same alternative may carry a new next hop (replace) */
+		return rte_lpm_add(fib4_lpm, p->prefix, p->plen, p->alts[best].nh);
+	}
+	p->installed = best;
+	if (best < 0) {
+		rte_lpm_delete(fib4_lpm, p->prefix, p->plen);
+		return 0;
+	}
+	return rte_lpm_add(fib4_lpm, p->prefix, p->plen, p->alts[best].nh);
+}
+
+static struct pfx *pfx_get(uint32_t prefix, uint8_t plen, bool create)
+{
+	struct pfx_key k = { prefix, plen };
+	void *d;
+	if (rte_hash_lookup_data(store, &k, &d) >= 0)
+		return d;
+	if (!create)
+		return NULL;
+	struct pfx *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->prefix = prefix;
+	p->plen = plen;
+	p->installed = -1;
+	if (rte_hash_add_key_data(store, &k, p) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void pfx_maybe_free(struct pfx *p)
+{
+	if (p->n)
+		return;
+	struct pfx_key k = { p->prefix, p->plen };
+	rte_hash_del_key(store, &k);
+	free(p->alts);
+	free(p);
+}
+
+int fib4_route_add(const struct route4 *r0, bool replace)
+{
+	struct route4 r = *r0;
+	if (r.plen > 32)
+		return -EINVAL;
+	r.prefix &= r.plen ? ~0u << (32 - r.plen) : 0;
+	struct pfx *p = pfx_get(r.prefix, r.plen, true);
+	if (p == NULL) {
+		rs_err_set("route table full");
+		return -ENOSPC;
+	}
+	uint32_t pos = 0;
+	while (pos < p->n && p->alts[pos].metric < r.metric)
+		pos++;
+	bool exists = pos < p->n && p->alts[pos].metric == r.metric;
+	if (exists && !replace) {
+		rs_err_set("route exists");
+		return -EEXIST;
+	}
+	r.nh = nh_alloc(&r);
+	if (r.nh == FIB4_NH_NONE) {
+		pfx_maybe_free(p);
+		rs_err_set("next-hop table full");
+		return -ENOSPC;
+	}
+	if (exists) {
+		uint32_t old = p->alts[pos].nh;
+		p->alts[pos] = r;
+		rs_defer_free(nh_release, (void *)(uintptr_t)old);
+	} else {
+		if (p->n == p->cap) {
+			uint32_t cap = p->cap ? p->cap * 2 : 1;
+			struct route4 *a = realloc(p->alts, cap * sizeof(*a));
+			if (a == NULL) {
+				nh_release((void *)(uintptr_t)r.nh);
+				pfx_maybe_free(p);
+				return -ENOMEM;
+			}
+			p->alts = a;
+			p->cap = cap;
+		}
+		memmove(&p->alts[pos + 1], &p->alts[pos], (p->n - pos) * sizeof(r));
+		p->alts[pos] = r;
+		p->n++;
+		nroutes++;
+		if (p->installed >= (int)pos)
+			p->installed++;
+	}
+	int rc = reinstall(p);
+	if (rc < 0) {
+		rs_err_set("FIB full (raise --fib-max-routes/--fib-max-tbl8)");
+		fib4_route_del(r.prefix, r.plen, r.metric, -1, FIB4_ANY_IFACE, 0);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static bool match(const struct route4 *r, int64_t metric, int type, uint16_t iface, uint32_t gw)
+{
+	return (metric < 0 || r->metric == metric) && (type < 0 || r->type == type) &&
+	       (iface == FIB4_ANY_IFACE || r->iface == iface) && (gw == 0 || r->gw == gw);
+}
+
+int fib4_route_del(uint32_t prefix, uint8_t plen, int64_t metric, int type, uint16_t iface,
+		   uint32_t gw)
+{
+	if (plen > 32)
+		return -EINVAL;
+	prefix &= plen ? ~0u << (32 - plen) : 0;
+	struct pfx *p = pfx_get(prefix, plen, false);
+	if (p == NULL)
+		return -ESRCH;
+	int del = 0;
+	for (uint32_t i = 0; i < p->n;) {
+		if (!match(&p->alts[i], metric, type, iface, gw)) {
+			i++;
+			continue;
+		}
+		rs_defer_free(nh_release, (void *)(uintptr_t)p->alts[i].nh);
+		if (p->installed == (int)i)
+			p->installed = -2; /* force reinstall */
+		else if (p->installed > (int)i)
+			p->installed--;
+		memmove(&p->alts[i], &p->alts[i + 1], (p->n - i - 1) * sizeof(p->alts[0]));
+		p->n--;
+		nroutes--;
+		del++;
+	}
+	if (del == 0)
+		return -ESRCH;
+	if (p->installed == -2)
+		p->installed = -1;
+	reinstall(p);
+	pfx_maybe_free(p);
+	return del;
+}
+
+static int collect(struct pfx ***out, uint32_t *n)
+{
+	uint32_t cnt = (uint32_t)rte_hash_count(store), i = 0, it = 0;
+	struct pfx **v = malloc((cnt ? cnt : 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	const void *k;
+	void *d;
+	while (i < cnt && rte_hash_iterate(store, &k, &d, &it) >= 0)
+		v[i++] = d;
+	*out = v;
+	*n = i;
+	return 0;
+}
+
+void fib4_iface_flush(uint16_t iface)
+{
+	struct pfx **v;
+	uint32_t n;
+	if (collect(&v, &n) < 0)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct pfx *p = v[i];
+		bool has = false;
+		for (uint32_t j = 0; j < p->n; j++)
+			if (p->alts[j].type <= RT_BROADCAST && p->alts[j].iface == iface)
+				has = true;
+		if (has) {
+			for (int t = RT_UNICAST; t <= RT_BROADCAST; t++)
+				fib4_route_del(p->prefix, p->plen, -1, t, iface, 0);
+		}
+	}
+	free(v);
+}
+
+void fib4_iface_set_up(uint16_t iface, bool up)
+{
+	if (iface >= RS_MAX_IFACES || iface_up[iface] == up)
+		return;
+	iface_up[iface] = up;
+	struct pfx **v;
+	uint32_t n;
+	if (collect(&v, &n) < 0)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		reinstall(v[i]);
+	free(v);
+}
+
+static int cmp_pfx(const void *a, const void *b)
+{
+	const struct pfx *x = *(struct pfx *const *)a, *y = *(struct pfx *const *)b;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	return (int)x->plen - (int)y->plen;
+}
+
+void fib4_foreach(void (*fn)(void *arg, const struct route4 *r, bool installed), void *arg)
+{
+	struct pfx **v;
+	uint32_t n;
+	if (collect(&v, &n) < 0)
+		return;
+	qsort(v, n, sizeof(*v), cmp_pfx);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < v[i]->n; j++)
+			fn(arg, &v[i]->alts[j], v[i]->installed == (int)j);
+	free(v);
+}
+
+uint32_t fib4_count(void) { return nroutes; }
+
+int fib4_route_get(uint32_t dst, struct route4 *out)
+{
+	for (int plen = 32; plen >= 0; plen--) {
+		uint32_t pfx = dst & (plen ? ~0u << (32 - plen) : 0);
+		struct pfx *p = pfx_get(pfx, (uint8_t)plen, false);
+		if (p && p->installed >= 0) {
+			*out = p->alts[p->installed];
+			return 0;
+		}
+	}
+	return -ENETUNREACH;
+}

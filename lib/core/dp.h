@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane's shared state: the configuration the control thread
+ * publishes, the workers, packet metadata, and the clock.
+ *
+ * Concurrency contract
+ *  - The control thread is the only writer of everything here except a
+ *    worker's own struct rs_worker fields marked "worker-owned".
+ *  - Configuration is published as an immutable struct rs_cfg through
+ *    rs_cfg_publish(): workers load the pointer once per graph walk
+ *    (rs_worker_cfg()), so one walk sees exactly one version. The old version
+ *    is freed only after rte_rcu_qsbr_synchronize(): every worker reports a
+ *    quiescent state once per loop, outside any walk.
+ *  - Workers never block, never lock, never malloc on the fast path; they
+ *    post what they learn to the control thread over SP/SC rings.
+ */
+#ifndef RS_DP_H
+#define RS_DP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_graph.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#define RS_MAX_WORKERS 16
+#define RS_MAX_IFACES RTE_MAX_ETHPORTS
+#define RS_MAX_ADDRS 32
+#define RS_IFNAMSIZ 32
+#define RS_BURST 32
+
+struct rs_addr4 {
+	uint32_t ip; /* host order */
+	uint8_t plen;
+};
+
+/* One link as workers see it. Immutable once published. */
+struct rs_iface {
+	bool present;
+	bool up;            /* admin state: down stops RX polling and TX */
+	bool forwarding;    /* route packets not addressed to us (RFC 1812) */
+	bool tx_ip4_csum;   /* port offloads the IPv4 header checksum */
+	bool rx_ip4_csum;   /* port reports IPv4 header checksum status */
+	bool tx_multiseg;   /* port transmits chained mbufs */
+	uint16_t port;      /* DPDK port id == iface index */
+	uint16_t mtu;       /* L3 MTU */
+	uint16_t nb_queues; /* RX/TX queues configured (<= workers) */
+	struct rte_ether_addr mac;
+	char name[RS_IFNAMSIZ];
+	uint16_t naddrs;
+	struct rs_addr4 addrs[RS_MAX_ADDRS];
+};
+
+struct rs_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+/* A published configuration version. */
+struct rs_cfg {
+	uint64_t gen;
+	struct rs_iface ifaces[RS_MAX_IFACES];
+	uint16_t nrxq[RS_MAX_WORKERS];
+	struct rs_rxq rxq[RS_MAX_WORKERS][RS_MAX_IFACES];
+};
+
+/* Messages worker -> control (fixed-size ring elements). */
+enum rs_msg_type {
+	RS_MSG_RESOLVE = 1, /* mbuf needs a neighbor: iface, ip; mbuf ownership passes */
+	RS_MSG_ARP,         /* ARP sender seen: iface, ip, mac, src (enum neigh_src) */
+};
+
+struct rs_msg {
+	uint8_t type;
+	uint8_t src;
+	uint16_t iface;
+	uint32_t ip;
+	uint8_t mac[6];
+	uint16_t pad;
+	struct rte_mbuf *m;
+};
+_Static_assert(sizeof(struct rs_msg) == 24, "ring element size");
+
+/* Where ctl_input sends packets the control thread hands to a worker. */
+enum rs_inject {
+	RS_INJ_PORT_TX = 0, /* complete frame, m->port set */
+	RS_INJ_ETH_OUTPUT,  /* IPv4 packet, priv iface/nh_ip set */
+	RS_INJ_IP4_OUTPUT,  /* IPv4 packet with header */
+};
+
+/* Per-packet metadata in the mbuf private area. */
+struct rs_priv {
+	uint32_t nh_ip;     /* next hop for eth_output (host order) */
+	uint16_t iface;     /* ingress iface on input, egress iface on output */
+	uint8_t flags;
+	uint8_t inject;     /* enum rs_inject for ctl_input */
+};
+#define RS_PF_L2_BCAST 0x01   /* received as link-layer broadcast/multicast */
+#define RS_PF_OUT_BCAST 0x02  /* send to the link-layer broadcast address */
+#define RS_PF_IFACE_SET 0x04  /* ip4_output: egress iface already chosen */
+#define RS_PF_LOCAL_BCAST 0x08 /* arrived for a broadcast address of ours */
+
+static inline struct rs_priv *rs_priv(struct rte_mbuf *m)
+{
+	return (struct rs_priv *)rte_mbuf_to_priv(m);
+}
+
+struct reass_table;
+
+struct rs_worker {
+	unsigned lcore;
+	uint16_t idx;            /* worker index == RX/TX queue index */
+	uint16_t pad;
+	struct rte_graph *graph;
+	rte_graph_t graph_id;
+	struct rte_ring *to_ctl;   /* struct rs_msg, SP (worker) / SC (control) */
+	struct rte_ring *from_ctl; /* mbufs, SP (control) / SC (worker) */
+	/* worker-owned below */
+	struct rs_cfg *cfg;        /* version in use during this walk */
+	struct reass_table *reass;
+	uint64_t now_ns;           /* clock sampled once per walk */
+	uint64_t rx_pkts;          /* received in this walk (for idle detection) */
+	uint64_t icmp_tokens_ns;   /* token bucket: time credit (see icmp4_error.c) */
+	uint64_t icmp_last_ns;
+	uint64_t loops;
+	uint64_t idle_sleeps;
+	/* set by the node calling into the reassembly table so freed buffers are
+	 * counted under the right drop node */
+	struct rte_node *reass_node;
+	rte_edge_t reass_drop_edge;    /* when the stash is full */
+	uint16_t reass_nstash;
+	struct rte_mbuf *reass_stash[256];
+	uint64_t reass_next_scan_ns;
+	uint16_t ip_id;                /* IPv4 identification for what we originate */
+} __rte_cache_aligned;
+
+struct rs_dp_params {
+	uint32_t nb_mbufs;      /* 0 = sized from ports/queues */
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	uint32_t idle_sleep_us; /* 0 = busy poll */
+	uint32_t idle_polls;    /* empty loops before sleeping */
+	uint32_t fib_max_routes;
+	uint32_t fib_max_tbl8;
+	uint32_t neigh_max;
+	uint32_t reass_max_datagrams;
+	uint32_t reass_max_bytes;
+	uint32_t reass_timeout_ms;
+	uint32_t icmp_rate;     /* ICMP errors per second per worker */
+	uint32_t icmp_burst;
+};
+
+/* The daemon: one per process. */
+struct rs_dp {
+	struct rs_dp_params params;
+	struct rte_mempool *pool;
+	struct rte_rcu_qsbr *rcu;
+	uint16_t nb_workers;
+	struct rs_worker workers[RS_MAX_WORKERS];
+	struct rs_cfg *_Atomic cfg; /* current published version */
+	struct rs_cfg *staging;     /* control-thread working copy */
+	volatile bool stop;
+	uint64_t tsc_hz;
+	uint64_t clock_offset_ns;   /* tests/fuzzing advance the clock */
+	uint32_t next_rr;           /* control -> worker round robin */
+};
+
+extern struct rs_dp rs_dp;
+
+void rs_dp_params_default(struct rs_dp_params *p);
+
+/* Nanoseconds from the TSC, monotonic, plus the test offset. */
+static inline uint64_t rs_now_ns(void)
+{
+	uint64_t t = rte_get_tsc_cycles();
+	return (uint64_t)((__uint128_t)t * 1000000000u / rs_dp.tsc_hz) + rs_dp.clock_offset_ns;
+}
+
+/* ---- control thread API (lib/core) ---- */
+int rs_dp_init(const struct rs_dp_params *p);  /* after rte_eal_init */
+int rs_ports_init(void);                        /* configure + start every probed port */
+int rs_port_setup(uint16_t port, const char *name); /* one port (hot-plug too) */
+void rs_port_teardown(uint16_t port);
+int rs_workers_create(void);                    /* graphs + rings; after ports */
+int rs_workers_launch(void);
+void rs_workers_stop(void);
+void rs_dp_fini(void);
+
+/* Run one graph walk of worker w on the calling thread (fuzzing, tests). */
+void rs_worker_poll_once(struct rs_worker *w);
+
+/* Configuration publication (control thread only). */
+struct rs_cfg *rs_cfg_edit(void);     /* the staging copy to modify */
+void rs_cfg_commit(void);             /* publish staging; wait for a grace period */
+void rs_cfg_rebuild_rxqs(struct rs_cfg *c);
+const struct rs_cfg *rs_cfg_current(void);
+int rs_iface_by_name(const struct rs_cfg *c, const char *name);
+/* Deferred free: called after the next grace period. */
+void rs_defer_free(void (*fn)(void *), void *arg);
+void rs_sync(void);                   /* grace period + run deferred frees */
+
+/* Hand a packet from the control thread to a worker. Consumes m. */
+int rs_inject(struct rte_mbuf *m, enum rs_inject where);
+
+/* First address of iface in the same subnet as ip, else its first address, else 0. */
+uint32_t rs_iface_src_for(const struct rs_iface *ifc, uint32_t ip);
+/* true when ip is one of iface's addresses */
+bool rs_iface_has_addr(const struct rs_iface *ifc, uint32_t ip);
+
+#endif

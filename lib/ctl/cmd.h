@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ringctl commands, executed on the control thread (from the management
+ * socket and from --config files). iproute2 syntax. A command either fully
+ * applies or changes nothing and returns -errno with a one-line message
+ * (rs_err_set). Every change is published to workers before the caller
+ * answers (rs_cfg_commit / rs_sync).
+ */
+#ifndef RS_CMD_H
+#define RS_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/rs_json.h"
+
+struct cmd_ctx {
+	bool json;
+	struct rs_buf *out;
+};
+
+int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv);
+
+int cmd_link(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_addr(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_route(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* helpers */
+bool cmd_is(const char *word, const char *full, unsigned min_prefix);
+int cmd_parse_ip4(const char *s, uint32_t *ip);
+int cmd_parse_prefix4(const char *s, uint32_t *ip, uint8_t *plen);
+int cmd_parse_mac(const char *s, uint8_t mac[6]);
+int cmd_parse_u32(const char *s, uint32_t max, uint32_t *v);
+int cmd_iface(const char *name); /* index or -ENODEV with message */
+void cmd_fmt_ip4(uint32_t ip, char out[16]);
+
+int ctl_server_open(const char *path);
+int ctl_server_run(void);
+void ctl_server_close(void);
+/* drains worker messages and runs timers once (also used by the fuzzer) */
+void ctl_poll_workers(void);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef RS_ICMP4_H
+#define RS_ICMP4_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+struct rs_worker;
+
+/*
+ * Builds an ICMP error about `orig` (an mbuf whose data starts at its IPv4
+ * header, which ip4_input validated) in a new mbuf ready for ip4_output.
+ * Borrows orig. Returns NULL when RFC 1122 §3.2.2 forbids an error (orig is
+ * an ICMP error, a non-first fragment, to or from a broadcast/multicast
+ * address, or from an address that does not name one host), when the
+ * per-worker token bucket is empty (Linux's icmp_msgs_per_sec /
+ * icmp_msgs_burst), or when no mbuf is free; *why says which (0: sent,
+ * 1: not allowed, 2: rate limited, 3: no mbuf).
+ * The error quotes as much of orig as fits in 576 bytes (RFC 1812 §4.3.2.3).
+ * info: next-hop MTU for fragmentation needed, pointer for parameter problem.
+ */
+struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, uint8_t type,
+				   uint8_t code, uint32_t info, int *why);
+
+#endif

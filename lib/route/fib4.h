@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 FIB: rte_lpm (DIR-24-8) mapping prefixes to next-hop indices, and a
+ * next-hop table that workers read by index.
+ *
+ * Concurrency: the control thread is the only writer. rte_lpm is attached to
+ * the dataplane's RCU variable (rte_lpm_rcu_qsbr_add), so a tbl8 group is
+ * reused only after every worker has passed a quiescent state; next-hop
+ * entries are immutable once published and their indices are recycled only
+ * after a grace period (rs_defer_free). Lookups take no lock.
+ *
+ * Control side: every route is kept (several per prefix, by metric); the
+ * best usable one is installed in the LPM. A route through a link that is
+ * down is not usable, so the next best takes over at once.
+ */
+#ifndef RS_FIB4_H
+#define RS_FIB4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_lpm.h>
+
+enum rt_type {
+	RT_UNICAST = 0,
+	RT_LOCAL,       /* one of our addresses: deliver locally */
+	RT_BROADCAST,   /* a subnet broadcast address of ours: deliver locally */
+	RT_BLACKHOLE,   /* drop silently */
+	RT_UNREACHABLE, /* drop, ICMP host unreachable */
+	RT_PROHIBIT,    /* drop, ICMP administratively prohibited */
+};
+
+enum rt_proto {
+	RTPROT_KERNEL = 0, /* made from an address (connected, local, broadcast) */
+	RTPROT_STATIC,     /* added by ringctl */
+};
+
+/* What a worker reads for a lookup result. Immutable once published. */
+struct rs_nh {
+	uint8_t type;   /* enum rt_type */
+	uint8_t pad;
+	uint16_t iface;
+	uint32_t gw;    /* 0: destination is on-link */
+};
+
+#define FIB4_NH_MAX (1u << 16)
+#define FIB4_NH_NONE UINT32_MAX
+#define FIB4_ANY_IFACE 0xffff
+
+extern struct rte_lpm *fib4_lpm;
+extern struct rs_nh fib4_nh_tab[FIB4_NH_MAX];
+
+/* Fast path: next-hop index for dst (host order), or FIB4_NH_NONE. */
+static inline uint32_t fib4_lookup(uint32_t dst)
+{
+	uint32_t nh;
+	if (rte_lpm_lookup(fib4_lpm, dst, &nh) == 0)
+		return nh;
+	return FIB4_NH_NONE;
+}
+
+static inline const struct rs_nh *fib4_nh(uint32_t idx)
+{
+	return &fib4_nh_tab[idx];
+}
+
+struct route4 {
+	uint32_t prefix;  /* host order, masked */
+	uint8_t plen;
+	uint8_t type;     /* enum rt_type */
+	uint8_t proto;    /* enum rt_proto */
+	uint16_t iface;
+	uint32_t gw;
+	uint32_t metric;
+	uint32_t nh;      /* next-hop index (set by fib4) */
+};
+
+struct rte_rcu_qsbr;
+int fib4_init(uint32_t max_routes, uint32_t max_tbl8, struct rte_rcu_qsbr *rcu);
+void fib4_fini(void);
+
+/* Adds a route. -EEXIST when a route with the same prefix, length and metric
+ * exists (unless replace: then it is replaced), -ENOSPC when tables are full.
+ * Never exposes a half-made state: the next hop is written before the LPM
+ * entry points to it. */
+int fib4_route_add(const struct route4 *r, bool replace);
+/* Deletes routes matching prefix/plen and the given fields (metric < 0,
+ * type < 0, iface == FIB4_ANY_IFACE, gw == 0 match anything). Returns the
+ * number deleted, or -ESRCH when nothing matched. */
+int fib4_route_del(uint32_t prefix, uint8_t plen, int64_t metric, int type, uint16_t iface,
+		   uint32_t gw);
+/* Removes every route through iface (link removal). */
+void fib4_iface_flush(uint16_t iface);
+/* Link state changed: routes through iface become (un)usable. */
+void fib4_iface_set_up(uint16_t iface, bool up);
+
+/* Visits every route, ordered by prefix then metric; installed is true for
+ * the one in the LPM. */
+void fib4_foreach(void (*fn)(void *arg, const struct route4 *r, bool installed), void *arg);
+uint32_t fib4_count(void);
+/* The installed route a packet to dst would use: 0 or -ENETUNREACH. */
+int fib4_route_get(uint32_t dst, struct route4 *out);
+
+#endif
