@@ -1,0 +1,33 @@
+#!/bin/bash
+# Installs the Debian 12 packages ringstack needs, only when something is
+# missing (idempotent, non-interactive).
+#   scripts/deps.sh [build|test|demo|perf]   (default: test, which includes build and demo)
+set -euo pipefail
+
+build=(gcc clang meson ninja-build pkg-config libdpdk-dev libcriterion-dev libbpf-dev libxdp-dev libpcap-dev)
+demo=(iproute2 iputils-ping ethtool jq)
+test=(python3-scapy tcpdump socat netcat-openbsd arping iperf3 procps util-linux)
+perf=(dpdk dpdk-doc valgrind python3-matplotlib)
+
+want=("${build[@]}")
+case "${1:-test}" in
+build) ;;
+demo) want+=("${demo[@]}") ;;
+test) want+=("${demo[@]}" "${test[@]}") ;;
+perf) want+=("${demo[@]}" "${test[@]}" "${perf[@]}") ;;
+*) echo "usage: $0 [build|test|demo|perf]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages (${missing[*]}); run as root" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

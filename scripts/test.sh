@@ -1,0 +1,63 @@
+#!/bin/bash
+# Installs what is missing, builds, and runs every test: unit tests
+# (Criterion), integration tests with Linux peers in network namespaces, the
+# unit and core integration tests again under AddressSanitizer and UBSan, and
+# a short libFuzzer run. Needs root (namespaces, veth, AF_XDP).
+#   scripts/test.sh [--quick]   --quick: skip the sanitizer build and fuzzing
+set -uo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+passed=0
+failed=0
+failures=()
+step() {
+	local name=$1; shift
+	local t0=$SECONDS
+	if "$@" >"/tmp/rs-step.$$" 2>&1; then
+		passed=$((passed + 1))
+		echo "PASS $name ($((SECONDS - t0)) s)"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "FAIL $name ($((SECONDS - t0)) s)"
+		tail -n 40 "/tmp/rs-step.$$" | sed 's/^/    /'
+	fi
+	rm -f "/tmp/rs-step.$$"
+}
+
+scripts/deps.sh test || { echo "test: cannot install dependencies"; exit 1; }
+scripts/build.sh build || { echo "test: build failed"; ninja -C build; exit 1; }
+
+# Unit tests: one step each, so the summary counts them.
+for t in build/tests/unit/test_*; do
+	[ -x "$t" ] && step "unit/$(basename "$t")" "$t" --jobs=2
+done
+
+for t in tests/integration/*_test.sh; do
+	step "integration/$(basename "$t" .sh)" timeout 180 "$t"
+done
+
+if [ $quick -eq 0 ] && command -v clang >/dev/null; then
+	if CC=clang scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+		export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+		for t in build-asan/tests/unit/test_*; do
+			[ -x "$t" ] && step "asan/unit/$(basename "$t")" "$t" --jobs=2
+		done
+		for t in ping_test malformed_test; do
+			[ -x "tests/integration/$t.sh" ] &&
+				step "asan/integration/$t" env RS_BUILD="$PWD/build-asan" timeout 240 "tests/integration/$t.sh"
+		done
+		unset ASAN_OPTIONS UBSAN_OPTIONS
+	else
+		failed=$((failed + 1)); failures+=("asan build")
+	fi
+	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_rx" scripts/fuzz.sh "${RS_FUZZ_SECONDS:-30}"
+fi
+
+echo
+[ $failed -gt 0 ] && echo "failed: ${failures[*]}"
+echo "test: $passed passed, $failed failed"
+[ $failed -eq 0 ]
