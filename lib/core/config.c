@@ -42,6 +42,15 @@ const struct rs_cfg *rs_cfg_current(void)
 
 void rs_cfg_rebuild_rxqs(struct rs_cfg *c)
 {
+	/* forwarding "auto": a router when there is somewhere to route to */
+	unsigned nlinks = 0;
+	for (unsigned p = 0; p < RS_MAX_IFACES; p++)
+		nlinks += c->ifaces[p].present;
+	for (unsigned p = 0; p < RS_MAX_IFACES; p++) {
+		struct rs_iface *ifc = &c->ifaces[p];
+		ifc->forwarding = ifc->fwd_mode == RS_FWD_ON ||
+				  (ifc->fwd_mode == RS_FWD_AUTO && nlinks > 1);
+	}
 	memset(c->nrxq, 0, sizeof(c->nrxq));
 	for (unsigned p = 0; p < RS_MAX_IFACES; p++) {
 		const struct rs_iface *ifc = &c->ifaces[p];

@@ -44,7 +44,8 @@ struct rs_addr4 {
 struct rs_iface {
 	bool present;
 	bool up;            /* admin state: down stops RX polling and TX */
-	bool forwarding;    /* route packets not addressed to us (RFC 1812) */
+	bool forwarding;    /* route packets not addressed to us (RFC 1812); derived */
+	uint8_t fwd_mode;   /* RS_FWD_AUTO (on when there is more than one link), ON, OFF */
 	bool tx_ip4_csum;   /* port offloads the IPv4 header checksum */
 	bool rx_ip4_csum;   /* port reports IPv4 header checksum status */
 	bool tx_multiseg;   /* port transmits chained mbufs */
@@ -56,6 +57,8 @@ struct rs_iface {
 	uint16_t naddrs;
 	struct rs_addr4 addrs[RS_MAX_ADDRS];
 };
+
+enum { RS_FWD_AUTO = 0, RS_FWD_ON, RS_FWD_OFF };
 
 struct rs_rxq {
 	uint16_t port;

@@ -20,7 +20,7 @@
 static const char *node_patterns[] = {
 	"port_rx", "ctl_input", "ip4_reass_timer",
 	"eth_input", "arp_input", "ip4_input", "ip4_local", "ip4_reass",
-	"icmp4_input", "udp_input", "ip4_output", "ip4_fragment",
+	"icmp4_input", "udp_input", "ip4_forward", "ip4_output", "ip4_fragment",
 	"eth_output", "port_tx",
 	/* drop:<reason> nodes join through the edges that lead to them; a
 	 * reason no node can reach would be an isolated node and fail creation */

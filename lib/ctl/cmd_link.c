@@ -32,6 +32,8 @@ static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 		rs_json_kstr(ctx->out, "driver", drv);
 		rs_json_ku64(ctx->out, "queues", ifc->nb_queues);
 		rs_json_kbool(ctx->out, "forwarding", ifc->forwarding);
+		rs_json_kstr(ctx->out, "forwarding_mode", ifc->fwd_mode == RS_FWD_ON ? "on"
+				   : ifc->fwd_mode == RS_FWD_OFF ? "off" : "auto");
 		rs_json_ku64(ctx->out, "speed_mbps", link.link_speed);
 		rs_json_key(ctx->out, "offloads");
 		rs_json_arr_open(ctx->out);
@@ -77,7 +79,7 @@ static int link_show(struct cmd_ctx *ctx, int argc, char **argv)
 static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2) {
-		rs_err_set("usage: link set NAME [up|down] [mtu N] [forwarding on|off]");
+		rs_err_set("usage: link set NAME [up|down] [mtu N] [forwarding on|off|auto]");
 		return -EINVAL;
 	}
 	const char *name = argv[0];
@@ -109,11 +111,13 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 		} else if (strcmp(argv[a], "forwarding") == 0 && a + 1 < argc) {
 			a++;
 			if (strcmp(argv[a], "on") == 0)
-				fwd = 1;
+				fwd = RS_FWD_ON;
 			else if (strcmp(argv[a], "off") == 0)
-				fwd = 0;
+				fwd = RS_FWD_OFF;
+			else if (strcmp(argv[a], "auto") == 0)
+				fwd = RS_FWD_AUTO;
 			else {
-				rs_err_set("forwarding takes on or off");
+				rs_err_set("forwarding takes on, off or auto");
 				return -EINVAL;
 			}
 		} else {
@@ -134,7 +138,7 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 		ifc->mtu = (uint16_t)mtu;
 	}
 	if (fwd >= 0)
-		ifc->forwarding = fwd;
+		ifc->fwd_mode = (uint8_t)fwd;
 	if (up >= 0 && ifc->up != (bool)up) {
 		ifc->up = up;
 		fib4_iface_set_up((uint16_t)i, up);

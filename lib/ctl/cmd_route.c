@@ -37,14 +37,30 @@ static void show_route(struct cmd_ctx *ctx, const struct route4 *r, bool install
 	const char *dev = r->type <= RT_BROADCAST && c->ifaces[r->iface].present
 				  ? c->ifaces[r->iface].name : NULL;
 	const char *proto = r->proto == RTPROT_KERNEL ? "kernel" : "static";
+	if (r->npaths > 1)
+		dev = NULL;
 	if (ctx->json) {
 		rs_json_obj_open(ctx->out);
 		rs_json_kstr(ctx->out, "type", type_name[r->type]);
 		rs_json_kstr(ctx->out, "dst", pfx);
-		if (r->gw)
+		if (r->gw && r->npaths <= 1)
 			rs_json_kstr(ctx->out, "gateway", gw);
 		if (dev)
 			rs_json_kstr(ctx->out, "dev", dev);
+		if (r->npaths > 1) {
+			rs_json_key(ctx->out, "nexthops");
+			rs_json_arr_open(ctx->out);
+			for (unsigned k = 0; k < r->npaths; k++) {
+				char g[16];
+				cmd_fmt_ip4(r->paths[k].gw, g);
+				rs_json_obj_open(ctx->out);
+				rs_json_kstr(ctx->out, "gateway", g);
+				rs_json_kstr(ctx->out, "dev", c->ifaces[r->paths[k].iface].name);
+				rs_json_kbool(ctx->out, "up", c->ifaces[r->paths[k].iface].up);
+				rs_json_obj_close(ctx->out);
+			}
+			rs_json_arr_close(ctx->out);
+		}
 		rs_json_kstr(ctx->out, "protocol", proto);
 		rs_json_ku64(ctx->out, "metric", r->metric);
 		rs_json_kbool(ctx->out, "installed", installed);
@@ -54,7 +70,7 @@ static void show_route(struct cmd_ctx *ctx, const struct route4 *r, bool install
 	if (r->type != RT_UNICAST)
 		rs_buf_printf(ctx->out, "%s ", type_name[r->type]);
 	rs_buf_printf(ctx->out, "%s", pfx);
-	if (r->gw)
+	if (r->gw && r->npaths <= 1)
 		rs_buf_printf(ctx->out, " via %s", gw);
 	if (dev)
 		rs_buf_printf(ctx->out, " dev %s", dev);
@@ -66,6 +82,13 @@ static void show_route(struct cmd_ctx *ctx, const struct route4 *r, bool install
 	if (!installed)
 		rs_buf_printf(ctx->out, " linkdown");
 	rs_buf_printf(ctx->out, "\n");
+	for (unsigned k = 0; r->npaths > 1 && k < r->npaths; k++) {
+		char g[16];
+		cmd_fmt_ip4(r->paths[k].gw, g);
+		rs_buf_printf(ctx->out, "\tnexthop via %s dev %s%s\n", g,
+			      c->ifaces[r->paths[k].iface].name,
+			      c->ifaces[r->paths[k].iface].up ? "" : " linkdown");
+	}
 }
 
 static void show_cb(void *arg, const struct route4 *r, bool installed)
@@ -113,13 +136,65 @@ static int route_get(struct cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* The link through which gw is on-link (a connected route), checked
+ * against a link the user named. */
+static int gw_iface(uint32_t gw, uint16_t want)
+{
+	struct route4 via;
+	char g[16];
+	cmd_fmt_ip4(gw, g);
+	if (fib4_route_get(gw, &via) < 0 || via.type != RT_UNICAST || via.gw || via.npaths > 1) {
+		rs_err_set("gateway %s is not on a connected subnet", g);
+		return -ENETUNREACH;
+	}
+	if (want != FIB4_ANY_IFACE && want != via.iface) {
+		rs_err_set("gateway %s is not reachable through %s", g,
+			   rs_cfg_current()->ifaces[want].name);
+		return -ENETUNREACH;
+	}
+	return via.iface;
+}
+
 static int route_change(int argc, char **argv, bool add, bool replace)
 {
 	struct route4 r = { .type = RT_UNICAST, .proto = RTPROT_STATIC, .iface = FIB4_ANY_IFACE };
+	struct fib4_path paths[FIB4_ECMP_MAX];
 	bool has_pfx = false, has_metric = false, has_type = false;
 	int rc;
 	for (int a = 0; a < argc; a++) {
-		if (strcmp(argv[a], "via") == 0 && a + 1 < argc) {
+		if (strcmp(argv[a], "nexthop") == 0) {
+			/* nexthop via GW [dev NAME] [weight 1] */
+			if (r.npaths == FIB4_ECMP_MAX) {
+				rs_err_set("at most %d nexthops", FIB4_ECMP_MAX);
+				return -EINVAL;
+			}
+			struct fib4_path *pa = &paths[r.npaths];
+			pa->gw = 0;
+			pa->iface = FIB4_ANY_IFACE;
+			while (a + 2 < argc + 1 && a + 1 < argc) {
+				if (strcmp(argv[a + 1], "via") == 0 && a + 2 < argc) {
+					if (cmd_parse_ip4(argv[a + 2], &pa->gw) < 0)
+						return -EINVAL;
+				} else if (cmd_is(argv[a + 1], "dev", 1) && a + 2 < argc) {
+					if ((rc = cmd_iface(argv[a + 2])) < 0)
+						return rc;
+					pa->iface = (uint16_t)rc;
+				} else if (strcmp(argv[a + 1], "weight") == 0 && a + 2 < argc) {
+					if (strcmp(argv[a + 2], "1") != 0) {
+						rs_err_set("only equal weights are supported");
+						return -EINVAL;
+					}
+				} else {
+					break;
+				}
+				a += 2;
+			}
+			if (pa->gw == 0) {
+				rs_err_set("nexthop needs via GW");
+				return -EINVAL;
+			}
+			r.npaths++;
+		} else if (strcmp(argv[a], "via") == 0 && a + 1 < argc) {
 			if (cmd_parse_ip4(argv[++a], &r.gw) < 0)
 				return -EINVAL;
 		} else if (cmd_is(argv[a], "dev", 1) && a + 1 < argc) {
@@ -152,6 +227,10 @@ static int route_change(int argc, char **argv, bool add, bool replace)
 		return -EINVAL;
 	}
 	r.prefix &= ip4_mask(r.plen);
+	if (r.npaths && (r.gw || r.type != RT_UNICAST)) {
+		rs_err_set("nexthop cannot be combined with via or a route type");
+		return -EINVAL;
+	}
 	if (!add) {
 		rc = fib4_route_del(r.prefix, r.plen, has_metric ? (int64_t)r.metric : -1,
 				    has_type ? r.type : -1, r.iface, r.gw);
@@ -161,20 +240,25 @@ static int route_change(int argc, char **argv, bool add, bool replace)
 		}
 		return 0;
 	}
-	if (r.type == RT_UNICAST) {
-		const struct rs_cfg *c = rs_cfg_current();
+	if (r.npaths == 1) {
+		/* one nexthop is a plain route */
+		r.gw = paths[0].gw;
+		r.iface = paths[0].iface;
+		r.npaths = 0;
+	}
+	if (r.npaths > 1) {
+		for (unsigned k = 0; k < r.npaths; k++) {
+			if ((rc = gw_iface(paths[k].gw, paths[k].iface)) < 0)
+				return rc;
+			paths[k].iface = (uint16_t)rc;
+		}
+		r.paths = paths;
+		r.iface = 0;
+	} else if (r.type == RT_UNICAST) {
 		if (r.gw) {
-			/* the gateway must be on-link: find the link by route */
-			struct route4 via;
-			if (fib4_route_get(r.gw, &via) < 0 || via.type != RT_UNICAST || via.gw) {
-				rs_err_set("gateway %s is not on a connected subnet", argv[0]);
-				return -ENETUNREACH;
-			}
-			if (r.iface != FIB4_ANY_IFACE && r.iface != via.iface) {
-				rs_err_set("gateway is not reachable through %s", c->ifaces[r.iface].name);
-				return -ENETUNREACH;
-			}
-			r.iface = via.iface;
+			if ((rc = gw_iface(r.gw, r.iface)) < 0)
+				return rc;
+			r.iface = (uint16_t)rc;
 		} else if (r.iface == FIB4_ANY_IFACE) {
 			rs_err_set("a unicast route needs via GW or dev NAME");
 			return -EINVAL;

@@ -23,6 +23,7 @@ enum {
 	E_MARTIAN_DST,
 	E_SRC_LOCAL,
 	E_NOT_FOR_US,
+	E_FORWARD,
 	E_NB,
 };
 
@@ -92,7 +93,7 @@ static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node
 			goto out;
 		}
 		uint32_t nh = fib4_lookup(dst);
-		uint8_t type = nh == FIB4_NH_NONE ? RT_UNREACHABLE : fib4_nh(nh)->type;
+		uint8_t type = nh == FIB4_NH_NONE ? RT_UNICAST : fib4_nh(nh)->type;
 		if (type == RT_LOCAL || type == RT_BROADCAST) {
 			/* a datagram claiming one of our addresses as its source
 			 * did not come from us: spoofed or looped */
@@ -106,7 +107,9 @@ static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node
 			next = E_LOCAL;
 			goto out;
 		}
-		next = E_NOT_FOR_US;
+		/* not ours: route it when this link forwards (RFC 1812), else
+		 * a host silently discards it (RFC 1122 §3.2.1.3) */
+		next = ifc->forwarding ? E_FORWARD : E_NOT_FOR_US;
 out:
 		rte_node_enqueue_x1(graph, node, next, m);
 	}
@@ -130,6 +133,7 @@ static struct rte_node_register ip4_input_node = {
 		[E_MARTIAN_DST] = RS_DROP_NODE(ip4_martian_dst),
 		[E_SRC_LOCAL] = RS_DROP_NODE(ip4_src_is_local),
 		[E_NOT_FOR_US] = RS_DROP_NODE(not_for_us),
+		[E_FORWARD] = "ip4_forward",
 	},
 };
 RTE_NODE_REGISTER(ip4_input_node);

@@ -13,6 +13,7 @@
 
 struct rte_lpm *fib4_lpm;
 struct rs_nh fib4_nh_tab[FIB4_NH_MAX];
+uint32_t fib4_grp_tab[FIB4_GRP_MAX * FIB4_ECMP_MAX];
 
 /* Control-side route store: every route, by prefix. */
 struct pfx_key {
@@ -32,23 +33,105 @@ static struct rte_hash *store;
 static uint32_t nroutes;
 static uint32_t *nh_free;    /* stack of free next-hop indices */
 static uint32_t nh_nfree;
+static uint32_t grp_free[FIB4_GRP_MAX]; /* stack of free ECMP blocks */
+static uint32_t grp_nfree;
 static bool iface_up[RS_MAX_IFACES];
+
+static void nh_release_now(uint32_t i)
+{
+	struct rs_nh *nh = &fib4_nh_tab[i];
+	if (nh->type == RT_GROUP) {
+		for (uint32_t m = 0; m < nh->nmemb; m++)
+			nh_free[nh_nfree++] = fib4_grp_tab[nh->grp + m];
+		grp_free[grp_nfree++] = nh->grp / FIB4_ECMP_MAX;
+	}
+	nh_free[nh_nfree++] = i;
+}
 
 static void nh_release(void *arg)
 {
-	nh_free[nh_nfree++] = (uint32_t)(uintptr_t)arg;
+	nh_release_now((uint32_t)(uintptr_t)arg);
 }
 
-static uint32_t nh_alloc(const struct route4 *r)
+/* A next hop, once published, is never written again: workers may be
+ * reading it. Its index (and an ECMP group's members and block) is reused
+ * only after a grace period. */
+static void nh_put(uint32_t i)
+{
+	if (i != FIB4_NH_NONE)
+		rs_defer_free(nh_release, (void *)(uintptr_t)i);
+}
+
+static uint32_t nh_new(uint8_t type, uint16_t iface, uint32_t gw)
 {
 	if (nh_nfree == 0)
 		return FIB4_NH_NONE;
 	uint32_t i = nh_free[--nh_nfree];
 	struct rs_nh *nh = &fib4_nh_tab[i];
-	nh->type = r->type;
-	nh->iface = r->iface;
-	nh->gw = r->gw;
+	nh->type = type;
+	nh->nmemb = 0;
+	nh->iface = iface;
+	nh->gw = gw;
 	return i;
+}
+
+/* Builds r's next hop from the paths whose link is up: a plain next hop, an
+ * ECMP group, or FIB4_NH_NONE when no path is usable (*full tells a full
+ * table apart). */
+static uint32_t nh_build(const struct route4 *r, bool *full)
+{
+	*full = false;
+	if (r->npaths <= 1) {
+		uint32_t i = nh_new(r->type, r->iface, r->gw);
+		*full = i == FIB4_NH_NONE;
+		return i;
+	}
+	uint32_t memb[FIB4_ECMP_MAX], n = 0;
+	for (uint32_t k = 0; k < r->npaths; k++) {
+		const struct fib4_path *pa = &r->paths[k];
+		if (pa->iface >= RS_MAX_IFACES || !iface_up[pa->iface])
+			continue;
+		memb[n] = nh_new(RT_UNICAST, pa->iface, pa->gw);
+		if (memb[n] == FIB4_NH_NONE)
+			goto full;
+		n++;
+	}
+	if (n == 0)
+		return FIB4_NH_NONE;
+	if (n == 1)
+		return memb[0];
+	if (grp_nfree == 0)
+		goto full;
+	uint32_t g = nh_new(RT_GROUP, 0, 0);
+	if (g == FIB4_NH_NONE)
+		goto full;
+	uint32_t blk = grp_free[--grp_nfree] * FIB4_ECMP_MAX;
+	memcpy(&fib4_grp_tab[blk], memb, n * sizeof(memb[0]));
+	fib4_nh_tab[g].grp = blk;
+	fib4_nh_tab[g].nmemb = (uint8_t)n;
+	return g;
+full:
+	while (n)
+		nh_release_now(memb[--n]);
+	*full = true;
+	return FIB4_NH_NONE;
+}
+
+static bool route_has_iface(const struct route4 *r, uint16_t iface)
+{
+	if (r->npaths <= 1)
+		return r->type <= RT_BROADCAST && r->iface == iface;
+	for (uint32_t k = 0; k < r->npaths; k++)
+		if (r->paths[k].iface == iface)
+			return true;
+	return false;
+}
+
+static void route_free(struct route4 *r)
+{
+	nh_put(r->nh);
+	free(r->paths);
+	r->paths = NULL;
 }
 
 int fib4_init(uint32_t max_routes, uint32_t max_tbl8, struct rte_rcu_qsbr *rcu)
@@ -87,6 +170,8 @@ int fib4_init(uint32_t max_routes, uint32_t max_tbl8, struct rte_rcu_qsbr *rcu)
 	/* index 0 stays unused so that a zeroed value is never a valid hop */
 	for (uint32_t i = FIB4_NH_MAX - 1; i > 0; i--)
 		nh_free[nh_nfree++] = i;
+	for (uint32_t g = FIB4_GRP_MAX; g > 0; g--)
+		grp_free[grp_nfree++] = g - 1;
 	for (unsigned i = 0; i < RS_MAX_IFACES; i++)
 		iface_up[i] = true;
 	return 0;
@@ -99,6 +184,8 @@ void fib4_fini(void)
 	uint32_t it = 0;
 	while (store && rte_hash_iterate(store, &k, &d, &it) >= 0) {
 		struct pfx *p = d;
+		for (uint32_t j = 0; j < p->n; j++)
+			free(p->alts[j].paths);
 		free(p->alts);
 		free(p);
 	}
@@ -109,12 +196,16 @@ void fib4_fini(void)
 	fib4_lpm = NULL;
 	nh_free = NULL;
 	nh_nfree = 0;
+	grp_nfree = 0;
 	nroutes = 0;
 }
 
 static bool usable(const struct route4 *r)
 {
-	if (r->type == RT_BLACKHOLE || r->type == RT_UNREACHABLE || r->type == RT_PROHIBIT)
+	if (r->nh == FIB4_NH_NONE)
+		return false; /* ECMP route with every path's link down */
+	if (r->type == RT_BLACKHOLE || r->type == RT_UNREACHABLE || r->type == RT_PROHIBIT ||
+	    r->npaths > 1)
 		return true;
 	return r->iface < RS_MAX_IFACES && iface_up[r->iface];
 }
@@ -174,11 +265,19 @@ static void pfx_maybe_free(struct pfx *p)
 int fib4_route_add(const struct route4 *r0, bool replace)
 {
 	struct route4 r = *r0;
-	if (r.plen > 32)
+	if (r.plen > 32 || r.npaths > FIB4_ECMP_MAX)
 		return -EINVAL;
 	r.prefix &= r.plen ? ~0u << (32 - r.plen) : 0;
+	r.paths = NULL;
+	if (r.npaths > 1) {
+		r.paths = malloc(r.npaths * sizeof(*r.paths));
+		if (r.paths == NULL)
+			return -ENOMEM;
+		memcpy(r.paths, r0->paths, r.npaths * sizeof(*r.paths));
+	}
 	struct pfx *p = pfx_get(r.prefix, r.plen, true);
 	if (p == NULL) {
+		free(r.paths);
 		rs_err_set("route table full");
 		return -ENOSPC;
 	}
@@ -187,25 +286,28 @@ int fib4_route_add(const struct route4 *r0, bool replace)
 		pos++;
 	bool exists = pos < p->n && p->alts[pos].metric == r.metric;
 	if (exists && !replace) {
+		free(r.paths);
 		rs_err_set("route exists");
 		return -EEXIST;
 	}
-	r.nh = nh_alloc(&r);
-	if (r.nh == FIB4_NH_NONE) {
+	bool full;
+	r.nh = nh_build(&r, &full);
+	if (full) {
+		free(r.paths);
 		pfx_maybe_free(p);
 		rs_err_set("next-hop table full");
 		return -ENOSPC;
 	}
 	if (exists) {
-		uint32_t old = p->alts[pos].nh;
+		route_free(&p->alts[pos]);
 		p->alts[pos] = r;
-		rs_defer_free(nh_release, (void *)(uintptr_t)old);
 	} else {
 		if (p->n == p->cap) {
 			uint32_t cap = p->cap ? p->cap * 2 : 1;
 			struct route4 *a = realloc(p->alts, cap * sizeof(*a));
 			if (a == NULL) {
-				nh_release((void *)(uintptr_t)r.nh);
+				nh_put(r.nh);
+				free(r.paths);
 				pfx_maybe_free(p);
 				return -ENOMEM;
 			}
@@ -230,6 +332,15 @@ int fib4_route_add(const struct route4 *r0, bool replace)
 
 static bool match(const struct route4 *r, int64_t metric, int type, uint16_t iface, uint32_t gw)
 {
+	if (r->npaths > 1 && (iface != FIB4_ANY_IFACE || gw != 0)) {
+		bool any = false;
+		for (uint32_t k = 0; k < r->npaths; k++)
+			any |= (iface == FIB4_ANY_IFACE || r->paths[k].iface == iface) &&
+			       (gw == 0 || r->paths[k].gw == gw);
+		if (!any)
+			return false;
+		return (metric < 0 || r->metric == metric) && (type < 0 || r->type == type);
+	}
 	return (metric < 0 || r->metric == metric) && (type < 0 || r->type == type) &&
 	       (iface == FIB4_ANY_IFACE || r->iface == iface) && (gw == 0 || r->gw == gw);
 }
@@ -249,7 +360,7 @@ int fib4_route_del(uint32_t prefix, uint8_t plen, int64_t metric, int type, uint
 			i++;
 			continue;
 		}
-		rs_defer_free(nh_release, (void *)(uintptr_t)p->alts[i].nh);
+		route_free(&p->alts[i]);
 		if (p->installed == (int)i)
 			p->installed = -2; /* force reinstall */
 		else if (p->installed > (int)i)
@@ -283,6 +394,21 @@ static int collect(struct pfx ***out, uint32_t *n)
 	return 0;
 }
 
+/* Rebuilds the next hop of every ECMP route with a path through iface, so
+ * the group holds exactly the paths whose link is up. */
+static void rebuild_groups(struct pfx *p, uint16_t iface)
+{
+	for (uint32_t j = 0; j < p->n; j++) {
+		struct route4 *r = &p->alts[j];
+		if (r->npaths <= 1 || !route_has_iface(r, iface))
+			continue;
+		bool full;
+		uint32_t nh = nh_build(r, &full);
+		nh_put(r->nh);
+		r->nh = nh;
+	}
+}
+
 void fib4_iface_flush(uint16_t iface)
 {
 	struct pfx **v;
@@ -291,13 +417,45 @@ void fib4_iface_flush(uint16_t iface)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
 		struct pfx *p = v[i];
+		/* ECMP routes lose the paths through iface (Linux drops the
+		 * nexthop); the route goes with its last path */
+		for (uint32_t j = 0; j < p->n; j++) {
+			struct route4 *r = &p->alts[j];
+			if (r->npaths <= 1 || !route_has_iface(r, iface))
+				continue;
+			uint32_t k = 0;
+			for (uint32_t q = 0; q < r->npaths; q++)
+				if (r->paths[q].iface != iface)
+					r->paths[k++] = r->paths[q];
+			r->npaths = (uint8_t)k;
+			if (k == 1) {
+				r->gw = r->paths[0].gw;
+				r->iface = r->paths[0].iface;
+				r->npaths = 0;
+				free(r->paths);
+				r->paths = NULL;
+			} else if (k == 0) {
+				r->type = RT_UNICAST;
+				r->iface = iface; /* deleted below */
+				r->npaths = 0;
+				free(r->paths);
+				r->paths = NULL;
+			}
+			bool full;
+			uint32_t nh = nh_build(r, &full);
+			nh_put(r->nh);
+			r->nh = nh;
+		}
+		reinstall(p);
 		bool has = false;
 		for (uint32_t j = 0; j < p->n; j++)
-			if (p->alts[j].type <= RT_BROADCAST && p->alts[j].iface == iface)
+			if (route_has_iface(&p->alts[j], iface))
 				has = true;
 		if (has) {
+			uint32_t pfx = p->prefix;
+			uint8_t plen = p->plen;
 			for (int t = RT_UNICAST; t <= RT_BROADCAST; t++)
-				fib4_route_del(p->prefix, p->plen, -1, t, iface, 0);
+				fib4_route_del(pfx, plen, -1, t, iface, 0);
 		}
 	}
 	free(v);
@@ -312,8 +470,10 @@ void fib4_iface_set_up(uint16_t iface, bool up)
 	uint32_t n;
 	if (collect(&v, &n) < 0)
 		return;
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		rebuild_groups(v[i], iface);
 		reinstall(v[i]);
+	}
 	free(v);
 }
 

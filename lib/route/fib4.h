@@ -28,6 +28,7 @@ enum rt_type {
 	RT_BLACKHOLE,   /* drop silently */
 	RT_UNREACHABLE, /* drop, ICMP host unreachable */
 	RT_PROHIBIT,    /* drop, ICMP administratively prohibited */
+	RT_GROUP,       /* next hop only: an ECMP group of RT_UNICAST members */
 };
 
 enum rt_proto {
@@ -38,17 +39,23 @@ enum rt_proto {
 /* What a worker reads for a lookup result. Immutable once published. */
 struct rs_nh {
 	uint8_t type;   /* enum rt_type */
-	uint8_t pad;
+	uint8_t nmemb;  /* RT_GROUP: number of members */
 	uint16_t iface;
-	uint32_t gw;    /* 0: destination is on-link */
+	union {
+		uint32_t gw;  /* RT_UNICAST: gateway, 0 when the destination is on-link */
+		uint32_t grp; /* RT_GROUP: first member's slot in fib4_grp_tab */
+	};
 };
 
-#define FIB4_NH_MAX (1u << 16)
+#define FIB4_NH_MAX (1u << 18)
+#define FIB4_ECMP_MAX 16   /* members per ECMP group */
+#define FIB4_GRP_MAX 4096  /* ECMP groups */
 #define FIB4_NH_NONE UINT32_MAX
 #define FIB4_ANY_IFACE 0xffff
 
 extern struct rte_lpm *fib4_lpm;
 extern struct rs_nh fib4_nh_tab[FIB4_NH_MAX];
+extern uint32_t fib4_grp_tab[FIB4_GRP_MAX * FIB4_ECMP_MAX];
 
 /* Fast path: next-hop index for dst (host order), or FIB4_NH_NONE. */
 static inline uint32_t fib4_lookup(uint32_t dst)
@@ -64,6 +71,20 @@ static inline const struct rs_nh *fib4_nh(uint32_t idx)
 	return &fib4_nh_tab[idx];
 }
 
+/* Resolves an ECMP group to the member for a flow hash (same hash, same
+ * member, as long as the group is unchanged). */
+static inline const struct rs_nh *fib4_nh_select(const struct rs_nh *nh, uint32_t hash)
+{
+	if (nh->type != RT_GROUP)
+		return nh;
+	return &fib4_nh_tab[fib4_grp_tab[nh->grp + hash % nh->nmemb]];
+}
+
+struct fib4_path {
+	uint32_t gw;
+	uint16_t iface;
+};
+
 struct route4 {
 	uint32_t prefix;  /* host order, masked */
 	uint8_t plen;
@@ -73,6 +94,8 @@ struct route4 {
 	uint32_t gw;
 	uint32_t metric;
 	uint32_t nh;      /* next-hop index (set by fib4) */
+	uint8_t npaths;   /* ECMP: > 1, paths[] holds every path (gw/iface unused) */
+	struct fib4_path *paths; /* owned by fib4 once added (copied on add) */
 };
 
 struct rte_rcu_qsbr;

@@ -39,6 +39,10 @@ export RINGSTACK_CTL=$RS_SOCK
 
 rs_cleanup() {
 	local rc=$?
+	if [ $rc -ne 0 ] && [ -n "$RS_PID" ] && [ -S "$RS_SOCK" ]; then
+		echo "---- ringctl stats at failure ($RS_NAME) ----" >&2
+		timeout 5 "$RS_BUILD/app/ringctl" -s "$RS_SOCK" stats >&2 2>&1 || true
+	fi
 	if [ -n "$RS_PID" ] && kill -0 "$RS_PID" 2>/dev/null; then
 		kill -TERM "$RS_PID" 2>/dev/null || true
 		wait "$RS_PID" 2>/dev/null || true
@@ -134,3 +138,17 @@ drops_reach() { [ "$(drops "$1")" -ge "$2" ]; }
 # mac_of NS DEV
 mac_of() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }
 rs_mac() { cat "/sys/class/net/$1/address"; }
+
+# rs_peer_quiet NAME: no IPv6 in peer namespace NAME, so that its kernel
+# sends nothing on its own (router solicitations, MLD, DAD) that would move
+# our counters.
+rs_peer_quiet() {
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 "net.ipv6.conf.$1-l.disable_ipv6=1"
+}
+
+# rs_link_mac LINK: the MAC address of one of our links (port0, ...).
+rs_link_mac() { ringctl -j link show | jq -r ".[] | select(.name == \"$1\") | .lladdr"; }
+
+# drops_delta REASON BEFORE: how much the reason's count rose since BEFORE.
+drops_delta() { echo $(($(drops "$1") - $2)); }

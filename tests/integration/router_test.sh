@@ -1,0 +1,119 @@
+#!/bin/bash
+# Three Linux namespaces on three links through ringstack as a router:
+# forwarding, TTL/traceroute, ICMP unreachable after route del, route types,
+# MTU and DF, ECMP spreading and stickiness, link-down failover.
+. "$(dirname "$0")/_init.sh"
+
+rs_peer a 10.1.0.2/24
+rs_peer b 10.2.0.2/24
+rs_peer c 10.3.0.2/24
+in_ns a ip route add default via 10.1.0.1
+in_ns b ip route add default via 10.2.0.1
+in_ns c ip route add default via 10.3.0.1
+rs_start
+ringctl addr add 10.1.0.1/24 dev port0
+ringctl addr add 10.2.0.1/24 dev port1
+ringctl addr add 10.3.0.1/24 dev port2
+ringctl -j link show | jq -e 'all(.[]; .forwarding == true)' >/dev/null ||
+	fail "forwarding is not on by default with three links"
+
+# -- forwarding
+in_ns a ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "a cannot ping b through the router"
+in_ns a ping -c 2 -i 0.2 -W 2 -s 3000 10.3.0.2 >/dev/null || fail "fragmented ping a->c"
+ok "forwarding a->b, a->c (3000 bytes)"
+
+# -- TTL: traceroute sees the router as hop 1
+in_ns a traceroute -n -q 1 -w 2 -m 3 10.2.0.2 >"$RS_TMP/tr" 2>&1 || true
+sed -n 2p "$RS_TMP/tr" | grep -q "10.1.0.1" || fail "traceroute hop 1 is not the router: $(cat "$RS_TMP/tr")"
+sed -n 3p "$RS_TMP/tr" | grep -q "10.2.0.2" || fail "traceroute hop 2 is not b: $(cat "$RS_TMP/tr")"
+[ "$(drops ttl_expired)" -ge 1 ] || fail "ttl_expired not counted"
+ok "traceroute shows the router"
+
+# -- no route: ICMP net unreachable
+in_ns a ping -c 1 -W 2 192.0.2.1 >"$RS_TMP/p" 2>&1 && fail "ping to an unrouted address succeeded"
+grep -qi "unreachable" "$RS_TMP/p" || fail "no ICMP unreachable for an unrouted destination: $(cat "$RS_TMP/p")"
+ok "no route -> ICMP net unreachable"
+
+# -- static route via b's host, then route del -> unreachable
+in_ns b ip addr add 172.16.0.1/32 dev lo
+ringctl route add 172.16.0.0/24 via 10.2.0.2
+in_ns a ping -c 1 -W 2 172.16.0.1 >/dev/null || fail "static route not used"
+ringctl route del 172.16.0.0/24
+in_ns a ping -c 1 -W 2 172.16.0.1 >"$RS_TMP/p" 2>&1 && fail "deleted route still used"
+grep -qi "unreachable" "$RS_TMP/p" || fail "no ICMP after route del"
+ok "route add / del"
+
+# -- route types
+ringctl route add blackhole 198.51.100.0/24
+ringctl route add unreachable 198.51.101.0/24
+ringctl route add prohibit 198.51.102.0/24
+before=$(drops blackhole)
+in_ns a ping -c 1 -W 1 198.51.100.1 >"$RS_TMP/p" 2>&1 && fail "blackhole answered"
+grep -qi "unreachable" "$RS_TMP/p" && fail "blackhole sent ICMP"
+[ "$(drops blackhole)" -gt "$before" ] || fail "blackhole not counted"
+in_ns a ping -c 1 -W 2 198.51.101.1 >"$RS_TMP/p" 2>&1 || true
+grep -qi "Destination Host Unreachable" "$RS_TMP/p" || fail "unreachable route: $(cat "$RS_TMP/p")"
+in_ns a ping -c 1 -W 2 198.51.102.1 >"$RS_TMP/p" 2>&1 || true
+grep -qi "Packet filtered\|Prohibited" "$RS_TMP/p" || fail "prohibit route: $(cat "$RS_TMP/p")"
+ok "blackhole / unreachable / prohibit"
+
+# -- MTU and DF (both ends of a link agree on its MTU)
+ringctl link set port1 mtu 1000
+in_ns b ip link set b-l mtu 1000
+in_ns a ping -c 1 -W 2 -s 1400 -M do 10.2.0.2 >"$RS_TMP/p" 2>&1 && fail "DF packet over the egress MTU was forwarded"
+grep -q "mtu = 1000\|mtu=1000" "$RS_TMP/p" || fail "no fragmentation needed with mtu 1000: $(cat "$RS_TMP/p")"
+in_ns a ip route flush cache
+in_ns a ping -c 1 -W 2 -s 1400 -M dont 10.2.0.2 >/dev/null || fail "DF-clear packet was not fragmented"
+ringctl link set port1 mtu 1500
+in_ns b ip link set b-l mtu 1500
+ok "MTU: DF -> frag needed (1000), no DF -> fragmented"
+
+# -- ECMP: b and c both reach 172.20.0.1
+in_ns b ip addr add 172.20.0.1/32 dev lo
+in_ns c ip addr add 172.20.0.1/32 dev lo
+ringctl route add 172.20.0.0/24 nexthop via 10.2.0.2 nexthop via 10.3.0.2
+ringctl route show | grep -q "nexthop via 10.3.0.2 dev port2" || fail "ECMP route not shown"
+rxb=$(ringctl -j stats | jq '.ports[] | select(.name=="port1") | .tx_packets')
+rxc=$(ringctl -j stats | jq '.ports[] | select(.name=="port2") | .tx_packets')
+# 32 flows (UDP source ports), 3 packets each; each flow must stay on one path
+in_ns b tcpdump -i b-l -nn -l udp dst port 9 2>/dev/null >"$RS_TMP/b.cap" &
+capb=$!
+in_ns c tcpdump -i c-l -nn -l udp dst port 9 2>/dev/null >"$RS_TMP/c.cap" &
+capc=$!
+sleep 1
+in_ns a $PY - <<'PYEOF'
+import socket
+for sport in range(40000, 40032):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.1.0.2", sport))
+    for _ in range(3):
+        s.sendto(b"x", ("172.20.0.1", 9))
+    s.close()
+PYEOF
+wait_for 10 bash -c "[ \$(cat $RS_TMP/b.cap $RS_TMP/c.cap | wc -l) -ge 96 ]" || fail "ECMP: not all 96 datagrams arrived"
+kill $capb $capc
+nb=$(wc -l <"$RS_TMP/b.cap"); nc=$(wc -l <"$RS_TMP/c.cap")
+[ "$nb" -gt 0 ] && [ "$nc" -gt 0 ] || fail "ECMP did not spread: b=$nb c=$nc"
+for sport in $(seq 40000 40031); do
+	inb=$(grep -c "\.$sport >" "$RS_TMP/b.cap" || true)
+	inc=$(grep -c "\.$sport >" "$RS_TMP/c.cap" || true)
+	[ $((inb * inc)) -eq 0 ] || fail "flow $sport split over both paths ($inb/$inc)"
+done
+ok "ECMP spreads flows (b=$nb c=$nc) and keeps each on one path"
+
+# -- link down shrinks the group / fails over to a backup route
+ringctl link set port2 down
+ringctl route show | grep -q "nexthop via 10.3.0.2 dev port2 linkdown" || fail "ECMP member not marked down"
+in_ns a ping -c 2 -i 0.2 -W 2 172.20.0.1 >/dev/null || fail "ECMP group did not shrink to the live path"
+ringctl link set port2 up
+ringctl route add 172.21.0.0/24 via 10.3.0.2 metric 10
+ringctl route add 172.21.0.0/24 via 10.2.0.2 metric 20
+in_ns b ip addr add 172.21.0.1/32 dev lo
+in_ns c ip addr add 172.21.0.1/32 dev lo
+ringctl route get 172.21.0.1 | grep -q "via 10.3.0.2" || fail "best metric not chosen"
+ringctl link set port2 down
+ringctl route get 172.21.0.1 | grep -q "via 10.2.0.2" || fail "no failover to the backup route"
+in_ns a ping -c 1 -W 2 172.21.0.1 >/dev/null || fail "backup route not used"
+ringctl link set port2 up
+ringctl route get 172.21.0.1 | grep -q "via 10.3.0.2" || fail "primary not restored after link up"
+ok "link down: ECMP shrinks, backup route takes over, link up restores"
