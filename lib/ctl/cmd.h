@@ -27,6 +27,9 @@ int cmd_route(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv);
 
+/* forget the stats baseline of a port (a hot-plugged port may reuse an id) */
+void cmd_stats_port_reset(uint16_t port);
+
 /* helpers */
 bool cmd_is(const char *word, const char *full, unsigned min_prefix);
 int cmd_parse_ip4(const char *s, uint32_t *ip);

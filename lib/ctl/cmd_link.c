@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_bus.h>
+#include <rte_dev.h>
 #include <rte_ethdev.h>
+
+#include "arp/neigh_ctl.h"
 
 #include "core/dp.h"
 #include "ctl/cmd.h"
@@ -147,12 +151,118 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static bool valid_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len >= RS_IFNAMSIZ)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+/*
+ * link add NAME devargs DEVARGS: hot-plugs a DPDK device (rte_dev_probe),
+ * sets up one queue pair per worker, starts it; the next published
+ * configuration makes the workers poll it.
+ */
+static int link_add(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "devargs") != 0) {
+		rs_err_set("usage: link add NAME devargs DEVARGS (e.g. net_af_xdp1,iface=veth1)");
+		return -EINVAL;
+	}
+	const char *name = argv[0], *devargs = argv[2];
+	if (!valid_name(name)) {
+		rs_err_set("invalid link name \"%s\" (letters, digits, _ - ., up to %d)", name,
+			   RS_IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	if (rs_iface_by_name(rs_cfg_current(), name) >= 0) {
+		rs_err_set("link %s exists", name);
+		return -EEXIST;
+	}
+	char devname[RTE_DEV_NAME_MAX_LEN];
+	snprintf(devname, sizeof(devname), "%s", devargs);
+	devname[strcspn(devname, ",")] = '\0';
+	uint16_t port;
+	if (rte_eth_dev_get_port_by_name(devname, &port) == 0) {
+		rs_err_set("device %s is already in use", devname);
+		return -EEXIST;
+	}
+	int rc = rte_dev_probe(devargs);
+	if (rc < 0) {
+		rs_err_set("cannot probe \"%s\": %s", devargs, rte_strerror(-rc));
+		return rc;
+	}
+	if (rte_eth_dev_get_port_by_name(devname, &port) != 0) {
+		rs_err_set("\"%s\" probed but no ethdev port named %s appeared", devargs, devname);
+		return -ENODEV;
+	}
+	if (port >= RS_MAX_IFACES) {
+		rs_err_set("port id %u beyond %d links", port, RS_MAX_IFACES);
+		rc = -ENOSPC;
+		goto undo;
+	}
+	if ((rc = rs_port_setup(port, name)) < 0)
+		goto undo;
+	cmd_stats_port_reset(port);
+	return 0;
+undo:;
+	struct rte_eth_dev_info info;
+	if (rte_eth_dev_info_get(port, &info) == 0) {
+		rte_eth_dev_close(port);
+		rte_dev_remove(info.device);
+	}
+	return rc;
+}
+
+/*
+ * link del NAME: the link leaves the published configuration first (workers
+ * stop polling it and drop what is routed to it), then, after a grace
+ * period, its routes, neighbors and queued packets go and the device is
+ * released. Other links never stop.
+ */
+static int link_del(int argc, char **argv)
+{
+	if (argc != 1) {
+		rs_err_set("usage: link del NAME");
+		return -EINVAL;
+	}
+	int i = cmd_iface(argv[0]);
+	if (i < 0)
+		return i;
+	struct rs_cfg *c = rs_cfg_edit();
+	if (c == NULL)
+		return -ENOMEM;
+	memset(&c->ifaces[i], 0, sizeof(c->ifaces[i]));
+	fib4_iface_set_up((uint16_t)i, false);
+	rs_cfg_commit(); /* returns after a grace period: no worker uses the port */
+	fib4_iface_flush((uint16_t)i);
+	fib4_iface_reset((uint16_t)i); /* the port id may be reused */
+	neigh_ctl_flush((uint16_t)i, true);
+	rs_sync();
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get((uint16_t)i, &info);
+	rte_eth_dev_stop((uint16_t)i);
+	/* the driver's remove closes the port and frees what it holds */
+	if (rc != 0 || info.device == NULL || rte_dev_remove(info.device) != 0)
+		rte_eth_dev_close((uint16_t)i);
+	return 0;
+}
+
 int cmd_link(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc == 0 || cmd_is(argv[0], "show", 1) || cmd_is(argv[0], "list", 1))
 		return link_show(ctx, argc ? argc - 1 : 0, argv + 1);
 	if (cmd_is(argv[0], "set", 1))
 		return link_set(ctx, argc - 1, argv + 1);
-	rs_err_set("unknown link command \"%s\" (show, set)", argv[0]);
+	if (cmd_is(argv[0], "add", 1))
+		return link_add(argc - 1, argv + 1);
+	if (cmd_is(argv[0], "del", 1) || cmd_is(argv[0], "delete", 1))
+		return link_del(argc - 1, argv + 1);
+	rs_err_set("unknown link command \"%s\" (show, set, add, del)", argv[0]);
 	return -EINVAL;
 }

@@ -223,6 +223,12 @@ static int stats_clear(void)
 	return 0;
 }
 
+void cmd_stats_port_reset(uint16_t port)
+{
+	if (port < RS_MAX_IFACES)
+		memset(&base_ports[port], 0, sizeof(base_ports[port]));
+}
+
 int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc == 0 || cmd_is(argv[0], "show", 1))

@@ -33,6 +33,19 @@ static struct rte_hash *store;
 static uint32_t nroutes;
 static uint32_t *nh_free;    /* stack of free next-hop indices */
 static uint32_t nh_nfree;
+/* Plain next hops are shared by every route with the same (type, link,
+ * gateway) and reference-counted; ECMP groups and their members belong to
+ * one route. */
+static uint32_t *nh_ref;
+static uint8_t *nh_shared;
+static struct rte_hash *nh_dedup;
+
+struct nh_key {
+	uint32_t gw;
+	uint16_t iface;
+	uint8_t type;
+	uint8_t zero;
+};
 static uint32_t grp_free[FIB4_GRP_MAX]; /* stack of free ECMP blocks */
 static uint32_t grp_nfree;
 static bool iface_up[RS_MAX_IFACES];
@@ -40,6 +53,7 @@ static bool iface_up[RS_MAX_IFACES];
 static void nh_release_now(uint32_t i)
 {
 	struct rs_nh *nh = &fib4_nh_tab[i];
+	nh_shared[i] = 0;
 	if (nh->type == RT_GROUP) {
 		for (uint32_t m = 0; m < nh->nmemb; m++)
 			nh_free[nh_nfree++] = fib4_grp_tab[nh->grp + m];
@@ -58,8 +72,16 @@ static void nh_release(void *arg)
  * only after a grace period. */
 static void nh_put(uint32_t i)
 {
-	if (i != FIB4_NH_NONE)
-		rs_defer_free(nh_release, (void *)(uintptr_t)i);
+	if (i == FIB4_NH_NONE)
+		return;
+	if (nh_shared[i]) {
+		if (--nh_ref[i] > 0)
+			return;
+		const struct rs_nh *nh = &fib4_nh_tab[i];
+		struct nh_key k = { .gw = nh->gw, .iface = nh->iface, .type = nh->type };
+		rte_hash_del_key(nh_dedup, &k); /* no new user finds it */
+	}
+	rs_defer_free(nh_release, (void *)(uintptr_t)i);
 }
 
 static uint32_t nh_new(uint8_t type, uint16_t iface, uint32_t gw)
@@ -72,6 +94,26 @@ static uint32_t nh_new(uint8_t type, uint16_t iface, uint32_t gw)
 	nh->nmemb = 0;
 	nh->iface = iface;
 	nh->gw = gw;
+	nh_ref[i] = 1;
+	return i;
+}
+
+/* The shared next hop for (type, iface, gw), created on first use. */
+static uint32_t nh_get(uint8_t type, uint16_t iface, uint32_t gw)
+{
+	struct nh_key k = { .gw = gw, .iface = iface, .type = type };
+	void *d;
+	if (rte_hash_lookup_data(nh_dedup, &k, &d) >= 0) {
+		uint32_t i = (uint32_t)(uintptr_t)d;
+		nh_ref[i]++;
+		return i;
+	}
+	uint32_t i = nh_new(type, iface, gw);
+	if (i == FIB4_NH_NONE)
+		return i;
+	if (rte_hash_add_key_data(nh_dedup, &k, (void *)(uintptr_t)i) < 0)
+		return i; /* works unshared */
+	nh_shared[i] = 1;
 	return i;
 }
 
@@ -82,7 +124,7 @@ static uint32_t nh_build(const struct route4 *r, bool *full)
 {
 	*full = false;
 	if (r->npaths <= 1) {
-		uint32_t i = nh_new(r->type, r->iface, r->gw);
+		uint32_t i = nh_get(r->type, r->iface, r->gw);
 		*full = i == FIB4_NH_NONE;
 		return i;
 	}
@@ -163,7 +205,18 @@ int fib4_init(uint32_t max_routes, uint32_t max_tbl8, struct rte_rcu_qsbr *rcu)
 	};
 	store = rte_hash_create(&hp);
 	nh_free = malloc(sizeof(*nh_free) * FIB4_NH_MAX);
-	if (store == NULL || nh_free == NULL) {
+	nh_ref = calloc(FIB4_NH_MAX, sizeof(*nh_ref));
+	nh_shared = calloc(FIB4_NH_MAX, sizeof(*nh_shared));
+	struct rte_hash_parameters np = {
+		.name = "rs_fib4_nh",
+		.entries = FIB4_NH_MAX,
+		.key_len = sizeof(struct nh_key),
+		.hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+	};
+	nh_dedup = rte_hash_create(&np);
+	if (store == NULL || nh_free == NULL || nh_ref == NULL || nh_shared == NULL ||
+	    nh_dedup == NULL) {
 		rs_err_set("cannot create the route store");
 		return -ENOMEM;
 	}
@@ -190,8 +243,14 @@ void fib4_fini(void)
 		free(p);
 	}
 	rte_hash_free(store);
+	rte_hash_free(nh_dedup);
 	rte_lpm_free(fib4_lpm);
 	free(nh_free);
+	free(nh_ref);
+	free(nh_shared);
+	nh_dedup = NULL;
+	nh_ref = NULL;
+	nh_shared = NULL;
 	store = NULL;
 	fib4_lpm = NULL;
 	nh_free = NULL;
@@ -471,10 +530,21 @@ void fib4_iface_set_up(uint16_t iface, bool up)
 	if (collect(&v, &n) < 0)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
+		bool has = false;
+		for (uint32_t j = 0; j < v[i]->n && !has; j++)
+			has = route_has_iface(&v[i]->alts[j], iface);
+		if (!has)
+			continue;
 		rebuild_groups(v[i], iface);
 		reinstall(v[i]);
 	}
 	free(v);
+}
+
+void fib4_iface_reset(uint16_t iface)
+{
+	if (iface < RS_MAX_IFACES)
+		iface_up[iface] = true;
 }
 
 static int cmp_pfx(const void *a, const void *b)
@@ -499,6 +569,9 @@ void fib4_foreach(void (*fn)(void *arg, const struct route4 *r, bool installed),
 }
 
 uint32_t fib4_count(void) { return nroutes; }
+
+uint32_t fib4_nh_refs(uint32_t nh) { return nh < FIB4_NH_MAX ? nh_ref[nh] : 0; }
+uint32_t fib4_nh_free_count(void) { return nh_nfree; }
 
 int fib4_route_get(uint32_t dst, struct route4 *out)
 {

@@ -116,11 +116,17 @@ int fib4_route_del(uint32_t prefix, uint8_t plen, int64_t metric, int type, uint
 void fib4_iface_flush(uint16_t iface);
 /* Link state changed: routes through iface become (un)usable. */
 void fib4_iface_set_up(uint16_t iface, bool up);
+/* A removed link's id is free again (after fib4_iface_flush). */
+void fib4_iface_reset(uint16_t iface);
 
 /* Visits every route, ordered by prefix then metric; installed is true for
  * the one in the LPM. */
 void fib4_foreach(void (*fn)(void *arg, const struct route4 *r, bool installed), void *arg);
 uint32_t fib4_count(void);
+/* routes sharing a plain next hop (introspection, tests) */
+uint32_t fib4_nh_refs(uint32_t nh);
+/* next-hop slots free now (not counting those waiting for a grace period) */
+uint32_t fib4_nh_free_count(void);
 /* The installed route a packet to dst would use: 0 or -ENETUNREACH. */
 int fib4_route_get(uint32_t dst, struct route4 *out);
 

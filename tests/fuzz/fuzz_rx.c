@@ -101,6 +101,9 @@ static void fail(const char *fmt, ...)
 
 /* ---- a mempool driver that poisons free buffers for ASan ---- */
 
+/* off while the pool is made: rte_pktmbuf_init writes every free buffer */
+static bool fz_poison;
+
 static int fz_pool_alloc(struct rte_mempool *mp)
 {
 	char name[RTE_RING_NAMESIZE];
@@ -121,7 +124,7 @@ static void fz_pool_free(struct rte_mempool *mp)
 static int fz_pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned n)
 {
 #ifdef FZ_ASAN
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; fz_poison && i < n; i++) {
 		if (__asan_address_is_poisoned(objs[i]))
 			fail("mbuf %p freed twice (it is already in the pool)", objs[i]);
 		ASAN_POISON_MEMORY_REGION(objs[i], mp->elt_size);
@@ -140,6 +143,13 @@ static int fz_pool_dequeue(struct rte_mempool *mp, void **objs, unsigned n)
 		ASAN_UNPOISON_MEMORY_REGION(objs[i], mp->elt_size);
 #endif
 	return 0;
+}
+
+static void fz_poison_obj(struct rte_mempool *mp, void *opaque, void *obj, unsigned idx)
+{
+#ifdef FZ_ASAN
+	ASAN_POISON_MEMORY_REGION(obj, mp->elt_size);
+#endif
 }
 
 static unsigned fz_pool_count(const struct rte_mempool *mp)
@@ -496,6 +506,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 
+	/* every buffer is free now */
+	rte_mempool_obj_iter(rs_dp.pool, fz_poison_obj, NULL);
+	fz_poison = true;
+
 	rx_ring = rte_ring_create("fz_rx", 4096, (int)rte_socket_id(),
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	tx_ring = rte_ring_create("fz_tx", 4096, (int)rte_socket_id(),
@@ -510,6 +524,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	port = (uint16_t)pid;
+	/* net_ring starts with an all-zero MAC: give it a real one */
+	struct rte_ether_addr mac = { .addr_bytes = { 0x02, 0x52, 0x53, 0x00, 0x00, 0x01 } };
+	rte_eth_dev_default_mac_addr_set(port, &mac);
 	if (rs_port_setup(port, "port0") < 0) {
 		fprintf(stderr, "fuzz_rx: port setup: %s\n", rs_err_get());
 		exit(1);

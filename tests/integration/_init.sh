@@ -49,7 +49,7 @@ rs_cleanup() {
 	fi
 	if [ $rc -ne 0 ] || [ -n "${RS_KEEP_LOG:-}" ]; then
 		echo "---- ringstackd log ($RS_NAME) ----" >&2
-		tail -n 40 "$RS_LOG" >&2 2>/dev/null || true
+		grep -v "skipping unrec" "$RS_LOG" | tail -n 40 >&2 2>/dev/null || true
 	fi
 	rm -rf "$RS_TMP"
 	exit $rc
@@ -100,6 +100,8 @@ rs_vdevs() {
 rs_start() {
 	local vdevs
 	mapfile -t vdevs < <(rs_vdevs)
+	# AF_XDP pins the packet pool as UMEM: the default 8 MiB memlock is too small
+	ulimit -l unlimited 2>/dev/null || true
 	"$RS_BUILD/app/ringstackd" -l 0,1 --no-huge --no-pci -m 512 \
 		--file-prefix "rs$$" --log-level=*:warning "${vdevs[@]}" -- \
 		--ctl "$RS_SOCK" --idle-sleep 20 "$@" >"$RS_LOG" 2>&1 &

@@ -70,7 +70,12 @@ ok "link down stops answering, link up restores it"
 # ---- MTU ----
 ringctl link set port0 mtu 1000
 [ "$(ringctl -j link show | jq -r '.[0].mtu')" = 1000 ] || fail "link show: mtu not 1000"
-echo "kernel mtu of p1-rs: $(cat /sys/class/net/p1-rs/mtu)"
+# The port's MTU is the kernel veth's (the af_xdp PMD sets it), which then
+# drops bigger frames from the peer, as any link with a 1000-byte MTU may: the
+# peer fragments to 1000 too, on a route, so its own link still takes (and
+# tcpdump still sees) anything bigger we might send.
+ip -o link show p1-rs | grep -q " mtu 1000 " || fail "port MTU not set on the veth: $(ip -o link show p1-rs)"
+in_ns p1 ip route add 10.0.0.1/32 dev p1-l mtu lock 1000
 in_ns p1 tcpdump -i p1-l -nn -U -w "$RS_TMP/cap.pcap" icmp >/dev/null 2>"$RS_TMP/tcpdump.err" &
 tcpd=$!
 wait_for 5 grep -q "listening on" "$RS_TMP/tcpdump.err" || fail "tcpdump: $(cat "$RS_TMP/tcpdump.err")"
@@ -105,6 +110,7 @@ awk '$1 > 1000 { exit 1 }' "$RS_TMP/frags" || fail "a fragment exceeds 1000 byte
 [ "$(awk '$3 == 0' "$RS_TMP/frags" | wc -l)" -eq 1 ] || fail "not exactly one last fragment: $(cat "$RS_TMP/frags")"
 ok "mtu 1000: 3000-byte ping answered in 4 fragments <= 1000 bytes ($(awk '{print $1}' "$RS_TMP/frags" | xargs))"
 ringctl link set port0 mtu 1500
+in_ns p1 ip route del 10.0.0.1/32 dev p1-l
 
 # ---- errors change nothing ----
 ringctl -j addr show >"$RS_TMP/addr.before"

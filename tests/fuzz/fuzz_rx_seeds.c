@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fuzz_rx_seeds DIR: writes a seed corpus for fuzz_rx into DIR, one file per
+ * scenario: valid ARP, ICMP echo, UDP, fragments (in order, reversed,
+ * duplicated, overlapping, incomplete), options, jumbo and chained frames,
+ * bursts, resolution of neighbors that answer and of ones that do not, and
+ * a few malformed frames. Frames carry the FZ_F_OURMAC flag (the harness
+ * writes the port's MAC) and correct checksums, so the fuzzer starts deep in
+ * the stack. DPDK-free.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_rx_format.h"
+#include "util/rs_bytes.h"
+#include "util/rs_csum.h"
+
+static const uint8_t peer_mac[6] = FZ_PEER_MAC;
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t dummy_dst[6] = { 0x02, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa }; /* overwritten */
+static const uint8_t other_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x63 };
+
+/* ---- the record stream ---- */
+
+struct seed {
+	uint8_t *b;
+	size_t len, cap;
+};
+
+static void put(struct seed *s, const void *d, size_t n)
+{
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		while (cap < s->len + n)
+			cap *= 2;
+		s->b = realloc(s->b, cap);
+		if (s->b == NULL)
+			abort();
+		s->cap = cap;
+	}
+	memcpy(s->b + s->len, d, n);
+	s->len += n;
+}
+
+static void rec(struct seed *s, uint8_t op, uint16_t len, const void *payload)
+{
+	uint8_t h[3] = { op, (uint8_t)len, (uint8_t)(len >> 8) };
+	put(s, h, 3);
+	if (payload)
+		put(s, payload, len);
+}
+
+static void frame_rec(struct seed *s, uint8_t flags, const uint8_t *f, size_t len)
+{
+	rec(s, (uint8_t)(FZ_OP_INJECT | flags), (uint16_t)len, f);
+}
+
+static void seg_frame_rec(struct seed *s, uint8_t flags, uint8_t segparam, const uint8_t *f,
+			  size_t len)
+{
+	uint8_t *b = malloc(len + 1);
+	b[0] = segparam;
+	memcpy(b + 1, f, len);
+	rec(s, (uint8_t)(FZ_OP_INJECT | FZ_F_SEGS | flags), (uint16_t)(len + 1), b);
+	free(b);
+}
+
+static void clock_rec(struct seed *s, uint16_t ms) { rec(s, FZ_OP_CLOCK, ms, NULL); }
+static void ctl_rec(struct seed *s) { rec(s, FZ_OP_CTL, 0, NULL); }
+static void poll_rec(struct seed *s) { rec(s, FZ_OP_POLL, 0, NULL); }
+
+static const char *outdir;
+static unsigned nseeds;
+
+static void save(struct seed *s, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", outdir, name);
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(s->b, 1, s->len, f) != s->len || fclose(f) != 0) {
+		fprintf(stderr, "fuzz_rx_seeds: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	free(s->b);
+	memset(s, 0, sizeof(*s));
+	nseeds++;
+}
+
+/* ---- packets ---- */
+
+#define F_STD (FZ_F_OURMAC)
+
+static size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	rs_st16(f + 12, type);
+	return 14;
+}
+
+static size_t arp(uint8_t *f, const uint8_t *edst, uint16_t op, const uint8_t *sha, uint32_t sip,
+		  const uint8_t *tha, uint32_t tip)
+{
+	size_t n = eth(f, edst, sha, 0x0806);
+	uint8_t *a = f + n;
+	rs_st16(a, 1);
+	rs_st16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	rs_st16(a + 6, op);
+	memcpy(a + 8, sha, 6);
+	rs_st32(a + 14, sip);
+	memcpy(a + 18, tha, 6);
+	rs_st32(a + 24, tip);
+	return n + 28;
+}
+
+/* IPv4 header with options opts (olen a multiple of 4) and payload. */
+static size_t ip4(uint8_t *f, const uint8_t *edst, uint32_t src, uint32_t dst, uint8_t proto,
+		  uint16_t id, uint16_t frag, const uint8_t *opts, size_t olen, const uint8_t *pl,
+		  size_t plen)
+{
+	size_t n = eth(f, edst, peer_mac, 0x0800);
+	uint8_t *h = f + n;
+	size_t hl = 20 + olen;
+	h[0] = (uint8_t)(0x40 | (hl / 4));
+	h[1] = 0;
+	rs_st16(h + 2, (uint16_t)(hl + plen));
+	rs_st16(h + 4, id);
+	rs_st16(h + 6, frag);
+	h[8] = 64;
+	h[9] = proto;
+	rs_st16(h + 10, 0);
+	rs_st32(h + 12, src);
+	rs_st32(h + 16, dst);
+	if (olen)
+		memcpy(h + 20, opts, olen);
+	rs_st16(h + 10, rs_csum(h, hl));
+	memcpy(h + hl, pl, plen);
+	return n + hl + plen;
+}
+
+/* ICMP echo request of dlen data bytes into buf; returns its length. */
+static size_t echo(uint8_t *buf, uint16_t id, uint16_t seq, size_t dlen)
+{
+	buf[0] = 8;
+	buf[1] = 0;
+	rs_st16(buf + 2, 0);
+	rs_st16(buf + 4, id);
+	rs_st16(buf + 6, seq);
+	for (size_t i = 0; i < dlen; i++)
+		buf[8 + i] = (uint8_t)(i * 7 + 1);
+	rs_st16(buf + 2, rs_csum(buf, 8 + dlen));
+	return 8 + dlen;
+}
+
+static size_t udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		  size_t dlen, bool csum)
+{
+	rs_st16(buf, sport);
+	rs_st16(buf + 2, dport);
+	rs_st16(buf + 4, (uint16_t)(8 + dlen));
+	rs_st16(buf + 6, 0);
+	for (size_t i = 0; i < dlen; i++)
+		buf[8 + i] = (uint8_t)('a' + i % 26);
+	if (csum) {
+		uint32_t s = rs_csum_pseudo4(src, dst, 17, (uint16_t)(8 + dlen));
+		uint16_t c = rs_csum_fold(rs_csum_add(s, buf, 8 + dlen));
+		rs_st16(buf + 6, c ? c : 0xffff);
+	}
+	return 8 + dlen;
+}
+
+static uint8_t pl[70000];
+static uint8_t fr[FZ_MAX_FRAME + 64];
+
+static void ping(struct seed *s, uint8_t flags, uint32_t src, uint32_t dst, size_t dlen)
+{
+	size_t n = echo(pl, 0x1234, 1, dlen);
+	size_t fl = ip4(fr, dummy_dst, src, dst, 1, 0x100, 0, NULL, 0, pl, n);
+	frame_rec(s, flags, fr, fl);
+}
+
+/*
+ * Sends payload pl[0..plen) as fragments of at most fsz bytes (multiple of
+ * 8), in the order given by order[] (indexes; NULL = in order), count nf.
+ */
+static unsigned fragment(struct seed *s, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
+			 size_t plen, size_t fsz, const int *order, unsigned norder)
+{
+	unsigned nf = (unsigned)((plen + fsz - 1) / fsz);
+	for (unsigned k = 0; k < (order ? norder : nf); k++) {
+		unsigned i = order ? (unsigned)order[k] : k;
+		if (i >= nf)
+			continue;
+		size_t off = i * fsz;
+		size_t len = plen - off < fsz ? plen - off : fsz;
+		uint16_t frag = (uint16_t)((off / 8) | (i + 1 < nf ? 0x2000 : 0));
+		size_t fl = ip4(fr, dummy_dst, src, dst, proto, id, frag, NULL, 0, pl + off, len);
+		frame_rec(s, F_STD, fr, fl);
+	}
+	return nf;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: fuzz_rx_seeds DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	struct seed s = { 0 };
+	size_t n, fl;
+
+	/* ARP: request for each of our addresses, then the answer goes out */
+	fl = arp(fr, bcast, 1, peer_mac, FZ_IP_PEER, (const uint8_t[6]){ 0 }, FZ_IP_A);
+	frame_rec(&s, 0, fr, fl);
+	ctl_rec(&s);
+	save(&s, "arp_request_a");
+	fl = arp(fr, bcast, 1, other_mac, 0x0a010203, (const uint8_t[6]){ 0 }, FZ_IP_B);
+	frame_rec(&s, 0, fr, fl);
+	ctl_rec(&s);
+	save(&s, "arp_request_b_new_sender");
+	/* RFC 5227 probe (sender 0), gratuitous ARP, a request for someone else */
+	fl = arp(fr, bcast, 1, other_mac, 0, (const uint8_t[6]){ 0 }, FZ_IP_A);
+	frame_rec(&s, 0, fr, fl);
+	fl = arp(fr, bcast, 1, other_mac, 0x0a000063, (const uint8_t[6]){ 0 }, 0x0a000063);
+	frame_rec(&s, 0, fr, fl);
+	fl = arp(fr, bcast, 1, other_mac, 0x0a000063, (const uint8_t[6]){ 0 }, 0x0a000042);
+	frame_rec(&s, 0, fr, fl);
+	ctl_rec(&s);
+	save(&s, "arp_probe_gratuitous_other");
+	/* unicast request, padded to the 60-byte minimum */
+	fl = arp(fr, dummy_dst, 1, peer_mac, FZ_IP_PEER, (const uint8_t[6]){ 0 }, FZ_IP_A);
+	memset(fr + fl, 0, 60 - fl);
+	frame_rec(&s, F_STD, fr, 60);
+	save(&s, "arp_request_unicast_padded");
+
+	/* ICMP echo from the static neighbor, from a routed host, broadcasts */
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_A, 56);
+	save(&s, "ping_peer");
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_B, 0);
+	ping(&s, F_STD, FZ_IP_FAR, FZ_IP_A, 32);
+	save(&s, "ping_b_and_routed");
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_A, 1472);
+	save(&s, "ping_peer_mtu");
+	ping(&s, 0, FZ_IP_PEER, FZ_IP_A, 56); /* dst MAC not ours */
+	fl = ip4(fr, bcast, FZ_IP_PEER, 0x0a0000ff, 1, 1, 0, NULL, 0, pl, echo(pl, 1, 1, 16));
+	frame_rec(&s, 0, fr, fl);
+	fl = ip4(fr, bcast, FZ_IP_PEER, 0xffffffff, 1, 1, 0, NULL, 0, pl, echo(pl, 1, 1, 16));
+	frame_rec(&s, 0, fr, fl);
+	save(&s, "ping_other_host_and_broadcasts");
+
+	/* echo from a host on the link nobody has resolved: ARP, then it answers */
+	ping(&s, F_STD, 0x0a000007, FZ_IP_A, 56);
+	ctl_rec(&s);
+	poll_rec(&s);
+	fl = arp(fr, dummy_dst, 2, other_mac, 0x0a000007, (const uint8_t[6]){ 0 }, FZ_IP_A);
+	frame_rec(&s, F_STD, fr, fl);
+	ctl_rec(&s);
+	poll_rec(&s);
+	ping(&s, F_STD, 0x0a000007, FZ_IP_A, 56);
+	clock_rec(&s, 40000); /* REACHABLE -> STALE */
+	ctl_rec(&s);
+	ping(&s, F_STD, 0x0a000007, FZ_IP_A, 56); /* STALE -> DELAY */
+	ctl_rec(&s);
+	clock_rec(&s, 6000);
+	ctl_rec(&s);
+	save(&s, "resolve_then_reply_stale_delay");
+
+	/* echo from hosts that never answer ARP: queue, retries, failure */
+	for (int i = 0; i < 10; i++)
+		ping(&s, F_STD, FZ_IP_UNRES, FZ_IP_A, 8 + (size_t)i);
+	ctl_rec(&s);
+	for (int i = 0; i < 4; i++) {
+		clock_rec(&s, 1100);
+		ctl_rec(&s);
+	}
+	ping(&s, F_STD, FZ_IP_FAR_UNRES, FZ_IP_A, 20);
+	ctl_rec(&s);
+	save(&s, "resolve_fails");
+
+	/* UDP: port unreachable, no checksum, bad checksum, broadcast */
+	n = udp(pl, FZ_IP_PEER, FZ_IP_A, 40000, 53, 20, true);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 17, 7, 0x4000, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "udp_port_unreach");
+	n = udp(pl, FZ_IP_PEER, FZ_IP_B, 40000, 9, 3, false);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_B, 17, 8, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	n = udp(pl, FZ_IP_PEER, 0x0a0000ff, 68, 67, 30, true);
+	fl = ip4(fr, bcast, FZ_IP_PEER, 0x0a0000ff, 17, 9, 0, NULL, 0, pl, n);
+	frame_rec(&s, 0, fr, fl);
+	n = udp(pl, FZ_IP_PEER, FZ_IP_A, 1, 2, 10, true);
+	pl[7] ^= 0x55;
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 17, 10, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "udp_mixed");
+	n = udp(pl, FZ_IP_FAR_UNRES, FZ_IP_A, 5000, 6000, 100, true);
+	fl = ip4(fr, dummy_dst, FZ_IP_FAR_UNRES, FZ_IP_A, 17, 11, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD | FZ_F_IPCSUM | FZ_F_L4CSUM, fr, fl);
+	ctl_rec(&s);
+	save(&s, "udp_from_unresolved_gw");
+
+	/* unknown protocol (TCP for now): protocol unreachable */
+	memset(pl, 0, 20);
+	pl[12] = 0x50;
+	pl[13] = 0x02;
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 6, 12, 0, NULL, 0, pl, 20);
+	frame_rec(&s, F_STD, fr, fl);
+	fl = ip4(fr, dummy_dst, FZ_IP_FAR, FZ_IP_A, 47, 13, 0, NULL, 0, pl, 4);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "proto_unreach");
+
+	/* options: NOP, record route, router alert (copied), then EOL */
+	{
+		static const uint8_t opts[] = { 1, 7, 7, 4, 0, 0, 0, 0, 0x94, 4, 0, 0, 0, 0, 0, 0 };
+		n = echo(pl, 2, 2, 40);
+		fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 14, 0, opts, sizeof(opts), pl, n);
+		frame_rec(&s, F_STD, fr, fl);
+		n = udp(pl, FZ_IP_PEER, FZ_IP_A, 1000, 2000, 8, true);
+		fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 17, 15, 0, opts, sizeof(opts), pl, n);
+		frame_rec(&s, F_STD, fr, fl);
+		save(&s, "ip_options");
+	}
+
+	/* fragmented echo: in order; reversed; with a duplicate; overlapping */
+	n = echo(pl, 3, 3, 2992);
+	fragment(&s, FZ_IP_PEER, FZ_IP_A, 1, 0x200, n, 1480, NULL, 0);
+	save(&s, "frag_ping_in_order");
+	{
+		static const int rev[] = { 2, 1, 0 };
+		n = echo(pl, 3, 4, 2992);
+		fragment(&s, FZ_IP_PEER, FZ_IP_A, 1, 0x201, n, 1480, rev, 3);
+		save(&s, "frag_ping_reversed");
+		static const int dup[] = { 0, 1, 1, 2 };
+		fragment(&s, FZ_IP_FAR, FZ_IP_A, 1, 0x202, n, 1480, dup, 4);
+		save(&s, "frag_ping_dup");
+		static const int miss[] = { 0, 2 };
+		fragment(&s, FZ_IP_PEER, FZ_IP_A, 1, 0x203, n, 1480, miss, 2);
+		clock_rec(&s, 30500); /* Time Exceeded (reassembly) */
+		ctl_rec(&s);
+		save(&s, "frag_ping_timeout");
+		static const int tail[] = { 1, 2 };
+		fragment(&s, FZ_IP_PEER, FZ_IP_A, 1, 0x204, n, 1480, tail, 2);
+		clock_rec(&s, 30500); /* no fragment 0: silent */
+		save(&s, "frag_ping_timeout_no_first");
+	}
+	/* overlapping: 0..1480, then 1000..2480 */
+	n = echo(pl, 4, 4, 2400);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x300, 0x2000, NULL, 0, pl, 1480);
+	frame_rec(&s, F_STD, fr, fl);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x300, 1000 / 8, NULL, 0, pl + 1000,
+		 n - 1000);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "frag_overlap");
+	/* fragmented UDP to a closed port, small fragments */
+	n = udp(pl, FZ_IP_PEER, FZ_IP_B, 7, 7, 200, true);
+	fragment(&s, FZ_IP_PEER, FZ_IP_B, 17, 0x301, n, 64, NULL, 0);
+	save(&s, "frag_udp_small");
+	/* a big echo (8000 bytes): the reply is fragmented to the MTU */
+	n = echo(pl, 5, 5, 8000);
+	fragment(&s, FZ_IP_PEER, FZ_IP_A, 1, 0x302, n, 1480, NULL, 0);
+	save(&s, "frag_ping_big");
+	/* the largest echo: 65507 bytes of data in 45 fragments */
+	n = echo(pl, 6, 6, 65507 - 8);
+	fragment(&s, FZ_IP_FAR, FZ_IP_B, 1, 0x303, n, 1480, NULL, 0);
+	save(&s, "frag_ping_max");
+	/* ping of death: a last fragment ending past 65535 */
+	n = echo(pl, 7, 7, 1400);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x304, 0x2000, NULL, 0, pl, 1480);
+	frame_rec(&s, F_STD, fr, fl);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x304, 65528 / 8, NULL, 0, pl, 200);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "frag_ping_of_death");
+
+	/* jumbo frame (9000 bytes of IP) as a chain, and a ping in small segments */
+	n = echo(pl, 8, 8, 9000 - 28);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x400, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "jumbo_ping_chain");
+	n = echo(pl, 9, 9, 300);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x401, 0, NULL, 0, pl, n);
+	seg_frame_rec(&s, F_STD, 14, fr, fl); /* 128-byte segments */
+	seg_frame_rec(&s, F_STD, 0, fr, fl);  /* 16-byte segments */
+	n = udp(pl, FZ_IP_PEER, FZ_IP_A, 9, 9, 500, true);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 17, 0x402, 0, NULL, 0, pl, n);
+	seg_frame_rec(&s, F_STD, 30, fr, fl);
+	save(&s, "segmented");
+
+	/* a burst: 40 frames in the RX ring, one walk takes 32 */
+	for (int i = 0; i < 40; i++) {
+		n = echo(pl, 10, (uint16_t)i, (size_t)i * 3);
+		fl = ip4(fr, dummy_dst, i & 1 ? FZ_IP_FAR : FZ_IP_PEER, FZ_IP_A, 1,
+			 (uint16_t)(0x500 + i), 0, NULL, 0, pl, n);
+		frame_rec(&s, F_STD | FZ_F_NOPOLL, fr, fl);
+	}
+	poll_rec(&s);
+	save(&s, "burst");
+
+	/* malformed: short, VLAN, IPv6, bad version, bad IHL, bad length,
+	 * bad checksum, martians, source is ours, blackholed source */
+	frame_rec(&s, F_STD, fr, 10);
+	n = echo(pl, 11, 1, 8);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x600, 0, NULL, 0, pl, n);
+	rs_st16(fr + 12, 0x8100);
+	frame_rec(&s, F_STD, fr, fl);
+	rs_st16(fr + 12, 0x86dd);
+	frame_rec(&s, F_STD, fr, fl);
+	rs_st16(fr + 12, 0x0800);
+	fr[14] = 0x65;
+	frame_rec(&s, F_STD | FZ_F_IPCSUM, fr, fl);
+	fr[14] = 0x4f;
+	frame_rec(&s, F_STD | FZ_F_IPCSUM, fr, fl);
+	fr[14] = 0x45;
+	rs_st16(fr + 16, 2000);
+	frame_rec(&s, F_STD | FZ_F_IPCSUM, fr, fl);
+	rs_st16(fr + 16, (uint16_t)(fl - 14));
+	fr[24] ^= 1;
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "malformed_l2_l3");
+	ping(&s, F_STD, 0x7f000001, FZ_IP_A, 8);
+	ping(&s, F_STD, 0xe0000001, FZ_IP_A, 8);
+	ping(&s, F_STD, FZ_IP_A, FZ_IP_B, 8);
+	ping(&s, F_STD, FZ_IP_PEER, 0x7f000001, 8);
+	ping(&s, F_STD, FZ_IP_PEER, 0x0a000009, 8); /* not for us */
+	ping(&s, F_STD, FZ_IP_BLACKHOLE, FZ_IP_A, 8);
+	ping(&s, F_STD, FZ_IP_PEER, 0xe0000001, 8);
+	save(&s, "martians_and_not_for_us");
+	/* ICMP that is not an echo request, truncated ICMP, bad ICMP checksum */
+	n = echo(pl, 12, 1, 8);
+	pl[0] = 0;
+	rs_st16(pl + 2, 0);
+	rs_st16(pl + 2, rs_csum(pl, n));
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x700, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x701, 0, NULL, 0, pl, 4);
+	frame_rec(&s, F_STD, fr, fl);
+	n = echo(pl, 12, 2, 8);
+	pl[9] ^= 0xff;
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x702, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "icmp_other");
+	/* ICMP errors are rate-limited: 60 UDP datagrams to closed ports */
+	for (int i = 0; i < 60; i++) {
+		n = udp(pl, FZ_IP_PEER, FZ_IP_A, 1, (uint16_t)(100 + i), 4, true);
+		fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 17, (uint16_t)(0x800 + i), 0, NULL, 0,
+			 pl, n);
+		frame_rec(&s, F_STD | (i % 8 ? FZ_F_NOPOLL : 0), fr, fl);
+	}
+	clock_rec(&s, 20);
+	poll_rec(&s);
+	save(&s, "icmp_ratelimit");
+
+	printf("fuzz_rx_seeds: %u seeds in %s\n", nseeds, outdir);
+	return 0;
+}
