@@ -39,6 +39,8 @@ static uint16_t arp_input_process(struct rte_graph *graph, struct rte_node *node
 	struct rs_worker *w = rs_node_worker(node);
 	const struct rs_cfg *c = w->cfg;
 
+	rte_edge_t nexts[nb];
+
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		struct rs_priv *p = rs_priv(m);
@@ -75,6 +77,7 @@ static uint16_t arp_input_process(struct rte_graph *graph, struct rte_node *node
 		if (arp_op(&a) != ARP_OP_REQUEST || !for_us) {
 			if (for_us) {
 				rte_pktmbuf_free(m); /* a reply: learned above */
+				nexts[i] = RS_EDGE_CONSUMED;
 				continue;
 			}
 			next = E_NOT_FOR_US;
@@ -93,8 +96,9 @@ static uint16_t arp_input_process(struct rte_graph *graph, struct rte_node *node
 		m->port = p->iface;
 		next = E_TX;
 out:
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
 
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
@@ -14,6 +16,7 @@
 #include "util/rs_log.h"
 
 struct rs_dp rs_dp;
+int rs_priv_offset = -1;
 
 void rs_dp_params_default(struct rs_dp_params *p)
 {
@@ -55,6 +58,16 @@ int rs_dp_init(const struct rs_dp_params *p)
 {
 	rs_dp.params = *p;
 	rs_dp.tsc_hz = rte_get_tsc_hz();
+	static const struct rte_mbuf_dynfield priv_field = {
+		.name = "ringstack_priv",
+		.size = sizeof(struct rs_priv),
+		.align = __alignof__(struct rs_priv),
+	};
+	rs_priv_offset = rte_mbuf_dynfield_register(&priv_field);
+	if (rs_priv_offset < 0) {
+		rs_err_set("cannot register the mbuf dynamic field: %s", rte_strerror(rte_errno));
+		return -ENOSPC;
+	}
 	unsigned nw = count_workers();
 	if (nw == 0) {
 		rs_err_set("no worker lcore: give at least two lcores (e.g. -l 0,1); "

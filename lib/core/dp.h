@@ -25,6 +25,7 @@
 #include <rte_graph.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
@@ -97,21 +98,26 @@ enum rs_inject {
 	RS_INJ_IP4_OUTPUT,  /* IPv4 packet with header */
 };
 
-/* Per-packet metadata in the mbuf private area. */
+/* Per-packet metadata, in an mbuf dynamic field: it lives in the mbuf's
+ * second cache line, which transmission touches anyway, rather than in a
+ * private area that would be a third line per packet. */
 struct rs_priv {
 	uint32_t nh_ip;     /* next hop for eth_output (host order) */
 	uint16_t iface;     /* ingress iface on input, egress iface on output */
 	uint8_t flags;
 	uint8_t inject;     /* enum rs_inject for ctl_input */
+	uint32_t nh;        /* ip4_input's FIB result for ip4_forward */
 };
 #define RS_PF_L2_BCAST 0x01   /* received as link-layer broadcast/multicast */
 #define RS_PF_OUT_BCAST 0x02  /* send to the link-layer broadcast address */
 #define RS_PF_IFACE_SET 0x04  /* ip4_output: egress iface already chosen */
 #define RS_PF_LOCAL_BCAST 0x08 /* arrived for a broadcast address of ours */
 
+extern int rs_priv_offset;
+
 static inline struct rs_priv *rs_priv(struct rte_mbuf *m)
 {
-	return (struct rs_priv *)rte_mbuf_to_priv(m);
+	return RTE_MBUF_DYNFIELD(m, rs_priv_offset, struct rs_priv *);
 }
 
 struct reass_table;

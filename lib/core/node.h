@@ -20,4 +20,36 @@ static inline struct rs_worker *rs_node_worker(const struct rte_node *node)
 
 int rs_node_init(const struct rte_graph *graph, struct rte_node *node);
 
+/* Edge value for a packet the node consumed itself (handed elsewhere). */
+#define RS_EDGE_CONSUMED ((rte_edge_t)0xffff)
+
+/*
+ * Sends the node's input objs[0..nb) on, packet i to edge nexts[i]. When
+ * every packet takes the same edge the whole vector moves to it without a
+ * copy (as DPDK's lib/node does); otherwise runs of packets with the same
+ * edge are enqueued together. objs must be the node's own input vector.
+ */
+static inline void rs_node_dispatch(struct rte_graph *graph, struct rte_node *node, void **objs,
+				    const rte_edge_t *nexts, uint16_t nb)
+{
+	uint16_t i = 1;
+	if (nb == 0)
+		return;
+	while (i < nb && nexts[i] == nexts[0])
+		i++;
+	if (i == nb && nexts[0] != RS_EDGE_CONSUMED) {
+		rte_node_next_stream_move(graph, node, nexts[0]);
+		return;
+	}
+	uint16_t start = 0;
+	for (i = 1; i <= nb; i++) {
+		if (i < nb && nexts[i] == nexts[start])
+			continue;
+		if (nexts[start] != RS_EDGE_CONSUMED)
+			rte_node_enqueue(graph, node, nexts[start], &objs[start],
+					 (uint16_t)(i - start));
+		start = i;
+	}
+}
+
 #endif

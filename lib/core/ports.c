@@ -13,7 +13,6 @@
 #include "core/dp.h"
 #include "util/rs_log.h"
 
-#define RS_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct rs_priv), RTE_MBUF_PRIV_ALIGN)
 
 static int pool_create(unsigned nports)
 {
@@ -29,7 +28,7 @@ static int pool_create(unsigned nports)
 		n = ports * rs_dp.nb_workers * (p->rx_desc + p->tx_desc) +
 		    rs_dp.nb_workers * 4096 + 8192;
 	}
-	rs_dp.pool = rte_pktmbuf_pool_create("rs_mbufs", n, 256, RS_MBUF_PRIV_SIZE,
+	rs_dp.pool = rte_pktmbuf_pool_create("rs_mbufs", n, 256, 0,
 					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (rs_dp.pool == NULL) {
 		rs_err_set("cannot create a pool of %u mbufs: %s (try --mbufs N or more -m memory)",

@@ -83,7 +83,7 @@ static int link_show(struct cmd_ctx *ctx, int argc, char **argv)
 static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2) {
-		rs_err_set("usage: link set NAME [up|down] [mtu N] [forwarding on|off|auto]");
+		rs_err_set("usage: link set NAME [up|down] [mtu N] [address MAC] [forwarding on|off|auto]");
 		return -EINVAL;
 	}
 	const char *name = argv[0];
@@ -98,6 +98,8 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 	/* parse everything first: an error changes nothing */
 	int up = -1, fwd = -1;
 	uint32_t mtu = 0;
+	bool set_mac = false;
+	uint8_t mac[6];
 	for (int a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "up") == 0) {
 			up = 1;
@@ -112,6 +114,15 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 				rs_err_set("mtu %u below the IPv4 minimum of 68", mtu);
 				return -EINVAL;
 			}
+		} else if ((strcmp(argv[a], "address") == 0 || strcmp(argv[a], "addr") == 0) &&
+			   a + 1 < argc) {
+			if (cmd_parse_mac(argv[++a], mac) < 0)
+				return -EINVAL;
+			if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
+				rs_err_set("%s is not a unicast address", argv[a]);
+				return -EINVAL;
+			}
+			set_mac = true;
 		} else if (strcmp(argv[a], "forwarding") == 0 && a + 1 < argc) {
 			a++;
 			if (strcmp(argv[a], "on") == 0)
@@ -129,10 +140,28 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	if (set_mac) {
+		struct rte_ether_addr ea;
+		memcpy(ea.addr_bytes, mac, 6);
+		int rc = rte_eth_dev_default_mac_addr_set((uint16_t)i, &ea);
+		if (rc == -ENOTSUP) {
+			/* the port cannot filter on it (pcap, some vdevs): take
+			 * everything and let eth_input filter on the new address */
+			rc = rte_eth_promiscuous_enable((uint16_t)i);
+			if (rc == -ENOTSUP)
+				rc = 0;
+		}
+		if (rc < 0) {
+			rs_err_set("%s: cannot set the MAC address: %s", name, rte_strerror(-rc));
+			return rc;
+		}
+	}
 	struct rs_cfg *c = rs_cfg_edit();
 	if (c == NULL)
 		return -ENOMEM;
 	struct rs_iface *ifc = &c->ifaces[i];
+	if (set_mac)
+		memcpy(ifc->mac.addr_bytes, mac, 6);
 	if (mtu) {
 		int rc = rte_eth_dev_set_mtu(ifc->port, (uint16_t)mtu);
 		/* virtual ports may refuse; the stack enforces the MTU itself */

@@ -25,6 +25,13 @@ static uint16_t eth_output_process(struct rte_graph *graph, struct rte_node *nod
 {
 	struct rs_worker *w = rs_node_worker(node);
 	const struct rs_cfg *c = w->cfg;
+	rte_edge_t nexts[nb];
+	/* Most packets of a vector share a next hop: remember the last lookup
+	 * for the rest of this vector. */
+	uint16_t memo_iface = 0xffff;
+	uint32_t memo_ip = 0;
+	uint64_t memo_word = 0;
+	struct neigh_pub *memo_np = NULL;
 
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
@@ -40,8 +47,15 @@ static uint16_t eth_output_process(struct rte_graph *graph, struct rte_node *nod
 		if (p->flags & RS_PF_OUT_BCAST) {
 			memcpy(dmac, bcast_mac, 6);
 		} else {
-			struct neigh_pub *np = NULL;
-			uint64_t word = neigh_pub_lookup(p->iface, p->nh_ip, &np);
+			struct neigh_pub *np = memo_np;
+			uint64_t word = memo_word;
+			if (p->iface != memo_iface || p->nh_ip != memo_ip) {
+				word = neigh_pub_lookup(p->iface, p->nh_ip, &np);
+				memo_iface = p->iface;
+				memo_ip = p->nh_ip;
+				memo_word = word;
+				memo_np = np;
+			}
 			if (!neigh_word_usable(word)) {
 				struct rs_msg msg = {
 					.type = RS_MSG_RESOLVE,
@@ -53,7 +67,8 @@ static uint16_t eth_output_process(struct rte_graph *graph, struct rte_node *nod
 					next = E_RING_FULL;
 					goto out;
 				}
-				continue; /* now owned by the control thread */
+				nexts[i] = RS_EDGE_CONSUMED; /* the control thread owns it */
+				continue;
 			}
 			if (neigh_word_state(word) == NEIGH_STALE && !np->used)
 				np->used = 1;
@@ -67,8 +82,9 @@ static uint16_t eth_output_process(struct rte_graph *graph, struct rte_node *nod
 		eth_write(h, dmac, ifc->mac.addr_bytes, ETH_P_IP);
 		m->port = p->iface;
 out:
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

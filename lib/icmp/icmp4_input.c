@@ -26,6 +26,8 @@ static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *no
 {
 	struct rs_worker *w = rs_node_worker(node);
 
+	rte_edge_t nexts[nb];
+
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		struct rs_priv *p = rs_priv(m);
@@ -68,8 +70,9 @@ static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *no
 		p->flags = 0;
 		next = E_OUTPUT;
 out:
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

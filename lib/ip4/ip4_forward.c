@@ -63,6 +63,8 @@ static uint16_t ip4_forward_process(struct rte_graph *graph, struct rte_node *no
 	struct rs_worker *w = rs_node_worker(node);
 	const struct rs_cfg *c = w->cfg;
 
+	rte_edge_t nexts[nb];
+
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		struct rs_priv *p = rs_priv(m);
@@ -93,7 +95,7 @@ static uint16_t ip4_forward_process(struct rte_graph *graph, struct rte_node *no
 			next = E_TTL;
 			goto out;
 		}
-		uint32_t nhi = fib4_lookup(dst);
+		uint32_t nhi = p->nh; /* ip4_input's lookup, same walk, same FIB */
 		if (nhi == FIB4_NH_NONE) {
 			icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_NET, 0);
 			next = E_NO_ROUTE;
@@ -143,8 +145,9 @@ static uint16_t ip4_forward_process(struct rte_graph *graph, struct rte_node *no
 		next = m->pkt_len > out_if->mtu || (m->nb_segs > 1 && !out_if->tx_multiseg)
 			       ? E_FRAG : E_ETH;
 out:
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

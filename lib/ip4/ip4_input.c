@@ -42,6 +42,8 @@ static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node
 	struct rs_worker *w = rs_node_worker(node);
 	const struct rs_cfg *c = w->cfg;
 
+	rte_edge_t nexts[nb];
+
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		struct rs_priv *p = rs_priv(m);
@@ -93,6 +95,7 @@ static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node
 			goto out;
 		}
 		uint32_t nh = fib4_lookup(dst);
+		p->nh = nh;
 		uint8_t type = nh == FIB4_NH_NONE ? RT_UNICAST : fib4_nh(nh)->type;
 		if (type == RT_LOCAL || type == RT_BROADCAST) {
 			/* a datagram claiming one of our addresses as its source
@@ -111,8 +114,9 @@ static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node
 		 * a host silently discards it (RFC 1122 §3.2.1.3) */
 		next = ifc->forwarding ? E_FORWARD : E_NOT_FOR_US;
 out:
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

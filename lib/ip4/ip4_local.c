@@ -23,6 +23,8 @@ static uint16_t ip4_local_process(struct rte_graph *graph, struct rte_node *node
 {
 	struct rs_worker *w = rs_node_worker(node);
 
+	rte_edge_t nexts[nb];
+
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -43,8 +45,9 @@ static uint16_t ip4_local_process(struct rte_graph *graph, struct rte_node *node
 				rte_node_enqueue_x1(graph, node, E_OUTPUT, e);
 			next = E_PROTO_UNREACH;
 		}
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

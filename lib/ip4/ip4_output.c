@@ -28,6 +28,8 @@ static uint16_t ip4_output_process(struct rte_graph *graph, struct rte_node *nod
 	struct rs_worker *w = rs_node_worker(node);
 	const struct rs_cfg *c = w->cfg;
 
+	rte_edge_t nexts[nb];
+
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		struct rs_priv *p = rs_priv(m);
@@ -95,8 +97,9 @@ static uint16_t ip4_output_process(struct rte_graph *graph, struct rte_node *nod
 		}
 		next = E_ETH;
 out:
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

@@ -25,6 +25,8 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 {
 	struct rs_worker *w = rs_node_worker(node);
 
+	rte_edge_t nexts[nb];
+
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -60,8 +62,9 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 		}
 		next = E_PORT_UNREACH;
 out:
-		rte_node_enqueue_x1(graph, node, next, m);
+		nexts[i] = next;
 	}
+	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
 

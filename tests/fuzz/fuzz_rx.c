@@ -3,13 +3,13 @@
  * fuzz_rx: libFuzzer harness for the whole receive path of the dataplane.
  *
  * One-time set-up (LLVMFuzzerInitialize): the EAL without hugepages or PCI,
- * one net_ring port (an RX ring we fill, a TX ring we drain), the dataplane
- * with one worker whose graph runs on this thread (never launched), and a
- * small configuration through the ringctl command dispatcher:
- *   addr add 10.0.0.1/24 dev port0, addr add 10.1.0.1/16 dev port0,
- *   neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev port0,
- *   route add 192.168.0.0/16 via 10.0.0.2, route add 172.16.0.0/12 via 10.0.0.3,
- *   route add blackhole 198.51.100.0/24
+ * two net_ring ports (each an RX ring we fill and a TX ring we drain), the
+ * dataplane with one worker whose graph runs on this thread (never
+ * launched), and a small configuration through the ringctl command
+ * dispatcher (see setup_cmds below): two addresses on port0, one on port1
+ * (MTU 1280), a static neighbor on each, routes via a resolved and via an
+ * unresolved gateway, blackhole/unreachable/prohibit routes. With two links
+ * forwarding is on (auto), so ip4_forward is reached too.
  *
  * Each input is a sequence of records (fuzz_rx_format.h): frames, clock
  * advances, control-thread polls. Oracles, besides ASan/UBSan:
@@ -26,7 +26,9 @@
  *
  * Environment: FUZZ_RX_PREFIX (DPDK --file-prefix, default fuzzrx<pid>),
  * FUZZ_RX_STATS=1 prints the per-node graph counters at exit,
- * FUZZ_RX_VERBOSE=1 keeps the EAL's log.
+ * FUZZ_RX_VERBOSE=1 keeps the EAL's log, FUZZ_RX_DEFAULT_LIMITS=1 keeps the
+ * daemon's default table sizes (by default the neighbor table holds 16
+ * entries and reassembly 8 datagrams / 96 KB, so that eviction is reached).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -71,13 +73,17 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint16_t port;
-static struct rte_ring *rx_ring, *tx_ring;
-static struct rte_ether_addr our_mac;
+#define FZ_NPORTS 2
+struct fz_port {
+	uint16_t id;
+	uint16_t mtu;
+	struct rte_ring *rx, *tx;
+	struct rte_ether_addr mac;
+};
+static struct fz_port ports[FZ_NPORTS];
 static struct rs_worker *wk;
 static unsigned base_avail;
 static uint32_t base_neigh;
-static uint16_t link_mtu;
 static uint64_t n_inputs, n_frames_in, n_frames_out;
 
 #define FZ_NS_PER_MS 1000000ull
@@ -171,7 +177,16 @@ RTE_MEMPOOL_REGISTER_OPS(fz_pool_ops);
 
 static uint8_t out_buf[65536 + 64];
 
-static void check_tx(struct rte_mbuf *m)
+static bool ours(uint32_t ip)
+{
+	const struct rs_cfg *c = rs_cfg_current();
+	for (unsigned i = 0; i < FZ_NPORTS; i++)
+		if (rs_iface_has_addr(&c->ifaces[ports[i].id], ip))
+			return true;
+	return false;
+}
+
+static void check_tx(const struct fz_port *pt, struct rte_mbuf *m)
 {
 	const char *why = NULL;
 	if (rte_mbuf_check(m, 1, &why) != 0)
@@ -184,10 +199,10 @@ static void check_tx(struct rte_mbuf *m)
 		fail("transmitted frame unreadable (pkt_len %" PRIu32 ")", len);
 	if (len < ETH_HLEN)
 		fail("transmitted frame of %" PRIu32 " bytes, shorter than Ethernet", len);
-	if (memcmp(f + 6, our_mac.addr_bytes, 6) != 0)
-		fail("transmitted frame with a source MAC not ours");
-	if (m->port != port)
-		fail("transmitted frame with m->port %u", m->port);
+	if (memcmp(f + 6, pt->mac.addr_bytes, 6) != 0)
+		fail("transmitted frame on port %u with a source MAC not its own", pt->id);
+	if (m->port != pt->id)
+		fail("transmitted frame on port %u with m->port %u", pt->id, m->port);
 	uint16_t type = rs_ld16(f + 12);
 	const uint8_t *l3 = f + ETH_HLEN;
 	uint32_t l3len = len - ETH_HLEN;
@@ -195,15 +210,15 @@ static void check_tx(struct rte_mbuf *m)
 		struct arp_view a;
 		if (arp_check(&a, l3, l3len) != 0)
 			fail("transmitted a malformed ARP packet (%" PRIu32 " bytes)", l3len);
-		if (memcmp(arp_sha(&a), our_mac.addr_bytes, 6) != 0)
-			fail("transmitted ARP with a sender MAC not ours");
+		if (memcmp(arp_sha(&a), pt->mac.addr_bytes, 6) != 0)
+			fail("transmitted ARP on port %u with a sender MAC not its own", pt->id);
 		return;
 	}
 	if (type != ETH_P_IP)
 		fail("transmitted ethertype 0x%04x", type);
-	if (l3len > link_mtu)
+	if (l3len > pt->mtu)
 		fail("transmitted an IPv4 packet of %" PRIu32 " bytes over a %u MTU", l3len,
-		     link_mtu);
+		     pt->mtu);
 	struct ip4_view v;
 	int rc = ip4_check(&v, l3, l3len);
 	if (rc != 0)
@@ -213,7 +228,8 @@ static void check_tx(struct rte_mbuf *m)
 		     l3len);
 	if (!(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) && !ip4_csum_ok(&v))
 		fail("transmitted an IPv4 header with a bad checksum");
-	if (ip4_proto(&v) == IPPROTO_ICMP_ && !ip4_is_fragment(&v)) {
+	/* what we originate (not what we forward) has a correct ICMP checksum */
+	if (ip4_proto(&v) == IPPROTO_ICMP_ && !ip4_is_fragment(&v) && ours(ip4_src(&v))) {
 		if (l3len - v.hlen < ICMP4_HLEN)
 			fail("transmitted a truncated ICMP message");
 		if (rs_csum(l3 + v.hlen, l3len - v.hlen) != 0)
@@ -225,22 +241,33 @@ static void drain_tx(void)
 {
 	struct rte_mbuf *pkts[64];
 	unsigned n;
-	while ((n = rte_ring_sc_dequeue_burst(tx_ring, (void **)pkts, RTE_DIM(pkts), NULL)) > 0) {
-		for (unsigned i = 0; i < n; i++) {
-			check_tx(pkts[i]);
-			rte_pktmbuf_free(pkts[i]);
+	for (unsigned p = 0; p < FZ_NPORTS; p++) {
+		while ((n = rte_ring_sc_dequeue_burst(ports[p].tx, (void **)pkts, RTE_DIM(pkts),
+						      NULL)) > 0) {
+			for (unsigned i = 0; i < n; i++) {
+				check_tx(&ports[p], pkts[i]);
+				rte_pktmbuf_free(pkts[i]);
+			}
+			n_frames_out += n;
 		}
-		n_frames_out += n;
 	}
 }
 
-/* Worker walks until the RX ring and the control->worker ring are empty. */
+static bool rx_empty(void)
+{
+	for (unsigned p = 0; p < FZ_NPORTS; p++)
+		if (rte_ring_count(ports[p].rx) != 0)
+			return false;
+	return true;
+}
+
+/* Worker walks until the RX rings and the control->worker ring are empty. */
 static void pump(void)
 {
 	for (int i = 0; i < 256; i++) {
 		rs_worker_poll_once(wk);
 		drain_tx();
-		if (rte_ring_count(rx_ring) == 0 && rte_ring_count(wk->from_ctl) == 0)
+		if (rx_empty() && rte_ring_count(wk->from_ctl) == 0)
 			break;
 	}
 }
@@ -258,7 +285,7 @@ static bool quiet(void)
 	struct reass_stats rs;
 	reass_get_stats(wk->reass, &rs);
 	return rte_mempool_avail_count(rs_dp.pool) == base_avail && rs.datagrams == 0 &&
-	       neigh_ctl_count() <= base_neigh && rte_ring_count(rx_ring) == 0 &&
+	       neigh_ctl_count() <= base_neigh && rx_empty() &&
 	       rte_ring_count(wk->to_ctl) == 0 && rte_ring_count(wk->from_ctl) == 0;
 }
 
@@ -334,7 +361,7 @@ static void fix_checksums(uint8_t *f, size_t len, uint8_t op)
 }
 
 /* Copies a frame into an mbuf chain of segments of at most seg bytes. */
-static struct rte_mbuf *make_mbuf(const uint8_t *d, size_t len, size_t seg)
+static struct rte_mbuf *make_mbuf(const uint8_t *d, size_t len, size_t seg, uint16_t port)
 {
 	struct rte_mbuf *head = NULL, *tail = NULL;
 	size_t off = 0;
@@ -364,7 +391,7 @@ static struct rte_mbuf *make_mbuf(const uint8_t *d, size_t len, size_t seg)
 	return head;
 }
 
-static void inject(uint8_t op, const uint8_t *d, size_t len)
+static void inject(const struct fz_port *pt, uint8_t op, const uint8_t *d, size_t len)
 {
 	size_t seg = RTE_MBUF_DEFAULT_DATAROOM;
 	if (op & FZ_F_SEGS) {
@@ -378,14 +405,14 @@ static void inject(uint8_t op, const uint8_t *d, size_t len)
 		len = FZ_MAX_FRAME;
 	memcpy(frame, d, len);
 	if ((op & FZ_F_OURMAC) && len >= 6)
-		memcpy(frame, our_mac.addr_bytes, 6);
+		memcpy(frame, pt->mac.addr_bytes, 6);
 	if (op & (FZ_F_IPCSUM | FZ_F_L4CSUM))
 		fix_checksums(frame, len, op);
-	struct rte_mbuf *m = make_mbuf(frame, len, seg);
+	struct rte_mbuf *m = make_mbuf(frame, len, seg, pt->id);
 	if (m == NULL)
 		fail("mbuf pool exhausted while injecting (%u free)",
 		     rte_mempool_avail_count(rs_dp.pool));
-	if (rte_ring_sp_enqueue(rx_ring, m) != 0) {
+	if (rte_ring_sp_enqueue(pt->rx, m) != 0) {
 		/* RX ring full (a long burst): as a NIC, drop it */
 		rte_pktmbuf_free(m);
 		return;
@@ -418,7 +445,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			if (len > size - i)
 				len = size - i;
-			inject(op, data + i, len);
+			inject(&ports[(op & FZ_OP_KIND_MASK) == FZ_OP_INJECT_P1 ? 1 : 0], op,
+			       data + i, len);
 			i += len;
 			break;
 		}
@@ -490,6 +518,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	struct rs_dp_params p;
 	rs_dp_params_default(&p);
+	if (getenv("FUZZ_RX_DEFAULT_LIMITS") == NULL) {
+		/* Small tables (values the daemon accepts) so that inputs of a
+		 * few kilobytes reach eviction: neighbor table full, reassembly
+		 * out of descriptors or bytes. A 64 KB datagram still fits. */
+		p.neigh_max = 16;
+		p.reass_max_datagrams = 8;
+		p.reass_max_bytes = 96 * 1024;
+	}
 	if (rs_dp_init(&p) < 0) {
 		fprintf(stderr, "fuzz_rx: rs_dp_init: %s\n", rs_err_get());
 		exit(1);
@@ -510,26 +546,38 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	rte_mempool_obj_iter(rs_dp.pool, fz_poison_obj, NULL);
 	fz_poison = true;
 
-	rx_ring = rte_ring_create("fz_rx", 4096, (int)rte_socket_id(),
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx_ring = rte_ring_create("fz_tx", 4096, (int)rte_socket_id(),
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (rx_ring == NULL || tx_ring == NULL) {
-		fprintf(stderr, "fuzz_rx: rings: %s\n", rte_strerror(rte_errno));
-		exit(1);
-	}
-	int pid = rte_eth_from_rings("fz0", &rx_ring, 1, &tx_ring, 1, (unsigned)rte_socket_id());
-	if (pid < 0) {
-		fprintf(stderr, "fuzz_rx: rte_eth_from_rings: %s\n", rte_strerror(rte_errno));
-		exit(1);
-	}
-	port = (uint16_t)pid;
-	/* net_ring starts with an all-zero MAC: give it a real one */
-	struct rte_ether_addr mac = { .addr_bytes = { 0x02, 0x52, 0x53, 0x00, 0x00, 0x01 } };
-	rte_eth_dev_default_mac_addr_set(port, &mac);
-	if (rs_port_setup(port, "port0") < 0) {
-		fprintf(stderr, "fuzz_rx: port setup: %s\n", rs_err_get());
-		exit(1);
+	for (unsigned i = 0; i < FZ_NPORTS; i++) {
+		struct fz_port *pt = &ports[i];
+		char name[32];
+		snprintf(name, sizeof(name), "fz_rx%u", i);
+		pt->rx = rte_ring_create(name, 4096, (int)rte_socket_id(),
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "fz_tx%u", i);
+		pt->tx = rte_ring_create(name, 4096, (int)rte_socket_id(),
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (pt->rx == NULL || pt->tx == NULL) {
+			fprintf(stderr, "fuzz_rx: rings: %s\n", rte_strerror(rte_errno));
+			exit(1);
+		}
+		snprintf(name, sizeof(name), "fz%u", i);
+		int id = rte_eth_from_rings(name, &pt->rx, 1, &pt->tx, 1,
+					    (unsigned)rte_socket_id());
+		if (id < 0) {
+			fprintf(stderr, "fuzz_rx: rte_eth_from_rings: %s\n",
+				rte_strerror(rte_errno));
+			exit(1);
+		}
+		pt->id = (uint16_t)id;
+		snprintf(name, sizeof(name), "port%u", i);
+		if (rs_port_setup(pt->id, name) < 0) {
+			fprintf(stderr, "fuzz_rx: %s setup: %s\n", name, rs_err_get());
+			exit(1);
+		}
+		/* net_ring has an all-zero MAC and cannot change it: give the
+		 * stack's view of the link a real one */
+		struct rte_ether_addr mac = {
+			.addr_bytes = { 0x02, 0x52, 0x53, 0x00, 0x00, (uint8_t)(i + 1) } };
+		rs_cfg_edit()->ifaces[pt->id].mac = mac;
 	}
 	rs_cfg_commit();
 	if (rs_workers_create() < 0) {
@@ -537,15 +585,28 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	wk = &rs_dp.workers[0];
-	rte_eth_macaddr_get(port, &our_mac);
 
-	run_cmd("addr add 10.0.0.1/24 dev port0");
-	run_cmd("addr add 10.1.0.1/16 dev port0");
-	run_cmd("neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev port0");
-	run_cmd("route add 192.168.0.0/16 via 10.0.0.2");
-	run_cmd("route add 172.16.0.0/12 via 10.0.0.3");
-	run_cmd("route add blackhole 198.51.100.0/24");
-	link_mtu = rs_cfg_current()->ifaces[port].mtu;
+	static const char *setup_cmds[] = {
+		"addr add 10.0.0.1/24 dev port0",
+		"addr add 10.1.0.1/16 dev port0",
+		"addr add 10.2.0.1/24 dev port1",
+		"link set port1 mtu 1280",
+		"neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev port0",
+		"neigh add 10.2.0.2 lladdr 02:00:00:00:01:02 dev port1",
+		"route add 192.168.0.0/16 via 10.0.0.2",
+		"route add 172.16.0.0/12 via 10.0.0.3",
+		"route add 203.0.113.0/24 via 10.2.0.2",
+		"route add blackhole 198.51.100.0/24",
+		"route add unreachable 198.51.101.0/24",
+		"route add prohibit 198.51.102.0/24",
+	};
+	for (unsigned i = 0; i < RTE_DIM(setup_cmds); i++)
+		run_cmd(setup_cmds[i]);
+	for (unsigned i = 0; i < FZ_NPORTS; i++) {
+		const struct rs_iface *ifc = &rs_cfg_current()->ifaces[ports[i].id];
+		ports[i].mtu = ifc->mtu;
+		ports[i].mac = ifc->mac;
+	}
 
 	/* gratuitous ARPs of the addresses go out; then a quiet start */
 	settle(false);
@@ -556,12 +617,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			rs_dp.pool->size - base_avail, rs_dp.pool->size);
 		exit(1);
 	}
-	fprintf(stderr,
-		"fuzz_rx: port %u mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u mbufs, "
-		"%u neighbor(s)\n",
-		port, our_mac.addr_bytes[0], our_mac.addr_bytes[1], our_mac.addr_bytes[2],
-		our_mac.addr_bytes[3], our_mac.addr_bytes[4], our_mac.addr_bytes[5], link_mtu,
-		base_avail, base_neigh);
+	for (unsigned i = 0; i < FZ_NPORTS; i++) {
+		const uint8_t *a = ports[i].mac.addr_bytes;
+		fprintf(stderr, "fuzz_rx: port%u (id %u) mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u%s\n",
+			i, ports[i].id, a[0], a[1], a[2], a[3], a[4], a[5], ports[i].mtu,
+			rs_cfg_current()->ifaces[ports[i].id].forwarding ? " forwarding" : "");
+	}
+	fprintf(stderr, "fuzz_rx: %u mbufs, %u neighbor(s)\n", base_avail, base_neigh);
 	if (getenv("FUZZ_RX_STATS") != NULL)
 		atexit(print_stats);
 	return 0;

@@ -10,6 +10,7 @@
  *                           neighbor timers) then worker walks; no payload
  *   op & 7 == FZ_OP_POLL    worker walks only; no payload
  *   anything else           inject the len payload bytes as one received frame
+ *                           on port0, or on port1 for op & 7 == FZ_OP_INJECT_P1
  *                           (at most FZ_MAX_FRAME; a short record takes what is
  *                           left), then worker walks unless FZ_F_NOPOLL;
  *                           flags for inject records:
@@ -31,7 +32,8 @@
 #define FUZZ_RX_FORMAT_H
 
 #define FZ_OP_KIND_MASK 0x07
-#define FZ_OP_INJECT 0x00 /* also 4..7 */
+#define FZ_OP_INJECT 0x00 /* port0; also 5..7 */
+#define FZ_OP_INJECT_P1 0x04 /* port1 */
 #define FZ_OP_CLOCK 0x01
 #define FZ_OP_CTL 0x02
 #define FZ_OP_POLL 0x03
@@ -53,5 +55,11 @@
 #define FZ_IP_FAR 0xc0a80105u     /* 192.168.1.5: via 10.0.0.2 */
 #define FZ_IP_FAR_UNRES 0xac100005u /* 172.16.0.5: via 10.0.0.3 (unresolved) */
 #define FZ_IP_BLACKHOLE 0xc6336405u /* 198.51.100.5: blackhole route */
+#define FZ_IP_UNREACH 0xc6336505u   /* 198.51.101.5: unreachable route */
+#define FZ_IP_PROHIBIT 0xc6336605u  /* 198.51.102.5: prohibit route */
+#define FZ_IP_C 0x0a020001u         /* 10.2.0.1/24 on port1 (MTU 1280) */
+#define FZ_IP_PEER1 0x0a020002u     /* static neighbor 10.2.0.2 on port1 */
+#define FZ_PEER1_MAC { 0x02, 0x00, 0x00, 0x00, 0x01, 0x02 }
+#define FZ_IP_FAR1 0xcb007105u      /* 203.0.113.5: via 10.2.0.2 (port1) */
 
 #endif

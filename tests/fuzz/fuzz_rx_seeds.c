@@ -4,7 +4,7 @@
  * scenario: valid ARP, ICMP echo, UDP, fragments (in order, reversed,
  * duplicated, overlapping, incomplete), options, jumbo and chained frames,
  * bursts, resolution of neighbors that answer and of ones that do not, and
- * a few malformed frames. Frames carry the FZ_F_OURMAC flag (the harness
+ * a few malformed frames, and forwarding between the two ports. Frames carry the FZ_F_OURMAC flag (the harness
  * writes the port's MAC) and correct checksums, so the fuzzer starts deep in
  * the stack. DPDK-free.
  */
@@ -20,6 +20,8 @@
 #include "util/rs_csum.h"
 
 static const uint8_t peer_mac[6] = FZ_PEER_MAC;
+static const uint8_t peer1_mac[6] = FZ_PEER1_MAC;
+static uint8_t g_ttl = 64;
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t dummy_dst[6] = { 0x02, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa }; /* overwritten */
 static const uint8_t other_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x63 };
@@ -132,7 +134,7 @@ static size_t ip4(uint8_t *f, const uint8_t *edst, uint32_t src, uint32_t dst, u
 	rs_st16(h + 2, (uint16_t)(hl + plen));
 	rs_st16(h + 4, id);
 	rs_st16(h + 6, frag);
-	h[8] = 64;
+	h[8] = g_ttl;
 	h[9] = proto;
 	rs_st16(h + 10, 0);
 	rs_st32(h + 12, src);
@@ -455,6 +457,64 @@ int main(int argc, char **argv)
 	clock_rec(&s, 20);
 	poll_rec(&s);
 	save(&s, "icmp_ratelimit");
+
+	/* forwarding port0 -> port1 (MTU 1280): fits; fragmented; DF set */
+	n = echo(pl, 13, 1, 100);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_FAR1, 1, 0x900, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	n = udp(pl, FZ_IP_FAR, FZ_IP_FAR1, 1234, 5678, 50, true);
+	fl = ip4(fr, dummy_dst, FZ_IP_FAR, FZ_IP_FAR1, 17, 0x901, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "fwd_p0_p1");
+	n = echo(pl, 13, 2, 1400);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_FAR1, 1, 0x902, 0, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	{
+		static const uint8_t opts[] = { 0x83, 7, 4, 0, 0, 0, 0, 1, 7, 7, 4, 0, 0, 0, 0, 0 };
+		fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_FAR1, 1, 0x903, 0, opts, sizeof(opts),
+			 pl, n);
+		frame_rec(&s, F_STD, fr, fl);
+	}
+	save(&s, "fwd_fragment");
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_FAR1, 1, 0x904, 0x4000, NULL, 0, pl, n);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "fwd_frag_needed");
+	/* a fragment being forwarded (not reassembled) */
+	n = echo(pl, 13, 3, 3000);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_FAR1, 1, 0x905, 0x2000, NULL, 0, pl, 1480);
+	frame_rec(&s, F_STD, fr, fl);
+	save(&s, "fwd_fragment_of_fragment");
+	/* TTL expiring, no route, unreachable / prohibit / blackhole routes */
+	g_ttl = 1;
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_FAR1, 30);
+	g_ttl = 64;
+	ping(&s, F_STD, FZ_IP_PEER, 0x08080808, 30);
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_UNREACH, 30);
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_PROHIBIT, 30);
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_BLACKHOLE, 30);
+	ping(&s, F_STD, 0xa9fe0001, FZ_IP_FAR1, 30);
+	ping(&s, F_STD, FZ_IP_PEER, 0xa9fe0001, 30);
+	save(&s, "fwd_errors");
+	/* forwarding to hosts to resolve: on link (never answers), via a gateway */
+	ping(&s, F_STD, FZ_IP_FAR1, 0x0a000063, 30);
+	ping(&s, F_STD, FZ_IP_PEER, FZ_IP_FAR_UNRES, 30);
+	ctl_rec(&s);
+	clock_rec(&s, 1500);
+	ctl_rec(&s);
+	save(&s, "fwd_resolve");
+	/* port1 -> port0, and an echo to port1's address */
+	n = echo(pl, 14, 1, 64);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER1, FZ_IP_FAR, 1, 0xa00, 0, NULL, 0, pl, n);
+	memcpy(fr + 6, peer1_mac, 6);
+	rec(&s, (uint8_t)(FZ_OP_INJECT_P1 | F_STD), (uint16_t)fl, fr);
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER1, FZ_IP_C, 1, 0xa01, 0, NULL, 0, pl, n);
+	rec(&s, (uint8_t)(FZ_OP_INJECT_P1 | F_STD), (uint16_t)fl, fr);
+	n = echo(pl, 14, 2, 1300); /* the reply exceeds port1's MTU */
+	fl = ip4(fr, dummy_dst, FZ_IP_PEER1, FZ_IP_C, 1, 0xa02, 0, NULL, 0, pl, n);
+	rec(&s, (uint8_t)(FZ_OP_INJECT_P1 | F_STD), (uint16_t)fl, fr);
+	fl = arp(fr, bcast, 1, peer1_mac, FZ_IP_PEER1, (const uint8_t[6]){ 0 }, FZ_IP_C);
+	rec(&s, (uint8_t)FZ_OP_INJECT_P1, (uint16_t)fl, fr);
+	save(&s, "port1");
 
 	printf("fuzz_rx_seeds: %u seeds in %s\n", nseeds, outdir);
 	return 0;

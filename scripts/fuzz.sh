@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# scripts/fuzz.sh [SECONDS]
+#
+# Builds the libFuzzer harnesses with clang, ASan and UBSan (build-fuzz/,
+# or $FUZZ_BUILD), generates the seed corpus, and runs fuzz_rx for SECONDS
+# (default 30). Exits non-zero when the fuzzer finds a crash, a sanitizer
+# report or a broken invariant; the reproducer is left in $FUZZ_ARTIFACTS
+# (default build-fuzz/fuzz-artifacts/). Without clang it prints a line and
+# exits 0.
+#
+# Runs the dataplane in-process: needs root (DPDK, no hugepages). Its DPDK
+# runtime directory (/var/run/dpdk/<prefix>) is removed at exit.
+#
+# Environment:
+#   FUZZ_BUILD      build directory (default: <repo>/build-fuzz)
+#   FUZZ_CORPUS     keep the corpus here across runs (default: a temp dir)
+#   FUZZ_ARTIFACTS  where crash reproducers go (default: $FUZZ_BUILD/fuzz-artifacts)
+#   FUZZ_JOBS       parallel fuzzing processes (default 1)
+#   FUZZ_ARGS       extra libFuzzer arguments
+#
+# Reproduce a crash:  build-fuzz/tests/fuzz/fuzz_rx CRASH_FILE
+set -u
+
+secs=${1:-30}
+case $secs in
+'' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
+esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${FUZZ_BUILD:-$root/build-fuzz}
+
+cc=${CC:-clang}
+if ! command -v "$cc" >/dev/null 2>&1 || ! "$cc" --version 2>/dev/null | grep -qi clang; then
+	if command -v clang >/dev/null 2>&1; then
+		cc=clang
+	else
+		echo "fuzz: clang not found, skipped"
+		exit 0
+	fi
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "fuzz: needs root (DPDK EAL without hugepages); try sudo $0 $*" >&2
+	exit 1
+fi
+
+# ---- build ----
+if [ ! -f "$build/build.ninja" ]; then
+	setuplog=$(mktemp /tmp/ringstack-fuzz-setup.XXXXXX)
+	# fuzzer-no-link: coverage instrumentation of the libraries too
+	if ! CC=$cc meson setup "$build" "$root" \
+		-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fsanitize=fuzzer-no-link -Dbuildtype=debugoptimized \
+		>"$setuplog" 2>&1; then
+		tail -n 30 "$setuplog" >&2
+		rm -f "$setuplog"
+		rm -rf "$build"
+		echo "fuzz: meson setup failed" >&2
+		exit 1
+	fi
+	rm -f "$setuplog"
+fi
+if ! ninja -C "$build" tests/fuzz/fuzz_rx tests/fuzz/fuzz_rx_seeds >"$build/fuzz-ninja.log" 2>&1; then
+	tail -n 40 "$build/fuzz-ninja.log" >&2
+	echo "fuzz: build failed" >&2
+	exit 1
+fi
+fuzzer=$build/tests/fuzz/fuzz_rx
+[ -x "$fuzzer" ] || { echo "fuzz: $fuzzer was not built (is libdpdk with net_ring installed?)" >&2; exit 1; }
+
+# ---- run ----
+work=$(mktemp -d /tmp/ringstack-fuzz.XXXXXX)
+prefix=rsfuzz$$_
+cleanup() {
+	rm -rf "$work"
+	# DPDK runtime dirs of this run's processes (one per fuzzing process)
+	rm -rf /var/run/dpdk/"$prefix"* 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+seeds=$work/seeds
+mkdir -p "$seeds"
+"$build/tests/fuzz/fuzz_rx_seeds" "$seeds" >/dev/null || { echo "fuzz: seed generation failed" >&2; exit 1; }
+corpus=${FUZZ_CORPUS:-$work/corpus}
+mkdir -p "$corpus"
+artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
+mkdir -p "$artifacts"
+
+# detect_leaks=0: the EAL's own allocations live until exit by design; mbuf
+# leaks are the harness's own check. UBSan reports are fatal.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:symbolize=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export FUZZ_RX_PREFIX=$prefix
+
+log=$work/fuzz.log
+jobs=${FUZZ_JOBS:-1}
+jobargs=()
+if [ "$jobs" -gt 1 ]; then
+	jobargs=(-fork="$jobs" -ignore_crashes=0)
+fi
+start=$(date +%s)
+# shellcheck disable=SC2086
+"$fuzzer" -max_total_time="$secs" -max_len=70000 -timeout=30 -rss_limit_mb=4096 \
+	-print_final_stats=1 -artifact_prefix="$artifacts/" \
+	-dict="$root/tests/fuzz/fuzz_rx.dict" "${jobargs[@]}" ${FUZZ_ARGS:-} \
+	"$corpus" "$seeds" >"$log" 2>&1
+rc=$?
+end=$(date +%s)
+
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+[ -n "$runs" ] || runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+[ -n "$runs" ] || runs=$(grep -o '^#[0-9]*' "$log" | tail -n 1 | tr -d '#')
+cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')
+ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')
+eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+
+if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|INVARIANT VIOLATED' "$log"; then
+	grep -E 'INVARIANT VIOLATED|ERROR: |SUMMARY: |runtime error:' "$log" | head -n 5 >&2
+	sed -n '/==ERROR\|INVARIANT\|runtime error/,$p' "$log" | head -n 60 >&2
+	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+	echo "fuzz: CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
+	cp "$log" "$artifacts/fuzz_rx.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/fuzz_rx.log" >&2
+	exit 1
+fi
+echo "fuzz: ${runs:-?} runs in $((end - start)) s, no crash (cov ${cov:-?}, ft ${ft:-?}, ${eps:-?} exec/s)"
+exit 0
