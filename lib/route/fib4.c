@@ -11,7 +11,7 @@
 #include "route/fib4.h"
 #include "util/rs_log.h"
 
-struct rte_lpm *fib4_lpm;
+
 struct rs_nh fib4_nh_tab[FIB4_NH_MAX];
 uint32_t fib4_grp_tab[FIB4_GRP_MAX * FIB4_ECMP_MAX];
 
@@ -26,11 +26,12 @@ struct pfx {
 	uint8_t plen;
 	uint32_t n, cap;
 	struct route4 *alts;  /* sorted by metric */
-	int installed;        /* index in alts, -1 if none */
+	int installed;        /* index in alts of the route the FIB holds, -1 if none */
+	bool in_fib;          /* the FIB holds an entry for this prefix */
 };
 
 static struct rte_hash *store;
-static uint32_t nroutes;
+static uint32_t nroutes, max_nroutes;
 static uint32_t *nh_free;    /* stack of free next-hop indices */
 static uint32_t nh_nfree;
 /* Plain next hops are shared by every route with the same (type, link,
@@ -49,6 +50,8 @@ struct nh_key {
 static uint32_t grp_free[FIB4_GRP_MAX]; /* stack of free ECMP blocks */
 static uint32_t grp_nfree;
 static bool iface_up[RS_MAX_IFACES];
+
+static struct pfx *pfx_get(uint32_t prefix, uint8_t plen, bool create);
 
 static void nh_release_now(uint32_t i)
 {
@@ -120,7 +123,7 @@ static uint32_t nh_get(uint8_t type, uint16_t iface, uint32_t gw)
 /* Builds r's next hop from the paths whose link is up: a plain next hop, an
  * ECMP group, or FIB4_NH_NONE when no path is usable (*full tells a full
  * table apart). */
-static uint32_t nh_build(const struct route4 *r, bool *full)
+static uint32_t nh_build(const struct route4 *r, bool *full, bool degrade)
 {
 	*full = false;
 	if (r->npaths <= 1) {
@@ -142,11 +145,17 @@ static uint32_t nh_build(const struct route4 *r, bool *full)
 		return FIB4_NH_NONE;
 	if (n == 1)
 		return memb[0];
-	if (grp_nfree == 0)
-		goto full;
-	uint32_t g = nh_new(RT_GROUP, 0, 0);
-	if (g == FIB4_NH_NONE)
-		goto full;
+	uint32_t g = grp_nfree ? nh_new(RT_GROUP, 0, 0) : FIB4_NH_NONE;
+	if (g == FIB4_NH_NONE) {
+		if (!degrade)
+			goto full;
+		/* a link change must not blackhole the route: with no group
+		 * left, keep one live path until groups free up */
+		rs_log("ECMP group table full: a route keeps one path of %u", n);
+		while (n > 1)
+			nh_release_now(memb[--n]);
+		return memb[0];
+	}
 	uint32_t blk = grp_free[--grp_nfree] * FIB4_ECMP_MAX;
 	memcpy(&fib4_grp_tab[blk], memb, n * sizeof(memb[0]));
 	fib4_nh_tab[g].grp = blk;
@@ -178,23 +187,11 @@ static void route_free(struct route4 *r)
 
 int fib4_init(uint32_t max_routes, uint32_t max_tbl8, struct rte_rcu_qsbr *rcu)
 {
-	struct rte_lpm_config lc = {
-		.max_rules = max_routes,
-		.number_tbl8s = max_tbl8,
-	};
-	fib4_lpm = rte_lpm_create("rs_fib4", (int)rte_socket_id(), &lc);
-	if (fib4_lpm == NULL) {
-		rs_err_set("cannot create the IPv4 FIB (%u routes): %s", max_routes,
-			   rte_strerror(rte_errno));
+	(void)rcu; /* reclamation goes through rs_defer_free */
+	max_nroutes = max_routes;
+	if (dir24_init(max_tbl8) < 0) {
+		rs_err_set("cannot allocate the IPv4 FIB (64 MiB + %u tbl8 groups)", max_tbl8);
 		return -ENOMEM;
-	}
-	struct rte_lpm_rcu_config rc = {
-		.v = rcu,
-		.mode = RTE_LPM_QSBR_MODE_DQ,
-	};
-	if (rte_lpm_rcu_qsbr_add(fib4_lpm, &rc) != 0) {
-		rs_err_set("cannot attach RCU to the FIB");
-		return -EINVAL;
 	}
 	struct rte_hash_parameters hp = {
 		.name = "rs_fib4_store",
@@ -244,7 +241,7 @@ void fib4_fini(void)
 	}
 	rte_hash_free(store);
 	rte_hash_free(nh_dedup);
-	rte_lpm_free(fib4_lpm);
+	dir24_fini();
 	free(nh_free);
 	free(nh_ref);
 	free(nh_shared);
@@ -252,7 +249,7 @@ void fib4_fini(void)
 	nh_ref = NULL;
 	nh_shared = NULL;
 	store = NULL;
-	fib4_lpm = NULL;
+
 	nh_free = NULL;
 	nh_nfree = 0;
 	grp_nfree = 0;
@@ -269,7 +266,37 @@ static bool usable(const struct route4 *r)
 	return r->iface < RS_MAX_IFACES && iface_up[r->iface];
 }
 
-/* Installs the best usable alternative of p in the LPM (or removes it). */
+static int fib_set(struct pfx *p, uint32_t nh)
+{
+	int rc = dir24_add(p->prefix, p->plen, nh);
+	if (rc < 0)
+		return rc;
+	p->in_fib = true;
+	return 0;
+}
+
+/* The addresses p owned go to the longest installed shorter prefix. */
+static void fib_clear(struct pfx *p)
+{
+	if (!p->in_fib)
+		return;
+	int repl_len = -1;
+	uint32_t repl_nh = 0;
+	for (int l = (int)p->plen - 1; l >= 0; l--) {
+		uint32_t pf = p->prefix & (l ? ~0u << (32 - l) : 0);
+		struct pfx *q = pfx_get(pf, (uint8_t)l, false);
+		if (q && q->in_fib && q->installed >= 0) {
+			repl_len = l;
+			repl_nh = q->alts[q->installed].nh;
+			break;
+		}
+	}
+	dir24_del(p->prefix, p->plen, repl_len, repl_nh);
+	p->in_fib = false;
+}
+
+/* Installs the best usable alternative of p in the FIB (or removes it).
+ * p->installed always says what the FIB holds. */
 static int reinstall(struct pfx *p)
 {
 	int best = -1;
@@ -278,16 +305,20 @@ static int reinstall(struct pfx *p)
 			best = (int)i;
 			break;
 		}
-	if (best == p->installed && best >= 0) {
-		/* the same alternative may carry a new next hop (replace) */
-		return rte_lpm_add(fib4_lpm, p->prefix, p->plen, p->alts[best].nh);
-	}
-	p->installed = best;
 	if (best < 0) {
-		rte_lpm_delete(fib4_lpm, p->prefix, p->plen);
+		fib_clear(p);
+		p->installed = -1;
 		return 0;
 	}
-	return rte_lpm_add(fib4_lpm, p->prefix, p->plen, p->alts[best].nh);
+	int rc = fib_set(p, p->alts[best].nh);
+	if (rc < 0) {
+		/* never leave the FIB pointing at a route that is gone */
+		if (p->installed < 0)
+			fib_clear(p);
+		return rc;
+	}
+	p->installed = best;
+	return 0;
 }
 
 static struct pfx *pfx_get(uint32_t prefix, uint8_t plen, bool create)
@@ -349,16 +380,23 @@ int fib4_route_add(const struct route4 *r0, bool replace)
 		rs_err_set("route exists");
 		return -EEXIST;
 	}
+	if (!exists && nroutes >= max_nroutes) {
+		free(r.paths);
+		pfx_maybe_free(p);
+		rs_err_set("route table full (%u routes, see --fib-max-routes)", max_nroutes);
+		return -ENOSPC;
+	}
 	bool full;
-	r.nh = nh_build(&r, &full);
+	r.nh = nh_build(&r, &full, false);
 	if (full) {
 		free(r.paths);
 		pfx_maybe_free(p);
 		rs_err_set("next-hop table full");
 		return -ENOSPC;
 	}
+	struct route4 old;
 	if (exists) {
-		route_free(&p->alts[pos]);
+		old = p->alts[pos];
 		p->alts[pos] = r;
 	} else {
 		if (p->n == p->cap) {
@@ -382,10 +420,25 @@ int fib4_route_add(const struct route4 *r0, bool replace)
 	}
 	int rc = reinstall(p);
 	if (rc < 0) {
+		/* undo: the table is as it was */
 		rs_err_set("FIB full (raise --fib-max-routes/--fib-max-tbl8)");
-		fib4_route_del(r.prefix, r.plen, r.metric, -1, FIB4_ANY_IFACE, 0);
+		nh_put(p->alts[pos].nh);
+		free(p->alts[pos].paths);
+		if (exists) {
+			p->alts[pos] = old;
+		} else {
+			memmove(&p->alts[pos], &p->alts[pos + 1], (p->n - pos - 1) * sizeof(r));
+			p->n--;
+			nroutes--;
+			if (p->installed > (int)pos)
+				p->installed--;
+		}
+		reinstall(p);
+		pfx_maybe_free(p);
 		return -ENOSPC;
 	}
+	if (exists)
+		route_free(&old);
 	return 0;
 }
 
@@ -421,7 +474,7 @@ int fib4_route_del(uint32_t prefix, uint8_t plen, int64_t metric, int type, uint
 		}
 		route_free(&p->alts[i]);
 		if (p->installed == (int)i)
-			p->installed = -2; /* force reinstall */
+			p->installed = -1; /* the FIB entry stays until reinstall */
 		else if (p->installed > (int)i)
 			p->installed--;
 		memmove(&p->alts[i], &p->alts[i + 1], (p->n - i - 1) * sizeof(p->alts[0]));
@@ -431,8 +484,6 @@ int fib4_route_del(uint32_t prefix, uint8_t plen, int64_t metric, int type, uint
 	}
 	if (del == 0)
 		return -ESRCH;
-	if (p->installed == -2)
-		p->installed = -1;
 	reinstall(p);
 	pfx_maybe_free(p);
 	return del;
@@ -462,7 +513,7 @@ static void rebuild_groups(struct pfx *p, uint16_t iface)
 		if (r->npaths <= 1 || !route_has_iface(r, iface))
 			continue;
 		bool full;
-		uint32_t nh = nh_build(r, &full);
+		uint32_t nh = nh_build(r, &full, true);
 		nh_put(r->nh);
 		r->nh = nh;
 	}
@@ -501,7 +552,7 @@ void fib4_iface_flush(uint16_t iface)
 				r->paths = NULL;
 			}
 			bool full;
-			uint32_t nh = nh_build(r, &full);
+			uint32_t nh = nh_build(r, &full, true);
 			nh_put(r->nh);
 			r->nh = nh;
 		}

@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * IPv4 FIB: rte_lpm (DIR-24-8) mapping prefixes to next-hop indices, and a
- * next-hop table that workers read by index.
+ * IPv4 FIB: a DIR-24-8 table (lib/route/dir24.h) mapping prefixes to
+ * next-hop indices, and a next-hop table that workers read by index.
  *
- * Concurrency: the control thread is the only writer. rte_lpm is attached to
- * the dataplane's RCU variable (rte_lpm_rcu_qsbr_add), so a tbl8 group is
- * reused only after every worker has passed a quiescent state; next-hop
- * entries are immutable once published and their indices are recycled only
- * after a grace period (rs_defer_free). Lookups take no lock.
+ * Concurrency: the control thread is the only writer; lookups take no lock.
+ * Next-hop entries are immutable once published; their indices, and tbl8
+ * groups, are recycled only after an RCU grace period (rs_defer_free).
  *
  * Control side: every route is kept (several per prefix, by metric); the
- * best usable one is installed in the LPM. A route through a link that is
- * down is not usable, so the next best takes over at once.
+ * best usable one is installed. A route through a link that is down is not
+ * usable, so the next best takes over at once.
  */
 #ifndef RS_FIB4_H
 #define RS_FIB4_H
@@ -19,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rte_lpm.h>
+#include "route/dir24.h"
 
 enum rt_type {
 	RT_UNICAST = 0,
@@ -53,17 +51,14 @@ struct rs_nh {
 #define FIB4_NH_NONE UINT32_MAX
 #define FIB4_ANY_IFACE 0xffff
 
-extern struct rte_lpm *fib4_lpm;
 extern struct rs_nh fib4_nh_tab[FIB4_NH_MAX];
 extern uint32_t fib4_grp_tab[FIB4_GRP_MAX * FIB4_ECMP_MAX];
 
 /* Fast path: next-hop index for dst (host order), or FIB4_NH_NONE. */
 static inline uint32_t fib4_lookup(uint32_t dst)
 {
-	uint32_t nh;
-	if (rte_lpm_lookup(fib4_lpm, dst, &nh) == 0)
-		return nh;
-	return FIB4_NH_NONE;
+	uint32_t e = dir24_lookup(dst);
+	return (e & D24_VALID) ? (e & D24_VAL_MASK) : FIB4_NH_NONE;
 }
 
 static inline const struct rs_nh *fib4_nh(uint32_t idx)

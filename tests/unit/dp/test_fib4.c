@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests for the IPv4 FIB (lib/route/fib4.c) on a real rte_lpm.
+ * Unit tests for the IPv4 FIB (lib/route/fib4.c, its DIR-24-8 in lib/route/dir24.c).
  *
  * The FIB is initialised directly (fib4_init) with an RCU variable that has
  * no reader registered, so rs_sync() ends a grace period at once and runs the
@@ -28,6 +28,7 @@
 
 #include "core/dp.h"
 #include "route/fib4.h"
+#include "util/rs_log.h"
 
 #include "dp_eal.h"
 
@@ -55,7 +56,7 @@ static void fib_setup_tbl8(void) { fib_setup_sized(1024, 4); }
 
 static void fib_teardown(void)
 {
-	if (fib4_lpm != NULL) {
+	if (dir24_tbl24 != NULL) {
 		rs_sync();
 		fib4_fini();
 	}
@@ -65,6 +66,10 @@ static void fib_teardown(void)
 }
 
 TestSuite(fib4, .init = fib_setup, .fini = fib_teardown, .timeout = 120);
+/* a FIB of 64 prefixes */
+TestSuite(fib4_small, .init = fib_setup_small, .fini = fib_teardown, .timeout = 60);
+/* a FIB with 4 tbl8 groups (prefixes longer than /24 in 4 different /24s) */
+TestSuite(fib4_tbl8, .init = fib_setup_tbl8, .fini = fib_teardown, .timeout = 60);
 
 /* ---- helpers ---- */
 
@@ -259,6 +264,7 @@ static bool route_is(const struct route4 *r, const struct mroute *m)
 }
 
 static unsigned long op_no;
+static unsigned long n_hit, n_miss, n_group; /* lookups checked, by answer */
 
 static void check_addr(uint32_t addr)
 {
@@ -267,6 +273,12 @@ static void check_addr(uint32_t addr)
 	struct route4 got;
 	int rc = fib4_route_get(addr, &got);
 	char why[160] = "";
+	if (m == NULL)
+		n_miss++;
+	else if (m->npaths > 1)
+		n_group++;
+	else
+		n_hit++;
 	if (m == NULL) {
 		cr_assert_eq(idx, FIB4_NH_NONE,
 			     "op %lu: %08x: model has no route, lookup gives nh %u (type %u iface %u)",
@@ -348,6 +360,7 @@ static void check_all(void)
 
 #define NBASES 10
 static uint32_t bases[NBASES];
+static uint8_t prop_min_plen; /* 1 while /0 routes cannot be installed */
 static const uint32_t metrics[] = { 0, 10, 100, 1024 };
 
 static uint32_t gw_of(uint16_t link, unsigned k)
@@ -364,7 +377,16 @@ static void rand_path(struct fib4_path *p)
 static void rand_route(struct mroute *m, bool ecmp_ok)
 {
 	memset(m, 0, sizeof(*m));
-	m->plen = (uint8_t)rnd_n(33);
+	/* every length, but short ones (up to 2^23 LPM entries each) rarely */
+	unsigned pl = rnd_n(100);
+	if (pl < 2)
+		m->plen = (uint8_t)(prop_min_plen + rnd_n(8 - prop_min_plen));
+	else if (pl < 8)
+		m->plen = (uint8_t)(8 + rnd_n(8));
+	else if (pl < 50)
+		m->plen = (uint8_t)(16 + rnd_n(9));
+	else
+		m->plen = (uint8_t)(25 + rnd_n(8));
 	uint32_t a = rnd_n(8) ? bases[rnd_n(NBASES)] ^ (rnd() & (rnd() >> rnd_n(32))) : rnd();
 	m->prefix = a & mask_of(m->plen);
 	m->metric = metrics[rnd_n(4)];
@@ -446,6 +468,17 @@ static void run_property(uint64_t seed, unsigned nops, bool with_ecmp, bool with
 		mlink_up[l] = true;
 	for (unsigned b = 0; b < NBASES; b++)
 		bases[b] = rnd();
+	/* /0 is included when the FIB takes it (it does since dir24) */
+	struct route4 probe = mk_route(0, 0, RT_BLACKHOLE, 0, 0, 0);
+	prop_min_plen = 0;
+	if (fib4_route_add(&probe, false) == 0) {
+		cr_assert_eq(fib4_route_del(0, 0, -1, -1, FIB4_ANY_IFACE, 0), 1);
+	} else {
+		cr_log_warn("fib4 cannot add 0.0.0.0/0: random routes are /1../32 only");
+		prop_min_plen = 1;
+	}
+	cr_assert_eq(fib4_count(), 0);
+	rs_sync();
 	const uint32_t free0 = fib4_nh_free_count();
 
 	for (op_no = 0; op_no < nops; op_no++) {
@@ -453,7 +486,9 @@ static void run_property(uint64_t seed, unsigned nops, bool with_ecmp, bool with
 		uint32_t cpfx = 0;
 		uint8_t cplen = 0;
 		bool have_c = false;
-		if (what < 50 || nmodel == 0) {
+		/* the table grows to a few hundred routes and stays there */
+		unsigned add_pct = nmodel < 250 ? 55 : 30;
+		if (what < add_pct || nmodel == 0) {
 			struct mroute m;
 			rand_route(&m, with_ecmp);
 			int i = m_find(m.prefix, m.plen, m.metric);
@@ -483,7 +518,7 @@ static void run_property(uint64_t seed, unsigned nops, bool with_ecmp, bool with
 			int type = -1;
 			uint16_t iface = FIB4_ANY_IFACE;
 			uint32_t gw = 0;
-			if (rnd_n(5)) {
+			if (rnd_n(10)) {
 				const struct mroute *e = &model[rnd_n(nmodel)];
 				prefix = e->prefix;
 				plen = e->plen;
@@ -539,6 +574,17 @@ static void run_property(uint64_t seed, unsigned nops, bool with_ecmp, bool with
 			m_flush(l);
 			mlink_up[l] = true;
 		}
+		/* FIB_TRACE=<hex address>: print the operations that touch it */
+		static int trace_set = -1;
+		static uint32_t trace_addr;
+		if (trace_set < 0) {
+			const char *t = getenv("FIB_TRACE");
+			trace_set = t != NULL;
+			trace_addr = t ? (uint32_t)strtoul(t, NULL, 16) : 0;
+		}
+		if (trace_set && (!have_c || (trace_addr & mask_of(cplen)) == cpfx))
+			fprintf(stderr, "trace op %lu: %s %08x/%u -> lookup nh %u\n", op_no,
+				have_c ? "route" : "link", cpfx, cplen, fib4_lookup(trace_addr));
 		if (op_no % 7 == 0)
 			rs_sync();
 
@@ -552,10 +598,18 @@ static void run_property(uint64_t seed, unsigned nops, bool with_ecmp, bool with
 		}
 		for (unsigned k = 0; k < 4; k++)
 			check_addr(rnd_n(2) ? rnd() : bases[rnd_n(NBASES)] ^ (rnd() & 0xffff));
-		if (op_no % 500 == 0)
+		if (op_no % 500 == 0) {
 			check_all();
+			if (getenv("UT_TRACE"))
+				fprintf(stderr, "op %lu: %u routes\n", op_no, nmodel);
+		}
 	}
 	check_all();
+	cr_log_info("%u ops: %lu lookups checked (%lu plain routes, %lu ECMP, %lu none)", nops,
+		    n_hit + n_group + n_miss, n_hit, n_group, n_miss);
+	cr_assert_gt(n_hit, 10000);
+	cr_assert_gt(n_miss, 10000);
+	cr_assert(!with_ecmp || n_group > 1000);
 
 	/* tear everything down: no next-hop slot may leak */
 	while (nmodel) {
@@ -574,9 +628,11 @@ static void run_property(uint64_t seed, unsigned nops, bool with_ecmp, bool with
 		cr_assert_eq(fib4_lookup(rnd()), FIB4_NH_NONE);
 }
 
+/* The default route (rte_lpm, the first FIB, rejected depth 0). */
 Test(fib4, default_route)
 {
-	cr_assert_eq(add_uc(0, 0, 1, IP(10, 1, 0, 1), 0), 0);
+	int rc = add_uc(0, 0, 1, IP(10, 1, 0, 1), 0);
+	cr_assert_eq(rc, 0, "add 0.0.0.0/0: %d (%s)", rc, rs_err_get());
 	const struct rs_nh *nh = lookup_nh(IP(1, 2, 3, 4));
 	cr_assert_not_null(nh, "0.0.0.0/0 does not match 1.2.3.4");
 	cr_assert_eq(nh->gw, IP(10, 1, 0, 1));
@@ -863,7 +919,7 @@ Test(fib4, ecmp_link_down_and_up)
 	mk_paths(p, NP); /* two paths per link 1..4 */
 	for (unsigned k = 0; k < NP; k++)
 		alive[k] = true;
-	const uint32_t dst = IP(31, 1, 2, 3);
+	const uint32_t dst = IP(31, 0, 2, 3);
 	cr_assert_eq(add_ecmp(IP(31, 0, 0, 0), 16, p, NP, 0), 0);
 	/* a less specific fallback */
 	struct route4 fb = mk_route(IP(31, 0, 0, 0), 8, RT_UNREACHABLE, 0, 0, 0);
@@ -1130,7 +1186,7 @@ Test(fib4, limits_invalid_arguments)
 	cr_assert_eq(fib4_count(), 1);
 }
 
-Test(fib4, limits_max_routes, .init = fib_setup_small)
+Test(fib4_small, limits_max_routes)
 {
 	const uint32_t free0 = fib4_nh_free_count();
 	for (unsigned i = 0; i < 64; i++)
@@ -1158,38 +1214,140 @@ Test(fib4, limits_max_routes, .init = fib_setup_small)
 	cr_assert_eq(fib4_count(), 64);
 }
 
-Test(fib4, limits_tbl8, .init = fib_setup_tbl8)
+/* Adds /32 hosts in distinct /24s (IP(b, 0, i, 7)) until the tbl8 groups
+ * run out; returns how many fit (the table may hold a few more groups than
+ * configured: it never holds fewer). */
+static unsigned fill_tbl8(uint8_t b)
 {
-	/* 4 tbl8 groups: /32s in 4 different /24s fit, a 5th does not */
-	for (unsigned i = 0; i < 4; i++)
-		cr_assert_eq(add_uc(IP(53, 0, i, 7), 32, 1, IP(10, 1, 0, 1), 0), 0, "host %u", i);
+	unsigned n = 0;
+	int rc;
+	while ((rc = add_uc(IP(b, 0, n, 7), 32, 1, IP(10, 1, 0, 1), 0)) == 0) {
+		n++;
+		cr_assert_lt(n, 200, "tbl8 groups never run out");
+	}
+	cr_assert_eq(rc, -ENOSPC, "fill: %d", rc);
+	cr_assert_geq(n, 4);
+	return n;
+}
+
+Test(fib4_tbl8, limits_tbl8)
+{
+	unsigned n = fill_tbl8(53);
 	/* more in the same /24s need no new group */
 	cr_assert_eq(add_uc(IP(53, 0, 0, 8), 32, 1, IP(10, 1, 0, 1), 0), 0);
-	int rc = add_uc(IP(53, 0, 9, 7), 32, 1, IP(10, 1, 0, 1), 0);
-	cr_assert_eq(rc, -ENOSPC, "5th tbl8 group: %d", rc);
-	cr_assert_eq(fib4_count(), 5);
-	cr_assert_eq(fib4_lookup(IP(53, 0, 9, 7)), FIB4_NH_NONE);
-	for (unsigned i = 0; i < 4; i++)
+	int rc = add_uc(IP(53, 0, n, 7), 32, 1, IP(10, 1, 0, 1), 0);
+	cr_assert_eq(rc, -ENOSPC, "one group too many: %d", rc);
+	cr_assert_eq(fib4_count(), n + 1);
+	cr_assert_eq(fib4_lookup(IP(53, 0, n, 7)), FIB4_NH_NONE);
+	for (unsigned i = 0; i < n; i++)
 		cr_assert_not_null(lookup_nh(IP(53, 0, i, 7)));
 	cr_assert_eq(fib4_lookup(IP(53, 0, 0, 9)), FIB4_NH_NONE);
 	/* freeing a group makes room (after its grace period) */
-	cr_assert_eq(fib4_route_del(IP(53, 0, 3, 7), 32, -1, -1, FIB4_ANY_IFACE, 0), 1);
+	cr_assert_eq(fib4_route_del(IP(53, 0, n - 1, 7), 32, -1, -1, FIB4_ANY_IFACE, 0), 1);
 	rs_sync();
-	cr_assert_eq(add_uc(IP(53, 0, 9, 7), 32, 1, IP(10, 1, 0, 1), 0), 0);
-	cr_assert_not_null(lookup_nh(IP(53, 0, 9, 7)));
-	cr_assert_eq(fib4_count(), 5);
+	cr_assert_eq(add_uc(IP(53, 0, n, 7), 32, 1, IP(10, 1, 0, 1), 0), 0);
+	cr_assert_not_null(lookup_nh(IP(53, 0, n, 7)));
+	cr_assert_eq(fib4_count(), n + 1);
 }
 
-Test(fib4, limits_failed_replace_changes_nothing, .init = fib_setup_tbl8)
+Test(fib4_tbl8, limits_failed_replace_changes_nothing)
 {
 	/* fill the tbl8 groups, then replace an existing /32 route: it needs
 	 * no new group and must succeed; a failing add leaves the others */
-	for (unsigned i = 0; i < 4; i++)
-		cr_assert_eq(add_uc(IP(54, 0, i, 7), 32, 1, IP(10, 1, 0, 1), 0), 0);
+	unsigned n = fill_tbl8(54);
 	struct route4 r = mk_route(IP(54, 0, 2, 7), 32, RT_UNICAST, 2, IP(10, 2, 0, 1), 0);
 	cr_assert_eq(fib4_route_add(&r, true), 0);
 	cr_assert_eq(lookup_nh(IP(54, 0, 2, 7))->iface, 2);
-	cr_assert_eq(add_uc(IP(54, 0, 9, 7), 32, 1, IP(10, 1, 0, 1), 0), -ENOSPC);
-	cr_assert_eq(fib4_count(), 4);
+	cr_assert_eq(add_uc(IP(54, 0, n + 5, 7), 32, 1, IP(10, 1, 0, 1), 0), -ENOSPC);
+	cr_assert_eq(fib4_count(), n);
 	cr_assert_eq(lookup_nh(IP(54, 0, 2, 7))->iface, 2);
+}
+
+/* A replace that cannot be installed must leave the route it replaces
+ * (the first version freed the old route before installing the new one). */
+Test(fib4_tbl8, limits_failed_replace_keeps_the_old_route)
+{
+	unsigned n = fill_tbl8(55);
+	/* through a down link: kept, not in the FIB, needs no tbl8 group */
+	fib4_iface_set_up(2, false);
+	cr_assert_eq(add_uc(IP(55, 0, n + 5, 7), 32, 2, IP(10, 2, 0, 1), 0), 0);
+	cr_assert_eq(fib4_count(), n + 1);
+	/* replaced by a usable route: it needs one more group, there is none */
+	struct route4 r = mk_route(IP(55, 0, n + 5, 7), 32, RT_UNICAST, 1, IP(10, 1, 0, 9), 0);
+	int rc = fib4_route_add(&r, true);
+	cr_assert_eq(rc, -ENOSPC, "replace needing one group too many: %d", rc);
+	cr_assert_eq(fib4_count(), n + 1, "the failed replace removed the route it replaced");
+	cr_assert_eq(fib4_lookup(IP(55, 0, n + 5, 7)), FIB4_NH_NONE);
+	cr_assert_eq(fib4_route_del(IP(55, 0, n + 5, 7), 32, 0, -1, 2, IP(10, 2, 0, 1)), 1);
+}
+
+/* When a link comes up and a route through it cannot be installed (FIB
+ * full), fib4_route_get()/fib4_foreach() must not claim it is installed
+ * while fib4_lookup() misses it.
+ * (The first version marked the route installed before the FIB took it.) */
+Test(fib4_tbl8, limits_link_up_with_full_lpm_stays_consistent)
+{
+	unsigned n = fill_tbl8(56);
+	fib4_iface_set_up(2, false);
+	cr_assert_eq(add_uc(IP(56, 0, n + 5, 7), 32, 2, IP(10, 2, 0, 1), 0), 0);
+	fib4_iface_set_up(2, true); /* cannot be installed: no tbl8 group */
+	struct route4 got;
+	int rc = fib4_route_get(IP(56, 0, n + 5, 7), &got);
+	uint32_t idx = fib4_lookup(IP(56, 0, n + 5, 7));
+	cr_assert((rc == 0) == (idx != FIB4_NH_NONE),
+		  "route_get %d but lookup %s", rc, idx == FIB4_NH_NONE ? "misses" : "hits");
+}
+
+/* ECMP groups run out (FIB4_GRP_MAX): the next ECMP route is refused
+ * cleanly, and nothing leaks. */
+Test(fib4, limits_ecmp_groups_exhausted)
+{
+	const uint32_t free0 = fib4_nh_free_count();
+	struct fib4_path p[3] = {
+		{ IP(10, 1, 0, 1), 1 }, { IP(10, 2, 0, 1), 2 }, { IP(10, 3, 0, 1), 3 },
+	};
+	unsigned n = 0;
+	int rc;
+	while ((rc = add_ecmp(IP(60, 0, 0, 0) + (n << 8), 24, p, 3, 0)) == 0)
+		n++;
+	cr_assert_eq(rc, -ENOSPC);
+	cr_assert_eq(n, FIB4_GRP_MAX);
+	cr_assert_eq(fib4_count(), n);
+	cr_assert_eq(fib4_lookup(IP(60, 0, 0, 0) + (n << 8) + 1), FIB4_NH_NONE);
+	/* a plain route still fits */
+	cr_assert_eq(add_uc(IP(59, 0, 0, 0), 24, 1, IP(10, 1, 0, 1), 0), 0);
+	rs_sync();
+	cr_assert_eq(fib4_nh_free_count(), free0 - n * 4 - 1);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(fib4_route_del(IP(60, 0, 0, 0) + (i << 8), 24, -1, -1, FIB4_ANY_IFACE,
+					    0), 1);
+	cr_assert_eq(fib4_route_del(IP(59, 0, 0, 0), 24, -1, -1, FIB4_ANY_IFACE, 0), 1);
+	rs_sync();
+	cr_assert_eq(fib4_nh_free_count(), free0);
+}
+
+/* With every ECMP group in use, a link going down must not make routes that
+ * still have live paths unusable.
+ * (The first version blackholed them: the new group could not be built
+ * while the old one waited for its grace period.) */
+Test(fib4, limits_link_down_with_all_groups_in_use)
+{
+	struct fib4_path p[3] = {
+		{ IP(10, 1, 0, 1), 1 }, { IP(10, 2, 0, 1), 2 }, { IP(10, 3, 0, 1), 3 },
+	};
+	unsigned n = 0;
+	while (add_ecmp(IP(60, 0, 0, 0) + (n << 8), 24, p, 3, 0) == 0)
+		n++;
+	fib4_iface_set_up(3, false);
+	unsigned dead = 0;
+	for (unsigned i = 0; i < n; i++)
+		dead += fib4_lookup(IP(60, 0, 0, 1) + (i << 8)) == FIB4_NH_NONE;
+	cr_assert_eq(dead, 0, "%u of %u ECMP routes with two live paths lost every path", dead,
+		     n);
+	rs_sync();
+	fib4_iface_set_up(3, true);
+	dead = 0;
+	for (unsigned i = 0; i < n; i++)
+		dead += fib4_lookup(IP(60, 0, 0, 1) + (i << 8)) == FIB4_NH_NONE;
+	cr_assert_eq(dead, 0, "after link up: %u of %u ECMP routes unusable", dead, n);
 }
