@@ -103,7 +103,7 @@ if [ "$jobs" -gt 1 ]; then
 fi
 start=$(date +%s)
 # shellcheck disable=SC2086
-"$fuzzer" -max_total_time="$secs" -max_len=70000 -timeout=30 -rss_limit_mb=4096 \
+"$fuzzer" -max_total_time="$secs" -max_len=80000 -timeout=30 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/" \
 	-dict="$root/tests/fuzz/fuzz_rx.dict" "${jobargs[@]}" ${FUZZ_ARGS:-} \
 	"$corpus" "$seeds" >"$log" 2>&1
@@ -118,8 +118,7 @@ ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')
 eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 
 if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|INVARIANT VIOLATED' "$log"; then
-	grep -E 'INVARIANT VIOLATED|ERROR: |SUMMARY: |runtime error:' "$log" | head -n 5 >&2
-	sed -n '/==ERROR\|INVARIANT\|runtime error/,$p' "$log" | head -n 60 >&2
+	sed -n '/ERROR: \|INVARIANT VIOLATED\|runtime error:/,$p' "$log" | head -n 40 >&2
 	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	echo "fuzz: CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
 	cp "$log" "$artifacts/fuzz_rx.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/fuzz_rx.log" >&2

@@ -31,8 +31,8 @@ scripts/deps.sh test || { echo "test: cannot install dependencies"; exit 1; }
 scripts/build.sh build || { echo "test: build failed"; ninja -C build; exit 1; }
 
 # Unit tests: one step each, so the summary counts them.
-for t in build/tests/unit/test_*; do
-	[ -x "$t" ] && step "unit/$(basename "$t")" "$t" --jobs=2
+for t in build/tests/unit/test_* build/tests/unit/dp/test_*; do
+	[ -f "$t" ] && [ -x "$t" ] && step "unit/$(basename "$t")" "$t" --jobs=2
 done
 
 for t in tests/integration/*_test.sh; do
@@ -43,8 +43,8 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 	if CC=clang scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 		export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-		for t in build-asan/tests/unit/test_*; do
-			[ -x "$t" ] && step "asan/unit/$(basename "$t")" "$t" --jobs=2
+		for t in build-asan/tests/unit/test_* build-asan/tests/unit/dp/test_*; do
+			[ -f "$t" ] && [ -x "$t" ] && step "asan/unit/$(basename "$t")" "$t" --jobs=2
 		done
 		for t in ping_test malformed_test; do
 			[ -x "tests/integration/$t.sh" ] &&

@@ -607,6 +607,8 @@ int main(int argc, char **argv)
 
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
+	if (src.f != NULL)
+		flags |= CTL_F_STOP_ON_ERROR; /* requests already in flight are not run */
 	rc = run(fd, &src, flags);
 	close(fd);
 	if (src.f != NULL && src.f != stdin)

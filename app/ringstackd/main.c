@@ -164,7 +164,8 @@ int main(int argc, char **argv)
 	int o;
 	uint32_t v;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		int bad = 0;
 		switch (o) {
 		case O_CTL: ctl = optarg; break;
@@ -180,8 +181,14 @@ int main(int argc, char **argv)
 		case O_REASS: bad = parse_num("--reass-timeout", optarg, 1, 120000, &p.reass_timeout_ms); break;
 		case O_ICMP: bad = parse_num("--icmp-rate", optarg, 1, 1000000, &p.icmp_rate); break;
 		case 'h': usage(stdout); rte_eal_cleanup(); return 0;
+		case ':':
+			fprintf(stderr, "ringstackd: option %s needs a value; try 'ringstackd --help'\n",
+				argv[optind - 1]);
+			rte_eal_cleanup();
+			return 2;
 		default:
-			fprintf(stderr, "try 'ringstackd --help'\n");
+			fprintf(stderr, "ringstackd: unknown option \"%s\"; try 'ringstackd --help'\n",
+				argv[optind - 1]);
 			rte_eal_cleanup();
 			return 2;
 		}

@@ -8,6 +8,7 @@
  * Input: data at the ARP header. Consumes every packet.
  */
 #include "arp/neigh.h"
+#include "core/mbuf_util.h"
 #include "core/node.h"
 #include "wire/wire.h"
 
@@ -85,8 +86,7 @@ static uint16_t arp_input_process(struct rte_graph *graph, struct rte_node *node
 		}
 		/* RFC 826: swap, fill in our address, make it a reply. */
 		arp_write(b, ARP_OP_REPLY, ifc->mac.addr_bytes, tip, sha, sip);
-		if (m->pkt_len > ARP_LEN)
-			rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ARP_LEN));
+		rs_mbuf_cut(m, ARP_LEN); /* drop link padding, chained or not */
 		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
 		if (h == NULL) {
 			next = E_BAD;

@@ -140,19 +140,21 @@ static int route_get(struct cmd_ctx *ctx, int argc, char **argv)
  * against a link the user named. */
 static int gw_iface(uint32_t gw, uint16_t want)
 {
-	struct route4 via;
 	char g[16];
 	cmd_fmt_ip4(gw, g);
-	if (fib4_route_get(gw, &via) < 0 || via.type != RT_UNICAST || via.gw || via.npaths > 1) {
+	/* one LPM lookup: the installed route to gw must be a connected one */
+	uint32_t nhi = fib4_lookup(gw);
+	const struct rs_nh *nh = nhi == FIB4_NH_NONE ? NULL : fib4_nh(nhi);
+	if (nh == NULL || nh->type != RT_UNICAST || nh->gw != 0) {
 		rs_err_set("gateway %s is not on a connected subnet", g);
 		return -ENETUNREACH;
 	}
-	if (want != FIB4_ANY_IFACE && want != via.iface) {
+	if (want != FIB4_ANY_IFACE && want != nh->iface) {
 		rs_err_set("gateway %s is not reachable through %s", g,
 			   rs_cfg_current()->ifaces[want].name);
 		return -ENETUNREACH;
 	}
-	return via.iface;
+	return nh->iface;
 }
 
 static int route_change(int argc, char **argv, bool add, bool replace)

@@ -12,7 +12,7 @@
  *               <= CTL_MAX_RESPONSE for responses)
  * All integers little-endian (explicitly encoded, never struct-cast).
  *
- * Request body: u16 flags (CTL_F_JSON), u16 argc (1..CTL_MAX_ARGS), then argc
+ * Request body: u16 flags (CTL_F_JSON, CTL_F_STOP_ON_ERROR), u16 argc (1..CTL_MAX_ARGS), then argc
  * times { u16 n, n bytes } — the command words, e.g. "addr" "add"
  * "10.0.0.1/24" "dev" "port0". Words are not NUL-terminated on the wire, must
  * not contain NUL, and are at most CTL_MAX_ARG bytes.
@@ -35,6 +35,10 @@
 #define CTL_T_REQUEST 1
 #define CTL_T_RESPONSE 2
 #define CTL_F_JSON 0x1
+/* Batch semantics: once a request with this flag fails on a connection,
+ * later requests with it are answered -ECANCELED without being run
+ * (ringctl -b sets it: a batch stops at its first failing command). */
+#define CTL_F_STOP_ON_ERROR 0x2
 #define CTL_MAX_ARGS 256
 #define CTL_MAX_ARG 4096
 #define CTL_MAX_REQUEST (64 * 1024)

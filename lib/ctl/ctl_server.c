@@ -39,6 +39,7 @@ struct client {
 	struct rs_buf out; /* encoded responses not yet written */
 	size_t outoff;
 	bool closing;      /* close once out is flushed */
+	bool failed;       /* a CTL_F_STOP_ON_ERROR request failed */
 };
 
 static int lfd = -1, efd = -1, tfd = -1, sfd = -1;
@@ -220,13 +221,30 @@ static int client_process(struct client *c)
 			respond(c, h.seq, rc, m, strlen(m));
 			continue;
 		}
+		if ((req.flags & CTL_F_STOP_ON_ERROR) && c->failed) {
+			const char *m = "not run: an earlier command of the batch failed";
+			respond(c, h.seq, -ECANCELED, m, strlen(m));
+			ran++;
+			continue;
+		}
 		rs_buf_reset(&out);
 		struct cmd_ctx ctx = { .json = (req.flags & CTL_F_JSON) != 0, .out = &out };
+		/* Earlier requests of this batch may have staged edits not yet
+		 * published: a failing request must take back only its own. */
+		static struct rs_cfg backup;
+		bool had_staging = rs_dp.staging != NULL;
+		if (had_staging)
+			memcpy(&backup, rs_dp.staging, sizeof(backup));
 		rc = cmd_exec(&ctx, req.argc, req.argv);
-		/* an error changes nothing: drop whatever staging it began */
 		if (rc < 0) {
-			free(rs_dp.staging);
-			rs_dp.staging = NULL;
+			if (had_staging) {
+				memcpy(rs_dp.staging, &backup, sizeof(backup));
+			} else {
+				free(rs_dp.staging);
+				rs_dp.staging = NULL;
+			}
+			if (req.flags & CTL_F_STOP_ON_ERROR)
+				c->failed = true;
 			const char *m = rs_err_get();
 			respond(c, h.seq, rc, m, strlen(m));
 		} else {

@@ -36,7 +36,10 @@ struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, u
 	struct rs_priv *op = rs_priv(orig);
 
 	*why = 1;
-	if (ip4_check(&v, b, orig->data_len) < 0)
+	/* the header is contiguous (ip4_input checked it in the first
+	 * segment); the datagram may be a chain (reassembled) */
+	if (orig->data_len < IP4_HLEN || (uint32_t)(b[0] & 0xf) * 4 > orig->data_len ||
+	    ip4_check(&v, b, orig->pkt_len) < 0)
 		return NULL;
 	uint32_t src = ip4_src(&v), dst = ip4_dst(&v);
 	/* RFC 1122 §3.2.2: never about a non-first fragment ... */
@@ -52,12 +55,15 @@ struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, u
 		return NULL;
 	/* ... or an ICMP error (unknown types count as errors, RFC 1812 §4.3.2.7) */
 	if (ip4_proto(&v) == IPPROTO_ICMP_) {
-		if ((uint32_t)v.hlen + 1 > orig->data_len)
-			return NULL;
-		uint8_t t = b[v.hlen];
-		if (!icmp4_type_is_known_query(t))
+		uint8_t tb;
+		const uint8_t *t = rte_pktmbuf_read(orig, v.hlen, 1, &tb);
+		if (t == NULL || !icmp4_type_is_known_query(*t))
 			return NULL;
 	}
+	/* ... nor to a broadcast address of ours (RFC 1122 §3.2.2) */
+	uint32_t snh = fib4_lookup(src);
+	if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_BROADCAST)
+		return NULL;
 	if (!ratelimit_ok(w)) {
 		*why = 2;
 		return NULL;

@@ -88,6 +88,10 @@ static uint16_t ip4_forward_process(struct rte_graph *graph, struct rte_node *no
 			next = E_SRC_LOCAL;
 			goto out;
 		}
+		if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_BROADCAST) {
+			next = E_MARTIAN; /* RFC 1812 §5.3.7 */
+			goto out;
+		}
 		/* RFC 1812 §5.3.1: TTL expires here rather than being sent on
 		 * with zero */
 		if (b[8] <= 1) {

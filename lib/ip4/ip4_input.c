@@ -7,6 +7,7 @@
  */
 #include <rte_ip.h>
 
+#include "core/mbuf_util.h"
 #include "core/node.h"
 #include "route/fib4.h"
 #include "wire/wire.h"
@@ -71,8 +72,7 @@ static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node
 			goto out;
 		}
 		/* link-layer padding beyond the IP total length is not data */
-		if (m->pkt_len > v.tot_len)
-			rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - v.tot_len));
+		rs_mbuf_cut(m, v.tot_len);
 
 		uint32_t src = ip4_src(&v), dst = ip4_dst(&v);
 		/* RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: martian sources */
@@ -103,6 +103,11 @@ static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node
 			uint32_t snh = fib4_lookup(src);
 			if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_LOCAL) {
 				next = E_SRC_LOCAL;
+				goto out;
+			}
+			/* RFC 1812 §5.3.7: a (subnet) broadcast is no source */
+			if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_BROADCAST) {
+				next = E_MARTIAN_SRC;
 				goto out;
 			}
 			if (type == RT_BROADCAST)

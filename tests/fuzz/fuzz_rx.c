@@ -24,11 +24,15 @@
  *  - dynamic neighbor entries all expire when idle (only the static one and
  *    entries of the initial configuration remain).
  *
- * Environment: FUZZ_RX_PREFIX (DPDK --file-prefix, default fuzzrx<pid>),
- * FUZZ_RX_STATS=1 prints the per-node graph counters at exit,
- * FUZZ_RX_VERBOSE=1 keeps the EAL's log, FUZZ_RX_DEFAULT_LIMITS=1 keeps the
- * daemon's default table sizes (by default the neighbor table holds 16
- * entries and reassembly 8 datagrams / 96 KB, so that eviction is reached).
+ * Environment:
+ *   FUZZ_RX_PREFIX          DPDK --file-prefix stem (the pid is appended)
+ *   FUZZ_RX_STATS=1         print the per-node graph counters at exit
+ *   FUZZ_RX_KNOWN_BUGS      lib/ bugs to step over (see known_bug())
+ *   FUZZ_RX_SELFTEST        leak|uaf|double_free: check that the oracles fire
+ *   FUZZ_RX_DEFAULT_LIMITS  keep the daemon's table sizes (by default the
+ *                           neighbor table holds 16 entries and reassembly 8
+ *                           datagrams / 66 KB, so that eviction is reached)
+ *   FUZZ_RX_VERBOSE=1       keep the EAL's log
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -177,6 +181,28 @@ RTE_MEMPOOL_REGISTER_OPS(fz_pool_ops);
 
 static uint8_t out_buf[65536 + 64];
 
+/*
+ * Known lib/ bugs the harness steps over so that fuzzing goes on (each has
+ * a reproducer in tests/fuzz/crashers/): FUZZ_RX_KNOWN_BUGS is a comma
+ * separated list, default empty (chain_trim is fixed); set it empty to fail on them too.
+ */
+static bool known_bug(const char *name)
+{
+	static bool noted;
+	const char *l = getenv("FUZZ_RX_KNOWN_BUGS");
+	if (l == NULL)
+		l = "";
+	size_t n = strlen(name);
+	for (const char *p = strstr(l, name); p != NULL; p = strstr(p + 1, name))
+		if ((p == l || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) {
+			if (!noted)
+				fprintf(stderr, "fuzz_rx: note: stepping over known bug %s\n", name);
+			noted = true;
+			return true;
+		}
+	return false;
+}
+
 static bool ours(uint32_t ip)
 {
 	const struct rs_cfg *c = rs_cfg_current();
@@ -210,6 +236,8 @@ static void check_tx(const struct fz_port *pt, struct rte_mbuf *m)
 		struct arp_view a;
 		if (arp_check(&a, l3, l3len) != 0)
 			fail("transmitted a malformed ARP packet (%" PRIu32 " bytes)", l3len);
+		if (l3len != ARP_LEN && !(m->nb_segs > 1 && known_bug("chain_trim")))
+			fail("transmitted an ARP packet of %" PRIu32 " bytes", l3len);
 		if (memcmp(arp_sha(&a), pt->mac.addr_bytes, 6) != 0)
 			fail("transmitted ARP on port %u with a sender MAC not its own", pt->id);
 		return;
@@ -223,7 +251,10 @@ static void check_tx(const struct fz_port *pt, struct rte_mbuf *m)
 	int rc = ip4_check(&v, l3, l3len);
 	if (rc != 0)
 		fail("transmitted an invalid IPv4 header (wire error %d)", rc);
-	if (v.tot_len != l3len)
+	if (v.tot_len < l3len && m->nb_segs > 1 && known_bug("chain_trim")) {
+		/* tests/fuzz/crashers/chain_trim_forward.bin: ip4_input cannot
+		 * trim link-layer padding off a chain, so it travels on */
+	} else if (v.tot_len != l3len)
 		fail("transmitted IPv4 total length %u in a %" PRIu32 "-byte packet", v.tot_len,
 		     l3len);
 	if (!(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) && !ip4_csum_ok(&v))
@@ -422,6 +453,23 @@ static void inject(const struct fz_port *pt, uint8_t op, const uint8_t *d, size_
 		pump();
 }
 
+/* FUZZ_RX_SELFTEST=leak|uaf|double_free: proves each oracle fires. */
+static const char *selftest;
+
+static void run_selftest(void)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
+	if (m == NULL)
+		return;
+	if (strcmp(selftest, "leak") == 0)
+		return;
+	rte_pktmbuf_free(m);
+	if (strcmp(selftest, "uaf") == 0)
+		fprintf(stderr, "fuzz_rx: selftest read %u\n", *(volatile uint16_t *)&m->data_off);
+	else if (strcmp(selftest, "double_free") == 0)
+		rte_pktmbuf_free_bulk(&m, 1); /* uninstrumented DPDK code: the pool sees it */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t i = 0;
@@ -451,6 +499,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
+	if (selftest != NULL)
+		run_selftest();
 	settle(true);
 	return 0;
 }
@@ -495,8 +545,6 @@ static void print_stats(void)
 	rte_graph_cluster_stats_destroy(st);
 }
 
-#define RS_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct rs_priv), RTE_MBUF_PRIV_ALIGN)
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char prefix[64];
@@ -524,7 +572,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 * out of descriptors or bytes. A 64 KB datagram still fits. */
 		p.neigh_max = 16;
 		p.reass_max_datagrams = 8;
-		p.reass_max_bytes = 96 * 1024;
+		p.reass_max_bytes = 66 * 1024;
 	}
 	if (rs_dp_init(&p) < 0) {
 		fprintf(stderr, "fuzz_rx: rs_dp_init: %s\n", rs_err_get());
@@ -534,7 +582,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * the per-lcore cache and on our poisoning driver. */
 	unsigned nmbufs = 4 * rs_dp.nb_workers * (p.rx_desc + p.tx_desc) +
 			  rs_dp.nb_workers * 4096 + 8192;
-	rs_dp.pool = rte_pktmbuf_pool_create_by_ops("rs_mbufs", nmbufs, 0, RS_MBUF_PRIV_SIZE,
+	rs_dp.pool = rte_pktmbuf_pool_create_by_ops("rs_mbufs", nmbufs, 0, 0,
 						    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(),
 						    fz_pool_ops.name);
 	if (rs_dp.pool == NULL) {
@@ -624,6 +672,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			rs_cfg_current()->ifaces[ports[i].id].forwarding ? " forwarding" : "");
 	}
 	fprintf(stderr, "fuzz_rx: %u mbufs, %u neighbor(s)\n", base_avail, base_neigh);
+	selftest = getenv("FUZZ_RX_SELFTEST");
 	if (getenv("FUZZ_RX_STATS") != NULL)
 		atexit(print_stats);
 	return 0;

@@ -372,6 +372,25 @@ int main(int argc, char **argv)
 	n = echo(pl, 6, 6, 65507 - 8);
 	fragment(&s, FZ_IP_FAR, FZ_IP_B, 1, 0x303, n, 1480, NULL, 0);
 	save(&s, "frag_ping_max");
+	/* more incomplete datagrams than the table holds (8 in the harness) */
+	n = echo(pl, 6, 7, 2000);
+	for (int i = 0; i < 10; i++) {
+		static const int first[] = { 0 };
+		fragment(&s, FZ_IP_PEER, FZ_IP_A, 1, (uint16_t)(0x310 + i), n, 1480, first, 1);
+	}
+	save(&s, "frag_evict_datagrams");
+	/* more bytes than the table holds (66 KB): a 64 KB datagram without its
+	 * last fragment, then another datagram */
+	{
+		static int most[44];
+		for (int i = 0; i < 44; i++)
+			most[i] = i;
+		n = echo(pl, 6, 8, 65507 - 8);
+		fragment(&s, FZ_IP_PEER, FZ_IP_A, 1, 0x320, n, 1480, most, 44);
+		n = echo(pl, 6, 9, 3000);
+		fragment(&s, FZ_IP_FAR, FZ_IP_A, 1, 0x321, n, 1480, NULL, 0);
+		save(&s, "frag_evict_bytes");
+	}
 	/* ping of death: a last fragment ending past 65535 */
 	n = echo(pl, 7, 7, 1400);
 	fl = ip4(fr, dummy_dst, FZ_IP_PEER, FZ_IP_A, 1, 0x304, 0x2000, NULL, 0, pl, 1480);

@@ -152,5 +152,14 @@ rs_peer_quiet() {
 # rs_link_mac LINK: the MAC address of one of our links (port0, ...).
 rs_link_mac() { ringctl -j link show | jq -r ".[] | select(.name == \"$1\") | .lladdr"; }
 
-# drops_delta REASON BEFORE: how much the reason's count rose since BEFORE.
-drops_delta() { echo $(($(drops "$1") - $2)); }
+# rs_daemon_fg [daemon options...]: runs ringstackd in the foreground on every
+# rs_peer link with rs_start's EAL arguments, and returns its exit status, or
+# 124 if it still runs after RS_FG_TIMEOUT seconds (default 20). For tests of
+# start-up failures; the caller redirects its output.
+rs_daemon_fg() {
+	local vdevs
+	mapfile -t vdevs < <(rs_vdevs)
+	timeout "${RS_FG_TIMEOUT:-20}" "$RS_BUILD/app/ringstackd" -l 0,1 --no-huge --no-pci -m 512 \
+		--file-prefix "rsfg$$" --log-level=*:warning "${vdevs[@]}" -- \
+		--ctl "$RS_SOCK" --idle-sleep 20 "$@"
+}

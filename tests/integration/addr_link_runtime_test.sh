@@ -76,31 +76,21 @@ ringctl link set port0 mtu 1000
 # tcpdump still sees) anything bigger we might send.
 ip -o link show p1-rs | grep -q " mtu 1000 " || fail "port MTU not set on the veth: $(ip -o link show p1-rs)"
 in_ns p1 ip route add 10.0.0.1/32 dev p1-l mtu lock 1000
-in_ns p1 tcpdump -i p1-l -nn -U -w "$RS_TMP/cap.pcap" icmp >/dev/null 2>"$RS_TMP/tcpdump.err" &
+ip netns exec p1 tcpdump -i p1-l -nn -U --immediate-mode -w "$RS_TMP/cap.pcap" src host 10.0.0.1 \
+	>/dev/null 2>"$RS_TMP/tcpdump.err" &
 tcpd=$!
 wait_for 5 grep -q "listening on" "$RS_TMP/tcpdump.err" || fail "tcpdump: $(cat "$RS_TMP/tcpdump.err")"
 in_ns p1 ping -c 1 -W 2 -s 3000 10.0.0.1 >"$RS_TMP/ping.out" || fail "ping -s 3000 at mtu 1000: $(cat "$RS_TMP/ping.out")"
-# the capture has what the kernel delivered; stop it once the last
-# fragment of the reply is in the file (written per packet with -U)
-kill -INT "$tcpd"
+# "len offset mf" of each fragment from 10.0.0.1 captured so far; true once
+# the last one is in (tcpdump may write it after ping saw the reply)
+frags() {
+	"$RS_ROOT/tests/integration/pcap_frags.py" "$RS_TMP/cap.pcap" 10.0.0.1 >"$RS_TMP/frags"
+	awk '$3 == 0 { f = 1 } END { exit !f }' "$RS_TMP/frags"
+}
+wait_for 5 frags || fail "the reply's last fragment was not captured: $(cat "$RS_TMP/frags")"
+kill -TERM "$tcpd"
 wait "$tcpd" || true
-# fragments of IP datagrams from 10.0.0.1: "len,offset,mf" per line
-$PY - "$RS_TMP/cap.pcap" >"$RS_TMP/frags" <<'EOF'
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-off = 24
-while off + 16 <= len(d):
-    incl = struct.unpack_from("<I", d, off + 8)[0]
-    p = d[off + 16:off + 16 + incl]
-    off += 16 + incl
-    if len(p) < 34 or p[12:14] != b"\x08\x00":
-        continue
-    ip = p[14:]
-    if ip[12:16] != bytes([10, 0, 0, 1]):
-        continue
-    tot, frag = struct.unpack_from("!HH", ip, 2)
-    print(tot, (frag & 0x1fff) * 8, 1 if frag & 0x2000 else 0)
-EOF
+frags || true
 n=$(wc -l <"$RS_TMP/frags")
 # 3008 bytes of ICMP in (1000 - 20) & ~7 = 976-byte pieces: 4 fragments
 [ "$n" -eq 4 ] || fail "expected the reply in 4 fragments, got $n: $(cat "$RS_TMP/frags")"

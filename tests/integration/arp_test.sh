@@ -50,6 +50,15 @@ wait_for 5 drops_reach arp_not_for_us $((before + 2)) ||
 ringctl neigh show | grep -q "10.0.0.99" && fail "a request for another host created an entry"
 ok "no reply for 10.0.0.99, arp_not_for_us +2"
 
+# ---- an RFC 5227 probe (sender 0.0.0.0) is answered and teaches nothing ----
+ringctl neigh flush
+in_ns p1 arping -0 -c 1 -w 2 -i p1-l 10.0.0.1 >"$RS_TMP/arping.out" 2>&1 ||
+	fail "arping -0 (probe) 10.0.0.1: $(cat "$RS_TMP/arping.out")"
+grep -qi "bytes from $OURMAC" "$RS_TMP/arping.out" || fail "probe not answered by $OURMAC: $(cat "$RS_TMP/arping.out")"
+[ -z "$(ringctl neigh show)" ] || fail "a probe created an entry: '$(ringctl neigh show)'"
+in_ns p1 arping -c 1 -w 2 -i p1-l 10.0.0.1 >/dev/null || fail "arping to re-learn the peer"
+ok "an ARP probe (sender 0.0.0.0) is answered and creates no entry"
+
 # ---- static entries ----
 ringctl neigh add 10.0.0.50 lladdr 02:00:00:00:00:50 dev port0
 ringctl neigh show | grep -q "^10.0.0.50 dev port0 lladdr 02:00:00:00:00:50 PERMANENT$" ||
