@@ -123,9 +123,10 @@ callgrind_ipp() {
 	b=$(opackets "$prefix" 1)
 	callgrind_control -d "$pid" >/dev/null
 	stop "$pid"
-	ir=$(callgrind_annotate "$T"/callgrind.out.$pid* 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}')
+	local f="$T/callgrind.out.$pid.1" # the dump of the window
+	ir=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}')
 	echo $((ir / (b - a)))
-	callgrind_annotate "$T"/callgrind.out.$pid* 2>/dev/null | sed -n '/file:function/,$p' | head -25 >"$OUT/callgrind_$prefix.txt"
+	callgrind_annotate --inclusive=no "$f" 2>/dev/null | sed -n '/file:function/,$p' | head -30 >"$OUT/callgrind_$prefix.txt"
 }
 
 echo "fwd_bench: pcap -> null, one worker core, ${secs}s windows"
@@ -144,7 +145,7 @@ echo "  ringstackd $rs_pps pps, l3fwd $l3_pps pps"
 
 rs_ipp=null l3_ipp=null
 if [ $callgrind -eq 1 ]; then
-	vg=(valgrind --tool=callgrind --fair-sched=yes --collect-atstart=no --callgrind-out-file="$T/callgrind.out.%p")
+	vg=(valgrind --tool=callgrind --fair-sched=yes --instr-atstart=no --callgrind-out-file="$T/callgrind.out.%p")
 	pid=$(start_rs rsv "${vg[@]}")
 	rs_ipp=$(callgrind_ipp rsv "$pid")
 	pid=$(start_l3fwd l3v "${vg[@]}")

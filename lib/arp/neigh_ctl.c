@@ -212,14 +212,28 @@ void neigh_ctl_on_msg(const struct rs_msg *msg, uint64_t now)
 	}
 }
 
+static void tick_used(void *arg, const struct neigh_entry *e)
+{
+	struct neigh_pub *p = e->priv;
+	if (p != NULL && p->used)
+		*(bool *)arg = true;
+}
+
 void neigh_ctl_tick(uint64_t now)
 {
-	/* Entries workers sent through while STALE: STALE -> DELAY. */
-	for (uint32_t i = 0; i < pub_max; i++) {
-		struct neigh_pub *p = &pubs[i];
-		if (p->used && p->e != NULL) {
-			p->used = 0;
-			neigh_used(tbl, p->e, now);
+	/* Entries workers sent through while STALE: STALE -> DELAY. Only
+	 * STALE entries are flagged, and only when there are entries. */
+	if (neigh_count(tbl) == 0)
+		return;
+	bool any = false;
+	neigh_foreach(tbl, tick_used, &any);
+	if (any) {
+		for (uint32_t i = 0; i < pub_max; i++) {
+			struct neigh_pub *p = &pubs[i];
+			if (p->used && p->e != NULL) {
+				p->used = 0;
+				neigh_used(tbl, p->e, now);
+			}
 		}
 	}
 	neigh_timer(tbl, now);

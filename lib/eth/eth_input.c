@@ -48,7 +48,7 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 				goto out;
 			}
 			p->flags |= RS_PF_L2_BCAST;
-		} else if (memcmp(eth_dst(&e), ifc->mac.addr_bytes, ETH_ALEN) != 0) {
+		} else if (!eth_addr_eq(eth_dst(&e), ifc->mac.addr_bytes)) {
 			next = E_OTHER_HOST;
 			goto out;
 		}

@@ -54,6 +54,16 @@ static inline bool eth_is_bcast(const uint8_t *a)
 	return (a[0] & a[1] & a[2] & a[3] & a[4] & a[5]) == 0xff;
 }
 static inline bool eth_is_mcast(const uint8_t *a) { return a[0] & 1; }
+static inline bool eth_addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a0, b0;
+	uint16_t a1, b1;
+	memcpy(&a0, a, 4);
+	memcpy(&b0, b, 4);
+	memcpy(&a1, a + 4, 2);
+	memcpy(&b1, b + 4, 2);
+	return ((a0 ^ b0) | (uint32_t)(a1 ^ b1)) == 0;
+}
 static inline void eth_write(uint8_t *b, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
 {
 	memcpy(b, dst, 6);
@@ -166,7 +176,7 @@ static inline uint32_t ip4_dst(const struct ip4_view *v) { return rs_ld32(v->b +
 /* true when the header checksum verifies (RFC 1812 §5.2.2 (2)). */
 static inline bool ip4_csum_ok(const struct ip4_view *v)
 {
-	return rs_csum_fold(rs_csum_add(0, v->b, v->hlen)) == 0;
+	return rs_csum_hdr_ok(v->b, v->hlen); /* hlen is a multiple of 4 */
 }
 /* Writes a 20-byte header (no options) with its checksum. */
 static inline void ip4_write(uint8_t *b, uint8_t tos, uint16_t tot_len, uint16_t id,

@@ -22,6 +22,20 @@ in_ns a ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "a cannot ping b throu
 in_ns a ping -c 2 -i 0.2 -W 2 -s 3000 10.3.0.2 >/dev/null || fail "fragmented ping a->c"
 ok "forwarding a->b, a->c (3000 bytes)"
 
+# -- TCP and UDP through the router (iperf3)
+in_ns b iperf3 -s -1 -D -B 10.2.0.2 --logfile "$RS_TMP/iperf-s.log"
+wait_for 10 bash -c "ip netns exec b ss -ltn | grep -q ':5201'" ||
+	fail "iperf3 server did not start"
+in_ns a iperf3 -c 10.2.0.2 -t 2 -J >"$RS_TMP/tcp.json" || fail "iperf3 TCP failed: $(tail -5 "$RS_TMP/tcp.json")"
+tcp_bps=$(jq '.end.sum_received.bits_per_second' "$RS_TMP/tcp.json")
+jq -e '.end.sum_received.bytes > 0' "$RS_TMP/tcp.json" >/dev/null || fail "iperf3 TCP moved nothing"
+in_ns b iperf3 -s -1 -D -B 10.2.0.2 --logfile "$RS_TMP/iperf-s2.log"
+wait_for 10 bash -c "ip netns exec b ss -ltn | grep -q ':5201'" || fail "iperf3 server did not restart"
+in_ns a iperf3 -c 10.2.0.2 -u -b 20M -l 1200 -t 2 -J >"$RS_TMP/udp.json" || fail "iperf3 UDP failed"
+lost=$(jq '.end.sum.lost_percent' "$RS_TMP/udp.json")
+jq -e '.end.sum.packets > 1000' "$RS_TMP/udp.json" >/dev/null || fail "iperf3 UDP sent too little"
+ok "iperf3 through the router: TCP $(echo "$tcp_bps / 1000000" | bc) Mbit/s, UDP 20 Mbit/s with ${lost}% loss"
+
 # -- TTL: traceroute sees the router as hop 1
 in_ns a traceroute -n -q 1 -w 2 -m 3 10.2.0.2 >"$RS_TMP/tr" 2>&1 || true
 sed -n 2p "$RS_TMP/tr" | grep -q "10.1.0.1" || fail "traceroute hop 1 is not the router: $(cat "$RS_TMP/tr")"
