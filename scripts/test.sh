@@ -1,9 +1,10 @@
 #!/bin/bash
 # Installs what is missing, builds, and runs every test: unit tests
 # (Criterion), integration tests with Linux peers in network namespaces, the
-# unit and core integration tests again under AddressSanitizer and UBSan, and
-# a short libFuzzer run. Needs root (namespaces, veth, AF_XDP).
-#   scripts/test.sh [--quick]   --quick: skip the sanitizer build and fuzzing
+# unit and core integration tests again under AddressSanitizer and UBSan, a
+# short libFuzzer run, and smoke runs of the benchmarks. Needs root
+# (namespaces, veth, AF_XDP).
+#   scripts/test.sh [--quick]   --quick: skip sanitizers, fuzzing, benchmarks
 set -uo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -27,7 +28,11 @@ step() {
 	rm -f "/tmp/rs-step.$$"
 }
 
-scripts/deps.sh test || { echo "test: cannot install dependencies"; exit 1; }
+if [ $quick -eq 1 ]; then
+	scripts/deps.sh test || { echo "test: cannot install dependencies"; exit 1; }
+else
+	scripts/deps.sh perf || { echo "test: cannot install dependencies"; exit 1; }
+fi
 scripts/build.sh build || { echo "test: build failed"; ninja -C build; exit 1; }
 
 # Unit tests: one step each, so the summary counts them.
@@ -55,6 +60,11 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 		failed=$((failed + 1)); failures+=("asan build")
 	fi
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_rx" scripts/fuzz.sh "${RS_FUZZ_SECONDS:-30}"
+	# benchmarks: a short smoke run (the figures are not judged here)
+	step "perf/fwd_bench --smoke" bash -c 'perf/fwd_bench.sh --smoke >/tmp/rs-smoke.$$ 2>&1 &&
+		jq -e ".pcap_to_null.ringstackd_pps > 0 and .pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json'
+	step "perf/host_bench --seconds 1" bash -c 'perf/host_bench.sh --seconds 1 >/dev/null 2>&1 &&
+		jq -e ".input_pps_one_worker.icmp_echo_answered > 0" perf/out/host.json'
 fi
 
 echo
