@@ -13,6 +13,7 @@
 #include "core/dp.h"
 #include "core/node.h"
 #include "route/fib4.h"
+#include "sock/sock.h"
 #include "util/rs_log.h"
 
 struct rs_dp rs_dp;
@@ -105,7 +106,7 @@ int rs_dp_init(const struct rs_dp_params *p)
 	rc = neigh_ctl_init(p->neigh_max, rs_dp.rcu);
 	if (rc < 0)
 		return rc;
-	return 0;
+	return sock_init(rs_dp.rcu);
 }
 
 int rs_inject(struct rte_mbuf *m, enum rs_inject where)
@@ -142,6 +143,7 @@ bool rs_iface_has_addr(const struct rs_iface *ifc, uint32_t ip)
 
 void rs_dp_fini(void)
 {
+	sock_fini();
 	neigh_ctl_fini();
 	fib4_fini();
 	struct rs_cfg *c = atomic_load(&rs_dp.cfg);

@@ -7,6 +7,7 @@
 
 #include "core/dp.h"
 #include "ctl/cmd.h"
+#include "sock/sock.h"
 #include "util/rs_log.h"
 
 /* iproute2-style abbreviations: "a" for addr, "sh" for show, ... */
@@ -110,6 +111,8 @@ static const struct {
 	{ "neigh", 1, cmd_neigh },
 	{ "neighbor", 1, cmd_neigh },
 	{ "stats", 1, cmd_stats },
+	{ "sock", 2, cmd_sock },
+	{ "socket", 2, cmd_sock },
 };
 
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv)
@@ -126,6 +129,17 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv)
 				rs_err_set("%s", strerror(-rc));
 			return rc;
 		}
-	rs_err_set("unknown object \"%s\" (link, addr, route, neigh, stats)", argv[0]);
+	rs_err_set("unknown object \"%s\" (link, addr, route, neigh, stats, sock)", argv[0]);
+	return -EINVAL;
+}
+
+/* ringctl sock show: like ss -uanp */
+int cmd_sock(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (argc == 0 || cmd_is(argv[0], "show", 1) || cmd_is(argv[0], "list", 1)) {
+		sock_show(ctx->out, ctx->json);
+		return 0;
+	}
+	rs_err_set("unknown sock command \"%s\" (show)", argv[0]);
 	return -EINVAL;
 }

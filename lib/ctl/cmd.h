@@ -26,6 +26,7 @@ int cmd_addr(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_route(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_sock(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* forget the stats baseline of a port (a hot-plugged port may reuse an id) */
 void cmd_stats_port_reset(uint16_t port);

@@ -48,6 +48,11 @@ int ctl_hdr_decode(const uint8_t in[CTL_HDR_LEN], struct ctl_hdr *h)
 		if (h->len > CTL_MAX_RESPONSE)
 			return -EMSGSIZE;
 		return 0;
+	case CTL_T_ATTACH:
+		/* an application attaching (lib/sock/sock_shm.h): small bodies */
+		if (h->len > 256)
+			return -EMSGSIZE;
+		return 0;
 	default:
 		return -EBADMSG;
 	}

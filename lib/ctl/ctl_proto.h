@@ -34,6 +34,7 @@
 #define CTL_HDR_LEN 16
 #define CTL_T_REQUEST 1
 #define CTL_T_RESPONSE 2
+#define CTL_T_ATTACH 3   /* an application's socket library attaching (lib/sock/sock_shm.h) */
 #define CTL_F_JSON 0x1
 /* Batch semantics: once a request with this flag fails on a connection,
  * later requests with it are answered -ECANCELED without being run

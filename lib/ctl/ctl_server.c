@@ -25,6 +25,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "ctl/ctl_proto.h"
+#include "sock/sock.h"
 #include "util/rs_log.h"
 
 #define TICK_NS 1000000        /* drain worker rings every 1 ms */
@@ -40,12 +41,15 @@ struct client {
 	size_t outoff;
 	bool closing;      /* close once out is flushed */
 	bool failed;       /* a CTL_F_STOP_ON_ERROR request failed */
+	struct rs_app *app; /* an application attached: only kicks follow */
 };
 
 static int lfd = -1, efd = -1, tfd = -1, sfd = -1;
 static char sock_path[108];
 static struct client *clients[MAX_CLIENTS];
 static uint64_t next_neigh_ns;
+
+static void client_close(struct client *c);
 
 void ctl_poll_workers(void)
 {
@@ -63,6 +67,21 @@ void ctl_poll_workers(void)
 	if (now >= next_neigh_ns) {
 		next_neigh_ns = now + NEIGH_TICK_NS;
 		neigh_ctl_tick(now);
+	}
+	/* applications a worker found corrupt are disconnected */
+	struct rs_app *bad;
+	while ((bad = sock_app_corrupt_next()) != NULL) {
+		bool found = false;
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (clients[i] && clients[i]->app == bad) {
+				rs_log("app %u (pid %u) corrupted its segment: disconnected",
+				       bad->id, bad->pid);
+				client_close(clients[i]);
+				found = true;
+				break;
+			}
+		if (!found)
+			sock_app_detach(bad);
 	}
 	/* packets the state machine queued for workers are out; what it freed
 	 * waits for a grace period */
@@ -124,6 +143,12 @@ int ctl_server_open(const char *path)
 
 static void client_close(struct client *c)
 {
+	if (c->app != NULL) {
+		/* the application is gone (exit, kill -9) or corrupt: its
+		 * sockets close and its ports are free at once */
+		sock_app_detach(c->app);
+		c->app = NULL;
+	}
 	epoll_ctl(efd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	for (int i = 0; i < MAX_CLIENTS; i++)
@@ -189,6 +214,89 @@ static void respond(struct client *c, uint32_t seq, int status, const char *msg,
 		c->out.len = start + (size_t)n;
 }
 
+/* An application attaches: answer with its segment's memfd (SCM_RIGHTS). */
+static void client_attach(struct client *c, const struct ctl_hdr *h, const uint8_t *body)
+{
+	struct rs_attach_rsp rsp = { .version = RS_SHM_VERSION };
+	struct rs_app *a = sock_app_attach(c->fd, body, h->len);
+	int memfd = -1;
+	if (a == NULL) {
+		rsp.status = -errno;
+	} else {
+		size_t size;
+		memfd = sock_app_memfd(a, &size);
+		rsp.size = size;
+	}
+	struct ctl_hdr rh = { .magic = CTL_MAGIC, .version = CTL_VERSION, .type = CTL_T_ATTACH,
+			      .seq = h->seq, .len = sizeof(rsp) };
+	uint8_t frame[CTL_HDR_LEN + sizeof(rsp)];
+	ctl_hdr_encode(frame, &rh);
+	memcpy(frame + CTL_HDR_LEN, &rsp, sizeof(rsp));
+	struct iovec iov = { frame, sizeof(frame) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (memfd >= 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &memfd, sizeof(int));
+	}
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(frame)) {
+		if (a != NULL)
+			sock_app_detach(a);
+		c->closing = true;
+		return;
+	}
+	if (a == NULL) {
+		c->closing = true;
+		return;
+	}
+	c->app = a;
+}
+
+/* Kicks from an attached application: one byte per request, maybe with an
+ * eventfd (SCM_RIGHTS) for a new socket. */
+static void app_readable(struct client *c)
+{
+	char buf[256];
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b) };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		client_close(c);
+		return;
+	}
+	if (n < 0)
+		return;
+	int fd = -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t k = 0; k < nfd; k++) {
+			int f;
+			memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+			if (fd < 0)
+				fd = f;
+			else
+				close(f); /* one per request */
+		}
+	}
+	sock_app_kicks(c->app, (unsigned)n, fd);
+	rs_cfg_commit(); /* demux changes are visible before the answer is read */
+}
+
 /* Executes every complete request in c->in; returns how many ran. */
 static int client_process(struct client *c)
 {
@@ -201,6 +309,17 @@ static int client_process(struct client *c)
 	while (!c->closing && c->inlen - off >= CTL_HDR_LEN) {
 		struct ctl_hdr h;
 		int rc = ctl_hdr_decode(c->in + off, &h);
+		if (rc == 0 && h.type == CTL_T_ATTACH) {
+			if (c->inlen - off < CTL_HDR_LEN + (size_t)h.len)
+				break;
+			client_attach(c, &h, c->in + off + CTL_HDR_LEN);
+			off += CTL_HDR_LEN + h.len;
+			/* anything after the attach frame is a kick */
+			if (c->app != NULL && c->inlen > off)
+				sock_app_kicks(c->app, (unsigned)(c->inlen - off), -1);
+			off = c->inlen;
+			break;
+		}
 		if (rc == 0 && h.type != CTL_T_REQUEST)
 			rc = -EBADMSG;
 		if (rc < 0) {
@@ -291,6 +410,10 @@ static void client_event(struct client *c, uint32_t events)
 {
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		client_close(c);
+		return;
+	}
+	if ((events & EPOLLIN) && c->app != NULL) {
+		app_readable(c);
 		return;
 	}
 	if (events & EPOLLIN) {
