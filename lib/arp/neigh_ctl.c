@@ -92,10 +92,12 @@ static void op_tx_queued(void *ctx, const struct neigh_entry *e, void *pkt)
 
 static void op_drop_queued(void *ctx, const struct neigh_entry *e, void *pkt)
 {
-	if (e->state == NEIGH_FAILED || e->state == NEIGH_INCOMPLETE)
-		neigh_ctl_drop_failed++;
-	else
-		neigh_ctl_drop_queue++;
+	if (e->state == NEIGH_FAILED) {
+		/* a worker answers host unreachable and counts neigh_failed */
+		rs_inject(pkt, RS_INJ_NEIGH_FAILED);
+		return;
+	}
+	neigh_ctl_drop_queue++; /* pushed out of a full queue, or no room for an entry */
 	rte_pktmbuf_free(pkt);
 }
 

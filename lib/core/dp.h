@@ -96,6 +96,7 @@ enum rs_inject {
 	RS_INJ_PORT_TX = 0, /* complete frame, m->port set */
 	RS_INJ_ETH_OUTPUT,  /* IPv4 packet, priv iface/nh_ip set */
 	RS_INJ_IP4_OUTPUT,  /* IPv4 packet with header */
+	RS_INJ_NEIGH_FAILED, /* IPv4 packet whose next hop did not resolve: ICMP, drop */
 };
 
 /* Per-packet metadata, in an mbuf dynamic field: it lives in the mbuf's

@@ -178,7 +178,6 @@ static int stats_show(struct cmd_ctx *ctx)
 	}
 	/* drops made on the control thread (packets waiting for a neighbor) */
 	const struct { const char *name; uint64_t v; } ctl_drops[] = {
-		{ "neigh_failed", extra_failed },
 		{ "neigh_queue_full", extra_queue },
 	};
 	for (unsigned i = 0; i < RTE_DIM(ctl_drops); i++) {

@@ -48,6 +48,12 @@ in_ns a ping -c 1 -W 2 192.0.2.1 >"$RS_TMP/p" 2>&1 && fail "ping to an unrouted 
 grep -qi "unreachable" "$RS_TMP/p" || fail "no ICMP unreachable for an unrouted destination: $(cat "$RS_TMP/p")"
 ok "no route -> ICMP net unreachable"
 
+# -- neighbor resolution fails: ICMP host unreachable (RFC 1812 4.3.3.1)
+in_ns a ping -c 1 -W 6 10.2.0.99 >"$RS_TMP/p" 2>&1 && fail "ping to an absent host succeeded"
+grep -qi "Destination Host Unreachable" "$RS_TMP/p" || fail "no host unreachable: $(cat "$RS_TMP/p")"
+[ "$(drops neigh_failed)" -ge 1 ] || fail "neigh_failed not counted"
+ok "unresolvable next hop -> ICMP host unreachable"
+
 # -- static route via b's host, then route del -> unreachable
 in_ns b ip addr add 172.16.0.1/32 dev lo
 ringctl route add 172.16.0.0/24 via 10.2.0.2
