@@ -20,26 +20,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-if [ -z "${RS_BENCH_NS:-}" ]; then
-	scripts/deps.sh perf >/dev/null
-	[ -f build-rel/build.ninja ] || meson setup build-rel -Dbuildtype=release -Dtests=disabled >/dev/null
-	ninja -C build-rel >/dev/null
-	export RS_BENCH_NS=1
-	exec unshare --net --mount --pid --fork --mount-proc --propagation private "$0" "${args[@]}"
-fi
-mount -t tmpfs rs-run /run
-mkdir -p /run/netns
-[ -L /var/run ] || mount -t tmpfs rs-varrun /var/run
-mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
-ip link set lo up
-ulimit -l unlimited 2>/dev/null || true
-OUT=$ROOT/perf/out
-mkdir -p "$OUT"
-T=$(mktemp -d)
-PY=/usr/bin/python3
-RSD=$ROOT/build-rel/app/ringstackd
-RCTL=$ROOT/build-rel/app/ringctl
-pids=()
+. "$ROOT/perf/_bench_init.sh"
 trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 
 # -- 1. ping RTT
