@@ -48,6 +48,7 @@ struct rs_sock {
 	uint32_t lip, rip;
 	uint16_t lport, rport;
 	bool bound, connected;
+	bool lip_implicit;          /* the local address came from connect's route */
 	bool reuseaddr, broadcast;
 	int16_t ttl, tos;           /* -1: default */
 	int32_t rcvbuf, sndbuf;

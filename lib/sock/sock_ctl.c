@@ -372,6 +372,10 @@ static int op_connect(struct rs_sock *s, const struct rs_sin *sin)
 		s->connected = false;
 		s->rip = 0;
 		s->rport = 0;
+		if (s->lip_implicit) {
+			s->lip = 0;
+			s->lip_implicit = false;
+		}
 		return sock_rekey(s);
 	}
 	if (sin->family != AF_INET)
@@ -391,6 +395,13 @@ static int op_connect(struct rs_sock *s, const struct rs_sin *sin)
 		s->lport = p;
 		s->lip = 0;
 		s->bound = true;
+	}
+	/* Linux (ip4_datagram_connect) fixes the local address to the route's
+	 * source for the peer when the socket has none */
+	if (s->lip == 0 && r.type <= RT_BROADCAST) {
+		const struct rs_iface *ifc = &rs_cfg_current()->ifaces[r.iface];
+		s->lip = rs_iface_src_for(ifc, ip);
+		s->lip_implicit = true;
 	}
 	s->rip = ip;
 	s->rport = port;

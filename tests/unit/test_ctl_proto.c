@@ -88,7 +88,15 @@ Test(ctl_hdr, rejects_bad_fields)
 	h.type = 0;
 	ctl_hdr_encode(b, &h);
 	cr_assert_eq(ctl_hdr_decode(b, &d), -EBADMSG);
-	h.type = 3;
+	h.type = CTL_T_ATTACH; /* accepted, with a small body only */
+	h.len = 257;
+	ctl_hdr_encode(b, &h);
+	cr_assert_eq(ctl_hdr_decode(b, &d), -EMSGSIZE);
+	h.len = 40;
+	ctl_hdr_encode(b, &h);
+	cr_assert_eq(ctl_hdr_decode(b, &d), 0);
+	h.len = 0;
+	h.type = 4; /* 3 is CTL_T_ATTACH */
 	ctl_hdr_encode(b, &h);
 	cr_assert_eq(ctl_hdr_decode(b, &d), -EBADMSG);
 

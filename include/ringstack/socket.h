@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * ringstack socket API (libringsock).
+ *
+ * POSIX-shaped socket calls served by ringstackd over shared memory: each
+ * rs_* function has the signature of its Linux namesake, returns what it
+ * returns and sets errno as it would, so a program is ported by renaming its
+ * calls. Only UDP over IPv4 is served for now (AF_INET, SOCK_DGRAM).
+ *
+ * Descriptors are real kernel file descriptors (one eventfd per socket, the
+ * one the library sleeps on), so they never collide with the program's other
+ * descriptors; they are only usable with rs_* calls. An fd that is open but
+ * not an rs socket gives ENOTSOCK, a closed one EBADF.
+ *
+ * The first call attaches the process to the daemon named by the environment
+ * variable RINGSTACK_CTL (default /run/ringstack/ctl.sock). If the daemon
+ * cannot be reached the call fails with errno set by connect(2) (ENOENT,
+ * ECONNREFUSED, EACCES) or ETIMEDOUT when it does not answer within 5 s; a
+ * later call tries again. Once attached, a daemon that goes away makes every
+ * call fail with ECONNRESET.
+ *
+ * Thread safety: every function may be called from any thread. Calls on
+ * different sockets run in parallel; data calls on one socket are serialised
+ * per direction; control calls (socket, bind, connect, close, set/getsockopt
+ * forwarded to the daemon, getsockname, getpeername) are serialised per
+ * process. A process that forks keeps its sockets in the parent only.
+ */
+#ifndef RINGSTACK_SOCKET_H
+#define RINGSTACK_SOCKET_H
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Create a socket.
+ *
+ * @param domain
+ *   AF_INET. Other families: EAFNOSUPPORT.
+ * @param type
+ *   SOCK_DGRAM, optionally or-ed with SOCK_NONBLOCK and SOCK_CLOEXEC (the
+ *   descriptor is always close-on-exec: the segment does not survive exec).
+ * @param protocol
+ *   0 or IPPROTO_UDP.
+ * @return
+ *   A new descriptor, or -1 with errno: EINVAL (unknown type or flags,
+ *   bad protocol number), ESOCKTNOSUPPORT or EPROTONOSUPPORT (as Linux for
+ *   combinations it does not serve; SOCK_STREAM gives EPROTONOSUPPORT until
+ *   TCP is served), EAFNOSUPPORT, EMFILE/ENFILE, the attach errors above,
+ *   or what the daemon answers (ENOBUFS when it has no slot left).
+ */
+int rs_socket(int domain, int type, int protocol);
+
+/**
+ * Bind a socket to a local address (bind(2)).
+ *
+ * @param fd
+ *   Descriptor from rs_socket().
+ * @param addr
+ *   struct sockaddr_in; port 0 asks for an ephemeral port, INADDR_ANY for
+ *   every local address.
+ * @param addrlen
+ *   At least sizeof(struct sockaddr_in), else EINVAL.
+ * @return
+ *   0, or -1 with errno: EBADF, ENOTSOCK, EINVAL (already bound, short
+ *   addrlen), EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, EACCES.
+ */
+int rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Set the socket's peer (connect(2) on a datagram socket): send() goes there
+ * and only datagrams from it are received. AF_UNSPEC dissolves the
+ * association.
+ *
+ * @return
+ *   0, or -1 with errno: EBADF, ENOTSOCK, EINVAL, EAFNOSUPPORT,
+ *   ENETUNREACH.
+ */
+int rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Close a socket: the daemon releases its port at once. A thread blocked in
+ * a call on the same socket returns EBADF; the descriptor number itself is
+ * released when the last such call has returned.
+ *
+ * @return
+ *   0, or -1 with errno EBADF or ENOTSOCK.
+ */
+int rs_close(int fd);
+
+/**
+ * Send one datagram (sendto(2)).
+ *
+ * @param fd
+ *   Descriptor.
+ * @param buf, len
+ *   Payload, at most 65507 bytes (EMSGSIZE); 0 sends an empty datagram.
+ * @param flags
+ *   MSG_DONTWAIT; MSG_NOSIGNAL, MSG_CONFIRM and MSG_MORE are accepted and
+ *   ignored; MSG_OOB: EOPNOTSUPP.
+ * @param dest_addr, addrlen
+ *   Destination (struct sockaddr_in), or NULL on a connected socket
+ *   (EDESTADDRREQ otherwise).
+ * @return
+ *   len, or -1 with errno: EBADF, ENOTSOCK, EINVAL (short addrlen, port 0),
+ *   EAFNOSUPPORT, EDESTADDRREQ, EMSGSIZE, EAGAIN (ring full and
+ *   non-blocking, or SO_SNDTIMEO expired), a pending asynchronous error
+ *   (SO_ERROR, e.g. ECONNREFUSED after an ICMP port unreachable), EPROTO
+ *   (the daemon broke the ring protocol).
+ *   A blocking send waits while the socket's transmit ring is full.
+ */
+ssize_t rs_sendto(int fd, const void *buf, size_t len, int flags,
+		  const struct sockaddr *dest_addr, socklen_t addrlen);
+
+/**
+ * rs_sendto() to the connected peer.
+ */
+ssize_t rs_send(int fd, const void *buf, size_t len, int flags);
+
+/**
+ * Send one datagram gathered from msg->msg_iov (sendmsg(2)). Control
+ * messages at level IPPROTO_IP: IP_PKTINFO (ipi_spec_dst as the source
+ * address), IP_TOS, IP_TTL; others give EINVAL. Errors as rs_sendto().
+ */
+ssize_t rs_sendmsg(int fd, const struct msghdr *msg, int flags);
+
+/**
+ * Receive one datagram (recvfrom(2)).
+ *
+ * @param buf, len
+ *   Buffer; the rest of a longer datagram is discarded.
+ * @param flags
+ *   MSG_DONTWAIT; MSG_TRUNC (return the datagram's real length);
+ *   MSG_WAITALL is ignored as on Linux for datagrams. MSG_PEEK: EOPNOTSUPP
+ *   for now (see docs/divergences.md).
+ * @param src_addr, addrlen
+ *   If not NULL, the sender's address, truncated to *addrlen; *addrlen is
+ *   set to sizeof(struct sockaddr_in).
+ * @return
+ *   Bytes copied (the real length with MSG_TRUNC), or -1 with errno: EBADF,
+ *   ENOTSOCK, EINVAL, EAGAIN (nothing queued and non-blocking, or
+ *   SO_RCVTIMEO expired), EINTR (a signal arrived while blocked), a pending
+ *   asynchronous error once nothing is queued, EPROTO.
+ */
+ssize_t rs_recvfrom(int fd, void *buf, size_t len, int flags,
+		    struct sockaddr *src_addr, socklen_t *addrlen);
+
+/**
+ * rs_recvfrom() without the source address.
+ */
+ssize_t rs_recv(int fd, void *buf, size_t len, int flags);
+
+/**
+ * Receive one datagram scattered into msg->msg_iov (recvmsg(2)).
+ * msg->msg_flags gets MSG_TRUNC when the datagram was longer than the
+ * buffers, MSG_CTRUNC when control messages did not fit. Control messages
+ * IP_PKTINFO, IP_TOS, IP_TTL are delivered when the socket option of the
+ * same name (IP_RECVTOS, IP_RECVTTL for the latter two) is on. Errors as
+ * rs_recvfrom().
+ */
+ssize_t rs_recvmsg(int fd, struct msghdr *msg, int flags);
+
+/**
+ * The socket's local address (getsockname(2)), truncated to *addrlen;
+ * *addrlen is set to the full length.
+ *
+ * @return
+ *   0, or -1 with errno EBADF, ENOTSOCK, EINVAL (negative *addrlen).
+ */
+int rs_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * The connected peer's address (getpeername(2)).
+ *
+ * @return
+ *   0, or -1 with errno EBADF, ENOTSOCK, EINVAL, ENOTCONN.
+ */
+int rs_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * Set a socket option (setsockopt(2)). SO_RCVTIMEO and SO_SNDTIMEO (struct
+ * timeval) are kept in the library; every other option goes to the daemon
+ * (at most 64 bytes of value), which answers as Linux (ENOPROTOOPT for an
+ * unknown option).
+ *
+ * @return
+ *   0, or -1 with errno: EBADF, ENOTSOCK, EINVAL, EDOM (tv_usec out of
+ *   range), EFAULT (NULL optval), ENOPROTOOPT.
+ */
+int rs_setsockopt(int fd, int level, int optname, const void *optval,
+		  socklen_t optlen);
+
+/**
+ * Get a socket option (getsockopt(2)). SO_TYPE, SO_DOMAIN, SO_PROTOCOL,
+ * SO_ERROR (reading clears the pending error), SO_RCVTIMEO and SO_SNDTIMEO
+ * are answered by the library, the rest by the daemon. The value is
+ * truncated to *optlen, and *optlen set to its length.
+ *
+ * @return
+ *   0, or -1 with errno EBADF, ENOTSOCK, EINVAL, EFAULT, ENOPROTOOPT.
+ */
+int rs_getsockopt(int fd, int level, int optname, void *optval,
+		  socklen_t *optlen);
+
+/**
+ * File control (fcntl(2)), limited to what sockets need: F_GETFL,
+ * F_SETFL (O_NONBLOCK; other status flags are ignored as Linux ignores
+ * them on sockets), F_GETFD, F_SETFD. Other commands: EINVAL.
+ *
+ * @return
+ *   As fcntl(2), or -1 with errno EBADF, ENOTSOCK, EINVAL.
+ */
+int rs_fcntl(int fd, int cmd, ...);
+
+/**
+ * Device control (ioctl(2)): FIONREAD (int *) gives the length of the next
+ * queued datagram, 0 if none; FIONBIO (int *) sets or clears O_NONBLOCK.
+ * Others: ENOTTY.
+ */
+int rs_ioctl(int fd, unsigned long request, ...);
+
+/**
+ * Wait for events (poll(2)). Entries may name rs sockets or ordinary
+ * descriptors (polled by the kernel); a negative fd is ignored. For rs
+ * sockets: POLLIN when a datagram is queued, POLLOUT when the transmit ring
+ * has room, POLLERR when an asynchronous error is pending, POLLNVAL once
+ * closed.
+ *
+ * @param timeout
+ *   Milliseconds; -1 waits without limit, 0 returns at once.
+ * @return
+ *   Number of entries with events, 0 on timeout, or -1 with errno EINVAL
+ *   (nfds over RLIMIT_NOFILE), ENOMEM, EINTR.
+ */
+int rs_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGSTACK_SOCKET_H */

@@ -1,0 +1,1100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libringsock, control side: attaching to ringstackd (lib/sock/sock_shm.h),
+ * the descriptor table, and every call that is a control operation.
+ *
+ * The segment comes from the daemon; it is validated once here (offsets,
+ * sizes, ring geometry against the mapped length) so that a broken daemon
+ * makes calls fail with EPROTO rather than make the application fault.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl/ctl_proto.h"
+#include "ringstack/socket.h"
+#include "rs_priv.h"
+
+#define RS_CTL_DEFAULT "/run/ringstack/ctl.sock"
+#define RS_ATTACH_TIMEOUT_S 5
+
+struct rs_proc rs_g;
+pthread_mutex_t rs_bell_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Control operations and the attach: one at a time per process, as the
+ * contract requires (one request in flight). */
+static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fd -> socket. Read-locked for lookups, write-locked to insert/remove, so
+ * that a lookup's reference is taken before rs_close can drop the table's. */
+static pthread_rwlock_t tab_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct rs_sock *tab[RS_MAX_FD];
+
+int64_t
+rs_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Descriptor table.
+ */
+
+struct rs_sock *
+rs_sock_get(int fd)
+{
+	struct rs_sock *s = NULL;
+
+	if (fd >= 0 && fd < RS_MAX_FD) {
+		pthread_rwlock_rdlock(&tab_lock);
+		s = tab[fd];
+		if (s != NULL)
+			atomic_fetch_add(&s->refs, 1);
+		pthread_rwlock_unlock(&tab_lock);
+	}
+	if (s == NULL)
+		/* Open but not ours (a pipe, a kernel socket) is ENOTSOCK
+		 * as the kernel says for non-sockets; closed is EBADF. */
+		errno = (fd < 0 || fcntl(fd, F_GETFD) < 0) ? EBADF : ENOTSOCK;
+	return s;
+}
+
+void
+rs_sock_put(struct rs_sock *s)
+{
+	if (atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	/* Last reference: no call is inside the socket any more, so the
+	 * descriptor number can go back to the kernel. */
+	close(s->fd);
+	pthread_mutex_destroy(&s->rx_lock);
+	pthread_mutex_destroy(&s->tx_lock);
+	pthread_mutex_destroy(&s->wait_lock);
+	free(s);
+}
+
+/*
+ * Waiting on the eventfd.
+ */
+
+void
+rs_wait_enter(struct rs_sock *s)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	s->nwait++;
+	/* seq_cst, then the caller checks the ring again: either the worker
+	 * sees app_wait and signals, or we see its datagram (sock_shm.h). */
+	atomic_store(&s->shm->app_wait, 1);
+	pthread_mutex_unlock(&s->wait_lock);
+}
+
+void
+rs_wait_leave(struct rs_sock *s)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	if (--s->nwait == 0)
+		atomic_store(&s->shm->app_wait, 0);
+	pthread_mutex_unlock(&s->wait_lock);
+}
+
+void
+rs_wake(struct rs_sock *s)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	n = write(s->fd, &one, sizeof(one));
+	(void)n;	/* EAGAIN: the counter is saturated, still readable */
+}
+
+void
+rs_drain(struct rs_sock *s)
+{
+	uint64_t v;
+	ssize_t n;
+
+	n = read(s->fd, &v, sizeof(v));
+	(void)n;	/* EAGAIN: nothing pending */
+}
+
+int
+rs_take_so_error(struct rs_sock *s)
+{
+	int e;
+
+	/* Cheap load first: the exchange dirties a line the worker writes. */
+	if (atomic_load_explicit(&s->shm->so_error, memory_order_relaxed) == 0)
+		return 0;
+	e = atomic_exchange(&s->shm->so_error, 0);
+	if (e < 0 || e > 4095)
+		return EPROTO;	/* the daemon wrote garbage */
+	return e;
+}
+
+bool
+rs_daemon_gone(void)
+{
+	struct pollfd p;
+
+	if (atomic_load(&rs_g.dead))
+		return true;
+	if (!rs_g.attached)
+		return false;
+	/* Only look for the hang-up: the bytes on the socket belong to the
+	 * control operation that may be in flight in another thread. */
+	p.fd = rs_g.usock;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+		atomic_store(&rs_g.dead, true);
+	return atomic_load(&rs_g.dead);
+}
+
+/*
+ * Attach.
+ */
+
+/* Read exactly len bytes; the first fd that comes with them lands in *fdp.
+ * 0, or -errno (ETIMEDOUT when the receive timeout expires). */
+static int
+recv_full_fd(int sock, uint8_t *buf, size_t len, int *fdp)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int) * 4)];
+		} cbuf;
+		struct iovec iov = { buf + got, len - got };
+		struct msghdr m = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b),
+		};
+		struct cmsghdr *c;
+		ssize_t n;
+
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+		}
+		for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+			size_t i, nfd;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (i = 0; i < nfd; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+				/* Keep the first, close extras: a daemon
+				 * that sends more must not leak them. */
+				if (*fdp < 0)
+					*fdp = fd;
+				else
+					close(fd);
+			}
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+send_full(int sock, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(sock, buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* 0 if desc describes a ring inside the mapping. */
+static int
+desc_ok(const struct rs_shm_ring_desc *d, size_t map_len)
+{
+	return shm_ring_layout_check(map_len, d->hdr_off, d->data_off, d->size);
+}
+
+static int
+view_init(struct shm_ring *r, uint8_t *base, const struct rs_shm_ring_desc *d,
+	  enum shm_ring_side side)
+{
+	return shm_ring_init(r, (struct shm_ring_hdr *)(void *)(base + d->hdr_off),
+			     base + d->data_off, d->size, side);
+}
+
+/* Validate the mapped segment and set up the process rings. 0 or -EPROTO. */
+static int
+segment_setup(uint8_t *base, size_t size)
+{
+	struct rs_shm_hdr h;
+	uint64_t socks_end;
+
+	/* One copy, validated, then used: the daemon could rewrite it. */
+	memcpy(&h, base, sizeof(h));
+	if (h.magic != RS_SHM_MAGIC || h.version != RS_SHM_VERSION || h.size != size)
+		return -EPROTO;
+	if (h.max_socks == 0 || h.socks_off % 8 != 0 || h.socks_off < sizeof(h))
+		return -EPROTO;
+	socks_end = (uint64_t)h.socks_off + (uint64_t)h.max_socks * sizeof(struct rs_shm_sock);
+	if (socks_end > size)
+		return -EPROTO;
+	if (desc_ok(&h.req, size) < 0 || desc_ok(&h.cpl, size) < 0 || desc_ok(&h.bell, size) < 0)
+		return -EPROTO;
+	if (view_init(&rs_g.req, base, &h.req, SHM_RING_PROD) < 0 ||
+	    view_init(&rs_g.cpl, base, &h.cpl, SHM_RING_CONS) < 0 ||
+	    view_init(&rs_g.bell, base, &h.bell, SHM_RING_PROD) < 0)
+		return -EPROTO;
+	rs_g.max_socks = h.max_socks;
+	rs_g.socks_off = h.socks_off;
+	return 0;
+}
+
+/* Under ctl_lock. 0 or -errno. */
+static int
+attach_locked(void)
+{
+	const char *path = getenv("RINGSTACK_CTL");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	uint8_t frame[CTL_HDR_LEN + sizeof(struct rs_attach_req)];
+	uint8_t reply[CTL_HDR_LEN + sizeof(struct rs_attach_rsp)];
+	struct timeval tv = { RS_ATTACH_TIMEOUT_S, 0 };
+	struct rs_attach_req req;
+	struct rs_attach_rsp rsp;
+	struct ctl_hdr ch;
+	struct stat st;
+	int sock, memfd = -1, rc;
+	void *base;
+
+	if (atomic_load(&rs_g.dead))
+		return -ECONNRESET;
+	if (rs_g.attached)
+		return 0;
+	if (path == NULL || path[0] == '\0')
+		path = RS_CTL_DEFAULT;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	if (connect(sock, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* A daemon that accepts but never answers must not hang us. */
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	memset(&req, 0, sizeof(req));
+	req.version = RS_SHM_VERSION;
+	req.pid = (uint32_t)getpid();
+	strncpy(req.name, program_invocation_short_name, sizeof(req.name) - 1);
+	ch = (struct ctl_hdr){
+		.magic = CTL_MAGIC, .version = CTL_VERSION, .type = CTL_T_ATTACH,
+		.seq = 1, .len = sizeof(req),
+	};
+	ctl_hdr_encode(frame, &ch);
+	memcpy(frame + CTL_HDR_LEN, &req, sizeof(req));
+	rc = send_full(sock, frame, sizeof(frame));
+	if (rc < 0)
+		goto fail;
+
+	rc = recv_full_fd(sock, reply, CTL_HDR_LEN, &memfd);
+	if (rc < 0)
+		goto fail;
+	/* ctl_hdr_decode knows only the ringctl types and answers -EBADMSG
+	 * for CTL_T_ATTACH, but it fills the header first: check it here. */
+	rc = ctl_hdr_decode(reply, &ch);
+	if ((rc < 0 && rc != -EBADMSG) || ch.magic != CTL_MAGIC ||
+	    ch.version != CTL_VERSION || ch.type != CTL_T_ATTACH ||
+	    ch.len != sizeof(rsp)) {
+		rc = -EPROTO;
+		goto fail;
+	}
+	rc = recv_full_fd(sock, reply + CTL_HDR_LEN, sizeof(rsp), &memfd);
+	if (rc < 0)
+		goto fail;
+	memcpy(&rsp, reply + CTL_HDR_LEN, sizeof(rsp));
+	if (rsp.status < 0) {
+		rc = rsp.status < -4095 ? -EPROTO : rsp.status;
+		goto fail;
+	}
+	if (rsp.version != RS_SHM_VERSION || memfd < 0 ||
+	    rsp.size < sizeof(struct rs_shm_hdr) || rsp.size > SIZE_MAX / 2) {
+		rc = -EPROTO;
+		goto fail;
+	}
+	/* Touching a page past the file's end raises SIGBUS: the memfd must
+	 * really be as large as the daemon says. */
+	if (fstat(memfd, &st) < 0 || (uint64_t)st.st_size < rsp.size) {
+		rc = -EPROTO;
+		goto fail;
+	}
+	base = mmap(NULL, rsp.size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		goto fail;
+	}
+	close(memfd);
+	memfd = -1;
+	rc = segment_setup(base, rsp.size);
+	if (rc < 0) {
+		munmap(base, rsp.size);
+		goto fail;
+	}
+	/* From now on the socket carries kicks; a control operation waits for
+	 * its answer as long as the daemon takes (it hangs up if it dies). */
+	tv = (struct timeval){ 0, 0 };
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	rs_g.base = base;
+	rs_g.size = rsp.size;
+	rs_g.usock = sock;
+	rs_g.seq = 0;
+	rs_g.attached = true;
+	return 0;
+fail:
+	if (memfd >= 0)
+		close(memfd);
+	close(sock);
+	return rc;
+}
+
+/*
+ * Control operations.
+ */
+
+/* Send the one-byte kick, with fd as SCM_RIGHTS when fd >= 0. */
+static int
+kick_send(int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	uint8_t byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf.b;
+		m.msg_controllen = sizeof(cbuf.b);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(rs_g.usock, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -ECONNRESET;
+}
+
+static int
+kick_wait(void)
+{
+	uint8_t byte;
+	ssize_t n;
+
+	do
+		n = recv(rs_g.usock, &byte, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -ECONNRESET;
+}
+
+/* The next completion. The contract names the record type only; accept it
+ * as the payload or as the meta part, nothing else. */
+static int
+cpl_read(struct rs_scpl *cpl)
+{
+	struct rs_scpl meta;
+	struct shm_rec rec;
+	struct iovec iov = { cpl, sizeof(*cpl) };
+	ssize_t n;
+
+	n = shm_rec_read(&rs_g.cpl, &meta, sizeof(meta), &iov, 1, &rec);
+	if (n < 0)
+		return (int)n;
+	if (rec.len == sizeof(*cpl) && rec.meta_len == 0)
+		return 0;
+	if (rec.meta_len == sizeof(*cpl) && rec.len == 0) {
+		*cpl = meta;
+		return 0;
+	}
+	return -EPROTO;
+}
+
+/*
+ * One request, one completion. passfd: the eventfd for RS_SOP_SOCKET, else
+ * -1. Returns cpl->ret (>= 0) or -errno; attaches first if needed.
+ */
+static int
+ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int passfd)
+{
+	struct iovec iov = { req, sizeof(*req) };
+	int rc;
+
+	pthread_mutex_lock(&ctl_lock);
+	rc = attach_locked();
+	if (rc < 0)
+		goto out;
+	if (atomic_load(&rs_g.dead)) {
+		rc = -ECONNRESET;
+		goto out;
+	}
+	req->seq = ++rs_g.seq;
+	rc = shm_rec_write(&rs_g.req, NULL, 0, &iov, 1, 0);
+	if (rc < 0) {
+		/* One request in flight and the previous one answered: a
+		 * full or broken ring is the daemon's fault. */
+		rc = -EPROTO;
+		goto out;
+	}
+	rc = kick_send(passfd);
+	if (rc < 0)
+		goto dead;
+	for (;;) {
+		rc = kick_wait();
+		if (rc < 0)
+			goto dead;
+		/* A kick without a completion (one for something else) or a
+		 * stale completion: wait for ours. */
+		while ((rc = cpl_read(cpl)) == 0 && cpl->seq != req->seq)
+			;
+		if (rc == 0)
+			break;
+		if (rc != -EAGAIN) {
+			rc = -EPROTO;
+			goto out;
+		}
+	}
+	if (cpl->ret > 0 && req->op != RS_SOP_SOCKET && req->op != RS_SOP_GETSOCKOPT)
+		cpl->ret = 0;
+	rc = cpl->ret < -4095 ? -EPROTO : cpl->ret;
+	if (cpl->optlen > sizeof(cpl->opt))
+		rc = -EPROTO;
+	goto out;
+dead:
+	atomic_store(&rs_g.dead, true);
+out:
+	pthread_mutex_unlock(&ctl_lock);
+	return rc;
+}
+
+static int
+fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static void
+sreq_init(struct rs_sreq *req, enum rs_sop op, int sd)
+{
+	memset(req, 0, sizeof(*req));
+	req->op = (uint16_t)op;
+	req->sd = sd;
+}
+
+/* One control op on a socket: -1 with errno, or the result. */
+static int
+sock_op(struct rs_sock *s, struct rs_sreq *req, struct rs_scpl *cpl)
+{
+	int rc = ctl_op(req, cpl, -1);
+
+	return rc < 0 ? fail(-rc) : rc;
+}
+
+/*
+ * Socket creation.
+ */
+
+/* Linux's checks in __sys_socket, __sock_create and inet_create, in that
+ * order, for what ringstack serves. 0 or an errno. */
+static int
+socket_args_check(int domain, int type, int protocol)
+{
+	int kind = type & 0xf;	/* SOCK_TYPE_MASK */
+
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return EINVAL;
+	if (domain < 0 || domain >= AF_MAX)
+		return EAFNOSUPPORT;
+	if (kind < SOCK_STREAM || kind > SOCK_PACKET)
+		return EINVAL;
+	if (domain != AF_INET)
+		return EAFNOSUPPORT;
+	if (protocol < 0 || protocol >= IPPROTO_MAX)
+		return EINVAL;
+	switch (kind) {
+	case SOCK_DGRAM:
+		if (protocol != 0 && protocol != IPPROTO_UDP)
+			return EPROTONOSUPPORT;
+		return 0;
+	case SOCK_STREAM:
+		/* TCP is not served yet. */
+		return EPROTONOSUPPORT;
+	case SOCK_RAW:
+		return EPERM;	/* as for a process without CAP_NET_RAW */
+	default:
+		return ESOCKTNOSUPPORT;
+	}
+}
+
+/* Views on the new slot's rings; 0 or -EPROTO. */
+static int
+sock_rings(struct rs_sock *s)
+{
+	struct rs_shm_sock *slot;
+	struct rs_shm_sock copy;
+
+	if (s->sd < 0 || (uint32_t)s->sd >= rs_g.max_socks)
+		return -EPROTO;
+	slot = (struct rs_shm_sock *)(void *)(rs_g.base + rs_g.socks_off +
+					       (size_t)s->sd * sizeof(*slot));
+	memcpy(&copy.rx, &slot->rx, sizeof(copy.rx));
+	memcpy(&copy.tx, &slot->tx, sizeof(copy.tx));
+	if (desc_ok(&copy.rx, rs_g.size) < 0 || desc_ok(&copy.tx, rs_g.size) < 0)
+		return -EPROTO;
+	if (view_init(&s->rx, rs_g.base, &copy.rx, SHM_RING_CONS) < 0 ||
+	    view_init(&s->tx, rs_g.base, &copy.tx, SHM_RING_PROD) < 0)
+		return -EPROTO;
+	s->shm = slot;
+	return 0;
+}
+
+int
+rs_socket(int domain, int type, int protocol)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s;
+	int err, rc, efd;
+
+	err = socket_args_check(domain, type, protocol);
+	if (err != 0)
+		return fail(err);
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return -1;
+	if (efd >= RS_MAX_FD) {
+		close(efd);
+		return fail(EMFILE);
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		close(efd);
+		return fail(ENOMEM);
+	}
+	s->fd = efd;
+	atomic_init(&s->refs, 1);
+	atomic_init(&s->nonblock, (type & SOCK_NONBLOCK) != 0);
+	pthread_mutex_init(&s->rx_lock, NULL);
+	pthread_mutex_init(&s->tx_lock, NULL);
+	pthread_mutex_init(&s->wait_lock, NULL);
+
+	sreq_init(&req, RS_SOP_SOCKET, -1);
+	req.a[0] = domain;
+	req.a[1] = type & 0xf;
+	req.a[2] = protocol;
+	rc = ctl_op(&req, &cpl, efd);
+	if (rc < 0) {
+		rs_sock_put(s);
+		return fail(-rc);
+	}
+	s->sd = rc;
+	rc = sock_rings(s);
+	if (rc < 0) {
+		sreq_init(&req, RS_SOP_CLOSE, s->sd);
+		ctl_op(&req, &cpl, -1);
+		rs_sock_put(s);
+		return fail(-rc);
+	}
+	pthread_rwlock_wrlock(&tab_lock);
+	tab[efd] = s;
+	pthread_rwlock_unlock(&tab_lock);
+	return efd;
+}
+
+int
+rs_close(int fd)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s = NULL;
+
+	if (fd >= 0 && fd < RS_MAX_FD) {
+		pthread_rwlock_wrlock(&tab_lock);
+		s = tab[fd];
+		tab[fd] = NULL;
+		pthread_rwlock_unlock(&tab_lock);
+	}
+	if (s == NULL)
+		return fail((fd < 0 || fcntl(fd, F_GETFD) < 0) ? EBADF : ENOTSOCK);
+	atomic_store(&s->closed, true);
+	/* Linux's close always succeeds; a daemon that is gone already
+	 * dropped the socket. */
+	sreq_init(&req, RS_SOP_CLOSE, s->sd);
+	ctl_op(&req, &cpl, -1);
+	/* Blocked callers see closed and leave, dropping their references. */
+	rs_wake(s);
+	rs_sock_put(s);
+	return 0;
+}
+
+/*
+ * Addresses.
+ */
+
+static void
+sin_to_rs(struct rs_sin *r, const struct sockaddr_in *sin)
+{
+	r->family = AF_INET;
+	r->port = sin->sin_port;
+	r->addr = sin->sin_addr.s_addr;
+}
+
+/* Copy a daemon address out as getsockname(2) does. */
+static int
+sin_out(const struct rs_sin *r, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct sockaddr_in sin;
+	size_t n;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = r->port;
+	sin.sin_addr.s_addr = r->addr;
+	n = (size_t)*addrlen < sizeof(sin) ? (size_t)*addrlen : sizeof(sin);
+	if (addr != NULL)
+		memcpy(addr, &sin, n);
+	*addrlen = sizeof(sin);
+	return 0;
+}
+
+int
+rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct sockaddr_in sin;
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s;
+	int rc;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	rc = -1;
+	if (addr == NULL) {
+		errno = EFAULT;
+		goto out;
+	}
+	if (addrlen < sizeof(sin)) {
+		errno = EINVAL;
+		goto out;
+	}
+	memcpy(&sin, addr, sizeof(sin));
+	/* inet_bind's "compatibility games": AF_UNSPEC passes for INADDR_ANY. */
+	if (sin.sin_family != AF_INET &&
+	    (sin.sin_family != AF_UNSPEC || sin.sin_addr.s_addr != htonl(INADDR_ANY))) {
+		errno = EAFNOSUPPORT;
+		goto out;
+	}
+	sreq_init(&req, RS_SOP_BIND, s->sd);
+	sin_to_rs(&req.addr, &sin);
+	rc = sock_op(s, &req, &cpl);
+	if (rc == 0)
+		atomic_store(&s->bound, true);
+out:
+	rs_sock_put(s);
+	return rc;
+}
+
+int
+rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct sockaddr_in sin;
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s;
+	int rc;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	rc = -1;
+	if (addr == NULL) {
+		errno = EFAULT;
+		goto out;
+	}
+	if (addrlen < sizeof(sa_family_t)) {
+		errno = EINVAL;
+		goto out;
+	}
+	sreq_init(&req, RS_SOP_CONNECT, s->sd);
+	if (addr->sa_family == AF_UNSPEC) {
+		req.addr.family = AF_UNSPEC;
+		rc = sock_op(s, &req, &cpl);
+		if (rc == 0)
+			atomic_store(&s->connected, false);
+		goto out;
+	}
+	if (addrlen < sizeof(sin)) {
+		errno = EINVAL;
+		goto out;
+	}
+	memcpy(&sin, addr, sizeof(sin));
+	if (sin.sin_family != AF_INET) {
+		errno = EAFNOSUPPORT;
+		goto out;
+	}
+	sin_to_rs(&req.addr, &sin);
+	rc = sock_op(s, &req, &cpl);
+	if (rc == 0) {
+		atomic_store(&s->connected, true);
+		atomic_store(&s->bound, true); /* connect binds an unbound socket */
+	}
+out:
+	rs_sock_put(s);
+	return rc;
+}
+
+static int
+name_op(int fd, enum rs_sop op, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s;
+	int rc;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	rc = -1;
+	if (addrlen == NULL) {
+		errno = EFAULT;
+		goto out;
+	}
+	if ((int)*addrlen < 0) {
+		errno = EINVAL;
+		goto out;
+	}
+	sreq_init(&req, op, s->sd);
+	rc = sock_op(s, &req, &cpl);
+	if (rc == 0)
+		rc = sin_out(&cpl.addr, addr, addrlen);
+out:
+	rs_sock_put(s);
+	return rc;
+}
+
+int
+rs_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return name_op(fd, RS_SOP_GETSOCKNAME, addr, addrlen);
+}
+
+int
+rs_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return name_op(fd, RS_SOP_GETPEERNAME, addr, addrlen);
+}
+
+/*
+ * Options.
+ */
+
+/* SO_RCVTIMEO/SO_SNDTIMEO as sock_set_timeout() reads them. */
+static int
+timeo_set(_Atomic int64_t *t, const void *optval, socklen_t optlen)
+{
+	struct timeval tv;
+
+	if (optlen < sizeof(tv))
+		return EINVAL;
+	memcpy(&tv, optval, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return EDOM;
+	if (tv.tv_sec < 0) {
+		/* Linux: a negative timeout means "do not wait". */
+		atomic_store(t, 1);
+		return 0;
+	}
+	if (tv.tv_sec > INT64_MAX / 1000000000 - 1)
+		atomic_store(t, 0);
+	else
+		atomic_store(t, (int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000);
+	return 0;
+}
+
+static void
+timeo_get(_Atomic int64_t *t, struct timeval *tv)
+{
+	int64_t ns = atomic_load(t);
+
+	tv->tv_sec = ns / 1000000000;
+	tv->tv_usec = (ns % 1000000000) / 1000;
+}
+
+int
+rs_setsockopt(int fd, int level, int optname, const void *optval,
+	      socklen_t optlen)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s;
+	int rc = -1, err;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	if ((int)optlen < 0) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (optval == NULL && optlen > 0) {
+		errno = EFAULT;
+		goto out;
+	}
+	if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
+		err = timeo_set(optname == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo,
+				optval, optlen);
+		rc = err == 0 ? 0 : fail(err);
+		goto out;
+	}
+	if (optlen > sizeof(req.opt)) {
+		/* No option the daemon knows takes more; Linux answers
+		 * oversized values of known options with EINVAL too. */
+		errno = EINVAL;
+		goto out;
+	}
+	sreq_init(&req, RS_SOP_SETSOCKOPT, s->sd);
+	req.a[0] = level;
+	req.a[1] = optname;
+	req.optlen = optlen;
+	if (optlen > 0)
+		memcpy(req.opt, optval, optlen);
+	rc = sock_op(s, &req, &cpl);
+	if (rc == 0 && level == IPPROTO_IP &&
+	    (optname == IP_PKTINFO || optname == IP_RECVTOS || optname == IP_RECVTTL)) {
+		/* The daemon accepted it: remember which control messages
+		 * recvmsg delivers (they come from the rx metadata). */
+		int bit = optname == IP_PKTINFO ? RS_RECV_PKTINFO :
+			  optname == IP_RECVTOS ? RS_RECV_TOS : RS_RECV_TTL;
+		int on = 0;
+
+		if (optlen >= sizeof(int))
+			memcpy(&on, optval, sizeof(int));
+		else if (optlen >= 1)
+			on = *(const uint8_t *)optval;
+		if (on)
+			atomic_fetch_or(&s->recv_cmsg, bit);
+		else
+			atomic_fetch_and(&s->recv_cmsg, ~bit);
+	}
+out:
+	rs_sock_put(s);
+	return rc;
+}
+
+/* Copy an int option out as sock_getsockopt() does. */
+static int
+int_out(int v, void *optval, socklen_t *optlen)
+{
+	size_t n = (size_t)*optlen < sizeof(v) ? (size_t)*optlen : sizeof(v);
+
+	memcpy(optval, &v, n);
+	*optlen = (socklen_t)n;
+	return 0;
+}
+
+int
+rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s;
+	struct timeval tv;
+	int rc = -1;
+	size_t n;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	if (optlen == NULL || (optval == NULL && *optlen > 0)) {
+		errno = EFAULT;
+		goto out;
+	}
+	if ((int)*optlen < 0) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (level == SOL_SOCKET) {
+		switch (optname) {
+		case SO_TYPE:
+			rc = int_out(SOCK_DGRAM, optval, optlen);
+			goto out;
+		case SO_DOMAIN:
+			rc = int_out(AF_INET, optval, optlen);
+			goto out;
+		case SO_PROTOCOL:
+			rc = int_out(IPPROTO_UDP, optval, optlen);
+			goto out;
+		case SO_ERROR:
+			rc = int_out(rs_take_so_error(s), optval, optlen);
+			goto out;
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO:
+			timeo_get(optname == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo, &tv);
+			n = (size_t)*optlen < sizeof(tv) ? (size_t)*optlen : sizeof(tv);
+			memcpy(optval, &tv, n);
+			*optlen = (socklen_t)n;
+			rc = 0;
+			goto out;
+		default:
+			break;
+		}
+	}
+	sreq_init(&req, RS_SOP_GETSOCKOPT, s->sd);
+	req.a[0] = level;
+	req.a[1] = optname;
+	/* What the caller can take, so the daemon can answer EINVAL where
+	 * Linux does for short buffers. */
+	req.optlen = *optlen < sizeof(req.opt) ? *optlen : sizeof(req.opt);
+	rc = sock_op(s, &req, &cpl);
+	if (rc < 0)
+		goto out;
+	n = cpl.optlen < *optlen ? cpl.optlen : *optlen;
+	memcpy(optval, cpl.opt, n);
+	*optlen = (socklen_t)n;
+	rc = 0;
+out:
+	rs_sock_put(s);
+	return rc;
+}
+
+/*
+ * fcntl, ioctl.
+ */
+
+int
+rs_fcntl(int fd, int cmd, ...)
+{
+	struct rs_sock *s;
+	va_list ap;
+	long arg;
+	int rc;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);	/* F_GETFL/F_GETFD pass none: unused then */
+	va_end(ap);
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	switch (cmd) {
+	case F_GETFL:
+		rc = O_RDWR | (atomic_load(&s->nonblock) ? O_NONBLOCK : 0);
+		break;
+	case F_SETFL:
+		atomic_store(&s->nonblock, (arg & O_NONBLOCK) != 0);
+		rc = 0;
+		break;
+	case F_GETFD:
+	case F_SETFD:
+		/* The descriptor is a real one: the kernel keeps its flags. */
+		rc = fcntl(fd, cmd, (int)arg);
+		break;
+	default:
+		/* F_DUPFD and friends would make a descriptor the table
+		 * does not know. */
+		rc = fail(EINVAL);
+		break;
+	}
+	rs_sock_put(s);
+	return rc;
+}
+
+int
+rs_ioctl(int fd, unsigned long request, ...)
+{
+	struct shm_rec rec;
+	struct rs_sock *s;
+	va_list ap;
+	int *argp, rc;
+
+	va_start(ap, request);
+	argp = va_arg(ap, int *);
+	va_end(ap);
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	switch (request) {
+	case FIONREAD:
+		if (argp == NULL) {
+			rc = fail(EFAULT);
+			break;
+		}
+		/* Linux's UDP FIONREAD: the next datagram's payload length. */
+		pthread_mutex_lock(&s->rx_lock);
+		rc = shm_rec_peek(&s->rx, &rec);
+		pthread_mutex_unlock(&s->rx_lock);
+		if (rc == 0)
+			*argp = rec.len > INT_MAX ? INT_MAX : (int)rec.len;
+		else if (rc == -EAGAIN)
+			*argp = 0;
+		else {
+			rc = fail(EPROTO);
+			break;
+		}
+		rc = 0;
+		break;
+	case FIONBIO:
+		if (argp == NULL) {
+			rc = fail(EFAULT);
+			break;
+		}
+		atomic_store(&s->nonblock, *argp != 0);
+		rc = 0;
+		break;
+	default:
+		rc = fail(ENOTTY);
+		break;
+	}
+	rs_sock_put(s);
+	return rc;
+}

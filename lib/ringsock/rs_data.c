@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libringsock, data side: datagrams go straight between the application
+ * and the worker through the socket's record rings (lib/sock/sock_shm.h);
+ * no control operation, no system call on the fast path. System calls
+ * happen only to sleep: on the socket's eventfd for receiving (the worker
+ * signals it when app_wait is set), with short sleeps for a full transmit
+ * ring (the daemon does not signal room).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ringstack/socket.h"
+#include "rs_priv.h"
+
+/* Spin before sleeping: a reply that comes within this long costs no
+ * system call. */
+#define RS_SPIN_NS 20000
+/* Sleep slice while the transmit ring is full. */
+#define RS_TX_SLEEP_NS 50000
+/* The longest iovec array, as the kernel's UIO_MAXIOV. */
+#define RS_IOV_MAX 1024
+
+static ssize_t
+fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* Absolute deadline for a timeout in ns (0: none) -> 0 = forever. */
+static int64_t
+deadline_of(int64_t timeo)
+{
+	return timeo == 0 ? 0 : rs_now_ns() + timeo;
+}
+
+/*
+ * Sending.
+ */
+
+/* Ring the doorbell unless the worker already has one pending for us. */
+static int
+doorbell(struct rs_sock *s)
+{
+	struct rs_doorbell db = { .sd = (uint32_t)s->sd };
+	struct iovec iov = { &db, sizeof(db) };
+	int rc;
+
+	/* seq_cst exchange after the release publish of the datagram: the
+	 * worker stores tx_armed = 0 and then looks at the ring again, so
+	 * either it sees our datagram or we see 0 and ring (sock_shm.h). */
+	if (atomic_exchange(&s->shm->tx_armed, 1) != 0)
+		return 0;
+	pthread_mutex_lock(&rs_bell_lock);
+	for (;;) {
+		rc = shm_rec_write(&rs_g.bell, NULL, 0, &iov, 1, 0);
+		if (rc != -EAGAIN)
+			break;
+		/* The doorbell must not be lost: tx_armed stays 1 until the
+		 * worker has seen it, so nobody else will ring for us. */
+		if (rs_daemon_gone()) {
+			rc = -ECONNRESET;
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, RS_TX_SLEEP_NS }, NULL);
+	}
+	pthread_mutex_unlock(&rs_bell_lock);
+	return rc == 0 ? 0 : rc == -ECONNRESET ? ECONNRESET : EPROTO;
+}
+
+/* Write one record, waiting for room as the socket's mode says. Under
+ * tx_lock. 0 or an errno. */
+static int
+tx_write(struct rs_sock *s, const struct rs_tx_meta *meta,
+	 const struct iovec *iov, int iovcnt, int flags)
+{
+	int64_t deadline = 0, spin_end = 0;
+	int rc;
+
+	for (;;) {
+		rc = shm_rec_write(&s->tx, meta, sizeof(*meta), iov, iovcnt, 0);
+		if (rc == 0)
+			return 0;
+		if (rc != -EAGAIN)
+			/* EMSGSIZE: the ring is smaller than the datagram. */
+			return rc == -EMSGSIZE ? EMSGSIZE : EPROTO;
+		if (atomic_load(&s->nonblock) || (flags & MSG_DONTWAIT))
+			return EAGAIN;
+		if (atomic_load(&s->closed))
+			return EBADF;
+		if (rs_daemon_gone())
+			return ECONNRESET;
+		if (spin_end == 0) {
+			spin_end = rs_now_ns() + RS_SPIN_NS;
+			deadline = deadline_of(atomic_load(&s->sndtimeo));
+		}
+		if (rs_now_ns() < spin_end) {
+			sched_yield();
+			continue;
+		}
+		if (deadline != 0 && rs_now_ns() >= deadline)
+			return EAGAIN;
+		nanosleep(&(struct timespec){ 0, RS_TX_SLEEP_NS }, NULL);
+	}
+}
+
+/* Control messages of sendmsg: IP_PKTINFO, IP_TOS, IP_TTL as
+ * ip_cmsg_send() checks them. 0 or an errno. */
+static int
+tx_cmsgs(const struct msghdr *msg, struct rs_tx_meta *meta)
+{
+	struct cmsghdr *c;
+	int v;
+
+	if (msg->msg_controllen == 0)
+		return 0;
+	if (msg->msg_control == NULL)
+		return EFAULT;
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_len < sizeof(*c) ||
+		    c->cmsg_len > msg->msg_controllen -
+				  (size_t)((uint8_t *)c - (uint8_t *)msg->msg_control))
+			return EINVAL;
+		if (c->cmsg_level != IPPROTO_IP)
+			return EINVAL;
+		switch (c->cmsg_type) {
+		case IP_PKTINFO: {
+			struct in_pktinfo pi;
+
+			if (c->cmsg_len != CMSG_LEN(sizeof(pi)))
+				return EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			meta->src = pi.ipi_spec_dst.s_addr;
+			break;
+		}
+		case IP_TTL:
+			if (c->cmsg_len != CMSG_LEN(sizeof(int)))
+				return EINVAL;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			if (v < 1 || v > 255)
+				return EINVAL;
+			meta->ttl = (int16_t)v;
+			break;
+		case IP_TOS:
+			if (c->cmsg_len == CMSG_LEN(sizeof(int)))
+				memcpy(&v, CMSG_DATA(c), sizeof(v));
+			else if (c->cmsg_len == CMSG_LEN(sizeof(uint8_t)))
+				v = *CMSG_DATA(c);
+			else
+				return EINVAL;
+			if (v < 0 || v > 255)
+				return EINVAL;
+			meta->tos = (int16_t)v;
+			break;
+		default:
+			return EINVAL;
+		}
+	}
+	return 0;
+}
+
+ssize_t
+rs_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct rs_tx_meta meta = { .tos = -1, .ttl = -1 };
+	struct sockaddr_in sin;
+	struct rs_sock *s;
+	size_t len = 0, i;
+	int err;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	if (msg == NULL) {
+		err = EFAULT;
+		goto out;
+	}
+	/* The order of udp_sendmsg's checks. */
+	if (msg->msg_iovlen > RS_IOV_MAX) {
+		err = EMSGSIZE;
+		goto out;
+	}
+	if (msg->msg_iovlen > 0 && msg->msg_iov == NULL) {
+		err = EFAULT;
+		goto out;
+	}
+	for (i = 0; i < msg->msg_iovlen; i++) {
+		if (msg->msg_iov[i].iov_len > RS_UDP_MAX) {
+			len = RS_UDP_MAX + 1;
+			break;
+		}
+		len += msg->msg_iov[i].iov_len;
+	}
+	if (len > RS_UDP_MAX) {
+		err = EMSGSIZE;
+		goto out;
+	}
+	if (flags & MSG_OOB) {
+		err = EOPNOTSUPP;
+		goto out;
+	}
+	if (msg->msg_name != NULL) {
+		if (msg->msg_namelen < sizeof(sin)) {
+			err = EINVAL;
+			goto out;
+		}
+		memcpy(&sin, msg->msg_name, sizeof(sin));
+		/* AF_UNSPEC passes for AF_INET, as in udp_sendmsg. */
+		if (sin.sin_family != AF_INET && sin.sin_family != AF_UNSPEC) {
+			err = EAFNOSUPPORT;
+			goto out;
+		}
+		if (sin.sin_port == 0) {
+			err = EINVAL;
+			goto out;
+		}
+		meta.to.family = AF_INET;
+		meta.to.port = sin.sin_port;
+		meta.to.addr = sin.sin_addr.s_addr;
+	} else if (!atomic_load(&s->connected)) {
+		err = EDESTADDRREQ;
+		goto out;
+	}
+	err = tx_cmsgs(msg, &meta);
+	if (err != 0)
+		goto out;
+	/* A pending ICMP error is reported instead of sending, as
+	 * sock_alloc_send_skb does. */
+	err = rs_take_so_error(s);
+	if (err != 0)
+		goto out;
+	/* Linux binds an unbound socket to an ephemeral port on its first
+	 * send; only the control thread may publish it, so ask it here. */
+	if (!atomic_load(&s->bound)) {
+		struct sockaddr_in any = { .sin_family = AF_INET };
+		if (rs_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0 && errno != EINVAL) {
+			err = errno;
+			goto out;
+		}
+		atomic_store(&s->bound, true);
+	}
+
+	pthread_mutex_lock(&s->tx_lock);
+	err = tx_write(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	pthread_mutex_unlock(&s->tx_lock);
+	if (err == 0)
+		err = doorbell(s);
+out:
+	rs_sock_put(s);
+	return err == 0 ? (ssize_t)len : fail(err);
+}
+
+ssize_t
+rs_sendto(int fd, const void *buf, size_t len, int flags,
+	  const struct sockaddr *dest_addr, socklen_t addrlen)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+	struct msghdr msg = {
+		.msg_name = (void *)(uintptr_t)dest_addr,
+		.msg_namelen = addrlen,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+
+	return rs_sendmsg(fd, &msg, flags);
+}
+
+ssize_t
+rs_send(int fd, const void *buf, size_t len, int flags)
+{
+	return rs_sendto(fd, buf, len, flags, NULL, 0);
+}
+
+/*
+ * Receiving.
+ */
+
+/* One attempt under rx_lock: bytes copied, or -errno (-EAGAIN: empty). */
+static ssize_t
+rx_try(struct rs_sock *s, struct rs_rx_meta *meta, const struct iovec *iov,
+       int iovcnt, struct shm_rec *rec)
+{
+	bool more = false;
+	ssize_t n;
+
+	pthread_mutex_lock(&s->rx_lock);
+	n = shm_rec_read(&s->rx, meta, sizeof(*meta), iov, iovcnt, rec);
+	/* Another thread may sleep on the same socket, having missed the
+	 * signal we consumed: pass it on while records remain. */
+	if (n >= 0 && atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed))
+		more = shm_rec_peek(&s->rx, NULL) == 0;
+	pthread_mutex_unlock(&s->rx_lock);
+	if (more)
+		rs_wake(s);
+	if (n >= 0 && rec->meta_len < sizeof(*meta))
+		/* Fields the daemon did not send read as zero. */
+		memset((uint8_t *)meta + rec->meta_len, 0, sizeof(*meta) - rec->meta_len);
+	return n;
+}
+
+static bool
+rx_ready(struct rs_sock *s)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->rx_lock);
+	rc = shm_rec_peek(&s->rx, NULL);
+	pthread_mutex_unlock(&s->rx_lock);
+	/* A broken ring is "ready": the next read reports it. */
+	return rc != -EAGAIN;
+}
+
+/* Sleep until the worker signals, the deadline (0: none) passes or a signal
+ * arrives. 0, or EAGAIN (timeout), EINTR. */
+static int
+rx_sleep(struct rs_sock *s, int64_t deadline)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	struct timespec ts, *tsp = NULL;
+	int rc = 0;
+
+	rs_wait_enter(s);
+	/* Checked after app_wait is visible: a datagram written before the
+	 * worker could see app_wait is found here. */
+	if (rx_ready(s) || atomic_load(&s->shm->so_error) != 0 || atomic_load(&s->closed))
+		goto out;
+	if (deadline != 0) {
+		int64_t left = deadline - rs_now_ns();
+
+		if (left <= 0) {
+			rc = EAGAIN;
+			goto out;
+		}
+		ts.tv_sec = left / 1000000000;
+		ts.tv_nsec = left % 1000000000;
+		tsp = &ts;
+	}
+	if (ppoll(&p, 1, tsp, NULL) < 0 && errno == EINTR)
+		rc = EINTR;
+	rs_drain(s);
+out:
+	rs_wait_leave(s);
+	return rc;
+}
+
+/* recvmsg's control messages from the rx metadata, as ip_cmsg_recv. */
+static void
+rx_cmsgs(struct rs_sock *s, struct msghdr *msg, const struct rs_rx_meta *meta)
+{
+	int want = atomic_load(&s->recv_cmsg);
+	size_t used = 0;
+	struct cmsghdr *c;
+
+	if (want == 0 || msg->msg_control == NULL) {
+		if (want != 0)
+			msg->msg_flags |= MSG_CTRUNC;
+		msg->msg_controllen = 0;
+		return;
+	}
+	c = CMSG_FIRSTHDR(msg);
+#define PUT_CMSG(type, ptr, len)						\
+	do {									\
+		if (c == NULL || used + CMSG_SPACE(len) > msg->msg_controllen) {\
+			msg->msg_flags |= MSG_CTRUNC;				\
+			break;							\
+		}								\
+		c->cmsg_level = IPPROTO_IP;					\
+		c->cmsg_type = (type);						\
+		c->cmsg_len = CMSG_LEN(len);					\
+		memcpy(CMSG_DATA(c), (ptr), (len));				\
+		used += CMSG_SPACE(len);					\
+		c = used < msg->msg_controllen ?				\
+			(struct cmsghdr *)((uint8_t *)msg->msg_control + used) : NULL; \
+	} while (0)
+	if (want & RS_RECV_PKTINFO) {
+		struct in_pktinfo pi = {
+			.ipi_ifindex = meta->iface,
+			.ipi_spec_dst.s_addr = meta->dst,
+			.ipi_addr.s_addr = meta->dst,
+		};
+
+		PUT_CMSG(IP_PKTINFO, &pi, sizeof(pi));
+	}
+	if (want & RS_RECV_TTL) {
+		int ttl = meta->ttl;
+
+		PUT_CMSG(IP_TTL, &ttl, sizeof(ttl));
+	}
+	if (want & RS_RECV_TOS) {
+		uint8_t tos = meta->tos;
+
+		PUT_CMSG(IP_TOS, &tos, sizeof(tos));
+	}
+#undef PUT_CMSG
+	msg->msg_controllen = used;
+}
+
+ssize_t
+rs_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct rs_rx_meta meta;
+	struct shm_rec rec;
+	struct rs_sock *s;
+	int64_t deadline = 0, spin_end = 0;
+	ssize_t n;
+	int err = 0;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL)) {
+		err = EFAULT;
+		goto out;
+	}
+	if (msg->msg_iovlen > RS_IOV_MAX) {
+		err = EMSGSIZE;
+		goto out;
+	}
+	if (flags & MSG_ERRQUEUE) {
+		err = EAGAIN;	/* IP_RECVERR is not served: the queue is empty */
+		goto out;
+	}
+	if (flags & (MSG_OOB | MSG_PEEK)) {
+		/* MSG_PEEK needs a non-consuming payload copy in shm_ring
+		 * (shm_rec_peek_data); see docs/divergences.md. */
+		err = EOPNOTSUPP;
+		goto out;
+	}
+	for (;;) {
+		n = rx_try(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, &rec);
+		if (n >= 0)
+			break;
+		if (n != -EAGAIN) {
+			err = EPROTO;
+			goto out;
+		}
+		/* Queued data first, then a pending error, as
+		 * __skb_recv_datagram does. */
+		err = rs_take_so_error(s);
+		if (err != 0)
+			goto out;
+		if (atomic_load(&s->closed)) {
+			err = EBADF;
+			goto out;
+		}
+		if (atomic_load(&s->nonblock) || (flags & MSG_DONTWAIT)) {
+			err = EAGAIN;
+			goto out;
+		}
+		if (spin_end == 0) {
+			spin_end = rs_now_ns() + RS_SPIN_NS;
+			deadline = deadline_of(atomic_load(&s->rcvtimeo));
+			continue;
+		}
+		if (rs_now_ns() < spin_end)
+			continue;
+		if (rs_daemon_gone()) {
+			err = ECONNRESET;
+			goto out;
+		}
+		err = rx_sleep(s, deadline);
+		if (err != 0)
+			goto out;
+	}
+
+	msg->msg_flags = 0;
+	if (rec.len > (size_t)n)
+		msg->msg_flags |= MSG_TRUNC;
+	if (msg->msg_name != NULL) {
+		struct sockaddr_in sin;
+		size_t cap = msg->msg_namelen;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = meta.from.port;
+		sin.sin_addr.s_addr = meta.from.addr;
+		memcpy(msg->msg_name, &sin, cap < sizeof(sin) ? cap : sizeof(sin));
+		msg->msg_namelen = sizeof(sin);
+	}
+	rx_cmsgs(s, msg, &meta);
+	if (flags & MSG_TRUNC)
+		n = rec.len;
+out:
+	rs_sock_put(s);
+	return err == 0 ? n : fail(err);
+}
+
+ssize_t
+rs_recvfrom(int fd, void *buf, size_t len, int flags,
+	    struct sockaddr *src_addr, socklen_t *addrlen)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (src_addr != NULL && addrlen != NULL) {
+		if ((int)*addrlen < 0)
+			return fail(EINVAL);
+		msg.msg_name = src_addr;
+		msg.msg_namelen = *addrlen;
+	}
+	n = rs_recvmsg(fd, &msg, flags);
+	if (n >= 0 && msg.msg_name != NULL)
+		*addrlen = msg.msg_namelen;
+	return n;
+}
+
+ssize_t
+rs_recv(int fd, void *buf, size_t len, int flags)
+{
+	return rs_recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+/*
+ * Poll.
+ */
+
+/* An rs socket's revents now (events: what was asked). */
+static short
+sock_revents(struct rs_sock *s, short events)
+{
+	short rev = 0;
+
+	if (atomic_load(&s->closed))
+		return POLLNVAL;
+	if ((events & POLLIN) && rx_ready(s))
+		rev |= POLLIN;
+	if ((events & POLLOUT) && pthread_mutex_trylock(&s->tx_lock) == 0) {
+		ssize_t room = shm_bytes_free(&s->tx);
+
+		/* Record rings share the byte rings' indices: free bytes
+		 * are the room for records. Writable when a small datagram
+		 * fits (a sender blocked on a full ring holds the lock:
+		 * then it is not writable). */
+		if (room >= (ssize_t)shm_rec_span(sizeof(struct rs_tx_meta), 64))
+			rev |= POLLOUT;
+		pthread_mutex_unlock(&s->tx_lock);
+	}
+	if (atomic_load(&s->shm->so_error) != 0)
+		rev |= POLLERR;
+	return rev;
+}
+
+int
+rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	struct rs_sock **socks = NULL;
+	struct pollfd *kfds = NULL;
+	struct rlimit rl;
+	int64_t deadline, spin_end;
+	nfds_t i;
+	int ready, rc = -1;
+	bool any_rs = false, want_out;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && nfds > rl.rlim_cur)
+		return (int)fail(EINVAL);
+	if (nfds > 0) {
+		socks = calloc(nfds, sizeof(*socks));
+		kfds = calloc(nfds, sizeof(*kfds));
+		if (socks == NULL || kfds == NULL) {
+			errno = ENOMEM;
+			goto out;
+		}
+	}
+	/* Look each descriptor up once: a socket closed meanwhile stays
+	 * referenced and shows POLLNVAL. */
+	for (i = 0; i < nfds; i++) {
+		int fd = fds[i].fd;
+
+		kfds[i].fd = fd;
+		kfds[i].events = fds[i].events;
+		if (fd >= 0 && fd < RS_MAX_FD) {
+			int saved = errno;
+
+			socks[i] = rs_sock_get(fd);
+			errno = saved;
+		}
+		if (socks[i] != NULL) {
+			any_rs = true;
+			/* The kernel watches the eventfd for the worker's
+			 * signal; readiness comes from the rings. */
+			kfds[i].events = POLLIN;
+		}
+	}
+	deadline = timeout < 0 ? 0 : rs_now_ns() + (int64_t)timeout * 1000000;
+	spin_end = any_rs ? rs_now_ns() + RS_SPIN_NS : 0;
+	for (;;) {
+		int64_t left;
+		struct timespec ts, *tsp;
+		bool sleeping;
+
+		/* Ordinary descriptors: ask the kernel without waiting. */
+		ready = 0;
+		want_out = false;
+		for (i = 0; i < nfds; i++) {
+			if (fds[i].fd < 0) {
+				fds[i].revents = 0;
+				continue;
+			}
+			if (socks[i] != NULL) {
+				fds[i].revents = sock_revents(socks[i], fds[i].events);
+				if (fds[i].events & POLLOUT)
+					want_out = true;
+			} else {
+				struct pollfd p = { fds[i].fd, fds[i].events, 0 };
+
+				if (poll(&p, 1, 0) < 0)
+					goto out;
+				fds[i].revents = p.revents;
+			}
+			if (fds[i].revents != 0)
+				ready++;
+		}
+		if (ready > 0 || timeout == 0)
+			break;
+		if (rs_now_ns() < spin_end) {
+			sched_yield();
+			continue;
+		}
+		left = deadline == 0 ? -1 : deadline - rs_now_ns();
+		if (deadline != 0 && left <= 0)
+			break;
+		/* Sleep: the worker signals the eventfds of sockets whose
+		 * app_wait is set; check once more after setting it. */
+		for (i = 0; i < nfds; i++)
+			if (socks[i] != NULL)
+				rs_wait_enter(socks[i]);
+		sleeping = true;
+		for (i = 0; i < nfds && sleeping; i++)
+			if (socks[i] != NULL && sock_revents(socks[i], fds[i].events) != 0)
+				sleeping = false;
+		if (sleeping) {
+			/* Nobody signals transmit room: look again soon. */
+			if (want_out && (left < 0 || left > 1000000))
+				left = 1000000;
+			tsp = NULL;
+			if (left >= 0) {
+				ts.tv_sec = left / 1000000000;
+				ts.tv_nsec = left % 1000000000;
+				tsp = &ts;
+			}
+			for (i = 0; i < nfds; i++)
+				kfds[i].revents = 0;
+			if (ppoll(kfds, nfds, tsp, NULL) < 0 && errno == EINTR) {
+				for (i = 0; i < nfds; i++)
+					if (socks[i] != NULL)
+						rs_wait_leave(socks[i]);
+				goto out;
+			}
+		}
+		for (i = 0; i < nfds; i++) {
+			if (socks[i] == NULL)
+				continue;
+			if (kfds[i].revents & POLLIN)
+				rs_drain(socks[i]);
+			rs_wait_leave(socks[i]);
+		}
+	}
+	rc = ready;
+	/* We may have consumed a signal a receiver sleeping on one of these
+	 * sockets was waiting for: pass it on. */
+	for (i = 0; i < nfds; i++)
+		if (socks[i] != NULL && (fds[i].revents & POLLIN) &&
+		    atomic_load(&socks[i]->shm->app_wait))
+			rs_wake(socks[i]);
+out:
+	for (i = 0; i < nfds; i++)
+		if (socks != NULL && socks[i] != NULL)
+			rs_sock_put(socks[i]);
+	free(socks);
+	free(kfds);
+	return rc;
+}

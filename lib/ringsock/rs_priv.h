@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libringsock internals shared by the control side (rs_ctl.c: attach,
+ * descriptor table, control operations) and the data side (rs_data.c:
+ * send, receive, poll). Nothing here is visible to applications.
+ */
+#ifndef RS_RINGSOCK_PRIV_H
+#define RS_RINGSOCK_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sock/sock_shm.h"
+#include "util/shm_ring.h"
+
+/* Descriptors at or above this are refused (EMFILE): the table is a flat
+ * array indexed by fd so that a lookup is one load under a read lock. */
+#define RS_MAX_FD 65536
+
+/* Largest UDP payload over IPv4: 65535 - 20 (IP header) - 8 (UDP header). */
+#define RS_UDP_MAX 65507
+
+/* Receive control messages the application asked for (IPPROTO_IP options
+ * the daemon accepted). */
+#define RS_RECV_PKTINFO 0x1
+#define RS_RECV_TOS 0x2
+#define RS_RECV_TTL 0x4
+
+struct rs_sock {
+	int fd;			/* our eventfd: the descriptor */
+	int sd;			/* daemon's slot index */
+	_Atomic int refs;	/* table reference + one per call in progress */
+	_Atomic bool closed;
+	_Atomic bool nonblock;
+	_Atomic bool connected;	/* send() without address allowed */
+	_Atomic bool bound;	/* has a local port (bind, connect or a first send) */
+	_Atomic int recv_cmsg;	/* RS_RECV_* */
+	/* Timeouts in ns, 0 = none (as SO_RCVTIMEO {0, 0}). */
+	_Atomic int64_t rcvtimeo;
+	_Atomic int64_t sndtimeo;
+	struct rs_shm_sock *shm;	/* our slot in the segment */
+
+	/* The ring views are private; the rings are SPSC, so each side of a
+	 * socket is used by one thread at a time. */
+	pthread_mutex_t rx_lock;
+	struct shm_ring rx;		/* consumer */
+	pthread_mutex_t tx_lock;
+	struct shm_ring tx;		/* producer */
+
+	/* Threads sleeping on the eventfd (recv and poll). app_wait is set
+	 * while there is at least one; the count lives under its own lock so
+	 * that the first to come and the last to go cannot race. */
+	pthread_mutex_t wait_lock;
+	int nwait;
+};
+
+/* Process-wide state; set once by the attach, then read-only except where
+ * a lock is named. */
+struct rs_proc {
+	bool attached;
+	_Atomic bool dead;	/* the daemon hung up: everything fails */
+	int usock;		/* unix socket to the daemon */
+	uint8_t *base;
+	size_t size;
+	uint32_t max_socks;
+	uint32_t socks_off;
+	uint32_t seq;		/* under ctl_lock */
+	struct shm_ring req;	/* producer, under ctl_lock */
+	struct shm_ring cpl;	/* consumer, under ctl_lock */
+	struct shm_ring bell;	/* producer, under bell_lock */
+};
+
+extern struct rs_proc rs_g;
+extern pthread_mutex_t rs_bell_lock;
+
+/* Descriptor lookup: a referenced socket, or NULL with errno EBADF/ENOTSOCK.
+ * Every rs_sock_get is paired with one rs_sock_put. */
+struct rs_sock *rs_sock_get(int fd);
+void rs_sock_put(struct rs_sock *s);
+
+/* True (and rs_g.dead set) once the daemon's socket has hung up. */
+bool rs_daemon_gone(void);
+
+/* Monotonic clock in ns. */
+int64_t rs_now_ns(void);
+
+/* Sleep on the socket's eventfd: enter sets app_wait, leave clears it when
+ * the last sleeper goes. */
+void rs_wait_enter(struct rs_sock *s);
+void rs_wait_leave(struct rs_sock *s);
+/* Wake sleepers on s (the eventfd is ours too). */
+void rs_wake(struct rs_sock *s);
+/* Consume pending eventfd signals. */
+void rs_drain(struct rs_sock *s);
+
+/* A pending asynchronous error, consumed: positive errno or 0. */
+int rs_take_so_error(struct rs_sock *s);
+
+#endif

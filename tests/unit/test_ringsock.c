@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for libringsock (lib/ringsock): errno behaviour that needs no
+ * daemon, and the control and data paths against a fake daemon, a thread
+ * that speaks lib/sock/sock_shm.h: it answers the attach with a segment it
+ * builds, serves RS_SOP_* requests, and plays the worker by moving each
+ * datagram from a tx ring to the rx ring of the socket bound to its
+ * destination port (or back to the sender: an echo).
+ *
+ * Criterion runs every test in its own process, so each attaches afresh.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/ctl_proto.h"
+#include "ringstack/socket.h"
+#include "sock/sock_shm.h"
+#include "util/shm_ring.h"
+
+/*
+ * The fake daemon.
+ */
+
+#define FD_MAX_SOCKS 4
+#define FD_CTL_RING 4096
+#define FD_BELL_RING 1024
+#define FD_SOCK_RING 16384
+#define FD_SOCKS_OFF 9728
+#define FD_CARVE_OFF 12288
+#define FD_SOCK_SPAN (2 * (128 + FD_SOCK_RING))
+#define FD_SIZE (FD_CARVE_OFF + FD_MAX_SOCKS * FD_SOCK_SPAN)
+/* Datagrams to this port fail with ECONNREFUSED, as after an ICMP port
+ * unreachable. */
+#define FD_REFUSED_PORT 9
+
+enum fake_mode {
+	FAKE_OK,
+	FAKE_BAD_MAGIC,		/* segment header with a wrong magic */
+	FAKE_BAD_RING,		/* request ring outside the segment */
+	FAKE_SILENT,		/* accepts, never answers the attach */
+};
+
+struct fake_sock {
+	bool used;
+	int efd;
+	struct rs_sin local;
+	struct rs_sin peer;
+	struct shm_ring rx;	/* producer */
+	struct shm_ring tx;	/* consumer */
+};
+
+static struct fake {
+	enum fake_mode mode;
+	char path[108];
+	int lfd;
+	pthread_t thr;
+	uint8_t *base;
+	struct rs_shm_hdr *hdr;
+	struct shm_ring req, cpl, bell;
+	struct fake_sock socks[FD_MAX_SOCKS];
+	_Atomic int ops[RS_SOP_GETPEERNAME + 1];	/* requests seen per op */
+	_Atomic bool done;
+} fk;
+
+static void
+ring_desc(struct rs_shm_ring_desc *d, uint32_t hdr_off, uint32_t data_off, uint32_t size)
+{
+	d->hdr_off = hdr_off;
+	d->data_off = data_off;
+	d->size = size;
+	d->pad = 0;
+	shm_ring_hdr_init((struct shm_ring_hdr *)(void *)(fk.base + hdr_off));
+}
+
+static void
+view(struct shm_ring *r, const struct rs_shm_ring_desc *d, enum shm_ring_side side)
+{
+	cr_assert_eq(shm_ring_init(r, (struct shm_ring_hdr *)(void *)(fk.base + d->hdr_off),
+				   fk.base + d->data_off, d->size, side), 0);
+}
+
+static int
+fake_segment(void)
+{
+	int memfd = memfd_create("fake-ringstack", MFD_CLOEXEC);
+
+	cr_assert(memfd >= 0);
+	cr_assert_eq(ftruncate(memfd, FD_SIZE), 0);
+	fk.base = mmap(NULL, FD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	cr_assert(fk.base != MAP_FAILED);
+	fk.hdr = (struct rs_shm_hdr *)(void *)fk.base;
+	fk.hdr->magic = fk.mode == FAKE_BAD_MAGIC ? 0xdeadbeef : RS_SHM_MAGIC;
+	fk.hdr->version = RS_SHM_VERSION;
+	fk.hdr->size = FD_SIZE;
+	fk.hdr->max_socks = FD_MAX_SOCKS;
+	fk.hdr->socks_off = FD_SOCKS_OFF;
+	ring_desc(&fk.hdr->req, 128, 256, FD_CTL_RING);
+	ring_desc(&fk.hdr->cpl, 4352, 4480, FD_CTL_RING);
+	ring_desc(&fk.hdr->bell, 8576, 8704, FD_BELL_RING);
+	view(&fk.req, &fk.hdr->req, SHM_RING_CONS);
+	view(&fk.cpl, &fk.hdr->cpl, SHM_RING_PROD);
+	view(&fk.bell, &fk.hdr->bell, SHM_RING_CONS);
+	if (fk.mode == FAKE_BAD_RING)
+		fk.hdr->req.data_off = FD_SIZE - 8;
+	return memfd;
+}
+
+static struct rs_shm_sock *
+fake_slot(int sd)
+{
+	return (struct rs_shm_sock *)(void *)(fk.base + FD_SOCKS_OFF) + sd;
+}
+
+static void
+fake_attach(int c)
+{
+	uint8_t in[CTL_HDR_LEN + sizeof(struct rs_attach_req)];
+	uint8_t out[CTL_HDR_LEN + sizeof(struct rs_attach_rsp)];
+	struct rs_attach_req req;
+	struct rs_attach_rsp rsp = { 0, RS_SHM_VERSION, FD_SIZE };
+	struct ctl_hdr h;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov = { out, sizeof(out) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b),
+	};
+	struct cmsghdr *cm;
+	int memfd;
+
+	cr_assert_eq(recv(c, in, sizeof(in), MSG_WAITALL), (ssize_t)sizeof(in));
+	/* -EBADMSG: ctl_hdr_decode does not know CTL_T_ATTACH. */
+	ctl_hdr_decode(in, &h);
+	cr_assert_eq(h.magic, CTL_MAGIC);
+	cr_assert_eq(h.type, CTL_T_ATTACH);
+	cr_assert_eq(h.len, sizeof(req));
+	memcpy(&req, in + CTL_HDR_LEN, sizeof(req));
+	cr_assert_eq(req.version, RS_SHM_VERSION);
+	cr_assert_eq(req.pid, (uint32_t)getpid());
+	if (fk.mode == FAKE_SILENT) {
+		while (!atomic_load(&fk.done))
+			usleep(1000);
+		return;
+	}
+	memfd = fake_segment();
+	h = (struct ctl_hdr){ CTL_MAGIC, CTL_VERSION, CTL_T_ATTACH, h.seq, sizeof(rsp) };
+	ctl_hdr_encode(out, &h);
+	memcpy(out + CTL_HDR_LEN, &rsp, sizeof(rsp));
+	memset(&cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &memfd, sizeof(int));
+	cr_assert_eq(sendmsg(c, &m, 0), (ssize_t)sizeof(out));
+	close(memfd);
+}
+
+static int
+fake_new_sock(int efd)
+{
+	struct rs_shm_sock *slot;
+	uint32_t off;
+	int sd;
+
+	for (sd = 0; sd < FD_MAX_SOCKS; sd++)
+		if (!fk.socks[sd].used)
+			break;
+	if (sd == FD_MAX_SOCKS)
+		return -ENOBUFS;
+	slot = fake_slot(sd);
+	memset(slot, 0, sizeof(*slot));
+	off = FD_CARVE_OFF + (uint32_t)sd * FD_SOCK_SPAN;
+	ring_desc(&slot->rx, off, off + 128, FD_SOCK_RING);
+	off += 128 + FD_SOCK_RING;
+	ring_desc(&slot->tx, off, off + 128, FD_SOCK_RING);
+	view(&fk.socks[sd].rx, &slot->rx, SHM_RING_PROD);
+	view(&fk.socks[sd].tx, &slot->tx, SHM_RING_CONS);
+	fk.socks[sd].used = true;
+	fk.socks[sd].efd = efd;
+	memset(&fk.socks[sd].local, 0, sizeof(struct rs_sin));
+	memset(&fk.socks[sd].peer, 0, sizeof(struct rs_sin));
+	return sd;
+}
+
+static void
+fake_request(const struct rs_sreq *q, int *pending_fd)
+{
+	struct rs_scpl c = { .seq = q->seq };
+	struct iovec iov = { &c, sizeof(c) };
+	struct fake_sock *s = NULL;
+
+	if (q->op >= RS_SOP_SOCKET && q->op <= RS_SOP_GETPEERNAME)
+		atomic_fetch_add(&fk.ops[q->op], 1);
+	if (q->op != RS_SOP_SOCKET) {
+		if (q->sd < 0 || q->sd >= FD_MAX_SOCKS || !fk.socks[q->sd].used) {
+			c.ret = -EBADF;
+			goto done;
+		}
+		s = &fk.socks[q->sd];
+	}
+	switch (q->op) {
+	case RS_SOP_SOCKET:
+		cr_assert(*pending_fd >= 0, "RS_SOP_SOCKET without an eventfd (seq %u)", q->seq);
+		c.ret = fake_new_sock(*pending_fd);
+		if (c.ret < 0)
+			close(*pending_fd);
+		*pending_fd = -1;
+		break;
+	case RS_SOP_BIND:
+		if (s->local.port != 0) {
+			c.ret = -EINVAL;
+			break;
+		}
+		s->local = q->addr;
+		s->local.family = AF_INET;
+		if (s->local.port == 0)
+			s->local.port = htons((uint16_t)(40000 + q->sd));
+		break;
+	case RS_SOP_CONNECT:
+		s->peer = q->addr;
+		break;
+	case RS_SOP_CLOSE:
+		close(s->efd);
+		s->used = false;
+		break;
+	case RS_SOP_SETSOCKOPT:
+		if (q->a[0] == SOL_SOCKET && q->a[1] == SO_REUSEADDR && q->optlen == sizeof(int))
+			c.ret = 0;
+		else
+			c.ret = -ENOPROTOOPT;
+		break;
+	case RS_SOP_GETSOCKOPT:
+		if (q->a[0] == SOL_SOCKET && q->a[1] == SO_REUSEADDR) {
+			int one = 1;
+
+			memcpy(c.opt, &one, sizeof(one));
+			c.optlen = sizeof(one);
+		} else {
+			c.ret = -ENOPROTOOPT;
+		}
+		break;
+	case RS_SOP_GETSOCKNAME:
+		c.addr = s->local;
+		c.addr.family = AF_INET;
+		break;
+	case RS_SOP_GETPEERNAME:
+		if (s->peer.family != AF_INET)
+			c.ret = -ENOTCONN;
+		c.addr = s->peer;
+		break;
+	default:
+		c.ret = -EINVAL;
+	}
+done:
+	cr_assert_eq(shm_rec_write(&fk.cpl, NULL, 0, &iov, 1, 0), 0);
+}
+
+/* The worker: every datagram in the socket's tx ring goes to the socket
+ * bound to its destination port, or back to the sender. */
+static void
+fake_tx(int sd)
+{
+	static uint8_t buf[65536];
+	struct fake_sock *s = &fk.socks[sd];
+	struct rs_tx_meta tm;
+	struct shm_rec rec;
+
+	for (;;) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct rs_rx_meta rm = { 0 };
+		struct iovec out;
+		struct fake_sock *d = s;
+		int i;
+		ssize_t n;
+
+		n = shm_rec_read(&s->tx, &tm, sizeof(tm), &iov, 1, &rec);
+		if (n == -EAGAIN)
+			break;
+		cr_assert(n >= 0);
+		cr_assert_eq(rec.meta_len, sizeof(tm));
+		if (s->local.port == 0)	/* autobind, as a send does */
+			s->local.port = htons((uint16_t)(40000 + sd));
+		if (tm.to.family == 0)
+			tm.to = s->peer;
+		if (ntohs(tm.to.port) == FD_REFUSED_PORT) {
+			atomic_store(&fake_slot(sd)->so_error, ECONNREFUSED);
+			continue;
+		}
+		rm.from = tm.to;
+		for (i = 0; i < FD_MAX_SOCKS; i++) {
+			if (fk.socks[i].used && fk.socks[i].local.port == tm.to.port) {
+				d = &fk.socks[i];
+				rm.from = s->local;
+				break;
+			}
+		}
+		rm.from.family = AF_INET;
+		rm.dst = tm.to.addr;
+		rm.ttl = 64;
+		out = (struct iovec){ buf, (size_t)n };
+		if (shm_rec_write(&d->rx, &rm, sizeof(rm), &out, 1, 0) < 0)
+			atomic_fetch_add(&fake_slot((int)(d - fk.socks))->rx_drops, 1);
+		else if (atomic_load(&fake_slot((int)(d - fk.socks))->app_wait)) {
+			uint64_t one = 1;
+
+			cr_assert_eq(write(d->efd, &one, sizeof(one)), 8);
+		}
+	}
+}
+
+static void
+fake_bells(void)
+{
+	struct rs_doorbell db;
+	struct iovec iov = { &db, sizeof(db) };
+
+	while (shm_rec_read(&fk.bell, NULL, 0, &iov, 1, NULL) == sizeof(db)) {
+		if (db.sd >= FD_MAX_SOCKS || !fk.socks[db.sd].used)
+			continue;
+		/* As the contract says: disarm, then look once more. */
+		fake_tx((int)db.sd);
+		atomic_store(&fake_slot((int)db.sd)->tx_armed, 0);
+		fake_tx((int)db.sd);
+	}
+}
+
+static void *
+fake_main(void *arg)
+{
+	int c, pending_fd = -1;
+
+	(void)arg;
+	c = accept(fk.lfd, NULL, NULL);
+	if (c < 0)
+		return NULL;
+	fake_attach(c);
+	if (fk.mode != FAKE_OK)
+		goto out;
+	while (!atomic_load(&fk.done)) {
+		struct pollfd p = { c, POLLIN, 0 };
+
+		fake_bells();
+		if (poll(&p, 1, 1) <= 0)
+			continue;
+		{
+			union {
+				struct cmsghdr h;
+				char b[CMSG_SPACE(sizeof(int))];
+			} cbuf;
+			uint8_t byte;
+			struct iovec iov = { &byte, 1 };
+			struct msghdr m = {
+				.msg_iov = &iov, .msg_iovlen = 1,
+				.msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b),
+			};
+			struct cmsghdr *cm;
+			struct rs_sreq q;
+			struct iovec qv = { &q, sizeof(q) };
+
+			if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) <= 0)
+				break;
+			cm = CMSG_FIRSTHDR(&m);
+			if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&pending_fd, CMSG_DATA(cm), sizeof(int));
+			/* One request per kick: the next request can be in
+			 * the ring before its kick (and its eventfd) is. */
+			if (shm_rec_read(&fk.req, NULL, 0, &qv, 1, NULL) == sizeof(q)) {
+				fake_request(&q, &pending_fd);
+				cr_assert_eq(send(c, &byte, 1, MSG_NOSIGNAL), 1);
+			}
+		}
+	}
+out:
+	while (!atomic_load(&fk.done))
+		usleep(1000);
+	close(c);
+	return NULL;
+}
+
+static void
+fake_start(enum fake_mode mode)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	fk.mode = mode;
+	snprintf(fk.path, sizeof(fk.path), "/tmp/rs-fake-%d.sock", (int)getpid());
+	unlink(fk.path);
+	fk.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert(fk.lfd >= 0);
+	strcpy(sun.sun_path, fk.path);
+	cr_assert_eq(bind(fk.lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(listen(fk.lfd, 4), 0);
+	setenv("RINGSTACK_CTL", fk.path, 1);
+	cr_assert_eq(pthread_create(&fk.thr, NULL, fake_main, NULL), 0);
+}
+
+static void
+fake_stop(void)
+{
+	atomic_store(&fk.done, true);
+	shutdown(fk.lfd, SHUT_RDWR);
+	pthread_join(fk.thr, NULL);
+	close(fk.lfd);
+	unlink(fk.path);
+}
+
+static struct sockaddr_in
+sin_of(uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET };
+
+	s.sin_addr.s_addr = htonl(addr);
+	s.sin_port = htons(port);
+	return s;
+}
+
+#define SA(p) ((struct sockaddr *)(p))
+
+/*
+ * Without a daemon.
+ */
+
+Test(ringsock, ebadf_on_closed_fd)
+{
+	int p[2];
+	char b;
+
+	cr_assert_eq(pipe(p), 0);
+	close(p[0]);
+	close(p[1]);
+	errno = 0;
+	cr_assert_eq(rs_close(p[0]), -1);
+	cr_assert_eq(errno, EBADF);
+	errno = 0;
+	cr_assert_eq(rs_recv(p[1], &b, 1, 0), -1);
+	cr_assert_eq(errno, EBADF);
+	errno = 0;
+	cr_assert_eq(rs_close(-1), -1);
+	cr_assert_eq(errno, EBADF);
+	errno = 0;
+	cr_assert_eq(rs_send(100000, &b, 1, 0), -1);
+	cr_assert_eq(errno, EBADF);
+}
+
+Test(ringsock, enotsock_on_pipe)
+{
+	struct sockaddr_in a = sin_of(0, 0);
+	int p[2], v;
+	socklen_t l = sizeof(v);
+	char b;
+
+	cr_assert_eq(pipe(p), 0);
+	errno = 0;
+	cr_assert_eq(rs_bind(p[0], SA(&a), sizeof(a)), -1);
+	cr_assert_eq(errno, ENOTSOCK);
+	errno = 0;
+	cr_assert_eq(rs_recv(p[0], &b, 1, MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, ENOTSOCK);
+	errno = 0;
+	cr_assert_eq(rs_getsockopt(p[1], SOL_SOCKET, SO_TYPE, &v, &l), -1);
+	cr_assert_eq(errno, ENOTSOCK);
+	errno = 0;
+	cr_assert_eq(rs_close(p[1]), -1);
+	cr_assert_eq(errno, ENOTSOCK);
+	/* Still open: rs_close left it alone. */
+	cr_assert_eq(close(p[1]), 0);
+	close(p[0]);
+}
+
+Test(ringsock, socket_args_as_linux)
+{
+	setenv("RINGSTACK_CTL", "/nonexistent/ringstack.sock", 1);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET6, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(errno, EAFNOSUPPORT);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, 99, 0), -1);
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM | 0x40000000, 0), -1);
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP), -1);
+	cr_assert_eq(errno, EPROTONOSUPPORT);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, -1), -1);
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_SEQPACKET, 0), -1);
+	cr_assert_eq(errno, ESOCKTNOSUPPORT);
+}
+
+Test(ringsock, no_daemon_enoent)
+{
+	setenv("RINGSTACK_CTL", "/nonexistent/ringstack.sock", 1);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(errno, ENOENT);
+}
+
+Test(ringsock, no_listener_econnrefused)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/rs-nolisten-%d.sock", (int)getpid());
+	unlink(sun.sun_path);
+	cr_assert_eq(bind(s, SA(&sun), sizeof(sun)), 0);
+	setenv("RINGSTACK_CTL", sun.sun_path, 1);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(errno, ECONNREFUSED);
+	close(s);
+	unlink(sun.sun_path);
+}
+
+Test(ringsock, silent_daemon_etimedout, .timeout = 20)
+{
+	fake_start(FAKE_SILENT);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(errno, ETIMEDOUT);
+	fake_stop();
+}
+
+Test(ringsock, bad_segment_eproto)
+{
+	fake_start(FAKE_BAD_MAGIC);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(errno, EPROTO);
+	fake_stop();
+}
+
+Test(ringsock, bad_ring_eproto)
+{
+	fake_start(FAKE_BAD_RING);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(errno, EPROTO);
+	fake_stop();
+}
+
+/*
+ * Against the fake daemon.
+ */
+
+Test(ringsock, control_path, .timeout = 20)
+{
+	struct sockaddr_in a = sin_of(0x7f000001, 5000), got;
+	socklen_t l = sizeof(got);
+	int fd, v;
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(fd >= 0, "rs_socket: %s", strerror(errno));
+	cr_assert_eq(atomic_load(&fk.ops[RS_SOP_SOCKET]), 1);
+	cr_assert_eq(rs_bind(fd, SA(&a), sizeof(a) - 1), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(rs_bind(fd, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_bind(fd, SA(&a), sizeof(a)), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(rs_getsockname(fd, SA(&got), &l), 0);
+	cr_assert_eq(l, sizeof(got));
+	cr_assert_eq(got.sin_port, htons(5000));
+	cr_assert_eq(got.sin_addr.s_addr, htonl(0x7f000001));
+	l = sizeof(got);
+	cr_assert_eq(rs_getpeername(fd, SA(&got), &l), -1);
+	cr_assert_eq(errno, ENOTCONN);
+
+	l = sizeof(v);
+	cr_assert_eq(rs_getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l), 0);
+	cr_assert_eq(v, SOCK_DGRAM);
+	v = 1;
+	cr_assert_eq(rs_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)), 0);
+	cr_assert_eq(rs_setsockopt(fd, SOL_SOCKET, 12345, &v, sizeof(v)), -1);
+	cr_assert_eq(errno, ENOPROTOOPT);
+	v = 0;
+	l = sizeof(v);
+	cr_assert_eq(rs_getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &l), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(l, sizeof(int));
+
+	cr_assert_eq(rs_fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	cr_assert_eq(rs_fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	cr_assert_eq(rs_fcntl(fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+
+	cr_assert_eq(rs_close(fd), 0);
+	cr_assert_eq(atomic_load(&fk.ops[RS_SOP_CLOSE]), 1);
+	cr_assert_eq(rs_close(fd), -1);
+	cr_assert_eq(errno, EBADF);
+	fake_stop();
+}
+
+Test(ringsock, datagram_round_trip, .timeout = 20)
+{
+	struct sockaddr_in srv = sin_of(0x0a000001, 7000), dst = sin_of(0x0a000002, 7777);
+	struct sockaddr_in from, cname;
+	socklen_t fl = sizeof(from), cl = sizeof(cname);
+	char big[70000], buf[2048], small[4];
+	struct pollfd p;
+	int a, b, n;
+
+	fake_start(FAKE_OK);
+	a = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	b = rs_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	cr_assert(a >= 0 && b >= 0);
+	cr_assert_eq(rs_bind(a, SA(&srv), sizeof(srv)), 0);
+
+	/* Empty, non-blocking. */
+	cr_assert_eq(rs_recv(b, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EAGAIN);
+
+	/* Address errors. */
+	cr_assert_eq(rs_send(b, "x", 1, 0), -1);
+	cr_assert_eq(errno, EDESTADDRREQ);
+	cr_assert_eq(rs_sendto(b, "x", 1, 0, SA(&srv), sizeof(srv) - 2), -1);
+	cr_assert_eq(errno, EINVAL);
+	srv.sin_family = AF_INET6;
+	cr_assert_eq(rs_sendto(b, "x", 1, 0, SA(&srv), sizeof(srv)), -1);
+	cr_assert_eq(errno, EAFNOSUPPORT);
+	srv.sin_family = AF_INET;
+	memset(big, 'z', sizeof(big));
+	cr_assert_eq(rs_sendto(b, big, 65508, 0, SA(&srv), sizeof(srv)), -1);
+	cr_assert_eq(errno, EMSGSIZE);
+
+	/* b -> a: the fake daemon delivers to the socket bound to the port. */
+	cr_assert_eq(rs_sendto(b, "hello", 5, 0, SA(&srv), sizeof(srv)), 5);
+	n = 0;
+	cr_assert_eq(rs_recvfrom(a, buf, sizeof(buf), 0, SA(&from), &fl), 5);
+	cr_assert_eq(memcmp(buf, "hello", 5), 0);
+	cr_assert_eq(fl, sizeof(from));
+	cr_assert_eq(rs_getsockname(b, SA(&cname), &cl), 0);
+	cr_assert_eq(from.sin_port, cname.sin_port);
+	cr_assert_neq(cname.sin_port, 0);
+
+	/* a -> b, back to where it came from. */
+	cr_assert_eq(rs_sendto(a, "world!", 6, 0, SA(&from), fl), 6);
+	p = (struct pollfd){ .fd = b, .events = POLLIN };
+	cr_assert_eq(rs_poll(&p, 1, 2000), 1);
+	cr_assert_eq(p.revents, POLLIN);
+	cr_assert_eq(rs_ioctl(b, FIONREAD, &n), 0);
+	cr_assert_eq(n, 6);
+	/* MSG_TRUNC: real length, rest discarded. */
+	cr_assert_eq(rs_recv(b, small, sizeof(small), MSG_TRUNC), 6);
+	cr_assert_eq(memcmp(small, "worl", 4), 0);
+	cr_assert_eq(rs_ioctl(b, FIONREAD, &n), 0);
+	cr_assert_eq(n, 0);
+
+	/* Echo to a port nobody has; recvmsg with iovecs and a short name. */
+	{
+		struct iovec iov[2] = { { buf, 3 }, { buf + 100, 100 } };
+		char name[8];
+		struct msghdr m = {
+			.msg_name = name, .msg_namelen = sizeof(name),
+			.msg_iov = iov, .msg_iovlen = 2,
+		};
+		struct iovec siov[2] = { { "abc", 3 }, { "defgh", 5 } };
+		struct msghdr sm = {
+			.msg_name = &dst, .msg_namelen = sizeof(dst),
+			.msg_iov = siov, .msg_iovlen = 2,
+		};
+
+		cr_assert_eq(rs_sendmsg(a, &sm, 0), 8);
+		cr_assert_eq(rs_recvmsg(a, &m, 0), 8);
+		cr_assert_eq(memcmp(buf, "abc", 3), 0);
+		cr_assert_eq(memcmp(buf + 100, "defgh", 5), 0);
+		cr_assert_eq(m.msg_namelen, sizeof(struct sockaddr_in));
+		cr_assert_eq(m.msg_flags, 0);
+		iov[0].iov_len = 2;
+		m.msg_iovlen = 1;
+		m.msg_namelen = sizeof(name);
+		cr_assert_eq(rs_sendmsg(a, &sm, 0), 8);
+		cr_assert_eq(rs_recvmsg(a, &m, 0), 2);
+		cr_assert_eq(m.msg_flags, MSG_TRUNC);
+	}
+
+	/* Zero-length and largest datagrams. */
+	cr_assert_eq(rs_sendto(a, NULL, 0, 0, SA(&dst), sizeof(dst)), 0);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), 0), 0);
+
+	cr_assert_eq(rs_recv(a, buf, 1, MSG_PEEK | MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EOPNOTSUPP);
+
+	cr_assert_eq(rs_close(a), 0);
+	cr_assert_eq(rs_close(b), 0);
+	fake_stop();
+}
+
+struct delayed {
+	int fd;
+	struct sockaddr_in to;
+};
+
+static void *
+send_later(void *arg)
+{
+	struct delayed *d = arg;
+
+	usleep(100 * 1000);
+	cr_assert_eq(rs_sendto(d->fd, "late", 4, 0, SA(&d->to), sizeof(d->to)), 4);
+	return NULL;
+}
+
+Test(ringsock, blocking_recv_wakes_and_times_out, .timeout = 20)
+{
+	struct sockaddr_in addr = sin_of(0x0a000001, 7001);
+	struct timeval tv = { 0, 50 * 1000 }, got;
+	socklen_t l = sizeof(got);
+	struct delayed d;
+	pthread_t t;
+	char buf[16];
+	struct timespec t0, t1;
+	double ms;
+	int a, b;
+
+	fake_start(FAKE_OK);
+	a = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	b = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(a >= 0 && b >= 0);
+	cr_assert_eq(rs_bind(a, SA(&addr), sizeof(addr)), 0);
+
+	/* Woken by the worker's eventfd signal, from another thread's send. */
+	d = (struct delayed){ b, addr };
+	cr_assert_eq(pthread_create(&t, NULL, send_later, &d), 0);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), 0), 4);
+	cr_assert_eq(memcmp(buf, "late", 4), 0);
+	pthread_join(t, NULL);
+
+	/* SO_RCVTIMEO. */
+	cr_assert_eq(rs_setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	cr_assert_eq(rs_getsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &got, &l), 0);
+	cr_assert_eq(got.tv_usec, 50000);
+	tv.tv_usec = 1000000;
+	cr_assert_eq(rs_setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), -1);
+	cr_assert_eq(errno, EDOM);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, EAGAIN);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	cr_assert(ms >= 45 && ms < 1000, "timeout took %.1f ms", ms);
+
+	/* rs_poll times out too. */
+	{
+		struct pollfd p = { .fd = a, .events = POLLIN };
+
+		cr_assert_eq(rs_poll(&p, 1, 30), 0);
+		p.events = POLLOUT;
+		cr_assert_eq(rs_poll(&p, 1, 30), 1);
+		cr_assert_eq(p.revents, POLLOUT);
+	}
+	rs_close(a);
+	rs_close(b);
+	fake_stop();
+}
+
+Test(ringsock, so_error_reported_once, .timeout = 20)
+{
+	struct sockaddr_in refuse = sin_of(0x0a000009, FD_REFUSED_PORT);
+	char buf[4];
+	socklen_t l;
+	int a, v;
+
+	fake_start(FAKE_OK);
+	a = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(a >= 0);
+	cr_assert_eq(rs_connect(a, SA(&refuse), sizeof(refuse)), 0);
+	cr_assert_eq(rs_send(a, "x", 1, 0), 1);
+	/* The fake worker sets so_error when it drains the ring. */
+	for (v = 0; v < 2000 && atomic_load(&fake_slot(0)->so_error) == 0; v++)
+		usleep(1000);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, ECONNREFUSED);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EAGAIN);
+
+	cr_assert_eq(rs_send(a, "x", 1, 0), 1);
+	for (v = 0; v < 2000 && atomic_load(&fake_slot(0)->so_error) == 0; v++)
+		usleep(1000);
+	l = sizeof(v);
+	cr_assert_eq(rs_getsockopt(a, SOL_SOCKET, SO_ERROR, &v, &l), 0);
+	cr_assert_eq(v, ECONNREFUSED);
+	cr_assert_eq(rs_getsockopt(a, SOL_SOCKET, SO_ERROR, &v, &l), 0);
+	cr_assert_eq(v, 0);
+	rs_close(a);
+	fake_stop();
+}
+
+Test(ringsock, daemon_gone_econnreset, .timeout = 20)
+{
+	struct sockaddr_in addr = sin_of(0, 7002);
+	int a;
+
+	fake_start(FAKE_OK);
+	a = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(a >= 0);
+	fake_stop();
+	errno = 0;
+	cr_assert_eq(rs_bind(a, SA(&addr), sizeof(addr)), -1);
+	cr_assert_eq(errno, ECONNRESET);
+	/* Closing still works and frees the descriptor. */
+	cr_assert_eq(rs_close(a), 0);
+	cr_assert_eq(fcntl(a, F_GETFD), -1);
+}
