@@ -9,7 +9,11 @@
  */
 #include <rte_ip.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "core/node.h"
+#include "sock/sock.h"
 #include "wire/wire.h"
 
 enum {
@@ -20,6 +24,54 @@ enum {
 	E_UNHANDLED,
 	E_NB,
 };
+
+/* Linux's icmp_err_convert for Destination Unreachable codes 0..15. */
+static const int unreach_errno[16] = {
+	ENETUNREACH, EHOSTUNREACH, ENOPROTOOPT, ECONNREFUSED, EMSGSIZE, EOPNOTSUPP,
+	ENETUNREACH, EHOSTDOWN, ENONET, ENETUNREACH, EHOSTUNREACH, ENETUNREACH,
+	EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
+};
+
+/*
+ * An ICMP error about a UDP datagram one of our connected sockets sent: the
+ * socket's next call fails with the matching errno, as on Linux (RFC 1122
+ * §4.1.3.3; unconnected sockets hear nothing without IP_RECVERR, also as on
+ * Linux). Returns true when a socket took it.
+ */
+static bool icmp_to_socket(struct rte_mbuf *m, uint16_t hlen, uint32_t len)
+{
+	uint8_t q[8 + 60 + 8];
+	uint32_t n = len < sizeof(q) ? len : sizeof(q);
+	const uint8_t *e = rte_pktmbuf_read(m, hlen, n, q);
+	struct ip4_view v;
+	if (e == NULL || n < 8 + IP4_HLEN + UDP_HLEN || ip4_check_quote(&v, e + 8, n - 8) < 0)
+		return false;
+	if (ip4_proto(&v) != IPPROTO_UDP_ || n < 8u + v.hlen + UDP_HLEN)
+		return false;
+	uint8_t type = e[0], code = e[1];
+	int err;
+	if (type == ICMP4_DEST_UNREACH)
+		err = code < 16 ? unreach_errno[code] : EHOSTUNREACH;
+	else if (type == ICMP4_TIME_EXCEEDED)
+		err = EHOSTUNREACH;
+	else if (type == ICMP4_PARAM_PROBLEM)
+		err = EPROTO;
+	else
+		return false; /* source quench, redirect: nothing to report */
+	if (type == ICMP4_DEST_UNREACH && code == ICMP4_UNREACH_FRAG_NEEDED)
+		return false; /* PMTU: DF is never set on our UDP (IP_PMTUDISC_DONT) */
+	const uint8_t *u = e + 8 + v.hlen;
+	struct rs_sock *so = sock_lookup_exact(ip4_src(&v), rs_ld16(u), ip4_dst(&v),
+					      rs_ld16(u + 2));
+	if (so == NULL || !so->connected)
+		return false;
+	atomic_store_explicit(&so->shm->so_error, err, memory_order_relaxed);
+	if (atomic_load_explicit(&so->shm->app_wait, memory_order_seq_cst)) {
+		uint64_t one = 1;
+		if (write(so->efd, &one, sizeof(one)) < 0) { /* already signalled */ }
+	}
+	return true;
+}
 
 static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				    uint16_t nb)
@@ -47,7 +99,11 @@ static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *no
 		}
 		uint8_t *ic = b + hlen;
 		if (ic[0] != ICMP4_ECHO_REQUEST) {
-			/* errors reach sockets once they exist (IP_RECVERR etc.) */
+			if (icmp4_type_is_error(ic[0]) && icmp_to_socket(m, hlen, len)) {
+				rte_pktmbuf_free(m);
+				nexts[i] = RS_EDGE_CONSUMED;
+				continue;
+			}
 			next = E_UNHANDLED;
 			goto out;
 		}

@@ -107,6 +107,17 @@ static inline struct rs_sock *sock_lookup(uint32_t dst, uint16_t dport, uint32_t
 	return NULL;
 }
 
+/* Fast path: the connected socket with exactly this 4-tuple, or NULL. */
+static inline struct rs_sock *sock_lookup_exact(uint32_t lip, uint16_t lport, uint32_t rip,
+						uint16_t rport)
+{
+	struct sock_key k = { .lip = lip, .rip = rip, .lport = lport, .rport = rport };
+	void *d;
+	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
+		return d;
+	return NULL;
+}
+
 /* ---- control thread ---- */
 struct rte_rcu_qsbr;
 int sock_init(struct rte_rcu_qsbr *rcu);

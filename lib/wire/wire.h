@@ -161,6 +161,23 @@ static inline int ip4_check(struct ip4_view *v, const void *buf, size_t len)
 	v->tot_len = tot;
 	return 0;
 }
+/* For a header quoted in an ICMP error (RFC 792): the datagram it heads is
+ * cut short, so only the header itself must fit in len. */
+static inline int ip4_check_quote(struct ip4_view *v, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	if (len < IP4_HLEN)
+		return WIRE_ETRUNC;
+	if ((b[0] >> 4) != 4)
+		return WIRE_EVERSION;
+	uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
+	if (hlen < IP4_HLEN || hlen > len)
+		return WIRE_EHDRLEN;
+	v->b = b;
+	v->hlen = hlen;
+	v->tot_len = rs_ld16(b + 2);
+	return 0;
+}
 static inline uint8_t ip4_tos(const struct ip4_view *v) { return v->b[1]; }
 static inline uint16_t ip4_id(const struct ip4_view *v) { return rs_ld16(v->b + 4); }
 static inline uint16_t ip4_frag(const struct ip4_view *v) { return rs_ld16(v->b + 6); }

@@ -39,6 +39,13 @@ wait_for 10 bash -c "ip netns exec p1 ss -uln | grep -q ':9009'" || fail "socat 
 grep -q "^ok 20" "$RS_TMP/cli.out" || fail "client output: $(cat "$RS_TMP/cli.out")"
 ok "ringstack client gets 20 echoes from a Linux server"
 
+# an ICMP port unreachable reaches the connected socket: ECONNREFUSED
+if "$EX/udp_echo_client" 10.0.0.2 9999 1 10 >"$RS_TMP/cli2.out" 2>&1; then
+	fail "a send to a closed port got an echo"
+fi
+grep -q "Connection refused" "$RS_TMP/cli2.out" || fail "no ECONNREFUSED: $(cat "$RS_TMP/cli2.out")"
+ok "ICMP port unreachable -> ECONNREFUSED on the connected socket"
+
 # kill -9: the port is free for the next application at once
 kill -9 $srv
 wait $srv 2>/dev/null || true
