@@ -30,6 +30,7 @@
 #define RINGSTACK_SOCKET_H
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -84,7 +85,9 @@ int rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
 int rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 
 /**
- * Close a socket: the daemon releases its port at once. A thread blocked in
+ * Close a socket, or an epoll descriptor from rs_epoll_create1() (which
+ * must be closed with rs_close, not close(2)). A socket's port is released
+ * by the daemon at once, and the socket leaves every rs epoll set. A thread blocked in
  * a call on the same socket returns EBADF; the descriptor number itself is
  * released when the last such call has returned.
  *
@@ -136,8 +139,9 @@ ssize_t rs_sendmsg(int fd, const struct msghdr *msg, int flags);
  *   Buffer; the rest of a longer datagram is discarded.
  * @param flags
  *   MSG_DONTWAIT; MSG_TRUNC (return the datagram's real length);
- *   MSG_WAITALL is ignored as on Linux for datagrams. MSG_PEEK: EOPNOTSUPP
- *   for now (see docs/divergences.md).
+ *   MSG_WAITALL is ignored as on Linux for datagrams; MSG_PEEK copies the
+ *   next datagram (payload, source address, control messages) and leaves it
+ *   queued (with MSG_TRUNC: its real length); MSG_OOB: EOPNOTSUPP.
  * @param src_addr, addrlen
  *   If not NULL, the sender's address, truncated to *addrlen; *addrlen is
  *   set to sizeof(struct sockaddr_in).
@@ -227,9 +231,14 @@ int rs_ioctl(int fd, unsigned long request, ...);
 /**
  * Wait for events (poll(2)). Entries may name rs sockets or ordinary
  * descriptors (polled by the kernel); a negative fd is ignored. For rs
- * sockets: POLLIN when a datagram is queued, POLLOUT when the transmit ring
- * has room, POLLERR when an asynchronous error is pending, POLLNVAL once
- * closed.
+ * sockets, as Linux's udp_poll: POLLIN|POLLRDNORM when a datagram is
+ * queued, POLLOUT|POLLWRNORM|POLLWRBAND when the transmit ring has room for
+ * a datagram, POLLERR when an asynchronous error is pending (reported
+ * whether asked or not; a pending error alone does not make POLLIN),
+ * POLLNVAL once closed. Blocking spins briefly, then sleeps on the sockets'
+ * eventfds, which the daemon's worker signals when a datagram or an error
+ * arrives; transmit room is not signalled, so a wait for POLLOUT on a full
+ * ring looks again every millisecond.
  *
  * @param timeout
  *   Milliseconds; -1 waits without limit, 0 returns at once.
@@ -238,6 +247,109 @@ int rs_ioctl(int fd, unsigned long request, ...);
  *   (nfds over RLIMIT_NOFILE), ENOMEM, EINTR.
  */
 int rs_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+/**
+ * Create an epoll instance (epoll_create1(2)) for rs sockets and ordinary
+ * descriptors. The descriptor is a real kernel epoll fd: unique, and
+ * ordinary descriptors added to it are watched by the kernel with all of
+ * epoll's semantics. Close it with rs_close(). rs epoll instances do not
+ * nest: one added to another (or to a kernel epoll) reports only its
+ * ordinary descriptors' readiness.
+ *
+ * @param flags
+ *   0 or EPOLL_CLOEXEC; others: EINVAL.
+ * @return
+ *   A descriptor, or -1 with errno EINVAL, EMFILE, ENFILE, ENOMEM.
+ */
+int rs_epoll_create1(int flags);
+
+/**
+ * epoll_create(2): size must be positive (EINVAL) and is otherwise ignored.
+ */
+int rs_epoll_create(int size);
+
+/**
+ * Add, change or remove a descriptor's interest (epoll_ctl(2)). For rs
+ * sockets the events are those of rs_poll: EPOLLIN, EPOLLOUT, EPOLLERR
+ * (always reported), level-triggered by default, EPOLLET (a socket is
+ * reported again only after a new datagram arrived for EPOLLIN, after the
+ * worker freed transmit room for EPOLLOUT, or a new error), EPOLLONESHOT
+ * (disabled after one report until EPOLL_CTL_MOD); EPOLLRDHUP, EPOLLPRI,
+ * EPOLLEXCLUSIVE and EPOLLWAKEUP are accepted and never reported. A closed
+ * rs socket leaves the set (as close(2) removes a descriptor), but its
+ * descriptor number stays in use until the set's next rs_epoll_ctl or
+ * rs_epoll_wait. Ordinary descriptors are handed to the kernel as they are.
+ *
+ * @return
+ *   0, or -1 with errno as Linux: EFAULT (NULL event for ADD/MOD), EBADF
+ *   (epfd or fd closed), EINVAL (epfd is not an epoll descriptor, fd ==
+ *   epfd, unknown op, EPOLLEXCLUSIVE with MOD), EEXIST (ADD of a registered
+ *   fd), ENOENT (MOD/DEL of an unregistered fd), EPERM (fd cannot be polled,
+ *   e.g. a regular file; or an rs socket given to a kernel epoll fd that is
+ *   not an rs one), ENOMEM.
+ */
+int rs_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
+
+/**
+ * Wait for events (epoll_wait(2)). rs sockets are checked in their rings
+ * first, without a system call; when nothing is ready the call spins
+ * briefly, then sets the sockets' wake-up flag, checks once more and
+ * sleeps in the kernel until the worker signals one of them, an ordinary
+ * descriptor is ready, or the timeout passes. Sockets that stay ready are
+ * reported round-robin when more are ready than maxevents. The cost of a
+ * call grows with the number of rs sockets in the set.
+ *
+ * @param timeout
+ *   Milliseconds; -1 waits without limit, 0 returns at once.
+ * @return
+ *   Number of events, 0 on timeout, or -1 with errno EINVAL (maxevents <= 0,
+ *   epfd not an epoll descriptor), EFAULT (events NULL), EBADF, EINTR.
+ *   An epfd that is a kernel epoll fd not from rs_epoll_create1 is passed
+ *   to epoll_wait(2) unchanged.
+ */
+int rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
+		  int timeout);
+
+/**
+ * One kernel descriptor for the whole process, for applications with their
+ * own event loop (epoll, libuv, libevent): it becomes readable (EPOLLIN)
+ * when a datagram or an error arrives for an rs socket, as long as the
+ * sockets are armed. The protocol, in the application's loop:
+ *
+ *   1. n = rs_event_arm(): if n > 0, input is pending already: do not
+ *      sleep, go to 3 (the sockets are left disarmed).
+ *   2. Wait in the loop for rs_event_fd() to be readable (with the
+ *      application's other descriptors). Never read it.
+ *   3. Serve the rs sockets with MSG_DONTWAIT (or rs_poll with timeout 0)
+ *      until they give EAGAIN, then go to 1.
+ *
+ * Sockets stay armed from rs_event_arm() until its next call or
+ * rs_event_disarm(); while armed, the worker signals every datagram (a
+ * system call on its side), so call rs_event_disarm() after waking up if
+ * serving the sockets takes long. Sockets created after rs_event_arm() are
+ * armed by its next call. Readiness is a hint: after a wake-up some or all
+ * sockets may give EAGAIN.
+ *
+ * @return
+ *   The descriptor (the same one on every call, close-on-exec; do not close
+ *   it), or -1 with errno EMFILE, ENFILE, ENOMEM.
+ */
+int rs_event_fd(void);
+
+/**
+ * Arm every open rs socket for rs_event_fd() and clear its readability.
+ *
+ * @return
+ *   The number of rs sockets with input or an error pending already (then
+ *   nothing is left armed and the application must not sleep), or 0.
+ */
+int rs_event_arm(void);
+
+/**
+ * Disarm every rs socket armed by rs_event_arm(): the worker stops
+ * signalling them.
+ */
+void rs_event_disarm(void);
 
 #ifdef __cplusplus
 }

@@ -616,6 +616,7 @@ rs_socket(int domain, int type, int protocol)
 		close(efd);
 		return fail(EMFILE);
 	}
+	rs_ep_forget(efd);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		close(efd);
@@ -648,6 +649,7 @@ rs_socket(int domain, int type, int protocol)
 	pthread_rwlock_wrlock(&tab_lock);
 	tab[efd] = s;
 	pthread_rwlock_unlock(&tab_lock);
+	rs_event_sock_open(s);
 	return efd;
 }
 
@@ -664,9 +666,14 @@ rs_close(int fd)
 		tab[fd] = NULL;
 		pthread_rwlock_unlock(&tab_lock);
 	}
-	if (s == NULL)
+	if (s == NULL) {
+		/* An epoll descriptor from rs_epoll_create1 is closed here too. */
+		if (rs_ep_close(fd) == 0)
+			return 0;
 		return fail((fd < 0 || fcntl(fd, F_GETFD) < 0) ? EBADF : ENOTSOCK);
+	}
 	atomic_store(&s->closed, true);
+	rs_event_sock_close(s);
 	/* Linux's close always succeeds; a daemon that is gone already
 	 * dropped the socket. */
 	sreq_init(&req, RS_SOP_CLOSE, s->sd);

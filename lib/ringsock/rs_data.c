@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -283,20 +284,24 @@ rs_send(int fd, const void *buf, size_t len, int flags)
  * Receiving.
  */
 
-/* One attempt under rx_lock: bytes copied, or -errno (-EAGAIN: empty). */
+/* One attempt under rx_lock: bytes copied, or -errno (-EAGAIN: empty).
+ * peek: MSG_PEEK, the datagram stays queued. */
 static ssize_t
 rx_try(struct rs_sock *s, struct rs_rx_meta *meta, const struct iovec *iov,
-       int iovcnt, struct shm_rec *rec)
+       int iovcnt, struct shm_rec *rec, bool peek)
 {
 	bool more = false;
 	ssize_t n;
 
 	pthread_mutex_lock(&s->rx_lock);
-	n = shm_rec_read(&s->rx, meta, sizeof(*meta), iov, iovcnt, rec);
+	if (peek)
+		n = shm_rec_peek_data(&s->rx, meta, sizeof(*meta), iov, iovcnt, rec);
+	else
+		n = shm_rec_read(&s->rx, meta, sizeof(*meta), iov, iovcnt, rec);
 	/* Another thread may sleep on the same socket, having missed the
 	 * signal we consumed: pass it on while records remain. */
 	if (n >= 0 && atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed))
-		more = shm_rec_peek(&s->rx, NULL) == 0;
+		more = peek || shm_rec_peek(&s->rx, NULL) == 0;
 	pthread_mutex_unlock(&s->rx_lock);
 	if (more)
 		rs_wake(s);
@@ -428,14 +433,13 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 		err = EAGAIN;	/* IP_RECVERR is not served: the queue is empty */
 		goto out;
 	}
-	if (flags & (MSG_OOB | MSG_PEEK)) {
-		/* MSG_PEEK needs a non-consuming payload copy in shm_ring
-		 * (shm_rec_peek_data); see docs/divergences.md. */
-		err = EOPNOTSUPP;
+	if (flags & MSG_OOB) {
+		err = EOPNOTSUPP;	/* udp_recvmsg: no urgent data */
 		goto out;
 	}
 	for (;;) {
-		n = rx_try(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, &rec);
+		n = rx_try(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, &rec,
+			   (flags & MSG_PEEK) != 0);
 		if (n >= 0)
 			break;
 		if (n != -EAGAIN) {
@@ -523,30 +527,45 @@ rs_recv(int fd, void *buf, size_t len, int flags)
  * Poll.
  */
 
-/* An rs socket's revents now (events: what was asked). */
+uint32_t
+rs_sock_mask(struct rs_sock *s)
+{
+	uint32_t m = 0, prod, cons, used;
+
+	if (rx_ready(s))
+		m |= EPOLLIN | EPOLLRDNORM;
+	/* Without tx_lock, so that a sender writing a record does not make
+	 * the socket look unwritable: prod is ours (only a hostile daemon
+	 * would rewrite it, and then only its own socket misbehaves). Acquire
+	 * on cons as prod_room() does. Record rings share the byte rings'
+	 * indices: the free bytes are the room for records. */
+	prod = atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed);
+	cons = atomic_load_explicit(&s->tx.hdr->cons, memory_order_acquire);
+	used = prod - cons;
+	/* A broken ring is "writable": the next send reports EPROTO. */
+	if (used > s->tx.size ||
+	    s->tx.size - used >= shm_rec_span(sizeof(struct rs_tx_meta), 0))
+		m |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	if (atomic_load(&s->shm->so_error) != 0)
+		m |= EPOLLERR;
+	return m;
+}
+
+bool
+rs_tx_pending(struct rs_sock *s)
+{
+	return atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed) !=
+		atomic_load_explicit(&s->tx.hdr->cons, memory_order_relaxed);
+}
+
+/* An rs socket's revents now (events: what was asked), as poll(2) masks
+ * udp_poll's answer: POLLERR and POLLHUP whether asked or not. */
 static short
 sock_revents(struct rs_sock *s, short events)
 {
-	short rev = 0;
-
 	if (atomic_load(&s->closed))
 		return POLLNVAL;
-	if ((events & POLLIN) && rx_ready(s))
-		rev |= POLLIN;
-	if ((events & POLLOUT) && pthread_mutex_trylock(&s->tx_lock) == 0) {
-		ssize_t room = shm_bytes_free(&s->tx);
-
-		/* Record rings share the byte rings' indices: free bytes
-		 * are the room for records. Writable when a small datagram
-		 * fits (a sender blocked on a full ring holds the lock:
-		 * then it is not writable). */
-		if (room >= (ssize_t)shm_rec_span(sizeof(struct rs_tx_meta), 64))
-			rev |= POLLOUT;
-		pthread_mutex_unlock(&s->tx_lock);
-	}
-	if (atomic_load(&s->shm->so_error) != 0)
-		rev |= POLLERR;
-	return rev;
+	return (short)(rs_sock_mask(s) & ((uint16_t)events | POLLERR | POLLHUP));
 }
 
 int
@@ -607,7 +626,10 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 			}
 			if (socks[i] != NULL) {
 				fds[i].revents = sock_revents(socks[i], fds[i].events);
-				if (fds[i].events & POLLOUT)
+				/* Nobody signals transmit room: it can only
+				 * appear while the worker has datagrams to
+				 * take from the ring. */
+				if ((fds[i].events & POLLOUT) && rs_tx_pending(socks[i]))
 					want_out = true;
 			} else {
 				struct pollfd p = { fds[i].fd, fds[i].events, 0 };

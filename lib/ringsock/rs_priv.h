@@ -55,6 +55,11 @@ struct rs_sock {
 	 * that the first to come and the last to go cannot race. */
 	pthread_mutex_t wait_lock;
 	int nwait;
+
+	/* Every open socket, for rs_event_fd()/rs_event_arm(): linked and
+	 * ev_armed (holds one nwait) under the list lock in rs_epoll.c. */
+	struct rs_sock *lnext, *lprev;
+	bool ev_armed;
 };
 
 /* Process-wide state; set once by the attach, then read-only except where
@@ -98,5 +103,25 @@ void rs_drain(struct rs_sock *s);
 
 /* A pending asynchronous error, consumed: positive errno or 0. */
 int rs_take_so_error(struct rs_sock *s);
+
+/* Readiness now, as Linux's udp_poll reports it: EPOLLIN|EPOLLRDNORM when a
+ * datagram is queued (or the ring is broken: the read reports it),
+ * EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND when the transmit ring has room for an
+ * empty datagram, EPOLLERR when an asynchronous error is pending. The
+ * EPOLL* bits have the values of the POLL* bits. No system call. */
+uint32_t rs_sock_mask(struct rs_sock *s);
+/* True while the worker has not taken every datagram of the transmit ring:
+ * room may appear without anyone signalling it. */
+bool rs_tx_pending(struct rs_sock *s);
+
+/* rs_epoll.c: the process-wide socket list (rs_socket, rs_close), and
+ * epoll descriptors closed with rs_close or left stale by close(2). */
+void rs_event_sock_open(struct rs_sock *s);
+void rs_event_sock_close(struct rs_sock *s);
+/* 0 if fd was an rs epoll descriptor (now closed), -1 otherwise. */
+int rs_ep_close(int fd);
+/* A new descriptor number fd: forget an epoll entry the application closed
+ * with close(2) instead of rs_close (without closing fd again). */
+void rs_ep_forget(int fd);
 
 #endif

@@ -392,9 +392,14 @@ shm_rec_peek(const struct shm_ring *r, struct shm_rec *out)
 	return 0;
 }
 
-ssize_t
-shm_rec_read(struct shm_ring *r, void *meta, uint32_t meta_cap,
-	     const struct iovec *iov, int iovcnt, struct shm_rec *out)
+/*
+ * Copy the next record out without consuming it: shm_rec_read and
+ * shm_rec_peek_data. The span it takes in *spanp.
+ */
+static ssize_t
+rec_copy(const struct shm_ring *r, void *meta, uint32_t meta_cap,
+	 const struct iovec *iov, int iovcnt, struct shm_rec *out,
+	 uint32_t *spanp)
 {
 	struct shm_rec_hdr h;
 	uint32_t span, pos, left, n;
@@ -422,13 +427,38 @@ shm_rec_read(struct shm_ring *r, void *meta, uint32_t meta_cap,
 		pos += n;
 		left -= n;
 	}
-	cons_advance(r, span);
 	if (out != NULL) {
 		out->len = h.len;
 		out->meta_len = h.meta_len;
 		out->flags = h.flags;
 	}
+	*spanp = span;
 	return (ssize_t)(h.len - left);
+}
+
+ssize_t
+shm_rec_read(struct shm_ring *r, void *meta, uint32_t meta_cap,
+	     const struct iovec *iov, int iovcnt, struct shm_rec *out)
+{
+	uint32_t span;
+	ssize_t n;
+
+	n = rec_copy(r, meta, meta_cap, iov, iovcnt, out, &span);
+	if (n >= 0)
+		cons_advance(r, span);
+	return n;
+}
+
+ssize_t
+shm_rec_peek_data(const struct shm_ring *r, void *meta, uint32_t meta_cap,
+		  const struct iovec *iov, int iovcnt, struct shm_rec *out)
+{
+	uint32_t span;
+
+	/* Nothing consumed: cons is neither advanced nor published, so the
+	 * producer cannot overwrite the bytes, and the next read (or peek)
+	 * fetches and validates the header afresh. */
+	return rec_copy(r, meta, meta_cap, iov, iovcnt, out, &span);
 }
 
 int

@@ -168,11 +168,16 @@ int shm_rec_write(struct shm_ring *r, const void *meta, uint32_t meta_len,
  *   much payload as the iovecs hold, consumes the record, reports its full
  *   lengths in *out (may be NULL) and returns the payload bytes copied. It
  *   validates the header itself: what an earlier peek saw is not trusted.
+ * shm_rec_peek_data: as shm_rec_read (same copies, same validation of a
+ *   header fetched once, same return value and *out) but consumes nothing:
+ *   recvmsg's MSG_PEEK. The record is validated afresh by the next call.
  * shm_rec_skip: consumes the next record; 0.
  */
 int shm_rec_peek(const struct shm_ring *r, struct shm_rec *out);
 ssize_t shm_rec_read(struct shm_ring *r, void *meta, uint32_t meta_cap,
 		     const struct iovec *iov, int iovcnt, struct shm_rec *out);
+ssize_t shm_rec_peek_data(const struct shm_ring *r, void *meta, uint32_t meta_cap,
+			  const struct iovec *iov, int iovcnt, struct shm_rec *out);
 int shm_rec_skip(struct shm_ring *r);
 
 /* Bytes a record with these lengths takes in the ring, header and padding

@@ -328,6 +328,102 @@ Test(shm_rec, wrap_at_every_offset)
 	}
 }
 
+/* shm_rec_peek_data at every byte offset: it copies what shm_rec_read then
+ * copies, twice in a row, and consumes nothing. */
+Test(shm_rec, peek_data_wrap_at_every_offset)
+{
+	static const uint32_t lens[][2] = {
+		{ 0, 0 }, { 0, 1 }, { 3, 5 }, { 8, 8 }, { 0, 47 }, { 16, 31 }, { 1, 110 },
+		{ 0, 112 },
+	};
+	uint8_t meta[64], pay[128];
+	struct rbuf b, pk;
+	struct tring t;
+	uint32_t off;
+	size_t k;
+	int twice;
+
+	for (off = 0; off < 128; off++) {
+		tr_init(&t, 128, off);
+		for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			uint32_t ml = lens[k][0], len = lens[k][1];
+			struct iovec iov = { b.pay, sizeof(b.pay) };
+			struct iovec piov = { pk.pay, sizeof(pk.pay) };
+
+			rec_put(&t, ml, len, 0x2000u + (uint32_t)k, off * 37 + k, meta, pay);
+			for (twice = 0; twice < 2; twice++) {
+				memset(&pk, 0, sizeof(pk));
+				cr_assert_eq(shm_rec_peek_data(&t.c, pk.meta, sizeof(pk.meta),
+							       &piov, 1, &pk.rec),
+					     (ssize_t)len);
+				cr_assert_eq(pk.rec.len, len);
+				cr_assert_eq(pk.rec.meta_len, ml);
+				cr_assert_eq(pk.rec.flags, 0x2000u + k);
+				cr_assert_eq(memcmp(pk.meta, meta, ml), 0, "off %u k %zu", off, k);
+				cr_assert_eq(memcmp(pk.pay, pay, len), 0, "off %u k %zu", off, k);
+				cr_assert_eq(atomic_load(&t.hdr->cons), t.c.idx);
+				cr_assert_eq(shm_bytes_used(&t.c),
+					     (ssize_t)shm_rec_span(ml, len));
+			}
+			memset(&b, 0, sizeof(b));
+			cr_assert_eq(shm_rec_read(&t.c, b.meta, sizeof(b.meta), &iov, 1, &b.rec),
+				     (ssize_t)len);
+			cr_assert_eq(memcmp(b.meta, pk.meta, sizeof(b.meta)), 0);
+			cr_assert_eq(memcmp(b.pay, pk.pay, sizeof(b.pay)), 0);
+			cr_assert_eq(shm_rec_peek_data(&t.c, NULL, 0, NULL, 0, NULL), -EAGAIN);
+		}
+		tr_fini(&t);
+	}
+}
+
+/* Short buffers: full lengths reported, nothing consumed, and the record is
+ * still whole for the read that follows (MSG_PEEK|MSG_TRUNC). */
+Test(shm_rec, peek_data_truncation)
+{
+	uint8_t meta[24], pay[100], pout[100], mout[24], want[100];
+	struct iovec iov[2];
+	struct shm_rec rec;
+	struct tring t;
+
+	tr_init(&t, 512, 470);	/* the record wraps */
+	rec_put(&t, 20, 100, 9, 1, meta, pay);
+	fill(want, 100, ~1ull);
+
+	memset(pout, 0, sizeof(pout));
+	memset(mout, 0, sizeof(mout));
+	iov[0] = (struct iovec){ pout, 10 };
+	iov[1] = (struct iovec){ pout + 50, 20 };
+	cr_assert_eq(shm_rec_peek_data(&t.c, mout, 6, iov, 2, &rec), 30);
+	cr_assert_eq(rec.len, 100);
+	cr_assert_eq(rec.meta_len, 20);
+	cr_assert_eq(rec.flags, 9);
+	cr_assert_eq(memcmp(mout, meta, 6), 0);
+	cr_assert_eq(mout[6], 0);
+	cr_assert_eq(memcmp(pout, want, 10), 0);
+	cr_assert_eq(pout[10], 0);
+	cr_assert_eq(memcmp(pout + 50, want + 10, 20), 0);
+	cr_assert_eq(pout[70], 0);
+	/* No buffers at all: the lengths only. */
+	cr_assert_eq(shm_rec_peek_data(&t.c, NULL, 0, NULL, 0, &rec), 0);
+	cr_assert_eq(rec.len, 100);
+	cr_assert_eq(shm_bytes_used(&t.c), (ssize_t)shm_rec_span(20, 100));
+
+	iov[0] = (struct iovec){ pout, sizeof(pout) };
+	cr_assert_eq(shm_rec_read(&t.c, mout, sizeof(mout), iov, 1, &rec), 100);
+	cr_assert_eq(memcmp(pout, want, 100), 0);
+	cr_assert_eq(memcmp(mout, meta, 20), 0);
+	cr_assert_eq(shm_bytes_used(&t.c), 0);
+
+	/* Bad arguments: -EINVAL before anything is copied. */
+	rec_put(&t, 0, 8, 0, 2, meta, pay);
+	iov[0] = (struct iovec){ NULL, 4 };
+	cr_assert_eq(shm_rec_peek_data(&t.c, NULL, 0, iov, 1, &rec), -EINVAL);
+	cr_assert_eq(shm_rec_peek_data(&t.c, NULL, 4, NULL, 0, &rec), -EINVAL);
+	cr_assert_eq(shm_rec_peek_data(&t.c, NULL, 0, NULL, -1, &rec), -EINVAL);
+	cr_assert_eq(shm_rec_peek_data(&t.c, NULL, 0, NULL, 0, &rec), 0);
+	tr_fini(&t);
+}
+
 Test(shm_rec, full_and_empty)
 {
 	uint8_t meta[8], pay[64];
@@ -576,6 +672,7 @@ expect_cons_corrupt(struct tring *t)
 	cr_assert_eq(shm_bytes_skip(&t->c, 1), SHM_ECORRUPT);
 	cr_assert_eq(shm_rec_peek(&t->c, &rec), SHM_ECORRUPT);
 	cr_assert_eq(shm_rec_read(&t->c, buf, sizeof(buf), &iov, 1, &rec), SHM_ECORRUPT);
+	cr_assert_eq(shm_rec_peek_data(&t->c, buf, sizeof(buf), &iov, 1, &rec), SHM_ECORRUPT);
 	cr_assert_eq(shm_rec_skip(&t->c), SHM_ECORRUPT);
 	/* And none of them consumed anything. */
 	cr_assert_eq(t->c.idx, cons);
@@ -778,6 +875,43 @@ Test(shm_hostile, header_changes_after_peek)
 	cr_assert_eq(memcmp(pout, meta, 8), 0);
 	cr_assert_eq(memcmp(pout + 8, pay, 8), 0);
 	cr_assert_eq(pout[16], 0);
+	tr_fini(&t);
+}
+
+/* shm_rec_peek_data checks the header it fetches as read does, and a
+ * header rewritten between a peek_data and the read is checked again. */
+Test(shm_hostile, peek_data_validates)
+{
+	uint8_t meta[8], pay[64], pout[64], mout[8];
+	struct iovec iov = { pout, sizeof(pout) };
+	struct shm_rec rec;
+	struct tring t;
+
+	tr_init(&t, 128, 120);	/* header straddles the wrap point */
+	rec_put(&t, 8, 40, 3, 1, meta, pay);	/* span 64 */
+	cr_assert_eq(shm_rec_peek_data(&t.c, mout, sizeof(mout), &iov, 1, &rec), 40);
+	/* Longer than published, lengths that wrap 32 bits, reserved set. */
+	poke_hdr(&t, 120, 41, 8, 3, 0);
+	cr_assert_eq(shm_rec_peek_data(&t.c, mout, sizeof(mout), &iov, 1, &rec),
+		     SHM_ECORRUPT);
+	poke_hdr(&t, 120, 0xfffffff0u, 0x20, 3, 0);
+	cr_assert_eq(shm_rec_peek_data(&t.c, mout, sizeof(mout), &iov, 1, &rec),
+		     SHM_ECORRUPT);
+	poke_hdr(&t, 120, 40, 8, 3, 7);
+	cr_assert_eq(shm_rec_peek_data(&t.c, mout, sizeof(mout), &iov, 1, &rec),
+		     SHM_ECORRUPT);
+	/* Not whole records published. */
+	poke_hdr(&t, 120, 40, 8, 3, 0);
+	atomic_store(&t.hdr->prod, 120 + 60);
+	cr_assert_eq(shm_rec_peek_data(&t.c, NULL, 0, NULL, 0, &rec), SHM_ECORRUPT);
+	atomic_store(&t.hdr->prod, 120 + 64);
+	cr_assert_eq(t.c.idx, 120);
+	/* Shrunk after a good peek_data: the read fetches its own copy. */
+	cr_assert_eq(shm_rec_peek_data(&t.c, mout, sizeof(mout), &iov, 1, &rec), 40);
+	poke_hdr(&t, 120, 16, 0, 3, 0);
+	cr_assert_eq(shm_rec_read(&t.c, mout, sizeof(mout), &iov, 1, &rec), 16);
+	cr_assert_eq(rec.meta_len, 0);
+	cr_assert_eq(t.c.idx, 120 + 32);
 	tr_fini(&t);
 }
 
