@@ -122,6 +122,7 @@ static inline struct rs_priv *rs_priv(struct rte_mbuf *m)
 }
 
 struct reass_table;
+struct rs_app;
 
 struct rs_worker {
 	unsigned lcore;
@@ -148,6 +149,13 @@ struct rs_worker {
 	struct rte_mbuf *reass_stash[256];
 	uint64_t reass_next_scan_ns;
 	uint16_t ip_id;                /* IPv4 identification for what we originate */
+	/* sock_tx: sockets with datagrams left over from the last walk */
+#define RS_TX_RETRY 256
+	uint16_t tx_nretry;
+	struct {
+		struct rs_app *app;
+		uint32_t sd;
+	} tx_retry[RS_TX_RETRY];
 } __rte_cache_aligned;
 
 struct rs_dp_params {

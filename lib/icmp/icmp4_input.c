@@ -66,7 +66,8 @@ static bool icmp_to_socket(struct rte_mbuf *m, uint16_t hlen, uint32_t len)
 	if (so == NULL || !so->connected)
 		return false;
 	atomic_store_explicit(&so->shm->so_error, err, memory_order_relaxed);
-	if (atomic_load_explicit(&so->shm->app_wait, memory_order_seq_cst)) {
+	atomic_thread_fence(memory_order_seq_cst); /* see udp_input.c deliver() */
+	if (atomic_load_explicit(&so->shm->app_wait, memory_order_relaxed)) {
 		uint64_t one = 1;
 		if (write(so->efd, &one, sizeof(one)) < 0) { /* already signalled */ }
 	}

@@ -49,6 +49,7 @@ struct rs_sock {
 	uint16_t lport, rport;
 	bool bound, connected;
 	bool lip_implicit;          /* the local address came from connect's route */
+	bool port_implicit;         /* the port came from connect's auto-bind */
 	bool reuseaddr, broadcast;
 	int16_t ttl, tos;           /* -1: default */
 	int32_t rcvbuf, sndbuf;

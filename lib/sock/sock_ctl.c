@@ -376,6 +376,12 @@ static int op_connect(struct rs_sock *s, const struct rs_sin *sin)
 			s->lip = 0;
 			s->lip_implicit = false;
 		}
+		if (s->port_implicit) {
+			/* Linux (__udp_disconnect) unbinds a port connect chose */
+			s->bound = false;
+			s->lport = 0;
+			s->port_implicit = false;
+		}
 		return sock_rekey(s);
 	}
 	if (sin->family != AF_INET)
@@ -387,6 +393,9 @@ static int op_connect(struct rs_sock *s, const struct rs_sin *sin)
 	struct route4 r;
 	if (fib4_route_get(ip, &r) < 0)
 		return -ENETUNREACH;
+	/* ip4_datagram_connect: a broadcast peer needs SO_BROADCAST */
+	if ((ip == 0xffffffffu || r.type == RT_BROADCAST) && !s->broadcast)
+		return -EACCES;
 	if (!s->bound) {
 		uint16_t p;
 		int rc = pick_port(s, 0, &p);
@@ -395,6 +404,7 @@ static int op_connect(struct rs_sock *s, const struct rs_sin *sin)
 		s->lport = p;
 		s->lip = 0;
 		s->bound = true;
+		s->port_implicit = true;
 	}
 	/* Linux (ip4_datagram_connect) fixes the local address to the route's
 	 * source for the peer when the socket has none */
@@ -451,8 +461,17 @@ static int op_setsockopt(struct rs_sock *s, const struct rs_sreq *r)
 		switch (name) {
 		case SO_REUSEADDR: s->reuseaddr = v != 0; return 0;
 		case SO_BROADCAST: s->broadcast = v != 0; return 0;
-		case SO_RCVBUF: s->rcvbuf = v < 1152 ? 2304 : v > 106496 ? 425984 : 2 * v; return 0;
-		case SO_SNDBUF: s->sndbuf = v < 2304 ? 4608 : v > 106496 ? 425984 : 2 * v; return 0;
+		/* Linux: min(val, {r,w}mem_max = 212992) doubled, with a floor */
+		case SO_RCVBUF: {
+			int64_t x = v < 0 ? 0 : v > 212992 ? 212992 : v;
+			s->rcvbuf = (int32_t)(2 * x < 2304 ? 2304 : 2 * x);
+			return 0;
+		}
+		case SO_SNDBUF: {
+			int64_t x = v < 0 ? 0 : v > 212992 ? 212992 : v;
+			s->sndbuf = (int32_t)(2 * x < 4608 ? 4608 : 2 * x);
+			return 0;
+		}
 		default: return -ENOPROTOOPT;
 		}
 	}
@@ -464,7 +483,7 @@ static int op_setsockopt(struct rs_sock *s, const struct rs_sreq *r)
 			s->ttl = (int16_t)v;
 			return 0;
 		case IP_TOS:
-			s->tos = (int16_t)(v & 0xfc);
+			s->tos = (int16_t)(v & 0xff); /* UDP keeps the ECN bits (Linux) */
 			return 0;
 		default: return -ENOPROTOOPT;
 		}
@@ -495,7 +514,7 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		default: return -ENOPROTOOPT;
 		}
 	} else {
-		return -ENOPROTOOPT;
+		return -EOPNOTSUPP; /* Linux: an unknown level to getsockopt */
 	}
 	memcpy(c->opt, &v, sizeof(v));
 	c->optlen = sizeof(v);

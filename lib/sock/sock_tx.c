@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <unistd.h>
 #include <sys/uio.h>
 
 #include <rte_ip.h>
@@ -113,6 +114,12 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	if (bcast && !s->broadcast)
 		return -EACCES; /* Linux: broadcast needs SO_BROADCAST */
 	uint32_t src = meta->src ? ntohl(meta->src) : s->lip;
+	if (meta->src) {
+		/* IP_PKTINFO may only pick one of our addresses: never spoof */
+		uint32_t snh = fib4_lookup(src);
+		if (snh == FIB4_NH_NONE || fib4_nh(snh)->type != RT_LOCAL)
+			return -EINVAL;
+	}
 	if (bcast && ip4_is_bcast_all(dst)) {
 		int ifi = s->bind_iface >= 0 ? s->bind_iface : 0;
 		p->flags = RS_PF_IFACE_SET;
@@ -153,10 +160,18 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 static void set_error(struct rs_sock *s, int err)
 {
 	atomic_store_explicit(&s->shm->so_error, err, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst); /* see udp_input.c deliver() */
+	if (atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed)) {
+		uint64_t one = 1;
+		if (write(s->efd, &one, sizeof(one)) < 0) { /* already signalled */ }
+	}
 }
 
-static uint16_t drain(struct rte_graph *graph, struct rte_node *node, struct rs_worker *w,
-		      struct rs_sock *s)
+/* Sends what s has queued, up to a burst. Returns true when s still has
+ * datagrams (burst reached or no mbufs): it stays armed and the caller
+ * revisits it next walk, since no new doorbell will come. */
+static bool drain(struct rte_graph *graph, struct rte_node *node, struct rs_worker *w,
+		  struct rs_sock *s, uint16_t *sent)
 {
 	uint16_t n = 0;
 	for (int pass = 0; pass < 2; pass++) {
@@ -168,10 +183,8 @@ static uint16_t drain(struct rte_graph *graph, struct rte_node *node, struct rs_
 				if (st == 0)
 					break;
 				if (st == E_NOMEM) {
-					/* the datagram stays queued; disarm so the
-					 * app's next send rings again */
-					atomic_store(&s->shm->tx_armed, 0);
-					return n;
+					*sent = (uint16_t)(*sent + n);
+					return true;
 				}
 				s->app->tx_dgrams++;
 				continue;
@@ -186,13 +199,25 @@ static uint16_t drain(struct rte_graph *graph, struct rte_node *node, struct rs_
 			s->app->tx_dgrams++;
 			n++;
 		}
-		if (n == BURST_PER_SOCK)
-			return n; /* more next walk; still armed */
+		if (n == BURST_PER_SOCK) {
+			*sent = (uint16_t)(*sent + n);
+			return true;
+		}
 		/* disarm, then look once more: a datagram written just before
-		 * the app saw tx_armed == 0 has no doorbell of its own */
+		 * the app saw tx_armed == 0 has no doorbell of its own (the
+		 * seq_cst store is a full barrier before the re-read) */
 		atomic_store_explicit(&s->shm->tx_armed, 0, memory_order_seq_cst);
 	}
-	return n;
+	*sent = (uint16_t)(*sent + n);
+	return false;
+}
+
+static bool app_alive(const struct rs_apps_pub *pub, const struct rs_app *a)
+{
+	for (uint32_t i = 0; i < pub->n; i++)
+		if (pub->apps[i] == a)
+			return true;
+	return false;
 }
 
 static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -203,7 +228,24 @@ static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, 
 		return 0;
 	struct rs_apps_pub *pub = atomic_load_explicit(&sock_apps_pub, memory_order_acquire);
 	uint16_t total = 0;
-	for (uint32_t i = 0; pub != NULL && i < pub->n; i++) {
+	if (pub == NULL)
+		return 0;
+	/* sockets left with datagrams last walk: their app must still be in
+	 * the published list (a pointer kept across walks is checked, never
+	 * trusted: the app may have been freed after a grace period) */
+	unsigned nretry = w->tx_nretry;
+	w->tx_nretry = 0;
+	for (unsigned r = 0; r < nretry; r++) {
+		struct rs_app *a = w->tx_retry[r].app;
+		uint32_t sd = w->tx_retry[r].sd;
+		if (!app_alive(pub, a) || sd >= RS_APP_SOCKS || !a->socks[sd].used)
+			continue;
+		if (drain(graph, node, w, &a->socks[sd], &total) && w->tx_nretry < RS_TX_RETRY) {
+			w->tx_retry[w->tx_nretry].app = a;
+			w->tx_retry[w->tx_nretry++].sd = sd;
+		}
+	}
+	for (uint32_t i = 0; i < pub->n; i++) {
 		struct rs_app *a = pub->apps[i];
 		if (atomic_load_explicit(&a->corrupt, memory_order_relaxed))
 			continue;
@@ -220,7 +262,11 @@ static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, 
 			}
 			if (db.sd >= RS_APP_SOCKS || !a->socks[db.sd].used)
 				continue; /* a stale or bogus doorbell: nothing to do */
-			total = (uint16_t)(total + drain(graph, node, w, &a->socks[db.sd]));
+			if (drain(graph, node, w, &a->socks[db.sd], &total) &&
+			    w->tx_nretry < RS_TX_RETRY) {
+				w->tx_retry[w->tx_nretry].app = a;
+				w->tx_retry[w->tx_nretry++].sd = db.sd;
+			}
 		}
 	}
 	w->rx_pkts += total;

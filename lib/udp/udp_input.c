@@ -72,7 +72,12 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 	int rc = shm_rec_write(&so->rx, &meta, sizeof(meta), iov, n, 0);
 	if (rc == 0) {
 		so->app->rx_dgrams++;
-		if (atomic_load_explicit(&so->shm->app_wait, memory_order_seq_cst)) {
+		/* Dekker with the app (store app_wait; load prod) against ours
+		 * (store prod; load app_wait): the release store of prod may
+		 * otherwise pass this load (x86 store buffer) and a sleeper
+		 * would never be woken. */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(&so->shm->app_wait, memory_order_relaxed)) {
 			uint64_t one = 1;
 			if (write(so->efd, &one, sizeof(one)) < 0) { /* EAGAIN: already signalled */ }
 		}
