@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Differential UDP tests: tests/diff/udp_diff.c runs twice, as udp_diff_linux
+# on Linux kernel sockets and as udp_diff_rs on libringsock, in the same
+# topology (the program at 10.0.0.1, a Linux peer at 10.0.0.2/24 running
+# tests/diff/peer.py), and the outputs are compared case by case.
+#
+#   Linux run:     netns dl (10.0.0.1) --veth-- netns dlp (10.0.0.2, peer.py)
+#   ringstack run: ringstackd port0 (10.0.0.1) --veth-- netns p1 (10.0.0.2, peer.py)
+#
+# A case whose lines differ must be listed in docs/divergences.md (a line
+# "- id: CASE"); an unlisted difference fails, and so does a listed case that
+# turns out equal (the entry is stale). RS_DIFF_OUT=DIR keeps both outputs;
+# RS_DIVERGENCES=FILE reads the list from FILE instead.
+. "$(dirname "$0")/../integration/_init.sh"
+
+BIN=$RS_BUILD/tests/diff
+RS_NAME=udp_diff
+DIV=${RS_DIVERGENCES:-$RS_ROOT/docs/divergences.md}
+for b in udp_diff_linux udp_diff_rs; do
+	[ -x "$BIN/$b" ] || fail "$BIN/$b not built"
+done
+[ -f "$DIV" ] || fail "$DIV missing"
+
+# start_peer NS: peer.py in namespace NS, ICMP errors not rate-limited
+start_peer() {
+	in_ns "$1" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000
+	in_ns "$1" $PY "$RS_ROOT/tests/diff/peer.py" >"$RS_TMP/$1.ready" 2>"$RS_TMP/$1.err" &
+	wait_for 10 grep -q ready "$RS_TMP/$1.ready" || fail "peer.py in $1 did not start: $(cat "$RS_TMP/$1.err")"
+}
+
+# Linux side: two namespaces and a veth
+ip netns add dl
+ip netns add dlp
+ip link add dl-a type veth peer name dlp-a
+ip link set dl-a netns dl
+ip link set dlp-a netns dlp
+for ns in dl dlp; do
+	in_ns $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	in_ns $ns ip link set lo up
+done
+in_ns dl ip addr add 10.0.0.1/24 dev dl-a
+in_ns dlp ip addr add 10.0.0.2/24 dev dlp-a
+in_ns dl ip link set dl-a up
+in_ns dlp ip link set dlp-a up
+start_peer dlp
+
+# ringstack side
+rs_peer p1 10.0.0.2/24
+rs_peer_quiet p1
+rs_start
+ringctl addr add 10.0.0.1/24 dev port0
+start_peer p1
+
+# both locals reachable (and neighbours resolved) before the programs run
+wait_for 10 in_ns dlp ping -c1 -W1 10.0.0.1 || fail "Linux local side unreachable"
+wait_for 10 in_ns p1 ping -c1 -W1 10.0.0.1 || fail "ringstack unreachable from the peer"
+
+in_ns dl timeout 40 "$BIN/udp_diff_linux" >"$RS_TMP/linux.out" 2>"$RS_TMP/linux.err" &
+lx=$!
+timeout 40 "$BIN/udp_diff_rs" >"$RS_TMP/rs.out" 2>"$RS_TMP/rs.err" &
+rx=$!
+lrc=0 rrc=0
+wait $lx || lrc=$?
+wait $rx || rrc=$?
+[ $lrc -eq 0 ] || fail "udp_diff_linux exited $lrc: $(tail -3 "$RS_TMP/linux.err")"
+if [ -n "${RS_DIFF_OUT:-}" ]; then
+	mkdir -p "$RS_DIFF_OUT"
+	cp "$RS_TMP/linux.out" "$RS_TMP/rs.out" "$RS_DIFF_OUT/"
+fi
+
+rc=0
+$PY - "$RS_TMP/linux.out" "$RS_TMP/rs.out" "$DIV" "$rrc" <<'PYEOF' || rc=$?
+import re, sys
+lin_path, rs_path, div_path, rrc = sys.argv[1:5]
+
+def cases(path):
+    out = {}
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        if not line:
+            continue
+        name = line.split(" ", 1)[0]
+        out.setdefault(name, []).append(line)
+    return out
+
+lin, rs = cases(lin_path), cases(rs_path)
+listed = []
+for line in open(div_path):
+    m = re.match(r"^- id: (\S+)\s*$", line)
+    if m:
+        listed.append(m.group(1))
+dups = sorted({i for i in listed if listed.count(i) > 1})
+listed = set(listed)
+
+order = list(lin) + [c for c in rs if c not in lin]
+equal = divergent = unexpected = 0
+for c in order:
+    a, b = lin.get(c, []), rs.get(c, [])
+    if a == b:
+        if c in listed:
+            unexpected += 1
+            print("UNEXPECTED PASS: %s is listed in docs/divergences.md but both sides agree:" % c)
+            for l in a:
+                print("    " + l)
+        else:
+            equal += 1
+        continue
+    if c in listed:
+        divergent += 1
+        print("divergent (listed): %s" % c)
+        tag = "  "
+    else:
+        unexpected += 1
+        print("UNEXPECTED DIFFERENCE: %s (not in docs/divergences.md)" % c)
+        tag = "!!"
+    n = max(len(a), len(b))
+    for i in range(n):
+        la = a[i] if i < len(a) else "(missing)"
+        lb = b[i] if i < len(b) else "(missing)"
+        if la == lb:
+            print("  %s   both:  %s" % (tag, la))
+        else:
+            print("  %s - linux: %s" % (tag, la))
+            print("  %s + rs:    %s" % (tag, lb))
+for c in sorted(listed - set(order)):
+    unexpected += 1
+    print("STALE ENTRY: %s is listed in docs/divergences.md but no such case ran" % c)
+for c in dups:
+    unexpected += 1
+    print("DUPLICATE ENTRY: %s is listed twice in docs/divergences.md" % c)
+if rrc != "0":
+    print("note: udp_diff_rs exited %s" % rrc)
+print("diff: %d compared, %d equal, %d divergent (listed), %d unexpected"
+      % (len(order), equal, divergent, unexpected))
+sys.exit(1 if unexpected else 0)
+PYEOF
+[ $rrc -eq 0 ] || { echo "udp_diff_rs stderr:" >&2; tail -5 "$RS_TMP/rs.err" >&2; }
+[ $rc -eq 0 ] || fail "unexpected differences (see above)"
+ok "differential tests: Linux and libringsock agree except for the listed divergences"
