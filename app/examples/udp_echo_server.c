@@ -60,11 +60,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "udp_echo_server: socket: %s\n", strerror(errno));
 		return 1;
 	}
+	/* ECHO_REUSEPORT=1: several servers share the port (SO_REUSEPORT) */
+	const char *rp = getenv("ECHO_REUSEPORT");
+	int one = 1;
+	if (rp != NULL && strcmp(rp, "1") == 0 &&
+	    rs_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		fprintf(stderr, "udp_echo_server: SO_REUSEPORT: %s\n", strerror(errno));
+		rs_close(fd);
+		return 1;
+	}
 	if (rs_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		fprintf(stderr, "udp_echo_server: bind: %s\n", strerror(errno));
 		rs_close(fd);
 		return 1;
 	}
+	long echoed = 0;
 	while (!stop) {
 		struct sockaddr_in from;
 		socklen_t fromlen = sizeof(from);
@@ -90,7 +100,9 @@ main(int argc, char **argv)
 			rs_close(fd);
 			return 1;
 		}
+		echoed++;
 	}
 	rs_close(fd);
+	printf("echoed %ld\n", echoed);
 	return 0;
 }

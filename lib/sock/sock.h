@@ -50,7 +50,7 @@ struct rs_sock {
 	bool bound, connected;
 	bool lip_implicit;          /* the local address came from connect's route */
 	bool port_implicit;         /* the port came from connect's auto-bind */
-	bool reuseaddr, broadcast;
+	bool reuseaddr, broadcast, reuseport;
 	int16_t ttl, tos;           /* -1: default */
 	int32_t rcvbuf, sndbuf;
 	int bind_iface;             /* SO_BINDTODEVICE, -1 none */
@@ -74,6 +74,14 @@ struct rs_app {
 	uint64_t tx_dgrams, rx_dgrams;
 };
 
+/* SO_REUSEPORT: sockets sharing one demux key. Immutable once published;
+ * the key's data then points at the group with the low bit set. */
+#define RS_RP_MAX 32
+struct rs_rp_group {
+	uint32_t n;
+	struct rs_sock *socks[RS_RP_MAX];
+};
+
 /* What workers see of the apps: immutable, swapped under RCU. */
 struct rs_apps_pub {
 	uint32_t n;
@@ -91,20 +99,32 @@ extern struct rs_apps_pub *_Atomic sock_apps_pub;
 
 /* Fast path: the socket a datagram to (dst, dport) from (src, sport) goes
  * to, or NULL (all host order). */
+/* A demux entry: a socket, or (low bit set) an SO_REUSEPORT group from
+ * which the flow's hash picks one member, so a flow stays on one socket. */
+static inline struct rs_sock *sock_pick(void *d, uint32_t src, uint16_t sport)
+{
+	uintptr_t v = (uintptr_t)d;
+	if (!(v & 1))
+		return d;
+	const struct rs_rp_group *g = (const struct rs_rp_group *)(v & ~(uintptr_t)1);
+	uint32_t h = (src ^ (src >> 16) ^ sport) * 0x9e3779b1u;
+	return g->socks[(h >> 16) % g->n];
+}
+
 static inline struct rs_sock *sock_lookup(uint32_t dst, uint16_t dport, uint32_t src,
 					  uint16_t sport)
 {
 	struct sock_key k = { .lip = dst, .rip = src, .lport = dport, .rport = sport };
 	void *d;
 	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return d;
+		return sock_pick(d, src, sport);
 	k.rip = 0;
 	k.rport = 0;
 	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return d;
+		return sock_pick(d, src, sport);
 	k.lip = 0;
 	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return d;
+		return sock_pick(d, src, sport);
 	return NULL;
 }
 
@@ -115,7 +135,7 @@ static inline struct rs_sock *sock_lookup_exact(uint32_t lip, uint16_t lport, ui
 	struct sock_key k = { .lip = lip, .rip = rip, .lport = lport, .rport = rport };
 	void *d;
 	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return d;
+		return sock_pick(d, rip, rport);
 	return NULL;
 }
 

@@ -196,23 +196,80 @@ int sock_app_memfd(const struct rs_app *a, size_t *size)
 
 /* ---- demultiplexing ---- */
 
+/* Builds the entry for a key from its members: a socket, a group, or NULL. */
+static int demux_set(const struct sock_key *k, struct rs_sock **m, uint32_t n, void *old)
+{
+	void *d = NULL;
+	if (n == 1) {
+		d = m[0];
+	} else if (n > 1) {
+		struct rs_rp_group *g = malloc(sizeof(*g));
+		if (g == NULL)
+			return -ENOBUFS;
+		g->n = n;
+		memcpy(g->socks, m, n * sizeof(m[0]));
+		d = (void *)((uintptr_t)g | 1);
+	}
+	if (d == NULL)
+		rte_hash_del_key(sock_demux, k);
+	else if (rte_hash_add_key_data(sock_demux, k, d) < 0) /* replaces the data */
+		return -ENOBUFS;
+	if ((uintptr_t)old & 1) /* workers may hold the old group for a walk */
+		rs_defer_free(free, (void *)((uintptr_t)old & ~(uintptr_t)1));
+	return 0;
+}
+
+/* The members of a key's entry (at most RS_RP_MAX). */
+static uint32_t demux_members(const struct sock_key *k, struct rs_sock **m, void **data)
+{
+	void *d;
+	*data = NULL;
+	if (rte_hash_lookup_data(sock_demux, k, &d) < 0)
+		return 0;
+	*data = d;
+	if (!((uintptr_t)d & 1)) {
+		m[0] = d;
+		return 1;
+	}
+	const struct rs_rp_group *g = (const void *)((uintptr_t)d & ~(uintptr_t)1);
+	memcpy(m, g->socks, g->n * sizeof(m[0]));
+	return g->n;
+}
+
 static void demux_del(struct rs_sock *s)
 {
 	if (!s->in_demux)
 		return;
 	struct sock_key k = { .lip = s->key_lip, .rip = s->key_rip, .lport = s->key_lport,
 			      .rport = s->key_rport };
-	rte_hash_del_key(sock_demux, &k);
+	struct rs_sock *m[RS_RP_MAX];
+	void *old;
+	uint32_t n = demux_members(&k, m, &old), j = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (m[i] != s)
+			m[j++] = m[i];
+	demux_set(&k, m, j, old);
 	s->in_demux = false;
 }
 
 static int demux_add(struct rs_sock *s, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
 {
 	struct sock_key k = { .lip = lip, .rip = rip, .lport = lport, .rport = rport };
-	if (rte_hash_lookup(sock_demux, &k) >= 0)
-		return -EADDRINUSE;
-	if (rte_hash_add_key_data(sock_demux, &k, s) < 0)
-		return -ENOBUFS;
+	struct rs_sock *m[RS_RP_MAX];
+	void *old;
+	uint32_t n = demux_members(&k, m, &old);
+	if (n > 0) {
+		/* SO_REUSEPORT: every member (and s) must have set it */
+		if (!s->reuseport || n == RS_RP_MAX)
+			return -EADDRINUSE;
+		for (uint32_t i = 0; i < n; i++)
+			if (!m[i]->reuseport)
+				return -EADDRINUSE;
+	}
+	m[n++] = s;
+	int rc = demux_set(&k, m, n, old);
+	if (rc < 0)
+		return rc;
 	s->in_demux = true;
 	s->key_lip = lip;
 	s->key_rip = rip;
@@ -234,7 +291,8 @@ static bool port_in_use(const struct rs_sock *me, uint32_t ip, uint16_t port)
 			if (!o->used || o == me || !o->bound || o->lport != port)
 				continue;
 			if (o->lip == ip || o->lip == 0 || ip == 0) {
-				if (!(o->reuseaddr && me->reuseaddr))
+				if (!(o->reuseaddr && me->reuseaddr) &&
+				    !(o->reuseport && me->reuseport && o->lip == ip))
 					return true;
 			}
 		}
@@ -362,6 +420,8 @@ static int op_bind(struct rs_sock *s, const struct rs_sin *sin)
 		s->bound = false;
 		return rc;
 	}
+	/* SO_REUSEADDR twins (allowed by port_in_use): the first keeps
+	 * receiving unicast, as one of them does on Linux */
 	return 0;
 }
 
@@ -460,6 +520,9 @@ static int op_setsockopt(struct rs_sock *s, const struct rs_sreq *r)
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR: s->reuseaddr = v != 0; return 0;
+		case SO_REUSEPORT: /* takes effect at the next bind, as on Linux */
+			s->reuseport = v != 0;
+			return 0;
 		case SO_BROADCAST: s->broadcast = v != 0; return 0;
 		/* Linux: min(val, {r,w}mem_max = 212992) doubled, with a floor */
 		case SO_RCVBUF: {
@@ -498,6 +561,7 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR: v = s->reuseaddr; break;
+		case SO_REUSEPORT: v = s->reuseport; break;
 		case SO_BROADCAST: v = s->broadcast; break;
 		case SO_RCVBUF: v = s->rcvbuf; break;
 		case SO_SNDBUF: v = s->sndbuf; break;

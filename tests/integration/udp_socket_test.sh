@@ -63,3 +63,31 @@ s.sendto(b"again", ("10.0.0.1", 7007)); assert s.recvfrom(100)[0] == b"again"' |
 ringctl -j sock show | jq -e 'length >= 1 and .[0].proto == "udp"' >/dev/null || fail "sock show -j"
 kill $srv
 ok "kill -9 frees the port at once; sock show lists sockets"
+
+# SO_REUSEPORT: two servers share a port; flows spread, each flow stays put
+ECHO_REUSEPORT=1 "$EX/udp_echo_server" 7100 >"$RS_TMP/rp1.log" 2>&1 &
+rp1=$!
+wait_for 10 bash -c "[ \$($RS_BUILD/app/ringctl -s $RS_SOCK sock show | grep -c ':7100') -eq 1 ]" ||
+	fail "first SO_REUSEPORT server did not bind"
+ECHO_REUSEPORT=1 "$EX/udp_echo_server" 7100 >"$RS_TMP/rp2.log" 2>&1 &
+rp2=$!
+wait_for 10 bash -c "[ \$($RS_BUILD/app/ringctl -s $RS_SOCK sock show | grep -c ':7100') -eq 2 ]" ||
+	fail "second SO_REUSEPORT server did not bind: $(cat "$RS_TMP/rp2.log")"
+"$EX/udp_echo_server" 7100 >"$RS_TMP/rp3.log" 2>&1 && fail "a server without SO_REUSEPORT joined the group"
+grep -q "Address already in use" "$RS_TMP/rp3.log" || fail "no EADDRINUSE: $(cat "$RS_TMP/rp3.log")"
+in_ns p1 $PY - <<'PYEOF' || fail "echo through the SO_REUSEPORT group failed"
+import socket
+for sport in range(42000, 42032):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+    s.bind(("10.0.0.2", sport))
+    for i in range(3):
+        s.sendto(b"x%d" % i, ("10.0.0.1", 7100))
+        assert s.recvfrom(100)[0] == b"x%d" % i
+    s.close()
+PYEOF
+kill $rp1 $rp2
+wait $rp1 $rp2 2>/dev/null || true
+n1=$(awk '/echoed/ {print $2}' "$RS_TMP/rp1.log"); n2=$(awk '/echoed/ {print $2}' "$RS_TMP/rp2.log")
+[ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] && [ $((n1 + n2)) -eq 96 ] || fail "SO_REUSEPORT spread: $n1 + $n2 of 96"
+[ $((n1 % 3)) -eq 0 ] && [ $((n2 % 3)) -eq 0 ] || fail "a flow was split between sockets ($n1/$n2)"
+ok "SO_REUSEPORT: 32 flows spread over two servers ($n1/$n2 datagrams), none split"
