@@ -387,7 +387,7 @@ rx_cmsgs(struct rs_sock *s, struct msghdr *msg, const struct rs_rx_meta *meta)
 	} while (0)
 	if (want & RS_RECV_PKTINFO) {
 		struct in_pktinfo pi = {
-			.ipi_ifindex = meta->iface,
+			.ipi_ifindex = meta->iface + 1, /* ifindex 0 means "none": link N is N+1 */
 			.ipi_spec_dst.s_addr = meta->dst,
 			.ipi_addr.s_addr = meta->dst,
 		};

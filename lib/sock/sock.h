@@ -51,6 +51,7 @@ struct rs_sock {
 	bool lip_implicit;          /* the local address came from connect's route */
 	bool port_implicit;         /* the port came from connect's auto-bind */
 	bool reuseaddr, broadcast, reuseport;
+	bool recv_ttl, recv_tos, recv_pktinfo; /* cmsgs the library builds from rx meta */
 	int16_t ttl, tos;           /* -1: default */
 	int32_t rcvbuf, sndbuf;
 	int bind_iface;             /* SO_BINDTODEVICE, -1 none */

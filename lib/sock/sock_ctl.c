@@ -548,6 +548,11 @@ static int op_setsockopt(struct rs_sock *s, const struct rs_sreq *r)
 		case IP_TOS:
 			s->tos = (int16_t)(v & 0xff); /* UDP keeps the ECN bits (Linux) */
 			return 0;
+		/* ancillary data on receive: every datagram's meta carries the
+		 * TTL, TOS and destination; the library turns them into cmsgs */
+		case IP_RECVTTL: s->recv_ttl = v != 0; return 0;
+		case IP_RECVTOS: s->recv_tos = v != 0; return 0;
+		case IP_PKTINFO: s->recv_pktinfo = v != 0; return 0;
 		default: return -ENOPROTOOPT;
 		}
 	}
@@ -575,6 +580,9 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		switch (name) {
 		case IP_TTL: v = s->ttl < 0 ? 64 : s->ttl; break;
 		case IP_TOS: v = s->tos < 0 ? 0 : s->tos; break;
+		case IP_RECVTTL: v = s->recv_ttl; break;
+		case IP_RECVTOS: v = s->recv_tos; break;
+		case IP_PKTINFO: v = s->recv_pktinfo; break;
 		default: return -ENOPROTOOPT;
 		}
 	} else {
