@@ -236,6 +236,9 @@ static uint32_t demux_members(const struct sock_key *k, struct rs_sock **m, void
 	return g->n;
 }
 
+static int demux_add(struct rs_sock *s, uint32_t lip, uint16_t lport, uint32_t rip,
+		     uint16_t rport);
+
 static void demux_del(struct rs_sock *s)
 {
 	if (!s->in_demux)
@@ -250,6 +253,21 @@ static void demux_del(struct rs_sock *s)
 			m[j++] = m[i];
 	demux_set(&k, m, j, old);
 	s->in_demux = false;
+	if (j > 0 || k.rip != 0)
+		return;
+	/* an SO_REUSEADDR twin bound to the same address and port takes over */
+	for (unsigned i = 0; i < RS_APP_MAX; i++) {
+		if (apps[i] == NULL)
+			continue;
+		for (unsigned q = 0; q < RS_APP_SOCKS; q++) {
+			struct rs_sock *o = &apps[i]->socks[q];
+			if (o != s && o->used && o->bound && !o->connected && !o->in_demux &&
+			    o->lip == k.lip && o->lport == k.lport) {
+				demux_add(o, o->lip, o->lport, 0, 0);
+				return;
+			}
+		}
+	}
 }
 
 static int demux_add(struct rs_sock *s, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
@@ -325,9 +343,13 @@ static int sock_rekey(struct rs_sock *s)
 	demux_del(s);
 	if (!s->bound)
 		return 0;
-	if (s->connected)
-		return demux_add(s, s->lip, s->lport, s->rip, s->rport);
-	return demux_add(s, s->lip, s->lport, 0, 0);
+	int rc = s->connected ? demux_add(s, s->lip, s->lport, s->rip, s->rport)
+			      : demux_add(s, s->lip, s->lport, 0, 0);
+	/* SO_REUSEADDR twins share an address and port; one of them holds
+	 * the key and receives (as one of them does on Linux) */
+	if (rc == -EADDRINUSE && s->reuseaddr)
+		return 0;
+	return rc;
 }
 
 /* ---- requests ---- */
@@ -416,12 +438,10 @@ static int op_bind(struct rs_sock *s, const struct rs_sin *sin)
 	s->lport = port;
 	s->bound = true;
 	int rc = sock_rekey(s);
-	if (rc < 0 && !s->reuseaddr) {
+	if (rc < 0) {
 		s->bound = false;
 		return rc;
 	}
-	/* SO_REUSEADDR twins (allowed by port_in_use): the first keeps
-	 * receiving unicast, as one of them does on Linux */
 	return 0;
 }
 
@@ -450,12 +470,18 @@ static int op_connect(struct rs_sock *s, const struct rs_sin *sin)
 	uint16_t port = ntohs(sin->port);
 	if (port == 0)
 		return -ECONNREFUSED; /* Linux: connect to port 0 fails on first use */
-	struct route4 r;
-	if (fib4_route_get(ip, &r) < 0)
-		return -ENETUNREACH;
-	/* ip4_datagram_connect: a broadcast peer needs SO_BROADCAST */
-	if ((ip == 0xffffffffu || r.type == RT_BROADCAST) && !s->broadcast)
-		return -EACCES;
+	/* ip4_datagram_connect: a broadcast peer needs SO_BROADCAST; the
+	 * limited broadcast needs no route */
+	struct route4 r = { .type = RT_BROADCAST, .iface = s->bind_iface >= 0 ? s->bind_iface : 0 };
+	if (ip == 0xffffffffu) {
+		if (!s->broadcast)
+			return -EACCES;
+	} else {
+		if (fib4_route_get(ip, &r) < 0)
+			return -ENETUNREACH;
+		if (r.type == RT_BROADCAST && !s->broadcast)
+			return -EACCES;
+	}
 	if (!s->bound) {
 		uint16_t p;
 		int rc = pick_port(s, 0, &p);

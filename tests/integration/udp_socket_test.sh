@@ -31,6 +31,23 @@ print("ok")
 PYEOF
 ok "echo server on ringstack answers a Linux client, 0 to 65507 bytes"
 
+# many clients at once, each checking its own echoes
+in_ns p1 $PY - <<'PYEOF' || fail "many clients: echo failed"
+import os, socket, threading
+errors = []
+def client(k):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+    for i in range(200):
+        d = b"%d-%d-" % (k, i) + os.urandom(k * 37 % 1400)
+        s.sendto(d, ("10.0.0.1", 7007))
+        if s.recvfrom(2048)[0] != d:
+            errors.append((k, i)); return
+ts = [threading.Thread(target=client, args=(k,)) for k in range(16)]
+[t.start() for t in ts]; [t.join() for t in ts]
+assert not errors, errors
+PYEOF
+ok "16 concurrent Linux clients, 200 echoes each"
+
 # a ringstack client to a Linux echo server
 in_ns p1 socat -T 5 UDP4-RECVFROM:9009,fork EXEC:cat >/dev/null 2>&1 &
 wait_for 10 bash -c "ip netns exec p1 ss -uln | grep -q ':9009'" || fail "socat did not start"

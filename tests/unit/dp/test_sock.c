@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the daemon's socket table (lib/sock/sock_ctl.c): the port
+ * allocator, Linux's bind rules, and UDP demultiplexing precedence (a
+ * connected 4-tuple, then the bound address, then the wildcard), driven the
+ * way an application drives them: requests written into its segment's
+ * request ring, answers read from the completion ring.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+
+#include <rte_malloc.h>
+
+#include "dp_eal.h"
+#include "route/fib4.h"
+#include "sock/sock.h"
+
+#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
+#define LOCAL IP(10, 0, 0, 1)
+
+struct fake_app {
+	struct rs_app *a;
+	struct shm_ring req, cpl;
+	uint32_t seq;
+};
+
+static void setup(void)
+{
+	ut_eal_init();
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	rs_dp.rcu = rte_zmalloc("ut_rcu", sz, RTE_CACHE_LINE_SIZE);
+	cr_assert_eq(rte_rcu_qsbr_init(rs_dp.rcu, 1), 0);
+	struct rs_cfg *c = calloc(1, sizeof(*c));
+	c->ifaces[0].present = c->ifaces[0].up = true;
+	c->ifaces[0].naddrs = 1;
+	c->ifaces[0].addrs[0].ip = LOCAL;
+	c->ifaces[0].addrs[0].plen = 24;
+	atomic_store(&rs_dp.cfg, c);
+	cr_assert_eq(fib4_init(1024, 64, rs_dp.rcu), 0);
+	struct route4 r = { .prefix = LOCAL, .plen = 32, .type = RT_LOCAL };
+	cr_assert_eq(fib4_route_add(&r, false), 0);
+	r = (struct route4){ .prefix = IP(10, 0, 0, 0), .plen = 24, .type = RT_UNICAST };
+	cr_assert_eq(fib4_route_add(&r, false), 0);
+	cr_assert_eq(sock_init(rs_dp.rcu), 0);
+}
+
+static void teardown(void)
+{
+	sock_fini();
+	fib4_fini();
+	ut_eal_fini();
+}
+
+TestSuite(sock, .init = setup, .fini = teardown, .timeout = 60);
+
+static void app_new(struct fake_app *f)
+{
+	struct rs_attach_req req = { .version = RS_SHM_VERSION, .pid = 1 };
+	strcpy(req.name, "ut");
+	memset(f, 0, sizeof(*f));
+	f->a = sock_app_attach(-1, &req, sizeof(req)); /* no unix socket: kicks are not answered */
+	cr_assert_not_null(f->a);
+	const struct rs_shm_hdr *h = (const void *)f->a->base;
+	cr_assert_eq(shm_ring_init(&f->req, (void *)(f->a->base + h->req.hdr_off),
+				   f->a->base + h->req.data_off, h->req.size, SHM_RING_PROD), 0);
+	cr_assert_eq(shm_ring_init(&f->cpl, (void *)(f->a->base + h->cpl.hdr_off),
+				   f->a->base + h->cpl.data_off, h->cpl.size, SHM_RING_CONS), 0);
+}
+
+/* One request, as libringsock sends it; returns the completion's ret. */
+static int op(struct fake_app *f, uint16_t opc, int32_t sd, const int32_t *a, uint32_t ip,
+	      uint16_t port, int fd, struct rs_scpl *out)
+{
+	struct rs_sreq r;
+	memset(&r, 0, sizeof(r));
+	r.seq = ++f->seq;
+	r.op = opc;
+	r.sd = sd;
+	if (a)
+		memcpy(r.a, a, sizeof(r.a));
+	r.addr.family = ip == 0xfffffffe ? AF_UNSPEC : AF_INET;
+	r.addr.addr = htonl(ip == 0xfffffffe ? 0 : ip);
+	r.addr.port = htons(port);
+	struct iovec iov = { &r, sizeof(r) };
+	cr_assert_eq(shm_rec_write(&f->req, NULL, 0, &iov, 1, 0), 0);
+	sock_app_kicks(f->a, 1, fd);
+	struct rs_scpl c;
+	struct iovec ci = { &c, sizeof(c) };
+	struct shm_rec rec;
+	cr_assert_eq(shm_rec_read(&f->cpl, NULL, 0, &ci, 1, &rec), (ssize_t)sizeof(c));
+	cr_assert_eq(c.seq, r.seq);
+	if (out)
+		*out = c;
+	return c.ret;
+}
+
+static int sock_new(struct fake_app *f)
+{
+	int32_t a[3] = { AF_INET, SOCK_DGRAM, 0 };
+	int sd = op(f, RS_SOP_SOCKET, 0, a, 0, 0, eventfd(0, EFD_CLOEXEC), NULL);
+	cr_assert_geq(sd, 0, "socket: %d", sd);
+	return sd;
+}
+
+static int set_int(struct fake_app *f, int sd, int level, int name, int v)
+{
+	struct rs_sreq r;
+	memset(&r, 0, sizeof(r));
+	r.seq = ++f->seq;
+	r.op = RS_SOP_SETSOCKOPT;
+	r.sd = sd;
+	r.a[0] = level;
+	r.a[1] = name;
+	r.optlen = sizeof(int);
+	memcpy(r.opt, &v, sizeof(v));
+	struct iovec iov = { &r, sizeof(r) };
+	cr_assert_eq(shm_rec_write(&f->req, NULL, 0, &iov, 1, 0), 0);
+	sock_app_kicks(f->a, 1, -1);
+	struct rs_scpl c;
+	struct iovec ci = { &c, sizeof(c) };
+	cr_assert_eq(shm_rec_read(&f->cpl, NULL, 0, &ci, 1, NULL), (ssize_t)sizeof(c));
+	return c.ret;
+}
+
+static uint16_t local_port(struct fake_app *f, int sd)
+{
+	struct rs_scpl c;
+	cr_assert_eq(op(f, RS_SOP_GETSOCKNAME, sd, NULL, 0, 0, -1, &c), 0);
+	return ntohs(c.addr.port);
+}
+
+Test(sock, socket_argument_errors)
+{
+	struct fake_app f;
+	app_new(&f);
+	int32_t a6[3] = { AF_INET6, SOCK_DGRAM, 0 }, st[3] = { AF_INET, SOCK_STREAM, 0 },
+		tcp[3] = { AF_INET, SOCK_DGRAM, IPPROTO_TCP }, ok[3] = { AF_INET, SOCK_DGRAM, 0 };
+	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL), -EAFNOSUPPORT);
+	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, st, 0, 0, -1, NULL), -ESOCKTNOSUPPORT);
+	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, tcp, 0, 0, -1, NULL), -EPROTONOSUPPORT);
+	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, ok, 0, 0, -1, NULL), -EINVAL, "no eventfd");
+	cr_assert_eq(op(&f, RS_SOP_BIND, 63, NULL, 0, 0, -1, NULL), -EBADF);
+	cr_assert_eq(op(&f, RS_SOP_BIND, -5, NULL, 0, 0, -1, NULL), -EBADF);
+}
+
+Test(sock, ephemeral_ports_are_unique_and_in_range)
+{
+	struct fake_app f;
+	app_new(&f);
+	uint16_t seen[40];
+	for (int i = 0; i < 40; i++) {
+		int sd = sock_new(&f);
+		cr_assert_eq(op(&f, RS_SOP_BIND, sd, NULL, 0, 0, -1, NULL), 0);
+		seen[i] = local_port(&f, sd);
+		cr_assert(seen[i] >= RS_EPHEMERAL_LO && seen[i] <= RS_EPHEMERAL_HI, "%u", seen[i]);
+		for (int j = 0; j < i; j++)
+			cr_assert_neq(seen[i], seen[j], "port %u given twice", seen[i]);
+	}
+}
+
+Test(sock, bind_rules_as_linux_udp)
+{
+	struct fake_app f, g;
+	app_new(&f);
+	app_new(&g);
+	int s1 = sock_new(&f), s2 = sock_new(&g), s3 = sock_new(&g);
+	cr_assert_eq(op(&f, RS_SOP_BIND, s1, NULL, LOCAL, 5000, -1, NULL), 0);
+	cr_assert_eq(op(&f, RS_SOP_BIND, s1, NULL, LOCAL, 5001, -1, NULL), -EINVAL, "bound twice");
+	/* same port: same address or either wildcard is taken, across apps */
+	cr_assert_eq(op(&g, RS_SOP_BIND, s2, NULL, LOCAL, 5000, -1, NULL), -EADDRINUSE);
+	cr_assert_eq(op(&g, RS_SOP_BIND, s2, NULL, 0, 5000, -1, NULL), -EADDRINUSE);
+	/* not an address of ours */
+	cr_assert_eq(op(&g, RS_SOP_BIND, s2, NULL, IP(10, 0, 0, 9), 6000, -1, NULL), -EADDRNOTAVAIL);
+	/* SO_REUSEADDR on both: allowed */
+	int s4 = sock_new(&f);
+	cr_assert_eq(set_int(&f, s4, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+	cr_assert_eq(set_int(&g, s3, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+	cr_assert_eq(op(&f, RS_SOP_BIND, s4, NULL, 0, 7000, -1, NULL), 0);
+	cr_assert_eq(op(&g, RS_SOP_BIND, s3, NULL, 0, 7000, -1, NULL), 0);
+	/* closing frees the port at once */
+	cr_assert_eq(op(&f, RS_SOP_CLOSE, s1, NULL, 0, 0, -1, NULL), 0);
+	cr_assert_eq(op(&g, RS_SOP_BIND, s2, NULL, LOCAL, 5000, -1, NULL), 0);
+}
+
+Test(sock, demux_precedence_connected_then_bound_then_wildcard)
+{
+	struct fake_app f;
+	app_new(&f);
+	int wild = sock_new(&f), bound = sock_new(&f), conn = sock_new(&f);
+	cr_assert_eq(op(&f, RS_SOP_BIND, wild, NULL, 0, 9000, -1, NULL), 0);
+	cr_assert_null(sock_lookup(LOCAL, 9001, IP(10, 0, 0, 2), 1234));
+	cr_assert_eq(sock_lookup(LOCAL, 9000, IP(10, 0, 0, 2), 1234), &f.a->socks[wild]);
+	/* a socket bound to the address beats the wildcard (SO_REUSEADDR lets
+	 * them share the port, as on Linux) */
+	cr_assert_eq(set_int(&f, wild, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+	cr_assert_eq(set_int(&f, bound, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+	cr_assert_eq(op(&f, RS_SOP_BIND, bound, NULL, LOCAL, 9000, -1, NULL), 0);
+	cr_assert_eq(sock_lookup(LOCAL, 9000, IP(10, 0, 0, 2), 1234), &f.a->socks[bound]);
+	/* a connected socket takes exactly its peer's datagrams */
+	cr_assert_eq(set_int(&f, conn, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+	cr_assert_eq(op(&f, RS_SOP_BIND, conn, NULL, LOCAL, 9000, -1, NULL), 0);
+	cr_assert_eq(op(&f, RS_SOP_CONNECT, conn, NULL, IP(10, 0, 0, 2), 1234, -1, NULL), 0);
+	cr_assert_eq(sock_lookup(LOCAL, 9000, IP(10, 0, 0, 2), 1234), &f.a->socks[conn]);
+	cr_assert_eq(sock_lookup(LOCAL, 9000, IP(10, 0, 0, 2), 1235), &f.a->socks[bound]);
+	cr_assert_eq(sock_lookup(LOCAL, 9000, IP(10, 0, 0, 3), 1234), &f.a->socks[bound]);
+	/* disconnect (AF_UNSPEC): back to the bound key */
+	cr_assert_eq(op(&f, RS_SOP_CONNECT, conn, NULL, 0xfffffffe, 0, -1, NULL), 0);
+	cr_assert_eq(op(&f, RS_SOP_CLOSE, bound, NULL, 0, 0, -1, NULL), 0);
+	cr_assert_eq(sock_lookup(LOCAL, 9000, IP(10, 0, 0, 2), 1234), &f.a->socks[conn]);
+}
+
+Test(sock, connect_autobinds_with_the_route_source)
+{
+	struct fake_app f;
+	app_new(&f);
+	int sd = sock_new(&f);
+	cr_assert_eq(op(&f, RS_SOP_CONNECT, sd, NULL, IP(192, 0, 2, 1), 7, -1, NULL), -ENETUNREACH);
+	cr_assert_eq(op(&f, RS_SOP_CONNECT, sd, NULL, IP(10, 0, 0, 2), 0, -1, NULL), -ECONNREFUSED);
+	cr_assert_eq(op(&f, RS_SOP_CONNECT, sd, NULL, IP(10, 0, 0, 2), 7, -1, NULL), 0);
+	struct rs_scpl c;
+	cr_assert_eq(op(&f, RS_SOP_GETSOCKNAME, sd, NULL, 0, 0, -1, &c), 0);
+	cr_assert_eq(ntohl(c.addr.addr), LOCAL);
+	cr_assert_geq(ntohs(c.addr.port), RS_EPHEMERAL_LO);
+	cr_assert_eq(op(&f, RS_SOP_GETPEERNAME, sd, NULL, 0, 0, -1, &c), 0);
+	cr_assert_eq(ntohs(c.addr.port), 7);
+	/* broadcast peers need SO_BROADCAST */
+	int b = sock_new(&f);
+	cr_assert_eq(op(&f, RS_SOP_CONNECT, b, NULL, 0xffffffff, 7, -1, NULL), -EACCES);
+}
+
+Test(sock, reuseport_group_spreads_and_keeps_flows)
+{
+	struct fake_app f;
+	app_new(&f);
+	int s[3];
+	for (int i = 0; i < 3; i++) {
+		s[i] = sock_new(&f);
+		cr_assert_eq(set_int(&f, s[i], SOL_SOCKET, SO_REUSEPORT, 1), 0);
+		cr_assert_eq(op(&f, RS_SOP_BIND, s[i], NULL, LOCAL, 9100, -1, NULL), 0);
+	}
+	int other = sock_new(&f);
+	cr_assert_eq(op(&f, RS_SOP_BIND, other, NULL, LOCAL, 9100, -1, NULL), -EADDRINUSE);
+	int hits[3] = { 0 };
+	for (uint16_t p = 1000; p < 1300; p++) {
+		struct rs_sock *x = sock_lookup(LOCAL, 9100, IP(10, 0, 0, 2), p);
+		cr_assert_eq(sock_lookup(LOCAL, 9100, IP(10, 0, 0, 2), p), x, "flow moved");
+		for (int i = 0; i < 3; i++)
+			hits[i] += x == &f.a->socks[s[i]];
+	}
+	for (int i = 0; i < 3; i++)
+		cr_assert_gt(hits[i], 50, "member %d got %d of 300 flows", i, hits[i]);
+	/* a member leaves: the others take its flows */
+	cr_assert_eq(op(&f, RS_SOP_CLOSE, s[1], NULL, 0, 0, -1, NULL), 0);
+	for (uint16_t p = 1000; p < 1100; p++)
+		cr_assert_neq(sock_lookup(LOCAL, 9100, IP(10, 0, 0, 2), p), &f.a->socks[s[1]]);
+}
+
+Test(sock, detach_frees_everything_of_an_app)
+{
+	struct fake_app f, g;
+	app_new(&f);
+	app_new(&g);
+	int sd = sock_new(&f);
+	cr_assert_eq(op(&f, RS_SOP_BIND, sd, NULL, 0, 9200, -1, NULL), 0);
+	sock_app_detach(f.a);
+	rs_sync();
+	cr_assert_null(sock_lookup(LOCAL, 9200, IP(10, 0, 0, 2), 1));
+	int s2 = sock_new(&g);
+	cr_assert_eq(op(&g, RS_SOP_BIND, s2, NULL, 0, 9200, -1, NULL), 0, "port not freed");
+}
