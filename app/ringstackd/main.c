@@ -17,6 +17,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "ctl/ctl_proto.h"
+#include "sock/sock.h"
 #include "util/rs_args.h"
 #include "util/rs_log.h"
 
@@ -45,6 +46,7 @@ static void usage(FILE *f)
 "  --neigh-max N          neighbor entries (default 4096)\n"
 "  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
 "  --icmp-rate N          ICMP errors per second per worker (default 1000, burst 50)\n"
+"  --port-range LO-HI     ephemeral ports for sockets (default 32768-60999)\n"
 "  -h, --help             this text\n", DEFAULT_CTL);
 }
 
@@ -144,7 +146,7 @@ int main(int argc, char **argv)
 	const char *ctl = getenv("RINGSTACK_CTL") ? getenv("RINGSTACK_CTL") : DEFAULT_CTL;
 	const char *config = NULL;
 	enum { O_CTL = 256, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
-	       O_NEIGH, O_REASS, O_ICMP };
+	       O_NEIGH, O_REASS, O_ICMP, O_PORTS };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -158,6 +160,7 @@ int main(int argc, char **argv)
 		{ "neigh-max", required_argument, NULL, O_NEIGH },
 		{ "reass-timeout", required_argument, NULL, O_REASS },
 		{ "icmp-rate", required_argument, NULL, O_ICMP },
+		{ "port-range", required_argument, NULL, O_PORTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -180,6 +183,20 @@ int main(int argc, char **argv)
 		case O_NEIGH: bad = parse_num("--neigh-max", optarg, 16, 1u << 22, &p.neigh_max); break;
 		case O_REASS: bad = parse_num("--reass-timeout", optarg, 1, 120000, &p.reass_timeout_ms); break;
 		case O_ICMP: bad = parse_num("--icmp-rate", optarg, 1, 1000000, &p.icmp_rate); break;
+		case O_PORTS: {
+			unsigned lo, hi;
+			char extra;
+			if (sscanf(optarg, "%u-%u%c", &lo, &hi, &extra) != 2 || lo < 1 || lo > hi ||
+			    hi > 65535) {
+				fprintf(stderr, "ringstackd: --port-range: invalid \"%s\" (LO-HI, 1..65535)\n",
+					optarg);
+				bad = 1;
+				break;
+			}
+			sock_port_lo = (uint16_t)lo;
+			sock_port_hi = (uint16_t)hi;
+			break;
+		}
 		case 'h': usage(stdout); rte_eal_cleanup(); return 0;
 		case ':':
 			fprintf(stderr, "ringstackd: option %s needs a value; try 'ringstackd --help'\n",

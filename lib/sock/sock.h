@@ -31,8 +31,10 @@
 #define RS_APP_MAX 64
 #define RS_APP_SOCKS 64
 #define RS_SOCK_RING (128 * 1024)
-#define RS_EPHEMERAL_LO 32768
+#define RS_EPHEMERAL_LO 32768 /* Linux's net.ipv4.ip_local_port_range */
 #define RS_EPHEMERAL_HI 60999
+/* ringstackd --port-range LO-HI */
+extern uint16_t sock_port_lo, sock_port_hi;
 
 struct rs_app;
 

@@ -26,7 +26,8 @@ struct rte_hash *sock_demux;
 struct rs_apps_pub *_Atomic sock_apps_pub;
 static struct rs_app *apps[RS_APP_MAX];
 static uint32_t next_app_id = 1;
-static uint16_t next_ephemeral = RS_EPHEMERAL_LO;
+uint16_t sock_port_lo = RS_EPHEMERAL_LO, sock_port_hi = RS_EPHEMERAL_HI;
+static uint16_t next_ephemeral;
 
 #define SEG_HDR 4096
 #define CTRL_RING 16384
@@ -320,10 +321,12 @@ static bool port_in_use(const struct rs_sock *me, uint32_t ip, uint16_t port)
 
 static int pick_port(const struct rs_sock *s, uint32_t ip, uint16_t *port)
 {
-	for (unsigned n = 0; n <= RS_EPHEMERAL_HI - RS_EPHEMERAL_LO; n++) {
+	if (next_ephemeral < sock_port_lo || next_ephemeral > sock_port_hi)
+		next_ephemeral = sock_port_lo;
+	for (unsigned n = 0; n <= (unsigned)(sock_port_hi - sock_port_lo); n++) {
 		uint16_t p = next_ephemeral;
-		next_ephemeral = next_ephemeral == RS_EPHEMERAL_HI ? RS_EPHEMERAL_LO
-								   : (uint16_t)(next_ephemeral + 1);
+		next_ephemeral = next_ephemeral == sock_port_hi ? sock_port_lo
+								: (uint16_t)(next_ephemeral + 1);
 		if (!port_in_use(s, ip, p)) {
 			*port = p;
 			return 0;

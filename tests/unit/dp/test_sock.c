@@ -162,6 +162,22 @@ Test(sock, ephemeral_ports_are_unique_and_in_range)
 	}
 }
 
+Test(sock, port_range_is_configurable_and_exhausts_with_eagain)
+{
+	struct fake_app f;
+	app_new(&f);
+	sock_port_lo = 40000;
+	sock_port_hi = 40002;
+	for (int i = 0; i < 3; i++) {
+		int sd = sock_new(&f);
+		cr_assert_eq(op(&f, RS_SOP_BIND, sd, NULL, 0, 0, -1, NULL), 0);
+		uint16_t p = local_port(&f, sd);
+		cr_assert(p >= 40000 && p <= 40002, "%u", p);
+	}
+	int sd = sock_new(&f);
+	cr_assert_eq(op(&f, RS_SOP_BIND, sd, NULL, 0, 0, -1, NULL), -EAGAIN, "range exhausted");
+}
+
 Test(sock, bind_rules_as_linux_udp)
 {
 	struct fake_app f, g;
