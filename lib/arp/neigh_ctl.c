@@ -19,7 +19,7 @@
 #include "util/rs_log.h"
 
 struct rte_hash *neigh_hash;
-uint64_t neigh_ctl_drop_failed, neigh_ctl_drop_queue;
+uint64_t neigh_ctl_drop_queue;
 
 static struct neigh_table *tbl;
 static struct neigh_pub *pubs;

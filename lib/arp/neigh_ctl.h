@@ -86,7 +86,9 @@ int neigh_ctl_del(uint16_t iface, uint32_t ip);
 uint32_t neigh_ctl_flush(uint16_t iface, bool include_static);
 void neigh_ctl_show(struct rs_buf *out, bool json, int iface);
 uint32_t neigh_ctl_count(void);
-/* drops made on the control thread, by reason */
-extern uint64_t neigh_ctl_drop_failed, neigh_ctl_drop_queue;
+/* packets dropped on the control thread: pushed out of a full resolution
+ * queue or no room for an entry (failed resolutions are counted by a
+ * worker as neigh_failed, after its ICMP host unreachable) */
+extern uint64_t neigh_ctl_drop_queue;
 
 #endif

@@ -31,7 +31,7 @@ struct node_stat {
 static struct node_stat base_nodes[MAX_NODES];
 static unsigned nbase_nodes;
 static struct rte_eth_stats base_ports[RS_MAX_IFACES];
-static uint64_t base_neigh_failed, base_neigh_queue;
+static uint64_t base_neigh_queue;
 
 static unsigned collect_nodes(struct node_stat *out)
 {
@@ -126,10 +126,9 @@ static int stats_show(struct cmd_ctx *ctx)
 	for (unsigned i = 0; i < n; i++)
 		sub_base(&nodes[i]);
 	qsort(nodes, n, sizeof(nodes[0]), cmp_node);
-	/* control-thread drops share the reason names */
-	uint64_t extra_failed = neigh_ctl_drop_failed - base_neigh_failed;
+	/* drops made on the control thread */
 	uint64_t extra_queue = neigh_ctl_drop_queue - base_neigh_queue;
-	uint64_t total_drops = extra_failed + extra_queue;
+	uint64_t total_drops = extra_queue;
 
 	if (ctx->json)
 		rs_json_obj_open(ctx->out);
@@ -217,7 +216,6 @@ static int stats_clear(void)
 	for (unsigned i = 0; i < RS_MAX_IFACES; i++)
 		if (rs_cfg_current()->ifaces[i].present)
 			rte_eth_stats_get((uint16_t)i, &base_ports[i]);
-	base_neigh_failed = neigh_ctl_drop_failed;
 	base_neigh_queue = neigh_ctl_drop_queue;
 	return 0;
 }

@@ -194,20 +194,12 @@ static void respond(struct client *c, uint32_t seq, int status, const char *msg,
 	}
 	size_t need = CTL_HDR_LEN + 8 + len;
 	size_t start = c->out.len;
-	rs_buf_append(&c->out, "", 0);
-	/* grow the buffer, then encode in place */
-	char *pad = calloc(1, need);
-	if (pad == NULL) {
+	char *frame = rs_buf_extend(&c->out, need); /* encoded in place */
+	if (frame == NULL) {
 		c->closing = true;
 		return;
 	}
-	rs_buf_append(&c->out, pad, need);
-	free(pad);
-	if (rs_buf_failed(&c->out)) {
-		c->closing = true;
-		return;
-	}
-	long n = ctl_response_encode((uint8_t *)c->out.s + start, need, seq, status, msg, len);
+	long n = ctl_response_encode((uint8_t *)frame, need, seq, status, msg, len);
 	if (n < 0)
 		c->closing = true;
 	else

@@ -55,6 +55,16 @@ void rs_buf_append(struct rs_buf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 }
 
+char *rs_buf_extend(struct rs_buf *b, size_t n)
+{
+	if (!reserve(b, n))
+		return NULL;
+	char *p = b->s + b->len;
+	b->len += n;
+	b->s[b->len] = '\0';
+	return p;
+}
+
 void rs_buf_vprintf(struct rs_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -29,6 +29,9 @@ void rs_buf_free(struct rs_buf *b);
 void rs_buf_reset(struct rs_buf *b);
 bool rs_buf_failed(const struct rs_buf *b);
 void rs_buf_append(struct rs_buf *b, const char *s, size_t n);
+/* Grows the content by n bytes left for the caller to fill; NULL (and the
+ * buffer marked failed) when memory runs out. */
+char *rs_buf_extend(struct rs_buf *b, size_t n);
 void rs_buf_printf(struct rs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rs_buf_vprintf(struct rs_buf *b, const char *fmt, va_list ap);
 
