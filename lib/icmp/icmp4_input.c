@@ -116,8 +116,14 @@ static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *no
 		 * Options are not echoed: rebuild a 20-byte header. */
 		uint32_t src = rs_ld32(b + 12), dst = rs_ld32(b + 16);
 		uint8_t tos = b[1];
-		rs_st16(ic + 2, rs_csum_update16(rs_ld16(ic + 2), (uint16_t)(ic[0] << 8 | ic[1]),
-						(uint16_t)(ICMP4_ECHO_REPLY << 8 | ic[1])));
+		uint16_t ck = rs_csum_update16(rs_ld16(ic + 2), (uint16_t)(ic[0] << 8 | ic[1]),
+					       (uint16_t)(ICMP4_ECHO_REPLY << 8 | ic[1]));
+		/* RFC 1624 eqn. 3 yields 0000 where recomputation gives ffff.
+		 * Both verify unless every other byte of the reply is zero (id 0,
+		 * sequence 0, no data: then only ffff does), and ffff verifies
+		 * whenever 0000 does, so never send 0000
+		 * (tests/fuzz/crashers/echo_reply_zero_csum.bin). */
+		rs_st16(ic + 2, ck ? ck : 0xffff);
 		ic[0] = ICMP4_ECHO_REPLY;
 		if (hlen > IP4_HLEN) {
 			rte_pktmbuf_adj(m, (uint16_t)(hlen - IP4_HLEN));

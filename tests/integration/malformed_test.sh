@@ -133,8 +133,12 @@ def case(name, frames, expect, icmp=None, timeout=3.0):
     elif len(replies) != 1:
         problems.append("expected one ICMP message, got %s" % [r.summary() for r in replies])
     elif icmp == "echo":
+        b = replies[0].original
+        ihl = (b[14] & 0xF) * 4
         if replies[0][ICMP].type != 0:
             problems.append("expected an echo reply: %s" % replies[0].summary())
+        elif checksum(b[14 + ihl:14 + replies[0][IP].len]) != 0:
+            problems.append("echo reply with a bad ICMP checksum: %s" % b[14 + ihl:14 + ihl + 8].hex())
     else:
         p = check_icmp_error(replies[0], *icmp)
         if p:
@@ -150,6 +154,9 @@ echo = ICMP(type=8, id=0x5253, seq=1) / Raw(b"ringstack malformed test......!!")
 
 # ---- sanity: a good echo request is answered, nothing dropped ----
 case("valid echo request", eth() / ip() / echo, {}, "echo")
+# id 0, sequence 0, no data: the reply's only valid checksum is ffff, which an
+# incremental update (RFC 1624 eqn. 3) gets wrong as 0000
+case("all-zero echo request", eth() / ip() / ICMP(type=8, id=0, seq=0), {}, "echo")
 
 # ---- L2 ----
 case("frame to another MAC", eth("02:00:00:00:00:01") / ip() / echo, {"other_host": 1})
