@@ -5,7 +5,8 @@
 #
 # Builds the libFuzzer harnesses with clang, ASan and UBSan (build-fuzz/,
 # or $FUZZ_BUILD), generates the seed corpus, and runs fuzz_rx for SECONDS
-# (default 30). Exits non-zero when the fuzzer finds a crash, a sanitizer
+# (default 30), after replaying every reproducer in tests/fuzz/crashers/.
+# Exits non-zero when the fuzzer finds a crash, a sanitizer
 # report or a broken invariant; the reproducer is left in $FUZZ_ARTIFACTS
 # (default build-fuzz/fuzz-artifacts/). Without clang it prints a line and
 # exits 0.
@@ -19,6 +20,7 @@
 #   FUZZ_ARTIFACTS  where crash reproducers go (default: $FUZZ_BUILD/fuzz-artifacts)
 #   FUZZ_JOBS       parallel fuzzing processes (default 1)
 #   FUZZ_ARGS       extra libFuzzer arguments
+#   FUZZ_SEED       libFuzzer -seed (default: random; scripts/test.sh fixes it)
 #
 # Reproduce a crash:  build-fuzz/tests/fuzz/fuzz_rx CRASH_FILE
 set -u
@@ -95,6 +97,25 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:symbolize=1:
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export FUZZ_RX_PREFIX=$prefix
 
+# Every reproducer of a bug found so far first, strictly: a regression
+# fails here before any fuzzing.
+replay=$work/replay.log
+shopt -s nullglob
+crashers=("$root"/tests/fuzz/crashers/*.bin)
+shopt -u nullglob
+if [ ${#crashers[@]} -gt 0 ] && ! FUZZ_RX_KNOWN_BUGS= "$fuzzer" "${crashers[@]}" >"$replay" 2>&1; then
+	grep -E 'INVARIANT VIOLATED|ERROR: |runtime error:|^Running: ' "$replay" | head -n 20 >&2
+	echo "fuzz: a reproducer in tests/fuzz/crashers/ fails again (log: $artifacts/replay.log)" >&2
+	cp "$replay" "$artifacts/replay.log" 2>/dev/null
+	exit 1
+fi
+
+# FUZZ_SEED fixes libFuzzer's random seed: the same binary then walks the
+# same inputs in the same order (scripts/test.sh sets it, so CI is
+# repeatable; a run of its own without FUZZ_SEED explores new ground).
+seedarg=()
+[ -n "${FUZZ_SEED:-}" ] && seedarg=(-seed="$FUZZ_SEED")
+
 log=$work/fuzz.log
 jobs=${FUZZ_JOBS:-1}
 jobargs=()
@@ -105,7 +126,7 @@ start=$(date +%s)
 # shellcheck disable=SC2086
 "$fuzzer" -max_total_time="$secs" -max_len=80000 -timeout=30 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/" \
-	-dict="$root/tests/fuzz/fuzz_rx.dict" "${jobargs[@]}" ${FUZZ_ARGS:-} \
+	-dict="$root/tests/fuzz/fuzz_rx.dict" "${seedarg[@]}" "${jobargs[@]}" ${FUZZ_ARGS:-} \
 	"$corpus" "$seeds" >"$log" 2>&1
 rc=$?
 end=$(date +%s)
@@ -120,6 +141,12 @@ eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|INVARIANT VIOLATED' "$log"; then
 	sed -n '/ERROR: \|INVARIANT VIOLATED\|runtime error:/,$p' "$log" | head -n 40 >&2
 	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+	# last, so that a caller showing only the tail still has the cause and
+	# the input (base64: decode into tests/fuzz/crashers/NAME.bin to replay)
+	grep -m 3 -E 'INVARIANT VIOLATED|ERROR: AddressSanitizer|runtime error:' "$log" >&2
+	if [ -n "$crash" ] && [ -f "$crash" ] && [ "$(stat -c %s "$crash")" -le 12000 ]; then
+		echo "fuzz: reproducer (base64): $(base64 -w 0 "$crash")" >&2
+	fi
 	echo "fuzz: CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
 	cp "$log" "$artifacts/fuzz_rx.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/fuzz_rx.log" >&2
 	exit 1

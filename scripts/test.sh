@@ -61,7 +61,7 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 	else
 		failed=$((failed + 1)); failures+=("asan build")
 	fi
-	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_rx" scripts/fuzz.sh "${RS_FUZZ_SECONDS:-30}"
+	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_rx" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_SECONDS:-30}"
 	# benchmarks: a short smoke run (the figures are not judged here)
 	step "perf/fwd_bench --smoke" bash -c 'perf/fwd_bench.sh --smoke >/tmp/rs-smoke.$$ 2>&1 &&
 		jq -e ".pcap_to_null.ringstackd_pps > 0 and .pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json'
