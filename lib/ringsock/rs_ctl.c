@@ -625,6 +625,7 @@ rs_socket(int domain, int type, int protocol)
 	s->fd = efd;
 	atomic_init(&s->refs, 1);
 	atomic_init(&s->nonblock, (type & SOCK_NONBLOCK) != 0);
+	atomic_init(&s->sndbuf, RS_SNDBUF_DEFAULT);
 	pthread_mutex_init(&s->rx_lock, NULL);
 	pthread_mutex_init(&s->tx_lock, NULL);
 	pthread_mutex_init(&s->wait_lock, NULL);
@@ -917,6 +918,15 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 	if (optlen > 0)
 		memcpy(req.opt, optval, optlen);
 	rc = sock_op(s, &req, &cpl);
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_SNDBUF) {
+		/* The daemon applied Linux's rule (doubled, bounded): take
+		 * the value it reports, which sends then respect. */
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		if (rs_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &vl) == 0 && v > 0)
+			atomic_store(&s->sndbuf, v);
+	}
 	if (rc == 0 && level == IPPROTO_IP &&
 	    (optname == IP_PKTINFO || optname == IP_RECVTOS || optname == IP_RECVTTL)) {
 		/* The daemon accepted it: remember which control messages

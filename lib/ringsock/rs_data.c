@@ -77,6 +77,18 @@ doorbell(struct rs_sock *s)
 	return rc == 0 ? 0 : rc == -ECONNRESET ? ECONNRESET : EPROTO;
 }
 
+/* Bytes queued in the tx ring: prod is ours, cons the worker's (acquire,
+ * as the ring's producer does). More than the ring's size: corrupted by
+ * the daemon, which the next write reports. */
+static uint32_t
+tx_used(const struct rs_sock *s)
+{
+	uint32_t prod = atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed);
+	uint32_t cons = atomic_load_explicit(&s->tx.hdr->cons, memory_order_acquire);
+
+	return prod - cons;
+}
+
 /* Write one record, waiting for room as the socket's mode says. Under
  * tx_lock. 0 or an errno. */
 static int
@@ -87,7 +99,15 @@ tx_write(struct rs_sock *s, const struct rs_tx_meta *meta,
 	int rc;
 
 	for (;;) {
-		rc = shm_rec_write(&s->tx, meta, sizeof(*meta), iov, iovcnt, 0);
+		/* SO_SNDBUF as Linux's sock_alloc_send_pskb: a datagram may be
+		 * queued while less than sndbuf bytes are (so one always
+		 * fits); the ring's own room is the hard bound. */
+		uint32_t used = tx_used(s);
+
+		if (used <= s->tx.size && used >= (uint32_t)atomic_load(&s->sndbuf))
+			rc = -EAGAIN;
+		else
+			rc = shm_rec_write(&s->tx, meta, sizeof(*meta), iov, iovcnt, 0);
 		if (rc == 0)
 			return 0;
 		if (rc != -EAGAIN)
@@ -530,7 +550,7 @@ rs_recv(int fd, void *buf, size_t len, int flags)
 uint32_t
 rs_sock_mask(struct rs_sock *s)
 {
-	uint32_t m = 0, prod, cons, used;
+	uint32_t m = 0, used;
 
 	if (rx_ready(s))
 		m |= EPOLLIN | EPOLLRDNORM;
@@ -539,12 +559,13 @@ rs_sock_mask(struct rs_sock *s)
 	 * would rewrite it, and then only its own socket misbehaves). Acquire
 	 * on cons as prod_room() does. Record rings share the byte rings'
 	 * indices: the free bytes are the room for records. */
-	prod = atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed);
-	cons = atomic_load_explicit(&s->tx.hdr->cons, memory_order_acquire);
-	used = prod - cons;
-	/* A broken ring is "writable": the next send reports EPROTO. */
+	used = tx_used(s);
+	/* A broken ring is "writable": the next send reports EPROTO.
+	 * Otherwise writable as Linux's sock_writeable(): less than half of
+	 * SO_SNDBUF queued, and room in the ring for a record. */
 	if (used > s->tx.size ||
-	    s->tx.size - used >= shm_rec_span(sizeof(struct rs_tx_meta), 0))
+	    (s->tx.size - used >= shm_rec_span(sizeof(struct rs_tx_meta), 0) &&
+	     (int64_t)used < (int64_t)atomic_load(&s->sndbuf) / 2))
 		m |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	if (atomic_load(&s->shm->so_error) != 0)
 		m |= EPOLLERR;

@@ -41,6 +41,10 @@ struct rs_sock {
 	/* Timeouts in ns, 0 = none (as SO_RCVTIMEO {0, 0}). */
 	_Atomic int64_t rcvtimeo;
 	_Atomic int64_t sndtimeo;
+	/* SO_SNDBUF as the daemon reports it (Linux doubles what is asked):
+	 * the bytes this socket may have in its tx ring. The ring's size is
+	 * the hard bound; this is the one the application chose. */
+	_Atomic int32_t sndbuf;
 	struct rs_shm_sock *shm;	/* our slot in the segment */
 
 	/* The ring views are private; the rings are SPSC, so each side of a

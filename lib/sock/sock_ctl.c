@@ -383,7 +383,8 @@ static int op_socket(struct rs_app *a, const struct rs_sreq *r, int fd)
 		s->efd = fd;
 		s->ttl = s->tos = -1;
 		s->bind_iface = -1;
-		s->rcvbuf = s->sndbuf = 212992;
+		s->rcvbuf = RS_RCVBUF_DEFAULT;
+		s->sndbuf = RS_SNDBUF_DEFAULT;
 		shm_ring_hdr_init(s->rx.hdr);
 		shm_ring_hdr_init(s->tx.hdr);
 		/* the views' own indices restart with the rings */

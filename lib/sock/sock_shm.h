@@ -57,6 +57,9 @@
 
 #define RS_SHM_MAGIC 0x5253534du /* 'RSSM' */
 #define RS_SHM_VERSION 1
+/* SO_RCVBUF and SO_SNDBUF of a new socket: Linux's {r,w}mem_default. */
+#define RS_SNDBUF_DEFAULT 212992
+#define RS_RCVBUF_DEFAULT 212992
 
 struct rs_attach_req {
 	uint32_t version;    /* RS_SHM_VERSION */

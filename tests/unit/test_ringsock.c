@@ -62,6 +62,7 @@ struct fake_sock {
 	struct rs_sin peer;
 	struct shm_ring rx;	/* producer */
 	struct shm_ring tx;	/* consumer */
+	int sndbuf;
 };
 
 static struct fake {
@@ -75,6 +76,7 @@ static struct fake {
 	struct fake_sock socks[FD_MAX_SOCKS];
 	_Atomic int ops[RS_SOP_GETPEERNAME + 1];	/* requests seen per op */
 	_Atomic bool done;
+	_Atomic bool tx_paused;	/* the worker takes nothing from tx rings */
 } fk;
 
 static void
@@ -243,9 +245,16 @@ fake_request(const struct rs_sreq *q, int *pending_fd)
 		s->used = false;
 		break;
 	case RS_SOP_SETSOCKOPT:
-		if (q->a[0] == SOL_SOCKET && q->a[1] == SO_REUSEADDR && q->optlen == sizeof(int))
+		if (q->a[0] == SOL_SOCKET && q->a[1] == SO_REUSEADDR && q->optlen == sizeof(int)) {
 			c.ret = 0;
-		else
+		} else if (q->a[0] == SOL_SOCKET && q->a[1] == SO_SNDBUF &&
+			   q->optlen == sizeof(int)) {
+			int v;
+
+			memcpy(&v, q->opt, sizeof(v));
+			s->sndbuf = 2 * v < 4608 ? 4608 : 2 * v;	/* as Linux */
+			c.ret = 0;
+		} else
 			c.ret = -ENOPROTOOPT;
 		break;
 	case RS_SOP_GETSOCKOPT:
@@ -254,6 +263,9 @@ fake_request(const struct rs_sreq *q, int *pending_fd)
 
 			memcpy(c.opt, &one, sizeof(one));
 			c.optlen = sizeof(one);
+		} else if (q->a[0] == SOL_SOCKET && q->a[1] == SO_SNDBUF) {
+			memcpy(c.opt, &s->sndbuf, sizeof(s->sndbuf));
+			c.optlen = sizeof(s->sndbuf);
 		} else {
 			c.ret = -ENOPROTOOPT;
 		}
@@ -333,6 +345,8 @@ fake_bells(void)
 	struct rs_doorbell db;
 	struct iovec iov = { &db, sizeof(db) };
 
+	if (atomic_load(&fk.tx_paused))
+		return;	/* bells stay in their ring until the worker is back */
 	while (shm_rec_read(&fk.bell, NULL, 0, &iov, 1, NULL) == sizeof(db)) {
 		if (db.sd >= FD_MAX_SOCKS || !fk.socks[db.sd].used)
 			continue;
@@ -608,6 +622,55 @@ Test(ringsock, control_path, .timeout = 20)
 	cr_assert_eq(atomic_load(&fk.ops[RS_SOP_CLOSE]), 1);
 	cr_assert_eq(rs_close(fd), -1);
 	cr_assert_eq(errno, EBADF);
+	fake_stop();
+}
+
+/* SO_SNDBUF bounds what a socket queues as Linux's does: sends go on while
+ * less than sndbuf bytes wait, then EAGAIN; writable below half of it. */
+Test(ringsock, sndbuf_bounds_the_queue, .timeout = 20)
+{
+	struct sockaddr_in dst = sin_of(0x0a000002, 7777);
+	uint64_t span = shm_rec_span(sizeof(struct rs_tx_meta), 1000);
+	socklen_t l = sizeof(int);
+	struct pollfd p;
+	char d[1000];
+	int fd, v, n, ring_n;
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	cr_assert(fd >= 0);
+	memset(d, 'q', sizeof(d));
+
+	/* Default SO_SNDBUF (212992) is larger than the ring: the ring bounds. */
+	atomic_store(&fk.tx_paused, true);
+	for (ring_n = 0; rs_sendto(fd, d, sizeof(d), 0, SA(&dst), sizeof(dst)) == 1000; ring_n++)
+		;
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_eq((uint64_t)ring_n, FD_SOCK_RING / span, "%d datagrams fit", ring_n);
+	atomic_store(&fk.tx_paused, false);
+	p = (struct pollfd){ fd, POLLOUT, 0 };
+	cr_assert_eq(rs_poll(&p, 1, 5000), 1);
+
+	/* 2048 asked, 4608 granted (Linux's floor), and respected. */
+	v = 2048;
+	cr_assert_eq(rs_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
+	cr_assert_eq(rs_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &l), 0);
+	cr_assert_eq(v, 4608);
+	atomic_store(&fk.tx_paused, true);
+	for (n = 0; rs_sendto(fd, d, sizeof(d), 0, SA(&dst), sizeof(dst)) == 1000; n++)
+		;
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_eq((uint64_t)n, (4608 + span - 1) / span, "%d datagrams queued", n);
+	cr_assert_lt(n, ring_n);
+	p = (struct pollfd){ fd, POLLOUT, 0 };
+	cr_assert_eq(rs_poll(&p, 1, 0), 0, "writable with %d bytes queued", (int)(n * span));
+
+	/* The worker takes them: writable again, sends go on. */
+	atomic_store(&fk.tx_paused, false);
+	p = (struct pollfd){ fd, POLLOUT, 0 };
+	cr_assert_eq(rs_poll(&p, 1, 5000), 1);
+	cr_assert_eq(rs_sendto(fd, d, sizeof(d), 0, SA(&dst), sizeof(dst)), 1000);
+	cr_assert_eq(rs_close(fd), 0);
 	fake_stop();
 }
 
