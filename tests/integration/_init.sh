@@ -8,7 +8,8 @@
 # Environment: RS_BUILD (build dir, default ./build), RS_PMD (af_xdp |
 # af_packet, default af_xdp: DPDK 22.11's af_packet joins a PACKET_FANOUT group
 # with the DEFRAG flag, so the kernel reassembles fragments before we see
-# them), RS_KEEP_LOG=1 prints the daemon log even on success.
+# them), RS_KEEP_LOG=1 prints the daemon log even on success, RS_EAL_MEM the
+# EAL memory options of rs_start (default --no-huge -m 512).
 set -euo pipefail
 
 RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -102,7 +103,8 @@ rs_start() {
 	mapfile -t vdevs < <(rs_vdevs)
 	# AF_XDP pins the packet pool as UMEM: the default 8 MiB memlock is too small
 	ulimit -l unlimited 2>/dev/null || true
-	"$RS_BUILD/app/ringstackd" -l 0,1 --no-huge --no-pci -m 512 \
+	# shellcheck disable=SC2086 # RS_EAL_MEM is a list of EAL options
+	"$RS_BUILD/app/ringstackd" -l 0,1 ${RS_EAL_MEM:---no-huge -m 512} --no-pci \
 		--file-prefix "rs$$" --log-level=*:warning "${vdevs[@]}" -- \
 		--ctl "$RS_SOCK" --idle-sleep 20 "$@" >"$RS_LOG" 2>&1 &
 	RS_PID=$!
