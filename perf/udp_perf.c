@@ -58,8 +58,11 @@ static int open_to(const char *host, int port, int timeout_ms)
 int main(int argc, char **argv)
 {
 	static char buf[65536];
-	signal(SIGTERM, on_sig);
-	signal(SIGINT, on_sig);
+	/* without SA_RESTART (signal() sets it): a blocked recvfrom returns
+	 * EINTR and the loop sees stop, or the server outlives the benchmark */
+	struct sigaction sa = { .sa_handler = on_sig };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	if (argc == 3 && strcmp(argv[1], "echo") == 0) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
 		int fd = S(socket)(AF_INET, SOCK_DGRAM, 0);
