@@ -484,8 +484,12 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 			deadline = deadline_of(atomic_load(&s->rcvtimeo));
 			continue;
 		}
-		if (rs_now_ns() < spin_end)
+		if (rs_now_ns() < spin_end) {
+			/* Spin politely: on a machine with fewer cores than
+			 * busy threads, the peer we wait for may need ours. */
+			sched_yield();
 			continue;
+		}
 		if (rs_daemon_gone()) {
 			err = ECONNRESET;
 			goto out;
