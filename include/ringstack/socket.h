@@ -170,6 +170,33 @@ ssize_t rs_recv(int fd, void *buf, size_t len, int flags);
 ssize_t rs_recvmsg(int fd, struct msghdr *msg, int flags);
 
 /**
+ * read(2) on a socket: rs_recv() without flags. A descriptor that is not
+ * an rs socket (a file, a pipe, a kernel socket) is passed to read(2), so a
+ * program can rename every read() it makes.
+ */
+ssize_t rs_read(int fd, void *buf, size_t count);
+
+/**
+ * write(2) on a socket: rs_send() without flags (EDESTADDRREQ when not
+ * connected). A descriptor that is not an rs socket is passed to write(2).
+ */
+ssize_t rs_write(int fd, const void *buf, size_t count);
+
+/**
+ * Shut down reception (SHUT_RD), sending (SHUT_WR) or both (shutdown(2) on a
+ * UDP socket, as Linux does it): later sends fail with EPIPE; a blocking
+ * receive on an empty socket returns 0 at once (a non-blocking one still
+ * EAGAIN), datagrams already queued are still delivered; poll reports
+ * POLLIN|POLLRDHUP after SHUT_RD and POLLHUP after both. A thread blocked in
+ * a receive wakes. On a socket that is not connected the shutdown takes
+ * effect all the same, and the call fails with ENOTCONN, as on Linux.
+ *
+ * @return
+ *   0, or -1 with errno EINVAL (how), ENOTCONN, EBADF, ENOTSOCK.
+ */
+int rs_shutdown(int fd, int how);
+
+/**
  * The socket's local address (getsockname(2)), truncated to *addrlen;
  * *addrlen is set to the full length.
  *

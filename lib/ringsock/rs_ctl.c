@@ -655,6 +655,33 @@ rs_socket(int domain, int type, int protocol)
 }
 
 int
+rs_shutdown(int fd, int how)
+{
+	struct rs_sock *s;
+	int err = 0;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	/* inet_shutdown: SHUT_RD/WR/RDWR become bits 1/2/3 */
+	if (how < SHUT_RD || how > SHUT_RDWR) {
+		err = EINVAL;
+		goto out;
+	}
+	atomic_fetch_or(&s->shut, how + 1);
+	/* An unconnected UDP socket is shut down all the same, and told
+	 * ENOTCONN (Linux's TCP_CLOSE case falls through). */
+	if (!atomic_load(&s->connected))
+		err = ENOTCONN;
+	/* Wake sleeping receivers: they look again and see the shutdown. */
+	if ((how + 1) & RS_SHUT_RD)
+		rs_wake(s);
+out:
+	rs_sock_put(s);
+	return err == 0 ? 0 : fail(err);
+}
+
+int
 rs_close(int fd)
 {
 	struct rs_sreq req;

@@ -117,6 +117,8 @@ tx_write(struct rs_sock *s, const struct rs_tx_meta *meta,
 			return EAGAIN;
 		if (atomic_load(&s->closed))
 			return EBADF;
+		if (atomic_load(&s->shut) & RS_SHUT_WR)
+			return EPIPE;
 		if (rs_daemon_gone())
 			return ECONNRESET;
 		if (spin_end == 0) {
@@ -268,6 +270,11 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 		}
 		atomic_store(&s->bound, true);
 	}
+	/* After the autobind, as sock_alloc_send_pskb checks it */
+	if (atomic_load(&s->shut) & RS_SHUT_WR) {
+		err = EPIPE;
+		goto out;
+	}
 
 	pthread_mutex_lock(&s->tx_lock);
 	err = tx_write(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, flags);
@@ -355,7 +362,8 @@ rx_sleep(struct rs_sock *s, int64_t deadline)
 	rs_wait_enter(s);
 	/* Checked after app_wait is visible: a datagram written before the
 	 * worker could see app_wait is found here. */
-	if (rx_ready(s) || atomic_load(&s->shm->so_error) != 0 || atomic_load(&s->closed))
+	if (rx_ready(s) || atomic_load(&s->shm->so_error) != 0 || atomic_load(&s->closed) ||
+	    (atomic_load(&s->shut) & RS_SHUT_RD))
 		goto out;
 	if (deadline != 0) {
 		int64_t left = deadline - rs_now_ns();
@@ -479,6 +487,15 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 			err = EAGAIN;
 			goto out;
 		}
+		/* Shut down for reading and empty: end of file at once, for
+		 * a blocking call only (__skb_wait_for_more_packets). */
+		if (atomic_load(&s->shut) & RS_SHUT_RD) {
+			msg->msg_namelen = 0;
+			msg->msg_controllen = 0;
+			msg->msg_flags = 0;
+			n = 0;
+			goto out;
+		}
 		if (spin_end == 0) {
 			spin_end = rs_now_ns() + RS_SPIN_NS;
 			deadline = deadline_of(atomic_load(&s->rcvtimeo));
@@ -547,6 +564,35 @@ rs_recv(int fd, void *buf, size_t len, int flags)
 	return rs_recvfrom(fd, buf, len, flags, NULL, NULL);
 }
 
+/* An open descriptor that is not one of our sockets goes to the kernel. */
+static bool
+foreign_fd(int fd)
+{
+	struct rs_sock *s = rs_sock_get(fd);
+
+	if (s != NULL) {
+		rs_sock_put(s);
+		return false;
+	}
+	return errno == ENOTSOCK;
+}
+
+ssize_t
+rs_read(int fd, void *buf, size_t count)
+{
+	if (foreign_fd(fd))
+		return read(fd, buf, count);
+	return rs_recv(fd, buf, count, 0);
+}
+
+ssize_t
+rs_write(int fd, const void *buf, size_t count)
+{
+	if (foreign_fd(fd))
+		return write(fd, buf, count);
+	return rs_send(fd, buf, count, 0);
+}
+
 /*
  * Poll.
  */
@@ -555,6 +601,7 @@ uint32_t
 rs_sock_mask(struct rs_sock *s)
 {
 	uint32_t m = 0, used;
+	int shut;
 
 	if (rx_ready(s))
 		m |= EPOLLIN | EPOLLRDNORM;
@@ -573,6 +620,12 @@ rs_sock_mask(struct rs_sock *s)
 		m |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	if (atomic_load(&s->shm->so_error) != 0)
 		m |= EPOLLERR;
+	/* datagram_poll */
+	shut = atomic_load(&s->shut);
+	if (shut & RS_SHUT_RD)
+		m |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+	if (shut == (RS_SHUT_RD | RS_SHUT_WR))
+		m |= EPOLLHUP;
 	return m;
 }
 

@@ -29,6 +29,10 @@
 #define RS_RECV_TOS 0x2
 #define RS_RECV_TTL 0x4
 
+/* rs_shutdown(): how + 1, as inet_shutdown maps it */
+#define RS_SHUT_RD 1
+#define RS_SHUT_WR 2
+
 struct rs_sock {
 	int fd;			/* our eventfd: the descriptor */
 	int sd;			/* daemon's slot index */
@@ -45,6 +49,7 @@ struct rs_sock {
 	 * the bytes this socket may have in its tx ring. The ring's size is
 	 * the hard bound; this is the one the application chose. */
 	_Atomic int32_t sndbuf;
+	_Atomic int shut;	/* RS_SHUT_RD | RS_SHUT_WR, as Linux's sk_shutdown */
 	struct rs_shm_sock *shm;	/* our slot in the segment */
 
 	/* The ring views are private; the rings are SPSC, so each side of a

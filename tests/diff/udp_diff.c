@@ -1126,7 +1126,7 @@ static void c_poll(void)
 	xclose(fd);
 }
 
-/* POSIX calls that libringsock has no rs_* counterpart for */
+/* epoll, read/write, shutdown: calls beyond the socket basics */
 static void c_unsupported(void)
 {
 	struct sockaddr_in p = sin4(PEER_IP, ECHO_PORT);
@@ -1150,30 +1150,45 @@ static void c_unsupported(void)
 	}
 #endif
 	cs = "read_write";
-#ifdef USE_RS
-	note("all", "unsupported (no rs_read/rs_write)");
-#else
 	{
 		int fd = peer_sock(0);
-		connect(fd, SA(&p), sizeof(p));
-		DO(write(fd, "rw", 2)); rep("write", NULL);
-		DO(read(fd, b, sizeof(b))); rep("read", "data=%s", dname(b, g_r));
-		close(fd);
+		DO(S(write)(fd, "rw", 2)); rep("write_unconnected", NULL);
+		S(connect)(fd, SA(&p), sizeof(p));
+		DO(S(write)(fd, "rw", 2)); rep("write", NULL);
+		memset(b, 0, sizeof(b));
+		DO(S(read)(fd, b, sizeof(b))); rep("read", "data=%s", dname(b, g_r));
+		xclose(fd);
 	}
-#endif
 	cs = "shutdown";
-#ifdef USE_RS
-	note("all", "unsupported (no rs_shutdown)");
-#else
 	{
-		int fd = socket(AF_INET, SOCK_DGRAM, 0);
-		DO(shutdown(fd, SHUT_RDWR)); rep("unconnected", NULL);
-		connect(fd, SA(&p), sizeof(p));
-		DO(shutdown(fd, SHUT_RD)); rep("connected_rd", NULL);
-		DO(recv(fd, b, sizeof(b), MSG_DONTWAIT)); rep("recv_after", NULL);
-		close(fd);
+		int fd = S(socket)(AF_INET, SOCK_DGRAM, 0), n = 0;
+		DO(S(shutdown)(fd, 7)); rep("bad_how", NULL);
+		DO(S(shutdown)(fd, SHUT_WR)); rep("unconnected_wr", NULL);
+		DO(S(sendto)(fd, "x", 1, 0, SA(&p), sizeof(p))); rep("sendto_after_wr", NULL);
+		xclose(fd);
+		fd = peer_sock(0);
+		S(connect)(fd, SA(&p), sizeof(p));
+		struct pollfd q = { .fd = fd, .events = POLLIN | POLLOUT | POLLRDHUP };
+		DO(S(shutdown)(fd, SHUT_RD)); rep("connected_rd", NULL);
+		DO(S(poll)(&q, 1, 0)); rep("poll_after_rd", "revents=0x%x", q.revents);
+		DO(S(recv)(fd, b, sizeof(b), MSG_DONTWAIT)); rep("recv_nonblocking_after_rd", NULL);
+		DO(S(recv)(fd, b, sizeof(b), 0)); rep("recv_blocking_after_rd", NULL);
+		/* still sends, and what arrives is still queued and read */
+		DO(S(send)(fd, "sd", 2, 0)); rep("send_after_rd", NULL);
+		for (int k = 0; k < 200 && n == 0; k++) {
+			S(ioctl)(fd, FIONREAD, &n);
+			if (n == 0)
+				usleep(10000);
+		}
+		memset(b, 0, sizeof(b));
+		DO(S(recv)(fd, b, sizeof(b), 0)); rep("queued_after_rd", "data=%s", dname(b, g_r));
+		DO(S(shutdown)(fd, SHUT_WR)); rep("connected_wr", NULL);
+		q.revents = 0;
+		DO(S(poll)(&q, 1, 0)); rep("poll_after_rdwr", "revents=0x%x", q.revents);
+		DO(S(send)(fd, "x", 1, 0)); rep("send_after_wr", NULL);
+		DO(S(write)(fd, "x", 1)); rep("write_after_wr", NULL);
+		xclose(fd);
 	}
-#endif
 }
 
 int main(int argc, char **argv)

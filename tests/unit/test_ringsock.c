@@ -674,6 +674,53 @@ Test(ringsock, sndbuf_bounds_the_queue, .timeout = 20)
 	fake_stop();
 }
 
+static void *
+recv_in_thread(void *arg)
+{
+	char b[16];
+
+	return (void *)(intptr_t)rs_recv(*(int *)arg, b, sizeof(b), 0);
+}
+
+/* rs_shutdown(SHUT_RD) wakes a thread blocked in a receive, which returns
+ * 0; rs_read/rs_write pass other descriptors to the kernel. */
+Test(ringsock, shutdown_wakes_receiver_read_write_pass_through, .timeout = 20)
+{
+	struct sockaddr_in peer = sin_of(0x0a000002, 7777);
+	int fd, pfd[2];
+	pthread_t t;
+	void *ret;
+	char b[8];
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(fd >= 0);
+	cr_assert_eq(rs_connect(fd, SA(&peer), sizeof(peer)), 0);
+	cr_assert_eq(pthread_create(&t, NULL, recv_in_thread, &fd), 0);
+	/* let it get past its spin and into the eventfd sleep */
+	while (atomic_load(&fake_slot(0)->app_wait) == 0)
+		usleep(1000);
+	cr_assert_eq(rs_shutdown(fd, SHUT_RD), 0);
+	cr_assert_eq(pthread_join(t, &ret), 0);
+	cr_assert_eq((intptr_t)ret, 0, "blocked recv returned %ld", (long)(intptr_t)ret);
+	cr_assert_eq(rs_shutdown(fd, SHUT_WR), 0);
+	cr_assert_eq(rs_write(fd, "x", 1), -1);
+	cr_assert_eq(errno, EPIPE);
+	cr_assert_eq(rs_close(fd), 0);
+
+	cr_assert_eq(pipe(pfd), 0);
+	cr_assert_eq(rs_write(pfd[1], "pipe", 4), 4);
+	cr_assert_eq(rs_read(pfd[0], b, sizeof(b)), 4);
+	cr_assert_eq(memcmp(b, "pipe", 4), 0);
+	cr_assert_eq(rs_shutdown(pfd[0], SHUT_RD), -1);
+	cr_assert_eq(errno, ENOTSOCK);
+	close(pfd[0]);
+	close(pfd[1]);
+	cr_assert_eq(rs_read(fd, b, sizeof(b)), -1);
+	cr_assert_eq(errno, EBADF);
+	fake_stop();
+}
+
 Test(ringsock, datagram_round_trip, .timeout = 20)
 {
 	struct sockaddr_in srv = sin_of(0x0a000001, 7000), dst = sin_of(0x0a000002, 7777);
