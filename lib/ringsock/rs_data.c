@@ -215,6 +215,18 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 		err = EFAULT;
 		goto out;
 	}
+	/* Linux binds an unbound socket to an ephemeral port on its first
+	 * send, in inet_send_prepare, before udp_sendmsg checks anything:
+	 * even a send that fails below leaves the socket bound. Only the
+	 * control thread may publish the binding, so ask it here. */
+	if (!atomic_load(&s->bound)) {
+		struct sockaddr_in any = { .sin_family = AF_INET };
+		if (rs_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0 && errno != EINVAL) {
+			err = errno;
+			goto out;
+		}
+		atomic_store(&s->bound, true);
+	}
 	for (i = 0; i < msg->msg_iovlen; i++) {
 		if (msg->msg_iov[i].iov_len > RS_UDP_MAX) {
 			len = RS_UDP_MAX + 1;
@@ -260,17 +272,7 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 	err = rs_take_so_error(s);
 	if (err != 0)
 		goto out;
-	/* Linux binds an unbound socket to an ephemeral port on its first
-	 * send; only the control thread may publish it, so ask it here. */
-	if (!atomic_load(&s->bound)) {
-		struct sockaddr_in any = { .sin_family = AF_INET };
-		if (rs_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0 && errno != EINVAL) {
-			err = errno;
-			goto out;
-		}
-		atomic_store(&s->bound, true);
-	}
-	/* After the autobind, as sock_alloc_send_pskb checks it */
+	/* After the pending error, as sock_alloc_send_pskb checks it */
 	if (atomic_load(&s->shut) & RS_SHUT_WR) {
 		err = EPIPE;
 		goto out;
