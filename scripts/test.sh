@@ -53,7 +53,7 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 		for t in build-asan/tests/unit/test_* build-asan/tests/unit/dp/test_*; do
 			[ -f "$t" ] && [ -x "$t" ] && step "asan/unit/$(basename "$t")" "$t" --jobs=2
 		done
-		for t in ping_test malformed_test udp_socket_test hostile_app_test; do
+		for t in ping_test malformed_test udp_socket_test hostile_app_test sock_addrs_test; do
 			[ -x "tests/integration/$t.sh" ] &&
 				step "asan/integration/$t" env RS_BUILD="$PWD/build-asan" timeout 240 "tests/integration/$t.sh"
 		done

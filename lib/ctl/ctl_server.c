@@ -457,6 +457,9 @@ int ctl_server_run(void)
 				client_event(p, evs[i].events);
 			}
 		}
+		/* a command may have changed the addresses applications
+		 * check their sends against */
+		sock_addrs_sync();
 	}
 	return 0;
 }

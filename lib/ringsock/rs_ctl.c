@@ -277,6 +277,13 @@ segment_setup(uint8_t *base, size_t size)
 		return -EPROTO;
 	rs_g.max_socks = h.max_socks;
 	rs_g.socks_off = h.socks_off;
+	rs_g.addrs = NULL;
+	if (h.addrs_off != 0) {
+		if (h.addrs_off % 8 != 0 || h.addrs_off < sizeof(h) ||
+		    (uint64_t)h.addrs_off + sizeof(struct rs_shm_addrs) > size)
+			return -EPROTO;
+		rs_g.addrs = (const struct rs_shm_addrs *)(const void *)(base + h.addrs_off);
+	}
 	return 0;
 }
 
@@ -945,6 +952,12 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 	if (optlen > 0)
 		memcpy(req.opt, optval, optlen);
 	rc = sock_op(s, &req, &cpl);
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_BROADCAST && optlen >= sizeof(int)) {
+		int on;
+
+		memcpy(&on, optval, sizeof(on));
+		atomic_store(&s->broadcast, on != 0);
+	}
 	if (rc == 0 && level == SOL_SOCKET && optname == SO_SNDBUF) {
 		/* The daemon applied Linux's rule (doubled, bounded): take
 		 * the value it reports, which sends then respect. */

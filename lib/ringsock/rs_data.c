@@ -77,6 +77,46 @@ doorbell(struct rs_sock *s)
 	return rc == 0 ? 0 : rc == -ECONNRESET ? ECONNRESET : EPROTO;
 }
 
+/*
+ * Whether ip (network order) is one of the daemon's addresses (bcast false)
+ * or subnet broadcast addresses (bcast true): 1, 0, or -1 when that is not
+ * known (none published, too many, a writer that does not finish). Reads
+ * the list in place under its sequence counter (sock_shm.h): n and the
+ * entries are the daemon's, bounded here, never trusted further.
+ */
+static int
+addrs_has(uint32_t ip, bool bcast)
+{
+	const struct rs_shm_addrs *d = rs_g.addrs;
+
+	if (d == NULL || ip == 0)
+		return -1;
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t s1 = atomic_load_explicit(&d->seq, memory_order_acquire);
+		uint32_t n, truncated;
+		bool found = false;
+
+		if (s1 & 1) {
+			sched_yield();
+			continue;
+		}
+		n = *(const volatile uint32_t *)&d->n;
+		truncated = *(const volatile uint32_t *)&d->truncated;
+		if (n > RS_SHM_MAX_ADDRS)
+			n = RS_SHM_MAX_ADDRS;
+		for (uint32_t i = 0; i < n && !found; i++) {
+			const volatile struct rs_shm_addr *e = &d->a[i];
+
+			found = (bcast ? e->bcast : e->addr) == ip;
+		}
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&d->seq, memory_order_relaxed) != s1)
+			continue;
+		return found ? 1 : truncated ? -1 : 0;
+	}
+	return -1;
+}
+
 /* Bytes queued in the tx ring: prod is ours, cons the worker's (acquire,
  * as the ring's producer does). More than the ring's size: corrupted by
  * the daemon, which the next write reports. */
@@ -267,6 +307,18 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 	err = tx_cmsgs(msg, &meta);
 	if (err != 0)
 		goto out;
+	/* What udp_sendmsg's output route decides, in its order: a source
+	 * (IP_PKTINFO) that is not ours finds no route; a broadcast
+	 * destination needs SO_BROADCAST. The worker checks both again. */
+	if (meta.src != 0 && addrs_has(meta.src, false) == 0) {
+		err = ENETUNREACH;
+		goto out;
+	}
+	if (meta.to.family == AF_INET && !atomic_load(&s->broadcast) &&
+	    (meta.to.addr == htonl(INADDR_BROADCAST) || addrs_has(meta.to.addr, true) == 1)) {
+		err = EACCES;
+		goto out;
+	}
 	/* A pending ICMP error is reported instead of sending, as
 	 * sock_alloc_send_skb does. */
 	err = rs_take_so_error(s);

@@ -50,6 +50,7 @@ struct rs_sock {
 	 * the hard bound; this is the one the application chose. */
 	_Atomic int32_t sndbuf;
 	_Atomic int shut;	/* RS_SHUT_RD | RS_SHUT_WR, as Linux's sk_shutdown */
+	_Atomic bool broadcast;	/* SO_BROADCAST as the daemon accepted it */
 	struct rs_shm_sock *shm;	/* our slot in the segment */
 
 	/* The ring views are private; the rings are SPSC, so each side of a
@@ -81,6 +82,8 @@ struct rs_proc {
 	size_t size;
 	uint32_t max_socks;
 	uint32_t socks_off;
+	/* the daemon's addresses (sock_shm.h), NULL when not published */
+	const struct rs_shm_addrs *addrs;
 	uint32_t seq;		/* under ctl_lock */
 	struct shm_ring req;	/* producer, under ctl_lock */
 	struct shm_ring cpl;	/* consumer, under ctl_lock */

@@ -75,6 +75,7 @@ struct rs_app {
 	int pending_fd;             /* eventfd received with the last kick */
 	struct rs_sock socks[RS_APP_SOCKS];
 	uint64_t tx_dgrams, rx_dgrams;
+	uint32_t addrs_seq;         /* our copy of its rs_shm_addrs seq (never read back) */
 };
 
 /* SO_REUSEPORT: sockets sharing one demux key. Immutable once published;
@@ -149,6 +150,9 @@ void sock_fini(void);
 /* An attach frame arrived on fd: creates the app and its segment. Returns
  * the app (its segment: sock_app_memfd), or NULL with errno. */
 struct rs_app *sock_app_attach(int fd, const void *req, uint32_t len);
+/* Publishes the configuration's addresses into every app's segment when it
+ * changed since the last call (control thread). */
+void sock_addrs_sync(void);
 /* The app's unix socket has n kick bytes (and maybe an fd): runs requests. */
 void sock_app_kicks(struct rs_app *a, unsigned n, int fd_received);
 /* The app hung up (or is corrupt): closes its sockets, frees it after a grace period. */

@@ -97,6 +97,54 @@ static int ring_view(struct shm_ring *r, uint8_t *base, const struct rs_shm_ring
 			     d->size, side);
 }
 
+/* The address list lives in the segment's header page, after the header. */
+#define ADDRS_OFF 512
+_Static_assert(ADDRS_OFF >= sizeof(struct rs_shm_hdr) &&
+		       ADDRS_OFF + sizeof(struct rs_shm_addrs) <= SEG_HDR,
+	       "address list in the header page");
+
+static void addrs_publish(struct rs_app *a, const struct rs_cfg *c)
+{
+	struct rs_shm_addrs *d = (struct rs_shm_addrs *)(a->base + ADDRS_OFF);
+	uint32_t n = 0, truncated = 0;
+
+	/* seqlock writer: odd, the entries, even again (release) */
+	atomic_store_explicit(&d->seq, ++a->addrs_seq, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (unsigned i = 0; i < RS_MAX_IFACES; i++) {
+		const struct rs_iface *ifc = &c->ifaces[i];
+		if (!ifc->present)
+			continue;
+		for (unsigned k = 0; k < ifc->naddrs; k++) {
+			if (n == RS_SHM_MAX_ADDRS) {
+				truncated = 1;
+				break;
+			}
+			uint32_t ip = ifc->addrs[k].ip, plen = ifc->addrs[k].plen;
+			uint32_t host = plen >= 32 ? 0 : 0xffffffffu >> plen;
+			d->a[n].addr = htonl(ip);
+			d->a[n].bcast = plen < 31 ? htonl(ip | host) : 0;
+			n++;
+		}
+	}
+	d->n = n;
+	d->truncated = truncated;
+	atomic_store_explicit(&d->seq, ++a->addrs_seq, memory_order_release);
+}
+
+static uint64_t addrs_gen = UINT64_MAX;
+
+void sock_addrs_sync(void)
+{
+	const struct rs_cfg *c = rs_cfg_current();
+	if (c->gen == addrs_gen)
+		return;
+	addrs_gen = c->gen;
+	for (int i = 0; i < RS_APP_MAX; i++)
+		if (apps[i] != NULL && apps[i]->base != NULL)
+			addrs_publish(apps[i], c);
+}
+
 struct rs_app *sock_app_attach(int fd, const void *body, uint32_t len)
 {
 	struct rs_attach_req req;
@@ -149,6 +197,8 @@ struct rs_app *sock_app_attach(int fd, const void *body, uint32_t len)
 	desc(&h->req, SEG_HDR, CTRL_RING);
 	desc(&h->cpl, SEG_HDR + (128 + CTRL_RING), CTRL_RING);
 	desc(&h->bell, SEG_HDR + 2 * (128 + CTRL_RING), CTRL_RING);
+	h->addrs_off = ADDRS_OFF;
+	addrs_publish(a, rs_cfg_current());
 	/* the daemon's views come from its own values, never read back */
 	struct rs_shm_ring_desc dreq, dcpl, dbell;
 	desc(&dreq, SEG_HDR, CTRL_RING);

@@ -56,7 +56,7 @@
 #include <stdint.h>
 
 #define RS_SHM_MAGIC 0x5253534du /* 'RSSM' */
-#define RS_SHM_VERSION 1
+#define RS_SHM_VERSION 2
 /* SO_RCVBUF and SO_SNDBUF of a new socket: Linux's {r,w}mem_default. */
 #define RS_SNDBUF_DEFAULT 212992
 #define RS_RCVBUF_DEFAULT 212992
@@ -89,6 +89,30 @@ struct rs_shm_hdr {
 	struct rs_shm_ring_desc req;  /* rs_sreq records, app -> control */
 	struct rs_shm_ring_desc cpl;  /* rs_scpl records, control -> app */
 	struct rs_shm_ring_desc bell; /* rs_doorbell records, app -> workers */
+	uint32_t addrs_off;           /* struct rs_shm_addrs; 0: none published */
+	uint32_t pad;
+};
+
+/*
+ * The daemon's IPv4 addresses and the broadcast address of each subnet, so
+ * that a send can fail at once where Linux's does (an IP_PKTINFO source that
+ * is not local: ENETUNREACH; a broadcast destination without SO_BROADCAST:
+ * EACCES) instead of through SO_ERROR after the worker found out. Written
+ * by the control thread whenever the configuration changes, under a
+ * sequence counter (odd while it writes): a reader copies, then retries if
+ * seq was odd or changed. A hint to the library: the worker checks again.
+ */
+#define RS_SHM_MAX_ADDRS 64
+struct rs_shm_addr {
+	uint32_t addr;  /* network order */
+	uint32_t bcast; /* network order; 0 when the prefix has none (/31, /32) */
+};
+struct rs_shm_addrs {
+	_Atomic uint32_t seq;
+	uint32_t n;     /* entries valid; readers clamp to RS_SHM_MAX_ADDRS */
+	uint32_t truncated; /* 1: more addresses than entries (checks are skipped) */
+	uint32_t pad;
+	struct rs_shm_addr a[RS_SHM_MAX_ADDRS];
 };
 
 /* Per socket slot. The ring descriptors are written by the daemon before it
