@@ -18,7 +18,7 @@
 #include "util/rs_log.h"
 
 static const char *node_patterns[] = {
-	"port_rx", "ctl_input", "ip4_reass_timer", "sock_tx",
+	"port_rx", "ctl_input", "ip4_reass_timer", "sock_tx", "udp_handoff_rx",
 	"eth_input", "arp_input", "ip4_input", "ip4_local", "ip4_reass",
 	"icmp4_input", "udp_input", "ip4_forward", "ip4_output", "ip4_fragment",
 	"eth_output", "port_tx",
