@@ -14,6 +14,7 @@
 
 #include "core/dp.h"
 #include "util/rs_log.h"
+#include "wire/wire.h"
 
 struct deferred {
 	void (*fn)(void *);
@@ -64,6 +65,30 @@ void rs_cfg_rebuild_rxqs(struct rs_cfg *c)
 	}
 }
 
+/*
+ * The addresses the FIB can hold RT_LOCAL / RT_BROADCAST routes for: every
+ * address of every link and, for prefixes shorter than /31, its subnet
+ * broadcast address (lib/ctl/cmd_addr.c makes exactly those /32 routes,
+ * and only from addresses). A superset is harmless: a hit only sends the
+ * fast path to the FIB lookup it would otherwise skip.
+ */
+static void cfg_build_local_bloom(struct rs_cfg *c)
+{
+	memset(c->local_bloom, 0, sizeof(c->local_bloom));
+	for (unsigned p = 0; p < RS_MAX_IFACES; p++) {
+		/* every link, present or not: a superset is harmless */
+		const struct rs_iface *ifc = &c->ifaces[p];
+		for (unsigned i = 0; i < ifc->naddrs && i < RS_MAX_ADDRS; i++) {
+			uint32_t ip = ifc->addrs[i].ip;
+			uint32_t h = rs_local_bloom_hash(ip);
+			c->local_bloom[h >> 6] |= 1ull << (h & 63);
+			/* as bcast_of() in lib/ctl/cmd_addr.c */
+			h = rs_local_bloom_hash(ip | ~ip4_mask(ifc->addrs[i].plen));
+			c->local_bloom[h >> 6] |= 1ull << (h & 63);
+		}
+	}
+}
+
 void rs_defer_free(void (*fn)(void *), void *arg)
 {
 	if (npending == cappending) {
@@ -101,6 +126,11 @@ void rs_cfg_commit(void)
 	}
 	rs_dp.staging = NULL;
 	rs_cfg_rebuild_rxqs(c);
+	/* Addresses reach the FIB before the configuration that lists them
+	 * is published here: while an "addr add" is under way, a datagram
+	 * from the new address may still be forwarded (ip4_forward's fast
+	 * path), as it was just before the command. */
+	cfg_build_local_bloom(c);
 	struct rs_cfg *old = atomic_load_explicit(&rs_dp.cfg, memory_order_relaxed);
 	c->gen = old->gen + 1;
 	atomic_store_explicit(&rs_dp.cfg, c, memory_order_release);

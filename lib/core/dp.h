@@ -61,6 +61,8 @@ struct rs_iface {
 
 enum { RS_FWD_AUTO = 0, RS_FWD_ON, RS_FWD_OFF };
 
+#define RS_LOCAL_BLOOM_LOG2 12 /* bits in rs_cfg.local_bloom: 4096 */
+
 struct rs_rxq {
 	uint16_t port;
 	uint16_t queue;
@@ -72,6 +74,12 @@ struct rs_cfg {
 	struct rs_iface ifaces[RS_MAX_IFACES];
 	uint16_t nrxq[RS_MAX_WORKERS];
 	struct rs_rxq rxq[RS_MAX_WORKERS][RS_MAX_IFACES];
+	/* Derived on commit (rs_cfg_commit): a Bloom filter (one hash) of
+	 * every address of ours and every subnet broadcast address of ours,
+	 * the only addresses the FIB can hold RT_LOCAL / RT_BROADCAST routes
+	 * for (they are made from addresses, as /32s). See
+	 * rs_cfg_maybe_local_src. */
+	uint64_t local_bloom[1u << (RS_LOCAL_BLOOM_LOG2 - 6)];
 };
 
 /* Messages worker -> control (fixed-size ring elements). */
@@ -119,6 +127,30 @@ extern int rs_priv_offset;
 static inline struct rs_priv *rs_priv(struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, rs_priv_offset, struct rs_priv *);
+}
+
+static inline uint32_t rs_local_bloom_hash(uint32_t ip)
+{
+	return (ip * 0x9e3779b1u) >> (32 - RS_LOCAL_BLOOM_LOG2);
+}
+
+/*
+ * Fast path: false when ip (host order) is certainly none of the addresses
+ * in c->local_bloom, so a FIB lookup of it cannot give RT_LOCAL or
+ * RT_BROADCAST (but see rs_cfg_commit for a change under way); true when it
+ * may be one (then look it up).
+ */
+static inline bool rs_cfg_maybe_local_src(const struct rs_cfg *c, uint32_t ip)
+{
+	uint32_t h = rs_local_bloom_hash(ip);
+	return (c->local_bloom[h >> 6] >> (h & 63)) & 1;
+}
+
+/* The same, with rs_priv_offset loaded once per vector by the caller (the
+ * compiler cannot keep the global in a register across the packet stores). */
+static inline struct rs_priv *rs_priv_at(struct rte_mbuf *m, int off)
+{
+	return RTE_MBUF_DYNFIELD(m, off, struct rs_priv *);
 }
 
 struct reass_table;

@@ -52,4 +52,40 @@ static inline void rs_node_dispatch(struct rte_graph *graph, struct rte_node *no
 	}
 }
 
+/*
+ * Speculative dispatch, as DPDK's lib/node does it: a node runs its
+ * per-packet step over the vector while every packet takes the node's
+ * common edge, recording nothing, then moves the whole vector to that edge.
+ * At the first packet that takes another edge, it fills nexts[] for the
+ * packets before, records every later packet's edge and dispatches with
+ * rs_node_dispatch:
+ *
+ *	uint16_t i = 0;
+ *	rte_edge_t next = FAST;
+ *	while (i < nb && (next = step(&x, objs[i])) == FAST)
+ *		i++;
+ *	if (likely(i == nb))
+ *		return rs_node_move_all(graph, node, nb, FAST);
+ *	rte_edge_t nexts[nb];
+ *	rs_edges_fill(nexts, i, FAST);
+ *	nexts[i] = next;
+ *	while (++i < nb)
+ *		nexts[i] = step(&x, objs[i]);
+ *	rs_node_dispatch(graph, node, objs, nexts, nb);
+ *	return nb;
+ */
+static inline uint16_t rs_node_move_all(struct rte_graph *graph, struct rte_node *node,
+					uint16_t nb, rte_edge_t edge)
+{
+	if (nb != 0)
+		rte_node_next_stream_move(graph, node, edge);
+	return nb;
+}
+
+static inline void rs_edges_fill(rte_edge_t *nexts, uint16_t n, rte_edge_t edge)
+{
+	for (uint16_t i = 0; i < n; i++)
+		nexts[i] = edge;
+}
+
 #endif

@@ -19,58 +19,100 @@ enum {
 	E_NB,
 };
 
+/* The general case, for one packet; also what the fast path below must
+ * agree with. */
+static __rte_noinline rte_edge_t eth_input_one(struct rte_mbuf *m, struct rs_priv *p, const struct rs_iface *ifc)
+{
+	struct eth_view e;
+	rte_edge_t next;
+
+	if (!ifc->up)
+		return E_LINK_DOWN;
+	if (eth_check(&e, rte_pktmbuf_mtod(m, void *), m->data_len) < 0)
+		return E_TRUNC;
+	if (eth_is_bcast(eth_dst(&e)) || eth_is_mcast(eth_dst(&e))) {
+		if (!eth_is_bcast(eth_dst(&e)))
+			return E_OTHER_HOST; /* no multicast group joined */
+		p->flags |= RS_PF_L2_BCAST;
+	} else if (!eth_addr_eq(eth_dst(&e), ifc->mac.addr_bytes)) {
+		return E_OTHER_HOST;
+	}
+	switch (eth_type(&e)) {
+	case ETH_P_IP:
+		next = E_IP4;
+		break;
+	case ETH_P_ARP:
+		next = E_ARP;
+		break;
+	case ETH_P_VLAN:
+	case ETH_P_QINQ:
+		return E_VLAN; /* until VLAN interfaces exist */
+	default:
+		return E_UNKNOWN;
+	}
+	rte_pktmbuf_adj(m, ETH_HLEN);
+	return next;
+}
+
+/* Per-vector state of eth_input_step. */
+struct eth_in_ctx {
+	const struct rs_cfg *c;
+	int off; /* rs_priv_offset */
+	/* The ingress link of the previous packet: a vector comes from one RX
+	 * queue, so this is looked up once per vector in practice. */
+	uint16_t memo_iface;
+	const struct rs_iface *ifc;
+	uint64_t mac_key;
+};
+
+static __rte_always_inline rte_edge_t eth_input_step(struct eth_in_ctx *x, struct rte_mbuf *m)
+{
+	struct rs_priv *p = rs_priv_at(m, x->off);
+
+	if (unlikely(p->iface != x->memo_iface)) {
+		x->memo_iface = p->iface;
+		x->ifc = &x->c->ifaces[x->memo_iface];
+		/* The fast path takes frames to our own unicast MAC on a link
+		 * that is up. Otherwise no frame matches the key: a link that
+		 * is down drops all, and a link whose MAC is multicast (or
+		 * broadcast) has its frames flagged RS_PF_L2_BCAST, both by
+		 * the general case. */
+		x->mac_key = x->ifc->up && !eth_is_mcast(x->ifc->mac.addr_bytes)
+				     ? eth_addr_key(x->ifc->mac.addr_bytes)
+				     : ETH_KEY_NONE;
+	}
+	/* Fast path: an IPv4 frame to our MAC. Same result as eth_input_one:
+	 * link up, >= 14 bytes, destination is our unicast address (so
+	 * neither broadcast nor multicast), type IPv4. */
+	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (likely(m->data_len >= ETH_HLEN && eth_dst_key(b) == x->mac_key &&
+		   eth_type_raw_at(b) == eth_type_raw(ETH_P_IP))) {
+		rte_pktmbuf_adj(m, ETH_HLEN);
+		return E_IP4;
+	}
+	return eth_input_one(m, p, x->ifc);
+}
+
 static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				  uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
-	const struct rs_cfg *c = w->cfg;
+	struct eth_in_ctx x = {
+		.c = w->cfg, .off = rs_priv_offset, .memo_iface = 0xffff, .mac_key = ETH_KEY_NONE,
+	};
 
+	/* speculative dispatch (core/node.h), common edge E_IP4 */
+	uint16_t i = 0;
+	rte_edge_t next = E_IP4;
+	while (i < nb && (next = eth_input_step(&x, objs[i])) == E_IP4)
+		i++;
+	if (likely(i == nb))
+		return rs_node_move_all(graph, node, nb, E_IP4);
 	rte_edge_t nexts[nb];
-
-	for (uint16_t i = 0; i < nb; i++) {
-		struct rte_mbuf *m = objs[i];
-		struct rs_priv *p = rs_priv(m);
-		const struct rs_iface *ifc = &c->ifaces[p->iface];
-		struct eth_view e;
-		rte_edge_t next;
-
-		if (!ifc->up) {
-			next = E_LINK_DOWN;
-			goto out;
-		}
-		if (eth_check(&e, rte_pktmbuf_mtod(m, void *), m->data_len) < 0) {
-			next = E_TRUNC;
-			goto out;
-		}
-		if (eth_is_bcast(eth_dst(&e)) || eth_is_mcast(eth_dst(&e))) {
-			if (!eth_is_bcast(eth_dst(&e))) {
-				next = E_OTHER_HOST; /* no multicast group joined */
-				goto out;
-			}
-			p->flags |= RS_PF_L2_BCAST;
-		} else if (!eth_addr_eq(eth_dst(&e), ifc->mac.addr_bytes)) {
-			next = E_OTHER_HOST;
-			goto out;
-		}
-		switch (eth_type(&e)) {
-		case ETH_P_IP:
-			next = E_IP4;
-			break;
-		case ETH_P_ARP:
-			next = E_ARP;
-			break;
-		case ETH_P_VLAN:
-		case ETH_P_QINQ:
-			next = E_VLAN; /* until VLAN interfaces exist */
-			goto out;
-		default:
-			next = E_UNKNOWN;
-			goto out;
-		}
-		rte_pktmbuf_adj(m, ETH_HLEN);
-out:
-		nexts[i] = next;
-	}
+	rs_edges_fill(nexts, i, E_IP4);
+	nexts[i] = next;
+	while (++i < nb)
+		nexts[i] = eth_input_step(&x, objs[i]);
 	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }

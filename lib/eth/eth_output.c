@@ -20,70 +20,120 @@ enum {
 
 static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
+/*
+ * Per-vector state. Most packets of a vector share a next hop: the last
+ * neighbor lookup is remembered for the rest of the vector, as a snapshot
+ * of the neighbor's state. When it allowed sending on a link that is up,
+ * the Ethernet header it gives (destination, our source, type IPv4) is kept
+ * ready to copy as two overlapping 8-byte words (bytes 0-7 and 6-13) for
+ * the fast path.
+ */
+struct eth_out_memo {
+	/* the last lookup (eth_output_one) */
+	uint16_t iface;
+	uint32_t ip;
+	uint64_t word;
+	struct neigh_pub *np;
+	/* the fast path's next hop: iface 0xffff (no link) until one is set */
+	uint16_t fast_iface;
+	bool fast_stale; /* STALE: mark the entry used (struct neigh_pub) */
+	uint32_t fast_ip;
+	uint64_t hdr_lo, hdr_hi;
+};
+
+/* The general case, for one packet. Consumes m (to its edge, or to the
+ * control thread: RS_EDGE_CONSUMED). */
+static __rte_noinline rte_edge_t eth_output_one(struct rs_worker *w, const struct rs_cfg *c,
+						struct rte_mbuf *m, struct rs_priv *p,
+						struct eth_out_memo *mo)
+{
+	const struct rs_iface *ifc = &c->ifaces[p->iface];
+	uint8_t dmac[6];
+
+	if (!ifc->present || !ifc->up)
+		return E_LINK_DOWN;
+	if (p->flags & RS_PF_OUT_BCAST) {
+		memcpy(dmac, bcast_mac, 6);
+	} else {
+		if (p->iface != mo->iface || p->nh_ip != mo->ip) {
+			mo->word = neigh_pub_lookup(p->iface, p->nh_ip, &mo->np);
+			mo->iface = p->iface;
+			mo->ip = p->nh_ip;
+		}
+		uint64_t word = mo->word;
+		if (!neigh_word_usable(word)) {
+			struct rs_msg msg = {
+				.type = RS_MSG_RESOLVE,
+				.iface = p->iface,
+				.ip = p->nh_ip,
+				.m = m,
+			};
+			if (rte_ring_sp_enqueue_elem(w->to_ctl, &msg, sizeof(msg)) != 0)
+				return E_RING_FULL;
+			return RS_EDGE_CONSUMED; /* the control thread owns it */
+		}
+		neigh_word_mac(word, dmac);
+		/* the rest of the vector to this neighbor takes the fast path */
+		uint8_t hdr[ETH_HLEN];
+		eth_write(hdr, dmac, ifc->mac.addr_bytes, ETH_P_IP);
+		memcpy(&mo->hdr_lo, hdr, 8);
+		memcpy(&mo->hdr_hi, hdr + 6, 8);
+		mo->fast_iface = p->iface;
+		mo->fast_ip = p->nh_ip;
+		mo->fast_stale = neigh_word_state(word) == NEIGH_STALE;
+		if (mo->fast_stale && !mo->np->used)
+			mo->np->used = 1;
+	}
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
+	if (h == NULL)
+		return E_NO_HEADROOM;
+	eth_write(h, dmac, ifc->mac.addr_bytes, ETH_P_IP);
+	m->port = p->iface;
+	return E_TX;
+}
+
+static __rte_always_inline rte_edge_t eth_output_step(struct rs_worker *w, const struct rs_cfg *c,
+							int off, struct eth_out_memo *mo,
+							struct rte_mbuf *m)
+{
+	struct rs_priv *p = rs_priv_at(m, off);
+
+	/* Fast path: same next hop as a packet eth_output_one sent in this
+	 * vector, so the link is up and the neighbor usable; not a
+	 * link-layer broadcast; room for the header. */
+	if (likely(p->iface == mo->fast_iface && p->nh_ip == mo->fast_ip &&
+		   !(p->flags & RS_PF_OUT_BCAST) && rte_pktmbuf_headroom(m) >= ETH_HLEN)) {
+		if (unlikely(mo->fast_stale) && !mo->np->used)
+			mo->np->used = 1;
+		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
+		memcpy(h, &mo->hdr_lo, 8);
+		memcpy(h + 6, &mo->hdr_hi, 8);
+		m->port = mo->fast_iface;
+		return E_TX;
+	}
+	return eth_output_one(w, c, m, p, mo);
+}
+
 static uint16_t eth_output_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				   uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
 	const struct rs_cfg *c = w->cfg;
+	const int off = rs_priv_offset;
+	struct eth_out_memo mo = { .iface = 0xffff, .fast_iface = 0xffff };
+
+	/* speculative dispatch (core/node.h), common edge E_TX */
+	uint16_t i = 0;
+	rte_edge_t next = E_TX;
+	while (i < nb && (next = eth_output_step(w, c, off, &mo, objs[i])) == E_TX)
+		i++;
+	if (likely(i == nb))
+		return rs_node_move_all(graph, node, nb, E_TX);
 	rte_edge_t nexts[nb];
-	/* Most packets of a vector share a next hop: remember the last lookup
-	 * for the rest of this vector. */
-	uint16_t memo_iface = 0xffff;
-	uint32_t memo_ip = 0;
-	uint64_t memo_word = 0;
-	struct neigh_pub *memo_np = NULL;
-
-	for (uint16_t i = 0; i < nb; i++) {
-		struct rte_mbuf *m = objs[i];
-		struct rs_priv *p = rs_priv(m);
-		const struct rs_iface *ifc = &c->ifaces[p->iface];
-		uint8_t dmac[6];
-		rte_edge_t next = E_TX;
-
-		if (!ifc->present || !ifc->up) {
-			next = E_LINK_DOWN;
-			goto out;
-		}
-		if (p->flags & RS_PF_OUT_BCAST) {
-			memcpy(dmac, bcast_mac, 6);
-		} else {
-			struct neigh_pub *np = memo_np;
-			uint64_t word = memo_word;
-			if (p->iface != memo_iface || p->nh_ip != memo_ip) {
-				word = neigh_pub_lookup(p->iface, p->nh_ip, &np);
-				memo_iface = p->iface;
-				memo_ip = p->nh_ip;
-				memo_word = word;
-				memo_np = np;
-			}
-			if (!neigh_word_usable(word)) {
-				struct rs_msg msg = {
-					.type = RS_MSG_RESOLVE,
-					.iface = p->iface,
-					.ip = p->nh_ip,
-					.m = m,
-				};
-				if (rte_ring_sp_enqueue_elem(w->to_ctl, &msg, sizeof(msg)) != 0) {
-					next = E_RING_FULL;
-					goto out;
-				}
-				nexts[i] = RS_EDGE_CONSUMED; /* the control thread owns it */
-				continue;
-			}
-			if (neigh_word_state(word) == NEIGH_STALE && !np->used)
-				np->used = 1;
-			neigh_word_mac(word, dmac);
-		}
-		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
-		if (h == NULL) {
-			next = E_NO_HEADROOM;
-			goto out;
-		}
-		eth_write(h, dmac, ifc->mac.addr_bytes, ETH_P_IP);
-		m->port = p->iface;
-out:
-		nexts[i] = next;
-	}
+	rs_edges_fill(nexts, i, E_TX);
+	nexts[i] = next;
+	while (++i < nb)
+		nexts[i] = eth_output_step(w, c, off, &mo, objs[i]);
 	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }

@@ -12,6 +12,7 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 {
 	struct rs_worker *w = rs_node_worker(node);
 	const struct rs_cfg *c = w->cfg;
+	const int off = rs_priv_offset;
 	uint16_t total = 0;
 
 	for (unsigned i = 0; i < c->nrxq[w->idx]; i++) {
@@ -20,7 +21,7 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 										      RS_BURST);
 		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_BURST);
 		for (uint16_t j = 0; j < n; j++) {
-			struct rs_priv *p = rs_priv(to[j]);
+			struct rs_priv *p = rs_priv_at(to[j], off);
 			p->iface = q->port;
 			p->flags = 0;
 		}

@@ -57,100 +57,174 @@ static inline void icmp_err(struct rte_graph *graph, struct rte_node *node, stru
 		rte_node_enqueue_x1(graph, node, E_ICMP, e);
 }
 
+/* The general case, for one packet: every check and ICMP error. The fast
+ * path in ip4_forward_process must agree with it. */
+static __rte_noinline rte_edge_t ip4_forward_one(struct rte_graph *graph, struct rte_node *node,
+				  struct rs_worker *w, const struct rs_cfg *c, struct rte_mbuf *m,
+				  struct rs_priv *p)
+{
+	uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
+	uint32_t src = rs_ld32(b + 12), dst = rs_ld32(b + 16);
+
+	/* RFC 1812 §5.3.4: link-layer broadcasts are not forwarded */
+	if (p->flags & RS_PF_L2_BCAST)
+		return E_NOT_FOR_US;
+	/* RFC 3927 §2.7: 169.254/16 never leaves its link */
+	if ((src >> 16) == 0xa9fe || (dst >> 16) == 0xa9fe)
+		return E_MARTIAN;
+	uint32_t snh = fib4_lookup(src);
+	if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_LOCAL)
+		return E_SRC_LOCAL;
+	if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_BROADCAST)
+		return E_MARTIAN; /* RFC 1812 §5.3.7 */
+	/* RFC 1812 §5.3.1: TTL expires here rather than being sent on
+	 * with zero */
+	if (b[8] <= 1) {
+		icmp_err(graph, node, w, m, ICMP4_TIME_EXCEEDED, ICMP4_TIMEX_TTL, 0);
+		return E_TTL;
+	}
+	uint32_t nhi = p->nh; /* ip4_input's lookup, same walk, same FIB */
+	if (nhi == FIB4_NH_NONE) {
+		icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_NET, 0);
+		return E_NO_ROUTE;
+	}
+	const struct rs_nh *nh = fib4_nh(nhi);
+	if (nh->type == RT_GROUP)
+		nh = fib4_nh_select(nh, flow_hash(b, hlen, m->pkt_len));
+	switch (nh->type) {
+	case RT_UNICAST:
+		break;
+	case RT_BLACKHOLE:
+		return E_BLACKHOLE;
+	case RT_UNREACHABLE:
+		icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_HOST, 0);
+		return E_UNREACH;
+	case RT_PROHIBIT:
+		icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_ADMIN, 0);
+		return E_PROHIBIT;
+	default:
+		return E_NOT_FOR_US;
+	}
+	const struct rs_iface *out_if = &c->ifaces[nh->iface];
+	if (!out_if->present || !out_if->up) {
+		icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_NET, 0);
+		return E_LINK_DOWN;
+	}
+	if (m->pkt_len > out_if->mtu && (rs_ld16(b + 6) & IP4_DF)) {
+		/* RFC 1191 §4: say which MTU the next hop takes */
+		icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_FRAG_NEEDED,
+			 out_if->mtu);
+		return E_FRAG_NEEDED;
+	}
+	/* RFC 1812 §5.3.1 + RFC 1624 eqn. 3: TTL-1, checksum adjusted */
+	uint16_t old = (uint16_t)(b[8] << 8 | b[9]);
+	b[8]--;
+	rs_st16(b + 10, rs_csum_update16(rs_ld16(b + 10), old, (uint16_t)(b[8] << 8 | b[9])));
+	p->iface = nh->iface;
+	p->nh_ip = nh->gw ? nh->gw : dst;
+	p->flags = 0;
+	return m->pkt_len > out_if->mtu || (m->nb_segs > 1 && !out_if->tx_multiseg) ? E_FRAG
+										       : E_ETH;
+}
+
+/* Per-vector state of ip4_forward_step. */
+struct ip4_fwd_ctx {
+	struct rte_graph *graph;
+	struct rte_node *node;
+	struct rs_worker *w;
+	const struct rs_cfg *c;
+	int off; /* rs_priv_offset */
+	/* The next hop of the previous packet and what the fast path needs of
+	 * it. Next-hop entries are immutable while their index is in use and
+	 * the configuration is fixed for the walk, so this holds for the
+	 * vector. A next hop the fast path cannot take gets mtu 0, which
+	 * every packet exceeds (pkt_len >= 20 here); FIB4_NH_NONE starts so. */
+	uint32_t nhi;
+	uint32_t mtu;
+	uint32_t gw;
+	uint16_t iface;
+	uint16_t max_segs; /* 1, or any when the port sends chains */
+};
+
+static __rte_always_inline rte_edge_t ip4_forward_step(struct ip4_fwd_ctx *x, struct rte_mbuf *m)
+{
+	struct rs_priv *p = rs_priv_at(m, x->off);
+	uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
+
+	/*
+	 * Fast path: the checks of ip4_forward_one in its order, for a
+	 * datagram that passes them all and leaves through a plain (non-ECMP)
+	 * unicast next hop on a link that is up, fits its MTU and needs no
+	 * fragmentation or linearisation. Anything else goes to
+	 * ip4_forward_one from the start: nothing is changed before the
+	 * decision, and every ICMP error is sent from there.
+	 */
+	if (unlikely(p->flags & RS_PF_L2_BCAST))
+		goto slow;
+	uint32_t src = rs_ld32(b + 12), dst = rs_ld32(b + 16);
+	if (unlikely((src >> 16) == 0xa9fe || (dst >> 16) == 0xa9fe))
+		goto slow;
+	/* a source of ours or a subnet broadcast of ours: the FIB lookup is
+	 * needed only when the source may be one of the addresses such
+	 * routes are made from */
+	if (unlikely(rs_cfg_maybe_local_src(x->c, src))) {
+		uint32_t snh = fib4_lookup(src);
+		if (snh != FIB4_NH_NONE &&
+		    (fib4_nh(snh)->type == RT_LOCAL || fib4_nh(snh)->type == RT_BROADCAST))
+			goto slow;
+	}
+	if (unlikely(b[8] <= 1))
+		goto slow;
+	uint32_t nhi = p->nh;
+	if (unlikely(nhi != x->nhi)) {
+		x->nhi = nhi;
+		x->mtu = 0;
+		if (nhi != FIB4_NH_NONE) {
+			const struct rs_nh *nh = fib4_nh(nhi);
+			const struct rs_iface *out_if = &x->c->ifaces[nh->iface];
+			if (nh->type == RT_UNICAST && out_if->present && out_if->up)
+				x->mtu = out_if->mtu;
+			x->iface = nh->iface;
+			x->gw = nh->gw;
+			x->max_segs = out_if->tx_multiseg ? UINT16_MAX : 1;
+		}
+	}
+	/* a fast next hop, within its MTU (so no fragmentation and no
+	 * Fragmentation Needed), no chain the port cannot send */
+	if (unlikely(m->pkt_len > x->mtu || m->nb_segs > x->max_segs))
+		goto slow;
+	/* RFC 1812 §5.3.1 + RFC 1624 eqn. 3: TTL-1, checksum adjusted */
+	ip4_ttl_dec(b);
+	p->iface = x->iface;
+	p->nh_ip = x->gw ? x->gw : dst;
+	p->flags = 0;
+	return E_ETH;
+slow:
+	return ip4_forward_one(x->graph, x->node, x->w, x->c, m, p);
+}
+
 static uint16_t ip4_forward_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				    uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
-	const struct rs_cfg *c = w->cfg;
+	struct ip4_fwd_ctx x = {
+		.graph = graph, .node = node, .w = w, .c = w->cfg, .off = rs_priv_offset,
+		.nhi = FIB4_NH_NONE, .mtu = 0, .max_segs = 1,
+	};
 
+	/* speculative dispatch (core/node.h), common edge E_ETH */
+	uint16_t i = 0;
+	rte_edge_t next = E_ETH;
+	while (i < nb && (next = ip4_forward_step(&x, objs[i])) == E_ETH)
+		i++;
+	if (likely(i == nb))
+		return rs_node_move_all(graph, node, nb, E_ETH);
 	rte_edge_t nexts[nb];
-
-	for (uint16_t i = 0; i < nb; i++) {
-		struct rte_mbuf *m = objs[i];
-		struct rs_priv *p = rs_priv(m);
-		uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
-		uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
-		uint32_t src = rs_ld32(b + 12), dst = rs_ld32(b + 16);
-		rte_edge_t next;
-
-		/* RFC 1812 §5.3.4: link-layer broadcasts are not forwarded */
-		if (p->flags & RS_PF_L2_BCAST) {
-			next = E_NOT_FOR_US;
-			goto out;
-		}
-		/* RFC 3927 §2.7: 169.254/16 never leaves its link */
-		if ((src >> 16) == 0xa9fe || (dst >> 16) == 0xa9fe) {
-			next = E_MARTIAN;
-			goto out;
-		}
-		uint32_t snh = fib4_lookup(src);
-		if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_LOCAL) {
-			next = E_SRC_LOCAL;
-			goto out;
-		}
-		if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_BROADCAST) {
-			next = E_MARTIAN; /* RFC 1812 §5.3.7 */
-			goto out;
-		}
-		/* RFC 1812 §5.3.1: TTL expires here rather than being sent on
-		 * with zero */
-		if (b[8] <= 1) {
-			icmp_err(graph, node, w, m, ICMP4_TIME_EXCEEDED, ICMP4_TIMEX_TTL, 0);
-			next = E_TTL;
-			goto out;
-		}
-		uint32_t nhi = p->nh; /* ip4_input's lookup, same walk, same FIB */
-		if (nhi == FIB4_NH_NONE) {
-			icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_NET, 0);
-			next = E_NO_ROUTE;
-			goto out;
-		}
-		const struct rs_nh *nh = fib4_nh(nhi);
-		if (nh->type == RT_GROUP)
-			nh = fib4_nh_select(nh, flow_hash(b, hlen, m->pkt_len));
-		switch (nh->type) {
-		case RT_UNICAST:
-			break;
-		case RT_BLACKHOLE:
-			next = E_BLACKHOLE;
-			goto out;
-		case RT_UNREACHABLE:
-			icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_HOST, 0);
-			next = E_UNREACH;
-			goto out;
-		case RT_PROHIBIT:
-			icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_ADMIN, 0);
-			next = E_PROHIBIT;
-			goto out;
-		default:
-			next = E_NOT_FOR_US;
-			goto out;
-		}
-		const struct rs_iface *out_if = &c->ifaces[nh->iface];
-		if (!out_if->present || !out_if->up) {
-			icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_NET, 0);
-			next = E_LINK_DOWN;
-			goto out;
-		}
-		if (m->pkt_len > out_if->mtu && (rs_ld16(b + 6) & IP4_DF)) {
-			/* RFC 1191 §4: say which MTU the next hop takes */
-			icmp_err(graph, node, w, m, ICMP4_DEST_UNREACH, ICMP4_UNREACH_FRAG_NEEDED,
-				 out_if->mtu);
-			next = E_FRAG_NEEDED;
-			goto out;
-		}
-		/* RFC 1812 §5.3.1 + RFC 1624 eqn. 3: TTL-1, checksum adjusted */
-		uint16_t old = (uint16_t)(b[8] << 8 | b[9]);
-		b[8]--;
-		rs_st16(b + 10, rs_csum_update16(rs_ld16(b + 10), old, (uint16_t)(b[8] << 8 | b[9])));
-		p->iface = nh->iface;
-		p->nh_ip = nh->gw ? nh->gw : dst;
-		p->flags = 0;
-		next = m->pkt_len > out_if->mtu || (m->nb_segs > 1 && !out_if->tx_multiseg)
-			       ? E_FRAG : E_ETH;
-out:
-		nexts[i] = next;
-	}
+	rs_edges_fill(nexts, i, E_ETH);
+	nexts[i] = next;
+	while (++i < nb)
+		nexts[i] = ip4_forward_step(&x, objs[i]);
 	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
