@@ -24,14 +24,17 @@ for i in range(20):
 }
 echo_ok || fail "echo server does not answer before the attack"
 
-$PY - "$RS_SOCK" >"$RS_TMP/hostile.log" 2>&1 <<'PYEOF' || fail "hostile app: $(cat "$RS_TMP/hostile.log")"
+# the segment contract's version, from the header both sides build with
+shm_version=$(sed -n 's/^#define RS_SHM_VERSION \([0-9]*\).*/\1/p' "$RS_ROOT/lib/sock/sock_shm.h")
+[ -n "$shm_version" ] || fail "RS_SHM_VERSION not found in lib/sock/sock_shm.h"
+$PY - "$RS_SOCK" "$shm_version" >"$RS_TMP/hostile.log" 2>&1 <<'PYEOF' || fail "hostile app: $(cat "$RS_TMP/hostile.log")"
 import mmap, os, random, socket, struct, sys, time
 random.seed(7)
 
 def attach(tag):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sys.argv[1])
-    body = struct.pack("<II32s", 1, os.getpid(), b"hostile")
+    body = struct.pack("<II32s", int(sys.argv[2]), os.getpid(), b"hostile")
     s.sendall(struct.pack("<IHHII", 0x52534354, 1, 3, tag, len(body)) + body)
     msg, anc, _, _ = s.recvmsg(64, socket.CMSG_SPACE(4))
     status, version, size = struct.unpack("<iIQ", msg[16:32])
