@@ -48,6 +48,28 @@ in_ns a ping -c 1 -W 2 192.0.2.1 >"$RS_TMP/p" 2>&1 && fail "ping to an unrouted 
 grep -qi "unreachable" "$RS_TMP/p" || fail "no ICMP unreachable for an unrouted destination: $(cat "$RS_TMP/p")"
 ok "no route -> ICMP net unreachable"
 
+# -- datagrams to forward that claim one of our addresses, or one of our
+# subnet broadcasts, as source are dropped (ip4_forward's fast path asks the
+# FIB only when a per-configuration filter of those addresses may match;
+# the filter follows addresses added at runtime)
+ringctl addr add 10.9.0.1/24 dev port2
+spoof() { # SRC: one UDP datagram from SRC to b, sent by a
+	in_ns a "$PY" -c "
+from scapy.all import IP, UDP, conf, send
+conf.verb = 0
+send(IP(src='$1', dst='10.2.0.2') / UDP(sport=5555, dport=9), iface='a-l')"
+}
+local0=$(drops ip4_src_is_local) mart0=$(drops ip4_martian_src)
+spoof 10.2.0.1
+spoof 10.9.0.1
+spoof 10.3.0.255
+wait_for 10 bash -c "[ \$($RS_BUILD/app/ringctl -s $RS_SOCK -j stats | jq .drops.ip4_src_is_local) -ge $((local0 + 2)) ]" ||
+	fail "forwarded datagrams with our own source: ip4_src_is_local $(drops ip4_src_is_local), expected $((local0 + 2))"
+wait_for 10 bash -c "[ \$($RS_BUILD/app/ringctl -s $RS_SOCK -j stats | jq .drops.ip4_martian_src) -ge $((mart0 + 1)) ]" ||
+	fail "forwarded a datagram from our subnet broadcast: ip4_martian_src $(drops ip4_martian_src)"
+ringctl addr del 10.9.0.1/24 dev port2
+ok "our own address (also one added at runtime) or subnet broadcast as source: not forwarded"
+
 # -- neighbor resolution fails: ICMP host unreachable (RFC 1812 4.3.3.1)
 in_ns a ping -c 1 -W 6 10.2.0.99 >"$RS_TMP/p" 2>&1 && fail "ping to an absent host succeeded"
 grep -qi "Destination Host Unreachable" "$RS_TMP/p" || fail "no host unreachable: $(cat "$RS_TMP/p")"
