@@ -688,6 +688,94 @@ Test(ip4, mask)
 #define ICMP_PAYLOAD (icmp_frame + ETH_HLEN + 20)
 #define ICMP_LEN (sizeof(icmp_frame) - ETH_HLEN - 20) /* 40 */
 
+/* ---- fast-path helpers: each against the general code it stands for ---- */
+
+Test(fast, eth_keys_compare_as_addresses)
+{
+	rng_seed(11);
+	for (int i = 0; i < 100000; i++) {
+		uint8_t f[14], a[6];
+		for (int k = 0; k < 14; k++)
+			f[k] = (uint8_t)rng32();
+		memcpy(a, f, 6);
+		if (rng_below(2))
+			a[rng_below(6)] ^= (uint8_t)(1u << rng_below(8));
+		cr_assert_eq(eth_dst_key(f) == eth_addr_key(a), memcmp(f, a, 6) == 0);
+		cr_assert_neq(eth_dst_key(f), ETH_KEY_NONE);
+		cr_assert_eq(eth_type_raw_at(f) == eth_type_raw(ETH_P_IP), rs_ld16(f + 12) == ETH_P_IP);
+	}
+	/* bytes 6 and 7 (the source MAC) never take part */
+	uint8_t f[14] = { 1, 2, 3, 4, 5, 6, 7, 8 }, g[14] = { 1, 2, 3, 4, 5, 6, 9, 10 };
+	cr_assert_eq(eth_dst_key(f), eth_dst_key(g));
+}
+
+/* ip4_hdr20_csum_ok is rs_csum_hdr_ok(b, 20) for any version-4 header:
+ * random headers, headers with a valid checksum, and edge sums. */
+Test(fast, hdr20_csum_as_general)
+{
+	uint8_t h[20];
+	rng_seed(12);
+	for (int i = 0; i < 1000000; i++) {
+		for (int k = 0; k < 20; k++)
+			h[k] = (uint8_t)rng32();
+		h[0] = (uint8_t)(0x40 | (h[0] & 0xf));
+		switch (i % 4) {
+		case 0: /* random */
+			break;
+		case 1: /* valid */
+			ip4_set_csum(h, 20);
+			break;
+		case 2: /* valid, then one bit flipped */
+			ip4_set_csum(h, 20);
+			h[rng_below(20)] ^= (uint8_t)(1u << rng_below(8));
+			break;
+		case 3: /* extreme words: all-ones and zeros around the header */
+			memset(h + 1, (i & 8) ? 0xff : 0x00, 19);
+			if (i & 16)
+				ip4_set_csum(h, 20);
+			break;
+		}
+		cr_assert_eq(ip4_hdr20_csum_ok(h), (bool)rs_csum_hdr_ok(h, 20),
+			     "header %d disagrees", i);
+	}
+}
+
+/* ip4_ttl_dec is TTL-1 with rs_csum_update16, bit for bit: every TTL and
+ * every checksum value, a few protocols. */
+Test(fast, ttl_dec_as_general)
+{
+	static const uint8_t protos[] = { 0, 1, 6, 17, 255 };
+	uint8_t h[20] = { 0x45 };
+	for (unsigned p = 0; p < sizeof(protos); p++)
+		for (unsigned ttl = 1; ttl < 256; ttl++)
+			for (uint32_t hc = 0; hc < 0x10000; hc += (ttl & 1) ? 1 : 257) {
+				h[8] = (uint8_t)ttl;
+				h[9] = protos[p];
+				rs_st16(h + 10, (uint16_t)hc);
+				uint16_t old = (uint16_t)(ttl << 8 | protos[p]);
+				uint16_t want = rs_csum_update16((uint16_t)hc, old, (uint16_t)(old - 0x100));
+				ip4_ttl_dec(h);
+				cr_assert_eq(h[8], ttl - 1);
+				cr_assert_eq(rs_ld16(h + 10), want, "ttl %u hc %#x", ttl, hc);
+			}
+}
+
+/* ip4_first_octet_special is false only where none of the checks it
+ * stands in front of can hold, for every first octet. */
+Test(fast, first_octet_special_covers_the_classes)
+{
+	for (uint32_t o = 0; o < 256; o++) {
+		bool any = false;
+		for (uint32_t rest = 0; rest < 0x1000000; rest += 0x10101) {
+			uint32_t a = o << 24 | rest;
+			any |= ip4_src_is_martian(a) || ip4_is_loopback(a) || ip4_is_zeronet(a) ||
+			       ip4_is_class_e(a) || ip4_is_mcast(a) || ip4_is_bcast_all(a);
+		}
+		any |= ip4_is_bcast_all(o << 24 | 0xffffff);
+		cr_assert_eq(ip4_first_octet_special(o << 24), any, "first octet %u", o);
+	}
+}
+
 Test(icmp4, good_echo)
 {
 	uint8_t *b = dup_exact(ICMP_PAYLOAD, ICMP_LEN);
