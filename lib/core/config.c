@@ -82,8 +82,7 @@ static void cfg_build_local_bloom(struct rs_cfg *c)
 			uint32_t ip = ifc->addrs[i].ip;
 			uint32_t h = rs_local_bloom_hash(ip);
 			c->local_bloom[h >> 6] |= 1ull << (h & 63);
-			/* as bcast_of() in lib/ctl/cmd_addr.c */
-			h = rs_local_bloom_hash(ip | ~ip4_mask(ifc->addrs[i].plen));
+			h = rs_local_bloom_hash(ip4_bcast_of(ip, ifc->addrs[i].plen));
 			c->local_bloom[h >> 6] |= 1ull << (h & 63);
 		}
 	}

@@ -17,8 +17,6 @@
 #include "util/rs_log.h"
 #include "wire/wire.h"
 
-static uint32_t bcast_of(uint32_t ip, uint8_t plen) { return ip | ~ip4_mask(plen); }
-
 static int parse(int argc, char **argv, uint32_t *ip, uint8_t *plen, int *iface)
 {
 	if (argc != 3 || !cmd_is(argv[1], "dev", 1)) {
@@ -50,7 +48,7 @@ static void del_routes(uint16_t iface, uint32_t ip, uint8_t plen, bool shared)
 	if (!shared) {
 		fib4_route_del(ip & ip4_mask(plen), plen, -1, RT_UNICAST, iface, 0);
 		if (plen < 31)
-			fib4_route_del(bcast_of(ip, plen), 32, -1, RT_BROADCAST, iface, 0);
+			fib4_route_del(ip4_bcast_of(ip, plen), 32, -1, RT_BROADCAST, iface, 0);
 	}
 }
 
@@ -65,7 +63,7 @@ static int addr_add(int argc, char **argv)
 		rs_err_set("%s cannot be a host address", argv[0]);
 		return -EINVAL;
 	}
-	if (plen < 31 && (ip == bcast_of(ip, plen) || ip == (ip & ip4_mask(plen)))) {
+	if (plen < 31 && (ip == ip4_bcast_of(ip, plen) || ip == (ip & ip4_mask(plen)))) {
 		rs_err_set("%s is the network or broadcast address of its subnet", argv[0]);
 		return -EINVAL;
 	}
@@ -92,7 +90,7 @@ static int addr_add(int argc, char **argv)
 		if ((rc = fib4_route_add(&r, true)) < 0)
 			goto fail;
 		if (plen < 31) {
-			r = (struct route4){ .prefix = bcast_of(ip, plen), .plen = 32,
+			r = (struct route4){ .prefix = ip4_bcast_of(ip, plen), .plen = 32,
 					     .type = RT_BROADCAST, .proto = RTPROT_KERNEL,
 					     .iface = (uint16_t)i };
 			if ((rc = fib4_route_add(&r, true)) < 0)
@@ -191,7 +189,7 @@ static int addr_show(struct cmd_ctx *ctx, int argc, char **argv)
 		for (unsigned a = 0; a < ifc->naddrs; a++) {
 			char ip[16], brd[16];
 			cmd_fmt_ip4(ifc->addrs[a].ip, ip);
-			cmd_fmt_ip4(bcast_of(ifc->addrs[a].ip, ifc->addrs[a].plen), brd);
+			cmd_fmt_ip4(ip4_bcast_of(ifc->addrs[a].ip, ifc->addrs[a].plen), brd);
 			if (ctx->json) {
 				rs_json_obj_open(ctx->out);
 				rs_json_kstr(ctx->out, "family", "inet");

@@ -21,6 +21,7 @@
 #include "route/fib4.h"
 #include "sock/sock.h"
 #include "util/rs_log.h"
+#include "wire/wire.h"
 
 struct rte_hash *sock_demux;
 struct rs_apps_pub *_Atomic sock_apps_pub;
@@ -120,10 +121,10 @@ static void addrs_publish(struct rs_app *a, const struct rs_cfg *c)
 				truncated = 1;
 				break;
 			}
-			uint32_t ip = ifc->addrs[k].ip, plen = ifc->addrs[k].plen;
-			uint32_t host = plen >= 32 ? 0 : 0xffffffffu >> plen;
+			uint32_t ip = ifc->addrs[k].ip;
+			uint8_t plen = ifc->addrs[k].plen;
 			d->a[n].addr = htonl(ip);
-			d->a[n].bcast = plen < 31 ? htonl(ip | host) : 0;
+			d->a[n].bcast = plen < 31 ? htonl(ip4_bcast_of(ip, plen)) : 0;
 			n++;
 		}
 	}

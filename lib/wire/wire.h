@@ -360,6 +360,12 @@ static inline uint32_t ip4_mask(uint8_t plen)
 {
 	return plen >= 32 ? ~0u : plen ? ~0u << (32 - plen) : 0;
 }
+/* The subnet broadcast address of ip/plen (host order); a /31 or /32 has
+ * none (RFC 3021), and the FIB holds a broadcast route only below /31. */
+static inline uint32_t ip4_bcast_of(uint32_t ip, uint8_t plen)
+{
+	return ip | ~ip4_mask(plen);
+}
 
 /* ---- ICMPv4 (RFC 792) ---- */
 #define ICMP4_HLEN 8

@@ -681,6 +681,10 @@ Test(ip4, mask)
 		/* popcount and contiguity */
 		cr_assert_eq((unsigned)__builtin_popcount(ip4_mask((uint8_t)p)), p);
 	}
+	cr_assert_eq(ip4_bcast_of(0x0a000001, 24), 0x0a0000ffu);
+	cr_assert_eq(ip4_bcast_of(0x0a010203, 16), 0x0a01ffffu);
+	cr_assert_eq(ip4_bcast_of(0xc0a80001, 30), 0xc0a80003u);
+	cr_assert_eq(ip4_bcast_of(0x0a000001, 32), 0x0a000001u);
 }
 
 /* ---- ICMPv4 ---- */
