@@ -166,14 +166,10 @@ static inline void arp_write(uint8_t *b, uint16_t op, const uint8_t sha[6], uint
 #define IPPROTO_UDP_ 17
 
 struct ip4_view { const uint8_t *b; uint16_t hlen; uint16_t tot_len; };
-/*
- * RFC 1812 §5.2.2 (1)-(5) minus the checksum (the caller may trust hardware):
- * (1) the buffer holds at least 20 bytes, (3) version is 4, (4) IHL >= 5 and
- * the header fits, (5) total length >= header length and <= the buffer.
- * Options are walked (RFC 791 §3.1): every option's length is within the
- * header and >= 2, so later code can read them without further checks.
- */
-static inline int ip4_check(struct ip4_view *v, const void *buf, size_t len)
+/* For a header quoted in an ICMP error (RFC 792): the datagram it heads is
+ * cut short, so only the header itself must fit in len: (1) at least 20
+ * bytes, (3) version 4, (4) IHL >= 5 and the header within len. */
+static inline int ip4_check_quote(struct ip4_view *v, const void *buf, size_t len)
 {
 	const uint8_t *b = buf;
 	if (len < IP4_HLEN)
@@ -183,8 +179,26 @@ static inline int ip4_check(struct ip4_view *v, const void *buf, size_t len)
 	uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
 	if (hlen < IP4_HLEN || hlen > len)
 		return WIRE_EHDRLEN;
-	uint16_t tot = rs_ld16(b + 2);
-	if (tot < hlen || tot > len)
+	v->b = b;
+	v->hlen = hlen;
+	v->tot_len = rs_ld16(b + 2);
+	return 0;
+}
+/*
+ * RFC 1812 §5.2.2 (1)-(5) minus the checksum (the caller may trust hardware):
+ * the checks of ip4_check_quote, then (5) total length >= header length and
+ * <= the buffer. Options are walked (RFC 791 §3.1): every option's length is
+ * within the header and >= 2, so later code can read them without further
+ * checks. v is meaningful only when 0 is returned.
+ */
+static inline int ip4_check(struct ip4_view *v, const void *buf, size_t len)
+{
+	int rc = ip4_check_quote(v, buf, len);
+	if (rc != 0)
+		return rc;
+	const uint8_t *b = v->b;
+	uint16_t hlen = v->hlen;
+	if (v->tot_len < hlen || v->tot_len > len)
 		return WIRE_ETOTLEN;
 	for (uint16_t i = IP4_HLEN; i < hlen;) {
 		uint8_t type = b[i];
@@ -201,26 +215,6 @@ static inline int ip4_check(struct ip4_view *v, const void *buf, size_t len)
 			return WIRE_EOPTIONS;
 		i = (uint16_t)(i + olen);
 	}
-	v->b = b;
-	v->hlen = hlen;
-	v->tot_len = tot;
-	return 0;
-}
-/* For a header quoted in an ICMP error (RFC 792): the datagram it heads is
- * cut short, so only the header itself must fit in len. */
-static inline int ip4_check_quote(struct ip4_view *v, const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-	if (len < IP4_HLEN)
-		return WIRE_ETRUNC;
-	if ((b[0] >> 4) != 4)
-		return WIRE_EVERSION;
-	uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
-	if (hlen < IP4_HLEN || hlen > len)
-		return WIRE_EHDRLEN;
-	v->b = b;
-	v->hlen = hlen;
-	v->tot_len = rs_ld16(b + 2);
 	return 0;
 }
 static inline uint8_t ip4_tos(const struct ip4_view *v) { return v->b[1]; }
