@@ -8,6 +8,7 @@
  * Input: data at the ARP header. Consumes every packet.
  */
 #include "arp/neigh.h"
+#include "arp/neigh_ctl.h"
 #include "core/mbuf_util.h"
 #include "core/node.h"
 #include "wire/wire.h"
@@ -25,13 +26,13 @@ static bool post(struct rs_worker *w, uint16_t iface, uint32_t ip, const uint8_t
 		 enum neigh_src src)
 {
 	struct rs_msg msg = {
-		.type = RS_MSG_ARP,
-		.src = (uint8_t)src,
+		.type = neigh_msg_arp,
 		.iface = iface,
-		.ip = ip,
+		.u32 = ip,
 	};
-	memcpy(msg.mac, mac, 6);
-	return rte_ring_sp_enqueue_elem(w->to_ctl, &msg, sizeof(msg)) == 0;
+	memcpy(msg.data, mac, 6);
+	msg.data[6] = (uint8_t)src;
+	return rs_msg_post(w, &msg) == 0;
 }
 
 static uint16_t arp_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,

@@ -15,11 +15,16 @@
 
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
+#include "core/module.h"
 #include "wire/wire.h"
 #include "util/rs_log.h"
 
 struct rte_hash *neigh_hash;
 uint64_t neigh_ctl_drop_queue;
+uint16_t neigh_msg_resolve, neigh_msg_arp;
+
+/* Where packets we hand to workers enter their graphs (core/module.h). */
+static uint8_t inj_port_tx, inj_neigh_failed;
 
 static struct neigh_table *tbl;
 static struct neigh_pub *pubs;
@@ -71,7 +76,7 @@ static void op_send_request(void *ctx, const struct neigh_entry *e, bool unicast
 	struct rte_mbuf *m = arp_build(e->iface, ARP_OP_REQUEST, unicast ? e->mac : bcast_mac,
 				       e->ip, zero_mac);
 	if (m != NULL)
-		rs_inject(m, RS_INJ_PORT_TX);
+		rs_inject(m, inj_port_tx);
 }
 
 static void op_tx_queued(void *ctx, const struct neigh_entry *e, void *pkt)
@@ -87,14 +92,14 @@ static void op_tx_queued(void *ctx, const struct neigh_entry *e, void *pkt)
 	}
 	eth_write(h, e->mac, ifc->mac.addr_bytes, ETH_P_IP);
 	m->port = e->iface;
-	rs_inject(m, RS_INJ_PORT_TX);
+	rs_inject(m, inj_port_tx);
 }
 
 static void op_drop_queued(void *ctx, const struct neigh_entry *e, void *pkt)
 {
 	if (e->state == NEIGH_FAILED) {
 		/* a worker answers host unreachable and counts neigh_failed */
-		rs_inject(pkt, RS_INJ_NEIGH_FAILED);
+		rs_inject(pkt, inj_neigh_failed);
 		return;
 	}
 	neigh_ctl_drop_queue++; /* pushed out of a full queue, or no room for an entry */
@@ -199,19 +204,18 @@ void neigh_ctl_fini(void)
 	pub_nfree = 0;
 }
 
-void neigh_ctl_on_msg(const struct rs_msg *msg, uint64_t now)
+/* A worker's packet needs (iface, msg->u32) resolved; the mbuf passes. */
+static void on_msg_resolve(const struct rs_msg *msg, uint64_t now)
 {
-	switch (msg->type) {
-	case RS_MSG_RESOLVE:
-		neigh_resolve(tbl, msg->iface, msg->ip, msg->m, now);
-		break;
-	case RS_MSG_ARP:
-		neigh_on_arp(tbl, msg->iface, msg->ip, msg->mac, (enum neigh_src)msg->src, now);
-		break;
-	default:
-		if (msg->m)
-			rte_pktmbuf_free(msg->m);
-	}
+	neigh_resolve(tbl, msg->iface, msg->u32, msg->m, now);
+}
+
+/* A worker saw an ARP sender (iface, u32, mac in data[0..6), src in data[6]). */
+static void on_msg_arp(const struct rs_msg *msg, uint64_t now)
+{
+	neigh_on_arp(tbl, msg->iface, msg->u32, msg->data, (enum neigh_src)msg->data[6], now);
+	if (msg->m)
+		rte_pktmbuf_free(msg->m);
 }
 
 static void tick_used(void *arg, const struct neigh_entry *e)
@@ -223,6 +227,11 @@ static void tick_used(void *arg, const struct neigh_entry *e)
 
 void neigh_ctl_tick(uint64_t now)
 {
+	/* the module tick comes every millisecond; the timers need 10 */
+	static uint64_t next_ns;
+	if (now < next_ns)
+		return;
+	next_ns = now + 10000000;
 	/* Entries workers sent through while STALE: STALE -> DELAY. Only
 	 * STALE entries are flagged, and only when there are entries. */
 	if (neigh_count(tbl) == 0)
@@ -246,7 +255,7 @@ void neigh_ctl_announce(uint16_t iface, uint32_t ip)
 	/* RFC 5227 §3: an ARP request with sender and target both ip */
 	struct rte_mbuf *m = arp_build(iface, ARP_OP_REQUEST, bcast_mac, ip, NULL);
 	if (m != NULL)
-		rs_inject(m, RS_INJ_PORT_TX);
+		rs_inject(m, inj_port_tx);
 }
 
 int neigh_ctl_add(uint16_t iface, uint32_t ip, const uint8_t mac[6])
@@ -338,4 +347,29 @@ void neigh_ctl_show(struct rs_buf *out, bool json, int iface)
 	if (json)
 		rs_json_arr_close(out);
 	free(s.v);
+}
+
+static int neigh_module_init(void)
+{
+	return neigh_ctl_init(rs_dp.params.neigh_max, rs_dp.rcu);
+}
+
+static const char *const neigh_nodes[] = { "arp_input", NULL };
+
+static struct rs_module neigh_module = {
+	.name = "neigh",
+	.order = 20,
+	.init = neigh_module_init,
+	.fini = neigh_ctl_fini,
+	.tick = neigh_ctl_tick,
+	.nodes = neigh_nodes,
+};
+RS_MODULE_REGISTER(neigh_module);
+
+RTE_INIT(neigh_ctl_register)
+{
+	neigh_msg_resolve = rs_msg_type_register("neigh_resolve", on_msg_resolve);
+	neigh_msg_arp = rs_msg_type_register("neigh_arp", on_msg_arp);
+	inj_port_tx = rs_inject_target_register("port_tx");
+	inj_neigh_failed = rs_inject_target_register("ip4_neigh_failed");
 }

@@ -77,7 +77,6 @@ static inline bool neigh_word_usable(uint64_t w)
 /* ---- control thread ---- */
 int neigh_ctl_init(uint32_t max_entries, struct rte_rcu_qsbr *rcu);
 void neigh_ctl_fini(void);
-void neigh_ctl_on_msg(const struct rs_msg *msg, uint64_t now);
 void neigh_ctl_tick(uint64_t now);
 /* Gratuitous ARP (RFC 5227 §3 announcement) for ip on iface. */
 void neigh_ctl_announce(uint16_t iface, uint32_t ip);
@@ -90,5 +89,11 @@ uint32_t neigh_ctl_count(void);
  * queue or no room for an entry (failed resolutions are counted by a
  * worker as neigh_failed, after its ICMP host unreachable) */
 extern uint64_t neigh_ctl_drop_queue;
+/* Worker -> control message types (core/module.h):
+ *  neigh_msg_resolve: .iface, .u32 = next hop (host order), .m = the packet
+ *    waiting for it (ownership passes);
+ *  neigh_msg_arp: an ARP sender seen: .iface, .u32 = its address, data[0..6)
+ *    its MAC, data[6] an enum neigh_src. */
+extern uint16_t neigh_msg_resolve, neigh_msg_arp;
 
 #endif

@@ -9,11 +9,9 @@
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 
-#include "arp/neigh_ctl.h"
 #include "core/dp.h"
 #include "core/node.h"
-#include "route/fib4.h"
-#include "sock/sock.h"
+#include "core/module.h"
 #include "util/rs_log.h"
 
 struct rs_dp rs_dp;
@@ -100,18 +98,12 @@ int rs_dp_init(const struct rs_dp_params *p)
 		return -ENOMEM;
 	atomic_store_explicit(&rs_dp.cfg, c, memory_order_release);
 
-	int rc = fib4_init(p->fib_max_routes, p->fib_max_tbl8, rs_dp.rcu);
-	if (rc < 0)
-		return rc;
-	rc = neigh_ctl_init(p->neigh_max, rs_dp.rcu);
-	if (rc < 0)
-		return rc;
-	return sock_init(rs_dp.rcu);
+	return rs_modules_init();
 }
 
-int rs_inject(struct rte_mbuf *m, enum rs_inject where)
+int rs_inject(struct rte_mbuf *m, uint8_t where)
 {
-	rs_priv(m)->inject = (uint8_t)where;
+	rs_priv(m)->inject = where;
 	/* Round robin over workers; a packet's order relative to others sent by
 	 * the control thread to the same destination is kept because the
 	 * control thread sends a resolved queue in one go to one worker. */
@@ -143,9 +135,7 @@ bool rs_iface_has_addr(const struct rs_iface *ifc, uint32_t ip)
 
 void rs_dp_fini(void)
 {
-	sock_fini();
-	neigh_ctl_fini();
-	fib4_fini();
+	rs_modules_fini();
 	struct rs_cfg *c = atomic_load(&rs_dp.cfg);
 	free(c);
 	free(rs_dp.staging);

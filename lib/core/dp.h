@@ -17,6 +17,7 @@
 #ifndef RS_DP_H
 #define RS_DP_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -82,30 +83,16 @@ struct rs_cfg {
 	uint64_t local_bloom[1u << (RS_LOCAL_BLOOM_LOG2 - 6)];
 };
 
-/* Messages worker -> control (fixed-size ring elements). */
-enum rs_msg_type {
-	RS_MSG_RESOLVE = 1, /* mbuf needs a neighbor: iface, ip; mbuf ownership passes */
-	RS_MSG_ARP,         /* ARP sender seen: iface, ip, mac, src (enum neigh_src) */
-};
-
+/* A message worker -> control (fixed-size ring element). The type is one a
+ * module registered (core/module.h); the rest is the module's business. */
 struct rs_msg {
-	uint8_t type;
-	uint8_t src;
+	uint16_t type;
 	uint16_t iface;
-	uint32_t ip;
-	uint8_t mac[6];
-	uint16_t pad;
-	struct rte_mbuf *m;
+	uint32_t u32;
+	struct rte_mbuf *m;  /* ownership passes with the message when non-NULL */
+	uint8_t data[48];
 };
-_Static_assert(sizeof(struct rs_msg) == 24, "ring element size");
-
-/* Where ctl_input sends packets the control thread hands to a worker. */
-enum rs_inject {
-	RS_INJ_PORT_TX = 0, /* complete frame, m->port set */
-	RS_INJ_ETH_OUTPUT,  /* IPv4 packet, priv iface/nh_ip set */
-	RS_INJ_IP4_OUTPUT,  /* IPv4 packet with header */
-	RS_INJ_NEIGH_FAILED, /* IPv4 packet whose next hop did not resolve: ICMP, drop */
-};
+_Static_assert(sizeof(struct rs_msg) == 64, "ring element size: one cache line");
 
 /* Per-packet metadata, in an mbuf dynamic field: it lives in the mbuf's
  * second cache line, which transmission touches anyway, rather than in a
@@ -114,7 +101,7 @@ struct rs_priv {
 	uint32_t nh_ip;     /* next hop for eth_output (host order) */
 	uint16_t iface;     /* ingress iface on input, egress iface on output */
 	uint8_t flags;
-	uint8_t inject;     /* enum rs_inject for ctl_input */
+	uint8_t inject;     /* rs_inject target id (core/module.h) for ctl_input */
 	uint32_t nh;        /* ip4_input's FIB result for ip4_forward */
 };
 #define RS_PF_L2_BCAST 0x01   /* received as link-layer broadcast/multicast */
@@ -153,9 +140,10 @@ static inline struct rs_priv *rs_priv_at(struct rte_mbuf *m, int off)
 	return RTE_MBUF_DYNFIELD(m, off, struct rs_priv *);
 }
 
-struct reass_table;
-struct rs_app;
-
+/*
+ * A worker. Protocol modules keep their own per-worker state, indexed by
+ * idx (core/module.h); only what every walk needs is here.
+ */
 struct rs_worker {
 	unsigned lcore;
 	uint16_t idx;            /* worker index == RX/TX queue index */
@@ -166,28 +154,11 @@ struct rs_worker {
 	struct rte_ring *from_ctl; /* mbufs, SP (control) / SC (worker) */
 	/* worker-owned below */
 	struct rs_cfg *cfg;        /* version in use during this walk */
-	struct reass_table *reass;
 	uint64_t now_ns;           /* clock sampled once per walk */
 	uint64_t rx_pkts;          /* received in this walk (for idle detection) */
-	uint64_t icmp_tokens_ns;   /* token bucket: time credit (see icmp4_error.c) */
-	uint64_t icmp_last_ns;
 	uint64_t loops;
 	uint64_t idle_sleeps;
-	/* set by the node calling into the reassembly table so freed buffers are
-	 * counted under the right drop node */
-	struct rte_node *reass_node;
-	rte_edge_t reass_drop_edge;    /* when the stash is full */
-	uint16_t reass_nstash;
-	struct rte_mbuf *reass_stash[256];
-	uint64_t reass_next_scan_ns;
-	uint16_t ip_id;                /* IPv4 identification for what we originate */
-	/* sock_tx: sockets with datagrams left over from the last walk */
-#define RS_TX_RETRY 256
-	uint16_t tx_nretry;
-	struct {
-		struct rs_app *app;
-		uint32_t sd;
-	} tx_retry[RS_TX_RETRY];
+	uint64_t msg_drops;        /* rs_msg_post found the ring full */
 } __rte_cache_aligned;
 
 struct rs_dp_params {
@@ -255,8 +226,22 @@ int rs_iface_by_name(const struct rs_cfg *c, const char *name);
 void rs_defer_free(void (*fn)(void *), void *arg);
 void rs_sync(void);                   /* grace period + run deferred frees */
 
-/* Hand a packet from the control thread to a worker. Consumes m. */
-int rs_inject(struct rte_mbuf *m, enum rs_inject where);
+/* Hand a packet from the control thread to a worker, entering its graph
+ * at the node registered as inject target `where` (core/module.h).
+ * Consumes m. 0 or -ENOBUFS. */
+int rs_inject(struct rte_mbuf *m, uint8_t where);
+
+/* Worker: post a message to the control thread. Never blocks: 0, or
+ * -ENOBUFS when the ring is full (counted in w->msg_drops; a carried mbuf
+ * stays the caller's). */
+static inline int rs_msg_post(struct rs_worker *w, const struct rs_msg *msg)
+{
+	if (rte_ring_sp_enqueue_elem(w->to_ctl, (void *)(uintptr_t)msg, sizeof(*msg)) != 0) {
+		w->msg_drops++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
 
 /* First address of iface in the same subnet as ip, else its first address, else 0. */
 uint32_t rs_iface_src_for(const struct rs_iface *ifc, uint32_t ip);

@@ -14,34 +14,46 @@
 #include <rte_launch.h>
 
 #include "core/dp.h"
-#include "ip4/reass.h"
+#include "core/module.h"
 #include "util/rs_log.h"
 
-static const char *node_patterns[] = {
-	"port_rx", "ctl_input", "ip4_reass_timer", "sock_tx", "udp_handoff_rx",
-	"eth_input", "arp_input", "ip4_input", "ip4_local", "ip4_reass",
-	"icmp4_input", "udp_input", "ip4_forward", "ip4_output", "ip4_fragment",
-	"eth_output", "port_tx",
-	/* drop:<reason> nodes join through the edges that lead to them; a
-	 * reason no node can reach would be an isolated node and fail creation */
-};
-
-static void reass_free_mbuf(void *ctx, void *buf)
+/*
+ * ctl_input (lib/eth) is the source node for packets the control thread
+ * hands over; its edges are the inject targets modules registered, in id
+ * order, so that an id is the edge to take. Added once, before the first
+ * graph is made.
+ */
+static int ctl_input_edges(void)
 {
-	struct rs_worker *w = ctx;
-	/* Stashed, then counted under the drop reason the calling node picks
-	 * from the call's result (see ip4_reass_node.c). */
-	if (w->reass_node == NULL)
-		rte_pktmbuf_free(buf);
-	else if (w->reass_nstash < RTE_DIM(w->reass_stash))
-		w->reass_stash[w->reass_nstash++] = buf;
-	else
-		rte_node_enqueue_x1(w->graph, w->reass_node, w->reass_drop_edge, buf);
+	static bool done;
+	const char *names[RS_INJECT_MAX];
+	if (done)
+		return 0;
+	unsigned n = rs_inject_targets(names, RS_INJECT_MAX);
+	rte_node_t id = rte_node_from_name("ctl_input");
+	if (id == RTE_NODE_ID_INVALID)
+		return 0; /* no eth module linked (unit tests) */
+	if (rte_node_edge_count(id) != 0) {
+		rs_err_set("ctl_input must have no static edges");
+		return -EINVAL;
+	}
+	if (n > 0 && rte_node_edge_update(id, 0, names, (uint16_t)n) != n) {
+		rs_err_set("cannot add ctl_input's edges");
+		return -EINVAL;
+	}
+	done = true;
+	return 0;
 }
 
 int rs_workers_create(void)
 {
-	const struct rs_dp_params *p = &rs_dp.params;
+	static const char *node_patterns[256];
+	unsigned nb_patterns = rs_modules_nodes(node_patterns, RTE_DIM(node_patterns));
+	/* drop:<reason> nodes join through the edges that lead to them; a
+	 * reason no node can reach would be an isolated node and fail creation */
+	int rc = ctl_input_edges();
+	if (rc < 0)
+		return rc;
 	for (unsigned i = 0; i < rs_dp.nb_workers; i++) {
 		struct rs_worker *w = &rs_dp.workers[i];
 		char name[RTE_RING_NAMESIZE];
@@ -56,23 +68,13 @@ int rs_workers_create(void)
 			rs_err_set("cannot create worker rings: %s", rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		struct reass_params rp = {
-			.max_datagrams = p->reass_max_datagrams,
-			.max_bytes = p->reass_max_bytes,
-			.max_frags = 64,
-			.timeout_ns = (uint64_t)p->reass_timeout_ms * 1000000ull,
-		};
-		w->reass = reass_create(&rp, reass_free_mbuf, w);
-		if (w->reass == NULL) {
-			rs_err_set("cannot create the reassembly table");
-			return -ENOMEM;
-		}
-		w->icmp_tokens_ns = 0;
-		w->icmp_last_ns = 0;
+		rc = rs_modules_worker_init(w);
+		if (rc < 0)
+			return rc;
 
 		struct rte_graph_param gp = {
 			.socket_id = (int)rte_lcore_to_socket_id(w->lcore),
-			.nb_node_patterns = RTE_DIM(node_patterns),
+			.nb_node_patterns = nb_patterns,
 			.node_patterns = node_patterns,
 		};
 		char gname[RTE_GRAPH_NAMESIZE];
@@ -148,10 +150,7 @@ void rs_workers_stop(void)
 		if (w->graph_id != RTE_GRAPH_ID_INVALID && w->graph != NULL)
 			rte_graph_destroy(w->graph_id);
 		w->graph = NULL;
-		w->reass_node = NULL;
-		if (w->reass)
-			reass_destroy(w->reass);
-		w->reass = NULL;
+		rs_modules_worker_fini(w);
 		struct rte_mbuf *m;
 		while (w->from_ctl && rte_ring_sc_dequeue(w->from_ctl, (void **)&m) == 0)
 			rte_pktmbuf_free(m);

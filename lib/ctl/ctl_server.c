@@ -23,13 +23,13 @@
 
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
+#include "core/module.h"
 #include "ctl/cmd.h"
 #include "ctl/ctl_proto.h"
 #include "sock/sock.h"
 #include "util/rs_log.h"
 
 #define TICK_NS 1000000        /* drain worker rings every 1 ms */
-#define NEIGH_TICK_NS 10000000 /* neighbor timers every 10 ms */
 #define MAX_CLIENTS 64
 #define CLIENT_IN_MAX (CTL_HDR_LEN + CTL_MAX_REQUEST)
 
@@ -47,27 +47,14 @@ struct client {
 static int lfd = -1, efd = -1, tfd = -1, sfd = -1;
 static char sock_path[108];
 static struct client *clients[MAX_CLIENTS];
-static uint64_t next_neigh_ns;
 
 static void client_close(struct client *c);
 
 void ctl_poll_workers(void)
 {
 	uint64_t now = rs_now_ns();
-	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
-		struct rs_msg msgs[64];
-		unsigned n;
-		int rounds = 16;
-		while (rounds-- &&
-		       (n = rte_ring_sc_dequeue_burst_elem(rs_dp.workers[w].to_ctl, msgs,
-							   sizeof(msgs[0]), 64, NULL)) > 0)
-			for (unsigned i = 0; i < n; i++)
-				neigh_ctl_on_msg(&msgs[i], now);
-	}
-	if (now >= next_neigh_ns) {
-		next_neigh_ns = now + NEIGH_TICK_NS;
-		neigh_ctl_tick(now);
-	}
+	rs_msgs_drain(now);
+	rs_modules_tick(now);
 	/* applications a worker found corrupt are disconnected */
 	struct rs_app *bad;
 	while ((bad = sock_app_corrupt_next()) != NULL) {

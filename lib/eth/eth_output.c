@@ -63,12 +63,12 @@ static __rte_noinline rte_edge_t eth_output_one(struct rs_worker *w, const struc
 		uint64_t word = mo->word;
 		if (!neigh_word_usable(word)) {
 			struct rs_msg msg = {
-				.type = RS_MSG_RESOLVE,
+				.type = neigh_msg_resolve,
 				.iface = p->iface,
-				.ip = p->nh_ip,
+				.u32 = p->nh_ip,
 				.m = m,
 			};
-			if (rte_ring_sp_enqueue_elem(w->to_ctl, &msg, sizeof(msg)) != 0)
+			if (rs_msg_post(w, &msg) != 0)
 				return E_RING_FULL;
 			return RS_EDGE_CONSUMED; /* the control thread owns it */
 		}

@@ -6,7 +6,14 @@
 
 #include <rte_mbuf.h>
 
-struct rs_worker;
+#include "core/dp.h"
+
+/* Per-worker ICMP state (the global token bucket), written by its worker. */
+struct icmp_worker {
+	uint64_t tokens_ns;  /* time credit (see icmp4_error.c) */
+	uint64_t last_ns;
+} __rte_cache_aligned;
+extern struct icmp_worker icmp_workers[RS_MAX_WORKERS];
 
 /*
  * Builds an ICMP error about `orig` (an mbuf whose data starts at its IPv4

@@ -2,6 +2,7 @@
 #include <rte_ip.h>
 
 #include "core/dp.h"
+#include "ip4/ip4.h"
 #include "icmp/icmp4.h"
 #include "route/fib4.h"
 #include "wire/wire.h"
@@ -9,22 +10,25 @@
 /* RFC 1812 §4.3.2.3: an error carries as much of the original as fits in 576. */
 #define ICMP4_ERR_MAX 576
 
+struct icmp_worker icmp_workers[RS_MAX_WORKERS];
+
 /* Token bucket in nanoseconds of credit: one message costs 1e9/rate ns. */
 static bool ratelimit_ok(struct rs_worker *w)
 {
+	struct icmp_worker *iw = &icmp_workers[w->idx];
 	const uint64_t cost = 1000000000ull / (rs_dp.params.icmp_rate ? rs_dp.params.icmp_rate : 1);
 	const uint64_t cap = cost * (rs_dp.params.icmp_burst ? rs_dp.params.icmp_burst : 1);
 	uint64_t now = w->now_ns;
-	if (w->icmp_last_ns == 0)
-		w->icmp_tokens_ns = cap;
+	if (iw->last_ns == 0)
+		iw->tokens_ns = cap;
 	else
-		w->icmp_tokens_ns += now - w->icmp_last_ns;
-	if (w->icmp_tokens_ns > cap)
-		w->icmp_tokens_ns = cap;
-	w->icmp_last_ns = now;
-	if (w->icmp_tokens_ns < cost)
+		iw->tokens_ns += now - iw->last_ns;
+	if (iw->tokens_ns > cap)
+		iw->tokens_ns = cap;
+	iw->last_ns = now;
+	if (iw->tokens_ns < cost)
 		return false;
-	w->icmp_tokens_ns -= cost;
+	iw->tokens_ns -= cost;
 	return true;
 }
 
@@ -108,7 +112,7 @@ struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, u
 	else if (op->iface < RS_MAX_IFACES)
 		from = rs_iface_src_for(&w->cfg->ifaces[op->iface], src);
 	/* RFC 1812 §4.3.2.5: precedence 6 (internetwork control) */
-	ip4_write(h, 0xc0, tot, w->ip_id++, 0, 64, IPPROTO_ICMP_, from, src);
+	ip4_write(h, 0xc0, tot, ip4_next_id(w), 0, 64, IPPROTO_ICMP_, from, src);
 	struct rs_priv *p = rs_priv(m);
 	p->flags = 0;
 	p->iface = op->iface;

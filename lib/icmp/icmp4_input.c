@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/node.h"
+#include "ip4/ip4.h"
 #include "sock/sock.h"
 #include "wire/wire.h"
 
@@ -129,7 +130,7 @@ static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *no
 			rte_pktmbuf_adj(m, (uint16_t)(hlen - IP4_HLEN));
 			b = rte_pktmbuf_mtod(m, uint8_t *);
 		}
-		ip4_write(b, tos, (uint16_t)m->pkt_len, w->ip_id++, 0, 64, IPPROTO_ICMP_, dst, src);
+		ip4_write(b, tos, (uint16_t)m->pkt_len, ip4_next_id(w), 0, 64, IPPROTO_ICMP_, dst, src);
 		p->flags = 0;
 		next = E_OUTPUT;
 out:

@@ -10,6 +10,7 @@
 
 #include "core/node.h"
 #include "icmp/icmp4.h"
+#include "ip4/ip4.h"
 #include "ip4/reass.h"
 #include "wire/wire.h"
 
@@ -59,10 +60,11 @@ static struct rte_mbuf *reass_chain(const struct reass_done *d)
 static void stash_flush(struct rte_graph *graph, struct rte_node *node, rte_edge_t edge,
 			struct rs_worker *w)
 {
-	if (w->reass_nstash)
-		rte_node_enqueue(graph, node, edge, (void **)w->reass_stash, w->reass_nstash);
-	w->reass_nstash = 0;
-	w->reass_node = NULL;
+	struct ip4_worker *iw = ip4_worker(w);
+	if (iw->reass_nstash)
+		rte_node_enqueue(graph, node, edge, (void **)iw->reass_stash, iw->reass_nstash);
+	iw->reass_nstash = 0;
+	iw->reass_node = NULL;
 }
 
 static const rte_edge_t result_edge[] = {
@@ -79,6 +81,7 @@ static uint16_t ip4_reass_process(struct rte_graph *graph, struct rte_node *node
 				  uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
+	struct ip4_worker *iw = ip4_worker(w);
 	struct reass_done *d = &RTE_PER_LCORE(reass_done);
 
 	for (uint16_t i = 0; i < nb; i++) {
@@ -101,9 +104,9 @@ static uint16_t ip4_reass_process(struct rte_graph *graph, struct rte_node *node
 		/* Buffers the table frees during this call (duplicates,
 		 * overlapping datagrams, evictions) are counted by the result;
 		 * evictions of other datagrams count as reass_nomem. */
-		w->reass_node = node;
-		w->reass_drop_edge = E_NOMEM;
-		enum reass_result r = reass_add(w->reass, &k, &f, w->now_ns, d);
+		iw->reass_node = node;
+		iw->reass_drop_edge = E_NOMEM;
+		enum reass_result r = reass_add(iw->reass, &k, &f, w->now_ns, d);
 		stash_flush(graph, node, result_edge[r], w);
 		if (r == REASS_COMPLETE) {
 			struct rte_mbuf *whole = reass_chain(d);
@@ -163,13 +166,14 @@ static uint16_t ip4_reass_timer_process(struct rte_graph *graph, struct rte_node
 					void **objs, uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
-	if (w->now_ns < w->reass_next_scan_ns)
+	struct ip4_worker *iw = ip4_worker(w);
+	if (w->now_ns < iw->reass_next_scan_ns)
 		return 0;
-	w->reass_next_scan_ns = w->now_ns + REASS_SCAN_NS;
+	iw->reass_next_scan_ns = w->now_ns + REASS_SCAN_NS;
 	struct expire_ctx x = { w, graph, node };
-	w->reass_node = node;
-	w->reass_drop_edge = T_TIMEOUT;
-	uint32_t n = reass_expire(w->reass, w->now_ns, on_expired, &x);
+	iw->reass_node = node;
+	iw->reass_drop_edge = T_TIMEOUT;
+	uint32_t n = reass_expire(iw->reass, w->now_ns, on_expired, &x);
 	stash_flush(graph, node, T_TIMEOUT, w);
 	return (uint16_t)n;
 }

@@ -8,6 +8,7 @@
 #include <rte_jhash.h>
 
 #include "core/dp.h"
+#include "core/module.h"
 #include "route/fib4.h"
 #include "util/rs_log.h"
 
@@ -636,3 +637,16 @@ int fib4_route_get(uint32_t dst, struct route4 *out)
 	}
 	return -ENETUNREACH;
 }
+
+static int route_module_init(void)
+{
+	return fib4_init(rs_dp.params.fib_max_routes, rs_dp.params.fib_max_tbl8, rs_dp.rcu);
+}
+
+static struct rs_module route_module = {
+	.name = "route",
+	.order = 15,
+	.init = route_module_init,
+	.fini = fib4_fini,
+};
+RS_MODULE_REGISTER(route_module);

@@ -18,6 +18,7 @@
 #include <rte_jhash.h>
 
 #include "core/dp.h"
+#include "core/module.h"
 #include "route/fib4.h"
 #include "sock/sock.h"
 #include "util/rs_log.h"
@@ -821,3 +822,19 @@ void sock_show(struct rs_buf *out, bool json)
 	if (json)
 		rs_json_arr_close(out);
 }
+
+static int sock_module_init(void)
+{
+	return sock_init(rs_dp.rcu);
+}
+
+static const char *const sock_nodes[] = { "sock_tx", NULL };
+
+static struct rs_module sock_module = {
+	.name = "sock",
+	.order = 60,
+	.init = sock_module_init,
+	.fini = sock_fini,
+	.nodes = sock_nodes,
+};
+RS_MODULE_REGISTER(sock_module);

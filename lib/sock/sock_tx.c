@@ -14,6 +14,7 @@
 #include <rte_ip.h>
 
 #include "core/node.h"
+#include "ip4/ip4.h"
 #include "route/fib4.h"
 #include "sock/sock.h"
 #include "wire/wire.h"
@@ -26,6 +27,16 @@ enum {
 };
 
 #define MAX_SEGS 40 /* 65507 bytes in 2 KiB segments */
+
+/* Per worker: sockets with datagrams left over from the last walk. */
+#define RS_TX_RETRY 256
+static struct sock_tx_worker {
+	uint16_t tx_nretry;
+	struct {
+		struct rs_app *app;
+		uint32_t sd;
+	} tx_retry[RS_TX_RETRY];
+} __rte_cache_aligned sock_tx_workers[RS_MAX_WORKERS];
 #define BURST_PER_SOCK 64
 #define BELLS_PER_WALK 64
 
@@ -152,7 +163,7 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	int ttl = meta->ttl >= 0 ? meta->ttl : s->ttl >= 0 ? s->ttl : 64;
 	int tos = meta->tos >= 0 ? meta->tos : s->tos >= 0 ? s->tos : 0;
 	/* Linux sets DF on UDP only with IP_PMTUDISC_DO; never by default */
-	ip4_write(h, (uint8_t)tos, (uint16_t)(IP4_HLEN + ulen), w->ip_id++, 0, (uint8_t)ttl,
+	ip4_write(h, (uint8_t)tos, (uint16_t)(IP4_HLEN + ulen), ip4_next_id(w), 0, (uint8_t)ttl,
 		  IPPROTO_UDP_, src, dst);
 	return 0;
 }
@@ -226,6 +237,7 @@ static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, 
 	struct rs_worker *w = rs_node_worker(node);
 	if (w->idx != 0)
 		return 0;
+	struct sock_tx_worker *tw = &sock_tx_workers[w->idx];
 	struct rs_apps_pub *pub = atomic_load_explicit(&sock_apps_pub, memory_order_acquire);
 	uint16_t total = 0;
 	if (pub == NULL)
@@ -233,16 +245,16 @@ static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, 
 	/* sockets left with datagrams last walk: their app must still be in
 	 * the published list (a pointer kept across walks is checked, never
 	 * trusted: the app may have been freed after a grace period) */
-	unsigned nretry = w->tx_nretry;
-	w->tx_nretry = 0;
+	unsigned nretry = tw->tx_nretry;
+	tw->tx_nretry = 0;
 	for (unsigned r = 0; r < nretry; r++) {
-		struct rs_app *a = w->tx_retry[r].app;
-		uint32_t sd = w->tx_retry[r].sd;
+		struct rs_app *a = tw->tx_retry[r].app;
+		uint32_t sd = tw->tx_retry[r].sd;
 		if (!app_alive(pub, a) || sd >= RS_APP_SOCKS || !a->socks[sd].used)
 			continue;
-		if (drain(graph, node, w, &a->socks[sd], &total) && w->tx_nretry < RS_TX_RETRY) {
-			w->tx_retry[w->tx_nretry].app = a;
-			w->tx_retry[w->tx_nretry++].sd = sd;
+		if (drain(graph, node, w, &a->socks[sd], &total) && tw->tx_nretry < RS_TX_RETRY) {
+			tw->tx_retry[tw->tx_nretry].app = a;
+			tw->tx_retry[tw->tx_nretry++].sd = sd;
 		}
 	}
 	for (uint32_t i = 0; i < pub->n; i++) {
@@ -263,9 +275,9 @@ static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, 
 			if (db.sd >= RS_APP_SOCKS || !a->socks[db.sd].used)
 				continue; /* a stale or bogus doorbell: nothing to do */
 			if (drain(graph, node, w, &a->socks[db.sd], &total) &&
-			    w->tx_nretry < RS_TX_RETRY) {
-				w->tx_retry[w->tx_nretry].app = a;
-				w->tx_retry[w->tx_nretry++].sd = db.sd;
+			    tw->tx_nretry < RS_TX_RETRY) {
+				tw->tx_retry[tw->tx_nretry].app = a;
+				tw->tx_retry[tw->tx_nretry++].sd = db.sd;
 			}
 		}
 	}

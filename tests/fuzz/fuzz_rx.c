@@ -56,6 +56,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "fuzz_rx_format.h"
+#include "ip4/ip4.h"
 #include "ip4/reass.h"
 #include "util/rs_json.h"
 #include "util/rs_log.h"
@@ -314,7 +315,7 @@ static void ctl_round(void)
 static bool quiet(void)
 {
 	struct reass_stats rs;
-	reass_get_stats(wk->reass, &rs);
+	reass_get_stats(ip4_worker(wk)->reass, &rs);
 	return rte_mempool_avail_count(rs_dp.pool) == base_avail && rs.datagrams == 0 &&
 	       neigh_ctl_count() <= base_neigh && rx_empty() &&
 	       rte_ring_count(wk->to_ctl) == 0 && rte_ring_count(wk->from_ctl) == 0;
@@ -334,7 +335,7 @@ static void settle(bool check)
 	if (!check)
 		return;
 	struct reass_stats rs;
-	reass_get_stats(wk->reass, &rs);
+	reass_get_stats(ip4_worker(wk)->reass, &rs);
 	unsigned avail = rte_mempool_avail_count(rs_dp.pool);
 	if (avail < base_avail)
 		fail("%u mbuf(s) leaked (pool has %u free, %u at start; reassembly holds %u "

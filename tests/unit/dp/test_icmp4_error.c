@@ -630,6 +630,7 @@ Test(icmp4_error, rate_limit_is_per_worker)
 	static struct rs_worker w2;
 	memset(&w2, 0, sizeof(w2));
 	w2.cfg = &ut_cfg;
+	w2.idx = 1; /* per-worker state is indexed by the worker index */
 	w2.now_ns = ut_w.now_ns;
 	struct rte_mbuf *o = mk_orig(&s);
 	int why;

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPv4 module's per-worker state (core/module.h): the reassembly table
+ * and the identification counter for datagrams we originate. Each entry is
+ * written by its worker only.
+ */
+#ifndef RS_IP4_H
+#define RS_IP4_H
+
+#include <stdint.h>
+
+#include <rte_graph.h>
+#include <rte_mbuf.h>
+
+#include "core/dp.h"
+
+struct reass_table;
+
+struct ip4_worker {
+	struct reass_table *reass;
+	/* set by the node calling into the reassembly table so freed buffers
+	 * are counted under the right drop node (ip4_reass_node.c) */
+	struct rte_node *reass_node;
+	rte_edge_t reass_drop_edge;
+	uint16_t reass_nstash;
+	uint64_t reass_next_scan_ns;
+	uint16_t ip_id; /* IPv4 identification for what we originate */
+	struct rte_mbuf *reass_stash[256];
+} __rte_cache_aligned;
+
+extern struct ip4_worker ip4_workers[RS_MAX_WORKERS];
+
+static inline struct ip4_worker *ip4_worker(const struct rs_worker *w)
+{
+	return &ip4_workers[w->idx];
+}
+
+/* The identification field for a datagram this worker originates. IDs are
+ * per worker; RFC 6864 only asks uniqueness per (src, dst, proto) within a
+ * reassembly lifetime for datagrams that may be fragmented. */
+static inline uint16_t ip4_next_id(struct rs_worker *w)
+{
+	return ip4_workers[w->idx].ip_id++;
+}
+
+#endif

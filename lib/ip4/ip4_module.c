@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The IPv4 module: its nodes and per-worker state (core/module.h). */
+#include <errno.h>
+
+#include <rte_graph_worker.h>
+
+#include "core/module.h"
+#include "ip4/ip4.h"
+#include "ip4/reass.h"
+#include "util/rs_log.h"
+
+struct ip4_worker ip4_workers[RS_MAX_WORKERS];
+
+static void reass_free_mbuf(void *ctx, void *buf)
+{
+	struct ip4_worker *iw = ctx;
+	/* Stashed, then counted under the drop reason the calling node picks
+	 * from the call's result (see ip4_reass_node.c). */
+	if (iw->reass_node == NULL)
+		rte_pktmbuf_free(buf);
+	else if (iw->reass_nstash < RTE_DIM(iw->reass_stash))
+		iw->reass_stash[iw->reass_nstash++] = buf;
+	else
+		rte_node_enqueue_x1(rs_dp.workers[iw - ip4_workers].graph, iw->reass_node,
+				    iw->reass_drop_edge, buf);
+}
+
+static int ip4_worker_init(struct rs_worker *w)
+{
+	const struct rs_dp_params *p = &rs_dp.params;
+	struct ip4_worker *iw = ip4_worker(w);
+	struct reass_params rp = {
+		.max_datagrams = p->reass_max_datagrams,
+		.max_bytes = p->reass_max_bytes,
+		.max_frags = 64,
+		.timeout_ns = (uint64_t)p->reass_timeout_ms * 1000000ull,
+	};
+	iw->reass = reass_create(&rp, reass_free_mbuf, iw);
+	if (iw->reass == NULL) {
+		rs_err_set("cannot create the reassembly table");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ip4_worker_fini(struct rs_worker *w)
+{
+	struct ip4_worker *iw = ip4_worker(w);
+	iw->reass_node = NULL;
+	if (iw->reass != NULL)
+		reass_destroy(iw->reass);
+	iw->reass = NULL;
+}
+
+static const char *const ip4_nodes[] = {
+	"ip4_input", "ip4_local", "ip4_reass", "ip4_reass_timer", "ip4_forward",
+	"ip4_output", "ip4_fragment", NULL,
+};
+
+static struct rs_module ip4_module = {
+	.name = "ip4",
+	.order = 30,
+	.worker_init = ip4_worker_init,
+	.worker_fini = ip4_worker_fini,
+	.nodes = ip4_nodes,
+};
+RS_MODULE_REGISTER(ip4_module);
