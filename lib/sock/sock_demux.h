@@ -81,7 +81,8 @@ void sock_demux_destroy(struct sock_demux *d);
  */
 int sock_demux_add(struct sock_demux *d, const struct sock_demux_key *k, void *sock,
 		   uint32_t uid, uint32_t flags);
-/* Removes sock from k. 0, or -ENOENT. Writer only. */
+/* Removes sock from k. 0, or -ENOENT; -ENOMEM when a group that loses a
+ * member cannot be rebuilt (nothing changed). Writer only. */
 int sock_demux_del(struct sock_demux *d, const struct sock_demux_key *k, void *sock);
 
 /* Readers. The socket for the exact key k (with k->raddr/rport maybe the
@@ -94,8 +95,10 @@ void *sock_demux_lookup(const struct sock_demux *d, uint8_t proto, const struct 
 			uint16_t dport, const struct rs_ip *src, uint16_t sport,
 			uint32_t flow_hash);
 
-/* Writer (or a quiescent table): number of keys and of memberships. */
+/* Writer (or a quiescent table): number of memberships (sockets added and
+ * not removed, counting each group member), and number of keys. */
 uint32_t sock_demux_count(const struct sock_demux *d);
+uint32_t sock_demux_keys(const struct sock_demux *d);
 /* Writer: calls fn for every member of k (no call when absent). */
 void sock_demux_members(const struct sock_demux *d, const struct sock_demux_key *k,
 			void (*fn)(void *arg, void *sock), void *arg);
