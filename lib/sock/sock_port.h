@@ -36,7 +36,8 @@
 
 #define SOCK_PORT_REUSEADDR 0x01
 #define SOCK_PORT_REUSEPORT 0x02
-#define SOCK_PORT_V6ONLY 0x04   /* IPv6 socket with IPV6_V6ONLY: its :: excludes IPv4 */
+#define SOCK_PORT_V6ONLY 0x04   /* IPv6 socket with IPV6_V6ONLY: its :: excludes IPv4;
+				 * bind() sets it for a specific IPv6 address */
 #define SOCK_PORT_LISTEN 0x08   /* TCP listener */
 #define SOCK_PORT_TIMEWAIT 0x10 /* TCP connection in TIME-WAIT */
 #define SOCK_PORT_CONNECT 0x20  /* port taken by connect()'s autobind (TCP: shareable by 4-tuple) */
@@ -71,7 +72,9 @@ void *sock_ports_conflict(const struct sock_ports *t, const struct sock_binder *
  * rotating start as Linux does, and stores it in b->port; -EADDRINUSE
  * when the range has none (Linux: EADDRINUSE for bind(0), EADDRNOTAVAIL
  * for connect's autobind — the caller maps). A binder is identified by
- * (proto, port, sock).
+ * (proto, port, sock); binding one twice on a port is -EINVAL, as is a
+ * NULL sock. As Linux's inet6_bind, a binder given a specific IPv6 address
+ * gets SOCK_PORT_V6ONLY (in b->flags too: its IPV6_V6ONLY now reads 1).
  */
 int sock_ports_bind(struct sock_ports *t, struct sock_binder *b,
 		    bool (*filter)(void *arg, uint16_t port), void *arg);
@@ -84,6 +87,15 @@ int sock_ports_unbind(struct sock_ports *t, uint8_t proto, uint16_t port, void *
  */
 int sock_ports_set_flags(struct sock_ports *t, uint8_t proto, uint16_t port, void *sock,
 			 uint16_t flags);
+/*
+ * connect() gave a socket bound to a wildcard its source address: the
+ * binder's address becomes laddr without a conflict check, as Linux
+ * rehashes it. This matters: a dual-stack :: socket connected to an IPv6
+ * peer keeps its IPv4 side only for a new 0.0.0.0 (inet_rcv_saddr_equal
+ * sees LOOPBACK4_IPV6). 0 or -ENOENT.
+ */
+int sock_ports_set_addr(struct sock_ports *t, uint8_t proto, uint16_t port, void *sock,
+			const struct rs_ip *laddr);
 /* Binders of (proto, port), for introspection: calls fn for each. */
 void sock_ports_foreach(const struct sock_ports *t, uint8_t proto, uint16_t port,
 			void (*fn)(void *arg, const struct sock_binder *b), void *arg);
