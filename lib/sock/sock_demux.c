@@ -21,7 +21,7 @@
  * RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF and Linux's hlist_*_rcu).
  *
  * The bucket hash is keyed with the table's seed. The peer half of a key
- * (raddr, rport) is mixed first, so that the state after it is a constant
+ * (raddr, rport) is hashed first, so that the state after it is a constant
  * for "no peer" keys: the fallback probes of a lookup hash only the local
  * half.
  */
@@ -57,66 +57,109 @@ _Static_assert(offsetof(struct demux_entry, socks) <= 64 - sizeof(void *),
 struct sock_demux {
 	_Atomic(struct demux_entry *) *bucket;
 	uint32_t mask;
-	uint32_t seed;
-	uint32_t nopeer; /* hash state after the "no peer" half */
+	uint64_t key[2];  /* SipHash key, from the seed */
+	uint64_t nopeer;  /* hash state after the "no peer" half */
 	uint32_t nkeys;
 	uint32_t nmembers;
 	sock_demux_defer_fn *defer_free;
 };
 
 /*
- * Keyed hash: MurmurHash3's 32-bit block and finalisation steps over the
- * key's words, the state seeded with the table's random seed.
+ * Bucket hash. The peer half (raddr, rport) is what a remote host
+ * chooses, so it goes through SipHash-1-3 (Aumasson and Bernstein's keyed
+ * PRF, the 1-3 variant as in Rust's and Python's hash tables) under a key
+ * derived from the table's seed: without the key, nobody can make two
+ * peers fall into one chain more often than chance (a plain seeded mixer
+ * such as MurmurHash3 has seed-independent collisions). The local half
+ * (our addresses and ports, which a peer only picks among) is then mixed
+ * into the 64-bit result with a cheap bijective step per word.
  */
-static inline uint32_t
-rotl32(uint32_t x, unsigned int r)
+struct sip {
+	uint64_t v0, v1, v2, v3;
+};
+
+static inline uint64_t
+rotl64(uint64_t x, unsigned int r)
 {
-	return (x << r) | (x >> (32 - r));
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline void
+sip_round(struct sip *s)
+{
+	s->v0 += s->v1;
+	s->v1 = rotl64(s->v1, 13);
+	s->v1 ^= s->v0;
+	s->v0 = rotl64(s->v0, 32);
+	s->v2 += s->v3;
+	s->v3 = rotl64(s->v3, 16);
+	s->v3 ^= s->v2;
+	s->v0 += s->v3;
+	s->v3 = rotl64(s->v3, 21);
+	s->v3 ^= s->v0;
+	s->v2 += s->v1;
+	s->v1 = rotl64(s->v1, 17);
+	s->v1 ^= s->v2;
+	s->v2 = rotl64(s->v2, 32);
+}
+
+static inline void
+sip_word(struct sip *s, uint64_t m)
+{
+	s->v3 ^= m;
+	sip_round(s);
+	s->v0 ^= m;
+}
+
+static inline uint64_t
+hash_peer(const uint64_t key[2], const struct rs_ip *raddr, uint16_t rport)
+{
+	struct sip s = { key[0] ^ 0x736f6d6570736575ull, key[1] ^ 0x646f72616e646f6dull,
+			 key[0] ^ 0x6c7967656e657261ull, key[1] ^ 0x7465646279746573ull };
+	uint64_t w[2];
+
+	memcpy(w, raddr->b, 16);
+	if (rs_ip_is4(raddr)) {
+		/* An IPv4 peer is 6 bytes of message (address, port): one
+		 * block, its length byte telling it from an IPv6 one. */
+		sip_word(&s, (uint64_t)6 << 56 | (w[1] >> 32) << 16 | rport);
+	} else {
+		sip_word(&s, w[0]);
+		sip_word(&s, w[1]);
+		sip_word(&s, (uint64_t)18 << 56 | rport);
+	}
+	s.v2 ^= 0xff;
+	sip_round(&s);
+	sip_round(&s);
+	sip_round(&s);
+	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+static inline uint64_t
+mix64(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
 }
 
 static inline uint32_t
-mix(uint32_t h, uint32_t w)
+hash_local(uint64_t h, uint8_t proto, const struct rs_ip *laddr, uint16_t lport)
 {
-	w *= 0xcc9e2d51u;
-	w = rotl32(w, 15);
-	w *= 0x1b873593u;
-	h ^= w;
-	h = rotl32(h, 13);
-	return h * 5 + 0xe6546b64u;
-}
+	uint64_t w[2];
 
-static inline uint32_t
-hash_peer(uint32_t seed, const struct rs_ip *raddr, uint16_t rport)
-{
-	uint32_t h = seed;
-
-	h = mix(h, raddr->w[0]);
-	h = mix(h, raddr->w[1]);
-	h = mix(h, raddr->w[2]);
-	h = mix(h, raddr->w[3]);
-	return mix(h, rport);
-}
-
-static inline uint32_t
-hash_local(uint32_t h, uint8_t proto, const struct rs_ip *laddr, uint16_t lport)
-{
-	h = mix(h, (uint32_t)proto << 16 | lport);
-	h = mix(h, laddr->w[0]);
-	h = mix(h, laddr->w[1]);
-	h = mix(h, laddr->w[2]);
-	h = mix(h, laddr->w[3]);
-	h ^= 40; /* key length, as MurmurHash3 finalises */
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	return h ^ (h >> 16);
+	memcpy(w, laddr->b, 16);
+	h = mix64(h, (uint64_t)proto << 16 | lport);
+	h = mix64(h, w[0]);
+	h = mix64(h, w[1]);
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static inline uint32_t
 key_hash(const struct sock_demux *d, const struct sock_demux_key *k)
 {
-	return hash_local(hash_peer(d->seed, &k->raddr, k->rport), k->proto, &k->laddr,
+	return hash_local(hash_peer(d->key, &k->raddr, k->rport), k->proto, &k->laddr,
 			  k->lport);
 }
 
@@ -156,6 +199,7 @@ sock_demux_create(uint32_t capacity, uint32_t hash_seed, sock_demux_defer_fn *de
 	static const struct rs_ip nopeer;
 	struct sock_demux *d;
 	uint32_t n = 16, i;
+	uint64_t x;
 
 	if (capacity > 1u << 30) {
 		errno = EINVAL;
@@ -174,8 +218,16 @@ sock_demux_create(uint32_t capacity, uint32_t hash_seed, sock_demux_defer_fn *de
 	for (i = 0; i < n; i++)
 		atomic_init(&d->bucket[i], NULL);
 	d->mask = n - 1;
-	d->seed = hash_seed;
-	d->nopeer = hash_peer(hash_seed, &nopeer, 0);
+	/* splitmix64 stretches the 32-bit seed into the 128-bit key. */
+	x = hash_seed;
+	for (i = 0; i < 2; i++) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		d->key[i] = z ^ (z >> 31);
+	}
+	d->nopeer = hash_peer(d->key, &nopeer, 0);
 	d->defer_free = defer_free;
 	return d;
 }
@@ -411,7 +463,7 @@ sock_demux_lookup(const struct sock_demux *d, uint8_t proto, const struct rs_ip 
 
 	/* 1: the exact 4-tuple, a connected socket or an established
 	 * connection. */
-	e = find(d, hash_local(hash_peer(d->seed, src, sport), proto, dst, dport), proto, dst,
+	e = find(d, hash_local(hash_peer(d->key, src, sport), proto, dst, dport), proto, dst,
 		 dport, src, sport);
 	if (e != NULL)
 		return pick(e->socks, e->n, flow_hash);
