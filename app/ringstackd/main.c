@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <rte_eal.h>
@@ -47,6 +48,12 @@ static void usage(FILE *f)
 "  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
 "  --icmp-rate N          ICMP errors per second per worker (default 1000, burst 50)\n"
 "  --port-range LO-HI     ephemeral ports for sockets (default 32768-60999)\n"
+"  --max-apps N           applications attached at once, all users (default 1024)\n"
+"  --apps-per-uid N       applications one user may attach (default 256)\n"
+"  --socks-per-app N      sockets one application may have open (default 65536)\n"
+"  --socks-per-uid N      sockets one user's applications may have open (default 262144)\n"
+"  --app-mem MB           socket ring memory per application, virtual: pages\n"
+"                         are used as data flows (default 16384)\n"
 "  -h, --help             this text\n", DEFAULT_CTL);
 }
 
@@ -61,6 +68,31 @@ static int parse_num(const char *opt, const char *s, uint32_t min, uint32_t max,
 	}
 	*v = (uint32_t)x;
 	return 0;
+}
+
+/*
+ * Every socket of every application holds one descriptor in the daemon (its
+ * end of the wake pair, lib/sock/sock_shm.h): raise the descriptor limit as
+ * far as we may (root: fs.nr_open), so tens of thousands of sockets fit.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = rl.rlim_max;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	unsigned long nr;
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &nr) == 1 && nr > want)
+			want = nr;
+		fclose(f);
+	}
+	struct rlimit up = { want, want };
+	if (setrlimit(RLIMIT_NOFILE, &up) != 0) {
+		up.rlim_cur = up.rlim_max = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &up);
+	}
 }
 
 static int run_config(const char *path)
@@ -142,11 +174,14 @@ int main(int argc, char **argv)
 	argv += n;
 
 	struct rs_dp_params p;
+	raise_nofile();
 	rs_dp_params_default(&p);
+	sock_limits_default(&sock_limits);
 	const char *ctl = getenv("RINGSTACK_CTL") ? getenv("RINGSTACK_CTL") : DEFAULT_CTL;
 	const char *config = NULL;
 	enum { O_CTL = 256, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
-	       O_NEIGH, O_REASS, O_ICMP, O_PORTS };
+	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_MAX_APPS, O_APPS_UID, O_SOCKS_APP,
+	       O_SOCKS_UID, O_APP_MEM };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -161,6 +196,11 @@ int main(int argc, char **argv)
 		{ "reass-timeout", required_argument, NULL, O_REASS },
 		{ "icmp-rate", required_argument, NULL, O_ICMP },
 		{ "port-range", required_argument, NULL, O_PORTS },
+		{ "max-apps", required_argument, NULL, O_MAX_APPS },
+		{ "apps-per-uid", required_argument, NULL, O_APPS_UID },
+		{ "socks-per-app", required_argument, NULL, O_SOCKS_APP },
+		{ "socks-per-uid", required_argument, NULL, O_SOCKS_UID },
+		{ "app-mem", required_argument, NULL, O_APP_MEM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -193,10 +233,18 @@ int main(int argc, char **argv)
 				bad = 1;
 				break;
 			}
-			sock_port_lo = (uint16_t)lo;
-			sock_port_hi = (uint16_t)hi;
+			sock_limits.port_lo = (uint16_t)lo;
+			sock_limits.port_hi = (uint16_t)hi;
 			break;
 		}
+		case O_MAX_APPS: bad = parse_num("--max-apps", optarg, 1, 1u << 16, &sock_limits.max_apps); break;
+		case O_APPS_UID: bad = parse_num("--apps-per-uid", optarg, 1, 1u << 16, &sock_limits.apps_per_uid); break;
+		case O_SOCKS_APP: bad = parse_num("--socks-per-app", optarg, 16, 1u << 20, &sock_limits.socks_per_app); break;
+		case O_SOCKS_UID: bad = parse_num("--socks-per-uid", optarg, 16, 1u << 24, &sock_limits.socks_per_uid); break;
+		case O_APP_MEM:
+			bad = parse_num("--app-mem", optarg, 16, 1u << 20, &v);
+			sock_limits.arena_bytes = (uint64_t)v << 20;
+			break;
 		case 'h': usage(stdout); rte_eal_cleanup(); return 0;
 		case ':':
 			fprintf(stderr, "ringstackd: option %s needs a value; try 'ringstackd --help'\n",
@@ -228,6 +276,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rs_cfg_commit();
+	if (cmd_defaults() < 0) {
+		fprintf(stderr, "ringstackd: %s\n", rs_err_get());
+		goto out;
+	}
 	if (rs_workers_create() < 0 || rs_workers_launch() < 0) {
 		fprintf(stderr, "ringstackd: %s\n", rs_err_get());
 		goto out;

@@ -46,7 +46,7 @@ void rs_cfg_rebuild_rxqs(struct rs_cfg *c)
 	/* forwarding "auto": a router when there is somewhere to route to */
 	unsigned nlinks = 0;
 	for (unsigned p = 0; p < RS_MAX_IFACES; p++)
-		nlinks += c->ifaces[p].present;
+		nlinks += c->ifaces[p].present && !c->ifaces[p].loopback;
 	for (unsigned p = 0; p < RS_MAX_IFACES; p++) {
 		struct rs_iface *ifc = &c->ifaces[p];
 		ifc->forwarding = ifc->fwd_mode == RS_FWD_ON ||

@@ -96,6 +96,16 @@ int rs_dp_init(const struct rs_dp_params *p)
 	struct rs_cfg *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
+	/* lo always exists (DESIGN.md): no port behind it; its address and
+	 * the local route for 127.0.0.0/8 come from the control plane */
+	struct rs_iface *lo = &c->ifaces[RS_LO_IFACE];
+	lo->present = true;
+	lo->up = true;
+	lo->loopback = true;
+	lo->fwd_mode = RS_FWD_OFF;
+	lo->port = RS_LO_IFACE;
+	lo->mtu = 65535;
+	snprintf(lo->name, sizeof(lo->name), "lo");
 	atomic_store_explicit(&rs_dp.cfg, c, memory_order_release);
 
 	return rs_modules_init();

@@ -32,7 +32,9 @@
 #include <rte_rcu_qsbr.h>
 
 #define RS_MAX_WORKERS 16
-#define RS_MAX_IFACES RTE_MAX_ETHPORTS
+/* Links: one per DPDK port (index == port id), and lo after them. */
+#define RS_MAX_IFACES (RTE_MAX_ETHPORTS + 1)
+#define RS_LO_IFACE RTE_MAX_ETHPORTS
 #define RS_MAX_ADDRS 32
 #define RS_IFNAMSIZ 32
 #define RS_BURST 32
@@ -51,6 +53,7 @@ struct rs_iface {
 	bool tx_ip4_csum;   /* port offloads the IPv4 header checksum */
 	bool rx_ip4_csum;   /* port reports IPv4 header checksum status */
 	bool tx_multiseg;   /* port transmits chained mbufs */
+	bool loopback;      /* lo: no port; packets to it never leave (ip4_output loops them) */
 	uint16_t port;      /* DPDK port id == iface index */
 	uint16_t mtu;       /* L3 MTU */
 	uint16_t nb_queues; /* RX/TX queues configured (<= workers) */
@@ -103,11 +106,14 @@ struct rs_priv {
 	uint8_t flags;
 	uint8_t inject;     /* rs_inject target id (core/module.h) for ctl_input */
 	uint32_t nh;        /* ip4_input's FIB result for ip4_forward */
+	uint16_t owner;     /* sock_handoff: the worker the packet goes to */
 };
 #define RS_PF_L2_BCAST 0x01   /* received as link-layer broadcast/multicast */
 #define RS_PF_OUT_BCAST 0x02  /* send to the link-layer broadcast address */
 #define RS_PF_IFACE_SET 0x04  /* ip4_output: egress iface already chosen */
 #define RS_PF_LOCAL_BCAST 0x08 /* arrived for a broadcast address of ours */
+#define RS_PF_L4_OK 0x10      /* L4 length and checksum checked (a hand-off) */
+#define RS_PF_LOOPBACK 0x20   /* looped back by ip4_output: never left the host */
 
 extern int rs_priv_offset;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_graph.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -140,26 +141,62 @@ void rs_msgs_drain(uint64_t now_ns)
 	}
 }
 
-/* ---- inject targets ---- */
+/* ---- edges added at run time ---- */
 
-static const char *inject_names[RS_INJECT_MAX];
-static uint8_t ninject;
+static struct {
+	const char *src, *dst;
+	uint8_t id;
+} dyn_edges[RS_DYN_EDGES_MAX];
+static unsigned ndyn;
 
-uint8_t rs_inject_target_register(const char *node_name)
+uint8_t rs_dyn_edge_register(const char *src, const char *dst)
 {
-	for (uint8_t i = 0; i < ninject; i++)
-		if (strcmp(inject_names[i], node_name) == 0)
-			return i;
-	if (ninject == RS_INJECT_MAX)
-		rte_panic("too many inject targets (%s)\n", node_name);
-	inject_names[ninject] = node_name;
-	return ninject++;
+	uint8_t next = 0;
+	for (unsigned i = 0; i < ndyn; i++) {
+		if (strcmp(dyn_edges[i].src, src) != 0)
+			continue;
+		if (strcmp(dyn_edges[i].dst, dst) == 0)
+			return dyn_edges[i].id;
+		next++;
+	}
+	if (ndyn == RS_DYN_EDGES_MAX)
+		rte_panic("too many run-time edges (%s -> %s)\n", src, dst);
+	dyn_edges[ndyn].src = src;
+	dyn_edges[ndyn].dst = dst;
+	dyn_edges[ndyn].id = next;
+	ndyn++;
+	return next;
 }
 
-unsigned rs_inject_targets(const char **names, unsigned max)
+int rs_dyn_edges_apply(void)
 {
-	unsigned n = ninject < max ? ninject : max;
-	for (unsigned i = 0; i < n; i++)
-		names[i] = inject_names[i];
-	return n;
+	static bool done;
+	if (done)
+		return 0;
+	for (unsigned i = 0; i < ndyn; i++) {
+		bool first = true;
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(dyn_edges[j].src, dyn_edges[i].src) == 0)
+				first = false;
+		if (!first)
+			continue;
+		const char *names[RS_DYN_EDGES_MAX];
+		unsigned n = 0;
+		for (unsigned j = i; j < ndyn; j++)
+			if (strcmp(dyn_edges[j].src, dyn_edges[i].src) == 0)
+				names[dyn_edges[j].id] = dyn_edges[j].dst, n++;
+		rte_node_t id = rte_node_from_name(dyn_edges[i].src);
+		if (id == RTE_NODE_ID_INVALID)
+			continue; /* not linked in (unit tests) */
+		if (rte_node_edge_count(id) != 0) {
+			rs_err_set("node %s must have no static edges", dyn_edges[i].src);
+			return -EINVAL;
+		}
+		if (rte_node_edge_update(id, 0, names, (uint16_t)n) != n) {
+			rs_err_set("cannot add the edges of %s", dyn_edges[i].src);
+			return -EINVAL;
+		}
+	}
+	done = true;
+	return 0;
 }

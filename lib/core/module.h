@@ -76,12 +76,24 @@ uint16_t rs_msg_type_register(const char *name, rs_msg_fn *fn);
  * freed here. */
 void rs_msgs_drain(uint64_t now_ns);
 
+/* ---- edges added at run time ---- */
+/*
+ * From a constructor: an edge from node src to node dst, added to src
+ * before the workers' graphs are made. src must register no static edges
+ * of its own (its edges are exactly these, in id order). Returns the edge
+ * id; the same pair twice gives the same id.
+ */
+#define RS_DYN_EDGES_MAX 32
+uint8_t rs_dyn_edge_register(const char *src, const char *dst);
+/* Control thread, before graphs are made: adds every registered edge. */
+int rs_dyn_edges_apply(void);
+
 /* ---- control -> worker packets ---- */
-#define RS_INJECT_MAX 16
-/* From a constructor: the node a packet handed to rs_inject(m, id) enters
- * at. The same name twice gives the same id. */
-uint8_t rs_inject_target_register(const char *node_name);
-/* The registered targets (for ctl_input's edges): count, names in id order. */
-unsigned rs_inject_targets(const char **names, unsigned max);
+/* The node a packet handed to rs_inject(m, id) enters at: an edge of the
+ * ctl_input source node (lib/eth). */
+static inline uint8_t rs_inject_target_register(const char *node_name)
+{
+	return rs_dyn_edge_register("ctl_input", node_name);
+}
 
 #endif

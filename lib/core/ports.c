@@ -11,6 +11,7 @@
 #include <rte_ethdev.h>
 
 #include "core/dp.h"
+#include "core/rss.h"
 #include "util/rs_log.h"
 
 
@@ -61,10 +62,19 @@ int rs_port_setup(uint16_t port, const char *name)
 	conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	conf.txmode.offloads = info.tx_offload_capa &
 			       (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
-	if (nq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+	bool rss = nq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP);
+	if (rss) {
+		/* our key (core/rss.h), so the NIC's queue for a flow is the
+		 * worker sock_flow_worker computes: no hand-off for it */
+		static uint8_t key[RS_RSS_KEY_LEN];
+		memcpy(key, rs_rss_key, sizeof(key));
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+		if (info.hash_key_size == 0 || info.hash_key_size == RS_RSS_KEY_LEN) {
+			conf.rx_adv_conf.rss_conf.rss_key = key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = RS_RSS_KEY_LEN;
+		}
 	}
 	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc < 0) {
@@ -89,6 +99,20 @@ int rs_port_setup(uint16_t port, const char *name)
 	if (rc < 0) {
 		rs_err_set("%s: start failed: %s", name, rte_strerror(-rc));
 		return rc;
+	}
+	/* the redirection table of core/rss.h: entry i -> queue i % workers
+	 * (a port that cannot take it keeps its own; flows then reach their
+	 * owner through a hand-off) */
+	if (rss && info.reta_size > 0 && info.reta_size <= RTE_ETH_RSS_RETA_SIZE_512 &&
+	    info.reta_size % RTE_ETH_RETA_GROUP_SIZE == 0) {
+		struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+		memset(reta, 0, sizeof(reta));
+		for (uint16_t i = 0; i < info.reta_size; i++) {
+			reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+			reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+				(uint16_t)((i % RS_RSS_RETA) % nq);
+		}
+		rte_eth_dev_rss_reta_update(port, reta, info.reta_size);
 	}
 
 	struct rs_cfg *c = rs_cfg_edit();

@@ -17,41 +17,13 @@
 #include "core/module.h"
 #include "util/rs_log.h"
 
-/*
- * ctl_input (lib/eth) is the source node for packets the control thread
- * hands over; its edges are the inject targets modules registered, in id
- * order, so that an id is the edge to take. Added once, before the first
- * graph is made.
- */
-static int ctl_input_edges(void)
-{
-	static bool done;
-	const char *names[RS_INJECT_MAX];
-	if (done)
-		return 0;
-	unsigned n = rs_inject_targets(names, RS_INJECT_MAX);
-	rte_node_t id = rte_node_from_name("ctl_input");
-	if (id == RTE_NODE_ID_INVALID)
-		return 0; /* no eth module linked (unit tests) */
-	if (rte_node_edge_count(id) != 0) {
-		rs_err_set("ctl_input must have no static edges");
-		return -EINVAL;
-	}
-	if (n > 0 && rte_node_edge_update(id, 0, names, (uint16_t)n) != n) {
-		rs_err_set("cannot add ctl_input's edges");
-		return -EINVAL;
-	}
-	done = true;
-	return 0;
-}
-
 int rs_workers_create(void)
 {
 	static const char *node_patterns[256];
 	unsigned nb_patterns = rs_modules_nodes(node_patterns, RTE_DIM(node_patterns));
 	/* drop:<reason> nodes join through the edges that lead to them; a
 	 * reason no node can reach would be an isolated node and fail creation */
-	int rc = ctl_input_edges();
+	int rc = rs_dyn_edges_apply();
 	if (rc < 0)
 		return rc;
 	for (unsigned i = 0; i < rs_dp.nb_workers; i++) {

@@ -143,3 +143,18 @@ int cmd_sock(struct cmd_ctx *ctx, int argc, char **argv)
 	rs_err_set("unknown sock command \"%s\" (show)", argv[0]);
 	return -EINVAL;
 }
+
+int cmd_defaults(void)
+{
+	/* lo's address, as Linux brings it up (DESIGN.md: 127.0.0.1/8) */
+	char a0[] = "addr", a1[] = "add", a2[] = "127.0.0.1/8", a3[] = "dev", a4[] = "lo";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	struct rs_buf out;
+	rs_buf_init(&out);
+	struct cmd_ctx ctx = { .json = false, .out = &out };
+	int rc = cmd_exec(&ctx, 5, argv);
+	rs_buf_free(&out);
+	if (rc == 0)
+		rs_cfg_commit();
+	return rc;
+}

@@ -46,4 +46,7 @@ void ctl_server_close(void);
 /* drains worker messages and runs timers once (also used by the fuzzer) */
 void ctl_poll_workers(void);
 
+/* The configuration every daemon starts with (lo's address). 0 or -errno. */
+int cmd_defaults(void);
+
 #endif

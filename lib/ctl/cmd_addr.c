@@ -46,7 +46,8 @@ static void del_routes(uint16_t iface, uint32_t ip, uint8_t plen, bool shared)
 {
 	fib4_route_del(ip, 32, -1, RT_LOCAL, iface, 0);
 	if (!shared) {
-		fib4_route_del(ip & ip4_mask(plen), plen, -1, RT_UNICAST, iface, 0);
+		fib4_route_del(ip & ip4_mask(plen), plen, -1,
+			       iface == RS_LO_IFACE ? RT_LOCAL : RT_UNICAST, iface, 0);
 		if (plen < 31)
 			fib4_route_del(ip4_bcast_of(ip, plen), 32, -1, RT_BROADCAST, iface, 0);
 	}
@@ -59,7 +60,16 @@ static int addr_add(int argc, char **argv)
 	int i, rc;
 	if ((rc = parse(argc, argv, &ip, &plen, &i)) < 0)
 		return rc;
-	if (ip4_src_is_martian(ip) || ip4_is_bcast_all(ip) || plen == 0) {
+	const struct rs_cfg *cur = rs_cfg_current();
+	bool lo = cur->ifaces[i].loopback;
+	/* 127.0.0.0/8 belongs on lo, and only there (RFC 1122 §3.2.1.3) */
+	bool loopnet = (ip >> 24) == 127;
+	if (lo != loopnet) {
+		rs_err_set(lo ? "lo takes 127.0.0.0/8 addresses only"
+			      : "%s is a loopback address: it belongs on lo", argv[0]);
+		return -EINVAL;
+	}
+	if ((!loopnet && ip4_src_is_martian(ip)) || ip4_is_bcast_all(ip) || plen == 0) {
 		rs_err_set("%s cannot be a host address", argv[0]);
 		return -EINVAL;
 	}
@@ -67,7 +77,6 @@ static int addr_add(int argc, char **argv)
 		rs_err_set("%s is the network or broadcast address of its subnet", argv[0]);
 		return -EINVAL;
 	}
-	const struct rs_cfg *cur = rs_cfg_current();
 	for (unsigned l = 0; l < RS_MAX_IFACES; l++)
 		if (cur->ifaces[l].present && rs_iface_has_addr(&cur->ifaces[l], ip)) {
 			rs_err_set("%s is already assigned to %s", argv[0], cur->ifaces[l].name);
@@ -84,12 +93,15 @@ static int addr_add(int argc, char **argv)
 	if ((rc = fib4_route_add(&r, true)) < 0)
 		goto fail;
 	if (!shared) {
-		r = (struct route4){ .prefix = ip & ip4_mask(plen), .plen = plen, .type = RT_UNICAST,
+		/* on lo the whole prefix is local, as Linux's "local
+		 * 127.0.0.0/8 dev lo" */
+		r = (struct route4){ .prefix = ip & ip4_mask(plen), .plen = plen,
+				     .type = lo ? RT_LOCAL : RT_UNICAST,
 				     .proto = RTPROT_KERNEL, .iface = (uint16_t)i };
 		/* connected routes rank before static ones of the same prefix */
 		if ((rc = fib4_route_add(&r, true)) < 0)
 			goto fail;
-		if (plen < 31) {
+		if (plen < 31 && !lo) {
 			r = (struct route4){ .prefix = ip4_bcast_of(ip, plen), .plen = 32,
 					     .type = RT_BROADCAST, .proto = RTPROT_KERNEL,
 					     .iface = (uint16_t)i };
@@ -108,7 +120,8 @@ static int addr_add(int argc, char **argv)
 	e->naddrs++;
 	/* publish before announcing: the announcement may draw replies */
 	rs_cfg_commit();
-	neigh_ctl_announce((uint16_t)i, ip);
+	if (!lo)
+		neigh_ctl_announce((uint16_t)i, ip);
 	return 0;
 fail:
 	del_routes((uint16_t)i, ip, plen, shared);

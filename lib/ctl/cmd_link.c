@@ -21,8 +21,13 @@ static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 	struct rte_eth_dev_info info;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	memset(&link, 0, sizeof(link));
-	rte_eth_link_get_nowait(ifc->port, &link);
-	const char *drv = rte_eth_dev_info_get(ifc->port, &info) == 0 ? info.driver_name : "?";
+	const char *drv = "loopback";
+	if (ifc->loopback) {
+		link.link_status = 1;
+	} else {
+		rte_eth_link_get_nowait(ifc->port, &link);
+		drv = rte_eth_dev_info_get(ifc->port, &info) == 0 ? info.driver_name : "?";
+	}
 	rte_ether_format_addr(mac, sizeof(mac), &ifc->mac);
 	const char *carrier = link.link_status ? "up" : "down";
 	if (ctx->json) {
@@ -54,8 +59,11 @@ static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 			      ifc->name, ifc->up ? "UP" : "DOWN",
 			      ifc->forwarding ? ",FORWARDING" : "", ifc->mtu,
 			      ifc->up ? "UP" : "DOWN", carrier);
-		rs_buf_printf(ctx->out, "    link/ether %s driver %s queues %u\n", mac, drv,
-			      ifc->nb_queues);
+		if (ifc->loopback)
+			rs_buf_printf(ctx->out, "    link/loopback\n");
+		else
+			rs_buf_printf(ctx->out, "    link/ether %s driver %s queues %u\n", mac, drv,
+				      ifc->nb_queues);
 	}
 }
 
@@ -140,6 +148,10 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	if ((set_mac || fwd >= 0) && i == RS_LO_IFACE) {
+		rs_err_set("lo has no link-layer address and never forwards");
+		return -EINVAL;
+	}
 	if (set_mac) {
 		struct rte_ether_addr ea;
 		memcpy(ea.addr_bytes, mac, 6);
@@ -162,7 +174,7 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 	struct rs_iface *ifc = &c->ifaces[i];
 	if (set_mac)
 		memcpy(ifc->mac.addr_bytes, mac, 6);
-	if (mtu) {
+	if (mtu && !ifc->loopback) {
 		int rc = rte_eth_dev_set_mtu(ifc->port, (uint16_t)mtu);
 		/* virtual ports may refuse; the stack enforces the MTU itself */
 		if (rc < 0 && rc != -ENOTSUP && rc != -EINVAL)
@@ -263,6 +275,10 @@ static int link_del(int argc, char **argv)
 	int i = cmd_iface(argv[0]);
 	if (i < 0)
 		return i;
+	if (i == RS_LO_IFACE) {
+		rs_err_set("lo cannot be removed");
+		return -EPERM;
+	}
 	struct rs_cfg *c = rs_cfg_edit();
 	if (c == NULL)
 		return -ENOMEM;

@@ -92,7 +92,7 @@ static void show_ports(struct cmd_ctx *ctx)
 		if (!c->ifaces[i].present)
 			continue;
 		struct rte_eth_stats s;
-		if (rte_eth_stats_get((uint16_t)i, &s) != 0)
+		if (c->ifaces[i].loopback || rte_eth_stats_get((uint16_t)i, &s) != 0)
 			memset(&s, 0, sizeof(s));
 		const struct rte_eth_stats *b = &base_ports[i];
 		uint64_t rxp = s.ipackets - b->ipackets, rxb = s.ibytes - b->ibytes;
@@ -214,7 +214,7 @@ static int stats_clear(void)
 	memcpy(base_nodes, nodes, n * sizeof(nodes[0]));
 	nbase_nodes = n;
 	for (unsigned i = 0; i < RS_MAX_IFACES; i++)
-		if (rs_cfg_current()->ifaces[i].present)
+		if (rs_cfg_current()->ifaces[i].present && !rs_cfg_current()->ifaces[i].loopback)
 			rte_eth_stats_get((uint16_t)i, &base_ports[i]);
 	base_neigh_queue = neigh_ctl_drop_queue;
 	return 0;

@@ -41,6 +41,8 @@ struct client {
 	size_t outoff;
 	bool closing;      /* close once out is flushed */
 	bool failed;       /* a CTL_F_STOP_ON_ERROR request failed */
+	bool dead;         /* closed: freed after the event batch (defect 4) */
+	struct client *next_dead;
 	struct rs_app *app; /* an application attached: only kicks follow */
 };
 
@@ -49,6 +51,22 @@ static char sock_path[108];
 static struct client *clients[MAX_CLIENTS];
 
 static void client_close(struct client *c);
+
+/* Clients closed during an event batch: the batch may still hold events
+ * for them (epoll returned them together), so their memory lives until the
+ * batch is done; an event for a dead client is ignored. */
+static struct client *graveyard;
+
+static void graveyard_flush(void)
+{
+	while (graveyard != NULL) {
+		struct client *c = graveyard;
+		graveyard = c->next_dead;
+		free(c->in);
+		rs_buf_free(&c->out);
+		free(c);
+	}
+}
 
 void ctl_poll_workers(void)
 {
@@ -130,6 +148,9 @@ int ctl_server_open(const char *path)
 
 static void client_close(struct client *c)
 {
+	if (c->dead)
+		return;
+	c->dead = true;
 	if (c->app != NULL) {
 		/* the application is gone (exit, kill -9) or corrupt: its
 		 * sockets close and its ports are free at once */
@@ -141,9 +162,8 @@ static void client_close(struct client *c)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i] == c)
 			clients[i] = NULL;
-	free(c->in);
-	rs_buf_free(&c->out);
-	free(c);
+	c->next_dead = graveyard;
+	graveyard = c;
 }
 
 static void client_accept(void)
@@ -197,7 +217,13 @@ static void respond(struct client *c, uint32_t seq, int status, const char *msg,
 static void client_attach(struct client *c, const struct ctl_hdr *h, const uint8_t *body)
 {
 	struct rs_attach_rsp rsp = { .version = RS_SHM_VERSION };
-	struct rs_app *a = sock_app_attach(c->fd, body, h->len);
+	struct ucred cr = { 0 };
+	socklen_t crl = sizeof(cr);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0) {
+		cr.pid = 0;
+		cr.uid = cr.gid = (uid_t)-1; /* unknown: quotas still apply to it */
+	}
+	struct rs_app *a = sock_app_attach(c->fd, body, h->len, (uint32_t)cr.pid, cr.uid, cr.gid);
 	int memfd = -1;
 	if (a == NULL) {
 		rsp.status = -errno;
@@ -239,8 +265,8 @@ static void client_attach(struct client *c, const struct ctl_hdr *h, const uint8
 	c->app = a;
 }
 
-/* Kicks from an attached application: one byte per request, maybe with an
- * eventfd (SCM_RIGHTS) for a new socket. */
+/* Kicks from an attached application: one byte per request. Descriptors
+ * it sends are not wanted: closed at once. */
 static void app_readable(struct client *c)
 {
 	char buf[256];
@@ -258,7 +284,6 @@ static void app_readable(struct client *c)
 	}
 	if (n < 0)
 		return;
-	int fd = -1;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -266,13 +291,10 @@ static void app_readable(struct client *c)
 		for (size_t k = 0; k < nfd; k++) {
 			int f;
 			memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
-			if (fd < 0)
-				fd = f;
-			else
-				close(f); /* one per request */
+			close(f);
 		}
 	}
-	sock_app_kicks(c->app, (unsigned)n, fd);
+	sock_app_kicks(c->app, (unsigned)n);
 	rs_cfg_commit(); /* demux changes are visible before the answer is read */
 }
 
@@ -295,7 +317,7 @@ static int client_process(struct client *c)
 			off += CTL_HDR_LEN + h.len;
 			/* anything after the attach frame is a kick */
 			if (c->app != NULL && c->inlen > off)
-				sock_app_kicks(c->app, (unsigned)(c->inlen - off), -1);
+				sock_app_kicks(c->app, (unsigned)(c->inlen - off));
 			off = c->inlen;
 			break;
 		}
@@ -440,10 +462,11 @@ int ctl_server_run(void)
 				if (read(sfd, &si, sizeof(si)) == sizeof(si))
 					rs_log("signal %u: stopping", si.ssi_signo);
 				return 0;
-			} else {
+			} else if (!((struct client *)p)->dead) {
 				client_event(p, evs[i].events);
 			}
 		}
+		graveyard_flush();
 		/* a command may have changed the addresses applications
 		 * check their sends against */
 		sock_addrs_sync();
@@ -456,6 +479,7 @@ void ctl_server_close(void)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i])
 			client_close(clients[i]);
+	graveyard_flush();
 	if (lfd >= 0)
 		close(lfd);
 	if (sock_path[0])

@@ -50,7 +50,7 @@ static __rte_noinline rte_edge_t eth_output_one(struct rs_worker *w, const struc
 	const struct rs_iface *ifc = &c->ifaces[p->iface];
 	uint8_t dmac[6];
 
-	if (!ifc->present || !ifc->up)
+	if (!ifc->present || !ifc->up || ifc->loopback)
 		return E_LINK_DOWN;
 	if (p->flags & RS_PF_OUT_BCAST) {
 		memcpy(dmac, bcast_mac, 6);

@@ -29,7 +29,7 @@ static uint16_t port_tx_process(struct rte_graph *graph, struct rte_node *node, 
 			j++;
 		uint16_t run = (uint16_t)(j - i);
 		const struct rs_iface *ifc = port < RS_MAX_IFACES ? &c->ifaces[port] : NULL;
-		if (ifc == NULL || !ifc->present || !ifc->up) {
+		if (ifc == NULL || !ifc->present || !ifc->up || ifc->loopback) {
 			rte_node_enqueue(graph, node, E_LINK_DOWN, &objs[i], run);
 		} else {
 			uint16_t sent = rte_eth_tx_burst(port, w->idx, &pkts[i], run);

@@ -54,8 +54,10 @@ struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, u
 		return NULL;
 	if (ip4_is_mcast(dst) || ip4_is_bcast_all(dst))
 		return NULL;
-	/* ... a source that does not define a single host ... */
-	if (ip4_src_is_martian(src) || ip4_is_bcast_all(src))
+	/* ... a source that does not define a single host (127/8 is one
+	 * when the datagram never left us: loopback) ... */
+	bool loop = (op->flags & RS_PF_LOOPBACK) != 0;
+	if ((ip4_src_is_martian(src) && !(loop && (src >> 24) == 127)) || ip4_is_bcast_all(src))
 		return NULL;
 	/* ... or an ICMP error (unknown types count as errors, RFC 1812 §4.3.2.7) */
 	if (ip4_proto(&v) == IPPROTO_ICMP_) {
@@ -68,7 +70,8 @@ struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, u
 	uint32_t snh = fib4_lookup(src);
 	if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_BROADCAST)
 		return NULL;
-	if (!ratelimit_ok(w)) {
+	/* Linux (icmpv4_xrlim_allow): no rate limit on loopback */
+	if (!loop && !ratelimit_ok(w)) {
 		*why = 2;
 		return NULL;
 	}

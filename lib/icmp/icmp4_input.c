@@ -62,16 +62,19 @@ static bool icmp_to_socket(struct rte_mbuf *m, uint16_t hlen, uint32_t len)
 	if (type == ICMP4_DEST_UNREACH && code == ICMP4_UNREACH_FRAG_NEEDED)
 		return false; /* PMTU: DF is never set on our UDP (IP_PMTUDISC_DONT) */
 	const uint8_t *u = e + 8 + v.hlen;
-	struct rs_sock *so = sock_lookup_exact(ip4_src(&v), rs_ld16(u), ip4_dst(&v),
-					      rs_ld16(u + 2));
+	struct sock_demux_key k = {
+		.laddr = rs_ip_from4(ip4_src(&v)),
+		.raddr = rs_ip_from4(ip4_dst(&v)),
+		.lport = rs_ld16(u),
+		.rport = rs_ld16(u + 2),
+		.proto = IPPROTO_UDP_,
+	};
+	struct rs_sock *so = sock_demux_lookup_key(sock_demux_tbl, &k, 0);
 	if (so == NULL || !so->connected)
 		return false;
-	atomic_store_explicit(&so->shm->so_error, err, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst); /* see udp_input.c deliver() */
-	if (atomic_load_explicit(&so->shm->app_wait, memory_order_relaxed)) {
-		uint64_t one = 1;
-		if (write(so->efd, &one, sizeof(one)) < 0) { /* already signalled */ }
-	}
+	/* so_error is one atomic word any worker may set; the wake-up is a
+	 * send on the daemon's end of the wake pair (sock.h) */
+	sock_set_error(so, err);
 	return true;
 }
 

@@ -13,7 +13,6 @@ enum {
 	E_REASS,
 	E_ICMP,
 	E_UDP,
-	E_UDP_HANDOFF,
 	E_OUTPUT,
 	E_PROTO_UNREACH,
 	E_NB,
@@ -37,8 +36,7 @@ static uint16_t ip4_local_process(struct rte_graph *graph, struct rte_node *node
 		} else if (b[9] == IPPROTO_ICMP_) {
 			next = E_ICMP;
 		} else if (b[9] == IPPROTO_UDP_) {
-			/* sockets live on worker 0 (udp_handoff.c) */
-			next = w->idx == 0 ? E_UDP : E_UDP_HANDOFF;
+			next = E_UDP;
 		} else {
 			int why;
 			struct rte_mbuf *e = icmp4_error_build(w, m, ICMP4_DEST_UNREACH,
@@ -62,7 +60,6 @@ static struct rte_node_register ip4_local_node = {
 		[E_REASS] = "ip4_reass",
 		[E_ICMP] = "icmp4_input",
 		[E_UDP] = "udp_input",
-		[E_UDP_HANDOFF] = "udp_handoff",
 		[E_OUTPUT] = "ip4_output",
 		[E_PROTO_UNREACH] = RS_DROP_NODE(proto_unreachable),
 	},

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ip4_output: routes what we originate (echo replies, ICMP errors, later
- * sockets) and what we forward: next hop and egress link from the FIB, then
- * fragmentation when the packet exceeds the link MTU, header checksum
- * (hardware when the port has it), then eth_output.
- * Input: data at a complete IPv4 header (checksum not yet valid).
+ * ip4_output: routes what we originate (echo replies, ICMP errors,
+ * sockets) with the one route-and-source function (route/rt4_out.h): ECMP
+ * groups resolved by the packet's flow hash, route types, the link a
+ * sender bound to. A packet to one of our own addresses (127.0.0.0/8, or
+ * any address of ours) is looped back to ip4_local: two applications on
+ * ringstack talk to each other as on Linux. Otherwise: fragmentation when
+ * it exceeds the link MTU, header checksum (hardware when the port has it),
+ * then eth_output.
+ * Input: data at a complete IPv4 header (checksum not yet valid); with
+ * RS_PF_IFACE_SET, priv->iface is the link the sender chose.
  * Consumes every packet.
  */
 #include "core/node.h"
-#include "route/fib4.h"
+#include "route/rt4_out.h"
 #include "wire/wire.h"
 
 enum {
 	E_ETH,
 	E_FRAG,
+	E_LOCAL,
 	E_NO_ROUTE,
 	E_LINK_DOWN,
 	E_BLACKHOLE,
@@ -36,53 +42,32 @@ static uint16_t ip4_output_process(struct rte_graph *graph, struct rte_node *nod
 		uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
 		uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
 		uint32_t dst = rs_ld32(b + 16);
+		int bind = (p->flags & RS_PF_IFACE_SET) ? p->iface : -1;
+		struct rt4_out r;
 		rte_edge_t next;
-		uint16_t iface;
 
-		if (ip4_is_bcast_all(dst)) {
-			/* limited broadcast: only where the sender chose a link */
-			if (!(p->flags & RS_PF_IFACE_SET)) {
-				next = E_NO_ROUTE;
-				goto out;
-			}
-			iface = p->iface;
-			p->flags |= RS_PF_OUT_BCAST;
-		} else {
-			uint32_t nhi = fib4_lookup(dst);
-			if (nhi == FIB4_NH_NONE) {
-				next = E_NO_ROUTE;
-				goto out;
-			}
-			const struct rs_nh *nh = fib4_nh(nhi);
-			switch (nh->type) {
-			case RT_UNICAST:
-				p->nh_ip = nh->gw ? nh->gw : dst;
-				break;
-			case RT_BROADCAST:
-				p->flags |= RS_PF_OUT_BCAST;
-				break;
-			case RT_BLACKHOLE:
-				next = E_BLACKHOLE;
-				goto out;
-			case RT_UNREACHABLE:
-				next = E_UNREACH;
-				goto out;
-			case RT_PROHIBIT:
-				next = E_PROHIBIT;
-				goto out;
-			default:
-				/* to ourselves: no loopback path yet */
-				next = E_NO_ROUTE;
-				goto out;
-			}
-			iface = nh->iface;
-		}
-		const struct rs_iface *ifc = &c->ifaces[iface];
-		if (!ifc->present || !ifc->up) {
-			next = E_LINK_DOWN;
+		int rc = rt4_output(c, dst, rt4_flow_hash_pkt(b, m->data_len), bind, &r);
+		if (rc < 0) {
+			next = rc == -EHOSTUNREACH ? E_UNREACH
+			     : rc == -EACCES ? E_PROHIBIT
+			     : rc == -EINVAL ? E_BLACKHOLE
+			     : E_NO_ROUTE;
 			goto out;
 		}
-		p->iface = iface;
+		if (r.type == RT_LOCAL) {
+			/* to ourselves: the packet never leaves, and arrives
+			 * on the link the address belongs to */
+			ip4_set_csum(b, hlen);
+			p->iface = r.iface;
+			p->flags = RS_PF_LOOPBACK;
+			next = E_LOCAL;
+			goto out;
+		}
+		const struct rs_iface *ifc = &c->ifaces[r.iface];
+		p->iface = r.iface;
+		p->nh_ip = r.nh_ip;
+		if (r.l2_bcast)
+			p->flags |= RS_PF_OUT_BCAST;
 		if (m->pkt_len > ifc->mtu || (m->nb_segs > 1 && !ifc->tx_multiseg)) {
 			next = E_FRAG;
 			goto out;
@@ -111,6 +96,7 @@ static struct rte_node_register ip4_output_node = {
 	.next_nodes = {
 		[E_ETH] = "eth_output",
 		[E_FRAG] = "ip4_fragment",
+		[E_LOCAL] = "ip4_local",
 		[E_NO_ROUTE] = RS_DROP_NODE(no_route),
 		[E_LINK_DOWN] = RS_DROP_NODE(link_down),
 		[E_BLACKHOLE] = RS_DROP_NODE(blackhole),

@@ -31,7 +31,9 @@
 #define RS_ATTACH_TIMEOUT_S 5
 
 struct rs_proc rs_g;
-pthread_mutex_t rs_bell_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS] = {
+	[0 ... RS_SHM_MAX_WORKERS - 1] = PTHREAD_MUTEX_INITIALIZER,
+};
 
 /* Control operations and the attach: one at a time per process, as the
  * contract requires (one request in flight). */
@@ -81,7 +83,8 @@ rs_sock_put(struct rs_sock *s)
 		return;
 	/* Last reference: no call is inside the socket any more, so the
 	 * descriptor number can go back to the kernel. */
-	close(s->fd);
+	if (s->fd >= 0)
+		close(s->fd);
 	pthread_mutex_destroy(&s->rx_lock);
 	pthread_mutex_destroy(&s->tx_lock);
 	pthread_mutex_destroy(&s->wait_lock);
@@ -113,23 +116,28 @@ rs_wait_leave(struct rs_sock *s)
 }
 
 void
-rs_wake(struct rs_sock *s)
-{
-	uint64_t one = 1;
-	ssize_t n;
-
-	n = write(s->fd, &one, sizeof(one));
-	(void)n;	/* EAGAIN: the counter is saturated, still readable */
-}
-
-void
 rs_drain(struct rs_sock *s)
 {
-	uint64_t v;
-	ssize_t n;
+	char b[64];
 
-	n = read(s->fd, &v, sizeof(v));
-	(void)n;	/* EAGAIN: nothing pending */
+	/* One byte per wake-up; a bounded number of reads (a full queue holds
+	 * a few hundred): what is left only makes a sleeper look once more. */
+	for (int i = 0; i < 8; i++)
+		if (recv(s->fd, b, sizeof(b), MSG_DONTWAIT) <= 0)
+			break;
+}
+
+int64_t
+rs_wait_slice(struct rs_sock *s, int64_t left)
+{
+	int n;
+
+	pthread_mutex_lock(&s->wait_lock);
+	n = s->nwait;
+	pthread_mutex_unlock(&s->wait_lock);
+	if (n > 1 && (left < 0 || left > RS_SHARED_SLICE_NS))
+		return RS_SHARED_SLICE_NS;
+	return left;
 }
 
 int
@@ -264,23 +272,28 @@ segment_setup(uint8_t *base, size_t size)
 	memcpy(&h, base, sizeof(h));
 	if (h.magic != RS_SHM_MAGIC || h.version != RS_SHM_VERSION || h.size != size)
 		return -EPROTO;
-	if (h.max_socks == 0 || h.socks_off % 8 != 0 || h.socks_off < sizeof(h))
+	if (h.max_socks == 0 || h.socks_off % 64 != 0 || h.socks_off < sizeof(h) ||
+	    h.socks_off > size || h.nworkers == 0 || h.nworkers > RS_SHM_MAX_WORKERS)
 		return -EPROTO;
-	socks_end = (uint64_t)h.socks_off + (uint64_t)h.max_socks * sizeof(struct rs_shm_sock);
-	if (socks_end > size)
+	socks_end = h.socks_off + (uint64_t)h.max_socks * sizeof(struct rs_shm_sock);
+	if (socks_end > size || socks_end < h.socks_off)
 		return -EPROTO;
-	if (desc_ok(&h.req, size) < 0 || desc_ok(&h.cpl, size) < 0 || desc_ok(&h.bell, size) < 0)
+	if (desc_ok(&h.req, size) < 0 || desc_ok(&h.cpl, size) < 0)
 		return -EPROTO;
 	if (view_init(&rs_g.req, base, &h.req, SHM_RING_PROD) < 0 ||
-	    view_init(&rs_g.cpl, base, &h.cpl, SHM_RING_CONS) < 0 ||
-	    view_init(&rs_g.bell, base, &h.bell, SHM_RING_PROD) < 0)
+	    view_init(&rs_g.cpl, base, &h.cpl, SHM_RING_CONS) < 0)
 		return -EPROTO;
+	for (uint32_t w = 0; w < h.nworkers; w++)
+		if (desc_ok(&h.bell[w], size) < 0 ||
+		    view_init(&rs_g.bell[w], base, &h.bell[w], SHM_RING_PROD) < 0)
+			return -EPROTO;
+	rs_g.nworkers = h.nworkers;
 	rs_g.max_socks = h.max_socks;
 	rs_g.socks_off = h.socks_off;
 	rs_g.addrs = NULL;
 	if (h.addrs_off != 0) {
-		if (h.addrs_off % 8 != 0 || h.addrs_off < sizeof(h) ||
-		    (uint64_t)h.addrs_off + sizeof(struct rs_shm_addrs) > size)
+		if (h.addrs_off % 8 != 0 || h.addrs_off < sizeof(h) || h.addrs_off > size ||
+		    h.addrs_off + sizeof(struct rs_shm_addrs) > size)
 			return -EPROTO;
 		rs_g.addrs = (const struct rs_shm_addrs *)(const void *)(base + h.addrs_off);
 	}
@@ -401,47 +414,28 @@ fail:
  * Control operations.
  */
 
-/* Send the one-byte kick, with fd as SCM_RIGHTS when fd >= 0. */
+/* Send the one-byte kick. */
 static int
-kick_send(int fd)
+kick_send(void)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cbuf;
 	uint8_t byte = 0;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		m.msg_control = cbuf.b;
-		m.msg_controllen = sizeof(cbuf.b);
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
 	do
-		n = sendmsg(rs_g.usock, &m, MSG_NOSIGNAL);
+		n = send(rs_g.usock, &byte, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n == 1 ? 0 : -ECONNRESET;
 }
 
+/* Wait for one kick from the daemon; a descriptor it carries (the wake
+ * descriptor of a new socket) lands in *fdp (closed if *fdp is taken). */
 static int
-kick_wait(void)
+kick_wait(int *fdp)
 {
 	uint8_t byte;
-	ssize_t n;
+	int rc = recv_full_fd(rs_g.usock, &byte, 1, fdp);
 
-	do
-		n = recv(rs_g.usock, &byte, 1, 0);
-	while (n < 0 && errno == EINTR);
-	return n == 1 ? 0 : -ECONNRESET;
+	return rc == -ETIMEDOUT ? -ECONNRESET : rc;
 }
 
 /* The next completion. The contract names the record type only; accept it
@@ -467,14 +461,16 @@ cpl_read(struct rs_scpl *cpl)
 }
 
 /*
- * One request, one completion. passfd: the eventfd for RS_SOP_SOCKET, else
- * -1. Returns cpl->ret (>= 0) or -errno; attaches first if needed.
+ * One request, one completion. newfd: where the descriptor that comes with
+ * the completion of RS_SOP_SOCKET / RS_SOP_ACCEPT goes (NULL otherwise: one
+ * that comes anyway is closed). Returns cpl->ret (>= 0) or -errno;
+ * attaches first if needed.
  */
 static int
-ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int passfd)
+ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 {
 	struct iovec iov = { req, sizeof(*req) };
-	int rc;
+	int rc, fd = -1;
 
 	pthread_mutex_lock(&ctl_lock);
 	rc = attach_locked();
@@ -492,11 +488,11 @@ ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int passfd)
 		rc = -EPROTO;
 		goto out;
 	}
-	rc = kick_send(passfd);
+	rc = kick_send();
 	if (rc < 0)
 		goto dead;
 	for (;;) {
-		rc = kick_wait();
+		rc = kick_wait(&fd);
 		if (rc < 0)
 			goto dead;
 		/* A kick without a completion (one for something else) or a
@@ -510,15 +506,26 @@ ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int passfd)
 			goto out;
 		}
 	}
-	if (cpl->ret > 0 && req->op != RS_SOP_SOCKET && req->op != RS_SOP_GETSOCKOPT)
+	if (cpl->ret > 0 && req->op != RS_SOP_SOCKET && req->op != RS_SOP_GETSOCKOPT &&
+	    req->op != RS_SOP_ACCEPT)
 		cpl->ret = 0;
 	rc = cpl->ret < -4095 ? -EPROTO : cpl->ret;
 	if (cpl->optlen > sizeof(cpl->opt))
 		rc = -EPROTO;
+	if (rc >= 0 && newfd != NULL) {
+		if (fd < 0) {
+			rc = -EPROTO; /* a socket without its wake descriptor */
+		} else {
+			*newfd = fd;
+			fd = -1;
+		}
+	}
 	goto out;
 dead:
 	atomic_store(&rs_g.dead, true);
 out:
+	if (fd >= 0)
+		close(fd);
 	pthread_mutex_unlock(&ctl_lock);
 	return rc;
 }
@@ -542,7 +549,7 @@ sreq_init(struct rs_sreq *req, enum rs_sop op, int sd)
 static int
 sock_op(struct rs_sock *s, struct rs_sreq *req, struct rs_scpl *cpl)
 {
-	int rc = ctl_op(req, cpl, -1);
+	int rc = ctl_op(req, cpl, NULL);
 
 	return rc < 0 ? fail(-rc) : rc;
 }
@@ -611,25 +618,15 @@ rs_socket(int domain, int type, int protocol)
 	struct rs_sreq req;
 	struct rs_scpl cpl;
 	struct rs_sock *s;
-	int err, rc, efd;
+	int err, rc, wfd = -1;
 
 	err = socket_args_check(domain, type, protocol);
 	if (err != 0)
 		return fail(err);
-	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (efd < 0)
-		return -1;
-	if (efd >= RS_MAX_FD) {
-		close(efd);
-		return fail(EMFILE);
-	}
-	rs_ep_forget(efd);
 	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		close(efd);
+	if (s == NULL)
 		return fail(ENOMEM);
-	}
-	s->fd = efd;
+	s->fd = -1;
 	atomic_init(&s->refs, 1);
 	atomic_init(&s->nonblock, (type & SOCK_NONBLOCK) != 0);
 	atomic_init(&s->sndbuf, RS_SNDBUF_DEFAULT);
@@ -641,24 +638,28 @@ rs_socket(int domain, int type, int protocol)
 	req.a[0] = domain;
 	req.a[1] = type & 0xf;
 	req.a[2] = protocol;
-	rc = ctl_op(&req, &cpl, efd);
+	/* The daemon makes the wake pair and sends us our end: it becomes
+	 * the socket's descriptor (sock_shm.h). */
+	rc = ctl_op(&req, &cpl, &wfd);
 	if (rc < 0) {
 		rs_sock_put(s);
 		return fail(-rc);
 	}
 	s->sd = rc;
-	rc = sock_rings(s);
+	s->fd = wfd;
+	rc = wfd >= RS_MAX_FD ? -EMFILE : sock_rings(s);
 	if (rc < 0) {
 		sreq_init(&req, RS_SOP_CLOSE, s->sd);
-		ctl_op(&req, &cpl, -1);
+		ctl_op(&req, &cpl, NULL);
 		rs_sock_put(s);
 		return fail(-rc);
 	}
+	rs_ep_forget(wfd);
 	pthread_rwlock_wrlock(&tab_lock);
-	tab[efd] = s;
+	tab[wfd] = s;
 	pthread_rwlock_unlock(&tab_lock);
 	rs_event_sock_open(s);
-	return efd;
+	return wfd;
 }
 
 int
@@ -680,9 +681,11 @@ rs_shutdown(int fd, int how)
 	 * ENOTCONN (Linux's TCP_CLOSE case falls through). */
 	if (!atomic_load(&s->connected))
 		err = ENOTCONN;
-	/* Wake sleeping receivers: they look again and see the shutdown. */
+	/* Wake sleeping receivers: they look again and see the shutdown.
+	 * Shutting our end of the wake pair for reading makes it readable
+	 * for good, as a socket shut for reading is (datagram_poll). */
 	if ((how + 1) & RS_SHUT_RD)
-		rs_wake(s);
+		shutdown(s->fd, SHUT_RD);
 out:
 	rs_sock_put(s);
 	return err == 0 ? 0 : fail(err);
@@ -712,9 +715,10 @@ rs_close(int fd)
 	/* Linux's close always succeeds; a daemon that is gone already
 	 * dropped the socket. */
 	sreq_init(&req, RS_SOP_CLOSE, s->sd);
-	ctl_op(&req, &cpl, -1);
-	/* Blocked callers see closed and leave, dropping their references. */
-	rs_wake(s);
+	ctl_op(&req, &cpl, NULL);
+	/* Blocked callers see closed and leave, dropping their references:
+	 * shutting our end of the wake pair wakes every poller of it. */
+	shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;
 }
@@ -724,24 +728,33 @@ rs_close(int fd)
  */
 
 static void
-sin_to_rs(struct rs_sin *r, const struct sockaddr_in *sin)
+sin_to_rs(struct rs_saddr *r, const struct sockaddr_in *sin)
 {
+	uint32_t a = ntohl(sin->sin_addr.s_addr);
+
+	memset(r, 0, sizeof(*r));
 	r->family = AF_INET;
-	r->port = sin->sin_port;
-	r->addr = sin->sin_addr.s_addr;
+	r->port = ntohs(sin->sin_port);
+	/* IPv4-mapped, as struct rs_ip (sock_shm.h) */
+	r->addr[10] = 0xff;
+	r->addr[11] = 0xff;
+	r->addr[12] = (uint8_t)(a >> 24);
+	r->addr[13] = (uint8_t)(a >> 16);
+	r->addr[14] = (uint8_t)(a >> 8);
+	r->addr[15] = (uint8_t)a;
 }
 
 /* Copy a daemon address out as getsockname(2) does. */
 static int
-sin_out(const struct rs_sin *r, struct sockaddr *addr, socklen_t *addrlen)
+sin_out(const struct rs_saddr *r, struct sockaddr *addr, socklen_t *addrlen)
 {
 	struct sockaddr_in sin;
 	size_t n;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_port = r->port;
-	sin.sin_addr.s_addr = r->addr;
+	sin.sin_port = htons(r->port);
+	memcpy(&sin.sin_addr.s_addr, r->addr + 12, 4);
 	n = (size_t)*addrlen < sizeof(sin) ? (size_t)*addrlen : sizeof(sin);
 	if (addr != NULL)
 		memcpy(addr, &sin, n);

@@ -60,9 +60,14 @@ doorbell(struct rs_sock *s)
 	 * either it sees our datagram or we see 0 and ring (sock_shm.h). */
 	if (atomic_exchange(&s->shm->tx_armed, 1) != 0)
 		return 0;
-	pthread_mutex_lock(&rs_bell_lock);
+	/* The ring of the worker that owns the socket (the daemon's word; a
+	 * value out of range is its bug, and any ring is then as good). */
+	uint32_t w = atomic_load_explicit(&s->shm->worker, memory_order_relaxed);
+	if (w >= rs_g.nworkers)
+		w = 0;
+	pthread_mutex_lock(&rs_bell_lock[w]);
 	for (;;) {
-		rc = shm_rec_write(&rs_g.bell, NULL, 0, &iov, 1, 0);
+		rc = shm_rec_write(&rs_g.bell[w], NULL, 0, &iov, 1, 0);
 		if (rc != -EAGAIN)
 			break;
 		/* The doorbell must not be lost: tx_armed stays 1 until the
@@ -73,23 +78,33 @@ doorbell(struct rs_sock *s)
 		}
 		nanosleep(&(struct timespec){ 0, RS_TX_SLEEP_NS }, NULL);
 	}
-	pthread_mutex_unlock(&rs_bell_lock);
+	pthread_mutex_unlock(&rs_bell_lock[w]);
 	return rc == 0 ? 0 : rc == -ECONNRESET ? ECONNRESET : EPROTO;
 }
 
+/* An IPv4 address (network order) in the segment's form (IPv4-mapped). */
+static void
+ip4_mapped(uint8_t out[16], uint32_t ip_be)
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, &ip_be, 4);
+}
+
 /*
- * Whether ip (network order) is one of the daemon's addresses (bcast false)
- * or subnet broadcast addresses (bcast true): 1, 0, or -1 when that is not
- * known (none published, too many, a writer that does not finish). Reads
- * the list in place under its sequence counter (sock_shm.h): n and the
- * entries are the daemon's, bounded here, never trusted further.
+ * Whether ip (struct rs_ip form) is one of the daemon's addresses (bcast
+ * false) or subnet broadcast addresses (bcast true): 1, 0, or -1 when that
+ * is not known (none published, too many, a writer that does not finish).
+ * Reads the list in place under its sequence counter (sock_shm.h): n and
+ * the entries are the daemon's, bounded here, never trusted further.
  */
 static int
-addrs_has(uint32_t ip, bool bcast)
+addrs_has(const uint8_t ip[16], bool bcast)
 {
+	static const uint8_t zero[16];
 	const struct rs_shm_addrs *d = rs_g.addrs;
 
-	if (d == NULL || ip == 0)
+	if (d == NULL || memcmp(ip, zero, 16) == 0)
 		return -1;
 	for (int tries = 0; tries < 64; tries++) {
 		uint32_t s1 = atomic_load_explicit(&d->seq, memory_order_acquire);
@@ -105,9 +120,10 @@ addrs_has(uint32_t ip, bool bcast)
 		if (n > RS_SHM_MAX_ADDRS)
 			n = RS_SHM_MAX_ADDRS;
 		for (uint32_t i = 0; i < n && !found; i++) {
-			const volatile struct rs_shm_addr *e = &d->a[i];
+			struct rs_shm_addr e;
 
-			found = (bcast ? e->bcast : e->addr) == ip;
+			memcpy(&e, (const void *)&d->a[i], sizeof(e));
+			found = memcmp(bcast ? e.bcast : e.addr, ip, 16) == 0;
 		}
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&d->seq, memory_order_relaxed) != s1)
@@ -201,7 +217,11 @@ tx_cmsgs(const struct msghdr *msg, struct rs_tx_meta *meta)
 			if (c->cmsg_len != CMSG_LEN(sizeof(pi)))
 				return EINVAL;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			meta->src = pi.ipi_spec_dst.s_addr;
+			if (pi.ipi_spec_dst.s_addr != 0)
+				ip4_mapped(meta->src, pi.ipi_spec_dst.s_addr);
+			if (pi.ipi_ifindex < 0)
+				return ENODEV;
+			meta->ifindex = pi.ipi_ifindex;
 			break;
 		}
 		case IP_TTL:
@@ -298,8 +318,8 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 			goto out;
 		}
 		meta.to.family = AF_INET;
-		meta.to.port = sin.sin_port;
-		meta.to.addr = sin.sin_addr.s_addr;
+		meta.to.port = ntohs(sin.sin_port);
+		ip4_mapped(meta.to.addr, sin.sin_addr.s_addr);
 	} else if (!atomic_load(&s->connected)) {
 		err = EDESTADDRREQ;
 		goto out;
@@ -310,12 +330,15 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 	/* What udp_sendmsg's output route decides, in its order: a source
 	 * (IP_PKTINFO) that is not ours finds no route; a broadcast
 	 * destination needs SO_BROADCAST. The worker checks both again. */
-	if (meta.src != 0 && addrs_has(meta.src, false) == 0) {
+	static const uint8_t bcast_all[16] = { [10] = 0xff, [11] = 0xff, [12] = 0xff, [13] = 0xff,
+					       [14] = 0xff, [15] = 0xff };
+	static const uint8_t none[16];
+	if (memcmp(meta.src, none, 16) != 0 && addrs_has(meta.src, false) == 0) {
 		err = ENETUNREACH;
 		goto out;
 	}
 	if (meta.to.family == AF_INET && !atomic_load(&s->broadcast) &&
-	    (meta.to.addr == htonl(INADDR_BROADCAST) || addrs_has(meta.to.addr, true) == 1)) {
+	    (memcmp(meta.to.addr, bcast_all, 16) == 0 || addrs_has(meta.to.addr, true) == 1)) {
 		err = EACCES;
 		goto out;
 	}
@@ -371,7 +394,7 @@ static ssize_t
 rx_try(struct rs_sock *s, struct rs_rx_meta *meta, const struct iovec *iov,
        int iovcnt, struct shm_rec *rec, bool peek)
 {
-	bool more = false;
+
 	ssize_t n;
 
 	pthread_mutex_lock(&s->rx_lock);
@@ -379,13 +402,7 @@ rx_try(struct rs_sock *s, struct rs_rx_meta *meta, const struct iovec *iov,
 		n = shm_rec_peek_data(&s->rx, meta, sizeof(*meta), iov, iovcnt, rec);
 	else
 		n = shm_rec_read(&s->rx, meta, sizeof(*meta), iov, iovcnt, rec);
-	/* Another thread may sleep on the same socket, having missed the
-	 * signal we consumed: pass it on while records remain. */
-	if (n >= 0 && atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed))
-		more = peek || shm_rec_peek(&s->rx, NULL) == 0;
 	pthread_mutex_unlock(&s->rx_lock);
-	if (more)
-		rs_wake(s);
 	if (n >= 0 && rec->meta_len < sizeof(*meta))
 		/* Fields the daemon did not send read as zero. */
 		memset((uint8_t *)meta + rec->meta_len, 0, sizeof(*meta) - rec->meta_len);
@@ -419,13 +436,16 @@ rx_sleep(struct rs_sock *s, int64_t deadline)
 	if (rx_ready(s) || atomic_load(&s->shm->so_error) != 0 || atomic_load(&s->closed) ||
 	    (atomic_load(&s->shut) & RS_SHUT_RD))
 		goto out;
+	int64_t left = -1;
 	if (deadline != 0) {
-		int64_t left = deadline - rs_now_ns();
-
+		left = deadline - rs_now_ns();
 		if (left <= 0) {
 			rc = EAGAIN;
 			goto out;
 		}
+	}
+	left = rs_wait_slice(s, left);
+	if (left >= 0) {
 		ts.tv_sec = left / 1000000000;
 		ts.tv_nsec = left % 1000000000;
 		tsp = &ts;
@@ -470,9 +490,10 @@ rx_cmsgs(struct rs_sock *s, struct msghdr *msg, const struct rs_rx_meta *meta)
 	if (want & RS_RECV_PKTINFO) {
 		struct in_pktinfo pi = {
 			.ipi_ifindex = meta->iface + 1, /* ifindex 0 means "none": link N is N+1 */
-			.ipi_spec_dst.s_addr = meta->dst,
-			.ipi_addr.s_addr = meta->dst,
 		};
+
+		memcpy(&pi.ipi_spec_dst.s_addr, meta->dst + 12, 4);
+		pi.ipi_addr = pi.ipi_spec_dst;
 
 		PUT_CMSG(IP_PKTINFO, &pi, sizeof(pi));
 	}
@@ -579,8 +600,8 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
-		sin.sin_port = meta.from.port;
-		sin.sin_addr.s_addr = meta.from.addr;
+		sin.sin_port = htons(meta.from.port);
+		memcpy(&sin.sin_addr.s_addr, meta.from.addr + 12, 4);
 		memcpy(msg->msg_name, &sin, cap < sizeof(sin) ? cap : sizeof(sin));
 		msg->msg_namelen = sizeof(sin);
 	}
@@ -795,6 +816,9 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 			/* Nobody signals transmit room: look again soon. */
 			if (want_out && (left < 0 || left > 1000000))
 				left = 1000000;
+			for (i = 0; i < nfds; i++)
+				if (socks[i] != NULL)
+					left = rs_wait_slice(socks[i], left);
 			tsp = NULL;
 			if (left >= 0) {
 				ts.tv_sec = left / 1000000000;
@@ -819,12 +843,6 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		}
 	}
 	rc = ready;
-	/* We may have consumed a signal a receiver sleeping on one of these
-	 * sockets was waiting for: pass it on. */
-	for (i = 0; i < nfds; i++)
-		if (socks[i] != NULL && (fds[i].revents & POLLIN) &&
-		    atomic_load(&socks[i]->shm->app_wait))
-			rs_wake(socks[i]);
 out:
 	for (i = 0; i < nfds; i++)
 		if (socks != NULL && socks[i] != NULL)

@@ -34,7 +34,7 @@
 #define RS_SHUT_WR 2
 
 struct rs_sock {
-	int fd;			/* our eventfd: the descriptor */
+	int fd;			/* the wake descriptor the daemon gave: the socket's number */
 	int sd;			/* daemon's slot index */
 	_Atomic int refs;	/* table reference + one per call in progress */
 	_Atomic bool closed;
@@ -60,7 +60,7 @@ struct rs_sock {
 	pthread_mutex_t tx_lock;
 	struct shm_ring tx;		/* producer */
 
-	/* Threads sleeping on the eventfd (recv and poll). app_wait is set
+	/* Threads sleeping on the wake descriptor (recv and poll). app_wait is set
 	 * while there is at least one; the count lives under its own lock so
 	 * that the first to come and the last to go cannot race. */
 	pthread_mutex_t wait_lock;
@@ -81,17 +81,18 @@ struct rs_proc {
 	uint8_t *base;
 	size_t size;
 	uint32_t max_socks;
-	uint32_t socks_off;
+	uint64_t socks_off;
 	/* the daemon's addresses (sock_shm.h), NULL when not published */
 	const struct rs_shm_addrs *addrs;
 	uint32_t seq;		/* under ctl_lock */
 	struct shm_ring req;	/* producer, under ctl_lock */
 	struct shm_ring cpl;	/* consumer, under ctl_lock */
-	struct shm_ring bell;	/* producer, under bell_lock */
+	uint32_t nworkers;	/* doorbell rings */
+	struct shm_ring bell[RS_SHM_MAX_WORKERS];	/* producers, under rs_bell_lock[w] */
 };
 
 extern struct rs_proc rs_g;
-extern pthread_mutex_t rs_bell_lock;
+extern pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS];
 
 /* Descriptor lookup: a referenced socket, or NULL with errno EBADF/ENOTSOCK.
  * Every rs_sock_get is paired with one rs_sock_put. */
@@ -104,14 +105,18 @@ bool rs_daemon_gone(void);
 /* Monotonic clock in ns. */
 int64_t rs_now_ns(void);
 
-/* Sleep on the socket's eventfd: enter sets app_wait, leave clears it when
- * the last sleeper goes. */
+/* Sleep on the socket's wake descriptor: enter sets app_wait, leave clears
+ * it when the last sleeper goes. */
 void rs_wait_enter(struct rs_sock *s);
 void rs_wait_leave(struct rs_sock *s);
-/* Wake sleepers on s (the eventfd is ours too). */
-void rs_wake(struct rs_sock *s);
-/* Consume pending eventfd signals. */
+/* Consume pending wake-ups (the daemon's one-byte datagrams). */
 void rs_drain(struct rs_sock *s);
+/* How long a sleeper may wait before looking again: with another thread
+ * sleeping on the same socket, that thread may consume the wake-up meant
+ * for both (the library cannot signal its own wake descriptor), so sleeps
+ * are cut into slices of RS_SHARED_SLICE_NS. */
+#define RS_SHARED_SLICE_NS 10000000
+int64_t rs_wait_slice(struct rs_sock *s, int64_t left);
 
 /* A pending asynchronous error, consumed: positive errno or 0. */
 int rs_take_so_error(struct rs_sock *s);

@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Daemon side of application sockets (lib/sock/sock_shm.h is the contract).
+ * The socket layer, daemon side (lib/sock/sock_shm.h is the contract with
+ * applications). It owns what every socket has, whatever its protocol and
+ * family: applications and their segments, the descriptor (slot) table,
+ * ring memory, demultiplexing (sock_demux.h), local ports (sock_port.h),
+ * ownership by a worker, wake-ups and SO_ERROR. Each transport plugs in
+ * with one table of operations (struct sock_proto, as Linux's struct proto
+ * and VPP's transport_proto_vft_t): UDP is the first, TCP the second.
  *
- * The control thread owns apps and sockets: it creates them, binds them and
- * publishes them to workers through the demultiplexing table (an rte_hash in
- * lock-free reader mode, like the neighbor table) and the published app
- * list; it frees them only after an RCU grace period. Workers deliver
- * received datagrams into a socket's rx ring (udp_input) and send what apps
- * put in tx rings (sock_tx, on worker 0: an app's doorbell ring has one
- * consumer).
- *
- * UDP demultiplexing follows Linux (docs/sockets.md): a connected socket's
- * exact 4-tuple first, then a socket bound to the destination address and
- * port, then one bound to INADDR_ANY and the port.
+ * Threads.
+ *  - The control thread creates, binds, connects and closes sockets, and is
+ *    the only writer of the demux and port tables, of apps[] and of each
+ *    app's slot table; it frees nothing a worker may hold before an RCU
+ *    grace period (rs_defer_free).
+ *  - Each socket has one owner worker (s->worker): the only producer of
+ *    its rx ring, the only consumer of its tx ring, the only writer of its
+ *    slot's daemon line. Packets for it that arrive on another worker are
+ *    handed over (sock_handoff). The owner changes only on the control
+ *    thread, between two grace periods (sock_set_owner).
+ *  - Workers find apps through the published list (sock_apps_pub) and
+ *    sockets through app->socks[], both RCU-protected.
  */
 #ifndef RS_SOCK_H
 #define RS_SOCK_H
@@ -21,146 +28,244 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
-#include <rte_hash.h>
-
+#include "sock/sock_demux.h"
 #include "sock/sock_shm.h"
+#include "util/rs_addr.h"
 #include "util/rs_json.h"
 #include "util/shm_ring.h"
 
-#define RS_APP_MAX 64
-#define RS_APP_SOCKS 64
-#define RS_SOCK_RING (128 * 1024)
 #define RS_EPHEMERAL_LO 32768 /* Linux's net.ipv4.ip_local_port_range */
 #define RS_EPHEMERAL_HI 60999
-/* ringstackd --port-range LO-HI */
-extern uint16_t sock_port_lo, sock_port_hi;
+
+/* Limits (ringstackd options; sock_limits). */
+struct sock_limits {
+	uint32_t max_apps;          /* attached applications, all users */
+	uint32_t apps_per_uid;
+	uint32_t socks_per_app;     /* descriptor slots in a segment */
+	uint32_t socks_per_uid;
+	uint64_t arena_bytes;       /* ring memory per application (virtual; pages on use) */
+	uint32_t app_budget_bytes;  /* tx bytes a worker takes from one app per walk */
+	uint16_t port_lo, port_hi;  /* ephemeral range */
+};
+extern struct sock_limits sock_limits;
+void sock_limits_default(struct sock_limits *l);
 
 struct rs_app;
+struct rs_sock;
+struct rs_worker;
+struct sock_txq;
+struct rte_graph;
+struct rte_node;
+struct rte_mbuf;
+
+/*
+ * A transport's operations. Control-thread operations return 0 or -errno
+ * as Linux's would for that protocol; NULL means EOPNOTSUPP (or, for
+ * setsockopt/getsockopt, ENOPROTOOPT).
+ */
+struct sock_proto {
+	const char *name;          /* "udp", "tcp" (ringctl sock show) */
+	int type;                  /* SOCK_DGRAM, SOCK_STREAM */
+	uint8_t ipproto;           /* IPPROTO_UDP, ... */
+	bool stream;               /* byte rings (else record rings) */
+	/* control thread */
+	int (*init)(struct rs_sock *s);            /* a new socket */
+	int (*bind)(struct rs_sock *s, const struct rs_saddr *a);
+	int (*connect)(struct rs_sock *s, const struct rs_saddr *a);
+	int (*listen)(struct rs_sock *s, int backlog);
+	/* accept: accept_ready says whether listener s has a connection
+	 * waiting (else the layer answers EAGAIN); accept then moves the
+	 * oldest one into child, a new socket the layer made (slot, wake
+	 * pair), filling its addressing and rings: 0 or -errno */
+	bool (*accept_ready)(struct rs_sock *s);
+	int (*accept)(struct rs_sock *s, struct rs_sock *child);
+	int (*shutdown)(struct rs_sock *s, int how);
+	/* the application closed s (or died: dead_app). The protocol calls
+	 * sock_release(s) when it no longer needs the socket's rings (at once
+	 * for UDP; after the connection ends for TCP). */
+	void (*close)(struct rs_sock *s, bool dead_app);
+	int (*setsockopt)(struct rs_sock *s, int level, int name, const void *v, uint32_t len);
+	int (*getsockopt)(struct rs_sock *s, int level, int name, void *v, uint32_t *len);
+	/* worker (the owner): send what the application queued, up to about
+	 * budget bytes; returns the bytes taken. Enqueues packets into the
+	 * graph from node (sock_tx). Returns with *more set when data is left
+	 * (budget or no mbufs): the socket is revisited next walk. */
+	uint32_t (*tx)(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
+		       struct rs_sock *s, uint32_t budget, bool *more);
+	/* ringctl sock show: the protocol's columns */
+	void (*show)(const struct rs_sock *s, struct rs_buf *out, bool json);
+};
+
+/* Edges of the sock_tx node a protocol's tx operation enqueues to. */
+enum {
+	SOCK_TX_E_IP4,   /* ip4_output: an IPv4 packet, header complete */
+	SOCK_TX_E_BAD,   /* drop: sock_tx_bad */
+	SOCK_TX_E_NB,
+};
+
+/* Registered from constructors; the layer dispatches on (type, protocol). */
+void sock_proto_register(const struct sock_proto *p);
 
 struct rs_sock {
-	bool used;
-	uint32_t idx;
-	int efd;                    /* the app's eventfd for this socket */
+	uint32_t sd;                 /* slot index in the app's segment */
 	struct rs_app *app;
-	struct rs_shm_sock *shm;
-	struct shm_ring rx;         /* producer: worker */
-	struct shm_ring tx;         /* consumer: worker 0 */
-	/* host byte order */
-	uint32_t lip, rip;
-	uint16_t lport, rport;
+	const struct sock_proto *proto;
+	int domain;                  /* AF_INET, AF_INET6 */
+	int wake_fd;                 /* the daemon's end of the wake pair (-1: none) */
+	struct rs_shm_sock *shm;     /* the slot */
+	struct shm_ring rx;          /* producer: the owner */
+	struct shm_ring tx;          /* consumer: the owner */
+	uint64_t rx_blk, tx_blk;     /* arena blocks (offsets), UINT64_MAX: none */
+	uint32_t rx_blk_len, tx_blk_len;
+	_Atomic uint16_t worker;     /* owner */
+	bool dead;                   /* closed by the app: its sd is EBADF */
+	bool released;               /* the protocol let go: slot reusable after a grace period */
+
+	/* addressing (control thread writes; workers read a published socket) */
+	struct rs_ip laddr, raddr;
+	uint16_t lport, rport;       /* host order */
 	bool bound, connected;
-	bool lip_implicit;          /* the local address came from connect's route */
-	bool port_implicit;         /* the port came from connect's auto-bind */
-	bool reuseaddr, broadcast, reuseport;
-	bool recv_ttl, recv_tos, recv_pktinfo; /* cmsgs the library builds from rx meta */
-	int16_t ttl, tos;           /* -1: default */
-	int32_t rcvbuf, sndbuf;
-	int bind_iface;             /* SO_BINDTODEVICE, -1 none */
+	bool lip_implicit;           /* the local address came from connect's route */
+	bool port_implicit;          /* the port came from an automatic bind */
+	bool in_ports;               /* holds lport in the port table */
+	uint16_t port_extra;         /* SOCK_PORT_LISTEN etc. it holds it with */
 	bool in_demux;
-	uint32_t key_lip, key_rip;  /* the key it is published under */
-	uint16_t key_lport, key_rport;
+	struct sock_demux_key key;   /* the key it is published under */
+
+	/* options */
+	bool reuseaddr, reuseport, broadcast, v6only, keepalive;
+	bool recv_ttl, recv_tos, recv_pktinfo;
+	int16_t ttl, tos;            /* -1: default */
+	int32_t rcvbuf, sndbuf;      /* as getsockopt reports (doubled) */
+	int bind_iface;              /* SO_BINDTODEVICE, -1 none */
+	int32_t linger;              /* SO_LINGER seconds, -1 off */
+
+	uint64_t rx_dgrams, tx_dgrams; /* owner-written counters */
+	void *proto_priv;            /* the transport's state (TCP connection) */
 };
 
 struct rs_app {
 	uint32_t id;
-	int fd;                     /* its unix socket */
-	uint32_t pid;
+	int fd;                      /* its unix socket */
+	uint32_t pid, uid, gid;      /* SO_PEERCRED at attach */
 	char name[32];
 	int memfd;
 	uint8_t *base;
 	size_t size;
-	struct shm_ring req, cpl, bell;
-	_Atomic uint32_t corrupt;   /* set by a worker that found its rings corrupt */
-	int pending_fd;             /* eventfd received with the last kick */
-	struct rs_sock socks[RS_APP_SOCKS];
-	uint64_t tx_dgrams, rx_dgrams;
-	uint32_t addrs_seq;         /* our copy of its rs_shm_addrs seq (never read back) */
-};
-
-/* SO_REUSEPORT: sockets sharing one demux key. Immutable once published;
- * the key's data then points at the group with the low bit set. */
-#define RS_RP_MAX 32
-struct rs_rp_group {
-	uint32_t n;
-	struct rs_sock *socks[RS_RP_MAX];
+	uint32_t max_socks;
+	struct shm_ring req, cpl;    /* control thread: consumer / producer */
+	struct shm_ring bell[RS_SHM_MAX_WORKERS]; /* consumer: worker w */
+	struct seg_alloc *arena;
+	/* slot -> socket; workers load entries (RCU), the control thread
+	 * stores them. NULL: free. */
+	struct rs_sock *_Atomic *socks;
+	/* slot -> socket for the control thread: set from creation until the
+	 * grace period after release, so a slot is never reused early */
+	struct rs_sock **own;
+	uint32_t nsocks;             /* slots in use (control thread) */
+	uint32_t next_sd;            /* where the next slot search starts */
+	_Atomic uint32_t corrupt;    /* set by a worker that found its rings corrupt */
+	struct sock_txq *txq;        /* [workers]: each written by its worker only */
+	bool detached;               /* the app hung up: freed once nsocks is 0 */
+	uint32_t addrs_seq;          /* our copy of its rs_shm_addrs seq (never read back) */
 };
 
 /* What workers see of the apps: immutable, swapped under RCU. */
 struct rs_apps_pub {
 	uint32_t n;
-	struct rs_app *apps[RS_APP_MAX];
+	struct rs_app *apps[];
 };
-
-struct sock_key {
-	uint32_t lip, rip;
-	uint16_t lport, rport;
-	uint32_t zero;
-};
-
-extern struct rte_hash *sock_demux;
 extern struct rs_apps_pub *_Atomic sock_apps_pub;
+extern struct sock_demux *sock_demux_tbl;
 
-/* Fast path: the socket a datagram to (dst, dport) from (src, sport) goes
- * to, or NULL (all host order). */
-/* A demux entry: a socket, or (low bit set) an SO_REUSEPORT group from
- * which the flow's hash picks one member, so a flow stays on one socket. */
-static inline struct rs_sock *sock_pick(void *d, uint32_t src, uint16_t sport)
+/* Worker: the socket in slot sd of app a, or NULL (free or out of range). */
+static inline struct rs_sock *sock_slot(const struct rs_app *a, uint32_t sd)
 {
-	uintptr_t v = (uintptr_t)d;
-	if (!(v & 1))
-		return d;
-	const struct rs_rp_group *g = (const struct rs_rp_group *)(v & ~(uintptr_t)1);
-	uint32_t h = (src ^ (src >> 16) ^ sport) * 0x9e3779b1u;
-	return g->socks[(h >> 16) % g->n];
+	if (sd >= a->max_socks)
+		return NULL;
+	return atomic_load_explicit(&a->socks[sd], memory_order_acquire);
 }
 
-static inline struct rs_sock *sock_lookup(uint32_t dst, uint16_t dport, uint32_t src,
-					  uint16_t sport)
+/*
+ * Wake the application if a thread sleeps on the socket (owner worker, or
+ * the control thread). Dekker with the library (store app_wait; load the
+ * ring) against ours (publish to the ring; load app_wait): without the
+ * fence the release store of the ring index may pass the load of app_wait
+ * (x86 store buffer) and a sleeper would never be woken. The send is
+ * MSG_DONTWAIT on a pair the daemon made: it never blocks (sock_shm.h).
+ * One system call, only when the application sleeps.
+ */
+void sock_wake(struct rs_sock *s);
+/* Set a pending asynchronous error (positive errno) and wake. */
+void sock_set_error(struct rs_sock *s, int err);
+/* Owner: a corrupt ring or record from the application: disconnect it. */
+static inline void sock_app_corrupt(struct rs_sock *s)
 {
-	struct sock_key k = { .lip = dst, .rip = src, .lport = dport, .rport = sport };
-	void *d;
-	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return sock_pick(d, src, sport);
-	k.rip = 0;
-	k.rport = 0;
-	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return sock_pick(d, src, sport);
-	k.lip = 0;
-	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return sock_pick(d, src, sport);
-	return NULL;
-}
-
-/* Fast path: the connected socket with exactly this 4-tuple, or NULL. */
-static inline struct rs_sock *sock_lookup_exact(uint32_t lip, uint16_t lport, uint32_t rip,
-						uint16_t rport)
-{
-	struct sock_key k = { .lip = lip, .rip = rip, .lport = lport, .rport = rport };
-	void *d;
-	if (rte_hash_lookup_data(sock_demux, &k, &d) >= 0)
-		return sock_pick(d, rip, rport);
-	return NULL;
+	atomic_store_explicit(&s->app->corrupt, 1, memory_order_relaxed);
 }
 
 /* ---- control thread ---- */
-struct rte_rcu_qsbr;
-int sock_init(struct rte_rcu_qsbr *rcu);
+int sock_init(void);
 void sock_fini(void);
-/* An attach frame arrived on fd: creates the app and its segment. Returns
- * the app (its segment: sock_app_memfd), or NULL with errno. */
-struct rs_app *sock_app_attach(int fd, const void *req, uint32_t len);
+/* An attach frame arrived on fd from a peer with these credentials:
+ * creates the app and its segment, or NULL with errno. */
+struct rs_app *sock_app_attach(int fd, const void *req, uint32_t len, uint32_t pid,
+			       uint32_t uid, uint32_t gid);
 /* Publishes the configuration's addresses into every app's segment when it
- * changed since the last call (control thread). */
+ * changed since the last call. */
 void sock_addrs_sync(void);
-/* The app's unix socket has n kick bytes (and maybe an fd): runs requests. */
-void sock_app_kicks(struct rs_app *a, unsigned n, int fd_received);
-/* The app hung up (or is corrupt): closes its sockets, frees it after a grace period. */
+/* The app's unix socket has n kick bytes: runs up to n requests. */
+void sock_app_kicks(struct rs_app *a, unsigned n);
+/* Worker init/fini of the socket layer's per-worker parts. */
+int sock_tx_worker_init(struct rs_worker *w);
+void sock_tx_worker_fini(struct rs_worker *w);
+/* The app hung up (or is corrupt): closes its sockets; the app is freed
+ * after its last socket is released and a grace period. */
 void sock_app_detach(struct rs_app *a);
 /* The app's segment, to send at attach. */
 int sock_app_memfd(const struct rs_app *a, size_t *size);
 /* An app a worker found corrupt, or NULL. */
 struct rs_app *sock_app_corrupt_next(void);
 void sock_show(struct rs_buf *out, bool json);
+/* Calls fn for every live socket of every app (control thread). */
+void sock_foreach(void (*fn)(void *arg, struct rs_sock *s), void *arg);
+/* Apps attached / sockets open, for quotas and stats. */
+uint32_t sock_app_count(void);
+
+/* For protocols (control thread). */
+/* Allocates s's rings in the arena: rx_len / tx_len bytes each (0: none). */
+int sock_rings_alloc(struct rs_sock *s, uint32_t rx_len, uint32_t tx_len);
+/* Demux membership: publishes s under its current addressing (bound or
+ * connected), replacing any earlier key. */
+int sock_rekey(struct rs_sock *s);
+void sock_unkey(struct rs_sock *s);
+/* Local port: takes lport (0: an ephemeral one, optionally filtered);
+ * sock_port_flags replaces the extra flags (SOCK_PORT_LISTEN, ...). */
+int sock_port_take(struct rs_sock *s, const struct rs_ip *laddr, uint16_t port,
+		   uint16_t extra_flags, bool (*filter)(void *arg, uint16_t port), void *arg);
+void sock_port_drop(struct rs_sock *s);
+int sock_port_flags(struct rs_sock *s, uint16_t flags);
+/* Makes w the owner of s (after a grace period, the old owner no longer
+ * touches it). */
+void sock_set_owner(struct rs_sock *s, uint16_t w);
+/* The worker a flow belongs to: the one RSS (or the software Toeplitz hash
+ * where the port has no usable RSS) steers (src:sport -> dst:dport) to. */
+uint16_t sock_flow_worker(const struct rs_ip *src, uint16_t sport, const struct rs_ip *dst,
+			  uint16_t dport);
+/* The Toeplitz hash itself (core/rss.h). */
+uint32_t sock_flow_hash(const struct rs_ip *src, uint16_t sport, const struct rs_ip *dst,
+			uint16_t dport);
+/* The protocol is done with s: the slot and rings are freed after a grace
+ * period (and the app too when it was its last socket of a dead app). */
+void sock_release(struct rs_sock *s);
+/* From a constructor: the node a packet handed to its owner worker
+ * re-enters at (sock_handoff). The handing node sets priv->owner and
+ * priv->inject = this id and enqueues to "sock_handoff". */
+uint8_t sock_handoff_target(const char *node);
+
+/* Whether ip is one of our addresses (a local route). */
+bool sock_addr_is_local(const struct rs_ip *ip);
 
 #endif

@@ -1,53 +1,73 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The segment an application shares with ringstackd (DESIGN.md "Sockets
- * over shared memory"). DPDK-free: libringsock and the daemon both include it.
+ * over shared memory"). DPDK-free: libringsock and the daemon both include
+ * it. Version 3.
  *
- * Attach. The application connects to the daemon's unix socket (the same one
- * ringctl uses) and sends one management frame (ctl_proto.h header) of type
- * CTL_T_ATTACH whose body is struct rs_attach_req. The daemon answers with a
- * CTL_T_ATTACH frame whose body is struct rs_attach_rsp, and, in the same
- * sendmsg, the segment's memfd as SCM_RIGHTS. The application mmaps it
- * (MAP_SHARED, rsp.size bytes) and validates every offset below against that
- * size (shm_ring_layout_check) before using it. From then on the unix socket
- * carries only "kicks", in both directions (below), and its hang-up is how
+ * Attach. The application connects to the daemon's unix socket (the same
+ * one ringctl uses) and sends one management frame (ctl_proto.h header) of
+ * type CTL_T_ATTACH whose body is struct rs_attach_req. The daemon answers
+ * with a CTL_T_ATTACH frame whose body is struct rs_attach_rsp and, in the
+ * same sendmsg, the segment's memfd as SCM_RIGHTS. The memfd is sealed
+ * (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) before it is sent: no one can
+ * change its size, so no access by the daemon inside it can fault. The
+ * application mmaps it (MAP_SHARED, rsp.size bytes) and validates every
+ * offset below against that size before using it. From then on the unix
+ * socket carries only "kicks", in both directions, and its hang-up is how
  * the daemon learns that the application died.
  *
- * Layout (all offsets from the segment's start, all rings lib/util/shm_ring.h):
- *   struct rs_shm_hdr at 0
- *   request ring   (record ring, app -> control thread): struct rs_sreq records
- *   completion ring (record ring, control thread -> app): struct rs_scpl records
- *   tx doorbell ring (record ring, app -> workers): struct rs_doorbell records
- *   struct rs_shm_sock[max_socks]
- *   per-socket rings, carved by the daemon when a socket is created:
- *     rx: record ring, worker -> app, one datagram per record, meta struct rs_rx_meta
- *     tx: record ring, app -> worker, one datagram per record, meta struct rs_tx_meta
+ * Layout (all offsets from the segment's start; rings: lib/util/shm_ring.h):
+ *   struct rs_shm_hdr at 0, struct rs_shm_addrs in the same page
+ *   request ring    (record ring, app -> control thread): struct rs_sreq
+ *   completion ring (record ring, control thread -> app): struct rs_scpl
+ *   one doorbell ring per worker (record ring, app -> worker w):
+ *     struct rs_doorbell
+ *   struct rs_shm_sock[max_socks]: one slot per socket descriptor, with
+ *     its rings' index headers
+ *   the ring arena: per-socket ring data, carved by the daemon on demand (a
+ *     buddy allocator kept in the daemon's private memory) and given back
+ *     when the socket closes.
  *
- * Control operations (socket, bind, connect, close, setsockopt, ...): the
- * application writes one rs_sreq into the request ring, then writes one byte
- * to the unix socket (the kick). The control thread answers with one rs_scpl
- * in the completion ring and one byte on the unix socket. One request is in
- * flight at a time per application (libringsock serialises them). A
- * RS_SOP_SOCKET request's kick carries, as SCM_RIGHTS, an eventfd the
- * application created for the new socket: the worker signals it when it adds
- * to the socket's rx ring while the application sleeps on it.
+ * Control operations (socket, bind, connect, listen, accept, close,
+ * setsockopt, ...): the application writes one rs_sreq into the request
+ * ring, then writes one byte to the unix socket (the kick). The control
+ * thread answers with one rs_scpl in the completion ring and one byte on
+ * the unix socket; for RS_SOP_SOCKET and RS_SOP_ACCEPT that byte carries,
+ * as SCM_RIGHTS, the new socket's wake descriptor (below). One request is
+ * in flight at a time per application (libringsock serialises them).
+ * A descriptor is dead the moment its RS_SOP_CLOSE is taken: any later
+ * request naming it (in the same batch too) gets EBADF.
  *
- * Sending: the application writes the datagram into the socket's tx ring,
- * then, if tx_armed was 0, sets it to 1 and writes an rs_doorbell with the
- * socket's index into the doorbell ring. The worker that owns the socket
- * drains doorbells, sends every datagram in the socket's tx ring, stores
- * tx_armed = 0 and looks at the ring once more (so a datagram written in
- * between is not forgotten).
+ * Waking. Each socket has a wake descriptor: the application's end of a
+ * SOCK_DGRAM unix socket pair made by the daemon, which keeps the other
+ * end. The application uses it as the socket's descriptor number and
+ * sleeps on it (poll: POLLIN); the worker that owns the socket sends one
+ * byte on its end, MSG_DONTWAIT, only while app_wait is set. Nothing the
+ * application can do to its end (fill it, shrink its buffers, shut it down,
+ * clear O_NONBLOCK, close it) can make that send block: MSG_DONTWAIT is per
+ * call, and a full or broken pair only means the application already has
+ * a wake-up pending or lost its own. Never a descriptor the application
+ * supplied, which could block a worker (and with it every RCU grace
+ * period).
  *
- * Receiving: the worker writes the datagram into the rx ring; a full ring
- * drops it (counted in rx_drops). If app_wait is set the worker writes the
- * socket's eventfd (a syscall only when the application sleeps). The
- * application sets app_wait, checks the ring again, then blocks on the
- * eventfd; it clears app_wait when it wakes.
+ * Sending: the application writes into the socket's tx ring, then, if
+ * tx_armed was 0, sets it to 1 and writes an rs_doorbell with the socket's
+ * index into the doorbell ring of the worker the slot names (worker). That
+ * worker drains its doorbells, sends what the ring holds, stores
+ * tx_armed = 0 and looks at the ring once more (so data written in between
+ * is not forgotten). A doorbell in the wrong worker's ring (the socket
+ * moved, or the application lied) is ignored by that worker; the owner
+ * looks at the ring again whenever a socket moves to it.
+ *
+ * Receiving: the owner writes into the rx ring; a full datagram ring drops
+ * (counted in rx_drops), then wakes the application if app_wait is set.
+ * The application sets app_wait, checks the ring again, then sleeps; it
+ * clears app_wait when it wakes.
  *
  * Everything in the segment is hostile to the daemon: it never reads a
- * geometry field back from it (it keeps its own copy), bounds every index
- * and length, and disconnects an application whose rings are corrupt.
+ * geometry field back (it keeps its own copy), reads every record once into
+ * private memory before validating it, bounds every index and length, and
+ * disconnects an application whose rings are corrupt.
  */
 #ifndef RS_SOCK_SHM_H
 #define RS_SOCK_SHM_H
@@ -56,10 +76,13 @@
 #include <stdint.h>
 
 #define RS_SHM_MAGIC 0x5253534du /* 'RSSM' */
-#define RS_SHM_VERSION 2
+#define RS_SHM_VERSION 3
+#define RS_SHM_MAX_WORKERS 16
 /* SO_RCVBUF and SO_SNDBUF of a new socket: Linux's {r,w}mem_default. */
 #define RS_SNDBUF_DEFAULT 212992
 #define RS_RCVBUF_DEFAULT 212992
+/* Linux's {r,w}mem_max: the most SO_RCVBUF/SO_SNDBUF grant (doubled). */
+#define RS_BUF_MAX 212992
 
 struct rs_attach_req {
 	uint32_t version;    /* RS_SHM_VERSION */
@@ -74,8 +97,8 @@ struct rs_attach_rsp {
 };
 
 struct rs_shm_ring_desc {
-	uint32_t hdr_off;    /* struct shm_ring_hdr, 64-aligned */
-	uint32_t data_off;   /* 8-aligned */
+	uint64_t hdr_off;    /* struct shm_ring_hdr, 64-aligned; 0: no ring */
+	uint64_t data_off;   /* 8-aligned */
 	uint32_t size;       /* power of two */
 	uint32_t pad;
 };
@@ -85,47 +108,75 @@ struct rs_shm_hdr {
 	uint32_t version;
 	uint64_t size;
 	uint32_t max_socks;
-	uint32_t socks_off;          /* struct rs_shm_sock[max_socks] */
+	uint32_t nworkers;            /* doorbell rings in bell[] */
+	uint64_t socks_off;           /* struct rs_shm_sock[max_socks] */
+	uint64_t addrs_off;           /* struct rs_shm_addrs; 0: none published */
 	struct rs_shm_ring_desc req;  /* rs_sreq records, app -> control */
 	struct rs_shm_ring_desc cpl;  /* rs_scpl records, control -> app */
-	struct rs_shm_ring_desc bell; /* rs_doorbell records, app -> workers */
-	uint32_t addrs_off;           /* struct rs_shm_addrs; 0: none published */
-	uint32_t pad;
+	struct rs_shm_ring_desc bell[RS_SHM_MAX_WORKERS]; /* rs_doorbell, app -> worker w */
 };
 
 /*
- * The daemon's IPv4 addresses and the broadcast address of each subnet, so
- * that a send can fail at once where Linux's does (an IP_PKTINFO source that
- * is not local: ENETUNREACH; a broadcast destination without SO_BROADCAST:
- * EACCES) instead of through SO_ERROR after the worker found out. Written
- * by the control thread whenever the configuration changes, under a
- * sequence counter (odd while it writes): a reader copies, then retries if
- * seq was odd or changed. A hint to the library: the worker checks again.
+ * The daemon's addresses and the broadcast address of each IPv4 subnet, so
+ * that a send can fail at once where Linux's does (an IP_PKTINFO source
+ * that is not local: EINVAL/ENETUNREACH; a broadcast destination without
+ * SO_BROADCAST: EACCES) instead of through SO_ERROR after the worker found
+ * out. Written by the control thread whenever the configuration changes,
+ * under a sequence counter (odd while it writes): a reader copies, then
+ * retries if seq was odd or changed. A hint to the library: the worker
+ * checks again. Addresses in struct rs_ip form (IPv4-mapped for IPv4).
  */
 #define RS_SHM_MAX_ADDRS 64
 struct rs_shm_addr {
-	uint32_t addr;  /* network order */
-	uint32_t bcast; /* network order; 0 when the prefix has none (/31, /32) */
+	uint8_t addr[16];
+	uint8_t bcast[16];  /* IPv4 subnet broadcast; all zero when none */
 };
 struct rs_shm_addrs {
 	_Atomic uint32_t seq;
-	uint32_t n;     /* entries valid; readers clamp to RS_SHM_MAX_ADDRS */
+	uint32_t n;         /* entries valid; readers clamp to RS_SHM_MAX_ADDRS */
 	uint32_t truncated; /* 1: more addresses than entries (checks are skipped) */
 	uint32_t pad;
 	struct rs_shm_addr a[RS_SHM_MAX_ADDRS];
 };
 
-/* Per socket slot. The ring descriptors are written by the daemon before it
- * completes RS_SOP_SOCKET and never change while the socket lives. */
+/* Stream socket state bits (rs_shm_sock.state), written by the owner. */
+#define RS_SS_CONNECTED 0x01 /* established: data may flow */
+#define RS_SS_RCV_EOF 0x02   /* the peer's FIN: reads end after the ring */
+#define RS_SS_SND_CLOSED 0x04 /* no more sends (reset, or our FIN sent) */
+#define RS_SS_RESET 0x08     /* the connection was reset or failed (so_error says why) */
+#define RS_SS_CLOSED 0x10    /* the protocol is done with the socket */
+#define RS_SS_LISTEN 0x20    /* a listener: acceptq counts connections ready */
+#define RS_SS_CONNECTING 0x40 /* an active open in progress */
+
+/*
+ * Per socket slot. The first two cache lines are written by the daemon
+ * only (ring descriptors before it completes the request that made the
+ * socket; the rest by the owner worker), the third by the application
+ * only, so neither side's stores invalidate a line the other side writes.
+ * The rings' index headers live in the slot too (their data areas, powers
+ * of two, in the arena), each index on its own line.
+ */
 struct rs_shm_sock {
-	struct rs_shm_ring_desc rx;
-	struct rs_shm_ring_desc tx;
-	_Atomic uint32_t app_wait;   /* app: "I sleep on the eventfd" */
+	struct rs_shm_ring_desc rx;  /* worker -> app */
+	struct rs_shm_ring_desc tx;  /* app -> worker */
+	_Atomic int32_t so_error;    /* pending asynchronous error (positive errno) */
+	_Atomic uint32_t rx_drops;   /* datagrams dropped, rx ring full */
+	_Atomic uint32_t worker;     /* whose doorbell ring serves this socket's tx */
+	_Atomic uint32_t state;      /* RS_SS_* (stream sockets) */
+	_Atomic uint32_t acceptq;    /* listener: connections waiting for accept */
+	_Atomic uint32_t tx_acked;   /* stream: bytes of tx the peer acknowledged (mod 2^32) */
+	uint32_t pad0[10];
+	/* line 2: the application's */
+	_Alignas(64) _Atomic uint32_t app_wait; /* "a thread sleeps on the wake descriptor" */
 	_Atomic uint32_t tx_armed;   /* app sets with a doorbell; worker clears */
-	_Atomic int32_t so_error;    /* daemon: pending asynchronous error (positive errno) */
-	_Atomic uint32_t rx_drops;   /* daemon: datagrams dropped, rx ring full */
-	uint32_t pad[8];
+	_Atomic uint32_t rx_consumed; /* stream: app's hint that it read (window updates) */
+	uint32_t pad1[13];
+	uint8_t pad2[64];
+	/* the rings' indices (struct shm_ring_hdr: prod line, cons line) */
+	_Alignas(64) uint8_t rx_ring_hdr[128];
+	uint8_t tx_ring_hdr[128];
 };
+_Static_assert(sizeof(struct rs_shm_sock) == 512, "slot layout is shared");
 
 enum rs_sop {
 	RS_SOP_SOCKET = 1,   /* a[0] domain, a[1] type (flags masked), a[2] protocol -> sd */
@@ -133,35 +184,43 @@ enum rs_sop {
 	RS_SOP_CONNECT,      /* sd, addr (AF_UNSPEC: disconnect) */
 	RS_SOP_CLOSE,        /* sd */
 	RS_SOP_SETSOCKOPT,   /* sd, a[0] level, a[1] optname, opt[optlen] */
-	RS_SOP_GETSOCKOPT,   /* sd, a[0] level, a[1] optname -> opt[optlen] */
+	RS_SOP_GETSOCKOPT,   /* sd, a[0] level, a[1] optname, a[2] buffer length -> opt[optlen] */
 	RS_SOP_GETSOCKNAME,  /* sd -> addr */
 	RS_SOP_GETPEERNAME,  /* sd -> addr */
+	RS_SOP_LISTEN,       /* sd, a[0] backlog */
+	RS_SOP_ACCEPT,       /* sd -> new sd, addr = peer */
+	RS_SOP_SHUTDOWN,     /* sd, a[0] how (SHUT_RD/WR/RDWR) */
 };
 
-/* struct sockaddr_in, fixed layout on the wire between app and daemon */
-struct rs_sin {
-	uint16_t family;     /* AF_INET, AF_UNSPEC */
-	uint16_t port;       /* network byte order, as in sockaddr_in */
-	uint32_t addr;       /* network byte order */
+/* A socket address between app and daemon: family as the application
+ * gave it (an AF_INET6 socket may name IPv4-mapped addresses), the
+ * address in struct rs_ip form (IPv4-mapped for AF_INET). */
+struct rs_saddr {
+	uint16_t family;     /* AF_INET, AF_INET6, AF_UNSPEC */
+	uint16_t port;       /* host byte order */
+	uint32_t flowinfo;   /* sin6_flowinfo */
+	uint32_t scope;      /* sin6_scope_id */
+	uint8_t addr[16];
 };
 
+#define RS_SOPT_MAX 256
 struct rs_sreq {
 	uint32_t seq;
 	uint16_t op;         /* enum rs_sop */
 	uint16_t pad;
 	int32_t sd;          /* socket slot index */
 	int32_t a[3];
-	struct rs_sin addr;
+	struct rs_saddr addr;
 	uint32_t optlen;
-	uint8_t opt[64];
+	uint8_t opt[RS_SOPT_MAX];
 };
 
 struct rs_scpl {
 	uint32_t seq;
 	int32_t ret;         /* >= 0, or -errno as Linux would set */
-	struct rs_sin addr;
+	struct rs_saddr addr;
 	uint32_t optlen;
-	uint8_t opt[64];
+	uint8_t opt[RS_SOPT_MAX];
 };
 
 struct rs_doorbell {
@@ -170,16 +229,17 @@ struct rs_doorbell {
 
 /* Datagram metadata. */
 struct rs_rx_meta {
-	struct rs_sin from;  /* source address and port */
-	uint32_t dst;        /* destination address (IP_PKTINFO), network order */
-	uint16_t iface;      /* link it came in on */
-	uint8_t tos, ttl;
+	struct rs_saddr from; /* source address and port */
+	uint8_t dst[16];      /* destination address (IP_PKTINFO), rs_ip form */
+	uint16_t iface;       /* link it came in on */
+	uint8_t tos, ttl;     /* TOS / traffic class, TTL / hop limit */
 };
 
 struct rs_tx_meta {
-	struct rs_sin to;    /* destination (the connected peer when family 0) */
-	uint32_t src;        /* IP_PKTINFO source, 0: chosen by route; network order */
-	int16_t tos, ttl;    /* -1: the socket's setting */
+	struct rs_saddr to;   /* destination (the connected peer when family 0) */
+	uint8_t src[16];      /* IP_PKTINFO source, all zero: chosen by route; rs_ip form */
+	int16_t tos, ttl;     /* -1: the socket's setting */
+	int32_t ifindex;      /* IP_PKTINFO ipi_ifindex, 0: none */
 };
 
 #endif

@@ -2,23 +2,25 @@
 /*
  * udp_input (RFC 768, RFC 1122 §4.1.3): length and checksum checks (a zero
  * checksum means none was sent), then delivery to the socket that
- * demultiplexing finds (lib/sock/sock.h); with none the port is closed:
- * Port Unreachable (RFC 1122 §4.1.3.1), except for broadcasts.
+ * demultiplexing finds (lib/sock/sock_demux.h); with none the port is
+ * closed: Port Unreachable (RFC 1122 §4.1.3.1), except for broadcasts.
+ * A datagram for a socket another worker owns is handed to that worker
+ * (sock_handoff): only the owner writes a socket's receive ring.
  * Input: data at the IPv4 header. Consumes every packet.
  */
 #include <rte_ip.h>
 
-#include "core/node.h"
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
+#include "core/node.h"
 #include "icmp/icmp4.h"
 #include "sock/sock.h"
 #include "wire/wire.h"
 
 enum {
 	E_OUTPUT,
+	E_HANDOFF,
 	E_TRUNC,
 	E_CSUM,
 	E_PORT_UNREACH,
@@ -26,6 +28,13 @@ enum {
 	E_CORRUPT,
 	E_NB,
 };
+
+static uint8_t handoff_target;
+
+RTE_INIT(udp_input_register)
+{
+	handoff_target = sock_handoff_target("udp_input");
+}
 
 /*
  * Copies the datagram into the socket's rx ring (one copy, mbuf -> ring)
@@ -37,14 +46,15 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 			  const struct udp_view *u)
 {
 	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct rs_ip from = rs_ip_from4(rs_ld32(b + 12)), to = rs_ip_from4(rs_ld32(b + 16));
 	struct rs_rx_meta meta = {
-		.from = { .family = AF_INET, .port = rte_cpu_to_be_16(udp_sport(u)),
-			  .addr = rte_cpu_to_be_32(rs_ld32(b + 12)) },
-		.dst = rte_cpu_to_be_32(rs_ld32(b + 16)),
+		.from = { .family = AF_INET, .port = udp_sport(u) },
 		.iface = rs_priv(m)->iface,
 		.tos = b[1],
 		.ttl = b[8],
 	};
+	memcpy(meta.from.addr, from.b, 16);
+	memcpy(meta.dst, to.b, 16);
 	struct iovec iov[64];
 	int n = 0;
 	uint32_t off = (uint32_t)hlen + UDP_HLEN, left = u->len - UDP_HLEN;
@@ -71,25 +81,17 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 		goto full;
 	int rc = shm_rec_write(&so->rx, &meta, sizeof(meta), iov, n, 0);
 	if (rc == 0) {
-		so->app->rx_dgrams++;
-		/* Dekker with the app (store app_wait; load prod) against ours
-		 * (store prod; load app_wait): the release store of prod may
-		 * otherwise pass this load (x86 store buffer) and a sleeper
-		 * would never be woken. */
-		atomic_thread_fence(memory_order_seq_cst);
-		if (atomic_load_explicit(&so->shm->app_wait, memory_order_relaxed)) {
-			uint64_t one = 1;
-			if (write(so->efd, &one, sizeof(one)) < 0) { /* EAGAIN: already signalled */ }
-		}
+		so->rx_dgrams++;
+		sock_wake(so);
 		rte_pktmbuf_free(m);
 		return RS_EDGE_CONSUMED;
 	}
 	if (rc != -EAGAIN && rc != -EMSGSIZE) {
-		atomic_store(&so->app->corrupt, 1);
+		sock_app_corrupt(so);
 		return E_CORRUPT;
 	}
 full:;
-	/* single writer (this worker): a load and a store, no RMW */
+	/* single writer (the owner): a load and a store, no RMW */
 	uint32_t d = atomic_load_explicit(&so->shm->rx_drops, memory_order_relaxed);
 	atomic_store_explicit(&so->shm->rx_drops, d + 1, memory_order_relaxed);
 	return E_RCVBUF;
@@ -104,6 +106,7 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
+		struct rs_priv *p = rs_priv(m);
 		const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
 		struct udp_view u;
@@ -114,7 +117,9 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 			next = E_TRUNC;
 			goto out;
 		}
-		if (udp_csum_field(&u) != 0) {
+		/* checked once: a datagram handed over from another worker
+		 * was checked there */
+		if (!(p->flags & RS_PF_L4_OK) && udp_csum_field(&u) != 0) {
 			uint16_t sum;
 			if (rte_raw_cksum_mbuf(m, hlen, u.len, &sum) != 0) {
 				next = E_TRUNC;
@@ -129,9 +134,27 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 			}
 		}
 		{
-			uint32_t src = rs_ld32(b + 12), dst = rs_ld32(b + 16);
-			struct rs_sock *so = sock_lookup(dst, udp_dport(&u), src, udp_sport(&u));
-			if (so != NULL && (so->bind_iface < 0 || so->bind_iface == rs_priv(m)->iface)) {
+			struct rs_ip src = rs_ip_from4(rs_ld32(b + 12)), dst = rs_ip_from4(rs_ld32(b + 16));
+			uint16_t sport = udp_sport(&u), dport = udp_dport(&u);
+			/* the flow's hash picks an SO_REUSEPORT member: every
+			 * bit of the output depends on every input bit */
+			uint32_t fh = src.w[3] ^ ((uint32_t)sport << 16 | dport);
+			fh ^= fh >> 16;
+			fh *= 0x85ebca6bu;
+			fh ^= fh >> 13;
+			fh *= 0xc2b2ae35u;
+			fh ^= fh >> 16;
+			struct rs_sock *so = sock_demux_lookup(sock_demux_tbl, IPPROTO_UDP_, &dst, dport,
+							       &src, sport, fh);
+			if (so != NULL && (so->bind_iface < 0 || so->bind_iface == p->iface)) {
+				uint16_t owner = atomic_load_explicit(&so->worker, memory_order_acquire);
+				if (owner != w->idx) {
+					p->owner = owner;
+					p->inject = handoff_target;
+					p->flags |= RS_PF_L4_OK;
+					next = E_HANDOFF;
+					goto out;
+				}
 				next = deliver(so, m, hlen, &u);
 				if (next == RS_EDGE_CONSUMED) {
 					nexts[i] = next;
@@ -140,7 +163,7 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 				goto out;
 			}
 		}
-		if (!(rs_priv(m)->flags & (RS_PF_L2_BCAST | RS_PF_LOCAL_BCAST))) {
+		if (!(p->flags & (RS_PF_L2_BCAST | RS_PF_LOCAL_BCAST))) {
 			int why;
 			struct rte_mbuf *e = icmp4_error_build(w, m, ICMP4_DEST_UNREACH,
 							       ICMP4_UNREACH_PORT, 0, &why);
@@ -162,6 +185,7 @@ static struct rte_node_register udp_input_node = {
 	.nb_edges = E_NB,
 	.next_nodes = {
 		[E_OUTPUT] = "ip4_output",
+		[E_HANDOFF] = "sock_handoff",
 		[E_TRUNC] = RS_DROP_NODE(udp_truncated),
 		[E_CSUM] = RS_DROP_NODE(udp_bad_checksum),
 		[E_PORT_UNREACH] = RS_DROP_NODE(udp_port_unreachable),

@@ -2,7 +2,7 @@
 /* The UDP module: its graph nodes (core/module.h). */
 #include "core/module.h"
 
-static const char *const udp_nodes[] = { "udp_input", "udp_handoff", "udp_handoff_rx", NULL };
+static const char *const udp_nodes[] = { "udp_input", NULL };
 
 static struct rs_module udp_module = {
 	.name = "udp",

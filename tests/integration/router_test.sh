@@ -14,7 +14,7 @@ rs_start
 ringctl addr add 10.1.0.1/24 dev port0
 ringctl addr add 10.2.0.1/24 dev port1
 ringctl addr add 10.3.0.1/24 dev port2
-ringctl -j link show | jq -e 'all(.[]; .forwarding == true)' >/dev/null ||
+ringctl -j link show | jq -e 'all(.[] | select(.name != "lo"); .forwarding == true)' >/dev/null ||
 	fail "forwarding is not on by default with three links"
 
 # -- forwarding

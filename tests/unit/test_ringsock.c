@@ -40,8 +40,8 @@
 #define FD_CTL_RING 4096
 #define FD_BELL_RING 1024
 #define FD_SOCK_RING 16384
-#define FD_SOCKS_OFF 9728
-#define FD_CARVE_OFF 12288
+#define FD_SOCKS_OFF 12288
+#define FD_CARVE_OFF 16384
 #define FD_SOCK_SPAN (2 * (128 + FD_SOCK_RING))
 #define FD_SIZE (FD_CARVE_OFF + FD_MAX_SOCKS * FD_SOCK_SPAN)
 /* Datagrams to this port fail with ECONNREFUSED, as after an ICMP port
@@ -57,9 +57,9 @@ enum fake_mode {
 
 struct fake_sock {
 	bool used;
-	int efd;
-	struct rs_sin local;
-	struct rs_sin peer;
+	int wfd;		/* the daemon's end of the wake pair */
+	struct rs_saddr local;
+	struct rs_saddr peer;
 	struct shm_ring rx;	/* producer */
 	struct shm_ring tx;	/* consumer */
 	int sndbuf;
@@ -74,7 +74,7 @@ static struct fake {
 	struct rs_shm_hdr *hdr;
 	struct shm_ring req, cpl, bell;
 	struct fake_sock socks[FD_MAX_SOCKS];
-	_Atomic int ops[RS_SOP_GETPEERNAME + 1];	/* requests seen per op */
+	_Atomic int ops[RS_SOP_SHUTDOWN + 1];	/* requests seen per op */
 	_Atomic bool done;
 	_Atomic bool tx_paused;	/* the worker takes nothing from tx rings */
 } fk;
@@ -110,13 +110,14 @@ fake_segment(void)
 	fk.hdr->version = RS_SHM_VERSION;
 	fk.hdr->size = FD_SIZE;
 	fk.hdr->max_socks = FD_MAX_SOCKS;
+	fk.hdr->nworkers = 1;
 	fk.hdr->socks_off = FD_SOCKS_OFF;
-	ring_desc(&fk.hdr->req, 128, 256, FD_CTL_RING);
-	ring_desc(&fk.hdr->cpl, 4352, 4480, FD_CTL_RING);
-	ring_desc(&fk.hdr->bell, 8576, 8704, FD_BELL_RING);
+	ring_desc(&fk.hdr->req, 1024, 1152, FD_CTL_RING);
+	ring_desc(&fk.hdr->cpl, 5248, 5376, FD_CTL_RING);
+	ring_desc(&fk.hdr->bell[0], 9472, 9600, FD_BELL_RING);
 	view(&fk.req, &fk.hdr->req, SHM_RING_CONS);
 	view(&fk.cpl, &fk.hdr->cpl, SHM_RING_PROD);
-	view(&fk.bell, &fk.hdr->bell, SHM_RING_CONS);
+	view(&fk.bell, &fk.hdr->bell[0], SHM_RING_CONS);
 	if (fk.mode == FAKE_BAD_RING)
 		fk.hdr->req.data_off = FD_SIZE - 8;
 	return memfd;
@@ -126,6 +127,18 @@ static struct rs_shm_sock *
 fake_slot(int sd)
 {
 	return (struct rs_shm_sock *)(void *)(fk.base + FD_SOCKS_OFF) + sd;
+}
+
+/* IPv4 (host order) in the segment's address form */
+static void
+fake_addr4(uint8_t out[16], uint32_t a)
+{
+	memset(out, 0, 16);
+	out[10] = out[11] = 0xff;
+	out[12] = (uint8_t)(a >> 24);
+	out[13] = (uint8_t)(a >> 16);
+	out[14] = (uint8_t)(a >> 8);
+	out[15] = (uint8_t)a;
 }
 
 static void
@@ -176,18 +189,21 @@ fake_attach(int c)
 	close(memfd);
 }
 
+/* A new socket: its slot and rings, and the wake pair (our end kept, the
+ * app's end in *app_fd). */
 static int
-fake_new_sock(int efd)
+fake_new_sock(int *app_fd)
 {
 	struct rs_shm_sock *slot;
 	uint32_t off;
-	int sd;
+	int sd, sv[2];
 
 	for (sd = 0; sd < FD_MAX_SOCKS; sd++)
 		if (!fk.socks[sd].used)
 			break;
 	if (sd == FD_MAX_SOCKS)
 		return -ENOBUFS;
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
 	slot = fake_slot(sd);
 	memset(slot, 0, sizeof(*slot));
 	off = FD_CARVE_OFF + (uint32_t)sd * FD_SOCK_SPAN;
@@ -197,20 +213,21 @@ fake_new_sock(int efd)
 	view(&fk.socks[sd].rx, &slot->rx, SHM_RING_PROD);
 	view(&fk.socks[sd].tx, &slot->tx, SHM_RING_CONS);
 	fk.socks[sd].used = true;
-	fk.socks[sd].efd = efd;
-	memset(&fk.socks[sd].local, 0, sizeof(struct rs_sin));
-	memset(&fk.socks[sd].peer, 0, sizeof(struct rs_sin));
+	fk.socks[sd].wfd = sv[0];
+	*app_fd = sv[1];
+	memset(&fk.socks[sd].local, 0, sizeof(struct rs_saddr));
+	memset(&fk.socks[sd].peer, 0, sizeof(struct rs_saddr));
 	return sd;
 }
 
 static void
-fake_request(const struct rs_sreq *q, int *pending_fd)
+fake_request(const struct rs_sreq *q, int *app_fd)
 {
 	struct rs_scpl c = { .seq = q->seq };
 	struct iovec iov = { &c, sizeof(c) };
 	struct fake_sock *s = NULL;
 
-	if (q->op >= RS_SOP_SOCKET && q->op <= RS_SOP_GETPEERNAME)
+	if (q->op >= RS_SOP_SOCKET && q->op <= RS_SOP_SHUTDOWN)
 		atomic_fetch_add(&fk.ops[q->op], 1);
 	if (q->op != RS_SOP_SOCKET) {
 		if (q->sd < 0 || q->sd >= FD_MAX_SOCKS || !fk.socks[q->sd].used) {
@@ -221,11 +238,7 @@ fake_request(const struct rs_sreq *q, int *pending_fd)
 	}
 	switch (q->op) {
 	case RS_SOP_SOCKET:
-		cr_assert(*pending_fd >= 0, "RS_SOP_SOCKET without an eventfd (seq %u)", q->seq);
-		c.ret = fake_new_sock(*pending_fd);
-		if (c.ret < 0)
-			close(*pending_fd);
-		*pending_fd = -1;
+		c.ret = fake_new_sock(app_fd);
 		break;
 	case RS_SOP_BIND:
 		if (s->local.port != 0) {
@@ -235,13 +248,13 @@ fake_request(const struct rs_sreq *q, int *pending_fd)
 		s->local = q->addr;
 		s->local.family = AF_INET;
 		if (s->local.port == 0)
-			s->local.port = htons((uint16_t)(40000 + q->sd));
+			s->local.port = (uint16_t)(40000 + q->sd);
 		break;
 	case RS_SOP_CONNECT:
 		s->peer = q->addr;
 		break;
 	case RS_SOP_CLOSE:
-		close(s->efd);
+		close(s->wfd);
 		s->used = false;
 		break;
 	case RS_SOP_SETSOCKOPT:
@@ -273,6 +286,8 @@ fake_request(const struct rs_sreq *q, int *pending_fd)
 	case RS_SOP_GETSOCKNAME:
 		c.addr = s->local;
 		c.addr.family = AF_INET;
+		if (s->local.family == 0)
+			fake_addr4(c.addr.addr, 0);
 		break;
 	case RS_SOP_GETPEERNAME:
 		if (s->peer.family != AF_INET)
@@ -310,10 +325,10 @@ fake_tx(int sd)
 		cr_assert(n >= 0);
 		cr_assert_eq(rec.meta_len, sizeof(tm));
 		if (s->local.port == 0)	/* autobind, as a send does */
-			s->local.port = htons((uint16_t)(40000 + sd));
+			s->local.port = (uint16_t)(40000 + sd);
 		if (tm.to.family == 0)
 			tm.to = s->peer;
-		if (ntohs(tm.to.port) == FD_REFUSED_PORT) {
+		if (tm.to.port == FD_REFUSED_PORT) {
 			atomic_store(&fake_slot(sd)->so_error, ECONNREFUSED);
 			continue;
 		}
@@ -322,19 +337,21 @@ fake_tx(int sd)
 			if (fk.socks[i].used && fk.socks[i].local.port == tm.to.port) {
 				d = &fk.socks[i];
 				rm.from = s->local;
+				if (s->local.family == 0)
+					fake_addr4(rm.from.addr, 0);
 				break;
 			}
 		}
 		rm.from.family = AF_INET;
-		rm.dst = tm.to.addr;
+		memcpy(rm.dst, tm.to.addr, 16);
 		rm.ttl = 64;
 		out = (struct iovec){ buf, (size_t)n };
-		if (shm_rec_write(&d->rx, &rm, sizeof(rm), &out, 1, 0) < 0)
+		if (shm_rec_write(&d->rx, &rm, sizeof(rm), &out, 1, 0) < 0) {
 			atomic_fetch_add(&fake_slot((int)(d - fk.socks))->rx_drops, 1);
-		else if (atomic_load(&fake_slot((int)(d - fk.socks))->app_wait)) {
-			uint64_t one = 1;
+		} else if (atomic_load(&fake_slot((int)(d - fk.socks))->app_wait)) {
+			char one = 1;
 
-			cr_assert_eq(write(d->efd, &one, sizeof(one)), 8);
+			cr_assert_eq(send(d->wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL), 1);
 		}
 	}
 }
@@ -357,10 +374,39 @@ fake_bells(void)
 	}
 }
 
+/* The completion's kick, with the new socket's wake descriptor. */
+static void
+fake_kick(int c, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	uint8_t byte = 'c';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf.b;
+		m.msg_controllen = sizeof(cbuf.b);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	cr_assert_eq(sendmsg(c, &m, MSG_NOSIGNAL), 1);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void *
 fake_main(void *arg)
 {
-	int c, pending_fd = -1;
+	int c;
 
 	(void)arg;
 	c = accept(fk.lfd, NULL, NULL);
@@ -371,36 +417,21 @@ fake_main(void *arg)
 		goto out;
 	while (!atomic_load(&fk.done)) {
 		struct pollfd p = { c, POLLIN, 0 };
+		uint8_t byte;
+		struct rs_sreq q;
+		struct iovec qv = { &q, sizeof(q) };
 
 		fake_bells();
 		if (poll(&p, 1, 1) <= 0)
 			continue;
-		{
-			union {
-				struct cmsghdr h;
-				char b[CMSG_SPACE(sizeof(int))];
-			} cbuf;
-			uint8_t byte;
-			struct iovec iov = { &byte, 1 };
-			struct msghdr m = {
-				.msg_iov = &iov, .msg_iovlen = 1,
-				.msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b),
-			};
-			struct cmsghdr *cm;
-			struct rs_sreq q;
-			struct iovec qv = { &q, sizeof(q) };
+		if (recv(c, &byte, 1, 0) <= 0)
+			break;
+		/* One request per kick. */
+		if (shm_rec_read(&fk.req, NULL, 0, &qv, 1, NULL) == sizeof(q)) {
+			int fd = -1;
 
-			if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) <= 0)
-				break;
-			cm = CMSG_FIRSTHDR(&m);
-			if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&pending_fd, CMSG_DATA(cm), sizeof(int));
-			/* One request per kick: the next request can be in
-			 * the ring before its kick (and its eventfd) is. */
-			if (shm_rec_read(&fk.req, NULL, 0, &qv, 1, NULL) == sizeof(q)) {
-				fake_request(&q, &pending_fd);
-				cr_assert_eq(send(c, &byte, 1, MSG_NOSIGNAL), 1);
-			}
+			fake_request(&q, &fd);
+			fake_kick(c, fd);
 		}
 	}
 out:

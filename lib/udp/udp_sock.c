@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * UDP sockets (RFC 768): the protocol's operations for the socket layer
+ * (lib/sock/sock.h). Control thread: bind, connect and close with Linux's
+ * semantics (udp_lib_get_port, ip4_datagram_connect, __udp_disconnect).
+ * Owner worker: udp_tx turns what the application queued into IPv4/UDP
+ * datagrams (one copy, segment -> mbuf).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <rte_graph_worker.h>
+#include <rte_ip.h>
+
+#include "core/dp.h"
+#include "ip4/ip4.h"
+#include "route/rt4_out.h"
+#include "sock/sock.h"
+#include "sock/sock_int.h"
+#include "udp/udp.h"
+#include "wire/wire.h"
+
+/* Rings: the receive ring holds the default SO_RCVBUF (212992 bytes of
+ * datagrams, as Linux's rmem_default); a larger SO_RCVBUF is capped by it
+ * (docs/divergences.md). The same for sending. */
+#define UDP_RING (256 * 1024)
+
+static int udp_init(struct rs_sock *s)
+{
+	return sock_rings_alloc(s, UDP_RING, UDP_RING);
+}
+
+/* Linux lets a UDP socket bind a local address, a broadcast address of
+ * ours or 255.255.255.255 (to receive broadcasts). */
+static bool bindable(const struct rs_ip *ip)
+{
+	if (!rs_ip_is4(ip))
+		return false;
+	uint32_t a = rs_ip_v4(ip);
+	if (a == 0 || a == 0xffffffffu)
+		return true;
+	uint32_t nh = fib4_lookup(a);
+	return nh != FIB4_NH_NONE &&
+	       (fib4_nh(nh)->type == RT_LOCAL || fib4_nh(nh)->type == RT_BROADCAST);
+}
+
+static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip)
+{
+	if (a->family != AF_INET || s->domain != AF_INET)
+		return -EAFNOSUPPORT;
+	memcpy(ip->b, a->addr, 16);
+	/* the library writes IPv4 in mapped form; anything else is a lie */
+	if (!rs_ip_is4(ip))
+		return -EINVAL;
+	return 0;
+}
+
+static int udp_bind(struct rs_sock *s, const struct rs_saddr *a)
+{
+	struct rs_ip ip;
+	int rc = to_ip(s, a, &ip);
+	if (rc < 0)
+		return rc;
+	if (s->bound)
+		return -EINVAL;
+	if (!bindable(&ip))
+		return -EADDRNOTAVAIL;
+	rc = sock_port_take(s, &ip, a->port, 0, NULL, NULL);
+	if (rc < 0)
+		return rc; /* EADDRINUSE: taken; EAGAIN: no ephemeral port left */
+	s->laddr = ip;
+	s->bound = true;
+	rc = sock_rekey(s);
+	if (rc < 0) {
+		sock_port_drop(s);
+		s->bound = false;
+		s->laddr = rs_ip_any(AF_INET);
+		return rc == -EEXIST ? -EADDRINUSE : rc;
+	}
+	return 0;
+}
+
+static int udp_connect(struct rs_sock *s, const struct rs_saddr *a)
+{
+	if (a->family == AF_UNSPEC) {
+		/* disconnect (Linux keeps an explicit bind, drops an implicit
+		 * address, and unbinds a port connect chose) */
+		s->connected = false;
+		s->raddr = (struct rs_ip){ { { 0 } } };
+		s->rport = 0;
+		if (s->lip_implicit) {
+			s->laddr = rs_ip_any(AF_INET);
+			s->lip_implicit = false;
+			if (s->in_ports)
+				sock_ports_set_addr(sock_ports_tbl, IPPROTO_UDP, s->lport, s, &s->laddr);
+		}
+		if (s->port_implicit) {
+			sock_port_drop(s);
+			s->bound = false;
+			s->lport = 0;
+			s->port_implicit = false;
+		}
+		return sock_rekey(s);
+	}
+	struct rs_ip ip;
+	int rc = to_ip(s, a, &ip);
+	if (rc < 0)
+		return rc;
+	if (a->port == 0)
+		return -ECONNREFUSED; /* Linux: connect to port 0 fails on first use */
+	uint32_t dst = rs_ip_v4(&ip);
+	/* inet_dgram_connect binds an unbound socket first (and a connect that
+	 * fails below leaves it bound, as on Linux) */
+	if (!s->bound) {
+		rc = sock_port_take(s, &s->laddr, 0, 0, NULL, NULL);
+		if (rc < 0)
+			return rc;
+		s->bound = true;
+		s->port_implicit = true;
+		rc = sock_rekey(s);
+		if (rc < 0)
+			return rc;
+	}
+	/* ip4_datagram_connect: the route the socket's datagrams will take
+	 * (the same flow hash as udp_tx's, so an ECMP choice agrees with the
+	 * source address fixed here); a broadcast peer needs SO_BROADCAST */
+	struct rt4_out r;
+	rc = rt4_output(rs_cfg_current(), dst,
+			rt4_flow_hash(dst, IPPROTO_UDP_, (uint32_t)s->lport << 16 | a->port),
+			s->bind_iface, &r);
+	if (rc < 0)
+		return rc == -EINVAL ? -EINVAL : -ENETUNREACH;
+	if (r.type == RT_BROADCAST && !s->broadcast)
+		return -EACCES;
+	/* Linux fixes the local address to the route's source when the
+	 * socket has none */
+	if (rs_ip_is_any(&s->laddr) && r.src != 0) {
+		s->laddr = rs_ip_from4(r.src);
+		s->lip_implicit = true;
+		/* the port table follows, as Linux rehashes the socket */
+		sock_ports_set_addr(sock_ports_tbl, IPPROTO_UDP, s->lport, s, &s->laddr);
+	}
+	s->raddr = ip;
+	s->rport = a->port;
+	s->connected = true;
+	rc = sock_rekey(s);
+	if (rc < 0)
+		return rc;
+	/* a connected socket lives on its flow's worker: the one RSS (or
+	 * the software hash) brings its datagrams to */
+	sock_set_owner(s, sock_flow_worker(&s->raddr, s->rport, &s->laddr, s->lport));
+	return 0;
+}
+
+static void udp_close(struct rs_sock *s, bool dead_app)
+{
+	(void)dead_app;
+	s->bound = s->connected = false;
+	sock_release(s);
+}
+
+static void udp_show(const struct rs_sock *s, struct rs_buf *out, bool json)
+{
+	if (json) {
+		rs_json_ku64(out, "rx_dgrams", s->rx_dgrams);
+		rs_json_ku64(out, "tx_dgrams", s->tx_dgrams);
+	}
+}
+
+/* ---- transmit (owner worker) ---- */
+
+#define MAX_SEGS 40 /* 65507 bytes in 2 KiB segments */
+
+/*
+ * Reads one datagram from s's tx ring into a new mbuf chain with room for
+ * the headers in front. The record's header is peeked to size the chain,
+ * then the record is read (and validated) once by shm_rec_read: its
+ * lengths must equal what the peek saw, or the datagram is dropped — an
+ * application that rewrites a record while we read it gets it dropped,
+ * never a chain whose lengths disagree. NULL when the ring is empty
+ * (*st = 0), on a bad record (*st = 1, consumed) or with no mbufs
+ * (*st = 2, left in the ring).
+ */
+static struct rte_mbuf *read_dgram(struct rs_sock *s, struct rs_tx_meta *meta, int *st)
+{
+	struct shm_rec rec;
+	int rc = shm_rec_peek(&s->tx, &rec);
+	*st = 0;
+	if (rc == -EAGAIN)
+		return NULL;
+	if (rc < 0) {
+		sock_app_corrupt(s);
+		return NULL;
+	}
+	uint32_t len = rec.len;
+	if (rec.meta_len != sizeof(*meta) || len > UDP_MAX_PAYLOAD4) {
+		if (shm_rec_skip(&s->tx) < 0)
+			sock_app_corrupt(s);
+		*st = 1;
+		return NULL;
+	}
+	struct rte_mbuf *segs[MAX_SEGS];
+	struct iovec iov[MAX_SEGS];
+	unsigned n = 0;
+	uint32_t left = len;
+	do {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
+		if (m == NULL) {
+			rte_pktmbuf_free_bulk(segs, n);
+			*st = 2;
+			return NULL;
+		}
+		/* the first segment keeps its headroom for the headers */
+		uint16_t room = rte_pktmbuf_tailroom(m);
+		uint16_t take = left < room ? (uint16_t)left : room;
+		iov[n].iov_base = rte_pktmbuf_mtod(m, void *);
+		iov[n].iov_len = take;
+		m->data_len = take;
+		segs[n++] = m;
+		left -= take;
+	} while (left > 0 && n < MAX_SEGS);
+	struct shm_rec got_rec;
+	ssize_t got = shm_rec_read(&s->tx, meta, sizeof(*meta), iov, (int)n, &got_rec);
+	if (got < 0 || (uint32_t)got != len || got_rec.len != len ||
+	    got_rec.meta_len != sizeof(*meta)) {
+		rte_pktmbuf_free_bulk(segs, n);
+		if (got < 0)
+			sock_app_corrupt(s);
+		*st = 1;
+		return NULL;
+	}
+	struct rte_mbuf *head = segs[0];
+	head->pkt_len = len;
+	head->nb_segs = (uint16_t)n;
+	for (unsigned i = 1; i < n; i++)
+		segs[i - 1]->next = segs[i];
+	return head;
+}
+
+/* Turns a datagram into an IPv4/UDP packet for ip4_output: 0 or -errno
+ * (the socket's SO_ERROR, as Linux's udp_sendmsg would return it). meta
+ * is the application's: every field is checked. */
+static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
+		 const struct rs_tx_meta *meta)
+{
+	uint32_t dst;
+	uint16_t dport;
+	if (meta->to.family == AF_INET) {
+		struct rs_ip ip;
+		memcpy(ip.b, meta->to.addr, 16);
+		if (!rs_ip_is4(&ip))
+			return -EINVAL;
+		dst = rs_ip_v4(&ip);
+		dport = meta->to.port;
+	} else if (meta->to.family == AF_UNSPEC && s->connected) {
+		dst = rs_ip_v4(&s->raddr);
+		dport = s->rport;
+	} else if (meta->to.family == AF_UNSPEC) {
+		return -EDESTADDRREQ;
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	if (dport == 0)
+		return -EINVAL;
+	if (meta->ttl < -1 || meta->ttl == 0 || meta->ttl > 255 || meta->tos < -1 ||
+	    meta->tos > 255)
+		return -EINVAL; /* Linux's ip_cmsg_send checks */
+	int bind_iface = s->bind_iface;
+	if (meta->ifindex > 0)
+		bind_iface = meta->ifindex - 1 < RS_MAX_IFACES ? meta->ifindex - 1 : RS_MAX_IFACES;
+	uint16_t sport = s->lport;
+	struct rt4_out r;
+	int rc = rt4_output(w->cfg, dst, rt4_flow_hash(dst, IPPROTO_UDP_, (uint32_t)sport << 16 | dport),
+			    bind_iface >= RS_MAX_IFACES ? -1 : bind_iface, &r);
+	if (rc < 0)
+		return rc;
+	if (r.type == RT_BROADCAST && !s->broadcast)
+		return -EACCES; /* Linux: broadcast needs SO_BROADCAST */
+	struct rs_ip srcip;
+	memcpy(srcip.b, meta->src, 16);
+	uint32_t src;
+	if (!rs_ip_is_any(&srcip)) {
+		/* IP_PKTINFO may only pick one of our addresses: never spoof */
+		if (!rs_ip_is4(&srcip))
+			return -EINVAL;
+		src = rs_ip_v4(&srcip);
+		uint32_t snh = fib4_lookup(src);
+		if (snh == FIB4_NH_NONE || fib4_nh(snh)->type != RT_LOCAL)
+			return -EINVAL;
+	} else if (!rs_ip_is_any(&s->laddr) && rs_ip_v4(&s->laddr) != 0xffffffffu) {
+		src = rs_ip_v4(&s->laddr);
+	} else {
+		src = r.src;
+	}
+	uint32_t ulen = m->pkt_len + UDP_HLEN;
+	if (ulen > 65535 - IP4_HLEN)
+		return -EMSGSIZE;
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, IP4_HLEN + UDP_HLEN);
+	if (h == NULL)
+		return -EMSGSIZE;
+	uint8_t *u = h + IP4_HLEN;
+	rs_st16(u, sport);
+	rs_st16(u + 2, dport);
+	rs_st16(u + 4, (uint16_t)ulen);
+	rs_st16(u + 6, 0);
+	uint16_t sum = 0;
+	if (rte_raw_cksum_mbuf(m, IP4_HLEN, ulen, &sum) != 0)
+		return -EMSGSIZE;
+	uint16_t ck = rs_csum_fold(rs_csum_pseudo4(src, dst, IPPROTO_UDP_, (uint16_t)ulen) +
+				   rte_be_to_cpu_16(sum));
+	rs_st16(u + 6, ck ? ck : 0xffff); /* RFC 768: 0 means "no checksum" */
+	int ttl = meta->ttl >= 0 ? meta->ttl : s->ttl >= 0 ? s->ttl : 64;
+	int tos = meta->tos >= 0 ? meta->tos : s->tos >= 0 ? s->tos : 0;
+	/* Linux sets DF on UDP only with IP_PMTUDISC_DO; never by default */
+	ip4_write(h, (uint8_t)tos, (uint16_t)(IP4_HLEN + ulen), ip4_next_id(w), 0, (uint8_t)ttl,
+		  IPPROTO_UDP_, src, dst);
+	struct rs_priv *p = rs_priv(m);
+	p->flags = r.l2_bcast && ip4_is_bcast_all(dst) ? RS_PF_IFACE_SET : 0;
+	p->iface = r.iface;
+	p->nh_ip = 0;
+	return 0;
+}
+
+static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
+		       struct rs_sock *s, uint32_t budget, bool *more)
+{
+	uint32_t took = 0;
+	*more = false;
+	for (int pass = 0; pass < 2; pass++) {
+		while (took < budget) {
+			struct rs_tx_meta meta;
+			int st;
+			struct rte_mbuf *m = read_dgram(s, &meta, &st);
+			if (m == NULL) {
+				if (st == 0)
+					break;
+				if (st == 2) { /* no mbufs: try again next walk */
+					*more = true;
+					return took;
+				}
+				took += 64;
+				continue; /* a bad record: consumed, counted by the ring */
+			}
+			took += m->pkt_len + 64;
+			int rc = build(w, s, m, &meta);
+			s->tx_dgrams++;
+			if (rc < 0) {
+				sock_set_error(s, -rc);
+				rte_node_enqueue_x1(g, node, SOCK_TX_E_BAD, m);
+			} else {
+				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP4, m);
+			}
+		}
+		if (took >= budget) {
+			*more = true;
+			return took;
+		}
+		/* disarm, then look once more: a datagram written just before
+		 * the app saw tx_armed == 0 has no doorbell of its own (the
+		 * seq_cst store is a full barrier before the re-read) */
+		atomic_store_explicit(&s->shm->tx_armed, 0, memory_order_seq_cst);
+	}
+	return took;
+}
+
+const struct sock_proto udp_proto = {
+	.name = "udp",
+	.type = SOCK_DGRAM,
+	.ipproto = IPPROTO_UDP,
+	.stream = false,
+	.init = udp_init,
+	.bind = udp_bind,
+	.connect = udp_connect,
+	.close = udp_close,
+	.tx = udp_tx,
+	.show = udp_show,
+};
+
+RTE_INIT(udp_proto_register)
+{
+	sock_proto_register(&udp_proto);
+}
