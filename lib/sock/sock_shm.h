@@ -64,6 +64,36 @@
  * The application sets app_wait, checks the ring again, then sleeps; it
  * clears app_wait when it wakes.
  *
+ * Stream sockets (SOCK_STREAM: TCP). The rx ring is a byte ring of
+ * in-order data (producer: the owner worker); the tx ring a byte ring of
+ * data to send (producer: the application). The worker consumes tx bytes
+ * only when the peer has acknowledged them, so the ring's used bytes are
+ * unacknowledged + unsent (SIOCOUTQ) and its free space what a send may
+ * write. After reading, the application rings the socket's doorbell when
+ * the read freed at least a quarter of the rx ring or brought its free
+ * space from below a quarter to above it: the worker then decides whether
+ * to send a window update. The slot's state word (RS_SS_*) and so_error
+ * tell the connection's life:
+ *   RS_SS_CONNECTING  set by the control thread when RS_SOP_CONNECT starts
+ *                     an active open (the request answers 0 at once; the
+ *                     library's blocking connect waits for the outcome);
+ *   RS_SS_CONNECTED   established (set with CONNECTING cleared);
+ *   RS_SS_RCV_EOF     the peer's FIN: every byte before it is in the rx
+ *                     ring; once the ring is empty reads return 0;
+ *   RS_SS_SND_CLOSED  sends fail with EPIPE (our FIN queued, or a reset);
+ *   RS_SS_RESET       reset, refused, timed out or aborted: so_error says
+ *                     why (ECONNRESET, ECONNREFUSED, ETIMEDOUT, ...); data
+ *                     already in the rx ring stays readable first;
+ *   RS_SS_CLOSED      the connection is over (no more changes);
+ *   RS_SS_LISTEN      a listener: accept_prod[w] - accept_cons[w], summed
+ *                     over workers, is the number of connections waiting
+ *                     (each worker w writes only accept_prod[w], the
+ *                     control thread only accept_cons[w]; both only grow,
+ *                     modulo 2^32). RS_SOP_ACCEPT answers EAGAIN when none
+ *                     is left; the listener is woken when one arrives.
+ * The owner wakes the application (wake descriptor, while app_wait is set)
+ * on every state change, on data, and when tx space is released.
+ *
  * Everything in the segment is hostile to the daemon: it never reads a
  * geometry field back (it keeps its own copy), reads every record once into
  * private memory before validating it, bounds every index and length, and
@@ -145,7 +175,7 @@ struct rs_shm_addrs {
 #define RS_SS_SND_CLOSED 0x04 /* no more sends (reset, or our FIN sent) */
 #define RS_SS_RESET 0x08     /* the connection was reset or failed (so_error says why) */
 #define RS_SS_CLOSED 0x10    /* the protocol is done with the socket */
-#define RS_SS_LISTEN 0x20    /* a listener: acceptq counts connections ready */
+#define RS_SS_LISTEN 0x20    /* a listener: accept_prod/accept_cons count connections ready */
 #define RS_SS_CONNECTING 0x40 /* an active open in progress */
 
 /*
@@ -163,20 +193,21 @@ struct rs_shm_sock {
 	_Atomic uint32_t rx_drops;   /* datagrams dropped, rx ring full */
 	_Atomic uint32_t worker;     /* whose doorbell ring serves this socket's tx */
 	_Atomic uint32_t state;      /* RS_SS_* (stream sockets) */
-	_Atomic uint32_t acceptq;    /* listener: connections waiting for accept */
-	_Atomic uint32_t tx_acked;   /* stream: bytes of tx the peer acknowledged (mod 2^32) */
-	uint32_t pad0[10];
+	uint32_t pad0[12];
 	/* line 2: the application's */
 	_Alignas(64) _Atomic uint32_t app_wait; /* "a thread sleeps on the wake descriptor" */
 	_Atomic uint32_t tx_armed;   /* app sets with a doorbell; worker clears */
-	_Atomic uint32_t rx_consumed; /* stream: app's hint that it read (window updates) */
-	uint32_t pad1[13];
+	uint32_t pad1[14];
 	uint8_t pad2[64];
 	/* the rings' indices (struct shm_ring_hdr: prod line, cons line) */
 	_Alignas(64) uint8_t rx_ring_hdr[128];
 	uint8_t tx_ring_hdr[128];
+	/* listeners: connections made by worker w / taken by accept */
+	_Alignas(64) _Atomic uint32_t accept_prod[RS_SHM_MAX_WORKERS];
+	_Alignas(64) _Atomic uint32_t accept_cons[RS_SHM_MAX_WORKERS];
+	uint8_t pad3[128];
 };
-_Static_assert(sizeof(struct rs_shm_sock) == 512, "slot layout is shared");
+_Static_assert(sizeof(struct rs_shm_sock) == 768, "slot layout is shared");
 
 enum rs_sop {
 	RS_SOP_SOCKET = 1,   /* a[0] domain, a[1] type (flags masked), a[2] protocol -> sd */
