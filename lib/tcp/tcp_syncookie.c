@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SYN cookies (RFC 4987 §3.6), the scheme Linux uses, keyed with SipHash:
+ *
+ *   cookie = H(tuple, 0) + peer_isn + (count << 24)
+ *          + ((H(tuple, count) + mss_index) mod 2^24)
+ *
+ * count is a minute counter; a cookie is valid for TCP_SYNCOOKIE_AGE
+ * minutes. The top 8 bits carry count; the low 24 bits carry the MSS index
+ * (2 bits) hidden under a keyed hash, so a forged ACK passes with
+ * probability about 4 / 2^24 per try (Linux's strength).
+ *
+ * Options the cookie itself cannot carry ride in the low 6 bits of our
+ * timestamp value, echoed back by the peer (Linux's cookie_init_timestamp):
+ * bits 0-3 the peer's window scale (15: none), bit 4 SACK permitted, bit 5
+ * ECN. Without timestamps, the connection gets no window scaling and no
+ * SACK (as on Linux).
+ */
+#include "tcp_impl.h"
+
+#include <sys/socket.h>
+
+#define COOKIEBITS 24
+#define COOKIEMASK ((1u << COOKIEBITS) - 1)
+#define TSBITS 6
+#define TSMASK ((1u << TSBITS) - 1)
+#define TS_OPT_WSCALE_MASK 0xfu
+#define TS_OPT_SACK (1u << 4)
+#define TS_OPT_ECN (1u << 5)
+
+/* Linux's tables: the common MSS values, smallest first */
+static const uint16_t msstab4[] = { 536, 1300, 1440, 1460 };
+static const uint16_t msstab6[] = { 1220, 1420, 1440, 8940 };
+
+static const uint16_t *
+msstab(uint8_t family)
+{
+	return family == AF_INET6 ? msstab6 : msstab4;
+}
+
+static uint32_t
+cookie_minute(uint64_t now)
+{
+	return (uint32_t)(now / (60 * NS_PER_S));
+}
+
+static uint32_t
+cookie_make(const struct tcp_ctx *x, const struct tcp_tuple *t, uint32_t peer_isn, uint32_t count,
+	    uint32_t data)
+{
+	uint32_t h1 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, 0);
+	uint32_t h2 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, (uint64_t)count << 1 | 1);
+
+	return h1 + peer_isn + (count << COOKIEBITS) + ((h2 + data) & COOKIEMASK);
+}
+
+/* Returns the MSS index, or -1 when the cookie is not one of ours of the
+ * last TCP_SYNCOOKIE_AGE minutes. */
+static int
+cookie_check(const struct tcp_ctx *x, const struct tcp_tuple *t, uint32_t cookie, uint32_t peer_isn,
+	     uint64_t now)
+{
+	uint32_t h1 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, 0);
+	uint32_t v = cookie - h1 - peer_isn;
+	uint32_t now_count = cookie_minute(now);
+	/* the top 8 bits hold count mod 256 */
+	uint32_t age = (now_count - (v >> COOKIEBITS)) & ((1u << (32 - COOKIEBITS)) - 1);
+	if (age > TCP_SYNCOOKIE_AGE)
+		return -1;
+	uint32_t count = now_count - age;
+	uint32_t h2 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, (uint64_t)count << 1 | 1);
+	uint32_t data = ((v & COOKIEMASK) - h2) & COOKIEMASK;
+	if (data >= 4)
+		return -1;
+	return (int)data;
+}
+
+int
+tcp_syncookie_reply(struct tcp_ctx *x, const struct tcp_listener *l, const struct tcp_tuple *t,
+		    const struct tcp_seg *syn, uint32_t mtu, uint64_t now_ns, struct tcp_actions *a)
+{
+	if ((syn->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return -EINVAL;
+	const uint16_t *tab = msstab(t->family);
+	uint16_t peer = (syn->opts.present & TCP_OPT_MSS) && syn->opts.mss ? syn->opts.mss
+									   : tcp_default_mss(t->family);
+	int idx = 3;
+	while (idx > 0 && tab[idx] > peer)
+		idx--;
+	uint32_t cookie = cookie_make(x, t, syn->seq.v, cookie_minute(now_ns), (uint32_t)idx);
+
+	/* our MSS option as a normal SYN-ACK would carry it */
+	uint32_t hdr = t->family == AF_INET6 ? 40 : 20;
+	uint32_t adv = mtu > hdr + 20 ? mtu - hdr - 20 : 536;
+	if (l->so.user_mss && l->so.user_mss < adv)
+		adv = l->so.user_mss;
+	if (adv > 65535)
+		adv = 65535;
+
+	struct tcp_out_seg *o = tcp_act_seg(a);
+	if (o == NULL)
+		return -ENOBUFS;
+	o->seq = seq_make(cookie);
+	o->ack = seq_add(syn->seq, 1);
+	o->flags = TCP_SYN | TCP_ACK;
+	o->wnd = (uint16_t)min32(l->so.rcvbuf, min32(x->p.rcv_wnd_init, 65535));
+	o->opts.present = TCP_OPT_MSS;
+	o->opts.mss = (uint16_t)adv;
+	if (x->p.timestamps && (syn->opts.present & TCP_OPT_TS)) {
+		uint32_t opts = TS_OPT_WSCALE_MASK;
+		bool ws = x->p.window_scaling && (syn->opts.present & TCP_OPT_WSCALE);
+		if (ws)
+			opts = syn->opts.wscale;
+		bool sack = x->p.sack && (syn->opts.present & TCP_OPT_SACK_PERM);
+		if (sack)
+			opts |= TS_OPT_SACK;
+		/* ECN is not negotiated by this stack: bit 5 stays clear */
+		struct tcp_tuple tt = *t;
+		uint32_t off = tcp_ts_offset(x, &tt);
+		uint32_t now_ts = (uint32_t)(now_ns / NS_PER_MS) + off;
+		uint32_t ts = (now_ts & ~TSMASK) | opts;
+		/* never ahead of our clock: the connection's later
+		 * timestamps must not go backwards (RFC 7323 §5.4) */
+		if (ts_lt(now_ts, ts))
+			ts -= 1u << TSBITS;
+		o->opts.present |= TCP_OPT_TS;
+		o->opts.tsval = ts;
+		o->opts.tsecr = syn->opts.tsval;
+		if (sack)
+			o->opts.present |= TCP_OPT_SACK_PERM;
+		if (ws) {
+			o->opts.present |= TCP_OPT_WSCALE;
+			o->opts.wscale = tcp_choose_wscale(x, l->so.rcvbuf);
+		}
+	}
+	x->mib.syncookies_sent++;
+	x->mib.out_segs++;
+	return 0;
+}
+
+int
+tcp_syncookie_check(struct tcp_ctx *x, const struct tcp_tuple *t, const struct tcp_seg *ack,
+		    uint64_t now_ns, struct tcp_cookie_info *info)
+{
+	if ((ack->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_ACK)
+		return -EINVAL;
+	int idx = cookie_check(x, t, ack->ack.v - 1, ack->seq.v - 1, now_ns);
+	if (idx < 0) {
+		x->mib.syncookies_failed++;
+		return -EINVAL;
+	}
+	memset(info, 0, sizeof(*info));
+	info->mss = msstab(t->family)[idx];
+	if (ack->opts.present & TCP_OPT_TS) {
+		if (!x->p.timestamps) {
+			x->mib.syncookies_failed++;
+			return -EINVAL;
+		}
+		uint32_t ecr = ack->opts.tsecr;
+		uint32_t off = tcp_ts_offset(x, t);
+		uint32_t now_ts = (uint32_t)(now_ns / NS_PER_MS) + off;
+		/* an echo from the future was never ours; one older than
+		 * the cookie's lifetime is stale (the cookie check already
+		 * bounds the age, this bounds the options bits' age) */
+		if (ts_lt(now_ts, ecr) || now_ts - ecr > (TCP_SYNCOOKIE_AGE + 1) * 60000u) {
+			x->mib.syncookies_failed++;
+			return -EINVAL;
+		}
+		uint32_t opts = ecr & TSMASK;
+		info->ts_ok = true;
+		if ((opts & TS_OPT_WSCALE_MASK) != TS_OPT_WSCALE_MASK) {
+			if (!x->p.window_scaling || (opts & TS_OPT_WSCALE_MASK) > TCP_MAX_WSCALE) {
+				x->mib.syncookies_failed++;
+				return -EINVAL;
+			}
+			info->ws_ok = true;
+			info->snd_wscale = (uint8_t)(opts & TS_OPT_WSCALE_MASK);
+		}
+		if (opts & TS_OPT_SACK) {
+			if (!x->p.sack) {
+				x->mib.syncookies_failed++;
+				return -EINVAL;
+			}
+			info->sack_ok = true;
+		}
+		/* we never set the ECN bit: a cookie claiming it is forged */
+		if (opts & TS_OPT_ECN) {
+			x->mib.syncookies_failed++;
+			return -EINVAL;
+		}
+	}
+	x->mib.syncookies_recv++;
+	return 0;
+}
