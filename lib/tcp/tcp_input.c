@@ -583,6 +583,22 @@ tcp_input_sync(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 		}
 	}
 
+	/* simultaneous open (RFC 9293 §3.5 figure 8): in SYN-RECEIVED the
+	 * peer's SYN-ACK repeats its SYN and acknowledges ours; take it as
+	 * the ACK it is (Linux does the same in tcp_validate_incoming) */
+	struct tcp_seg synack;
+	if (c->state == TCP_SYN_RECEIVED && !c->listener &&
+	    (fl & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK) && seq_eq(seg->seq, c->irs) &&
+	    seq_eq(seg->ack, c->snd_nxt)) {
+		synack = *seg;
+		synack.flags &= (uint8_t)~TCP_SYN;
+		synack.seq = c->rcv_nxt;
+		synack.len = 0;
+		synack.flags &= (uint8_t)~TCP_FIN;
+		seg = &synack;
+		fl = seg->flags;
+	}
+
 	/* SYN-RECEIVED: the peer's SYN again (our SYN-ACK was lost) */
 	if (c->state == TCP_SYN_RECEIVED && (fl & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
 	    seq_eq(seg->seq, c->irs)) {
