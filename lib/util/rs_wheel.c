@@ -6,6 +6,7 @@
 
 #define MASK (RS_WHEEL_SLOTS - 1)
 #define RANGE_BITS (RS_WHEEL_BITS * RS_WHEEL_LEVELS)
+#define GROUP(t, l) ((unsigned)((t) >> (RS_WHEEL_BITS * (l))) & MASK)
 
 void
 rs_wheel_init(struct rs_wheel *w, uint64_t tick_ns, uint64_t now_ns)
@@ -15,6 +16,7 @@ rs_wheel_init(struct rs_wheel *w, uint64_t tick_ns, uint64_t now_ns)
 	w->tick_ns = tick_ns;
 	w->now = now_ns / tick_ns;
 	w->count = 0;
+	w->overflow = NULL;
 	for (unsigned l = 0; l < RS_WHEEL_LEVELS; l++) {
 		w->occupied[l] = 0;
 		for (unsigned s = 0; s < RS_WHEEL_SLOTS; s++)
@@ -22,34 +24,46 @@ rs_wheel_init(struct rs_wheel *w, uint64_t tick_ns, uint64_t now_ns)
 	}
 }
 
-static void
-link_slot(struct rs_wheel *w, struct rs_timer *t, unsigned level, unsigned slot)
+static struct rs_timer **
+head_of(struct rs_wheel *w, uint16_t code)
 {
-	struct rs_timer **head = &w->slots[level][slot];
+	if (code == RS_WHEEL_OVERFLOW)
+		return &w->overflow;
+	return &w->slots[(code - 1u) / RS_WHEEL_SLOTS][(code - 1u) % RS_WHEEL_SLOTS];
+}
+
+static void
+push(struct rs_wheel *w, struct rs_timer *t, uint16_t code)
+{
+	struct rs_timer **head = head_of(w, code);
 
 	t->prev = NULL;
 	t->next = *head;
 	if (*head)
 		(*head)->prev = t;
 	*head = t;
-	w->occupied[level] |= 1ull << slot;
-	t->slot = (uint16_t)(level * RS_WHEEL_SLOTS + slot + 1);
+	t->slot = code;
+	if (code != RS_WHEEL_OVERFLOW) {
+		unsigned l = (code - 1u) / RS_WHEEL_SLOTS, s = (code - 1u) % RS_WHEEL_SLOTS;
+		w->occupied[l] |= 1ull << s;
+	}
 }
 
 static void
-unlink_slot(struct rs_wheel *w, struct rs_timer *t)
+unlink_timer(struct rs_wheel *w, struct rs_timer *t)
 {
-	unsigned level = (t->slot - 1u) / RS_WHEEL_SLOTS;
-	unsigned slot = (t->slot - 1u) % RS_WHEEL_SLOTS;
+	struct rs_timer **head = head_of(w, t->slot);
 
 	if (t->prev)
 		t->prev->next = t->next;
 	else
-		w->slots[level][slot] = t->next;
+		*head = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
-	if (w->slots[level][slot] == NULL)
-		w->occupied[level] &= ~(1ull << slot);
+	if (*head == NULL && t->slot != RS_WHEEL_OVERFLOW) {
+		unsigned l = (t->slot - 1u) / RS_WHEEL_SLOTS, s = (t->slot - 1u) % RS_WHEEL_SLOTS;
+		w->occupied[l] &= ~(1ull << s);
+	}
 	t->next = t->prev = NULL;
 	t->slot = 0;
 }
@@ -58,40 +72,35 @@ unlink_slot(struct rs_wheel *w, struct rs_timer *t)
  * Files t by its expiry relative to w->now: the level is that of the
  * highest 6-bit group in which the two tick numbers differ, so the slot
  * comes due (its lower groups all zero) at or before the expiry and after
- * now. Past deadlines go to the slot of the current tick.
+ * now. So at level L every occupied slot lies after the current tick's
+ * group L, within the current rotation of level L + 1. Past deadlines go
+ * to the slot of the current tick.
  */
 static void
 file(struct rs_wheel *w, struct rs_timer *t)
 {
-	uint64_t e = t->expires;
-
-	if (e < w->now)
-		e = w->now;
+	uint64_t e = t->expires < w->now ? w->now : t->expires;
 	uint64_t diff = e ^ w->now;
+
 	if (diff >> RANGE_BITS) {
-		/* beyond the wheel: park in the farthest slot of the top
-		 * level; re-filed from there when it comes due */
-		unsigned top = RS_WHEEL_LEVELS - 1;
-		unsigned cur = (unsigned)(w->now >> (RS_WHEEL_BITS * top)) & MASK;
-		link_slot(w, t, top, (cur + MASK) & MASK);
+		push(w, t, RS_WHEEL_OVERFLOW);
 		return;
 	}
 	unsigned level = 0;
 	while (diff >> (RS_WHEEL_BITS * (level + 1)))
 		level++;
-	link_slot(w, t, level, (unsigned)(e >> (RS_WHEEL_BITS * level)) & MASK);
+	push(w, t, (uint16_t)(level * RS_WHEEL_SLOTS + GROUP(e, level) + 1));
 }
 
 void
 rs_wheel_arm(struct rs_wheel *w, struct rs_timer *t, uint64_t deadline_ns)
 {
 	if (t->slot)
-		unlink_slot(w, t);
+		unlink_timer(w, t);
 	else
 		w->count++;
 	/* round up: never early */
-	uint64_t tick = deadline_ns / w->tick_ns + (deadline_ns % w->tick_ns != 0);
-	t->expires = tick;
+	t->expires = deadline_ns / w->tick_ns + (deadline_ns % w->tick_ns != 0);
 	file(w, t);
 }
 
@@ -100,23 +109,75 @@ rs_wheel_cancel(struct rs_wheel *w, struct rs_timer *t)
 {
 	if (!t->slot)
 		return;
-	unlink_slot(w, t);
+	unlink_timer(w, t);
 	w->count--;
 }
 
-/* Re-files every timer of one slot against the current tick. */
+/* Re-files every timer of one list against the current tick. */
 static void
-cascade(struct rs_wheel *w, unsigned level, unsigned slot)
+refile(struct rs_wheel *w, struct rs_timer **head, int level, unsigned slot)
 {
-	struct rs_timer *t = w->slots[level][slot];
+	struct rs_timer *t = *head;
 
-	w->slots[level][slot] = NULL;
-	w->occupied[level] &= ~(1ull << slot);
+	*head = NULL;
+	if (level >= 0)
+		w->occupied[level] &= ~(1ull << slot);
 	while (t) {
 		struct rs_timer *next = t->next;
 		file(w, t);
 		t = next;
 	}
+}
+
+/* At a block boundary: bring down the slots now due, highest level first,
+ * so each lands where it belongs relative to this tick. */
+static void
+cascade_at(struct rs_wheel *w)
+{
+	uint64_t t = w->now;
+	unsigned top = 1;
+
+	while (top < RS_WHEEL_LEVELS - 1 && GROUP(t, top) == 0)
+		top++;
+	if (top == RS_WHEEL_LEVELS - 1 && GROUP(t, top) == 0 && w->overflow)
+		refile(w, &w->overflow, -1, 0); /* the whole range wrapped */
+	for (unsigned l = top; l >= 1; l--)
+		refile(w, &w->slots[l][GROUP(t, l)], (int)l, GROUP(t, l));
+}
+
+/*
+ * The first block boundary at or after b (a multiple of 64) at which a
+ * non-empty slot comes down, UINT64_MAX if none. For each level, the
+ * candidates are the boundaries of its occupied slots in the current
+ * rotation (see file()); the overflow list comes due when the range wraps.
+ */
+static uint64_t
+next_cascade(const struct rs_wheel *w, uint64_t b)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (unsigned l = 1; l < RS_WHEEL_LEVELS; l++) {
+		unsigned sh = RS_WHEEL_BITS * l;
+		uint64_t low = b & ((1ull << sh) - 1);
+		unsigned jmin = GROUP(b, l) + (low != 0);
+		if (jmin > MASK)
+			continue;
+		uint64_t m = w->occupied[l] & (~0ull << jmin);
+		if (!m)
+			continue;
+		uint64_t base = b & ~((1ull << (sh + RS_WHEEL_BITS)) - 1);
+		uint64_t cand = base + ((uint64_t)__builtin_ctzll(m) << sh);
+		if (cand < best)
+			best = cand;
+	}
+	if (w->overflow) {
+		uint64_t wrap = (b | ((1ull << RANGE_BITS) - 1)) + 1;
+		if ((b & ((1ull << RANGE_BITS) - 1)) == 0)
+			wrap = b;
+		if (wrap < best)
+			best = wrap;
+	}
+	return best;
 }
 
 uint32_t
@@ -127,35 +188,30 @@ rs_wheel_advance(struct rs_wheel *w, uint64_t now_ns,
 	uint32_t fired = 0;
 
 	while (w->now <= target) {
-		unsigned idx = (unsigned)w->now & MASK;
-
-		if (idx == 0) {
-			/* a block boundary: bring down the slots now due,
-			 * highest level first, so each lands where it
-			 * belongs relative to this tick */
-			unsigned top = 1;
-			while (top < RS_WHEEL_LEVELS - 1 &&
-			       ((w->now >> (RS_WHEEL_BITS * top)) & MASK) == 0)
-				top++;
-			for (unsigned l = top; l >= 1; l--)
-				cascade(w, l, (unsigned)(w->now >> (RS_WHEEL_BITS * l)) & MASK);
+		if (w->count == 0) {
+			w->now = target + 1;
+			break;
 		}
+		unsigned idx = (unsigned)w->now & MASK;
+		if (idx == 0)
+			cascade_at(w);
 		/* fire the current slot; fire() may add to it (a deadline
 		 * in the past), so take the list head each time */
 		while (w->slots[0][idx]) {
 			struct rs_timer *t = w->slots[0][idx];
-			unlink_slot(w, t);
+			unlink_timer(w, t);
 			w->count--;
 			fired++;
 			fire(ctx, t);
 		}
-		/* next tick with work in this block, else the next block */
+		/* the next tick with work: a later slot of this block, or
+		 * the next boundary that brings something down */
 		uint64_t later = idx == MASK ? 0 : w->occupied[0] & (~0ull << (idx + 1));
 		uint64_t next;
 		if (later)
 			next = (w->now & ~(uint64_t)MASK) + (unsigned)__builtin_ctzll(later);
 		else
-			next = (w->now | MASK) + 1;
+			next = next_cascade(w, (w->now | MASK) + 1);
 		if (next > target + 1)
 			next = target + 1;
 		w->now = next;
@@ -170,9 +226,12 @@ rs_wheel_next_ns(const struct rs_wheel *w)
 		return UINT64_MAX;
 	unsigned idx = (unsigned)w->now & MASK;
 	uint64_t l0 = w->occupied[0] & (~0ull << idx);
+	uint64_t t;
 	if (l0)
-		return ((w->now & ~(uint64_t)MASK) + (unsigned)__builtin_ctzll(l0)) * w->tick_ns;
-	/* nothing left in this block: the next boundary is the earliest a
-	 * higher level can bring anything down */
-	return ((w->now | MASK) + 1) * w->tick_ns;
+		t = (w->now & ~(uint64_t)MASK) + (unsigned)__builtin_ctzll(l0);
+	else
+		t = next_cascade(w, idx == 0 ? w->now : (w->now | MASK) + 1);
+	if (t == UINT64_MAX || t > UINT64_MAX / w->tick_ns)
+		return UINT64_MAX;
+	return t * w->tick_ns;
 }

@@ -11,11 +11,13 @@
  * higher levels are cascaded down one level when their slot comes due.
  * Expiry is exact to the tick, not rounded to a level's granularity.
  *
- * Costs: arm and cancel O(1); advance O(ticks elapsed / 64 + timers fired +
- * timers cascaded), each timer cascaded at most once per level. 64-bit
- * occupancy masks let advance skip empty slots. Range 2^36 ticks (795 days
- * at 1 ms); a farther deadline is parked in the last slot and re-filed when
- * that slot comes due, so it still fires on time.
+ * Costs: arm and cancel O(1); advance O(timers fired + timers cascaded +
+ * levels per step): 64-bit occupancy masks let it jump over empty slots
+ * and empty blocks, so an idle hour costs a handful of steps, not 3.6
+ * million ticks. Each timer is cascaded at most once per level. Range
+ * 2^36 ticks (795 days at 1 ms); a farther deadline waits on an overflow
+ * list that is re-filed when the top level wraps, so it still fires on
+ * time.
  *
  * No allocation: the caller embeds a struct rs_timer in its object (a TCP
  * connection, say) and finds the object back with container_of in the fire
@@ -31,12 +33,13 @@
 #define RS_WHEEL_BITS 6
 #define RS_WHEEL_SLOTS (1u << RS_WHEEL_BITS)
 #define RS_WHEEL_LEVELS 6
+#define RS_WHEEL_OVERFLOW 0xffff
 
 struct rs_timer {
 	struct rs_timer *next;
 	struct rs_timer *prev;
 	uint64_t expires; /* tick */
-	uint16_t slot;    /* level * 64 + slot + 1; 0 when not armed */
+	uint16_t slot;    /* level * 64 + slot + 1; RS_WHEEL_OVERFLOW; 0 when not armed */
 };
 
 struct rs_wheel {
@@ -45,6 +48,7 @@ struct rs_wheel {
 	uint32_t count;    /* armed timers */
 	uint64_t occupied[RS_WHEEL_LEVELS];
 	struct rs_timer *slots[RS_WHEEL_LEVELS][RS_WHEEL_SLOTS];
+	struct rs_timer *overflow; /* beyond the range */
 };
 
 /*
@@ -86,8 +90,9 @@ uint32_t rs_wheel_advance(struct rs_wheel *w, uint64_t now_ns,
 
 /*
  * A lower bound of the next deadline in nanoseconds (exact when it falls in
- * the current block of 64 ticks), UINT64_MAX when no timer is armed: how
- * long a worker may sleep.
+ * the current block of 64 ticks; otherwise the tick at which the next
+ * non-empty slot comes down a level), UINT64_MAX when no timer is armed:
+ * how long a worker may sleep.
  */
 uint64_t rs_wheel_next_ns(const struct rs_wheel *w);
 
