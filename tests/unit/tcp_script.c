@@ -70,7 +70,7 @@ ts_init_opts(struct tsock *t, bool ts, bool sack, bool ws)
 	t->snd_cap = TS_RING;
 	t->snd = malloc(t->snd_cap);
 	t->rcv_cap = 65535;
-	t->rcv = malloc(TS_RING);
+	t->rcv = malloc(TS_RCV_MAX);
 	t->rcv_stream_cap = 64u << 20;
 	t->rcv_stream = malloc(t->rcv_stream_cap);
 	t->out = calloc(TS_MAXOUT, sizeof(struct rseg));
@@ -106,6 +106,7 @@ ts_io(const struct tsock *t)
 static void
 rcv_put(struct tsock *t, const uint8_t *p, uint32_t n)
 {
+	cr_assert_leq(t->rcv_cap, TS_RCV_MAX, "test ring larger than its memory");
 	cr_assert_leq(t->rcv_len + n, t->rcv_cap, "delivery overflows the receive ring (%u + %u > %u)",
 		      t->rcv_len, n, t->rcv_cap);
 	memcpy(t->rcv + t->rcv_len, p, n);
@@ -139,6 +140,8 @@ apply_once(struct tsock *t, const struct tbuf *cur)
 			tbuf_free(NULL, d->buf);
 	}
 	/* 3. segments, payload from the ring */
+	if (t->rd == t->nout)
+		t->rd = t->nout = 0; /* all read: start over */
 	for (unsigned i = 0; i < a->nsegs; i++) {
 		cr_assert_lt(t->nout, TS_MAXOUT, "too many segments recorded");
 		struct rseg *r = &t->out[t->nout++];

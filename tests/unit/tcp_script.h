@@ -31,6 +31,7 @@
 #define PEER_ISS 5000u
 
 #define TS_RING (1u << 20)
+#define TS_RCV_MAX (8u << 20)
 #define TS_MAXOUT 4096
 
 /* one recorded outgoing segment, payload copied out of the ring */
