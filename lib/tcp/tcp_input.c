@@ -409,7 +409,7 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 		tcp_rack_on_ack(c, exiting);
 
 	/* RFC 5681 §3.1, RFC 7661: grow only a window that was used */
-	if (advanced && c->ca_state != TCP_CA_RECOVERY) {
+	if (advanced && c->ca_state != TCP_CA_RECOVERY && !exiting) {
 		bool limited = c->cwnd_limited || (uint64_t)prior_pipe + 2ull * c->mss >= c->cwnd ||
 			       (c->cwnd < c->ssthresh && 2ull * prior_pipe >= c->cwnd);
 		if (limited)

@@ -329,6 +329,7 @@ retransmit_lost(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, 
 
 	if (c->lost_bytes <= c->retrans_bytes)
 		return true;
+	bool compacted = false;
 	for (uint16_t i = 0; i < c->ntx; i++) {
 		struct tcp_txe *t = &c->tx[i];
 		if (!(t->flags & TXE_LOST) || (t->flags & (TXE_RETRANS | TXE_SACKED)))
@@ -348,13 +349,16 @@ retransmit_lost(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, 
 		if (dlen > room) {
 			/* one MSS now, the rest stays lost */
 			if (tcp_txq_split(c, i, seq_add(t->start, room)) != 0) {
-				tcp_txq_compact(c);
-				if (tcp_txq_split(c, i, seq_add(c->tx[i].start, room)) != 0) {
-					/* no room to track it apart: send the
-					 * entry whole, cwnd or not */
-					t = &c->tx[i];
-					goto whole;
+				if (!compacted) {
+					/* merging moves entries: scan again */
+					compacted = true;
+					tcp_txq_compact(c);
+					i = (uint16_t)-1;
+					continue;
 				}
+				/* no room to track it apart: send the entry
+				 * whole, cwnd or not */
+				goto whole;
 			}
 			t = &c->tx[i];
 			len = seq_diff(t->end, t->start);

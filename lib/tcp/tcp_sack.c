@@ -209,7 +209,9 @@ is_dsack(const struct tcp_seg *seg)
 	return false;
 }
 
-/* Marks [s, e) SACKed, splitting entries at the edges when room allows. */
+/* Marks [s, e) SACKed, splitting entries at the edges when room allows;
+ * without room, the part of an entry outside [s, e) keeps it unmarked
+ * (information ignored, never wrong). */
 static void
 sack_range(struct tcp_ctx *x, struct tcp_conn *c, struct seq s, struct seq e, uint64_t now,
 	   const struct tcp_seg *seg, struct tcp_ack_info *ai)
@@ -222,26 +224,19 @@ sack_range(struct tcp_ctx *x, struct tcp_conn *c, struct seq s, struct seq e, ui
 			break;
 		if (t->flags & TXE_SACKED)
 			continue;
-		if (seq_lt(t->start, s) || seq_gt(t->end, e)) {
-			/* a partial overlap: split off the part outside */
-			struct seq at = seq_lt(t->start, s) ? s : e;
-			if (tcp_txq_split(c, i, at) != 0) {
-				tcp_txq_compact(c);
+		if (seq_lt(t->start, s)) {
+			/* keep the head apart; look at the rest next */
+			if (tcp_txq_split(c, i, s) != 0) {
 				x->mib.sack_blocks_ignored++;
-				/* the indexes moved: start over on this
-				 * block, every entry already SACKed is
-				 * skipped; without room, give up on it */
-				uint16_t before = c->ntx;
-				if (before >= TCP_TXQ_MAX)
-					return;
-				i = (uint16_t)-1;
 				continue;
 			}
-			/* look at the same index again: it now ends at
-			 * 'at' (head part) or is wholly inside */
-			i--;
 			continue;
 		}
+		if (seq_gt(t->end, e) && tcp_txq_split(c, i, e) != 0) {
+			x->mib.sack_blocks_ignored++;
+			continue;
+		}
+		t = &c->tx[i];
 		uint32_t len = seq_diff(t->end, t->start);
 		t->flags |= TXE_SACKED;
 		t->flags &= (uint8_t)~(TXE_LOST | TXE_RETRANS);
@@ -275,6 +270,11 @@ tcp_txq_sack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, u
 			x->mib.sack_blocks_ignored++;
 			continue;
 		}
+		/* room for the two splits a block may need: merge entries
+		 * in the same state first (never inside sack_range, where
+		 * it would undo the splits just made) */
+		if (c->ntx > TCP_TXQ_MAX - 2)
+			tcp_txq_compact(c);
 		sack_range(x, c, s, e, now, seg, ai);
 	}
 }
