@@ -436,6 +436,7 @@ struct tcp_conn {
 	uint64_t rtx_start_ns;         /* first retransmission of the head (timeout budget) */
 	uint64_t persist_start_ns;
 	uint8_t probes_out;            /* persist / keepalive probes unanswered */
+	uint8_t persist_backoff;       /* zero window probes sent while the window stays shut */
 
 	/* congestion control */
 	const struct tcp_cc_ops *cc;

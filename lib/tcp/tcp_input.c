@@ -381,7 +381,6 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 			c->dupacks++;
 	}
 	c->probes_out = 0; /* the peer is alive (Linux's tcp_ack) */
-	c->persist_start_ns = 0;
 
 	/* NewReno partial ACK (RFC 6582 §3.2 (5)): retransmit the next */
 	if (!c->sack_ok && advanced && c->ca_state == TCP_CA_RECOVERY && seq_lt(ack, c->recover))

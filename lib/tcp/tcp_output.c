@@ -538,15 +538,17 @@ tcp_arm_xmit_timers(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now)
 		tcp_clear_deadline(c, TCP_T_REO);
 		if (window_blocked(c)) {
 			if (c->deadline[TCP_T_PERSIST] == TCP_NEVER) {
-				uint64_t d = min64(tcp_rto_cur(x, c) << min32(c->probes_out, 20),
+				uint64_t d = min64(tcp_rto_cur(x, c) << min32(c->persist_backoff, 20),
 						   x->p.rto_max_ns);
 				if (c->persist_start_ns == 0)
 					c->persist_start_ns = now ? now : 1;
 				tcp_set_deadline(c, TCP_T_PERSIST, now + d);
 			}
 		} else {
+			/* the window opened (Linux's tcp_ack_probe) */
 			tcp_clear_deadline(c, TCP_T_PERSIST);
 			c->persist_start_ns = 0;
+			c->persist_backoff = 0;
 		}
 	}
 	c->pto_rearm = false;

@@ -168,8 +168,15 @@ rto_fire(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct 
 	c->force_retx = true;
 	tcp_clear_deadline(c, TCP_T_PTO);
 	tcp_clear_deadline(c, TCP_T_REO);
-	/* RFC 6298 §5.5-5.6: retransmit the earliest, back off */
-	tcp_set_deadline(c, TCP_T_RTX, now + tcp_rto_cur(x, c));
+	/* RFC 6298 §5.5-5.6: retransmit the earliest, back off; never past
+	 * TCP_USER_TIMEOUT (Linux's tcp_clamp_rto_to_user_timeout) */
+	uint64_t d = tcp_rto_cur(x, c);
+	if (c->so.user_timeout_ms) {
+		uint64_t end = c->rtx_start_ns + c->so.user_timeout_ms * NS_PER_MS;
+		if (end > now && end - now < d)
+			d = end - now;
+	}
+	tcp_set_deadline(c, TCP_T_RTX, now + d);
 }
 
 static void
@@ -204,7 +211,17 @@ persist_fire(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, str
 	if (a->nsegs == before)
 		tcp_send_probe(x, c, io, a);
 	c->probes_out++;
-	uint64_t d = min64(tcp_rto_cur(x, c) << min32(c->probes_out, 20), x->p.rto_max_ns);
+	if (c->persist_backoff < 255)
+		c->persist_backoff++;
+	/* Linux's tcp_probe0_when: the RTO doubled per probe while the window
+	 * stays shut (answered or not), up to rto_max; TCP_USER_TIMEOUT
+	 * clamps it (tcp_clamp_probe0_to_user_timeout) */
+	uint64_t d = min64(tcp_rto_cur(x, c) << min32(c->persist_backoff, 20), x->p.rto_max_ns);
+	if (c->so.user_timeout_ms && c->persist_start_ns) {
+		uint64_t end = c->persist_start_ns + c->so.user_timeout_ms * NS_PER_MS;
+		if (end > now && end - now < d)
+			d = end - now;
+	}
 	if (!seq_gt(c->snd_nxt, c->snd_una))
 		tcp_set_deadline(c, TCP_T_PERSIST, now + d);
 }
