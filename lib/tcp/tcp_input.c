@@ -305,24 +305,27 @@ rtt_from_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 		tcp_rtt_sample(x, c, now - ai->rtt_xmit_ns, now);
 }
 
-/* RFC 8985 §7.4: the end of a probe episode */
-static void
+/* RFC 8985 §7.4: the end of a probe episode. Returns true when the
+ * probe repaired a loss (and the window was reduced for it). */
+static bool
 tlp_on_ack(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now)
 {
 	if (!c->tlp_out)
-		return;
+		return false;
 	if (c->tlp_retrans && c->dsack_seen) {
 		c->tlp_out = false; /* the probe was a duplicate: no loss */
-		return;
+		return false;
 	}
 	if (seq_ge(c->snd_una, c->tlp_end)) {
 		c->tlp_out = false;
 		if (c->tlp_retrans && c->ca_state == TCP_CA_OPEN) {
 			/* the probe repaired a loss: respond as to one */
 			c->ssthresh = c->cc->ssthresh(c, now);
-			c->cwnd = c->ssthresh;
+			c->cwnd = max32(c->ssthresh, c->mss);
+			return true;
 		}
 	}
+	return false;
 }
 
 static void
@@ -362,7 +365,15 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 		rtt_from_ack(x, c, seg, &ai, now);
 		c->backoff = 0;
 		c->rtx_start_ns = 0;
-		c->dupacks = 0;
+		if (!c->sack_ok && c->ca_state == TCP_CA_RECOVERY) {
+			/* RFC 6582 §3.2 (5) window deflation, Linux's way:
+			 * one acked segment filled the hole, the others had
+			 * each produced a duplicate ACK */
+			uint32_t segs = (acked_total + c->mss - 1) / c->mss;
+			c->dupacks = segs - 1 >= c->dupacks ? 0 : c->dupacks - (segs - 1);
+		} else {
+			c->dupacks = 0;
+		}
 		c->soft_err = 0;
 		c->delivered += acked;
 		if (c->rtt_valid && now - c->delivered_mark_ns >= c->srtt && now > c->delivered_mark_ns) {
@@ -383,8 +394,10 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 	c->probes_out = 0; /* the peer is alive (Linux's tcp_ack) */
 
 	/* NewReno partial ACK (RFC 6582 §3.2 (5)): retransmit the next */
-	if (!c->sack_ok && advanced && c->ca_state == TCP_CA_RECOVERY && seq_lt(ack, c->recover))
+	if (!c->sack_ok && advanced && c->ca_state == TCP_CA_RECOVERY && seq_lt(ack, c->recover)) {
 		tcp_txq_mark_head_lost(c);
+		c->force_retx = true; /* at once, whatever the window */
+	}
 
 	/* leave recovery at RecoveryPoint (RFC 6675 §5, RFC 6582 (6)) */
 	bool exiting = false;
@@ -407,15 +420,16 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 	if (x->p.rack)
 		tcp_rack_on_ack(c, exiting);
 
+	bool tlp_loss = tlp_on_ack(x, c, now);
+
 	/* RFC 5681 §3.1, RFC 7661: grow only a window that was used */
-	if (advanced && c->ca_state != TCP_CA_RECOVERY && !exiting) {
+	if (advanced && c->ca_state != TCP_CA_RECOVERY && !exiting && !tlp_loss) {
 		bool limited = c->cwnd_limited || (uint64_t)prior_pipe + 2ull * c->mss >= c->cwnd ||
 			       (c->cwnd < c->ssthresh && 2ull * prior_pipe >= c->cwnd);
 		if (limited)
 			c->cc->cong_avoid(c, acked_total, now);
 	}
 	c->cwnd_limited = false;
-	tlp_on_ack(x, c, now);
 
 	/* RFC 9293 "fifth": window update when the segment is newer */
 	if (seq_lt(c->snd_wl1, seg->seq) ||

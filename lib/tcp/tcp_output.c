@@ -526,11 +526,9 @@ tcp_arm_xmit_timers(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now)
 				pto += x->p.delack_max_ns; /* WCDelAckT */
 			if (pto < 10 * 1000 * 1000ull)
 				pto = 10 * 1000 * 1000ull; /* Linux's TCP_TIMEOUT_MIN floor of 2 jiffies */
-			uint64_t when = now + pto;
-			if (when < c->deadline[TCP_T_RTX])
-				tcp_set_deadline(c, TCP_T_PTO, when);
-			else
-				tcp_clear_deadline(c, TCP_T_PTO);
+			/* never later than the RTO (RFC 8985 §7.2) */
+			uint64_t when = min64(now + pto, c->deadline[TCP_T_RTX]);
+			tcp_set_deadline(c, TCP_T_PTO, when);
 		}
 	} else {
 		tcp_clear_deadline(c, TCP_T_RTX);

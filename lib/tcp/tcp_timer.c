@@ -281,6 +281,13 @@ tcp_timer(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct
 			return;
 		}
 	}
+	/* a probe due with the RTO goes first: it re-arms the RTO (Linux
+	 * runs one timer for both) */
+	if (c->deadline[TCP_T_PTO] <= now) {
+		tcp_clear_deadline(c, TCP_T_PTO);
+		if (tcp_can_send(c->state) && c->ca_state == TCP_CA_OPEN)
+			tcp_tlp_fire(x, c, io, a);
+	}
 	if (c->deadline[TCP_T_RTX] <= now) {
 		tcp_clear_deadline(c, TCP_T_RTX);
 		rto_fire(x, c, io, a);
@@ -297,11 +304,6 @@ tcp_timer(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct
 			tcp_txq_recount(c);
 			tcp_process_ack_loss(x, c, now);
 		}
-	}
-	if (c->deadline[TCP_T_PTO] <= now) {
-		tcp_clear_deadline(c, TCP_T_PTO);
-		if (tcp_can_send(c->state) && c->ca_state == TCP_CA_OPEN)
-			tcp_tlp_fire(x, c, io, a);
 	}
 	if (c->deadline[TCP_T_PERSIST] <= now) {
 		tcp_clear_deadline(c, TCP_T_PERSIST);
