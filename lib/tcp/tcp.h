@@ -567,8 +567,9 @@ enum tcp_syn_verdict tcp_listen_syn(struct tcp_ctx *x, struct tcp_listener *l,
 				    const struct tcp_tuple *t, const struct tcp_seg *syn,
 				    uint32_t mtu, uint64_t now_ns, struct tcp_actions *a);
 
-/** Builds a cookie SYN-ACK for syn in a (e.g. when no connection could be
- * allocated after TCP_SYN_CREATE). Returns 0 or -EINVAL (not a SYN). */
+/** Builds a cookie SYN-ACK for syn in a (reset first; e.g. when no
+ * connection could be allocated after TCP_SYN_CREATE). Returns 0 or
+ * -EINVAL (not a SYN). */
 int tcp_syncookie_reply(struct tcp_ctx *x, const struct tcp_listener *l,
 			const struct tcp_tuple *t, const struct tcp_seg *syn,
 			uint32_t mtu, uint64_t now_ns, struct tcp_actions *a);

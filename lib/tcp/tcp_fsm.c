@@ -483,11 +483,8 @@ tcp_conn_open_cookie(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn 
 	c->snd_wl1 = ack->seq;
 	c->snd_wl2 = ack->ack;
 	c->last_ack_sent = c->rcv_nxt;
-	if (c->ts_ok && ack->opts.tsecr) {
-		uint32_t d = tcp_ts_now(c, now) - ack->opts.tsecr;
-		if (d < 60000)
-			tcp_rtt_sample(x, c, (uint64_t)d * NS_PER_MS, now);
-	}
+	/* no RTT sample: the echoed timestamp was rounded down to carry
+	 * the options (and no SYN-ACK time was kept), as on Linux */
 	tcp_established(x, c, a, now);
 	x->mib.in_segs++;
 	c->segs_in++;

@@ -1,27 +1,30 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SYN cookies (RFC 4987 §3.6), the scheme Linux uses, keyed with SipHash:
+ * SYN cookies (RFC 4987 §3.6). The cookie is our ISN:
  *
- *   cookie = H(tuple, 0) + peer_isn + (count << 24)
- *          + ((H(tuple, count) + mss_index) mod 2^24)
+ *   bits 31-30  the minute counter, modulo 4
+ *   bits 29-28  the index of the peer's MSS in a table of common values
+ *   bits 27-0   SipHash-2-4(secret; 4-tuple, peer's ISN, minute, index)
  *
- * count is a minute counter; a cookie is valid for TCP_SYNCOOKIE_AGE
- * minutes. The top 8 bits carry count; the low 24 bits carry the MSS index
- * (2 bits) hidden under a keyed hash, so a forged ACK passes with
- * probability about 4 / 2^24 per try (Linux's strength).
+ * A cookie is valid for TCP_SYNCOOKIE_AGE (2) minutes, as Linux's: the
+ * three minutes now, now - 1 and now - 2 differ modulo 4, so the top bits
+ * name the minute and the MAC is recomputed once. A blind guess passes
+ * with probability 2^-28 (Linux's layout, which adds the hash to the
+ * peer's ISN, accepts nearby peer ISNs with another MSS index; this one
+ * binds every input exactly).
  *
  * Options the cookie itself cannot carry ride in the low 6 bits of our
- * timestamp value, echoed back by the peer (Linux's cookie_init_timestamp):
- * bits 0-3 the peer's window scale (15: none), bit 4 SACK permitted, bit 5
- * ECN. Without timestamps, the connection gets no window scaling and no
- * SACK (as on Linux).
+ * timestamp value, echoed back by the peer, as Linux's
+ * cookie_init_timestamp lays them out: bits 0-3 the peer's window scale
+ * (15: none), bit 4 SACK permitted, bit 5 ECN. Without timestamps the
+ * connection gets neither window scaling nor SACK (as on Linux).
  */
 #include "tcp_impl.h"
 
 #include <sys/socket.h>
 
-#define COOKIEBITS 24
-#define COOKIEMASK ((1u << COOKIEBITS) - 1)
+#define MACBITS 28
+#define MACMASK ((1u << MACBITS) - 1)
 #define TSBITS 6
 #define TSMASK ((1u << TSBITS) - 1)
 #define TS_OPT_WSCALE_MASK 0xfu
@@ -45,40 +48,41 @@ cookie_minute(uint64_t now)
 }
 
 static uint32_t
-cookie_make(const struct tcp_ctx *x, const struct tcp_tuple *t, uint32_t peer_isn, uint32_t count,
-	    uint32_t data)
+cookie_mac(const struct tcp_ctx *x, const struct tcp_tuple *t, uint32_t peer_isn, uint32_t count,
+	   uint32_t idx)
 {
-	uint32_t h1 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, 0);
-	uint32_t h2 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, (uint64_t)count << 1 | 1);
+	uint64_t extra = (uint64_t)peer_isn << 32 | (uint64_t)(count & 0x3fffffff) << 2 | idx;
+	return (uint32_t)tcp_tuple_hash(&x->cookie_key, t, extra) & MACMASK;
+}
 
-	return h1 + peer_isn + (count << COOKIEBITS) + ((h2 + data) & COOKIEMASK);
+static uint32_t
+cookie_make(const struct tcp_ctx *x, const struct tcp_tuple *t, uint32_t peer_isn, uint32_t count,
+	    uint32_t idx)
+{
+	return (count & 3) << 30 | idx << MACBITS | cookie_mac(x, t, peer_isn, count, idx);
 }
 
 /* Returns the MSS index, or -1 when the cookie is not one of ours of the
- * last TCP_SYNCOOKIE_AGE minutes. */
+ * last TCP_SYNCOOKIE_AGE minutes for this tuple and peer ISN. */
 static int
 cookie_check(const struct tcp_ctx *x, const struct tcp_tuple *t, uint32_t cookie, uint32_t peer_isn,
 	     uint64_t now)
 {
-	uint32_t h1 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, 0);
-	uint32_t v = cookie - h1 - peer_isn;
 	uint32_t now_count = cookie_minute(now);
-	/* the top 8 bits hold count mod 256 */
-	uint32_t age = (now_count - (v >> COOKIEBITS)) & ((1u << (32 - COOKIEBITS)) - 1);
+	uint32_t age = (now_count - (cookie >> 30)) & 3;
 	if (age > TCP_SYNCOOKIE_AGE)
 		return -1;
-	uint32_t count = now_count - age;
-	uint32_t h2 = (uint32_t)tcp_tuple_hash(&x->cookie_key, t, (uint64_t)count << 1 | 1);
-	uint32_t data = ((v & COOKIEMASK) - h2) & COOKIEMASK;
-	if (data >= 4)
+	uint32_t idx = (cookie >> MACBITS) & 3;
+	if (cookie_mac(x, t, peer_isn, now_count - age, idx) != (cookie & MACMASK))
 		return -1;
-	return (int)data;
+	return (int)idx;
 }
 
 int
 tcp_syncookie_reply(struct tcp_ctx *x, const struct tcp_listener *l, const struct tcp_tuple *t,
 		    const struct tcp_seg *syn, uint32_t mtu, uint64_t now_ns, struct tcp_actions *a)
 {
+	tcp_act_reset(a);
 	if ((syn->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
 		return -EINVAL;
 	const uint16_t *tab = msstab(t->family);
