@@ -506,6 +506,10 @@ queue_fin(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now, struct tcp_action
 	c->fin_seq = seq_add(c->snd_base, c->snd_avail);
 	switch (c->state) {
 	case TCP_SYN_RECEIVED:
+		/* the FIN waits for our SYN to be acknowledged: the move to
+		 * FIN-WAIT-1 happens with the establishment (tcp_input.c),
+		 * so the SYN-ACK keeps being retransmitted meanwhile */
+		break;
 	case TCP_ESTABLISHED:
 		c->state = TCP_FIN_WAIT_1;
 		break;
@@ -559,9 +563,11 @@ tcp_shutdown(struct tcp_ctx *x, struct tcp_conn *c, int how, const struct tcp_io
 {
 	uint64_t now = io->now_ns;
 
-	if (how < 0 || how > 2)
-		return -EINVAL;
 	tcp_io_enter(c, io, a);
+	if (how < 0 || how > 2) {
+		a->deadline = tcp_conn_deadline(c);
+		return -EINVAL;
+	}
 	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN) {
 		a->deadline = tcp_conn_deadline(c);
 		return -ENOTCONN;

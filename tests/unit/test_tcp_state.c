@@ -148,6 +148,27 @@ Test(tcp_state, simultaneous_open_rst_refused)
 	cr_assert_eq(t->err, ECONNREFUSED);
 }
 
+Test(tcp_state, close_in_syn_received)
+{
+	/* simultaneous open, then close() before our SYN is acknowledged:
+	 * the SYN-ACK keeps being retransmitted, the FIN follows the
+	 * establishment (RFC 9293 §3.10.4: FIN-WAIT-1 once it can be sent) */
+	ts_connect(t);
+	ts_expect(t, SEG(.seq = OUR_ISS, .flags = SYN));
+	ts_send(t, SEG(.seq = PEER_ISS, .flags = SYN, .wnd = 4000));
+	ts_expect(t, SEG(.seq = OUR_ISS, .ack = PEER_ISS + 1, .flags = SYN | ACK));
+	ts_close(t);
+	cr_assert_eq(t->c.state, TCP_SYN_RECEIVED);
+	ts_expect_nothing(t);
+	ts_fire_next(t);
+	ts_expect(t, SEG(.seq = OUR_ISS, .ack = PEER_ISS + 1, .flags = SYN | ACK));
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 1, .flags = ACK, .wnd = 4000));
+	cr_assert_eq(t->c.state, TCP_FIN_WAIT_1);
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = FIN | ACK));
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 2, .flags = FIN | ACK, .wnd = 4000));
+	cr_assert_eq(t->c.state, TCP_TIME_WAIT);
+}
+
 Test(tcp_state, syn_received_retransmitted_syn_gets_syn_ack)
 {
 	tcp_listener_init(&t->l, 16, &t->so);
@@ -573,7 +594,10 @@ Test(tcp_state, shutdown_errors)
 	ts_connect(t);
 	ts_expect(t, SEG(.seq = OUR_ISS, .flags = SYN));
 	struct tcp_io io = ts_io(t);
+	t->a.events = TCP_EV_CLOSED; /* left over from an earlier call */
 	cr_assert_eq(tcp_shutdown(&t->x, &t->c, 7, &io, &t->a), -EINVAL);
+	cr_assert_eq(t->a.events, 0, "the actions are reset even on an error");
+	cr_assert_eq(t->a.nsegs, 0);
 	cr_assert_eq(tcp_shutdown(&t->x, &t->c, 1, &io, &t->a), 0);
 	ts_apply(t);
 	cr_assert(t->closed);
