@@ -751,7 +751,8 @@ struct tcp_conn_info {
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint64_t delivery_rate;  /**< bytes/s */
 	uint32_t snd_wnd, rcv_wnd;
-	uint32_t notsent_bytes;
+	uint32_t outq_bytes;     /**< SIOCOUTQ: bytes queued, sent or not, not acknowledged */
+	uint32_t notsent_bytes;  /**< SIOCOUTQNSD / tcpi_notsent_bytes */
 	uint64_t min_rtt_us;
 };
 

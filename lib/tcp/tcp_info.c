@@ -69,5 +69,6 @@ tcp_conn_get_info(const struct tcp_conn *c, uint64_t now, struct tcp_conn_info *
 	i->rcv_wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
 	struct seq end = tcp_data_end(c);
 	i->notsent_bytes = seq_gt(end, c->snd_nxt) ? seq_diff(end, c->snd_nxt) : 0;
+	i->outq_bytes = c->snd_avail;
 	i->min_rtt_us = c->min_rtt / 1000;
 }

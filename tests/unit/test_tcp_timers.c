@@ -511,3 +511,54 @@ Test(timers, close_flushes_held_data)
 	ts_close(t);
 	ts_expect(t, SEG(.seq = OUR_ISS + 11, .ack = PEER_ISS + 1, .flags = ACK | PSH | FIN, .len = 10));
 }
+
+/* ---- TCP_INFO ---- */
+
+Test(timers, tcp_info_fields)
+{
+	ts_fini(t);
+	ts_init_opts(t, true, true, true);
+	ts_connect(t);
+	ts_next(t);
+	ts_advance(t, 20 * MS);
+	struct tcp_opts o = { .present = TCP_OPT_MSS | TCP_OPT_SACK_PERM | TCP_OPT_TS | TCP_OPT_WSCALE,
+			      .mss = 1460, .wscale = 2, .tsval = 9, .tsecr = t->out[0].s.opts.tsval };
+	ts_send(t, SEG(.seq = PEER_ISS, .ack = OUR_ISS + 1, .flags = SYN | ACK, .wnd = 60000, .opts = o));
+	ts_next(t);
+	ts_write(t, NULL, 3000);
+	ts_advance(t, 5 * MS);
+	struct tcp_conn_info i;
+	tcp_conn_get_info(&t->c, t->now, &i);
+	cr_assert_eq(i.state, TCP_ESTABLISHED);
+	cr_assert_eq(i.options, 1 | 2 | 4, "TS, SACK, WSCALE (Linux's TCPI_OPT_*)");
+	cr_assert_eq(i.snd_wscale, 2);
+	cr_assert_eq(i.snd_mss, 1448);
+	cr_assert_eq(i.advmss, 1460);
+	cr_assert_eq(i.rtt_us, 20000);
+	cr_assert_eq(i.rttvar_us, 10000);
+	cr_assert_eq(i.rto_us, 200000 > 20000 + 4 * 10000 ? 200000 : 60000);
+	cr_assert_eq(i.unacked, 3, "segments in flight");
+	cr_assert_eq(i.snd_cwnd, 10);
+	cr_assert_eq(i.snd_ssthresh, 0x7fffffff, "infinite, as Linux shows it");
+	cr_assert_eq(i.outq_bytes, 3000);
+	cr_assert_eq(i.notsent_bytes, 0);
+	cr_assert_eq(i.last_data_sent_ms, 5);
+	cr_assert_eq(i.segs_out, 5);
+	cr_assert_eq(i.data_segs_out, 3);
+	cr_assert_eq(i.bytes_sent, 3000);
+	cr_assert_eq(i.min_rtt_us, 20000);
+	struct tcp_opts p = { .present = TCP_OPT_TS, .tsval = 10, .tsecr = t->out[2].s.opts.tsval };
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 3001, .flags = ACK, .wnd = 60000, .len = 100,
+		       .opts = p));
+	tcp_conn_get_info(&t->c, t->now, &i);
+	cr_assert_eq(i.bytes_acked, 3000);
+	cr_assert_eq(i.bytes_received, 100);
+	cr_assert_eq(i.unacked, 0);
+	cr_assert_eq(i.outq_bytes, 0);
+	cr_assert_eq(i.segs_in, 2);
+	cr_assert_eq(i.data_segs_in, 1);
+	cr_assert_eq(i.last_data_recv_ms, 0);
+	cr_assert_eq(i.total_retrans, 0);
+	cr_assert_eq(tcp_conn_unacked(&t->c), 0);
+	cr_assert_eq(tcp_conn_deadline(&t->c), t->deadline);
+}
