@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# scripts/fuzz.sh [SECONDS]
+# scripts/fuzz.sh [SECONDS] [HARNESS]
 #
 # Builds the libFuzzer harnesses with clang, ASan and UBSan (build-fuzz/,
-# or $FUZZ_BUILD), generates the seed corpus, and runs fuzz_rx for SECONDS
-# (default 30), after replaying every reproducer in tests/fuzz/crashers/.
+# or $FUZZ_BUILD), generates the seed corpus, and runs HARNESS (fuzz_rx,
+# the default, or fuzz_tcp) for SECONDS (default 30), after replaying every
+# reproducer kept for it (tests/fuzz/crashers/*.bin for fuzz_rx,
+# tests/fuzz/crashers/HARNESS/*.bin for the others).
 # Exits non-zero when the fuzzer finds a crash, a sanitizer
 # report or a broken invariant; the reproducer is left in $FUZZ_ARTIFACTS
 # (default build-fuzz/fuzz-artifacts/). Without clang it prints a line and
 # exits 0.
 #
-# Runs the dataplane in-process: needs root (DPDK, no hugepages). Its DPDK
-# runtime directory (/var/run/dpdk/<prefix>) is removed at exit.
+# fuzz_rx runs the dataplane in-process: needs root (DPDK, no hugepages).
+# Its DPDK runtime directory (/var/run/dpdk/<prefix>) is removed at exit.
+# fuzz_tcp is DPDK-free and needs nothing.
 #
 # Environment:
 #   FUZZ_BUILD      build directory (default: <repo>/build-fuzz)
@@ -22,12 +25,17 @@
 #   FUZZ_ARGS       extra libFuzzer arguments
 #   FUZZ_SEED       libFuzzer -seed (default: random; scripts/test.sh fixes it)
 #
-# Reproduce a crash:  build-fuzz/tests/fuzz/fuzz_rx CRASH_FILE
+# Reproduce a crash:  build-fuzz/tests/fuzz/HARNESS CRASH_FILE
 set -u
 
 secs=${1:-30}
+harness=${2:-fuzz_rx}
 case $secs in
-'' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
+'' | *[!0-9]*) echo "usage: $0 [SECONDS] [fuzz_rx|fuzz_tcp]" >&2; exit 2 ;;
+esac
+case $harness in
+fuzz_rx | fuzz_tcp) ;;
+*) echo "usage: $0 [SECONDS] [fuzz_rx|fuzz_tcp]" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +51,7 @@ if ! command -v "$cc" >/dev/null 2>&1 || ! "$cc" --version 2>/dev/null | grep -q
 	fi
 fi
 
-if [ "$(id -u)" != 0 ]; then
+if [ "$harness" = fuzz_rx ] && [ "$(id -u)" != 0 ]; then
 	echo "fuzz: needs root (DPDK EAL without hugepages); try sudo $0 $*" >&2
 	exit 1
 fi
@@ -64,12 +72,12 @@ if [ ! -f "$build/build.ninja" ]; then
 	fi
 	rm -f "$setuplog"
 fi
-if ! ninja -C "$build" tests/fuzz/fuzz_rx tests/fuzz/fuzz_rx_seeds >"$build/fuzz-ninja.log" 2>&1; then
+if ! ninja -C "$build" "tests/fuzz/$harness" "tests/fuzz/${harness}_seeds" >"$build/fuzz-ninja.log" 2>&1; then
 	tail -n 40 "$build/fuzz-ninja.log" >&2
 	echo "fuzz: build failed" >&2
 	exit 1
 fi
-fuzzer=$build/tests/fuzz/fuzz_rx
+fuzzer=$build/tests/fuzz/$harness
 [ -x "$fuzzer" ] || { echo "fuzz: $fuzzer was not built (is libdpdk with net_ring installed?)" >&2; exit 1; }
 
 # ---- run ----
@@ -85,15 +93,18 @@ trap 'exit 130' INT TERM
 
 seeds=$work/seeds
 mkdir -p "$seeds"
-"$build/tests/fuzz/fuzz_rx_seeds" "$seeds" >/dev/null || { echo "fuzz: seed generation failed" >&2; exit 1; }
+"$build/tests/fuzz/${harness}_seeds" "$seeds" >/dev/null || { echo "fuzz: seed generation failed" >&2; exit 1; }
 corpus=${FUZZ_CORPUS:-$work/corpus}
 mkdir -p "$corpus"
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 mkdir -p "$artifacts"
 
-# detect_leaks=0: the EAL's own allocations live until exit by design; mbuf
-# leaks are the harness's own check. UBSan reports are fatal.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:symbolize=1:allocator_may_return_null=1}
+# fuzz_rx: detect_leaks=0, the EAL's own allocations live until exit by
+# design; mbuf leaks are the harness's own check. fuzz_tcp frees all it
+# allocates: leaks are reported. UBSan reports are fatal.
+leaks=0
+[ "$harness" = fuzz_tcp ] && leaks=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks:abort_on_error=1:symbolize=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export FUZZ_RX_PREFIX=$prefix
 
@@ -101,7 +112,11 @@ export FUZZ_RX_PREFIX=$prefix
 # fails here before any fuzzing.
 replay=$work/replay.log
 shopt -s nullglob
-crashers=("$root"/tests/fuzz/crashers/*.bin)
+if [ "$harness" = fuzz_rx ]; then
+	crashers=("$root"/tests/fuzz/crashers/*.bin)
+else
+	crashers=("$root"/tests/fuzz/crashers/"$harness"/*.bin)
+fi
 shopt -u nullglob
 if [ ${#crashers[@]} -gt 0 ] && ! FUZZ_RX_KNOWN_BUGS= "$fuzzer" "${crashers[@]}" >"$replay" 2>&1; then
 	grep -E 'INVARIANT VIOLATED|ERROR: |runtime error:|^Running: ' "$replay" | head -n 20 >&2
@@ -116,6 +131,9 @@ fi
 seedarg=()
 [ -n "${FUZZ_SEED:-}" ] && seedarg=(-seed="$FUZZ_SEED")
 
+dictarg=()
+[ -f "$root/tests/fuzz/$harness.dict" ] && dictarg=(-dict="$root/tests/fuzz/$harness.dict")
+
 log=$work/fuzz.log
 jobs=${FUZZ_JOBS:-1}
 jobargs=()
@@ -126,7 +144,7 @@ start=$(date +%s)
 # shellcheck disable=SC2086
 "$fuzzer" -max_total_time="$secs" -max_len=80000 -timeout=30 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/" \
-	-dict="$root/tests/fuzz/fuzz_rx.dict" "${seedarg[@]}" "${jobargs[@]}" ${FUZZ_ARGS:-} \
+	"${dictarg[@]}" "${seedarg[@]}" "${jobargs[@]}" ${FUZZ_ARGS:-} \
 	"$corpus" "$seeds" >"$log" 2>&1
 rc=$?
 end=$(date +%s)
@@ -148,8 +166,8 @@ if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:
 		echo "fuzz: reproducer (base64): $(base64 -w 0 "$crash")" >&2
 	fi
 	echo "fuzz: CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
-	cp "$log" "$artifacts/fuzz_rx.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/fuzz_rx.log" >&2
+	cp "$log" "$artifacts/$harness.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/$harness.log" >&2
 	exit 1
 fi
-echo "fuzz: ${runs:-?} runs in $((end - start)) s, no crash (cov ${cov:-?}, ft ${ft:-?}, ${eps:-?} exec/s)"
+echo "fuzz: $harness: ${runs:-?} runs in $((end - start)) s, no crash (cov ${cov:-?}, ft ${ft:-?}, ${eps:-?} exec/s)"
 exit 0

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sender's SACK scoreboard (RFC 2018, RFC 6675): blocks mark what the
+ * receiver holds, IsLost() decides what to retransmit, pipe governs how
+ * much is in flight during recovery, D-SACK is recognised (RFC 2883), and
+ * hostile blocks (out of range, or splitting the scoreboard into
+ * fragments) cannot make it grow or cost more than its bound.
+ */
+#include <criterion/criterion.h>
+
+#include "tcp/tcp_impl.h" /* tcp_pipe() */
+#include "tcp_script.h"
+
+static struct tsock T;
+static struct tsock *t = &T;
+
+#define MSS 1460u
+#define D(k) (OUR_ISS + 1 + (k) * MSS) /* sequence number of segment k */
+
+static void
+setup(void)
+{
+	ts_init_opts(t, false, true, false);
+	/* RFC 6675 alone here; RACK-TLP has its own tests */
+	t->x.p.rack = false;
+	t->x.p.tlp = false;
+	ts_establish(t, 65535);
+}
+static void teardown(void) { ts_fini(t); }
+
+TestSuite(sack, .init = setup, .fini = teardown);
+
+/* the peer acknowledges ack with SACK blocks given as segment ranges */
+static void
+sack(uint32_t ack, unsigned n, const uint32_t *segs)
+{
+	struct tcp_opts o = { .present = TCP_OPT_SACK, .nsack = (uint8_t)n };
+	for (unsigned k = 0; k < n; k++) {
+		o.sack[k].start = D(segs[2 * k]);
+		o.sack[k].end = D(segs[2 * k + 1]);
+	}
+	if (n == 0)
+		o.present = 0;
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = ack, .flags = ACK, .wnd = 65535, .opts = o));
+}
+
+static unsigned
+drain(void)
+{
+	unsigned n = 0;
+	while (ts_next(t))
+		n++;
+	return n;
+}
+
+Test(sack, blocks_mark_scoreboard)
+{
+	ts_write(t, NULL, 10 * MSS);
+	cr_assert_eq(drain(), 10);
+	sack(D(0), 1, (uint32_t[]){ 2, 4 });
+	cr_assert_eq(t->c.sacked_bytes, 2 * MSS);
+	cr_assert_eq(t->c.ca_state, TCP_CA_DISORDER);
+	cr_assert_eq(t->c.lost_bytes, 0);
+	cr_assert_eq(tcp_pipe(&t->c), 8 * MSS);
+	ts_expect_nothing(t);
+}
+
+Test(sack, three_sacked_segments_trigger_fast_retransmit)
+{
+	ts_write(t, NULL, 20 * MSS);
+	cr_assert_eq(drain(), 10, "IW10");
+	/* the first two duplicate ACKs each let one new segment out (RFC
+	 * 3042 limited transmit: a SACKed segment left the network) */
+	sack(D(0), 1, (uint32_t[]){ 1, 2 });
+	ts_expect(t, SEG(.seq = D(10), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	sack(D(0), 1, (uint32_t[]){ 1, 3 });
+	ts_expect(t, SEG(.seq = D(11), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect_nothing(t);
+	/* RFC 6675 IsLost: DupThresh segments SACKed above segment 0 */
+	sack(D(0), 1, (uint32_t[]){ 1, 4 });
+	cr_assert_eq(t->c.ca_state, TCP_CA_RECOVERY);
+	cr_assert_eq(t->c.ssthresh, 10220, "CUBIC: 0.7 of 10 segments");
+	cr_assert_eq(t->c.cwnd, t->c.ssthresh);
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	/* pipe = 12 out - 3 SACKed - 1 lost + 1 retransmitted = 9 > 7 */
+	cr_assert_eq(tcp_pipe(&t->c), 9 * MSS);
+	ts_expect_nothing(t);
+	sack(D(0), 1, (uint32_t[]){ 1, 5 });
+	ts_expect_nothing(t);
+	sack(D(0), 1, (uint32_t[]){ 1, 6 });
+	ts_expect_nothing(t);
+	sack(D(0), 1, (uint32_t[]){ 1, 7 });
+	/* pipe 6 < cwnd 7: one new segment */
+	ts_expect(t, SEG(.seq = D(12), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect_nothing(t);
+	/* the retransmission arrives: a full ACK ends recovery */
+	sack(D(13), 0, NULL);
+	cr_assert_eq(t->c.ca_state, TCP_CA_OPEN);
+	cr_assert_eq(t->c.cwnd, t->c.ssthresh);
+	cr_assert_eq(t->x.mib.sack_recoveries, 1);
+}
+
+Test(sack, second_hole_retransmitted_in_recovery)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	/* 0 and 4 lost */
+	sack(D(0), 2, (uint32_t[]){ 5, 8, 1, 4 });
+	cr_assert_eq(t->c.ca_state, TCP_CA_RECOVERY);
+	/* both holes have 3 SACKed segments above them */
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	struct rseg *r = ts_next(t);
+	if (r == NULL) {
+		/* pipe allowed only one: the partial ACK brings the next */
+		sack(D(4), 1, (uint32_t[]){ 5, 8 });
+		r = ts_next(t);
+	}
+	cr_assert_not_null(r);
+	cr_assert_eq(r->s.seq.v, D(4), "the second hole");
+	cr_assert_eq(r->s.data_len, MSS);
+}
+
+Test(sack, invalid_blocks_ignored)
+{
+	ts_write(t, NULL, 5 * MSS);
+	drain();
+	struct tcp_opts o = { .present = TCP_OPT_SACK, .nsack = 4 };
+	o.sack[0] = (struct tcp_sack_block){ D(2), D(9) };           /* beyond SND.NXT */
+	o.sack[1] = (struct tcp_sack_block){ D(3), D(2) };           /* reversed */
+	o.sack[2] = (struct tcp_sack_block){ D(1), D(1) };           /* empty */
+	o.sack[3] = (struct tcp_sack_block){ OUR_ISS - 5000, D(1) }; /* below SND.UNA */
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = D(0), .flags = ACK, .wnd = 65535, .opts = o));
+	cr_assert_eq(t->c.sacked_bytes, 0);
+	cr_assert_geq(t->x.mib.sack_blocks_ignored, 3);
+	cr_assert_eq(t->c.ntx, 1);
+}
+
+Test(sack, dsack_recognised)
+{
+	ts_write(t, NULL, 5 * MSS);
+	drain();
+	sack(D(2), 0, NULL);
+	/* RFC 2883 §4: a first block below the cumulative ACK */
+	struct tcp_opts o = { .present = TCP_OPT_SACK, .nsack = 1 };
+	o.sack[0] = (struct tcp_sack_block){ D(0), D(1) };
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = D(2), .flags = ACK, .wnd = 65535, .opts = o));
+	cr_assert_eq(t->x.mib.dsack_recv, 1);
+	cr_assert_eq(t->c.sacked_bytes, 0);
+	/* or inside the second block */
+	o.nsack = 2;
+	o.sack[0] = (struct tcp_sack_block){ D(3), D(4) };
+	o.sack[1] = (struct tcp_sack_block){ D(3), D(5) };
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = D(2), .flags = ACK, .wnd = 65535, .opts = o));
+	cr_assert_eq(t->x.mib.dsack_recv, 2);
+	cr_assert_eq(t->c.sacked_bytes, 2 * MSS, "the second block still counts");
+}
+
+/* An adversary SACKs every other segment of a long flight to split the
+ * scoreboard into one entry per segment. It stays within TCP_TXQ_MAX. */
+Test(sack, fragmenting_blocks_stay_bounded)
+{
+	t->c.cwnd = 400 * MSS;
+	t->c.snd_wnd = 1u << 30;
+	t->c.max_snd_wnd = 1u << 30;
+	ts_write(t, NULL, 300 * MSS);
+	cr_assert_eq(drain(), 300);
+	cr_assert_eq(t->c.ntx, 1, "one burst, one entry");
+	for (uint32_t k = 1; k + 8 < 300; k += 8) {
+		uint32_t b[8] = { k, k + 1, k + 2, k + 3, k + 4, k + 5, k + 6, k + 7 };
+		sack(D(0), 4, b);
+		cr_assert_leq(t->c.ntx, TCP_TXQ_MAX);
+		drain();
+	}
+	cr_assert_eq(t->c.ntx, TCP_TXQ_MAX, "full, not beyond");
+	cr_assert_gt(t->x.mib.sack_blocks_ignored, 0, "the rest was ignored, counted");
+	/* everything still works: a cumulative ACK clears it */
+	sack(D(300), 0, NULL);
+	cr_assert_eq(t->c.ntx, 0);
+	cr_assert_eq(t->snd_len, 0, "every byte released");
+}
+
+Test(sack, rto_discards_sack_information)
+{
+	ts_write(t, NULL, 5 * MSS);
+	drain();
+	sack(D(0), 1, (uint32_t[]){ 2, 4 });
+	ts_fire_next(t);
+	/* RFC 6675 §5.1: the receiver may have reneged; everything from
+	 * SND.UNA is resent, one segment at a time in slow start */
+	cr_assert_eq(t->c.ca_state, TCP_CA_LOSS);
+	cr_assert_eq(t->c.sacked_bytes, 0);
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect_nothing(t);
+	sack(D(1), 0, NULL);
+	ts_expect(t, SEG(.seq = D(1), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect(t, SEG(.seq = D(2), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+}
+
+Test(sack, reneging_receiver_does_not_stall)
+{
+	ts_write(t, NULL, 6 * MSS);
+	drain();
+	/* SACKs 1-5, then forgets them (never ACKs beyond 0) */
+	sack(D(0), 1, (uint32_t[]){ 1, 6 });
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	sack(D(1), 0, NULL);
+	/* the RTO resends what it claimed to have */
+	ts_fire_next(t);
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->s.seq.v, D(1));
+}
