@@ -31,6 +31,7 @@ void rs_dp_params_default(struct rs_dp_params *p)
 	p->reass_max_bytes = 4u << 20;
 	p->reass_timeout_ms = 30000; /* Linux ipfrag_time */
 	p->icmp_rate = 1000;         /* Linux icmp_msgs_per_sec */
+	p->tcp_max_conns = 8192;
 	p->icmp_burst = 50;          /* Linux icmp_msgs_burst */
 }
 

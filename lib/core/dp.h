@@ -179,6 +179,7 @@ struct rs_dp_params {
 	uint32_t reass_max_datagrams;
 	uint32_t reass_max_bytes;
 	uint32_t reass_timeout_ms;
+	uint32_t tcp_max_conns; /* TCP connections per worker (pool and table) */
 	uint32_t icmp_rate;     /* ICMP errors per second per worker */
 	uint32_t icmp_burst;
 };

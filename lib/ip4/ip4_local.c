@@ -13,6 +13,7 @@ enum {
 	E_REASS,
 	E_ICMP,
 	E_UDP,
+	E_TCP,
 	E_OUTPUT,
 	E_PROTO_UNREACH,
 	E_NB,
@@ -37,6 +38,8 @@ static uint16_t ip4_local_process(struct rte_graph *graph, struct rte_node *node
 			next = E_ICMP;
 		} else if (b[9] == IPPROTO_UDP_) {
 			next = E_UDP;
+		} else if (b[9] == IPPROTO_TCP_) {
+			next = E_TCP;
 		} else {
 			int why;
 			struct rte_mbuf *e = icmp4_error_build(w, m, ICMP4_DEST_UNREACH,
@@ -60,6 +63,7 @@ static struct rte_node_register ip4_local_node = {
 		[E_REASS] = "ip4_reass",
 		[E_ICMP] = "icmp4_input",
 		[E_UDP] = "udp_input",
+		[E_TCP] = "tcp_input",
 		[E_OUTPUT] = "ip4_output",
 		[E_PROTO_UNREACH] = RS_DROP_NODE(proto_unreachable),
 	},

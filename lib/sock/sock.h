@@ -56,6 +56,7 @@ struct rs_app;
 struct rs_sock;
 struct rs_worker;
 struct sock_txq;
+struct sock_cmd;
 struct rte_graph;
 struct rte_node;
 struct rte_mbuf;
@@ -75,12 +76,11 @@ struct sock_proto {
 	int (*bind)(struct rs_sock *s, const struct rs_saddr *a);
 	int (*connect)(struct rs_sock *s, const struct rs_saddr *a);
 	int (*listen)(struct rs_sock *s, int backlog);
-	/* accept: accept_ready says whether listener s has a connection
-	 * waiting (else the layer answers EAGAIN); accept then moves the
-	 * oldest one into child, a new socket the layer made (slot, wake
-	 * pair), filling its addressing and rings: 0 or -errno */
-	bool (*accept_ready)(struct rs_sock *s);
-	int (*accept)(struct rs_sock *s, struct rs_sock *child);
+	/* accept: the oldest connection waiting on listener s, as a socket
+	 * made with sock_prepare (its slot, rings and wake pair ready); the
+	 * layer publishes it and gives the application its descriptor.
+	 * -EAGAIN when none waits. */
+	int (*accept)(struct rs_sock *s, struct rs_sock **child);
 	int (*shutdown)(struct rs_sock *s, int how);
 	/* the application closed s (or died: dead_app). The protocol calls
 	 * sock_release(s) when it no longer needs the socket's rings (at once
@@ -94,9 +94,28 @@ struct sock_proto {
 	 * (budget or no mbufs): the socket is revisited next walk. */
 	uint32_t (*tx)(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
 		       struct rs_sock *s, uint32_t budget, bool *more);
+	/* worker (the owner): a command the control thread posted with
+	 * sock_cmd_post; s stays allocated until every command posted before
+	 * its release has run (sock_release waits two grace periods). */
+	void (*cmd)(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
+		    struct rs_sock *s, const struct sock_cmd *c);
 	/* ringctl sock show: the protocol's columns */
 	void (*show)(const struct rs_sock *s, struct rs_buf *out, bool json);
 };
+
+/* A control -> worker command (sock_cmd_post). */
+struct sock_cmd {
+	struct rs_sock *s;
+	uint16_t op;       /* the protocol's; SOCK_CMD_KICK is the layer's */
+	uint16_t pad;
+	uint32_t a0;
+	uint64_t a1;
+};
+#define SOCK_CMD_KICK 0    /* look at the tx ring (the socket moved here) */
+
+/* Control thread: posts c to worker w (s's owner). Never blocks: 0, or
+ * -ENOBUFS when the ring is full (the caller fails the request). */
+int sock_cmd_post(uint16_t w, const struct sock_cmd *c);
 
 /* Edges of the sock_tx node a protocol's tx operation enqueues to. */
 enum {
@@ -114,6 +133,7 @@ struct rs_sock {
 	const struct sock_proto *proto;
 	int domain;                  /* AF_INET, AF_INET6 */
 	int wake_fd;                 /* the daemon's end of the wake pair (-1: none) */
+	int app_fd;                  /* the app's end until accept hands it over (sock_prepare) */
 	struct rs_shm_sock *shm;     /* the slot */
 	struct shm_ring rx;          /* producer: the owner */
 	struct shm_ring tx;          /* consumer: the owner */
@@ -257,9 +277,16 @@ uint16_t sock_flow_worker(const struct rs_ip *src, uint16_t sport, const struct 
 /* The Toeplitz hash itself (core/rss.h). */
 uint32_t sock_flow_hash(const struct rs_ip *src, uint16_t sport, const struct rs_ip *dst,
 			uint16_t dport);
-/* The protocol is done with s: the slot and rings are freed after a grace
- * period (and the app too when it was its last socket of a dead app). */
+/* The protocol is done with s: the slot and rings are freed after two
+ * grace periods (the second lets a worker finish a command it dequeued in
+ * the walk that ended the first), and the app too when it was its last
+ * socket of a dead app. */
 void sock_release(struct rs_sock *s);
+/* A socket of a's for a connection that arrives later (a listener's
+ * stock): slot, rings (rx_len/tx_len), wake pair; not published, and its
+ * app end kept in s->app_fd. NULL with -errno in *err. */
+struct rs_sock *sock_prepare(struct rs_app *a, const struct sock_proto *p, int domain,
+			     uint32_t rx_len, uint32_t tx_len, int *err);
 /* From a constructor: the node a packet handed to its owner worker
  * re-enters at (sock_handoff). The handing node sets priv->owner and
  * priv->inject = this id and enqueues to "sock_handoff". */

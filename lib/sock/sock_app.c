@@ -426,6 +426,7 @@ struct rs_sock *sock_new(struct rs_app *a, const struct sock_proto *p, int domai
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	shutdown(sv[0], SHUT_RD);
 	s->wake_fd = sv[0];
+	s->app_fd = -1;
 	*app_fd = sv[1];
 	s->sd = sd;
 	s->app = a;
@@ -481,12 +482,20 @@ static void sock_free(void *arg)
 	blk_put(a, s->tx_blk, s->tx_blk_len);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
+	if (s->app_fd >= 0)
+		close(s->app_fd);
 	a->own[s->sd] = NULL; /* the slot may be handed out again */
 	free(s);
 	a->nsocks--;
 	sock_quota_sock_put(quota, a->uid);
 	if (a->detached && a->nsocks == 0)
 		app_finish(a);
+}
+
+/* The first grace period after release has passed: wait for another. */
+static void sock_free_later(void *arg)
+{
+	rs_defer_free(sock_free, arg);
 }
 
 void sock_release(struct rs_sock *s)
@@ -500,7 +509,25 @@ void sock_release(struct rs_sock *s)
 	 * is handed out again only after the grace period (sock_free clears
 	 * own[]), when no worker can hold this socket any more. */
 	atomic_store_explicit(&s->app->socks[s->sd], NULL, memory_order_release);
-	rs_defer_free(sock_free, s);
+	rs_defer_free(sock_free_later, s);
+}
+
+struct rs_sock *sock_prepare(struct rs_app *a, const struct sock_proto *p, int domain,
+			     uint32_t rx_len, uint32_t tx_len, int *err)
+{
+	int app_fd;
+	struct rs_sock *s = sock_new(a, p, domain, &app_fd, err);
+	if (s == NULL)
+		return NULL;
+	s->app_fd = app_fd;
+	int rc = sock_rings_alloc(s, rx_len, tx_len);
+	if (rc < 0) {
+		*err = -rc;
+		s->dead = true;
+		sock_release(s);
+		return NULL;
+	}
+	return s;
 }
 
 

@@ -486,22 +486,14 @@ static int op_socket(struct rs_app *a, const struct rs_sreq *r, int *app_fd)
 
 static int op_accept(struct rs_sock *l, struct rs_scpl *c, int *app_fd)
 {
-	if (l->proto->accept == NULL || l->proto->accept_ready == NULL)
+	if (l->proto->accept == NULL)
 		return -EOPNOTSUPP;
-	if (!l->proto->accept_ready(l))
-		return -EAGAIN;
-	int err;
-	struct rs_sock *child = sock_new(l->app, l->proto, l->domain, app_fd, &err);
-	if (child == NULL)
-		return -err;
-	int rc = l->proto->accept(l, child);
-	if (rc < 0) {
-		close(*app_fd);
-		*app_fd = -1;
-		child->dead = true;
-		sock_release(child);
+	struct rs_sock *child = NULL;
+	int rc = l->proto->accept(l, &child);
+	if (rc < 0)
 		return rc;
-	}
+	*app_fd = child->app_fd;
+	child->app_fd = -1;
 	sock_publish(child);
 	fill_saddr(child, &c->addr, &child->raddr, child->rport);
 	return (int)child->sd;

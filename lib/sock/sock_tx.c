@@ -24,12 +24,11 @@
 #include "core/node.h"
 #include "sock/sock_int.h"
 
-/* (app id, sd) pairs the control thread asks this worker to look at. */
-struct sock_kick {
-	uint32_t app_id;
-	uint32_t sd;
-};
-static struct rte_ring *kick_rings[RS_MAX_WORKERS];
+/* Commands from the control thread (struct sock_cmd), SP/SC. Drained
+ * whole at the start of every walk, so a command posted before a socket's
+ * release runs before the second grace period of that release ends. */
+static struct rte_ring *cmd_rings[RS_MAX_WORKERS];
+#define CMD_RING 8192
 
 static struct {
 	uint32_t rr; /* rotating start in the app list */
@@ -108,23 +107,34 @@ static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, 
 	uint16_t total = 0;
 	(void)objs;
 	(void)nb;
-	if (pub == NULL || pub->n == 0)
+	if (pub == NULL)
 		return 0;
 
-	/* the control thread's kicks (a socket moved here) */
-	struct sock_kick k;
-	while (kick_rings[w->idx] != NULL &&
-	       rte_ring_sc_dequeue_elem(kick_rings[w->idx], &k, sizeof(k)) == 0) {
-		struct rs_app *a = app_by_id(pub, k.app_id);
-		struct rs_sock *s = a ? sock_slot(a, k.sd) : NULL;
-		if (s != NULL && atomic_load_explicit(&a->corrupt, memory_order_relaxed) == 0) {
-			uint32_t budget = sock_limits.app_budget_bytes;
-			struct sock_txq *q = &a->txq[w->idx];
-			if (!serve(w, graph, node, s, &budget, &total) && q->n < SOCK_TXQ)
-				q->sd[q->n++] = k.sd;
+	/* the control thread's commands */
+	struct sock_cmd c;
+	while (cmd_rings[w->idx] != NULL &&
+	       rte_ring_sc_dequeue_elem(cmd_rings[w->idx], &c, sizeof(c)) == 0) {
+		struct rs_sock *s = c.s;
+		if (c.op != SOCK_CMD_KICK) {
+			if (s->proto->cmd != NULL)
+				s->proto->cmd(w, graph, node, s, &c);
+			continue;
 		}
+		/* a kick: the socket moved here; its app must still be published */
+		struct rs_app *a = app_by_id(pub, c.a0);
+		if (a == NULL || sock_slot(a, (uint32_t)c.a1) != s ||
+		    atomic_load_explicit(&a->corrupt, memory_order_relaxed) != 0)
+			continue;
+		uint32_t budget = sock_limits.app_budget_bytes;
+		struct sock_txq *q = &a->txq[w->idx];
+		if (!serve(w, graph, node, s, &budget, &total) && q->n < SOCK_TXQ)
+			q->sd[q->n++] = (uint32_t)c.a1;
 	}
 
+	if (pub->n == 0) {
+		w->rx_pkts += total;
+		return total;
+	}
 	uint32_t start = tx_state[w->idx].rr++ % pub->n;
 	for (uint32_t i = 0; i < pub->n; i++) {
 		struct rs_app *a = pub->apps[(start + i) % pub->n];
@@ -136,30 +146,37 @@ static uint16_t sock_tx_process(struct rte_graph *graph, struct rte_node *node, 
 	return total;
 }
 
+int sock_cmd_post(uint16_t w, const struct sock_cmd *c)
+{
+	if (w >= RS_MAX_WORKERS || cmd_rings[w] == NULL ||
+	    rte_ring_sp_enqueue_elem(cmd_rings[w], (void *)(uintptr_t)c, sizeof(*c)) != 0)
+		return -ENOBUFS;
+	return 0;
+}
+
 void sock_tx_kick(struct rs_sock *s)
 {
 	uint16_t w = atomic_load_explicit(&s->worker, memory_order_relaxed);
-	struct sock_kick k = { .app_id = s->app->id, .sd = s->sd };
-	if (kick_rings[w] == NULL || rte_ring_sp_enqueue_elem(kick_rings[w], &k, sizeof(k)) != 0)
-		/* a full kick ring: the application's next send rings the
-		 * right worker; say so rather than lose it silently */
+	struct sock_cmd c = { .s = s, .op = SOCK_CMD_KICK, .a0 = s->app->id, .a1 = s->sd };
+	if (sock_cmd_post(w, &c) != 0)
+		/* a full ring: the application's next send rings the right
+		 * worker; say so rather than lose it silently */
 		rs_dp.workers[w].msg_drops++;
 }
 
 int sock_tx_worker_init(struct rs_worker *w)
 {
 	char name[RTE_RING_NAMESIZE];
-	snprintf(name, sizeof(name), "rs_sock_kick_%u", w->idx);
-	kick_rings[w->idx] = rte_ring_create_elem(name, sizeof(struct sock_kick), 4096,
-						  (int)rte_socket_id(),
-						  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	return kick_rings[w->idx] != NULL ? 0 : -rte_errno;
+	snprintf(name, sizeof(name), "rs_sock_cmd_%u", w->idx);
+	cmd_rings[w->idx] = rte_ring_create_elem(name, sizeof(struct sock_cmd), CMD_RING,
+						 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	return cmd_rings[w->idx] != NULL ? 0 : -rte_errno;
 }
 
 void sock_tx_worker_fini(struct rs_worker *w)
 {
-	rte_ring_free(kick_rings[w->idx]);
-	kick_rings[w->idx] = NULL;
+	rte_ring_free(cmd_rings[w->idx]);
+	cmd_rings[w->idx] = NULL;
 }
 
 /* Edges: what protocols' tx operations enqueue to. */

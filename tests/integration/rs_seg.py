@@ -208,3 +208,51 @@ class Seg:
             if fd >= 0:
                 os.close(fd)
         self.s.close()
+
+
+# ---- stream sockets (sock_shm.h "Stream sockets") ----
+SLOT_STATE = 60
+SLOT_ACCEPT_PROD = 512
+SLOT_ACCEPT_CONS = 576
+SS = dict(CONNECTED=0x01, RCV_EOF=0x02, SND_CLOSED=0x04, RESET=0x08, CLOSED=0x10, LISTEN=0x20,
+          CONNECTING=0x40)
+
+
+def _state(seg, sd):
+    return struct.unpack_from("<I", seg.m, seg.slot(sd) + SLOT_STATE)[0]
+
+
+def _accept_waiting(seg, sd):
+    o = seg.slot(sd)
+    n = 0
+    for w in range(seg.nworkers):
+        p = struct.unpack_from("<I", seg.m, o + SLOT_ACCEPT_PROD + 4 * w)[0]
+        c = struct.unpack_from("<I", seg.m, o + SLOT_ACCEPT_CONS + 4 * w)[0]
+        n += (p - c) & 0xffffffff
+    return n
+
+
+def _stream_read(seg, sd, n=65536):
+    rx, _ = seg.rings(sd)
+    c, p = rx.cons(), rx.prod()
+    k = min(n, (p - c) & 0xffffffff)
+    data = rx.read_bytes(c, k)
+    rx.set_cons(c + k)
+    return data
+
+
+def _stream_write(seg, sd, data, bell=True):
+    _, tx = seg.rings(sd)
+    p, c = tx.prod(), tx.cons()
+    k = min(len(data), tx.size - ((p - c) & 0xffffffff))
+    tx.write_bytes(p, data[:k])
+    tx.set_prod(p + k)
+    if bell:
+        seg.ring_bell(sd)
+    return k
+
+
+Seg.state = _state
+Seg.accept_waiting = _accept_waiting
+Seg.stream_read = _stream_read
+Seg.stream_write = _stream_write

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP in the dataplane: the pure engine (tcp.h) driven by workers, plugged
+ * into the socket layer (lib/sock/sock.h) as its second protocol.
+ *
+ * Ownership (DESIGN.md "Multi-core"). A connection lives on one worker for
+ * its life: the worker RSS steers its packets to (core/rss.h). Every
+ * worker keeps its own connection table, connection pool, timer wheel and
+ * engine context; none of it is shared, so the fast path takes no lock and
+ * no atomic read-modify-write. A segment that arrives on another worker is
+ * handed to the owner (sock_handoff). Listeners exist on every worker: a
+ * listening socket carries one struct tcp_listener per worker.
+ *
+ * Sockets. An active open's socket is the application's (RS_SOP_CONNECT
+ * picks a local port whose hash lands on the socket's worker). A passive
+ * open's socket comes from its listener's stock: sockets the control
+ * thread prepared ahead (sock_prepare: slot, rings, wake pair) and handed
+ * to each worker over an SP/SC ring, so a worker gives an established
+ * connection its rings at once, data before accept() included; accept()
+ * then only publishes it. Established children go back to the control
+ * thread over a per-worker accept ring.
+ *
+ * Control -> worker: sock_cmd_post (open, close, shutdown, options, info).
+ * Worker -> control: rs_msg (release a socket, refill a stock).
+ */
+#ifndef RS_TCP_DP_H
+#define RS_TCP_DP_H
+
+#include <stdatomic.h>
+
+#include <rte_graph.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "core/dp.h"
+#include "sock/sock.h"
+#include "tcp/tcp.h"
+#include "util/rs_wheel.h"
+
+/* What a worker's table is keyed by: the connection's tuple. */
+struct tcp_key {
+	uint8_t laddr[16], raddr[16]; /* struct rs_ip form */
+	uint16_t lport, rport;
+};
+
+struct tcp_lsock;
+
+/* A connection on a worker. */
+struct tcp_sconn {
+	struct tcp_conn c;          /* the engine's state */
+	struct rs_timer timer;      /* at the engine's deadline */
+	struct rs_sock *s;          /* its socket; NULL while embryonic or with no stock */
+	struct rs_sock *ls;         /* passive: the listening socket (until accepted) */
+	struct tcp_key key;
+	uint32_t snd_last;          /* ring bytes last reported to the engine (hostile check) */
+	bool in_table;
+	bool app_closed;            /* the application closed the socket */
+	bool shut_rd;
+};
+
+/* Commands (struct sock_cmd.op) to a TCP socket's worker. */
+enum {
+	TCP_CMD_OPEN = 1,   /* active open of s (addressing set); a0: initial ISN (0: RFC 6528) */
+	TCP_CMD_CLOSE,      /* the application closed s; a0: SO_LINGER 0 */
+	TCP_CMD_SHUTDOWN,   /* a0: how */
+	TCP_CMD_SETOPT,     /* a0: enum tcp_sockopt, a1: value */
+	TCP_CMD_CONGESTION, /* a1: const struct tcp_cc_ops * */
+	TCP_CMD_INFO,       /* fill the socket's info snapshot (query) */
+	TCP_CMD_ACCEPTED,   /* s (a child) was accepted */
+	TCP_CMD_LISTEN_END, /* s, a listener, is closing: reset its children here */
+};
+
+/* A socket's TCP state on the control side (s->proto_priv). */
+struct tcp_psock {
+	struct tcp_sockopts so;     /* options to open or inherit with */
+	struct tcp_sconn *conn;     /* owner worker only */
+	/* the owner's answer to TCP_CMD_INFO */
+	_Atomic uint32_t info_seq;  /* the query the snapshot answers */
+	uint32_t info_req;          /* control thread: the last query asked */
+	struct tcp_conn_info info;
+	/* for ringctl sock show, refreshed by the owner after every event */
+	_Atomic uint8_t snap_state;
+	_Atomic uint32_t snap_cwnd, snap_srtt_us, snap_rto_us, snap_retrans, snap_unacked;
+	bool connecting;            /* control thread: an active open was started */
+	bool listening;
+	struct tcp_lsock *lsock;    /* a listener's per-worker state */
+	bool have_tuple;            /* control thread: registered in the 4-tuple set */
+};
+
+/* A listening socket, per worker. */
+struct tcp_lsock {
+	struct tcp_listener l[RS_MAX_WORKERS];     /* worker w's */
+	struct rte_ring *stock[RS_MAX_WORKERS];    /* control -> w: prepared sockets */
+	struct rte_ring *acceptq[RS_MAX_WORKERS];  /* w -> control: established children */
+	uint32_t stock_want;                        /* sockets to keep in each stock */
+	uint32_t rr;                                /* control: accept round robin */
+	bool ending;
+};
+
+/* Per worker. */
+struct tcp_worker {
+	struct tcp_ctx ctx;
+	struct rte_hash *conns;     /* struct tcp_key -> struct tcp_sconn *; this worker only */
+	struct rte_mempool *pool;   /* struct tcp_sconn */
+	struct rs_wheel wheel;
+	struct rte_graph *g;        /* set during a node's process call */
+	struct rte_node *node;      /* the node enqueuing output (tcp_input, tcp_timer, sock_tx) */
+	rte_edge_t out_edge;        /* that node's edge to ip4_output */
+	struct rte_mbuf *cur;       /* the segment being input (deliveries with buf NULL) */
+	uint64_t nconns;
+	uint64_t no_conn_mem;       /* SYNs refused: pool empty */
+	uint64_t no_stock;          /* established children that waited for a socket */
+	uint64_t out_nomem;         /* segments not sent: no mbuf */
+	uint64_t app_lied;          /* transmit rings that shrank under us */
+	struct tcp_actions act;     /* scratch for one engine call */
+} __rte_cache_aligned;
+
+extern struct tcp_worker *tcp_workers[RS_MAX_WORKERS];
+extern uint16_t tcp_msg_release, tcp_msg_stock;
+extern const struct sock_proto tcp_proto;
+
+/* Worker side (tcp_io.c). */
+/* Runs w->act for sc after an engine call; m is the segment just input
+ * (or NULL). Calls tcp_output again while the engine says more. */
+void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *sc);
+/* The buffer state the engine is told on every call. */
+void tcp_io_fill(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *sc,
+		 struct tcp_io *io);
+/* Sends a segment with no connection (a RST, a cookie SYN-ACK). */
+void tcp_send_bare(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k,
+		   const struct tcp_out_seg *o);
+struct tcp_sconn *tcp_sconn_alloc(struct tcp_worker *tw);
+void tcp_sconn_insert(struct tcp_worker *tw, struct tcp_sconn *sc);
+struct tcp_sconn *tcp_sconn_lookup(struct tcp_worker *tw, const struct tcp_key *k);
+/* The engine said CLOSED: drop sc from the table and the wheel, free it. */
+void tcp_sconn_done(struct tcp_worker *tw, struct tcp_sconn *sc);
+/* A socket for an established child of ls, from this worker's stock. */
+struct rs_sock *tcp_stock_take(struct tcp_worker *tw, struct rs_worker *w, struct rs_sock *ls);
+/* Worker: s is no longer used here; the control thread releases it. */
+void tcp_sock_post_release(struct rs_worker *w, struct rs_sock *s);
+/* The tuple as the engine sees it. */
+void tcp_key_tuple(const struct tcp_key *k, struct tcp_tuple *t);
+uint32_t tcp_route_mtu(struct rs_worker *w, const struct tcp_key *k);
+/* The worker a tuple belongs to (core/rss.h). */
+uint16_t tcp_key_worker(const struct tcp_key *k);
+
+/* Control side (tcp_sock.c). */
+void tcp_sockopts_default(struct tcp_sockopts *so);
+
+#endif

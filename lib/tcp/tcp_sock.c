@@ -1,0 +1,1080 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP sockets: the protocol's operations for the socket layer
+ * (lib/sock/sock.h). Control-thread operations (bind, listen, accept,
+ * connect, shutdown, close, options) validate and record, then hand the
+ * connection's work to its owner worker as a command; the worker-side
+ * operations (tx, cmd) drive the engine there. Also the module: per-worker
+ * state, nodes, and the messages workers send back.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_errno.h>
+#include <rte_graph_worker.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+#include <rte_random.h>
+
+#include "core/module.h"
+#include "route/rt4_out.h"
+#include "sock/sock_int.h"
+#include "tcp/tcp_dp.h"
+#include "util/rs_log.h"
+
+uint16_t tcp_msg_release, tcp_msg_stock;
+
+/* Ring sizes of a TCP socket. The receive ring bounds the window the
+ * engine advertises (auto-tuning grows within it); the send ring what an
+ * application may queue. 256 KiB each: a full window at several Gbit/s
+ * over the RTTs of a LAN. Virtual: pages are used as data flows. */
+#define TCP_RING (256 * 1024)
+/* Linux's tcp_rmem[1] / tcp_wmem[1]: what getsockopt shows on a new socket */
+#define TCP_RCVBUF_DEFAULT 131072
+#define TCP_SNDBUF_DEFAULT 16384
+#define LISTEN_STOCK 64
+#define SOMAXCONN_ 4096
+
+/* Linux's IPPROTO_TCP option numbers (uapi linux/tcp.h; <netinet/tcp.h>
+ * cannot be included beside the engine's state names). */
+enum {
+	O_NODELAY = 1, O_MAXSEG = 2, O_CORK = 3, O_KEEPIDLE = 4, O_KEEPINTVL = 5, O_KEEPCNT = 6,
+	O_INFO = 11, O_QUICKACK = 12, O_CONGESTION = 13, O_USER_TIMEOUT = 18,
+};
+
+/* struct tcp_info as Linux 6.1 lays it out (uapi linux/tcp.h). */
+struct linux_tcp_info {
+	uint8_t state, ca_state, retransmits, probes, backoff, options;
+	uint8_t wscale;  /* snd_wscale : 4, rcv_wscale : 4 */
+	uint8_t flags;   /* delivery_rate_app_limited : 1, fastopen_client_fail : 2 */
+	uint32_t rto, ato, snd_mss, rcv_mss;
+	uint32_t unacked, sacked, lost, retrans, fackets;
+	uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv;
+	uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+	uint32_t rcv_rtt, rcv_space;
+	uint32_t total_retrans;
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in;
+	uint32_t notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+	uint64_t delivery_rate;
+	uint64_t busy_time, rwnd_limited, sndbuf_limited;
+	uint32_t delivered, delivered_ce;
+	uint64_t bytes_sent, bytes_retrans;
+	uint32_t dsack_dups, reord_seen;
+	uint32_t rcv_ooopack;
+	uint32_t snd_wnd;
+};
+_Static_assert(sizeof(struct linux_tcp_info) == 232, "Linux's struct tcp_info");
+
+void tcp_sockopts_default(struct tcp_sockopts *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->rcvbuf = TCP_RING;
+}
+
+/* ---- the control thread's 4-tuples of active opens ---- */
+
+static struct rte_hash *tuples;
+
+static bool tuple_free(void *arg, uint16_t port)
+{
+	struct tcp_key k = *(const struct tcp_key *)arg;
+	k.lport = port;
+	return rte_hash_lookup(tuples, &k) < 0;
+}
+
+struct port_pick {
+	struct tcp_key k;
+	uint16_t worker;
+};
+
+/* An ephemeral port for an active open: its 4-tuple unused, and its hash
+ * landing on the socket's worker (mTCP's trick, DESIGN.md "Multi-core"),
+ * so RSS brings the replies where the connection lives. */
+static bool port_for_worker(void *arg, uint16_t port)
+{
+	struct port_pick *p = arg;
+	struct tcp_key k = p->k;
+	k.lport = port;
+	return tcp_key_worker(&k) == p->worker && rte_hash_lookup(tuples, &k) < 0;
+}
+
+static void key_of(const struct rs_sock *s, struct tcp_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->laddr, s->laddr.b, 16);
+	memcpy(k->raddr, s->raddr.b, 16);
+	k->lport = s->lport;
+	k->rport = s->rport;
+}
+
+/* ---- listeners ---- */
+
+/* Live listening sockets: messages name them by pointer, compared here
+ * before any use (a message can outlive a listener by a tick). */
+static struct rs_sock **live;
+static uint32_t nlive, clive;
+
+static bool listener_live(const struct rs_sock *s)
+{
+	for (uint32_t i = 0; i < nlive; i++)
+		if (live[i] == s)
+			return true;
+	return false;
+}
+
+static void stock_fill(struct rs_sock *ls, unsigned w)
+{
+	struct tcp_psock *lp = ls->proto_priv;
+	struct tcp_lsock *l = lp->lsock;
+	while (!l->ending && rte_ring_count(l->stock[w]) < l->stock_want) {
+		int err;
+		struct rs_sock *s = sock_prepare(ls->app, &tcp_proto, ls->domain, TCP_RING, TCP_RING,
+						 &err);
+		if (s == NULL)
+			return; /* out of slots or ring memory: the ACK waits, counted */
+		struct tcp_psock *ps = calloc(1, sizeof(*ps));
+		if (ps == NULL) {
+			s->dead = true;
+			sock_release(s);
+			return;
+		}
+		ps->so = lp->so;
+		s->proto_priv = ps;
+		s->rcvbuf = ls->rcvbuf;
+		s->sndbuf = ls->sndbuf;
+		s->ttl = ls->ttl;
+		s->tos = ls->tos;
+		s->keepalive = ls->keepalive;
+		s->linger = ls->linger;
+		if (rte_ring_sp_enqueue(l->stock[w], s) != 0) {
+			s->dead = true;
+			sock_release(s);
+			return;
+		}
+	}
+}
+
+static void lsock_free(struct tcp_lsock *l)
+{
+	for (unsigned w = 0; w < RS_MAX_WORKERS; w++) {
+		rte_ring_free(l->stock[w]);
+		rte_ring_free(l->acceptq[w]);
+	}
+	free(l);
+}
+
+static struct tcp_lsock *lsock_new(struct rs_sock *s, uint32_t backlog)
+{
+	struct tcp_lsock *l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return NULL;
+	static uint32_t serial;
+	uint32_t id = serial++;
+	uint32_t aq = rte_align32pow2(backlog + 2 > 64 ? backlog + 2 : 64);
+	l->stock_want = backlog < LISTEN_STOCK ? (backlog < 8 ? 8 : backlog) : LISTEN_STOCK;
+	struct tcp_psock *ps = s->proto_priv;
+	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
+		char name[RTE_RING_NAMESIZE];
+		tcp_listener_init(&l->l[w], backlog, &ps->so);
+		snprintf(name, sizeof(name), "tcp_st%u_%u", id, w);
+		l->stock[w] = rte_ring_create(name, rte_align32pow2(l->stock_want + 1),
+					      (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "tcp_aq%u_%u", id, w);
+		l->acceptq[w] = rte_ring_create(name, aq, (int)rte_socket_id(),
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (l->stock[w] == NULL || l->acceptq[w] == NULL) {
+			lsock_free(l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+/* Listeners being closed: released once every worker has let go. */
+struct ending {
+	struct rs_sock *s;
+	struct tcp_lsock *l;
+	uint32_t ended;  /* workers done (control thread) */
+	struct ending *next;
+};
+static struct ending *endings;
+
+/* ---- control-thread operations ---- */
+
+static int tcp_sock_init(struct rs_sock *s)
+{
+	struct tcp_psock *ps = calloc(1, sizeof(*ps));
+	if (ps == NULL)
+		return -ENOMEM;
+	tcp_sockopts_default(&ps->so);
+	s->proto_priv = ps;
+	s->rcvbuf = TCP_RCVBUF_DEFAULT;
+	s->sndbuf = TCP_SNDBUF_DEFAULT;
+	return sock_rings_alloc(s, TCP_RING, TCP_RING);
+}
+
+static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip)
+{
+	if (a->family != AF_INET || s->domain != AF_INET)
+		return -EAFNOSUPPORT;
+	memcpy(ip->b, a->addr, 16);
+	return rs_ip_is4(ip) ? 0 : -EINVAL;
+}
+
+static int tcp_bind(struct rs_sock *s, const struct rs_saddr *a)
+{
+	struct rs_ip ip;
+	int rc = to_ip(s, a, &ip);
+	if (rc < 0)
+		return rc;
+	if (s->bound)
+		return -EINVAL;
+	if (!rs_ip_is_any(&ip) && !sock_addr_is_local(&ip))
+		return -EADDRNOTAVAIL;
+	rc = sock_port_take(s, &ip, a->port, 0, NULL, NULL);
+	if (rc < 0)
+		return rc;
+	s->laddr = ip;
+	s->bound = true;
+	return 0;
+}
+
+static int tcp_listen(struct rs_sock *s, int backlog)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	uint32_t st = atomic_load(&s->shm->state);
+	if (ps->connecting || (st & (RS_SS_CONNECTED | RS_SS_CONNECTING)))
+		return -EINVAL;
+	/* Linux: min(backlog, somaxconn); negative is somaxconn too */
+	uint32_t bl = backlog < 0 || backlog > SOMAXCONN_ ? SOMAXCONN_ : (uint32_t)backlog;
+	if (ps->listening) {
+		for (unsigned w = 0; w < rs_dp.nb_workers; w++)
+			ps->lsock->l[w].backlog = bl; /* as Linux: the new bound, at once */
+		return 0;
+	}
+	int rc;
+	if (!s->bound) {
+		rc = sock_port_take(s, &s->laddr, 0, SOCK_PORT_LISTEN, NULL, NULL);
+		if (rc < 0)
+			return rc;
+		s->bound = true;
+		s->port_implicit = true;
+	} else if ((rc = sock_port_flags(s, SOCK_PORT_LISTEN)) < 0) {
+		return rc;
+	}
+	ps->so.rcvbuf = TCP_RING;
+	struct tcp_lsock *l = lsock_new(s, bl);
+	if (l == NULL)
+		return -ENOBUFS;
+	if (nlive == clive) {
+		uint32_t c = clive ? clive * 2 : 16;
+		struct rs_sock **p = realloc(live, c * sizeof(*p));
+		if (p == NULL) {
+			lsock_free(l);
+			return -ENOBUFS;
+		}
+		live = p;
+		clive = c;
+	}
+	live[nlive++] = s;
+	ps->lsock = l;
+	ps->listening = true;
+	for (unsigned w = 0; w < rs_dp.nb_workers; w++)
+		stock_fill(s, w);
+	atomic_store(&s->shm->state, RS_SS_LISTEN);
+	/* published last: a worker that finds the listener finds it whole */
+	rc = sock_rekey(s);
+	if (rc < 0) {
+		ps->listening = false;
+		return rc;
+	}
+	return 0;
+}
+
+static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
+{
+	struct tcp_psock *lp = ls->proto_priv;
+	if (!lp->listening)
+		return -EINVAL;
+	struct tcp_lsock *l = lp->lsock;
+	unsigned nw = rs_dp.nb_workers;
+	for (unsigned i = 0; i < nw; i++) {
+		unsigned w = (l->rr + i) % nw;
+		struct rs_sock *s;
+		if (rte_ring_sc_dequeue(l->acceptq[w], (void **)&s) != 0)
+			continue;
+		l->rr = w + 1;
+		uint32_t c = atomic_load_explicit(&ls->shm->accept_cons[w], memory_order_relaxed);
+		atomic_store_explicit(&ls->shm->accept_cons[w], c + 1, memory_order_release);
+		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_ACCEPTED };
+		sock_cmd_post(atomic_load(&s->worker), &cmd);
+		stock_fill(ls, w);
+		*child = s;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	uint32_t st = atomic_load(&s->shm->state);
+	if (ps->listening)
+		return -EINVAL;
+	if (st & RS_SS_CONNECTED)
+		return -EISCONN;
+	if (ps->connecting)
+		return (st & (RS_SS_RESET | RS_SS_CLOSED)) ? -ECONNABORTED : -EALREADY;
+	if (a->family == AF_UNSPEC)
+		return 0; /* nothing to dissolve on a socket that never connected */
+	struct rs_ip ip;
+	int rc = to_ip(s, a, &ip);
+	if (rc < 0)
+		return rc;
+	if (a->port == 0 && rs_ip_is_any(&ip))
+		return -ECONNREFUSED;
+	uint32_t dst = rs_ip_v4(&ip);
+	if (dst == 0)
+		ip = rs_ip_from4(dst = 0x7f000001); /* Linux: 0.0.0.0 means this host */
+	struct rt4_out r;
+	rc = rt4_output(rs_cfg_current(), dst, 0, s->bind_iface, &r);
+	if (rc < 0)
+		return rc == -EINVAL ? -EINVAL : rc == -EACCES ? -EACCES : rc;
+	if (r.type == RT_BROADCAST)
+		return -ENETUNREACH; /* Linux: TCP never connects to a broadcast */
+	struct rs_ip laddr = s->laddr;
+	if (rs_ip_is_any(&laddr)) {
+		if (r.src == 0)
+			return -EADDRNOTAVAIL;
+		laddr = rs_ip_from4(r.src);
+	}
+	struct port_pick pp = { .worker = atomic_load(&s->worker) };
+	memcpy(pp.k.laddr, laddr.b, 16);
+	memcpy(pp.k.raddr, ip.b, 16);
+	pp.k.rport = a->port;
+	if (!s->bound) {
+		/* Linux: EADDRNOTAVAIL when no port is left for connect */
+		rc = sock_port_take(s, &laddr, 0, SOCK_PORT_CONNECT, port_for_worker, &pp);
+		if (rc < 0) /* no port lands on this worker: take any, hand off */
+			rc = sock_port_take(s, &laddr, 0, SOCK_PORT_CONNECT, tuple_free, &pp.k);
+		if (rc < 0)
+			return rc == -EADDRINUSE ? -EADDRNOTAVAIL : rc;
+		s->bound = true;
+		s->port_implicit = true;
+	} else {
+		pp.k.lport = s->lport;
+		if (rte_hash_lookup(tuples, &pp.k) >= 0)
+			return -EADDRNOTAVAIL;
+	}
+	s->laddr = laddr;
+	s->raddr = ip;
+	s->rport = a->port;
+	if (s->in_ports)
+		sock_ports_set_addr(sock_ports_tbl, IPPROTO_TCP, s->lport, s, &s->laddr);
+	struct tcp_key k;
+	key_of(s, &k);
+	if (rte_hash_add_key(tuples, &k) < 0)
+		return -ENOBUFS;
+	ps->have_tuple = true;
+	/* the connection lives on the worker its flow hashes to */
+	uint16_t w = tcp_key_worker(&k);
+	sock_set_owner(s, w);
+	ps->connecting = true;
+	atomic_store(&s->shm->state, RS_SS_CONNECTING);
+	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_OPEN };
+	if (sock_cmd_post(w, &cmd) != 0) {
+		ps->connecting = false;
+		atomic_store(&s->shm->state, 0);
+		return -ENOBUFS;
+	}
+	s->connected = true;
+	return 0;
+}
+
+static int tsk_shutdown(struct rs_sock *s, int how)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	uint32_t st = atomic_load(&s->shm->state);
+	if (ps->listening) {
+		/* Linux: SHUT_RD (or RDWR) on a listener stops it listening;
+		 * here the application closes it to stop; EINVAL otherwise */
+		return (how == SHUT_WR) ? -ENOTCONN : -EOPNOTSUPP;
+	}
+	if (!ps->connecting || (st & RS_SS_CLOSED))
+		return -ENOTCONN;
+	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_SHUTDOWN, .a0 = (uint32_t)how };
+	return sock_cmd_post(atomic_load(&s->worker), &cmd);
+}
+
+static void listener_close(struct rs_sock *s)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	struct tcp_lsock *l = ps->lsock;
+	sock_unkey(s); /* no new SYN finds it */
+	l->ending = true;
+	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
+		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_LISTEN_END };
+		while (sock_cmd_post(w, &cmd) != 0)
+			rs_sync(); /* a full ring: let the worker drain it */
+	}
+	struct ending *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		rs_log("out of memory closing a listener: it is leaked");
+		return;
+	}
+	e->s = s;
+	e->l = l;
+	e->next = endings;
+	endings = e;
+}
+
+static void tsk_close(struct rs_sock *s, bool dead_app)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	(void)dead_app;
+	if (ps == NULL) {
+		sock_release(s);
+		return;
+	}
+	if (ps->listening) {
+		listener_close(s);
+		return;
+	}
+	if (!ps->connecting && !(atomic_load(&s->shm->state) & RS_SS_CONNECTED)) {
+		sock_release(s); /* never connected: nothing on a worker */
+		return;
+	}
+	/* the owner decides FIN or RST (unread data, SO_LINGER 0) and
+	 * releases the socket when the connection lets go of it */
+	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_CLOSE, .a0 = s->linger == 0 };
+	while (sock_cmd_post(atomic_load(&s->worker), &cmd) != 0)
+		rs_sync();
+}
+
+static int opt_int(const void *v, uint32_t len, int *x)
+{
+	if (len < sizeof(int))
+		return -EINVAL;
+	memcpy(x, v, sizeof(int));
+	return 0;
+}
+
+static int post_opt(struct rs_sock *s, enum tcp_sockopt o, uint32_t val)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	if (!ps->connecting)
+		return 0;
+	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_SETOPT, .a0 = o, .a1 = val };
+	return sock_cmd_post(atomic_load(&s->worker), &cmd);
+}
+
+static int tsk_setsockopt(struct rs_sock *s, int level, int name, const void *v, uint32_t len)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	int x = 0, rc;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_KEEPALIVE:
+			ps->so.keepalive = s->keepalive;
+			return post_opt(s, TCP_SO_KEEPALIVE, s->keepalive);
+		case SO_RCVBUF: {
+			/* a fixed ring: the window is bounded by it and by the
+			 * value asked for (Linux doubles it) */
+			uint32_t b = (uint32_t)s->rcvbuf < TCP_RING ? (uint32_t)s->rcvbuf : TCP_RING;
+			ps->so.rcvbuf = b;
+			ps->so.rcvbuf_locked = true;
+			return post_opt(s, TCP_SO_RCVBUF, b);
+		}
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == IPPROTO_IP)
+		return -ENOPROTOOPT; /* the layer keeps them */
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	if (name == O_CONGESTION) {
+		char cc[16];
+		uint32_t n = len < sizeof(cc) - 1 ? len : sizeof(cc) - 1;
+		memcpy(cc, v, n);
+		cc[n] = 0;
+		const struct tcp_cc_ops *ops = tcp_cc_find(cc);
+		if (ops == NULL)
+			return -ENOENT;
+		ps->so.cc = ops;
+		if (!ps->connecting)
+			return 0;
+		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_CONGESTION, .a1 = (uintptr_t)ops };
+		return sock_cmd_post(atomic_load(&s->worker), &cmd);
+	}
+	if ((rc = opt_int(v, len, &x)) < 0)
+		return rc;
+	switch (name) {
+	case O_NODELAY:
+		ps->so.nodelay = x != 0;
+		return post_opt(s, TCP_SO_NODELAY, x != 0);
+	case O_CORK:
+		ps->so.cork = x != 0;
+		return post_opt(s, TCP_SO_CORK, x != 0);
+	case O_MAXSEG:
+		if (x != 0 && (x < 88 || x > 32767))
+			return -EINVAL;
+		ps->so.user_mss = (uint16_t)x;
+		return post_opt(s, TCP_SO_MAXSEG, (uint32_t)x);
+	case O_KEEPIDLE:
+	case O_KEEPINTVL:
+		if (x < 1 || x > 32767)
+			return -EINVAL;
+		if (name == O_KEEPIDLE)
+			ps->so.keepidle_s = (uint32_t)x;
+		else
+			ps->so.keepintvl_s = (uint32_t)x;
+		return post_opt(s, name == O_KEEPIDLE ? TCP_SO_KEEPIDLE : TCP_SO_KEEPINTVL,
+				(uint32_t)x);
+	case O_KEEPCNT:
+		if (x < 1 || x > 127)
+			return -EINVAL;
+		ps->so.keepcnt = (uint32_t)x;
+		return post_opt(s, TCP_SO_KEEPCNT, (uint32_t)x);
+	case O_USER_TIMEOUT:
+		if (x < 0)
+			return -EINVAL;
+		ps->so.user_timeout_ms = (uint32_t)x;
+		return post_opt(s, TCP_SO_USER_TIMEOUT, (uint32_t)x);
+	case O_QUICKACK:
+		return post_opt(s, TCP_SO_QUICKACK, x != 0);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* Asks the owner for the connection's TCP_INFO fields and waits (a walk
+ * or two) for the answer. 0, or -ETIMEDOUT. */
+static int info_query(struct rs_sock *s)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	uint32_t q = ++ps->info_req;
+	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_INFO, .a0 = q };
+	if (sock_cmd_post(atomic_load(&s->worker), &cmd) != 0)
+		return -ENOBUFS;
+	for (int i = 0; i < 20000; i++) {
+		if (atomic_load_explicit(&ps->info_seq, memory_order_acquire) == q)
+			return 0;
+		nanosleep(&(struct timespec){ 0, 5000 }, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Linux's struct tcp_info from the engine's fields. */
+static void fill_tcp_info(const struct tcp_conn_info *i, struct linux_tcp_info *t)
+{
+	memset(t, 0, sizeof(*t));
+	/* Linux's state numbers (TCP_ESTABLISHED = 1, ...) */
+	static const uint8_t st[] = {
+		[TCP_CLOSED] = 7, [TCP_LISTEN] = 10, [TCP_SYN_SENT] = 2, [TCP_SYN_RECEIVED] = 3,
+		[TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4, [TCP_FIN_WAIT_2] = 5,
+		[TCP_CLOSE_WAIT] = 8, [TCP_CLOSING] = 11, [TCP_LAST_ACK] = 9, [TCP_TIME_WAIT] = 6,
+	};
+	t->state = i->state < TCP_NSTATES ? st[i->state] : 7;
+	t->ca_state = i->ca_state;
+	t->retransmits = i->retransmits;
+	t->probes = i->probes;
+	t->backoff = i->backoff;
+	t->options = i->options;
+	t->wscale = (uint8_t)((i->snd_wscale & 0xf) | (i->rcv_wscale & 0xf) << 4);
+	t->rto = i->rto_us;
+	t->ato = i->ato_us;
+	t->snd_mss = i->snd_mss;
+	t->rcv_mss = i->rcv_mss;
+	t->unacked = i->unacked;
+	t->sacked = i->sacked;
+	t->lost = i->lost;
+	t->retrans = i->retrans;
+	t->last_data_sent = i->last_data_sent_ms;
+	t->last_data_recv = i->last_data_recv_ms;
+	t->last_ack_recv = i->last_ack_recv_ms;
+	t->pmtu = i->pmtu;
+	t->rcv_ssthresh = i->rcv_ssthresh;
+	t->rtt = i->rtt_us;
+	t->rttvar = i->rttvar_us;
+	t->snd_ssthresh = i->snd_ssthresh;
+	t->snd_cwnd = i->snd_cwnd;
+	t->advmss = i->advmss;
+	t->reordering = i->reordering;
+	t->rcv_rtt = i->rcv_rtt_us;
+	t->rcv_space = i->rcv_space;
+	t->total_retrans = i->total_retrans;
+	t->bytes_acked = i->bytes_acked;
+	t->bytes_received = i->bytes_received;
+	t->segs_out = i->segs_out;
+	t->segs_in = i->segs_in;
+	t->notsent_bytes = i->notsent_bytes;
+	t->min_rtt = (uint32_t)i->min_rtt_us;
+	t->data_segs_in = i->data_segs_in;
+	t->data_segs_out = i->data_segs_out;
+	t->delivery_rate = i->delivery_rate;
+	t->bytes_sent = i->bytes_sent;
+	t->bytes_retrans = i->bytes_retrans;
+	t->snd_wnd = i->snd_wnd;
+}
+
+static int tsk_getsockopt(struct rs_sock *s, int level, int name, void *v, uint32_t *len)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	int x;
+	if (level == SOL_SOCKET) {
+		if (name != SO_ACCEPTCONN)
+			return -ENOPROTOOPT;
+		x = ps->listening;
+		goto out_int;
+	}
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case O_NODELAY: x = ps->so.nodelay; break;
+	case O_CORK: x = ps->so.cork; break;
+	case O_MAXSEG: {
+		x = ps->so.user_mss ? ps->so.user_mss : 536; /* Linux: TCP_MSS_DEFAULT unconnected */
+		if ((atomic_load(&s->shm->state) & RS_SS_CONNECTED) && info_query(s) == 0)
+			x = (int)ps->info.snd_mss;
+		break;
+	}
+	case O_KEEPIDLE: x = ps->so.keepidle_s ? (int)ps->so.keepidle_s : 7200; break;
+	case O_KEEPINTVL: x = ps->so.keepintvl_s ? (int)ps->so.keepintvl_s : 75; break;
+	case O_KEEPCNT: x = ps->so.keepcnt ? (int)ps->so.keepcnt : 9; break;
+	case O_USER_TIMEOUT: x = (int)ps->so.user_timeout_ms; break;
+	case O_CONGESTION: {
+		const char *n = ps->so.cc ? ps->so.cc->name : "cubic";
+		uint32_t l = (uint32_t)strlen(n) + 1;
+		if (l > *len)
+			l = *len;
+		memcpy(v, n, l);
+		*len = l;
+		return 0;
+	}
+	case O_INFO: {
+		struct linux_tcp_info t;
+		memset(&t, 0, sizeof(t));
+		if (ps->connecting && info_query(s) == 0)
+			fill_tcp_info(&ps->info, &t);
+		else
+			t.state = ps->listening ? 10 : 7;
+		uint32_t l = sizeof(t) < *len ? (uint32_t)sizeof(t) : *len;
+		memcpy(v, &t, l);
+		*len = l;
+		return 0;
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+out_int:
+	memcpy(v, &x, sizeof(x));
+	*len = sizeof(x);
+	return 0;
+}
+
+static void tcp_show(const struct rs_sock *s, struct rs_buf *out, bool json)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	if (ps == NULL)
+		return;
+	uint8_t st = atomic_load(&ps->snap_state);
+	const char *name = ps->listening ? "LISTEN" : ps->connecting ? tcp_state_name(st) : "CLOSED";
+	uint32_t cwnd = atomic_load(&ps->snap_cwnd), rtt = atomic_load(&ps->snap_srtt_us);
+	uint32_t retr = atomic_load(&ps->snap_retrans), unacked = atomic_load(&ps->snap_unacked);
+	ssize_t txq = s->tx.hdr ? shm_bytes_used(&s->tx) : 0;
+	if (json) {
+		rs_json_kstr(out, "state", name);
+		rs_json_ki64(out, "send_q", txq < 0 ? -1 : txq);
+		rs_json_ku64(out, "cwnd", cwnd);
+		rs_json_ku64(out, "rtt_us", rtt);
+		rs_json_ku64(out, "rto_us", atomic_load(&ps->snap_rto_us));
+		rs_json_ku64(out, "unacked", unacked);
+		rs_json_ku64(out, "retrans", retr);
+	} else {
+		rs_buf_printf(out, " %s cwnd:%u rtt:%u.%03ums unacked:%u retrans:%u send-q:%zd", name,
+			      cwnd, rtt / 1000, rtt % 1000, unacked, retr, txq);
+	}
+}
+
+/* ---- worker operations ---- */
+
+static uint32_t tcp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
+		       struct rs_sock *s, uint32_t budget, bool *more)
+{
+	struct tcp_worker *tw = tcp_workers[w->idx];
+	struct tcp_psock *ps = s->proto_priv;
+	struct tcp_sconn *sc = ps->conn;
+	(void)budget;
+	*more = false;
+	/* disarm first: a doorbell rung after this is not lost, and what the
+	 * application wrote before it is seen below (seq_cst) */
+	atomic_store_explicit(&s->shm->tx_armed, 0, memory_order_seq_cst);
+	if (sc == NULL)
+		return 0;
+	tw->g = g;
+	tw->node = node;
+	tw->out_edge = SOCK_TX_E_IP4;
+	struct tcp_io io;
+	uint32_t before = sc->snd_last;
+	tcp_io_fill(tw, w, sc, &io);
+	tcp_output(&tw->ctx, &sc->c, &io, &tw->act);
+	tcp_act_run(tw, w, sc);
+	if (ps->conn != sc)
+		return 0; /* closed */
+	/* the application read: maybe a window update */
+	tcp_io_fill(tw, w, sc, &io);
+	tcp_rcvd(&tw->ctx, &sc->c, &io, &tw->act);
+	tcp_act_run(tw, w, sc);
+	return sc->snd_last > before ? sc->snd_last - before : 0;
+}
+
+static void listen_end(struct tcp_worker *tw, struct rs_worker *w, struct rs_sock *ls)
+{
+	struct tcp_psock *lp = ls->proto_priv;
+	struct tcp_lsock *l = lp->lsock;
+	struct tcp_listener *mine = &l->l[w->idx];
+	/* children still on this worker: embryonic or established, not yet
+	 * accepted (reset as Linux does when the listener closes) */
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	struct tcp_sconn *gone[256];
+	for (;;) {
+		unsigned n = 0;
+		it = 0;
+		while (n < RTE_DIM(gone) && rte_hash_iterate(tw->conns, &key, &data, &it) >= 0) {
+			struct tcp_sconn *sc = data;
+			if (sc->c.listener == mine || sc->ls == ls)
+				gone[n++] = sc;
+		}
+		if (n == 0)
+			break;
+		for (unsigned i = 0; i < n; i++) {
+			struct tcp_sconn *sc = gone[i];
+			struct tcp_io io;
+			sc->ls = NULL;
+			sc->app_closed = true; /* nobody will accept it */
+			tcp_io_fill(tw, w, sc, &io);
+			tcp_conn_listener_gone(&tw->ctx, &sc->c, &io, &tw->act);
+			tcp_act_run(tw, w, sc);
+		}
+	}
+	struct rs_sock *s;
+	while (rte_ring_sc_dequeue(l->stock[w->idx], (void **)&s) == 0)
+		tcp_sock_post_release(w, s);
+	struct rs_msg msg = { .type = tcp_msg_stock, .u32 = UINT32_MAX - w->idx };
+	memcpy(msg.data, &ls, sizeof(ls));
+	rs_msg_post(w, &msg); /* "done with it here" */
+}
+
+static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
+		    struct rs_sock *s, const struct sock_cmd *c)
+{
+	struct tcp_worker *tw = tcp_workers[w->idx];
+	struct tcp_psock *ps = s->proto_priv;
+	struct tcp_sconn *sc = ps->conn;
+	struct tcp_io io;
+	tw->g = g;
+	tw->node = node;
+	tw->out_edge = SOCK_TX_E_IP4;
+	switch (c->op) {
+	case TCP_CMD_OPEN: {
+		sc = tcp_sconn_alloc(tw);
+		if (sc == NULL) {
+			tw->no_conn_mem++;
+			atomic_store(&s->shm->so_error, ENOBUFS);
+			atomic_store(&s->shm->state, RS_SS_RESET | RS_SS_CLOSED | RS_SS_SND_CLOSED);
+			sock_wake(s);
+			return;
+		}
+		memcpy(sc->key.laddr, s->laddr.b, 16);
+		memcpy(sc->key.raddr, s->raddr.b, 16);
+		sc->key.lport = s->lport;
+		sc->key.rport = s->rport;
+		sc->s = s;
+		ps->conn = sc;
+		struct tcp_tuple t;
+		tcp_key_tuple(&sc->key, &t);
+		tcp_io_fill(tw, w, sc, &io);
+		tcp_conn_open_active(&tw->ctx, &sc->c, &t, &ps->so, tcp_route_mtu(w, &sc->key), c->a0,
+				     &io, &tw->act);
+		tcp_sconn_insert(tw, sc);
+		tw->ctx.mib.active_opens++;
+		tcp_act_run(tw, w, sc);
+		return;
+	}
+	case TCP_CMD_CLOSE:
+		if (sc == NULL) {
+			tcp_sock_post_release(w, s);
+			return;
+		}
+		sc->app_closed = true;
+		{
+			ssize_t fr = shm_bytes_free(&s->rx);
+			uint32_t unread = fr < 0 ? 1 : s->rx.size - (uint32_t)fr;
+			tcp_io_fill(tw, w, sc, &io);
+			tcp_close(&tw->ctx, &sc->c, unread, c->a0 != 0, &io, &tw->act);
+		}
+		tcp_act_run(tw, w, sc);
+		return;
+	case TCP_CMD_SHUTDOWN:
+		if (sc == NULL)
+			return;
+		if (c->a0 == SHUT_RD || c->a0 == SHUT_RDWR)
+			sc->shut_rd = true;
+		tcp_io_fill(tw, w, sc, &io);
+		tcp_shutdown(&tw->ctx, &sc->c, (int)c->a0, &io, &tw->act);
+		tcp_act_run(tw, w, sc);
+		return;
+	case TCP_CMD_SETOPT:
+		if (sc == NULL)
+			return;
+		tcp_io_fill(tw, w, sc, &io);
+		tcp_setsockopt(&tw->ctx, &sc->c, (enum tcp_sockopt)c->a0, (uint32_t)c->a1, &io,
+			       &tw->act);
+		tcp_act_run(tw, w, sc);
+		return;
+	case TCP_CMD_CONGESTION:
+		if (sc != NULL)
+			tcp_set_congestion(&sc->c, ((const struct tcp_cc_ops *)(uintptr_t)c->a1)->name,
+					   w->now_ns);
+		return;
+	case TCP_CMD_INFO:
+		if (sc != NULL)
+			tcp_conn_get_info(&sc->c, w->now_ns, &ps->info);
+		else
+			memset(&ps->info, 0, sizeof(ps->info));
+		atomic_store_explicit(&ps->info_seq, c->a0, memory_order_release);
+		return;
+	case TCP_CMD_ACCEPTED:
+		if (sc != NULL && sc->c.listener != NULL)
+			tcp_listener_accepted(sc->c.listener, &sc->c);
+		return;
+	case TCP_CMD_LISTEN_END:
+		listen_end(tw, w, s);
+		return;
+	}
+}
+
+const struct sock_proto tcp_proto = {
+	.name = "tcp",
+	.type = SOCK_STREAM,
+	.ipproto = IPPROTO_TCP,
+	.stream = true,
+	.init = tcp_sock_init,
+	.bind = tcp_bind,
+	.connect = tcp_connect,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.shutdown = tsk_shutdown,
+	.close = tsk_close,
+	.setsockopt = tsk_setsockopt,
+	.getsockopt = tsk_getsockopt,
+	.tx = tcp_tx,
+	.cmd = tcp_cmd,
+	.show = tcp_show,
+};
+
+/* ---- messages from workers ---- */
+
+static void free_psock_then_release(struct rs_sock *s)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	if (ps != NULL && ps->have_tuple) {
+		struct tcp_key k;
+		key_of(s, &k);
+		rte_hash_del_key(tuples, &k);
+		ps->have_tuple = false;
+	}
+	s->dead = true;
+	sock_release(s);
+}
+
+static void on_release(const struct rs_msg *msg, uint64_t now)
+{
+	struct rs_sock *s;
+	(void)now;
+	memcpy(&s, msg->data, sizeof(s));
+	free_psock_then_release(s);
+}
+
+/* A worker's stock of a listener runs low (u32: the worker), or
+ * (u32 >= UINT32_MAX - workers) a worker is done with a closing one. */
+static void on_stock(const struct rs_msg *msg, uint64_t now)
+{
+	struct rs_sock *ls;
+	(void)now;
+	memcpy(&ls, msg->data, sizeof(ls));
+	if (msg->u32 >= UINT32_MAX - RS_MAX_WORKERS) {
+		for (struct ending *e = endings; e != NULL; e = e->next)
+			if (e->s == ls)
+				e->ended++;
+		return;
+	}
+	/* compared by pointer before anything is read through it */
+	if (msg->u32 < rs_dp.nb_workers && listener_live(ls))
+		stock_fill(ls, msg->u32);
+}
+
+/* Listeners whose workers all let go: their children are reset, their
+ * stock released, and the listening socket goes. */
+static void tcp_tick(uint64_t now)
+{
+	(void)now;
+	struct ending **pe = &endings;
+	while (*pe != NULL) {
+		struct ending *e = *pe;
+		if (e->ended < rs_dp.nb_workers) {
+			pe = &e->next;
+			continue;
+		}
+		*pe = e->next;
+		struct tcp_lsock *l = e->l;
+		for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
+			struct rs_sock *s;
+			while (rte_ring_sc_dequeue(l->stock[w], (void **)&s) == 0)
+				free_psock_then_release(s);
+			while (rte_ring_sc_dequeue(l->acceptq[w], (void **)&s) == 0) {
+				/* established, never accepted: reset (Linux) */
+				s->linger = 0;
+				tsk_close(s, true);
+			}
+		}
+		for (uint32_t i = 0; i < nlive; i++)
+			if (live[i] == e->s) {
+				live[i] = live[--nlive];
+				break;
+			}
+		struct tcp_psock *ps = e->s->proto_priv;
+		ps->lsock = NULL;
+		ps->listening = false;
+		rs_defer_free((void (*)(void *))lsock_free, l);
+		e->s->dead = true;
+		sock_release(e->s);
+		free(e);
+	}
+}
+
+/* ---- the module ---- */
+
+static void buf_free(void *arg, void *buf)
+{
+	(void)arg;
+	rte_pktmbuf_free(buf);
+}
+
+static int tcp_worker_init(struct rs_worker *w)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct tcp_worker *tw = rte_zmalloc_socket("tcp_worker", sizeof(*tw), RTE_CACHE_LINE_SIZE,
+						   (int)rte_socket_id());
+	if (tw == NULL)
+		return -ENOMEM;
+	uint8_t secret[48];
+	for (unsigned i = 0; i < sizeof(secret); i += 8) {
+		uint64_t r = rte_rand();
+		memcpy(secret + i, &r, 8);
+	}
+	tcp_ctx_init(&tw->ctx, secret, buf_free, NULL);
+	snprintf(name, sizeof(name), "tcp_conns_%u", w->idx);
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = rs_dp.params.tcp_max_conns,
+		.key_len = sizeof(struct tcp_key),
+		.hash_func = rte_jhash,
+		.hash_func_init_val = (uint32_t)rte_rand(),
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	tw->conns = rte_hash_create(&hp);
+	snprintf(name, sizeof(name), "tcp_pool_%u", w->idx);
+	tw->pool = rte_mempool_create(name, rs_dp.params.tcp_max_conns, sizeof(struct tcp_sconn), 0,
+				      0, NULL, NULL, NULL, NULL, (int)rte_socket_id(),
+				      MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET);
+	if (tw->conns == NULL || tw->pool == NULL) {
+		rs_err_set("cannot create the TCP tables of worker %u: %s", w->idx,
+			   rte_strerror(rte_errno));
+		rte_hash_free(tw->conns);
+		rte_mempool_free(tw->pool);
+		rte_free(tw);
+		return -ENOMEM;
+	}
+	rs_wheel_init(&tw->wheel, 1000000, rs_now_ns());
+	tcp_workers[w->idx] = tw;
+	return 0;
+}
+
+static void tcp_worker_fini(struct rs_worker *w)
+{
+	struct tcp_worker *tw = tcp_workers[w->idx];
+	if (tw == NULL)
+		return;
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	while (rte_hash_iterate(tw->conns, &key, &data, &it) >= 0) {
+		struct tcp_sconn *sc = data;
+		tcp_conn_destroy(&tw->ctx, &sc->c);
+	}
+	rte_hash_free(tw->conns);
+	rte_mempool_free(tw->pool);
+	rte_free(tw);
+	tcp_workers[w->idx] = NULL;
+}
+
+static int tcp_module_init(void)
+{
+	struct rte_hash_parameters hp = {
+		.name = "tcp_tuples",
+		.entries = 1u << 18,
+		.key_len = sizeof(struct tcp_key),
+		.hash_func = rte_jhash,
+		.hash_func_init_val = (uint32_t)rte_rand(),
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	tuples = rte_hash_create(&hp);
+	if (tuples == NULL) {
+		rs_err_set("cannot create the TCP tuple table");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void tcp_module_fini(void)
+{
+	rte_hash_free(tuples);
+	tuples = NULL;
+	free(live);
+	live = NULL;
+	nlive = clive = 0;
+}
+
+static const char *const tcp_nodes[] = { "tcp_input", "tcp_timer", NULL };
+
+static struct rs_module tcp_module = {
+	.name = "tcp",
+	.order = 55,
+	.init = tcp_module_init,
+	.fini = tcp_module_fini,
+	.worker_init = tcp_worker_init,
+	.worker_fini = tcp_worker_fini,
+	.tick = tcp_tick,
+	.nodes = tcp_nodes,
+};
+RS_MODULE_REGISTER(tcp_module);
+
+RTE_INIT(tcp_sock_register)
+{
+	sock_proto_register(&tcp_proto);
+	tcp_msg_release = rs_msg_type_register("tcp_release", on_release);
+	tcp_msg_stock = rs_msg_type_register("tcp_stock", on_stock);
+}
