@@ -110,10 +110,16 @@ void rs_defer_free(void (*fn)(void *), void *arg)
 void rs_sync(void)
 {
 	rte_rcu_qsbr_synchronize(rs_dp.rcu, RTE_QSBR_THRID_INVALID);
+	/* A callback may defer more (a second grace period): take the list
+	 * out first, so what it adds waits for the next sync and the array
+	 * being walked is never reallocated under us. */
+	struct deferred *run = pending;
 	size_t n = npending;
-	npending = 0;
+	pending = NULL;
+	npending = cappending = 0;
 	for (size_t i = 0; i < n; i++)
-		pending[i].fn(pending[i].arg);
+		run[i].fn(run[i].arg);
+	free(run);
 }
 
 void rs_cfg_commit(void)
