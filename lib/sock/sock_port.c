@@ -385,6 +385,21 @@ sock_ports_set_addr(struct sock_ports *t, uint8_t proto, uint16_t port, void *so
 	return 0;
 }
 
+int
+sock_ports_rehome(struct sock_ports *t, uint8_t proto, uint16_t port, void *sock, void *to,
+		  uint16_t flags)
+{
+	struct binder_node **link = find_link(t, proto, port, sock);
+
+	if (link == NULL)
+		return -ENOENT;
+	/* No check: the binding exists; only who holds it and how changes
+	 * (a connection that outlives its socket in TIME-WAIT) */
+	(*link)->b.sock = to;
+	(*link)->b.flags = flags;
+	return 0;
+}
+
 void
 sock_ports_foreach(const struct sock_ports *t, uint8_t proto, uint16_t port,
 		   void (*fn)(void *arg, const struct sock_binder *b), void *arg)

@@ -96,6 +96,11 @@ int sock_ports_set_flags(struct sock_ports *t, uint8_t proto, uint16_t port, voi
  */
 int sock_ports_set_addr(struct sock_ports *t, uint8_t proto, uint16_t port, void *sock,
 			const struct rs_ip *laddr);
+/* The binding of sock passes to `to` (an opaque holder, e.g. a TIME-WAIT
+ * placeholder that outlives the socket), with new flags; no conflict
+ * check. 0 or -ENOENT. */
+int sock_ports_rehome(struct sock_ports *t, uint8_t proto, uint16_t port, void *sock, void *to,
+		      uint16_t flags);
 /* Binders of (proto, port), for introspection: calls fn for each. */
 void sock_ports_foreach(const struct sock_ports *t, uint8_t proto, uint16_t port,
 			void (*fn)(void *arg, const struct sock_binder *b), void *arg);

@@ -56,6 +56,7 @@ struct tcp_sconn {
 	uint32_t snd_last;          /* ring bytes last reported to the engine (hostile check) */
 	bool in_table;
 	bool app_closed;            /* the application closed the socket */
+	bool orphan_tw;             /* in TIME-WAIT without its socket (released) */
 	bool shut_rd;
 };
 
@@ -117,7 +118,7 @@ struct tcp_worker {
 } __rte_cache_aligned;
 
 extern struct tcp_worker *tcp_workers[RS_MAX_WORKERS];
-extern uint16_t tcp_msg_release, tcp_msg_stock;
+extern uint16_t tcp_msg_release, tcp_msg_stock, tcp_msg_tw, tcp_msg_tw_done;
 extern const struct sock_proto tcp_proto;
 
 /* Worker side (tcp_io.c). */

@@ -395,6 +395,12 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 				wake = true;
 		}
 		if (ev & TCP_EV_CLOSED) {
+			if (s == NULL && sc->orphan_tw) {
+				/* its port and 4-tuple were kept for TIME-WAIT */
+				struct rs_msg msg = { .type = tcp_msg_tw_done };
+				memcpy(msg.data, &sc->key, sizeof(sc->key));
+				rs_msg_post(w, &msg);
+			}
 			if (s != NULL) {
 				set_state(s, RS_SS_CLOSED | RS_SS_SND_CLOSED, RS_SS_CONNECTING);
 				sock_wake(s);
@@ -411,7 +417,14 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 			 * connection lives on without it until 2MSL */
 			struct tcp_psock *ps = s->proto_priv;
 			ps->conn = NULL;
-			tcp_sock_post_release(w, s);
+			/* the control thread keeps its port and 4-tuple until
+			 * the connection ends (Linux's TIME-WAIT bucket) */
+			struct rs_msg msg = { .type = tcp_msg_tw };
+			memcpy(msg.data, &s, sizeof(s));
+			if (rs_msg_post(w, &msg) != 0)
+				tcp_sock_post_release(w, s);
+			else
+				sc->orphan_tw = true;
 			sc->s = NULL;
 			s = NULL;
 		}

@@ -28,7 +28,13 @@
 #include "tcp/tcp_dp.h"
 #include "util/rs_log.h"
 
-uint16_t tcp_msg_release, tcp_msg_stock;
+uint16_t tcp_msg_release, tcp_msg_stock, tcp_msg_tw, tcp_msg_tw_done;
+
+/* A connection in TIME-WAIT whose socket is gone: it keeps the port and
+ * the 4-tuple (as Linux's TIME-WAIT bucket does) until it ends. */
+struct tcp_tw {
+	struct tcp_key key;
+};
 
 /* Ring sizes of a TCP socket. The receive ring bounds the window the
  * engine advertises (auto-tuning grows within it); the send ring what an
@@ -380,7 +386,7 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 		sock_ports_set_addr(sock_ports_tbl, IPPROTO_TCP, s->lport, s, &s->laddr);
 	struct tcp_key k;
 	key_of(s, &k);
-	if (rte_hash_add_key(tuples, &k) < 0)
+	if (rte_hash_add_key_data(tuples, &k, NULL) < 0)
 		return -ENOBUFS;
 	ps->have_tuple = true;
 	/* the connection lives on the worker its flow hashes to */
@@ -418,6 +424,7 @@ static void listener_close(struct rs_sock *s)
 	struct tcp_psock *ps = s->proto_priv;
 	struct tcp_lsock *l = ps->lsock;
 	sock_unkey(s); /* no new SYN finds it */
+	sock_port_drop(s); /* and the port is free at once, as on Linux */
 	l->ending = true;
 	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
 		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_LISTEN_END };
@@ -898,6 +905,47 @@ static void free_psock_then_release(struct rs_sock *s)
 	sock_release(s);
 }
 
+/* The connection of s entered TIME-WAIT after the application closed
+ * it: s goes, its port and 4-tuple pass to a placeholder. */
+static void on_tw(const struct rs_msg *msg, uint64_t now)
+{
+	struct rs_sock *s;
+	(void)now;
+	memcpy(&s, msg->data, sizeof(s));
+	struct tcp_psock *ps = s->proto_priv;
+	if (ps != NULL && ps->have_tuple && s->in_ports) {
+		struct tcp_tw *tw = malloc(sizeof(*tw));
+		struct tcp_key k;
+		key_of(s, &k);
+		if (tw != NULL) {
+			tw->key = k;
+			sock_ports_rehome(sock_ports_tbl, IPPROTO_TCP, s->lport, s, tw,
+					  SOCK_PORT_TIMEWAIT | SOCK_PORT_CONNECT |
+						  (s->reuseaddr ? SOCK_PORT_REUSEADDR : 0) |
+						  (s->reuseport ? SOCK_PORT_REUSEPORT : 0));
+			s->in_ports = false;
+			rte_hash_add_key_data(tuples, &k, tw); /* replaces: now the placeholder's */
+			ps->have_tuple = false;
+		}
+	}
+	free_psock_then_release(s);
+}
+
+/* A connection that kept its socket's port and 4-tuple in TIME-WAIT ended. */
+static void on_tw_done(const struct rs_msg *msg, uint64_t now)
+{
+	struct tcp_key k;
+	void *d;
+	(void)now;
+	memcpy(&k, msg->data, sizeof(k));
+	if (rte_hash_lookup_data(tuples, &k, &d) < 0 || d == NULL)
+		return;
+	struct tcp_tw *tw = d;
+	sock_ports_unbind(sock_ports_tbl, IPPROTO_TCP, k.lport, tw);
+	rte_hash_del_key(tuples, &k);
+	free(tw);
+}
+
 static void on_release(const struct rs_msg *msg, uint64_t now)
 {
 	struct rs_sock *s;
@@ -1051,6 +1099,11 @@ static int tcp_module_init(void)
 
 static void tcp_module_fini(void)
 {
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	while (tuples != NULL && rte_hash_iterate(tuples, &key, &data, &it) >= 0)
+		free(data); /* TIME-WAIT placeholders (NULL for live sockets) */
 	rte_hash_free(tuples);
 	tuples = NULL;
 	free(live);
@@ -1077,4 +1130,6 @@ RTE_INIT(tcp_sock_register)
 	sock_proto_register(&tcp_proto);
 	tcp_msg_release = rs_msg_type_register("tcp_release", on_release);
 	tcp_msg_stock = rs_msg_type_register("tcp_stock", on_stock);
+	tcp_msg_tw = rs_msg_type_register("tcp_tw", on_tw);
+	tcp_msg_tw_done = rs_msg_type_register("tcp_tw_done", on_tw_done);
 }
