@@ -19,6 +19,7 @@
 
 enum {
 	E_OUTPUT,
+	E_HANDOFF,
 	E_TRUNC,
 	E_CSUM,
 	E_BCAST_ECHO,
@@ -33,40 +34,25 @@ static const int unreach_errno[16] = {
 	EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
 };
 
-/*
- * An ICMP error about a UDP datagram one of our connected sockets sent: the
- * socket's next call fails with the matching errno, as on Linux (RFC 1122
- * §4.1.3.3; unconnected sockets hear nothing without IP_RECVERR, also as on
- * Linux). Returns true when a socket took it.
- */
-static bool icmp_to_socket(struct rte_mbuf *m, uint16_t hlen, uint32_t len)
+static uint8_t handoff_target;
+
+RTE_INIT(icmp4_input_register)
 {
-	uint8_t q[8 + 60 + 8];
-	uint32_t n = len < sizeof(q) ? len : sizeof(q);
-	const uint8_t *e = rte_pktmbuf_read(m, hlen, n, q);
-	struct ip4_view v;
-	if (e == NULL || n < 8 + IP4_HLEN + UDP_HLEN || ip4_check_quote(&v, e + 8, n - 8) < 0)
-		return false;
-	if (ip4_proto(&v) != IPPROTO_UDP_ || n < 8u + v.hlen + UDP_HLEN)
-		return false;
-	uint8_t type = e[0], code = e[1];
-	int err;
-	if (type == ICMP4_DEST_UNREACH)
-		err = code < 16 ? unreach_errno[code] : EHOSTUNREACH;
-	else if (type == ICMP4_TIME_EXCEEDED)
-		err = EHOSTUNREACH;
-	else if (type == ICMP4_PARAM_PROBLEM)
-		err = EPROTO;
-	else
-		return false; /* source quench, redirect: nothing to report */
-	if (type == ICMP4_DEST_UNREACH && code == ICMP4_UNREACH_FRAG_NEEDED)
+	handoff_target = sock_handoff_target("icmp4_input");
+}
+
+/* UDP: the connected socket's next call fails with the matching errno, as
+ * on Linux (RFC 1122 §4.1.3.3; unconnected sockets hear nothing without
+ * IP_RECVERR, also as on Linux). */
+static bool udp_icmp(const struct sock_icmp *e)
+{
+	if (e->frag_needed)
 		return false; /* PMTU: DF is never set on our UDP (IP_PMTUDISC_DONT) */
-	const uint8_t *u = e + 8 + v.hlen;
 	struct sock_demux_key k = {
-		.laddr = rs_ip_from4(ip4_src(&v)),
-		.raddr = rs_ip_from4(ip4_dst(&v)),
-		.lport = rs_ld16(u),
-		.rport = rs_ld16(u + 2),
+		.laddr = e->laddr,
+		.raddr = e->raddr,
+		.lport = e->lport,
+		.rport = e->rport,
 		.proto = IPPROTO_UDP_,
 	};
 	struct rs_sock *so = sock_demux_lookup_key(sock_demux_tbl, &k, 0);
@@ -74,8 +60,59 @@ static bool icmp_to_socket(struct rte_mbuf *m, uint16_t hlen, uint32_t len)
 		return false;
 	/* so_error is one atomic word any worker may set; the wake-up is a
 	 * send on the daemon's end of the wake pair (sock.h) */
-	sock_set_error(so, err);
+	sock_set_error(so, e->err);
 	return true;
+}
+
+/*
+ * An ICMP error about something one of our sockets sent. Returns 1 when it
+ * was taken, 0 when nobody wants it, or 2 + the worker it must be handed
+ * to (TCP: the connection's owner).
+ */
+static int icmp_to_socket(struct rs_worker *w, struct rte_graph *graph, struct rte_node *node,
+			  struct rte_mbuf *m, uint16_t hlen, uint32_t len)
+{
+	uint8_t q[8 + 60 + 8];
+	uint32_t n = len < sizeof(q) ? len : sizeof(q);
+	const uint8_t *e = rte_pktmbuf_read(m, hlen, n, q);
+	struct ip4_view v;
+	/* RFC 792: the quoted header and at least 8 bytes of its payload
+	 * (the ports, and TCP's sequence number) */
+	if (e == NULL || n < 8 + IP4_HLEN + 8 || ip4_check_quote(&v, e + 8, n - 8) < 0 ||
+	    n < 8u + v.hlen + 8)
+		return 0;
+	uint8_t type = e[0], code = e[1];
+	struct sock_icmp x = { .type = type, .code = code };
+	if (type == ICMP4_DEST_UNREACH) {
+		x.err = code < 16 ? unreach_errno[code] : EHOSTUNREACH;
+		/* Linux's icmp_err_convert: which unreachables are fatal */
+		x.hard = code == 2 || code == 3 || (code >= 6 && code <= 10) || code >= 13;
+		if (code == ICMP4_UNREACH_FRAG_NEEDED) {
+			x.frag_needed = true;
+			x.mtu = rs_ld16(e + 6);
+		}
+	} else if (type == ICMP4_TIME_EXCEEDED) {
+		x.err = EHOSTUNREACH;
+	} else if (type == ICMP4_PARAM_PROBLEM) {
+		x.err = EPROTO;
+		x.hard = true;
+	} else {
+		return 0; /* source quench, redirect: nothing to report */
+	}
+	const uint8_t *l4 = e + 8 + v.hlen;
+	x.laddr = rs_ip_from4(ip4_src(&v));
+	x.raddr = rs_ip_from4(ip4_dst(&v));
+	x.lport = rs_ld16(l4);
+	x.rport = rs_ld16(l4 + 2);
+	x.seq = rs_ld32(l4 + 4);
+	uint8_t proto = ip4_proto(&v);
+	if (proto == IPPROTO_UDP_)
+		return udp_icmp(&x) ? 1 : 0;
+	const struct sock_proto *sp = sock_proto_of(proto);
+	if (sp == NULL || sp->icmp == NULL)
+		return 0;
+	int owner = sp->icmp(w, graph, node, &x);
+	return owner >= 0 ? 2 + owner : 1;
 }
 
 static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -104,7 +141,15 @@ static uint16_t icmp4_input_process(struct rte_graph *graph, struct rte_node *no
 		}
 		uint8_t *ic = b + hlen;
 		if (ic[0] != ICMP4_ECHO_REQUEST) {
-			if (icmp4_type_is_error(ic[0]) && icmp_to_socket(m, hlen, len)) {
+			int r = icmp4_type_is_error(ic[0]) ? icmp_to_socket(w, graph, node, m, hlen, len)
+							    : 0;
+			if (r >= 2) {
+				p->owner = (uint16_t)(r - 2);
+				p->inject = handoff_target;
+				next = E_HANDOFF;
+				goto out;
+			}
+			if (r == 1) {
 				rte_pktmbuf_free(m);
 				nexts[i] = RS_EDGE_CONSUMED;
 				continue;
@@ -150,6 +195,7 @@ static struct rte_node_register icmp4_input_node = {
 	.nb_edges = E_NB,
 	.next_nodes = {
 		[E_OUTPUT] = "ip4_output",
+		[E_HANDOFF] = "sock_handoff",
 		[E_TRUNC] = RS_DROP_NODE(icmp_truncated),
 		[E_CSUM] = RS_DROP_NODE(icmp_bad_checksum),
 		[E_BCAST_ECHO] = RS_DROP_NODE(icmp_bcast_echo),

@@ -57,6 +57,7 @@ struct rs_sock;
 struct rs_worker;
 struct sock_txq;
 struct sock_cmd;
+struct sock_icmp;
 struct rte_graph;
 struct rte_node;
 struct rte_mbuf;
@@ -101,6 +102,27 @@ struct sock_proto {
 		    struct rs_sock *s, const struct sock_cmd *c);
 	/* ringctl sock show: the protocol's columns */
 	void (*show)(const struct rs_sock *s, struct rs_buf *out, bool json);
+	/* worker: an ICMP error about one of the protocol's packets. Returns
+	 * the worker it belongs to when that is not w (the caller hands the
+	 * ICMP packet over), else -1 (handled or not ours). */
+	int (*icmp)(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
+		    const struct sock_icmp *e);
+};
+
+/* The protocol registered for ipproto, or NULL (ICMP dispatch). */
+const struct sock_proto *sock_proto_of(uint8_t ipproto);
+
+/* An ICMP error about a packet one of our sockets sent (RFC 1122 §4.2.3.9,
+ * §4.1.3.3), decoded from the quoted header. */
+struct sock_icmp {
+	uint8_t type, code;      /* as on the wire */
+	bool frag_needed;        /* PMTU: mtu is the next hop's */
+	bool hard;               /* Linux's icmp_err_convert "fatal" */
+	int err;                 /* the errno Linux maps it to */
+	uint32_t mtu;
+	struct rs_ip laddr, raddr; /* the quoted source (ours), destination */
+	uint16_t lport, rport;   /* host order */
+	uint32_t seq;            /* TCP: the quoted sequence number */
 };
 
 /* A control -> worker command (sock_cmd_post). */

@@ -335,7 +335,9 @@ void sock_app_detach(struct rs_app *a)
 	publish_apps();
 	for (uint32_t sd = 0; sd < a->max_socks && a->nsocks > 0; sd++) {
 		struct rs_sock *s = a->own[sd];
-		if (s != NULL && !s->dead)
+		/* a prepared socket (a listener's stock or a child not yet
+		 * accepted) belongs to its listener, which lets it go */
+		if (s != NULL && !s->dead && s->app_fd < 0)
 			sock_close(s, true);
 	}
 	if (a->nsocks == 0)
@@ -540,7 +542,7 @@ void sock_foreach(void (*fn)(void *arg, struct rs_sock *s), void *arg)
 			if (s == NULL)
 				continue;
 			seen++;
-			if (!s->released)
+			if (!s->released && s->app_fd < 0) /* not a listener's stock */
 				fn(arg, s);
 		}
 	}

@@ -48,6 +48,14 @@ const struct sock_proto *sock_proto_find(int type, int protocol)
 	return NULL;
 }
 
+const struct sock_proto *sock_proto_of(uint8_t ipproto)
+{
+	for (unsigned i = 0; i < nprotos; i++)
+		if (protos[i]->ipproto == ipproto)
+			return protos[i];
+	return NULL;
+}
+
 static void demux_defer(void (*fn)(void *), void *arg)
 {
 	rs_defer_free(fn, arg);

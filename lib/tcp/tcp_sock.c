@@ -319,6 +319,8 @@ static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
 		l->rr = w + 1;
 		uint32_t c = atomic_load_explicit(&ls->shm->accept_cons[w], memory_order_relaxed);
 		atomic_store_explicit(&ls->shm->accept_cons[w], c + 1, memory_order_release);
+		struct tcp_psock *cp = s->proto_priv;
+		cp->connecting = true; /* a connection lives on a worker */
 		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_ACCEPTED };
 		sock_cmd_post(atomic_load(&s->worker), &cmd);
 		stock_fill(ls, w);
@@ -871,6 +873,36 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 	}
 }
 
+/* An ICMP error quoting one of our segments (RFC 5927): on the owner, to
+ * the engine (which checks the quoted sequence number). */
+static int tsk_icmp(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
+		    const struct sock_icmp *e)
+{
+	struct tcp_worker *tw = tcp_workers[w->idx];
+	struct tcp_key k;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.laddr, e->laddr.b, 16);
+	memcpy(k.raddr, e->raddr.b, 16);
+	k.lport = e->lport;
+	k.rport = e->rport;
+	uint16_t owner = tcp_key_worker(&k);
+	if (owner != w->idx)
+		return owner;
+	struct tcp_sconn *sc = tcp_sconn_lookup(tw, &k);
+	if (sc == NULL)
+		return -1;
+	tw->g = g;
+	tw->node = node;
+	tw->out_edge = 0; /* icmp4_input's edge to ip4_output */
+	struct tcp_io io;
+	tcp_io_fill(tw, w, sc, &io);
+	enum tcp_icmp_kind kind = e->frag_needed ? TCP_ICMP_FRAG_NEEDED
+				  : e->hard ? TCP_ICMP_HARD : TCP_ICMP_SOFT;
+	tcp_icmp(&tw->ctx, &sc->c, kind, e->seq, e->mtu, e->err, &io, &tw->act);
+	tcp_act_run(tw, w, sc);
+	return -1;
+}
+
 const struct sock_proto tcp_proto = {
 	.name = "tcp",
 	.type = SOCK_STREAM,
@@ -888,6 +920,7 @@ const struct sock_proto tcp_proto = {
 	.tx = tcp_tx,
 	.cmd = tcp_cmd,
 	.show = tcp_show,
+	.icmp = tsk_icmp,
 };
 
 /* ---- messages from workers ---- */

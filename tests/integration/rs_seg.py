@@ -66,11 +66,19 @@ class Ring:
         struct.pack_into("<I", self.m, self.hdr + 64, v & 0xffffffff)
 
     def write_bytes(self, pos, b):
-        for i in range(0, len(b)):
-            self.m[self.data + ((pos + i) % self.size)] = b[i]
+        off = pos % self.size
+        first = min(len(b), self.size - off)
+        self.m[self.data + off:self.data + off + first] = b[:first]
+        if first < len(b):
+            self.m[self.data:self.data + len(b) - first] = b[first:]
 
     def read_bytes(self, pos, n):
-        return bytes(self.m[self.data + ((pos + i) % self.size)] for i in range(n))
+        off = pos % self.size
+        first = min(n, self.size - off)
+        out = self.m[self.data + off:self.data + off + first]
+        if first < n:
+            out += self.m[self.data:self.data + n - first]
+        return bytes(out)
 
     def put_record(self, payload, meta=b"", publish=True, hdr_len=None):
         """Writes one record (shm_ring.h) at prod; returns its start."""
