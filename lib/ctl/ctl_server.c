@@ -294,8 +294,11 @@ static void app_readable(struct client *c)
 			close(f);
 		}
 	}
+	/* No grace period here: what a request publishes (a demux entry, a
+	 * port) is visible to workers as it is stored (lock-free readers);
+	 * what it unlinks is freed by rs_defer_free after the next one (the
+	 * tick's rs_sync). A socket call costs no wait for the workers. */
 	sock_app_kicks(c->app, (unsigned)n);
-	rs_cfg_commit(); /* demux changes are visible before the answer is read */
 }
 
 /* Executes every complete request in c->in; returns how many ran. */
