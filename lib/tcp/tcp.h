@@ -43,6 +43,42 @@
  * (RACK-TLP), 5961 (blind attacks), 6528 (ISN), 4987 (SYN cookies), 6191
  * (TIME-WAIT reuse with timestamps), 6093 (urgent pointer), 1191 and 5927
  * (PMTU and ICMP checks), 1122 (delayed ACK, SWS, keepalive), 896 (Nagle).
+ *
+ * How a worker drives it:
+ *  1. once: tcp_ctx_init() with 48 random bytes; one rs_wheel (util/rs_wheel.h).
+ *  2. a segment arrives: validate IP and the checksum, tcp_seg_parse(), find
+ *     the connection by 4-tuple. Found: tcp_input(). Not found, listener
+ *     exists: a SYN goes to tcp_listen_syn() (then tcp_conn_open_passive()
+ *     or the cookie SYN-ACK), a bare ACK to tcp_syncookie_check() and
+ *     tcp_conn_open_cookie(); anything else gets tcp_rst_reply().
+ *  3. process every struct tcp_actions in this order: release, deliveries
+ *     (copy, then free non-NULL buffers), segments (build each with
+ *     tcp_hdr_write(), payload from the ring at data_off, checksum),
+ *     events; re-arm the connection's one wheel timer at a->deadline (or
+ *     cancel it for UINT64_MAX); while a->more, tcp_output() and again.
+ *     Free the connection after TCP_EV_CLOSED (tcp_conn_destroy() first
+ *     if it may hold buffers, e.g. when the worker itself tears it down).
+ *  4. the wheel timer fires: tcp_timer(). The application wrote:
+ *     tcp_output(); read: tcp_rcvd(); closed: tcp_close(); and so on.
+ *
+ * Deliberate differences from Linux (and what is not implemented):
+ *  - SYN cookies carry a 28-bit MAC of (tuple, peer ISN, minute, MSS
+ *    index) instead of Linux's hash-plus-ISN layout; the options in the
+ *    timestamp are encoded as Linux's cookie_init_timestamp does. ECN is
+ *    not negotiated (no ECN at all), so the ECN bit of a cookie is never set.
+ *  - RTO = max(SRTT + max(G, 4 RTTVAR), 200 ms) (RFC 6298 with Linux's
+ *    floor); Linux computes SRTT + max(4 mdev, 200 ms).
+ *  - loss recovery follows RFC 6675's pipe (with RFC 3042 limited
+ *    transmit), not Linux's PRR (RFC 6937); no undo (Eifel, F-RTO,
+ *    D-SACK undo); CUBIC without HyStart++.
+ *  - the scoreboard tracks bursts, not single segments (TCP_TXQ_MAX
+ *    entries): RACK times a burst as one.
+ *  - a SYN in SYN-RECEIVED that is not the retransmitted one gets a
+ *    challenge ACK (RFC 5961) rather than a RST (Linux) or a return to
+ *    LISTEN (RFC 9293); an RST in TIME-WAIT must match RCV.NXT exactly.
+ *  - no TCP Fast Open, MD5/AO signatures, delayed-ACK ping-pong mode,
+ *    tcp_abort_on_overflow, orphan limits, or TIME-WAIT mini-sockets (a
+ *    connection in TIME-WAIT keeps its struct until TCP_EV_CLOSED).
  */
 #ifndef RS_TCP_H
 #define RS_TCP_H

@@ -136,6 +136,9 @@ ack_policy(struct tcp_ctx *x, struct tcp_conn *c, uint32_t len, uint64_t now)
 static void
 process_fin(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, uint64_t now)
 {
+	/* anything held beyond the end of the stream is the peer's
+	 * nonsense: give it back now */
+	tcp_reass_purge(x, c);
 	c->rcv_nxt = seq_add(c->rcv_nxt, 1);
 	c->fin_rcvd = true;
 	c->ooo_fin = false;

@@ -80,15 +80,14 @@ tcp_opts_parse(struct tcp_opts *o, const uint8_t *p, size_t len)
 	return n;
 }
 
-/* SACK blocks that fit after the other options in 40 bytes. */
+/* SACK blocks that fit after base bytes of other options in 40 bytes:
+ * NOP NOP kind length, then 8 bytes a block. */
 static unsigned
 sack_fit(const struct tcp_opts *o, unsigned base)
 {
-	if (!(o->present & TCP_OPT_SACK) || o->nsack == 0)
+	if (!(o->present & TCP_OPT_SACK) || o->nsack == 0 || base + 4 + 8 > TCP_MAX_OPTLEN)
 		return 0;
-	unsigned room = base >= TCP_MAX_OPTLEN ? 0 : (TCP_MAX_OPTLEN - base - 4) / 8;
-	if (base + 4 + 8 > TCP_MAX_OPTLEN)
-		return 0;
+	unsigned room = (TCP_MAX_OPTLEN - base - 4) / 8;
 	unsigned n = o->nsack > TCP_MAX_SACK ? TCP_MAX_SACK : o->nsack;
 	return n < room ? n : room;
 }

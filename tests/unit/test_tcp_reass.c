@@ -197,6 +197,19 @@ Test(reass, bare_fin_beyond_a_hole)
 	check_stream(100);
 }
 
+Test(reass, data_held_beyond_the_fin_is_freed)
+{
+	data(200, 100);
+	ts_next(t);
+	cr_assert_eq(ts_live_bufs, 1);
+	/* the stream ends at 100: what lies beyond is nonsense */
+	ts_send(t, SEG(.seq = P(0), .ack = OUR_ISS + 1, .flags = ACK | FIN, .wnd = 8192, .len = 100));
+	cr_assert_eq(t->c.state, TCP_CLOSE_WAIT);
+	cr_assert_eq(t->c.nooo, 0);
+	cr_assert_eq(ts_live_bufs, 0);
+	check_stream(100);
+}
+
 Test(reass, bounded_by_buffer_count)
 {
 	t->x.p.reass_max_bufs = 4;
