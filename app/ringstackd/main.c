@@ -46,6 +46,9 @@ static void usage(FILE *f)
 "  --neigh-max N          neighbor entries (default 4096)\n"
 "  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
 "  --icmp-rate N          ICMP errors per second per worker (default 1000, burst 50)\n"
+"  --icmp-ratelimit MS    per destination: one ICMP error per MS, burst 6\n"
+"                         (default 1000, Linux's icmp_ratelimit; 0: off)\n"
+"  --icmp-dests N         destinations each worker tracks for it (default 4096)\n"
 "  --port-range LO-HI     ephemeral ports for sockets (default 32768-60999)\n"
 "  -h, --help             this text\n", DEFAULT_CTL);
 }
@@ -146,7 +149,7 @@ int main(int argc, char **argv)
 	const char *ctl = getenv("RINGSTACK_CTL") ? getenv("RINGSTACK_CTL") : DEFAULT_CTL;
 	const char *config = NULL;
 	enum { O_CTL = 256, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
-	       O_NEIGH, O_REASS, O_ICMP, O_PORTS };
+	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -160,6 +163,8 @@ int main(int argc, char **argv)
 		{ "neigh-max", required_argument, NULL, O_NEIGH },
 		{ "reass-timeout", required_argument, NULL, O_REASS },
 		{ "icmp-rate", required_argument, NULL, O_ICMP },
+		{ "icmp-ratelimit", required_argument, NULL, O_ICMP_RL },
+		{ "icmp-dests", required_argument, NULL, O_ICMP_DESTS },
 		{ "port-range", required_argument, NULL, O_PORTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -183,6 +188,8 @@ int main(int argc, char **argv)
 		case O_NEIGH: bad = parse_num("--neigh-max", optarg, 16, 1u << 22, &p.neigh_max); break;
 		case O_REASS: bad = parse_num("--reass-timeout", optarg, 1, 120000, &p.reass_timeout_ms); break;
 		case O_ICMP: bad = parse_num("--icmp-rate", optarg, 1, 1000000, &p.icmp_rate); break;
+		case O_ICMP_RL: bad = parse_num("--icmp-ratelimit", optarg, 0, 3600000, &p.icmp_ratelimit_ms); break;
+		case O_ICMP_DESTS: bad = parse_num("--icmp-dests", optarg, 4, 1u << 22, &p.icmp_dests); break;
 		case O_PORTS: {
 			unsigned lo, hi;
 			char extra;

@@ -34,6 +34,8 @@ void rs_dp_params_default(struct rs_dp_params *p)
 	p->reass_timeout_ms = 30000; /* Linux ipfrag_time */
 	p->icmp_rate = 1000;         /* Linux icmp_msgs_per_sec */
 	p->icmp_burst = 50;          /* Linux icmp_msgs_burst */
+	p->icmp_ratelimit_ms = 1000; /* Linux icmp_ratelimit */
+	p->icmp_dests = 4096;
 }
 
 int rs_node_init(const struct rte_graph *graph, struct rte_node *node)

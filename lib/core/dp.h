@@ -154,6 +154,7 @@ static inline struct rs_priv *rs_priv_at(struct rte_mbuf *m, int off)
 }
 
 struct reass_table;
+struct icmp_rl;
 struct rs_app;
 
 struct rs_worker {
@@ -171,6 +172,7 @@ struct rs_worker {
 	uint64_t rx_pkts;          /* received in this walk (for idle detection) */
 	uint64_t icmp_tokens_ns;   /* token bucket: time credit (see icmp4_error.c) */
 	uint64_t icmp_last_ns;
+	struct icmp_rl *icmp_rl;   /* per-destination ICMP limit (lib/icmp/icmp_rl.h), or NULL */
 	uint64_t loops;
 	uint64_t idle_sleeps;
 	/* set by the node calling into the reassembly table so freed buffers are
@@ -204,6 +206,8 @@ struct rs_dp_params {
 	uint32_t reass_timeout_ms;
 	uint32_t icmp_rate;     /* ICMP errors per second per worker */
 	uint32_t icmp_burst;
+	uint32_t icmp_ratelimit_ms; /* per destination (Linux icmp_ratelimit); 0 = off */
+	uint32_t icmp_dests;        /* destinations each worker remembers for it */
 };
 
 /* The daemon: one per process. */

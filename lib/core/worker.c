@@ -14,6 +14,7 @@
 #include <rte_launch.h>
 
 #include "core/dp.h"
+#include "icmp/icmp_rl.h"
 #include "ip4/reass.h"
 #include "util/rs_log.h"
 
@@ -69,6 +70,17 @@ int rs_workers_create(void)
 		}
 		w->icmp_tokens_ns = 0;
 		w->icmp_last_ns = 0;
+		if (p->icmp_ratelimit_ms != 0) {
+			struct icmp_rl_params ip;
+			icmp_rl_params_default(&ip);
+			ip.entries = p->icmp_dests;
+			ip.interval_ns = (uint64_t)p->icmp_ratelimit_ms * 1000000ull;
+			w->icmp_rl = icmp_rl_create(&ip);
+			if (w->icmp_rl == NULL) {
+				rs_err_set("cannot create the ICMP rate limit table");
+				return -ENOMEM;
+			}
+		}
 
 		struct rte_graph_param gp = {
 			.socket_id = (int)rte_lcore_to_socket_id(w->lcore),
@@ -152,6 +164,8 @@ void rs_workers_stop(void)
 		if (w->reass)
 			reass_destroy(w->reass);
 		w->reass = NULL;
+		icmp_rl_destroy(w->icmp_rl);
+		w->icmp_rl = NULL;
 		struct rte_mbuf *m;
 		while (w->from_ctl && rte_ring_sc_dequeue(w->from_ctl, (void **)&m) == 0)
 			rte_pktmbuf_free(m);

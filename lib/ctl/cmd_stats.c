@@ -19,6 +19,7 @@
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
 #include "ctl/cmd.h"
+#include "icmp/icmp_rl.h"
 #include "util/rs_log.h"
 
 #define MAX_NODES 256
@@ -196,6 +197,11 @@ static int stats_show(struct cmd_ctx *ctx)
 			rs_json_ku64(ctx->out, "lcore", rs_dp.workers[w].lcore);
 			rs_json_ku64(ctx->out, "loops", rs_dp.workers[w].loops);
 			rs_json_ku64(ctx->out, "idle_sleeps", rs_dp.workers[w].idle_sleeps);
+			/* ICMP errors the per-destination limit held back */
+			struct icmp_rl_stats rl = { 0 };
+			if (rs_dp.workers[w].icmp_rl != NULL)
+				icmp_rl_get_stats(rs_dp.workers[w].icmp_rl, &rl);
+			rs_json_ku64(ctx->out, "icmp_dest_limited", rl.limited);
 			rs_json_obj_close(ctx->out);
 		}
 		rs_json_arr_close(ctx->out);
