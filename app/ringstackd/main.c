@@ -44,7 +44,10 @@ static void usage(FILE *f)
 "  --fib-max-routes N     IPv4 routes (default 65536)\n"
 "  --fib-max-tbl8 N       IPv4 FIB tbl8 groups (default 4096)\n"
 "  --neigh-max N          neighbor entries (default 4096)\n"
+"  --neigh-queue-max N    packets waiting for resolution, all neighbors (default 1024)\n"
 "  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
+"  --reass-max-frags N    fragments held per worker (default: an eighth of the\n"
+"                         pool over the workers; one source a quarter of it)\n"
 "  --icmp-rate N          ICMP errors per second per worker (default 1000, burst 50)\n"
 "  --icmp-ratelimit MS    per destination: one ICMP error per MS, burst 6\n"
 "                         (default 1000, Linux's icmp_ratelimit; 0: off)\n"
@@ -149,7 +152,7 @@ int main(int argc, char **argv)
 	const char *ctl = getenv("RINGSTACK_CTL") ? getenv("RINGSTACK_CTL") : DEFAULT_CTL;
 	const char *config = NULL;
 	enum { O_CTL = 256, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
-	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS };
+	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS, O_NEIGH_Q, O_REASS_FRAGS };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -161,6 +164,8 @@ int main(int argc, char **argv)
 		{ "fib-max-routes", required_argument, NULL, O_ROUTES },
 		{ "fib-max-tbl8", required_argument, NULL, O_TBL8 },
 		{ "neigh-max", required_argument, NULL, O_NEIGH },
+		{ "neigh-queue-max", required_argument, NULL, O_NEIGH_Q },
+		{ "reass-max-frags", required_argument, NULL, O_REASS_FRAGS },
 		{ "reass-timeout", required_argument, NULL, O_REASS },
 		{ "icmp-rate", required_argument, NULL, O_ICMP },
 		{ "icmp-ratelimit", required_argument, NULL, O_ICMP_RL },
@@ -186,6 +191,8 @@ int main(int argc, char **argv)
 		case O_ROUTES: bad = parse_num("--fib-max-routes", optarg, 16, 1u << 24, &p.fib_max_routes); break;
 		case O_TBL8: bad = parse_num("--fib-max-tbl8", optarg, 16, 1u << 24, &p.fib_max_tbl8); break;
 		case O_NEIGH: bad = parse_num("--neigh-max", optarg, 16, 1u << 22, &p.neigh_max); break;
+		case O_NEIGH_Q: bad = parse_num("--neigh-queue-max", optarg, 1, 1u << 24, &p.neigh_queue_max); break;
+		case O_REASS_FRAGS: bad = parse_num("--reass-max-frags", optarg, 64, 1u << 24, &p.reass_max_frags); break;
 		case O_REASS: bad = parse_num("--reass-timeout", optarg, 1, 120000, &p.reass_timeout_ms); break;
 		case O_ICMP: bad = parse_num("--icmp-rate", optarg, 1, 1000000, &p.icmp_rate); break;
 		case O_ICMP_RL: bad = parse_num("--icmp-ratelimit", optarg, 0, 3600000, &p.icmp_ratelimit_ms); break;

@@ -145,11 +145,13 @@ static const struct neigh_ops ops = {
 	.removed = op_removed,
 };
 
-int neigh_ctl_init(uint32_t max_entries, struct rte_rcu_qsbr *rcu)
+int neigh_ctl_init(uint32_t max_entries, uint32_t max_queued, struct rte_rcu_qsbr *rcu)
 {
 	struct neigh_params np;
 	neigh_params_default(&np);
 	np.max_entries = max_entries;
+	if (max_queued != 0)
+		np.max_queued = max_queued;
 	/* Twice the slots: removed entries' slots wait out a grace period. */
 	pub_max = max_entries * 2;
 	pubs = rte_zmalloc("rs_neigh_pub", sizeof(*pubs) * pub_max, RTE_CACHE_LINE_SIZE);
@@ -262,6 +264,11 @@ int neigh_ctl_del(uint16_t iface, uint32_t ip)
 uint32_t neigh_ctl_flush(uint16_t iface, bool include_static)
 {
 	return neigh_flush(tbl, iface, include_static);
+}
+
+uint32_t neigh_ctl_queued(void)
+{
+	return tbl != NULL ? neigh_queued(tbl) : 0;
 }
 
 uint32_t neigh_ctl_count(void)

@@ -29,6 +29,7 @@ void rs_dp_params_default(struct rs_dp_params *p)
 	p->fib_max_routes = 1 << 16;
 	p->fib_max_tbl8 = 1 << 12;
 	p->neigh_max = 4096;
+	p->neigh_queue_max = 1024;
 	p->reass_max_datagrams = 1024;
 	p->reass_max_bytes = 4u << 20;
 	p->reass_timeout_ms = 30000; /* Linux ipfrag_time */
@@ -105,7 +106,7 @@ int rs_dp_init(const struct rs_dp_params *p)
 	int rc = fib4_init(p->fib_max_routes, p->fib_max_tbl8, rs_dp.rcu);
 	if (rc < 0)
 		return rc;
-	rc = neigh_ctl_init(p->neigh_max, rs_dp.rcu);
+	rc = neigh_ctl_init(p->neigh_max, p->neigh_queue_max, rs_dp.rcu);
 	if (rc < 0)
 		return rc;
 	return sock_init(rs_dp.rcu);

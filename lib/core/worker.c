@@ -27,6 +27,9 @@ static const char *node_patterns[] = {
 	 * reason no node can reach would be an isolated node and fail creation */
 };
 
+/* a 65535-byte datagram in 1500-byte fragments is 45 */
+#define REASS_FRAGS_PER_DGRAM 64
+
 static void reass_free_mbuf(void *ctx, void *buf)
 {
 	struct rs_worker *w = ctx;
@@ -57,10 +60,22 @@ int rs_workers_create(void)
 			rs_err_set("cannot create worker rings: %s", rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
+		/* Fragments pin whole packet buffers, however small: all
+		 * workers together hold at most an eighth of the pool (at
+		 * least one largest datagram each), one source at most a
+		 * quarter of a worker's share (lib/ip4/reass.h). */
+		uint32_t bufs = p->reass_max_frags;
+		if (bufs == 0)
+			bufs = rs_pool_size() / 8 / rs_dp.nb_workers;
+		if (bufs < REASS_FRAGS_PER_DGRAM)
+			bufs = REASS_FRAGS_PER_DGRAM;
+		uint32_t src_bufs = bufs / 4 > REASS_FRAGS_PER_DGRAM ? bufs / 4 : REASS_FRAGS_PER_DGRAM;
 		struct reass_params rp = {
 			.max_datagrams = p->reass_max_datagrams,
 			.max_bytes = p->reass_max_bytes,
-			.max_frags = 64,
+			.max_frags = REASS_FRAGS_PER_DGRAM,
+			.max_bufs = bufs,
+			.max_src_bufs = src_bufs,
 			.timeout_ns = (uint64_t)p->reass_timeout_ms * 1000000ull,
 		};
 		w->reass = reass_create(&rp, reass_free_mbuf, w);

@@ -20,6 +20,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "icmp/icmp_rl.h"
+#include "ip4/reass.h"
 #include "util/rs_log.h"
 
 #define MAX_NODES 256
@@ -108,6 +109,8 @@ static void show_ports(struct cmd_ctx *ctx)
 			rs_json_ku64(ctx->out, "tx_packets", txp);
 			rs_json_ku64(ctx->out, "tx_bytes", txb);
 			rs_json_ku64(ctx->out, "rx_dropped", drop);
+			/* of which the pool had no buffer for */
+			rs_json_ku64(ctx->out, "rx_nombuf", s.rx_nombuf - b->rx_nombuf);
 			rs_json_ku64(ctx->out, "rx_errors", s.ierrors - b->ierrors);
 			rs_json_ku64(ctx->out, "tx_errors", s.oerrors - b->oerrors);
 			rs_json_obj_close(ctx->out);
@@ -190,6 +193,14 @@ static int stats_show(struct cmd_ctx *ctx)
 		rs_json_obj_close(ctx->out);
 		rs_json_ku64(ctx->out, "total_drops", total_drops);
 		rs_json_ku64(ctx->out, "neighbors", neigh_ctl_count());
+		rs_json_ku64(ctx->out, "neigh_queued", neigh_ctl_queued());
+		/* packet buffers: what reassembly, neighbor queues and sockets
+		 * hold comes out of this pool */
+		rs_json_key(ctx->out, "mbufs");
+		rs_json_obj_open(ctx->out);
+		rs_json_ku64(ctx->out, "size", rs_dp.pool ? rs_dp.pool->size : 0);
+		rs_json_ku64(ctx->out, "free", rs_dp.pool ? rte_mempool_avail_count(rs_dp.pool) : 0);
+		rs_json_obj_close(ctx->out);
 		rs_json_key(ctx->out, "workers");
 		rs_json_arr_open(ctx->out);
 		for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
@@ -202,6 +213,13 @@ static int stats_show(struct cmd_ctx *ctx)
 			if (rs_dp.workers[w].icmp_rl != NULL)
 				icmp_rl_get_stats(rs_dp.workers[w].icmp_rl, &rl);
 			rs_json_ku64(ctx->out, "icmp_dest_limited", rl.limited);
+			/* what reassembly holds (lib/ip4/reass.h bounds) */
+			struct reass_stats rs = { 0 };
+			if (rs_dp.workers[w].reass != NULL)
+				reass_get_stats(rs_dp.workers[w].reass, &rs);
+			rs_json_ku64(ctx->out, "reass_datagrams", rs.datagrams);
+			rs_json_ku64(ctx->out, "reass_frags", rs.bufs);
+			rs_json_ku64(ctx->out, "reass_evicted", rs.evicted);
 			rs_json_obj_close(ctx->out);
 		}
 		rs_json_arr_close(ctx->out);
