@@ -6,7 +6,7 @@ set -euo pipefail
 
 build=(gcc clang meson ninja-build pkg-config libdpdk-dev libcriterion-dev libbpf-dev libxdp-dev libpcap-dev)
 demo=(iproute2 iputils-ping ethtool jq)
-test=(python3-scapy tcpdump socat netcat-openbsd arping iperf3 traceroute bc procps util-linux)
+test=(python3-scapy tcpdump socat netcat-openbsd arping iperf3 traceroute bc procps util-linux libclang-rt-14-dev)
 perf=(dpdk-doc valgrind python3-matplotlib bc make)
 
 want=("${build[@]}")

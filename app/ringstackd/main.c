@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 
 #include <rte_eal.h>
@@ -17,6 +18,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "ctl/ctl_proto.h"
+#include "ctl/ctl_server.h"
 #include "sock/sock.h"
 #include "util/rs_args.h"
 #include "util/rs_log.h"
@@ -37,6 +39,11 @@ static void usage(FILE *f)
 "options:\n"
 "  --ctl PATH             management socket (default %s)\n"
 "  --config FILE          ringctl commands run at start, one per line, # comments\n"
+"  --admin-group GROUP    members may run management commands too (default:\n"
+"                         root only; anyone connected may attach and show)\n"
+"  --ctl-mode MODE        file mode of the socket, octal (default 0666)\n"
+"  --ctl-group GROUP      group of the socket file (with --ctl-mode 0660: who\n"
+"                         may connect at all)\n"
 "  --idle-sleep US        sleep US microseconds when idle (default 0: busy poll)\n"
 "  --idle-polls N         empty polls before sleeping (default 256)\n"
 "  --mbufs N              mbufs in the packet pool (default: sized from ports)\n"
@@ -67,6 +74,29 @@ static int parse_num(const char *opt, const char *s, uint32_t min, uint32_t max,
 	}
 	*v = (uint32_t)x;
 	return 0;
+}
+
+/* A group name or number; -1 with a message when it is neither. */
+static long parse_group(const char *opt, const char *s, char *name, size_t namelen)
+{
+	struct group *g = getgrnam(s);
+	if (g != NULL) {
+		if (name != NULL)
+			snprintf(name, namelen, "%s", g->gr_name);
+		return (long)g->gr_gid;
+	}
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || x >= (gid_t)-1) {
+		fprintf(stderr, "ringstackd: %s: no group \"%s\"\n", opt, s);
+		return -1;
+	}
+	if (name != NULL) {
+		g = getgrgid((gid_t)x);
+		snprintf(name, namelen, "%s", g != NULL ? g->gr_name : s);
+	}
+	return (long)x;
 }
 
 static int run_config(const char *path)
@@ -151,11 +181,16 @@ int main(int argc, char **argv)
 	rs_dp_params_default(&p);
 	const char *ctl = getenv("RINGSTACK_CTL") ? getenv("RINGSTACK_CTL") : DEFAULT_CTL;
 	const char *config = NULL;
-	enum { O_CTL = 256, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
+	struct ctl_server_params sp;
+	ctl_server_params_default(&sp);
+	enum { O_CTL = 256, O_ADMIN_GROUP, O_CTL_MODE, O_CTL_GROUP, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
 	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS, O_NEIGH_Q, O_REASS_FRAGS };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "config", required_argument, NULL, O_CONFIG },
+		{ "admin-group", required_argument, NULL, O_ADMIN_GROUP },
+		{ "ctl-mode", required_argument, NULL, O_CTL_MODE },
+		{ "ctl-group", required_argument, NULL, O_CTL_GROUP },
 		{ "idle-sleep", required_argument, NULL, O_SLEEP },
 		{ "idle-polls", required_argument, NULL, O_POLLS },
 		{ "mbufs", required_argument, NULL, O_MBUFS },
@@ -183,6 +218,26 @@ int main(int argc, char **argv)
 		switch (o) {
 		case O_CTL: ctl = optarg; break;
 		case O_CONFIG: config = optarg; break;
+		case O_ADMIN_GROUP:
+			sp.admin_gid = parse_group("--admin-group", optarg, sp.admin_group,
+						   sizeof(sp.admin_group));
+			bad = sp.admin_gid < 0;
+			break;
+		case O_CTL_GROUP:
+			sp.sock_gid = parse_group("--ctl-group", optarg, NULL, 0);
+			bad = sp.sock_gid < 0;
+			break;
+		case O_CTL_MODE: {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+			if (end == optarg || *end || m > 0777) {
+				fprintf(stderr, "ringstackd: --ctl-mode: invalid mode \"%s\" (octal, e.g. 0660)\n",
+					optarg);
+				bad = 1;
+			}
+			sp.mode = (unsigned)m;
+			break;
+		}
 		case O_SLEEP: bad = parse_num("--idle-sleep", optarg, 0, 1000000, &p.idle_sleep_us); break;
 		case O_POLLS: bad = parse_num("--idle-polls", optarg, 1, 1u << 30, &p.idle_polls); break;
 		case O_MBUFS: bad = parse_num("--mbufs", optarg, 1024, 1u << 26, &p.nb_mbufs); break;
@@ -251,7 +306,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (strncmp(ctl, DEFAULT_CTL, strlen(DEFAULT_CTL)) == 0)
 		mkdir("/run/ringstack", 0755);
-	if (ctl_server_open(ctl) < 0) {
+	sp.path = ctl;
+	if (ctl_server_open(&sp) < 0) {
 		fprintf(stderr, "ringstackd: %s\n", rs_err_get());
 		goto out;
 	}

@@ -7,6 +7,10 @@
  * Requests from one client are answered in order. Several requests that
  * arrive together (ringctl -b) are executed, then published to workers with
  * one grace period, then answered: an answer always means "applied".
+ *
+ * Who may do what: see ctl_server.h. A client's credentials are read once,
+ * at accept; a request that changes state from a client that is not an
+ * administrator is answered -EPERM without being looked at further.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "ctl/ctl_proto.h"
+#include "ctl/ctl_server.h"
 #include "sock/sock.h"
 #include "util/rs_log.h"
 
@@ -41,11 +46,14 @@ struct client {
 	size_t outoff;
 	bool closing;      /* close once out is flushed */
 	bool failed;       /* a CTL_F_STOP_ON_ERROR request failed */
+	bool admin;        /* may manage (credentials at connect, ctl_server.h) */
+	uid_t uid;         /* SO_PEERCRED at connect */
 	struct rs_app *app; /* an application attached: only kicks follow */
 };
 
 static int lfd = -1, efd = -1, tfd = -1, sfd = -1;
 static char sock_path[108];
+static struct ctl_server_params prm;
 static struct client *clients[MAX_CLIENTS];
 static uint64_t next_neigh_ns;
 
@@ -88,9 +96,75 @@ void ctl_poll_workers(void)
 	rs_sync();
 }
 
-int ctl_server_open(const char *path)
+void ctl_server_params_default(struct ctl_server_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->path = "/run/ringstack/ctl.sock";
+	/* Anyone may attach an application (as anyone may open a socket on
+	 * Linux); management is decided per request, not by the file mode. */
+	p->mode = 0666;
+	p->sock_gid = -1;
+	p->admin_gid = -1;
+}
+
+bool ctl_peer_is_admin(const struct ctl_server_params *p, uid_t uid, gid_t gid,
+		       const gid_t *groups, unsigned ngroups)
+{
+	if (uid == 0)
+		return true;
+	if (p->admin_gid < 0)
+		return false;
+	if (gid == (gid_t)p->admin_gid)
+		return true;
+	for (unsigned i = 0; i < ngroups; i++)
+		if (groups[i] == (gid_t)p->admin_gid)
+			return true;
+	return false;
+}
+
+/*
+ * The peer's credentials as the kernel recorded them at connect():
+ * SO_PEERCRED (uid, gid) and SO_PEERGROUPS (supplementary groups, Linux
+ * 4.13). Reading /proc/PID/status instead would race with the peer
+ * changing its groups or exiting and its pid being reused; getgrouplist()
+ * would ask the group database (which may block on a network directory,
+ * and knows nothing of a uid without a passwd entry or of groups a process
+ * dropped) rather than the process's credentials.
+ */
+static int peer_creds(int fd, struct client *c)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof(cr))
+		return -errno;
+	c->uid = cr.uid;
+	c->admin = ctl_peer_is_admin(&prm, cr.uid, cr.gid, NULL, 0);
+	if (c->admin || prm.admin_gid < 0)
+		return 0;
+	gid_t small[64], *g = small;
+	len = sizeof(small);
+	int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+	if (rc < 0 && errno == ERANGE) {
+		/* len now says how much the list needs (NGROUPS_MAX bounds it) */
+		g = malloc(len);
+		if (g == NULL)
+			return -ENOMEM;
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+	}
+	if (rc == 0)
+		c->admin = ctl_peer_is_admin(&prm, cr.uid, cr.gid, g, len / sizeof(gid_t));
+	if (g != small)
+		free(g);
+	/* without the list (an old kernel): the primary group only */
+	return 0;
+}
+
+int ctl_server_open(const struct ctl_server_params *p)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = p->path;
+
+	prm = *p;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		rs_err_set("control socket path too long: %s", path);
 		return -ENAMETOOLONG;
@@ -112,7 +186,8 @@ int ctl_server_open(const char *path)
 
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0660) < 0 || listen(lfd, 64) < 0) {
+	    (p->sock_gid >= 0 && chown(path, (uid_t)-1, (gid_t)p->sock_gid) < 0) ||
+	    chmod(path, p->mode) < 0 || listen(lfd, 64) < 0) {
 		int e = errno;
 		rs_err_set("cannot listen on %s: %s", path, strerror(e));
 		return -e;
@@ -178,6 +253,12 @@ static void client_accept(void)
 		}
 		c->fd = fd;
 		c->in = in;
+		if (peer_creds(fd, c) < 0) {
+			free(in);
+			free(c);
+			close(fd);
+			continue;
+		}
 		rs_buf_init(&c->out);
 		clients[slot] = c;
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -335,6 +416,20 @@ static int client_process(struct client *c)
 		if ((req.flags & CTL_F_STOP_ON_ERROR) && c->failed) {
 			const char *m = "not run: an earlier command of the batch failed";
 			respond(c, h.seq, -ECANCELED, m, strlen(m));
+			ran++;
+			continue;
+		}
+		if (!c->admin && !cmd_is_readonly(req.argc, req.argv)) {
+			char m[160];
+			if (prm.admin_gid >= 0)
+				snprintf(m, sizeof(m),
+					 "permission denied: management needs root or group '%s'",
+					 prm.admin_group);
+			else
+				snprintf(m, sizeof(m), "permission denied: management needs root");
+			if (req.flags & CTL_F_STOP_ON_ERROR)
+				c->failed = true;
+			respond(c, h.seq, -EPERM, m, strlen(m));
 			ran++;
 			continue;
 		}
