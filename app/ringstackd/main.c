@@ -44,6 +44,10 @@ static void usage(FILE *f)
 "  --ctl-mode MODE        file mode of the socket, octal (default 0666)\n"
 "  --ctl-group GROUP      group of the socket file (with --ctl-mode 0660: who\n"
 "                         may connect at all)\n"
+"  --max-clients N        connections to the socket at once, applications\n"
+"                         included (default 4096; the last 16 for administrators)\n"
+"  --max-clients-per-uid N  connections of one uid that is not an\n"
+"                         administrator (default 1024)\n"
 "  --idle-sleep US        sleep US microseconds when idle (default 0: busy poll)\n"
 "  --idle-polls N         empty polls before sleeping (default 256)\n"
 "  --mbufs N              mbufs in the packet pool (default: sized from ports)\n"
@@ -183,7 +187,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	struct ctl_server_params sp;
 	ctl_server_params_default(&sp);
-	enum { O_CTL = 256, O_ADMIN_GROUP, O_CTL_MODE, O_CTL_GROUP, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
+	enum { O_CTL = 256, O_ADMIN_GROUP, O_CTL_MODE, O_CTL_GROUP, O_MAX_CLIENTS, O_MAX_PER_UID, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
 	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS, O_NEIGH_Q, O_REASS_FRAGS };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
@@ -191,6 +195,8 @@ int main(int argc, char **argv)
 		{ "admin-group", required_argument, NULL, O_ADMIN_GROUP },
 		{ "ctl-mode", required_argument, NULL, O_CTL_MODE },
 		{ "ctl-group", required_argument, NULL, O_CTL_GROUP },
+		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
+		{ "max-clients-per-uid", required_argument, NULL, O_MAX_PER_UID },
 		{ "idle-sleep", required_argument, NULL, O_SLEEP },
 		{ "idle-polls", required_argument, NULL, O_POLLS },
 		{ "mbufs", required_argument, NULL, O_MBUFS },
@@ -226,6 +232,15 @@ int main(int argc, char **argv)
 		case O_CTL_GROUP:
 			sp.sock_gid = parse_group("--ctl-group", optarg, NULL, 0);
 			bad = sp.sock_gid < 0;
+			break;
+		case O_MAX_CLIENTS:
+			bad = parse_num("--max-clients", optarg, 4, 1u << 24, &sp.max_clients);
+			/* a few slots always left for administrators */
+			sp.admin_reserve = sp.max_clients >= 64 ? 16 : sp.max_clients / 4;
+			break;
+		case O_MAX_PER_UID:
+			bad = parse_num("--max-clients-per-uid", optarg, 1, 1u << 24,
+					&sp.max_clients_per_uid);
 			break;
 		case O_CTL_MODE: {
 			char *end;

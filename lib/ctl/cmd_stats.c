@@ -19,6 +19,7 @@
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
 #include "ctl/cmd.h"
+#include "ctl/ctl_server.h"
 #include "icmp/icmp_rl.h"
 #include "ip4/reass.h"
 #include "util/rs_log.h"
@@ -196,6 +197,23 @@ static int stats_show(struct cmd_ctx *ctx)
 		rs_json_ku64(ctx->out, "neigh_queued", neigh_ctl_queued());
 		/* packet buffers: what reassembly, neighbor queues and sockets
 		 * hold comes out of this pool */
+		/* the management socket (lib/ctl/ctl_server.h) */
+		struct ctl_server_stats cs;
+		ctl_server_get_stats(&cs);
+		rs_json_key(ctx->out, "ctl");
+		rs_json_obj_open(ctx->out);
+		rs_json_ku64(ctx->out, "clients", cs.clients);
+		rs_json_ku64(ctx->out, "admins", cs.admins);
+		rs_json_ku64(ctx->out, "apps", cs.apps);
+		rs_json_ku64(ctx->out, "throttled", cs.throttled);
+		rs_json_ku64(ctx->out, "out_bytes", cs.out_bytes);
+		rs_json_ku64(ctx->out, "out_max", cs.out_max);
+		rs_json_ku64(ctx->out, "refused_full", cs.refused_full);
+		rs_json_ku64(ctx->out, "refused_uid", cs.refused_uid);
+		rs_json_ku64(ctx->out, "dropped", cs.dropped);
+		rs_json_ku64(ctx->out, "accept_paused", cs.accept_paused);
+		rs_json_ku64(ctx->out, "wakeups", cs.wakeups);
+		rs_json_obj_close(ctx->out);
 		rs_json_key(ctx->out, "mbufs");
 		rs_json_obj_open(ctx->out);
 		rs_json_ku64(ctx->out, "size", rs_dp.pool ? rs_dp.pool->size : 0);
