@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# scripts/fuzz.sh [SECONDS]
+# scripts/fuzz.sh [SECONDS] [rx|ctl]
 #
 # Builds the libFuzzer harnesses with clang, ASan and UBSan (build-fuzz/,
-# or $FUZZ_BUILD), generates the seed corpus, and runs fuzz_rx for SECONDS
-# (default 30), after replaying every reproducer in tests/fuzz/crashers/.
+# or $FUZZ_BUILD), generates the seed corpus, and runs one harness for
+# SECONDS (default 30), after replaying every reproducer of it:
+#   rx   fuzz_rx, the whole receive path (default); reproducers
+#        tests/fuzz/crashers/*.bin
+#   ctl  fuzz_ctl, the management protocol: control server and command
+#        dispatcher; reproducers tests/fuzz/crashers/ctl/*.bin
 # Exits non-zero when the fuzzer finds a crash, a sanitizer
 # report or a broken invariant; the reproducer is left in $FUZZ_ARTIFACTS
 # (default build-fuzz/fuzz-artifacts/). Without clang it prints a line and
@@ -22,13 +26,20 @@
 #   FUZZ_ARGS       extra libFuzzer arguments
 #   FUZZ_SEED       libFuzzer -seed (default: random; scripts/test.sh fixes it)
 #
-# Reproduce a crash:  build-fuzz/tests/fuzz/fuzz_rx CRASH_FILE
+# Reproduce a crash:  build-fuzz/tests/fuzz/fuzz_rx CRASH_FILE (or fuzz_ctl)
 set -u
 
 secs=${1:-30}
 case $secs in
-'' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
+'' | *[!0-9]*) echo "usage: $0 [SECONDS] [rx|ctl]" >&2; exit 2 ;;
 esac
+target=${2:-rx}
+case $target in
+rx) max_len=80000 replay_dir=tests/fuzz/crashers ;;
+ctl) max_len=8192 replay_dir=tests/fuzz/crashers/ctl ;;
+*) echo "usage: $0 [SECONDS] [rx|ctl]" >&2; exit 2 ;;
+esac
+name=fuzz_$target
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
@@ -64,12 +75,12 @@ if [ ! -f "$build/build.ninja" ]; then
 	fi
 	rm -f "$setuplog"
 fi
-if ! ninja -C "$build" tests/fuzz/fuzz_rx tests/fuzz/fuzz_rx_seeds >"$build/fuzz-ninja.log" 2>&1; then
+if ! ninja -C "$build" "tests/fuzz/$name" "tests/fuzz/${name}_seeds" >"$build/fuzz-ninja.log" 2>&1; then
 	tail -n 40 "$build/fuzz-ninja.log" >&2
 	echo "fuzz: build failed" >&2
 	exit 1
 fi
-fuzzer=$build/tests/fuzz/fuzz_rx
+fuzzer=$build/tests/fuzz/$name
 [ -x "$fuzzer" ] || { echo "fuzz: $fuzzer was not built (is libdpdk with net_ring installed?)" >&2; exit 1; }
 
 # ---- run ----
@@ -85,7 +96,7 @@ trap 'exit 130' INT TERM
 
 seeds=$work/seeds
 mkdir -p "$seeds"
-"$build/tests/fuzz/fuzz_rx_seeds" "$seeds" >/dev/null || { echo "fuzz: seed generation failed" >&2; exit 1; }
+"$build/tests/fuzz/${name}_seeds" "$seeds" >/dev/null 2>&1 || { echo "fuzz: seed generation failed" >&2; exit 1; }
 corpus=${FUZZ_CORPUS:-$work/corpus}
 mkdir -p "$corpus"
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
@@ -95,17 +106,17 @@ mkdir -p "$artifacts"
 # leaks are the harness's own check. UBSan reports are fatal.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:symbolize=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-export FUZZ_RX_PREFIX=$prefix
+export FUZZ_RX_PREFIX=$prefix FUZZ_CTL_PREFIX=$prefix
 
 # Every reproducer of a bug found so far first, strictly: a regression
 # fails here before any fuzzing.
 replay=$work/replay.log
 shopt -s nullglob
-crashers=("$root"/tests/fuzz/crashers/*.bin)
+crashers=("$root/$replay_dir"/*.bin)
 shopt -u nullglob
 if [ ${#crashers[@]} -gt 0 ] && ! FUZZ_RX_KNOWN_BUGS= "$fuzzer" "${crashers[@]}" >"$replay" 2>&1; then
 	grep -E 'INVARIANT VIOLATED|ERROR: |runtime error:|^Running: ' "$replay" | head -n 20 >&2
-	echo "fuzz: a reproducer in tests/fuzz/crashers/ fails again (log: $artifacts/replay.log)" >&2
+	echo "fuzz: a reproducer in $replay_dir/ fails again (log: $artifacts/replay.log)" >&2
 	cp "$replay" "$artifacts/replay.log" 2>/dev/null
 	exit 1
 fi
@@ -124,9 +135,9 @@ if [ "$jobs" -gt 1 ]; then
 fi
 start=$(date +%s)
 # shellcheck disable=SC2086
-"$fuzzer" -max_total_time="$secs" -max_len=80000 -timeout=30 -rss_limit_mb=4096 \
+"$fuzzer" -max_total_time="$secs" -max_len="$max_len" -timeout=30 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/" \
-	-dict="$root/tests/fuzz/fuzz_rx.dict" "${seedarg[@]}" "${jobargs[@]}" ${FUZZ_ARGS:-} \
+	-dict="$root/tests/fuzz/$name.dict" "${seedarg[@]}" "${jobargs[@]}" ${FUZZ_ARGS:-} \
 	"$corpus" "$seeds" >"$log" 2>&1
 rc=$?
 end=$(date +%s)
@@ -142,14 +153,14 @@ if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:
 	sed -n '/ERROR: \|INVARIANT VIOLATED\|runtime error:/,$p' "$log" | head -n 40 >&2
 	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	# last, so that a caller showing only the tail still has the cause and
-	# the input (base64: decode into tests/fuzz/crashers/NAME.bin to replay)
+	# the input (base64: decode into $replay_dir/NAME.bin to replay)
 	grep -m 3 -E 'INVARIANT VIOLATED|ERROR: AddressSanitizer|runtime error:' "$log" >&2
 	if [ -n "$crash" ] && [ -f "$crash" ] && [ "$(stat -c %s "$crash")" -le 12000 ]; then
 		echo "fuzz: reproducer (base64): $(base64 -w 0 "$crash")" >&2
 	fi
-	echo "fuzz: CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
-	cp "$log" "$artifacts/fuzz_rx.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/fuzz_rx.log" >&2
+	echo "fuzz: $name CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
+	cp "$log" "$artifacts/$name.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/$name.log" >&2
 	exit 1
 fi
-echo "fuzz: ${runs:-?} runs in $((end - start)) s, no crash (cov ${cov:-?}, ft ${ft:-?}, ${eps:-?} exec/s)"
+echo "fuzz: $name: ${runs:-?} runs in $((end - start)) s, no crash (cov ${cov:-?}, ft ${ft:-?}, ${eps:-?} exec/s)"
 exit 0
