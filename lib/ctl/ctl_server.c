@@ -442,7 +442,19 @@ static void accept_maybe_resume(void)
 
 static void respond(struct client *c, uint32_t seq, int status, const char *msg, size_t len)
 {
-	char m[96];
+	char m[512];
+	if (status < 0 && len > 0) {
+		/* An error is one line of text (ctl_proto.h), but messages quote
+		 * the words they reject, which the peer chose: control bytes
+		 * (a newline, an escape sequence for the terminal) become '?'. */
+		if (len > sizeof(m))
+			len = sizeof(m);
+		for (size_t i = 0; i < len; i++) {
+			unsigned char ch = (unsigned char)msg[i];
+			m[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		}
+		msg = m;
+	}
 	if (len > CTL_MAX_RESPONSE - 64) {
 		status = -E2BIG;
 		msg = "output too large";
