@@ -313,7 +313,8 @@ void neigh_ctl_show(struct rs_buf *out, bool json, int iface)
 {
 	struct show_ctx s = { .out = out, .json = json, .iface = iface };
 	neigh_foreach(tbl, collect, &s);
-	qsort(s.v, s.n, sizeof(*s.v), cmp_entry);
+	if (s.n > 1) /* s.v is NULL for an empty table: not for qsort */
+		qsort(s.v, s.n, sizeof(*s.v), cmp_entry);
 	const struct rs_cfg *c = rs_cfg_current();
 	if (json)
 		rs_json_arr_open(out);
