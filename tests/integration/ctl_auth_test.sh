@@ -76,7 +76,7 @@ uctl "" -j stats | jq -e '.ports[0].name == "port0"' >/dev/null || fail "stats -
 ok "show, get, stats allowed to an ordinary user"
 
 # -- an application run by the ordinary user attaches and opens a socket
-out=$(echo "send 10.0.0.2 9" | as_user "" env RINGSTACK_CTL="$RS_SOCK" "$RS_BUILD/tests/integration/rs_sendcheck" 2>&1) ||
+out=$(echo "send 10.0.0.2 9" | RINGSTACK_CTL="$RS_SOCK" as_user "" "$RS_BUILD/tests/integration/rs_sendcheck" 2>&1) ||
 	fail "application as uid $USR: $out"
 [ "$(echo "$out" | tail -n 1)" = ok ] || fail "application as uid $USR: $out"
 ok "an application run by an ordinary user attaches and sends"
