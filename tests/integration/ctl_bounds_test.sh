@@ -20,6 +20,8 @@ as_uid() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$RS_PID/status"; }
 ctl_stat() { ringctl -j stats | jq -r ".ctl.$1"; }
 ctl_stat_is() { [ "$(ctl_stat "$1")" = "$2" ]; }
+# report_is NAME TEXT: peer NAME's report reads TEXT
+report_is() { [ "$(cat "$RS_TMP/$1")" = "$2" ]; }
 # peer NAME UID ARGS...: peer.py in the background as UID; its report goes
 # to $RS_TMP/NAME, its pid to PEER_PID
 peer() {
@@ -35,8 +37,9 @@ peer() {
 #   flood LIMIT: pipelines "route show" requests, never reads; stops writing
 #     at LIMIT bytes or when the socket has not taken a byte for 0.5 s; prints
 #     the bytes written, then holds the connection until killed
-#   idle N: opens N connections, waits 0.5 s, prints how many the daemon
-#     closed (refused) and how many it kept, then holds them until killed
+#   idle N: opens N connections and holds them until killed; every 50 ms
+#     rewrites the report: how many the daemon closed (refused), how many
+#     it kept
 cat >"$RS_TMP/peer.py" <<'PYEOF'
 import select, socket, struct, sys, time
 path, mode, arg = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -62,14 +65,16 @@ if mode == "flood":
     print(sent, flush=True)
     time.sleep(120)
 else:
-    socks = []
-    for _ in range(arg):
-        socks.append(conn())
-    time.sleep(0.5)
-    r, _, _ = select.select(socks, [], [], 0)
-    closed = sum(1 for s in r if s.recv(1) == b"")
-    print(closed, arg - closed, flush=True)
-    time.sleep(120)
+    import os
+    socks = [conn() for _ in range(arg)]
+    closed = set()
+    out = sys.stdout.fileno()
+    while True:
+        r, _, _ = select.select([s for s in socks if s not in closed], [], [], 0.05)
+        closed.update(s for s in r if s.recv(1) == b"")
+        rep = b"%d %d\n" % (len(closed), arg - len(closed))
+        os.ftruncate(out, 0)
+        os.pwrite(out, rep, 0)
 PYEOF
 chmod 0644 "$RS_TMP/peer.py"
 
@@ -99,12 +104,12 @@ wait_for 5 ctl_stat_is throttled 0 || fail "the flooder's connection outlived it
 # -- slots and quotas
 peer idle_a 12345 idle 50
 pid_a=$PEER_PID
-read -r closed_a kept_a <"$RS_TMP/idle_a"
-[ "$closed_a/$kept_a" = "10/40" ] || fail "uid 12345 with 50 connections: $closed_a refused, $kept_a kept; want 10/40"
+wait_for 10 report_is idle_a "10 40" ||
+	fail "uid 12345 with 50 connections: refused, kept: $(cat "$RS_TMP/idle_a"); want 10 40"
 peer idle_b 12346 idle 50
 pid_b=$PEER_PID
-read -r closed_b kept_b <"$RS_TMP/idle_b"
-[ "$closed_b/$kept_b" = "26/24" ] || fail "uid 12346 with 50 connections: $closed_b refused, $kept_b kept; want 26/24"
+wait_for 10 report_is idle_b "26 24" ||
+	fail "uid 12346 with 50 connections: refused, kept: $(cat "$RS_TMP/idle_b"); want 26 24"
 ok "quota per uid (40) and slots for ordinary users (64 of 80) hold"
 rc=0
 timeout 5 setpriv --reuid=12347 --regid=12347 --clear-groups "$RS_BUILD/app/ringctl" -s "$RS_SOCK" route show >/dev/null 2>&1 || rc=$?
@@ -128,7 +133,11 @@ c0=$(cpu); sleep 1; c1=$(cpu)
 base=$((c1 - c0))
 peer idle_c 12345 idle 20
 pid_c=$PEER_PID
-# the daemon holds 4 of them and cannot accept the 16 others
+wait_for 10 report_is idle_c "0 20" || fail "idle peer C: $(cat "$RS_TMP/idle_c")"
+# the daemon holds 4 of them (its descriptors are all used), the 16 others
+# wait in the listen queue
+fds_full() { [ "$(ls "/proc/$RS_PID/fd" | wc -l)" -ge $((nfd + 4)) ]; }
+wait_for 10 fds_full || fail "the daemon did not use up its descriptors"
 c0=$(cpu); sleep 1; c1=$(cpu)
 hz=$(getconf CLK_TCK)
 used=$((c1 - c0))
