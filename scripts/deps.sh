@@ -6,7 +6,13 @@ set -euo pipefail
 
 build=(gcc clang meson ninja-build pkg-config libdpdk-dev libcriterion-dev libbpf-dev libxdp-dev libpcap-dev)
 demo=(iproute2 iputils-ping ethtool jq)
-test=(python3-scapy tcpdump socat netcat-openbsd arping iperf3 traceroute bc procps util-linux)
+# Every package the test command uses is named here, even when another one
+# only recommends it: --no-install-recommends is on purpose. clang's
+# sanitizer and libFuzzer runtimes (libclang-rt-14-dev) are such a package,
+# as is llvm (llvm-symbolizer, for sanitizer reports with file:line); util-linux
+# has setpriv, unshare and prlimit.
+test=(python3 python3-scapy tcpdump socat netcat-openbsd arping iperf3 traceroute bc procps
+      util-linux libclang-rt-14-dev llvm)
 perf=(dpdk-doc valgrind python3-matplotlib bc make)
 
 want=("${build[@]}")

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# scripts/fuzz.sh [SECONDS] [HARNESS]
+# scripts/fuzz.sh [SECONDS] [rx|ctl|tcp]
 #
 # Builds the libFuzzer harnesses with clang, ASan and UBSan (build-fuzz/,
-# or $FUZZ_BUILD), generates the seed corpus, and runs HARNESS (fuzz_rx,
-# the default, or fuzz_tcp) for SECONDS (default 30), after replaying every
-# reproducer kept for it (tests/fuzz/crashers/*.bin for fuzz_rx,
-# tests/fuzz/crashers/HARNESS/*.bin for the others).
+# or $FUZZ_BUILD), generates the seed corpus, and runs one harness for
+# SECONDS (default 30), after replaying every reproducer of it:
+#   rx   fuzz_rx, the whole receive path (default); reproducers
+#        tests/fuzz/crashers/*.bin
+#   ctl  fuzz_ctl, the management protocol: control server and command
+#        dispatcher; reproducers tests/fuzz/crashers/ctl/*.bin
+#   tcp  fuzz_tcp, the TCP engine (DPDK-free, needs no root); reproducers
+#        tests/fuzz/crashers/fuzz_tcp/*.bin
+# (fuzz_rx, fuzz_ctl, fuzz_tcp are accepted as names too)
 # Exits non-zero when the fuzzer finds a crash, a sanitizer
 # report or a broken invariant; the reproducer is left in $FUZZ_ARTIFACTS
 # (default build-fuzz/fuzz-artifacts/). Without clang it prints a line and
 # exits 0.
 #
-# fuzz_rx runs the dataplane in-process: needs root (DPDK, no hugepages).
-# Its DPDK runtime directory (/var/run/dpdk/<prefix>) is removed at exit.
-# fuzz_tcp is DPDK-free and needs nothing.
+# rx and ctl run the dataplane in-process: root (DPDK, no hugepages). Their
+# DPDK runtime directory (/var/run/dpdk/<prefix>) is removed at exit.
 #
 # Environment:
 #   FUZZ_BUILD      build directory (default: <repo>/build-fuzz)
@@ -25,18 +29,25 @@
 #   FUZZ_ARGS       extra libFuzzer arguments
 #   FUZZ_SEED       libFuzzer -seed (default: random; scripts/test.sh fixes it)
 #
-# Reproduce a crash:  build-fuzz/tests/fuzz/HARNESS CRASH_FILE
+# Reproduce a crash:  build-fuzz/tests/fuzz/fuzz_NAME CRASH_FILE
 set -u
 
 secs=${1:-30}
-harness=${2:-fuzz_rx}
+usage="usage: $0 [SECONDS] [rx|ctl|tcp]"
 case $secs in
-'' | *[!0-9]*) echo "usage: $0 [SECONDS] [fuzz_rx|fuzz_tcp]" >&2; exit 2 ;;
+'' | *[!0-9]*) echo "$usage" >&2; exit 2 ;;
 esac
-case $harness in
-fuzz_rx | fuzz_tcp) ;;
-*) echo "usage: $0 [SECONDS] [fuzz_rx|fuzz_tcp]" >&2; exit 2 ;;
+target=${2:-rx}
+target=${target#fuzz_}
+leaks=0 need_root=1
+case $target in
+rx) max_len=80000 replay_dir=tests/fuzz/crashers ;;
+ctl) max_len=8192 replay_dir=tests/fuzz/crashers/ctl ;;
+# the engine frees all it allocates: leaks are reported
+tcp) max_len=80000 replay_dir=tests/fuzz/crashers/fuzz_tcp leaks=1 need_root=0 ;;
+*) echo "$usage" >&2; exit 2 ;;
 esac
+name=fuzz_$target
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
@@ -51,7 +62,7 @@ if ! command -v "$cc" >/dev/null 2>&1 || ! "$cc" --version 2>/dev/null | grep -q
 	fi
 fi
 
-if [ "$harness" = fuzz_rx ] && [ "$(id -u)" != 0 ]; then
+if [ "$need_root" = 1 ] && [ "$(id -u)" != 0 ]; then
 	echo "fuzz: needs root (DPDK EAL without hugepages); try sudo $0 $*" >&2
 	exit 1
 fi
@@ -72,12 +83,12 @@ if [ ! -f "$build/build.ninja" ]; then
 	fi
 	rm -f "$setuplog"
 fi
-if ! ninja -C "$build" "tests/fuzz/$harness" "tests/fuzz/${harness}_seeds" >"$build/fuzz-ninja.log" 2>&1; then
+if ! ninja -C "$build" "tests/fuzz/$name" "tests/fuzz/${name}_seeds" >"$build/fuzz-ninja.log" 2>&1; then
 	tail -n 40 "$build/fuzz-ninja.log" >&2
 	echo "fuzz: build failed" >&2
 	exit 1
 fi
-fuzzer=$build/tests/fuzz/$harness
+fuzzer=$build/tests/fuzz/$name
 [ -x "$fuzzer" ] || { echo "fuzz: $fuzzer was not built (is libdpdk with net_ring installed?)" >&2; exit 1; }
 
 # ---- run ----
@@ -93,34 +104,28 @@ trap 'exit 130' INT TERM
 
 seeds=$work/seeds
 mkdir -p "$seeds"
-"$build/tests/fuzz/${harness}_seeds" "$seeds" >/dev/null || { echo "fuzz: seed generation failed" >&2; exit 1; }
+"$build/tests/fuzz/${name}_seeds" "$seeds" >/dev/null 2>&1 || { echo "fuzz: seed generation failed" >&2; exit 1; }
 corpus=${FUZZ_CORPUS:-$work/corpus}
 mkdir -p "$corpus"
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 mkdir -p "$artifacts"
 
-# fuzz_rx: detect_leaks=0, the EAL's own allocations live until exit by
-# design; mbuf leaks are the harness's own check. fuzz_tcp frees all it
-# allocates: leaks are reported. UBSan reports are fatal.
-leaks=0
-[ "$harness" = fuzz_tcp ] && leaks=1
+# detect_leaks=0 for the dataplane harnesses: the EAL's own allocations live
+# until exit by design; mbuf leaks are the harnesses' own check. UBSan
+# reports are fatal.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks:abort_on_error=1:symbolize=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-export FUZZ_RX_PREFIX=$prefix
+export FUZZ_RX_PREFIX=$prefix FUZZ_CTL_PREFIX=$prefix
 
 # Every reproducer of a bug found so far first, strictly: a regression
 # fails here before any fuzzing.
 replay=$work/replay.log
 shopt -s nullglob
-if [ "$harness" = fuzz_rx ]; then
-	crashers=("$root"/tests/fuzz/crashers/*.bin)
-else
-	crashers=("$root"/tests/fuzz/crashers/"$harness"/*.bin)
-fi
+crashers=("$root/$replay_dir"/*.bin)
 shopt -u nullglob
 if [ ${#crashers[@]} -gt 0 ] && ! FUZZ_RX_KNOWN_BUGS= "$fuzzer" "${crashers[@]}" >"$replay" 2>&1; then
 	grep -E 'INVARIANT VIOLATED|ERROR: |runtime error:|^Running: ' "$replay" | head -n 20 >&2
-	echo "fuzz: a reproducer in tests/fuzz/crashers/ fails again (log: $artifacts/replay.log)" >&2
+	echo "fuzz: a reproducer in $replay_dir/ fails again (log: $artifacts/replay.log)" >&2
 	cp "$replay" "$artifacts/replay.log" 2>/dev/null
 	exit 1
 fi
@@ -132,8 +137,7 @@ seedarg=()
 [ -n "${FUZZ_SEED:-}" ] && seedarg=(-seed="$FUZZ_SEED")
 
 dictarg=()
-[ -f "$root/tests/fuzz/$harness.dict" ] && dictarg=(-dict="$root/tests/fuzz/$harness.dict")
-
+[ -f "$root/tests/fuzz/$name.dict" ] && dictarg=(-dict="$root/tests/fuzz/$name.dict")
 log=$work/fuzz.log
 jobs=${FUZZ_JOBS:-1}
 jobargs=()
@@ -142,7 +146,7 @@ if [ "$jobs" -gt 1 ]; then
 fi
 start=$(date +%s)
 # shellcheck disable=SC2086
-"$fuzzer" -max_total_time="$secs" -max_len=80000 -timeout=30 -rss_limit_mb=4096 \
+"$fuzzer" -max_total_time="$secs" -max_len="$max_len" -timeout=30 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/" \
 	"${dictarg[@]}" "${seedarg[@]}" "${jobargs[@]}" ${FUZZ_ARGS:-} \
 	"$corpus" "$seeds" >"$log" 2>&1
@@ -160,14 +164,14 @@ if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:
 	sed -n '/ERROR: \|INVARIANT VIOLATED\|runtime error:/,$p' "$log" | head -n 40 >&2
 	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	# last, so that a caller showing only the tail still has the cause and
-	# the input (base64: decode into tests/fuzz/crashers/NAME.bin to replay)
+	# the input (base64: decode into $replay_dir/NAME.bin to replay)
 	grep -m 3 -E 'INVARIANT VIOLATED|ERROR: AddressSanitizer|runtime error:' "$log" >&2
 	if [ -n "$crash" ] && [ -f "$crash" ] && [ "$(stat -c %s "$crash")" -le 12000 ]; then
 		echo "fuzz: reproducer (base64): $(base64 -w 0 "$crash")" >&2
 	fi
-	echo "fuzz: CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
-	cp "$log" "$artifacts/$harness.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/$harness.log" >&2
+	echo "fuzz: $name CRASH after ${runs:-?} runs in $((end - start)) s (rc $rc); reproducer: ${crash:-see log}" >&2
+	cp "$log" "$artifacts/$name.log" 2>/dev/null && echo "fuzz: log saved to $artifacts/$name.log" >&2
 	exit 1
 fi
-echo "fuzz: $harness: ${runs:-?} runs in $((end - start)) s, no crash (cov ${cov:-?}, ft ${ft:-?}, ${eps:-?} exec/s)"
+echo "fuzz: $name: ${runs:-?} runs in $((end - start)) s, no crash (cov ${cov:-?}, ft ${ft:-?}, ${eps:-?} exec/s)"
 exit 0

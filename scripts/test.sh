@@ -1,9 +1,9 @@
 #!/bin/bash
 # Installs what is missing, builds, and runs every test: unit tests
 # (Criterion), integration tests with Linux peers in network namespaces, the
-# unit and core integration tests again under AddressSanitizer and UBSan, a
-# short libFuzzer run of the receive path and of the TCP engine, and smoke
-# runs of the benchmarks. Needs root
+# unit and core integration tests again under AddressSanitizer and UBSan,
+# short libFuzzer runs (receive path, management protocol, TCP engine), and
+# smoke runs of the benchmarks. Needs root
 # (namespaces, veth, AF_XDP).
 #   scripts/test.sh [--quick]   --quick: skip sanitizers, fuzzing, benchmarks
 set -uo pipefail
@@ -64,6 +64,7 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 	fi
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_rx" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_SECONDS:-30}"
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_tcp" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_TCP_SECONDS:-25}" fuzz_tcp
+	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_ctl" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_CTL_SECONDS:-20}" ctl
 	# benchmarks: a short smoke run (the figures are not judged here)
 	step "perf/fwd_bench --smoke" bash -c 'perf/fwd_bench.sh --smoke >/tmp/rs-smoke.$$ 2>&1 &&
 		jq -e ".pcap_to_null.ringstackd_pps > 0 and .pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json'

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <grp.h>
 #include <sys/stat.h>
 
 #include <rte_eal.h>
@@ -18,6 +19,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "ctl/ctl_proto.h"
+#include "ctl/ctl_server.h"
 #include "sock/sock.h"
 #include "util/rs_args.h"
 #include "util/rs_log.h"
@@ -38,6 +40,15 @@ static void usage(FILE *f)
 "options:\n"
 "  --ctl PATH             management socket (default %s)\n"
 "  --config FILE          ringctl commands run at start, one per line, # comments\n"
+"  --admin-group GROUP    members may run management commands too (default:\n"
+"                         root only; anyone connected may attach and show)\n"
+"  --ctl-mode MODE        file mode of the socket, octal (default 0666)\n"
+"  --ctl-group GROUP      group of the socket file (with --ctl-mode 0660: who\n"
+"                         may connect at all)\n"
+"  --max-clients N        connections to the socket at once, applications\n"
+"                         included (default 4096; the last 16 for administrators)\n"
+"  --max-clients-per-uid N  connections of one uid that is not an\n"
+"                         administrator (default 1024)\n"
 "  --idle-sleep US        sleep US microseconds when idle (default 0: busy poll)\n"
 "  --idle-polls N         empty polls before sleeping (default 256)\n"
 "  --mbufs N              mbufs in the packet pool (default: sized from ports)\n"
@@ -45,8 +56,14 @@ static void usage(FILE *f)
 "  --fib-max-routes N     IPv4 routes (default 65536)\n"
 "  --fib-max-tbl8 N       IPv4 FIB tbl8 groups (default 4096)\n"
 "  --neigh-max N          neighbor entries (default 4096)\n"
+"  --neigh-queue-max N    packets waiting for resolution, all neighbors (default 1024)\n"
 "  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
+"  --reass-max-frags N    fragments held per worker (default: an eighth of the\n"
+"                         pool over the workers; one source a quarter of it)\n"
 "  --icmp-rate N          ICMP errors per second per worker (default 1000, burst 50)\n"
+"  --icmp-ratelimit MS    per destination: one ICMP error per MS, burst 6\n"
+"                         (default 1000, Linux's icmp_ratelimit; 0: off)\n"
+"  --icmp-dests N         destinations each worker tracks for it (default 4096)\n"
 "  --port-range LO-HI     ephemeral ports for sockets (default 32768-60999)\n"
 "  --max-apps N           applications attached at once, all users (default 1024)\n"
 "  --apps-per-uid N       applications one user may attach (default 256)\n"
@@ -93,6 +110,29 @@ static void raise_nofile(void)
 		up.rlim_cur = up.rlim_max = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &up);
 	}
+}
+
+/* A group name or number; -1 with a message when it is neither. */
+static long parse_group(const char *opt, const char *s, char *name, size_t namelen)
+{
+	struct group *g = getgrnam(s);
+	if (g != NULL) {
+		if (name != NULL)
+			snprintf(name, namelen, "%s", g->gr_name);
+		return (long)g->gr_gid;
+	}
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || x >= (gid_t)-1) {
+		fprintf(stderr, "ringstackd: %s: no group \"%s\"\n", opt, s);
+		return -1;
+	}
+	if (name != NULL) {
+		g = getgrgid((gid_t)x);
+		snprintf(name, namelen, "%s", g != NULL ? g->gr_name : s);
+	}
+	return (long)x;
 }
 
 static int run_config(const char *path)
@@ -179,12 +219,19 @@ int main(int argc, char **argv)
 	sock_limits_default(&sock_limits);
 	const char *ctl = getenv("RINGSTACK_CTL") ? getenv("RINGSTACK_CTL") : DEFAULT_CTL;
 	const char *config = NULL;
-	enum { O_CTL = 256, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
-	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_MAX_APPS, O_APPS_UID, O_SOCKS_APP,
-	       O_SOCKS_UID, O_APP_MEM };
+	struct ctl_server_params sp;
+	ctl_server_params_default(&sp);
+	enum { O_CTL = 256, O_ADMIN_GROUP, O_CTL_MODE, O_CTL_GROUP, O_MAX_CLIENTS, O_MAX_PER_UID, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
+	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS, O_NEIGH_Q, O_REASS_FRAGS,
+	       O_MAX_APPS, O_APPS_UID, O_SOCKS_APP, O_SOCKS_UID, O_APP_MEM };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "config", required_argument, NULL, O_CONFIG },
+		{ "admin-group", required_argument, NULL, O_ADMIN_GROUP },
+		{ "ctl-mode", required_argument, NULL, O_CTL_MODE },
+		{ "ctl-group", required_argument, NULL, O_CTL_GROUP },
+		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
+		{ "max-clients-per-uid", required_argument, NULL, O_MAX_PER_UID },
 		{ "idle-sleep", required_argument, NULL, O_SLEEP },
 		{ "idle-polls", required_argument, NULL, O_POLLS },
 		{ "mbufs", required_argument, NULL, O_MBUFS },
@@ -193,8 +240,12 @@ int main(int argc, char **argv)
 		{ "fib-max-routes", required_argument, NULL, O_ROUTES },
 		{ "fib-max-tbl8", required_argument, NULL, O_TBL8 },
 		{ "neigh-max", required_argument, NULL, O_NEIGH },
+		{ "neigh-queue-max", required_argument, NULL, O_NEIGH_Q },
+		{ "reass-max-frags", required_argument, NULL, O_REASS_FRAGS },
 		{ "reass-timeout", required_argument, NULL, O_REASS },
 		{ "icmp-rate", required_argument, NULL, O_ICMP },
+		{ "icmp-ratelimit", required_argument, NULL, O_ICMP_RL },
+		{ "icmp-dests", required_argument, NULL, O_ICMP_DESTS },
 		{ "port-range", required_argument, NULL, O_PORTS },
 		{ "max-apps", required_argument, NULL, O_MAX_APPS },
 		{ "apps-per-uid", required_argument, NULL, O_APPS_UID },
@@ -213,6 +264,35 @@ int main(int argc, char **argv)
 		switch (o) {
 		case O_CTL: ctl = optarg; break;
 		case O_CONFIG: config = optarg; break;
+		case O_ADMIN_GROUP:
+			sp.admin_gid = parse_group("--admin-group", optarg, sp.admin_group,
+						   sizeof(sp.admin_group));
+			bad = sp.admin_gid < 0;
+			break;
+		case O_CTL_GROUP:
+			sp.sock_gid = parse_group("--ctl-group", optarg, NULL, 0);
+			bad = sp.sock_gid < 0;
+			break;
+		case O_MAX_CLIENTS:
+			bad = parse_num("--max-clients", optarg, 4, 1u << 24, &sp.max_clients);
+			/* a few slots always left for administrators */
+			sp.admin_reserve = sp.max_clients >= 64 ? 16 : sp.max_clients / 4;
+			break;
+		case O_MAX_PER_UID:
+			bad = parse_num("--max-clients-per-uid", optarg, 1, 1u << 24,
+					&sp.max_clients_per_uid);
+			break;
+		case O_CTL_MODE: {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+			if (end == optarg || *end || m > 0777) {
+				fprintf(stderr, "ringstackd: --ctl-mode: invalid mode \"%s\" (octal, e.g. 0660)\n",
+					optarg);
+				bad = 1;
+			}
+			sp.mode = (unsigned)m;
+			break;
+		}
 		case O_SLEEP: bad = parse_num("--idle-sleep", optarg, 0, 1000000, &p.idle_sleep_us); break;
 		case O_POLLS: bad = parse_num("--idle-polls", optarg, 1, 1u << 30, &p.idle_polls); break;
 		case O_MBUFS: bad = parse_num("--mbufs", optarg, 1024, 1u << 26, &p.nb_mbufs); break;
@@ -221,8 +301,12 @@ int main(int argc, char **argv)
 		case O_ROUTES: bad = parse_num("--fib-max-routes", optarg, 16, 1u << 24, &p.fib_max_routes); break;
 		case O_TBL8: bad = parse_num("--fib-max-tbl8", optarg, 16, 1u << 24, &p.fib_max_tbl8); break;
 		case O_NEIGH: bad = parse_num("--neigh-max", optarg, 16, 1u << 22, &p.neigh_max); break;
+		case O_NEIGH_Q: bad = parse_num("--neigh-queue-max", optarg, 1, 1u << 24, &p.neigh_queue_max); break;
+		case O_REASS_FRAGS: bad = parse_num("--reass-max-frags", optarg, 64, 1u << 24, &p.reass_max_frags); break;
 		case O_REASS: bad = parse_num("--reass-timeout", optarg, 1, 120000, &p.reass_timeout_ms); break;
 		case O_ICMP: bad = parse_num("--icmp-rate", optarg, 1, 1000000, &p.icmp_rate); break;
+		case O_ICMP_RL: bad = parse_num("--icmp-ratelimit", optarg, 0, 3600000, &p.icmp_ratelimit_ms); break;
+		case O_ICMP_DESTS: bad = parse_num("--icmp-dests", optarg, 4, 1u << 22, &p.icmp_dests); break;
 		case O_PORTS: {
 			unsigned lo, hi;
 			char extra;
@@ -289,7 +373,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (strncmp(ctl, DEFAULT_CTL, strlen(DEFAULT_CTL)) == 0)
 		mkdir("/run/ringstack", 0755);
-	if (ctl_server_open(ctl) < 0) {
+	sp.path = ctl;
+	if (ctl_server_open(&sp) < 0) {
 		fprintf(stderr, "ringstackd: %s\n", rs_err_get());
 		goto out;
 	}

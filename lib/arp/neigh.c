@@ -15,7 +15,10 @@
  *   - a dense array of timer deadlines, scanned by neigh_timer();
  *   - while FAILED or STALE, a binary min-heap ordered by eviction
  *     preference, so that creating an entry in a full table (an ARP flood of
- *     requests from forged senders, say) costs O(log n), not a table scan.
+ *     requests from forged senders, say) costs O(log n), not a table scan;
+ *   - while it queues packets, a list per queue length (1..queue_len), so
+ *     the longest queue is found in O(queue_len) when the total bound on
+ *     queued packets is reached.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +47,8 @@ struct neigh_slot {
 	uint64_t last_req_ns; /* when the last ARP request for e.ip was sent */
 	uint32_t hnext;       /* hash chain, or free list while unused */
 	uint32_t heap_pos;    /* index in the eviction heap, NEIGH_NIL if absent */
+	uint32_t qprev;       /* list of the slots with this queue length */
+	uint32_t qnext;
 	bool have_req;        /* last_req_ns is meaningful */
 	bool in_use;
 };
@@ -58,6 +63,8 @@ struct neigh_table {
 	uint32_t free_head;
 	uint32_t heap_len;
 	uint64_t next_due;   /* no deadline is earlier than this (may be stale-early) */
+	uint32_t queued;     /* packets queued, all entries */
+	uint32_t qlevel[NEIGH_QUEUE_MAX + 1]; /* list heads by queue length (1..) */
 	struct neigh_slot *slots; /* p.max_entries */
 	uint32_t *buckets;   /* nbuckets slot indices */
 	uint32_t *heap;      /* p.max_entries slot indices */
@@ -80,6 +87,7 @@ neigh_params_default(struct neigh_params *p)
 	p->failed_hold_ns = 3ull * 1000000000ull;
 	p->max_entries = 4096;
 	p->queue_len = 8;
+	p->max_queued = 1024;
 }
 
 const char *
@@ -298,9 +306,50 @@ neigh_heap_fix(struct neigh_table *t, struct neigh_slot *s)
 
 /* ---- queue ---- */
 
+/* Files s under its queue length (after a change from old). */
+static void
+neigh_qlevel_move(struct neigh_table *t, struct neigh_slot *s, uint32_t old)
+{
+	uint32_t idx = neigh_idx(t, s), len = s->e.qlen;
+
+	if (old == len)
+		return;
+	if (old != 0) {
+		if (s->qprev != NEIGH_NIL)
+			t->slots[s->qprev].qnext = s->qnext;
+		else
+			t->qlevel[old] = s->qnext;
+		if (s->qnext != NEIGH_NIL)
+			t->slots[s->qnext].qprev = s->qprev;
+	}
+	if (len != 0) {
+		/* at the head: among equal queues, the last to grow loses first */
+		s->qprev = NEIGH_NIL;
+		s->qnext = t->qlevel[len];
+		if (s->qnext != NEIGH_NIL)
+			t->slots[s->qnext].qprev = idx;
+		t->qlevel[len] = idx;
+	}
+	t->queued = t->queued - old + len;
+}
+
+/* Drops the oldest queued packet of s. */
+static void
+neigh_dequeue_oldest(struct neigh_table *t, struct neigh_slot *s)
+{
+	struct neigh_entry *e = &s->e;
+	void *old = e->queue[0];
+
+	e->qlen--;
+	memmove(&e->queue[0], &e->queue[1], e->qlen * sizeof(e->queue[0]));
+	neigh_qlevel_move(t, s, e->qlen + 1);
+	neigh_drop(t, s, old);
+}
+
 /* Consumes pkt. RFC 1122 §2.3.2.2 asks to keep at least the latest packet
  * per unresolved address; like Linux (__neigh_event_send), drop the oldest
- * when the queue is full. */
+ * when the queue is full. When every entry together holds max_queued, the
+ * longest queue gives its oldest packet (see neigh.h). */
 static void
 neigh_enqueue(struct neigh_table *t, struct neigh_slot *s, void *pkt)
 {
@@ -311,13 +360,17 @@ neigh_enqueue(struct neigh_table *t, struct neigh_slot *s, void *pkt)
 		return;
 	}
 	if (e->qlen >= t->p.queue_len) {
-		void *old = e->queue[0];
+		neigh_dequeue_oldest(t, s);
+	} else if (t->queued >= t->p.max_queued) {
+		/* queued > 0, so some level is not empty */
+		uint32_t l = t->p.queue_len;
 
-		e->qlen--;
-		memmove(&e->queue[0], &e->queue[1], e->qlen * sizeof(e->queue[0]));
-		neigh_drop(t, s, old);
+		while (t->qlevel[l] == NEIGH_NIL)
+			l--;
+		neigh_dequeue_oldest(t, l > e->qlen ? &t->slots[t->qlevel[l]] : s);
 	}
 	e->queue[e->qlen++] = pkt;
+	neigh_qlevel_move(t, s, e->qlen - 1);
 }
 
 /* Sends (tx) or drops every queued packet in arrival order. The queue is
@@ -334,6 +387,7 @@ neigh_queue_flush(struct neigh_table *t, struct neigh_slot *s, bool tx)
 	memcpy(q, s->e.queue, n * sizeof(q[0]));
 	memset(s->e.queue, 0, n * sizeof(q[0]));
 	s->e.qlen = 0;
+	neigh_qlevel_move(t, s, n);
 	for (i = 0; i < n; i++) {
 		if (tx)
 			neigh_tx(t, s, q[i]);
@@ -588,6 +642,8 @@ neigh_table_create(const struct neigh_params *params,
 	}
 	if (t->p.queue_len > NEIGH_QUEUE_MAX)
 		t->p.queue_len = NEIGH_QUEUE_MAX;
+	if (t->p.max_queued == 0 || t->p.max_queued / t->p.max_entries >= t->p.queue_len)
+		t->p.max_queued = t->p.max_entries * t->p.queue_len; /* <= 2^30 */
 	t->ops = *ops;
 	t->ctx = ctx;
 	t->seed = neigh_mix((uint64_t)(uintptr_t)t);
@@ -612,6 +668,8 @@ neigh_table_create(const struct neigh_params *params,
 	}
 	for (i = 0; i < nb; i++)
 		t->buckets[i] = NEIGH_NIL;
+	for (i = 0; i <= NEIGH_QUEUE_MAX; i++)
+		t->qlevel[i] = NEIGH_NIL;
 	for (i = 0; i < t->p.max_entries; i++) {
 		t->slots[i].hnext = i + 1 < t->p.max_entries ? i + 1 : NEIGH_NIL;
 		t->slots[i].heap_pos = NEIGH_NIL;
@@ -650,6 +708,12 @@ uint32_t
 neigh_count(const struct neigh_table *t)
 {
 	return t->count;
+}
+
+uint32_t
+neigh_queued(const struct neigh_table *t)
+{
+	return t->queued;
 }
 
 int

@@ -18,7 +18,13 @@
  * evicts the oldest FAILED, then the least recently used unreferenced STALE
  * entry; if neither exists creation fails with -ENOSPC); at most
  * params.queue_len packets wait per unresolved entry (the oldest is dropped
- * when a new one arrives, as Linux does).
+ * when a new one arrives, as Linux does), and at most params.max_queued
+ * across all entries: queued packets pin packet buffers, and 4096 entries
+ * x 8 packets is more than a small pool holds. When that total is reached
+ * a new packet takes the place of the oldest packet of the entry with the
+ * longest queue (its own, when no queue is longer than the one it joins):
+ * a flood toward many unresolvable addresses cannot starve resolution of
+ * the others, every entry keeps a fair share.
  */
 #ifndef RS_NEIGH_H
 #define RS_NEIGH_H
@@ -59,9 +65,11 @@ struct neigh_params {
 	uint64_t failed_hold_ns; /* FAILED entries are removed after (3 s) */
 	uint32_t max_entries;    /* hard bound on entries, static ones included */
 	uint32_t queue_len;      /* packets queued per unresolved entry (<= NEIGH_QUEUE_MAX) */
+	uint32_t max_queued;     /* packets queued, all entries (0: max_entries * queue_len) */
 };
 
-/* Linux's defaults (net.ipv4.neigh.default.*), with max_entries 4096. */
+/* Linux's defaults (net.ipv4.neigh.default.*), with max_entries 4096 and
+ * max_queued 1024 (Linux has no global bound). */
 void neigh_params_default(struct neigh_params *p);
 
 struct neigh_entry {
@@ -102,6 +110,8 @@ void neigh_table_destroy(struct neigh_table *t);
 
 struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t iface, uint32_t ip);
 uint32_t neigh_count(const struct neigh_table *t);
+/* packets queued now, all entries */
+uint32_t neigh_queued(const struct neigh_table *t);
 
 /*
  * A packet for (iface, ip) needs a link-layer address. Consumes pkt:

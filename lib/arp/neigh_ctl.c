@@ -150,11 +150,13 @@ static const struct neigh_ops ops = {
 	.removed = op_removed,
 };
 
-int neigh_ctl_init(uint32_t max_entries, struct rte_rcu_qsbr *rcu)
+int neigh_ctl_init(uint32_t max_entries, uint32_t max_queued, struct rte_rcu_qsbr *rcu)
 {
 	struct neigh_params np;
 	neigh_params_default(&np);
 	np.max_entries = max_entries;
+	if (max_queued != 0)
+		np.max_queued = max_queued;
 	/* Twice the slots: removed entries' slots wait out a grace period. */
 	pub_max = max_entries * 2;
 	pubs = rte_zmalloc("rs_neigh_pub", sizeof(*pubs) * pub_max, RTE_CACHE_LINE_SIZE);
@@ -273,6 +275,11 @@ uint32_t neigh_ctl_flush(uint16_t iface, bool include_static)
 	return neigh_flush(tbl, iface, include_static);
 }
 
+uint32_t neigh_ctl_queued(void)
+{
+	return tbl != NULL ? neigh_queued(tbl) : 0;
+}
+
 uint32_t neigh_ctl_count(void)
 {
 	return neigh_count(tbl);
@@ -315,7 +322,8 @@ void neigh_ctl_show(struct rs_buf *out, bool json, int iface)
 {
 	struct show_ctx s = { .out = out, .json = json, .iface = iface };
 	neigh_foreach(tbl, collect, &s);
-	qsort(s.v, s.n, sizeof(*s.v), cmp_entry);
+	if (s.n > 1) /* s.v is NULL for an empty table: not for qsort */
+		qsort(s.v, s.n, sizeof(*s.v), cmp_entry);
 	const struct rs_cfg *c = rs_cfg_current();
 	if (json)
 		rs_json_arr_open(out);
@@ -351,7 +359,7 @@ void neigh_ctl_show(struct rs_buf *out, bool json, int iface)
 
 static int neigh_module_init(void)
 {
-	return neigh_ctl_init(rs_dp.params.neigh_max, rs_dp.rcu);
+	return neigh_ctl_init(rs_dp.params.neigh_max, rs_dp.params.neigh_queue_max, rs_dp.rcu);
 }
 
 static const char *const neigh_nodes[] = { "arp_input", NULL };

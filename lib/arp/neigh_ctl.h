@@ -75,7 +75,8 @@ static inline bool neigh_word_usable(uint64_t w)
 }
 
 /* ---- control thread ---- */
-int neigh_ctl_init(uint32_t max_entries, struct rte_rcu_qsbr *rcu);
+/* max_queued: packets waiting for resolution, all entries (0: neigh.h's default) */
+int neigh_ctl_init(uint32_t max_entries, uint32_t max_queued, struct rte_rcu_qsbr *rcu);
 void neigh_ctl_fini(void);
 void neigh_ctl_tick(uint64_t now);
 /* Gratuitous ARP (RFC 5227 §3 announcement) for ip on iface. */
@@ -85,6 +86,7 @@ int neigh_ctl_del(uint16_t iface, uint32_t ip);
 uint32_t neigh_ctl_flush(uint16_t iface, bool include_static);
 void neigh_ctl_show(struct rs_buf *out, bool json, int iface);
 uint32_t neigh_ctl_count(void);
+uint32_t neigh_ctl_queued(void); /* packets waiting for resolution now */
 /* packets dropped on the control thread: pushed out of a full resolution
  * queue or no room for an entry (failed resolutions are counted by a
  * worker as neigh_failed, after its ICMP host unreachable) */

@@ -27,12 +27,15 @@ void rs_dp_params_default(struct rs_dp_params *p)
 	p->fib_max_routes = 1 << 16;
 	p->fib_max_tbl8 = 1 << 12;
 	p->neigh_max = 4096;
+	p->neigh_queue_max = 1024;
 	p->reass_max_datagrams = 1024;
 	p->reass_max_bytes = 4u << 20;
 	p->reass_timeout_ms = 30000; /* Linux ipfrag_time */
 	p->icmp_rate = 1000;         /* Linux icmp_msgs_per_sec */
 	p->tcp_max_conns = 8192;
 	p->icmp_burst = 50;          /* Linux icmp_msgs_burst */
+	p->icmp_ratelimit_ms = 1000; /* Linux icmp_ratelimit */
+	p->icmp_dests = 4096;
 }
 
 int rs_node_init(const struct rte_graph *graph, struct rte_node *node)

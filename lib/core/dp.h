@@ -176,12 +176,16 @@ struct rs_dp_params {
 	uint32_t fib_max_routes;
 	uint32_t fib_max_tbl8;
 	uint32_t neigh_max;
+	uint32_t neigh_queue_max;  /* packets waiting for resolution, all neighbors */
 	uint32_t reass_max_datagrams;
 	uint32_t reass_max_bytes;
+	uint32_t reass_max_frags;  /* fragments held per worker; 0 = pool / (8 * workers) */
 	uint32_t reass_timeout_ms;
 	uint32_t tcp_max_conns; /* TCP connections per worker (pool and table) */
 	uint32_t icmp_rate;     /* ICMP errors per second per worker */
 	uint32_t icmp_burst;
+	uint32_t icmp_ratelimit_ms; /* per destination (Linux icmp_ratelimit); 0 = off */
+	uint32_t icmp_dests;        /* destinations each worker remembers for it */
 };
 
 /* The daemon: one per process. */
@@ -213,6 +217,7 @@ static inline uint64_t rs_now_ns(void)
 /* ---- control thread API (lib/core) ---- */
 int rs_dp_init(const struct rs_dp_params *p);  /* after rte_eal_init */
 int rs_ports_init(void);                        /* configure + start every probed port */
+uint32_t rs_pool_size(void);                    /* mbufs in the pool (made or to be made) */
 int rs_port_setup(uint16_t port, const char *name); /* one port (hot-plug too) */
 void rs_port_teardown(uint16_t port);
 int rs_workers_create(void);                    /* graphs + rings; after ports */

@@ -15,20 +15,29 @@
 #include "util/rs_log.h"
 
 
+static uint32_t pool_size_for(unsigned nports)
+{
+	const struct rs_dp_params *p = &rs_dp.params;
+	if (p->nb_mbufs != 0)
+		return p->nb_mbufs;
+	/* descriptors on every queue of every port (room for a few
+	 * hot-plugged ones), plus bursts in flight, reassembly (an eighth of
+	 * the pool, see rs_workers_create) and the packets waiting for
+	 * neighbor resolution (--neigh-queue-max) */
+	unsigned ports = nports < 4 ? 4 : nports;
+	return ports * rs_dp.nb_workers * (p->rx_desc + p->tx_desc) + rs_dp.nb_workers * 4096 + 8192;
+}
+
+uint32_t rs_pool_size(void)
+{
+	return rs_dp.pool != NULL ? rs_dp.pool->size : pool_size_for(rte_eth_dev_count_avail());
+}
+
 static int pool_create(unsigned nports)
 {
 	if (rs_dp.pool)
 		return 0;
-	const struct rs_dp_params *p = &rs_dp.params;
-	uint32_t n = p->nb_mbufs;
-	if (n == 0) {
-		/* descriptors on every queue of every port (room for a few
-		 * hot-plugged ones), plus bursts in flight, reassembly and the
-		 * packets waiting for neighbor resolution */
-		unsigned ports = nports < 4 ? 4 : nports;
-		n = ports * rs_dp.nb_workers * (p->rx_desc + p->tx_desc) +
-		    rs_dp.nb_workers * 4096 + 8192;
-	}
+	uint32_t n = pool_size_for(nports);
 	rs_dp.pool = rte_pktmbuf_pool_create("rs_mbufs", n, 256, 0,
 					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (rs_dp.pool == NULL) {

@@ -99,21 +99,51 @@ void cmd_fmt_ip4(uint32_t ip, char out[16])
 	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
+/* read-only verbs of an object; a missing verb means "show" for all */
+static const char *const ro_show[] = { "show", "list", NULL };
+static const char *const ro_route[] = { "show", "list", "get", NULL };
+static const char *const ro_stats[] = { "show", NULL };
+
 static const struct {
 	const char *name;
 	unsigned min;
 	int (*fn)(struct cmd_ctx *, int, char **);
+	const char *const *ro;
 } objects[] = {
-	{ "link", 1, cmd_link },
-	{ "addr", 1, cmd_addr },
-	{ "address", 1, cmd_addr },
-	{ "route", 1, cmd_route },
-	{ "neigh", 1, cmd_neigh },
-	{ "neighbor", 1, cmd_neigh },
-	{ "stats", 1, cmd_stats },
-	{ "sock", 2, cmd_sock },
-	{ "socket", 2, cmd_sock },
+	{ "link", 1, cmd_link, ro_show },
+	{ "addr", 1, cmd_addr, ro_show },
+	{ "address", 1, cmd_addr, ro_show },
+	{ "route", 1, cmd_route, ro_route },
+	{ "neigh", 1, cmd_neigh, ro_show },
+	{ "neighbor", 1, cmd_neigh, ro_show },
+	{ "stats", 1, cmd_stats, ro_stats },
+	{ "sock", 2, cmd_sock, ro_show },
+	{ "socket", 2, cmd_sock, ro_show },
 };
+
+/*
+ * Read-only commands are matched here, in one place, with the handlers'
+ * own abbreviation rule (cmd_is, one letter): everything not matched is
+ * management, so a verb added to a handler is refused to non-administrators
+ * until it is listed here. Every handler tests "show" (and "list") before
+ * any other verb, so "s" is show wherever it is accepted.
+ */
+bool cmd_is_readonly(int argc, char **argv)
+{
+	if (argc < 1)
+		return false;
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+		if (!cmd_is(argv[0], objects[i].name, objects[i].min))
+			continue;
+		if (argc == 1)
+			return true;
+		for (const char *const *v = objects[i].ro; *v != NULL; v++)
+			if (cmd_is(argv[1], *v, 1))
+				return true;
+		return false;
+	}
+	return false;
+}
 
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {

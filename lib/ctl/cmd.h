@@ -20,6 +20,9 @@ struct cmd_ctx {
 };
 
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv);
+/* true for a command that only reads (show, list, get): anyone connected may
+ * run it; anything else, unknown words included, is management */
+bool cmd_is_readonly(int argc, char **argv);
 
 int cmd_link(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_addr(struct cmd_ctx *ctx, int argc, char **argv);
@@ -40,9 +43,6 @@ int cmd_parse_u32(const char *s, uint32_t max, uint32_t *v);
 int cmd_iface(const char *name); /* index or -ENODEV with message */
 void cmd_fmt_ip4(uint32_t ip, char out[16]);
 
-int ctl_server_open(const char *path);
-int ctl_server_run(void);
-void ctl_server_close(void);
 /* drains worker messages and runs timers once (also used by the fuzzer) */
 void ctl_poll_workers(void);
 

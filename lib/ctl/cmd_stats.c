@@ -19,6 +19,11 @@
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
 #include "ctl/cmd.h"
+#include "ctl/ctl_server.h"
+#include "icmp/icmp4.h"
+#include "icmp/icmp_rl.h"
+#include "ip4/ip4.h"
+#include "ip4/reass.h"
 #include "util/rs_log.h"
 
 #define MAX_NODES 256
@@ -107,6 +112,8 @@ static void show_ports(struct cmd_ctx *ctx)
 			rs_json_ku64(ctx->out, "tx_packets", txp);
 			rs_json_ku64(ctx->out, "tx_bytes", txb);
 			rs_json_ku64(ctx->out, "rx_dropped", drop);
+			/* of which the pool had no buffer for */
+			rs_json_ku64(ctx->out, "rx_nombuf", s.rx_nombuf - b->rx_nombuf);
 			rs_json_ku64(ctx->out, "rx_errors", s.ierrors - b->ierrors);
 			rs_json_ku64(ctx->out, "tx_errors", s.oerrors - b->oerrors);
 			rs_json_obj_close(ctx->out);
@@ -189,6 +196,31 @@ static int stats_show(struct cmd_ctx *ctx)
 		rs_json_obj_close(ctx->out);
 		rs_json_ku64(ctx->out, "total_drops", total_drops);
 		rs_json_ku64(ctx->out, "neighbors", neigh_ctl_count());
+		rs_json_ku64(ctx->out, "neigh_queued", neigh_ctl_queued());
+		/* packet buffers: what reassembly, neighbor queues and sockets
+		 * hold comes out of this pool */
+		/* the management socket (lib/ctl/ctl_server.h) */
+		struct ctl_server_stats cs;
+		ctl_server_get_stats(&cs);
+		rs_json_key(ctx->out, "ctl");
+		rs_json_obj_open(ctx->out);
+		rs_json_ku64(ctx->out, "clients", cs.clients);
+		rs_json_ku64(ctx->out, "admins", cs.admins);
+		rs_json_ku64(ctx->out, "apps", cs.apps);
+		rs_json_ku64(ctx->out, "throttled", cs.throttled);
+		rs_json_ku64(ctx->out, "out_bytes", cs.out_bytes);
+		rs_json_ku64(ctx->out, "out_max", cs.out_max);
+		rs_json_ku64(ctx->out, "refused_full", cs.refused_full);
+		rs_json_ku64(ctx->out, "refused_uid", cs.refused_uid);
+		rs_json_ku64(ctx->out, "dropped", cs.dropped);
+		rs_json_ku64(ctx->out, "accept_paused", cs.accept_paused);
+		rs_json_ku64(ctx->out, "wakeups", cs.wakeups);
+		rs_json_obj_close(ctx->out);
+		rs_json_key(ctx->out, "mbufs");
+		rs_json_obj_open(ctx->out);
+		rs_json_ku64(ctx->out, "size", rs_dp.pool ? rs_dp.pool->size : 0);
+		rs_json_ku64(ctx->out, "free", rs_dp.pool ? rte_mempool_avail_count(rs_dp.pool) : 0);
+		rs_json_obj_close(ctx->out);
 		rs_json_key(ctx->out, "workers");
 		rs_json_arr_open(ctx->out);
 		for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
@@ -196,6 +228,18 @@ static int stats_show(struct cmd_ctx *ctx)
 			rs_json_ku64(ctx->out, "lcore", rs_dp.workers[w].lcore);
 			rs_json_ku64(ctx->out, "loops", rs_dp.workers[w].loops);
 			rs_json_ku64(ctx->out, "idle_sleeps", rs_dp.workers[w].idle_sleeps);
+			/* ICMP errors the per-destination limit held back */
+			struct icmp_rl_stats rl = { 0 };
+			if (icmp_workers[w].rl != NULL)
+				icmp_rl_get_stats(icmp_workers[w].rl, &rl);
+			rs_json_ku64(ctx->out, "icmp_dest_limited", rl.limited);
+			/* what reassembly holds (lib/ip4/reass.h bounds) */
+			struct reass_stats rs = { 0 };
+			if (ip4_workers[w].reass != NULL)
+				reass_get_stats(ip4_workers[w].reass, &rs);
+			rs_json_ku64(ctx->out, "reass_datagrams", rs.datagrams);
+			rs_json_ku64(ctx->out, "reass_frags", rs.bufs);
+			rs_json_ku64(ctx->out, "reass_evicted", rs.evicted);
 			rs_json_obj_close(ctx->out);
 		}
 		rs_json_arr_close(ctx->out);

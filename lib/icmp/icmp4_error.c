@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <sys/socket.h>
+
 #include <rte_ip.h>
 
 #include "core/dp.h"
 #include "ip4/ip4.h"
 #include "icmp/icmp4.h"
+#include "icmp/icmp_rl.h"
 #include "route/fib4.h"
 #include "wire/wire.h"
 
@@ -12,12 +15,38 @@
 
 struct icmp_worker icmp_workers[RS_MAX_WORKERS];
 
-/* Token bucket in nanoseconds of credit: one message costs 1e9/rate ns. */
-static bool ratelimit_ok(struct rs_worker *w)
+/* Linux's net.ipv4.icmp_ratemask default 0x1818: destination unreachable,
+ * source quench, time exceeded and parameter problem are limited (echo
+ * replies are not, nor anything icmp4_input answers). */
+#define ICMP4_RATEMASK ((1u << ICMP4_DEST_UNREACH) | (1u << 4) | (1u << ICMP4_TIME_EXCEEDED) | \
+			(1u << ICMP4_PARAM_PROBLEM))
+
+static bool ratelimited_type(uint8_t type, uint8_t code)
 {
-	struct icmp_worker *iw = &icmp_workers[w->idx];
-	const uint64_t cost = 1000000000ull / (rs_dp.params.icmp_rate ? rs_dp.params.icmp_rate : 1);
+	/* as Linux (icmpv4_mask_allow): never slow down path MTU discovery */
+	if (type == ICMP4_DEST_UNREACH && code == ICMP4_UNREACH_FRAG_NEEDED)
+		return false;
+	return type < 32 && (ICMP4_RATEMASK >> type) & 1;
+}
+
+/*
+ * The per-worker token bucket (Linux's icmp_msgs_per_sec / icmp_msgs_burst),
+ * in nanoseconds of credit: one message costs 1e9/rate ns. Refilled and
+ * looked at here; the token is taken by global_consume() only once the
+ * per-destination limit let the message through, so that what that limit
+ * refuses costs other destinations nothing (Linux does the same since
+ * "icmp: change the order of rate limits").
+ */
+static uint64_t global_cost(void)
+{
+	return 1000000000ull / (rs_dp.params.icmp_rate ? rs_dp.params.icmp_rate : 1);
+}
+
+static bool global_allow(struct rs_worker *w)
+{
+	const uint64_t cost = global_cost();
 	const uint64_t cap = cost * (rs_dp.params.icmp_burst ? rs_dp.params.icmp_burst : 1);
+	struct icmp_worker *iw = &icmp_workers[w->idx];
 	uint64_t now = w->now_ns;
 	if (iw->last_ns == 0)
 		iw->tokens_ns = cap;
@@ -26,9 +55,28 @@ static bool ratelimit_ok(struct rs_worker *w)
 	if (iw->tokens_ns > cap)
 		iw->tokens_ns = cap;
 	iw->last_ns = now;
-	if (iw->tokens_ns < cost)
+	return iw->tokens_ns >= cost;
+}
+
+static void global_consume(struct rs_worker *w)
+{
+	icmp_workers[w->idx].tokens_ns -= global_cost();
+}
+
+/* Both limits, in Linux's order: the global bucket must have a token, then
+ * the destination's own bucket (icmp_ratelimit, lib/icmp/icmp_rl.h) must
+ * allow it, then the global token is taken. */
+static bool ratelimit_ok(struct rs_worker *w, uint32_t dst)
+{
+	if (!global_allow(w))
 		return false;
-	iw->tokens_ns -= cost;
+	if (icmp_workers[w->idx].rl != NULL) {
+		uint8_t a[4];
+		rs_st32(a, dst);
+		if (!icmp_rl_allow(icmp_workers[w->idx].rl, AF_INET, a, sizeof(a), w->now_ns))
+			return false;
+	}
+	global_consume(w);
 	return true;
 }
 
@@ -70,8 +118,7 @@ struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, u
 	uint32_t snh = fib4_lookup(src);
 	if (snh != FIB4_NH_NONE && fib4_nh(snh)->type == RT_BROADCAST)
 		return NULL;
-	/* Linux (icmpv4_xrlim_allow): no rate limit on loopback */
-	if (!loop && !ratelimit_ok(w)) {
+	if (!loop && ratelimited_type(type, code) && !ratelimit_ok(w, src)) {
 		*why = 2;
 		return NULL;
 	}

@@ -6,9 +6,13 @@
  * (RFC 1812 §4.3.3.1), and is counted as neigh_failed.
  * Input: data at the IPv4 header. Consumes every packet.
  */
+#include <errno.h>
+
 #include "core/module.h"
 #include "core/node.h"
 #include "icmp/icmp4.h"
+#include "icmp/icmp_rl.h"
+#include "util/rs_log.h"
 #include "wire/wire.h"
 
 enum {
@@ -45,11 +49,38 @@ static struct rte_node_register ip4_neigh_failed_node = {
 };
 RTE_NODE_REGISTER(ip4_neigh_failed_node);
 
+static int icmp_worker_init(struct rs_worker *w)
+{
+	const struct rs_dp_params *p = &rs_dp.params;
+	struct icmp_worker *iw = &icmp_workers[w->idx];
+	iw->tokens_ns = iw->last_ns = 0;
+	if (p->icmp_ratelimit_ms == 0)
+		return 0;
+	struct icmp_rl_params ip;
+	icmp_rl_params_default(&ip);
+	ip.entries = p->icmp_dests;
+	ip.interval_ns = (uint64_t)p->icmp_ratelimit_ms * 1000000ull;
+	iw->rl = icmp_rl_create(&ip);
+	if (iw->rl == NULL) {
+		rs_err_set("cannot create the ICMP rate limit table");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void icmp_worker_fini(struct rs_worker *w)
+{
+	icmp_rl_destroy(icmp_workers[w->idx].rl);
+	icmp_workers[w->idx].rl = NULL;
+}
+
 static const char *const icmp_nodes[] = { "icmp4_input", "ip4_neigh_failed", NULL };
 
 static struct rs_module icmp_module = {
 	.name = "icmp",
 	.order = 40,
+	.worker_init = icmp_worker_init,
+	.worker_fini = icmp_worker_fini,
 	.nodes = icmp_nodes,
 };
 RS_MODULE_REGISTER(icmp_module);

@@ -13,8 +13,14 @@
  *
  * Descriptors are found through a chained hash table on (src, dst, id,
  * proto) and sit on a doubly linked list in creation order, so the oldest
- * is at the head: eviction and expiry (the timer runs from the first
- * fragment, RFC 791 §3.2 / RFC 1122 §3.3.2) cost O(datagrams dropped).
+ * is at the head: expiry (the timer runs from the first fragment, RFC 791
+ * §3.2 / RFC 1122 §3.3.2) costs O(datagrams dropped).
+ *
+ * Every source address with a datagram in reassembly has a record (found
+ * through its own hash table) holding its buffer count and its datagrams
+ * in creation order, and sits in a binary max-heap ordered by buffers held:
+ * the victim of an eviction, the oldest datagram of the heaviest source, is
+ * found in O(1) and every change of a count costs O(log sources).
  *
  * Links are 32-bit indexes into the descriptor array, REASS_NIL for none.
  */
@@ -44,13 +50,28 @@ struct reass_dgram {
 	uint32_t bytes;           /* payload bytes held */
 	uint32_t end;             /* payload length, valid when last_in */
 	bool last_in;             /* the MF=0 fragment was seen */
+	uint32_t src;             /* its source's record */
+	uint32_t sprev;           /* its source's datagrams (older) */
+	uint32_t snext;           /* its source's datagrams (newer) */
 	struct reass_frag *frags; /* max_frags slots, sorted by off */
+};
+
+/* A source address with at least one datagram in reassembly. */
+struct reass_src {
+	uint32_t addr;
+	uint32_t hnext;           /* hash chain, or free list */
+	uint32_t bufs;            /* fragments held, all its datagrams */
+	uint32_t oldest;          /* its datagrams in creation order */
+	uint32_t newest;
+	uint32_t heap_pos;
 };
 
 struct reass_table {
 	uint32_t max_datagrams;
 	uint32_t max_bytes;
 	uint32_t max_frags;
+	uint32_t max_bufs;
+	uint32_t max_src_bufs;
 	uint64_t timeout_ns;
 	void (*free_buf)(void *ctx, void *buf);
 	void *ctx;
@@ -63,6 +84,11 @@ struct reass_table {
 	uint32_t free_head;       /* unused descriptors, through next */
 	uint32_t oldest;          /* arrival list head */
 	uint32_t newest;          /* arrival list tail */
+	struct reass_src *src;    /* max_datagrams source records */
+	uint32_t *src_buckets;    /* hash_mask + 1 chain heads */
+	uint32_t src_free;        /* unused source records, through hnext */
+	uint32_t *heap;           /* sources, heaviest first */
+	uint32_t heap_len;
 	struct reass_stats stats;
 };
 
@@ -105,6 +131,149 @@ reass_lookup(struct reass_table *t, const struct reass_key *k, uint32_t bucket)
 	return NULL;
 }
 
+/* ---- sources ---- */
+
+static uint32_t
+reass_src_hash(const struct reass_table *t, uint32_t addr)
+{
+	/* murmur3 64-bit finalizer over the seeded address */
+	uint64_t h = (addr ^ t->seed) * 0x9e3779b97f4a7c15ull;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h & t->hash_mask;
+}
+
+static uint32_t
+reass_src_find(const struct reass_table *t, uint32_t addr)
+{
+	uint32_t i;
+
+	for (i = t->src_buckets[reass_src_hash(t, addr)]; i != REASS_NIL; i = t->src[i].hnext)
+		if (t->src[i].addr == addr)
+			return i;
+	return REASS_NIL;
+}
+
+/* a evicts before b: more buffers, else the older oldest datagram */
+static bool
+reass_src_heavier(const struct reass_table *t, uint32_t a, uint32_t b)
+{
+	const struct reass_src *x = &t->src[a], *y = &t->src[b];
+
+	if (x->bufs != y->bufs)
+		return x->bufs > y->bufs;
+	return t->dg[x->oldest].created < t->dg[y->oldest].created;
+}
+
+static void
+reass_heap_set(struct reass_table *t, uint32_t pos, uint32_t s)
+{
+	t->heap[pos] = s;
+	t->src[s].heap_pos = pos;
+}
+
+static void
+reass_heap_fix(struct reass_table *t, uint32_t s)
+{
+	uint32_t pos = t->src[s].heap_pos, parent, child;
+
+	while (pos > 0) {
+		parent = (pos - 1) / 2;
+		if (!reass_src_heavier(t, s, t->heap[parent]))
+			break;
+		reass_heap_set(t, pos, t->heap[parent]);
+		pos = parent;
+	}
+	for (;;) {
+		child = 2 * pos + 1;
+		if (child >= t->heap_len)
+			break;
+		if (child + 1 < t->heap_len &&
+		    reass_src_heavier(t, t->heap[child + 1], t->heap[child]))
+			child++;
+		if (!reass_src_heavier(t, t->heap[child], s))
+			break;
+		reass_heap_set(t, pos, t->heap[child]);
+		pos = child;
+	}
+	reass_heap_set(t, pos, s);
+}
+
+/* Links a new datagram in as the newest of its source, making the
+ * source's record if it has none. */
+static void
+reass_src_link(struct reass_table *t, struct reass_dgram *d)
+{
+	uint32_t di = (uint32_t)(d - t->dg);
+	uint32_t s = reass_src_find(t, d->key.src);
+	struct reass_src *r;
+
+	if (s == REASS_NIL) {
+		/* Cannot run out: a source has a datagram, there are as
+		 * many records as datagram descriptors. */
+		s = t->src_free;
+		r = &t->src[s];
+		t->src_free = r->hnext;
+		r->addr = d->key.src;
+		r->bufs = 0;
+		r->oldest = REASS_NIL;
+		r->newest = REASS_NIL;
+		uint32_t b = reass_src_hash(t, r->addr);
+		r->hnext = t->src_buckets[b];
+		t->src_buckets[b] = s;
+		r->heap_pos = t->heap_len;
+		t->heap[t->heap_len++] = s;
+		t->stats.sources++;
+	}
+	r = &t->src[s];
+	d->src = s;
+	d->snext = REASS_NIL;
+	d->sprev = r->newest;
+	if (r->newest != REASS_NIL)
+		t->dg[r->newest].snext = di;
+	else
+		r->oldest = di;
+	r->newest = di;
+	reass_heap_fix(t, s);
+}
+
+/* Takes a datagram (and its buffers) off its source; the source's record
+ * goes with its last datagram. */
+static void
+reass_src_unlink(struct reass_table *t, struct reass_dgram *d)
+{
+	uint32_t s = d->src, *pp, last;
+	struct reass_src *r = &t->src[s];
+
+	if (d->sprev != REASS_NIL)
+		t->dg[d->sprev].snext = d->snext;
+	else
+		r->oldest = d->snext;
+	if (d->snext != REASS_NIL)
+		t->dg[d->snext].sprev = d->sprev;
+	else
+		r->newest = d->sprev;
+	r->bufs -= d->n;
+	if (r->oldest != REASS_NIL) {
+		reass_heap_fix(t, s);
+		return;
+	}
+	last = t->heap[--t->heap_len];
+	if (last != s) {
+		reass_heap_set(t, r->heap_pos, last);
+		reass_heap_fix(t, last);
+	}
+	pp = &t->src_buckets[reass_src_hash(t, r->addr)];
+	while (*pp != s)
+		pp = &t->src[*pp].hnext;
+	*pp = r->hnext;
+	r->hnext = t->src_free;
+	t->src_free = s;
+	t->stats.sources--;
+}
+
 /* Takes a descriptor off the free list and links it in as the newest. */
 static struct reass_dgram *
 reass_dgram_alloc(struct reass_table *t, const struct reass_key *k,
@@ -133,6 +302,7 @@ reass_dgram_alloc(struct reass_table *t, const struct reass_key *k,
 		t->oldest = i;
 	t->newest = i;
 
+	reass_src_link(t, d);
 	t->stats.datagrams++;
 	return d;
 }
@@ -160,8 +330,10 @@ reass_dgram_release(struct reass_table *t, struct reass_dgram *d)
 	else
 		t->newest = d->prev;
 
+	reass_src_unlink(t, d);
 	t->stats.datagrams--;
 	t->stats.bytes -= d->bytes;
+	t->stats.bufs -= d->n;
 
 	d->n = 0;
 	d->bytes = 0;
@@ -196,29 +368,62 @@ reass_drop_frag(struct reass_table *t, const struct reass_frag *f,
 }
 
 /*
- * Makes room for len more bytes by evicting the oldest datagrams other than
- * keep (NULL for a datagram not created yet), as Linux's evictor does.
- * Evicting can never help when keep's own bytes plus len exceed the bound,
- * so then nothing is evicted and false is returned.
+ * The datagram to evict for room: the oldest of the source holding the most
+ * buffers, never keep. When keep is all that source holds, the next
+ * heaviest source gives one instead. The caller makes sure some datagram
+ * other than keep exists.
+ */
+static struct reass_dgram *
+reass_victim(struct reass_table *t, const struct reass_dgram *keep)
+{
+	uint32_t s = t->heap[0];
+	uint32_t i = t->src[s].oldest;
+
+	if (&t->dg[i] == keep)
+		i = t->dg[i].snext;
+	if (i == REASS_NIL) {
+		/* heap[1] exists: keep's source alone cannot be over */
+		s = t->heap[1];
+		if (t->heap_len > 2 && reass_src_heavier(t, t->heap[2], s))
+			s = t->heap[2];
+		i = t->src[s].oldest;
+	}
+	return &t->dg[i];
+}
+
+/*
+ * Makes room for one more fragment of len bytes from source addr, to be
+ * added to keep (NULL for a datagram not created yet): first the source's
+ * own oldest datagrams while it is over max_src_bufs, then the victims of
+ * reass_victim() while the table is over max_bytes or max_bufs. Evicting
+ * can never help when keep alone plus the fragment exceeds a bound, so then
+ * nothing is evicted and false is returned.
  */
 static bool
 reass_make_room(struct reass_table *t, const struct reass_dgram *keep,
-		uint32_t len)
+		uint32_t addr, uint32_t len)
 {
 	uint64_t own = keep != NULL ? keep->bytes : 0;
-	uint32_t i, next;
+	uint32_t own_bufs = keep != NULL ? keep->n : 0;
+	uint32_t s, i;
 
-	if (own + len > t->max_bytes)
+	if (own + len > t->max_bytes || own_bufs + 1 > t->max_bufs ||
+	    own_bufs + 1 > t->max_src_bufs)
 		return false;
 
-	i = t->oldest;
-	while ((uint64_t)t->stats.bytes + len > t->max_bytes) {
-		/* Terminates: keep alone fits, so others remain while over. */
-		next = t->dg[i].next;
-		if (&t->dg[i] != keep)
-			reass_evict(t, &t->dg[i]);
-		i = next;
+	/* Terminates: keep alone fits, so the source holds another while over.
+	 * The record goes with the last datagram of a source without keep. */
+	while ((s = keep != NULL ? keep->src : reass_src_find(t, addr)) != REASS_NIL &&
+	       t->src[s].bufs + 1 > t->max_src_bufs) {
+		i = t->src[s].oldest;
+		if (&t->dg[i] == keep)
+			i = t->dg[i].snext;
+		reass_evict(t, &t->dg[i]);
 	}
+	/* Terminates: keep alone fits, so others remain while over. */
+	while ((uint64_t)t->stats.bytes + len > t->max_bytes ||
+	       t->stats.bufs + 1 > t->max_bufs)
+		reass_evict(t, reass_victim(t, keep));
 	return true;
 }
 
@@ -288,11 +493,11 @@ reass_add(struct reass_table *t, const struct reass_key *k,
 			done->frags[0] = *f;
 			return REASS_COMPLETE;
 		}
-		if (!reass_make_room(t, NULL, f->len))
+		if (!reass_make_room(t, NULL, k->src, f->len))
 			return reass_drop_frag(t, f, REASS_NOMEM);
-		/* A new datagram pushes out the oldest when the table is full. */
+		/* A new datagram pushes out a victim when the table is full. */
 		if (t->free_head == REASS_NIL)
-			reass_evict(t, &t->dg[t->oldest]);
+			reass_evict(t, reass_victim(t, NULL));
 		d = reass_dgram_alloc(t, k, bucket, now);
 		pos = 0;
 	} else {
@@ -352,7 +557,7 @@ reass_add(struct reass_table *t, const struct reass_key *k,
 		 */
 		if (!((d->last_in || last) &&
 		      d->bytes + f->len == (last ? end : d->end)) &&
-		    !reass_make_room(t, d, f->len))
+		    !reass_make_room(t, d, k->src, f->len))
 			return reass_drop_frag(t, f, REASS_NOMEM);
 	}
 
@@ -362,6 +567,9 @@ reass_add(struct reass_table *t, const struct reass_key *k,
 	d->n++;
 	d->bytes += f->len;
 	t->stats.bytes += f->len;
+	t->stats.bufs++;
+	t->src[d->src].bufs++;
+	reass_heap_fix(t, d->src);
 	if (last) {
 		d->last_in = true;
 		d->end = end;
@@ -439,6 +647,14 @@ reass_create(const struct reass_params *p,
 	t->max_bytes = p->max_bytes;
 	/* done->frags has REASS_MAX_FRAGS slots. */
 	t->max_frags = p->max_frags < REASS_MAX_FRAGS ? p->max_frags : REASS_MAX_FRAGS;
+	/* every slot of every datagram: no bound of its own */
+	uint64_t all = (uint64_t)p->max_datagrams * t->max_frags;
+	t->max_bufs = p->max_bufs;
+	if (t->max_bufs == 0 || t->max_bufs > all)
+		t->max_bufs = all > UINT32_MAX ? UINT32_MAX : (uint32_t)all;
+	t->max_src_bufs = p->max_src_bufs;
+	if (t->max_src_bufs == 0 || t->max_src_bufs > t->max_bufs)
+		t->max_src_bufs = t->max_bufs;
 	t->timeout_ns = p->timeout_ns;
 	t->free_buf = free_buf;
 	t->ctx = ctx;
@@ -457,10 +673,17 @@ reass_create(const struct reass_params *p,
 	/* At most 2^24 * 512 slots: no size_t overflow on 64-bit. */
 	t->frag_pool = calloc((size_t)p->max_datagrams * t->max_frags,
 			      sizeof(t->frag_pool[0]));
-	if (t->buckets == NULL || t->dg == NULL || t->frag_pool == NULL) {
+	t->src = calloc(p->max_datagrams, sizeof(t->src[0]));
+	t->src_buckets = malloc(nbuckets * sizeof(t->src_buckets[0]));
+	t->heap = calloc(p->max_datagrams, sizeof(t->heap[0]));
+	if (t->buckets == NULL || t->dg == NULL || t->frag_pool == NULL || t->src == NULL ||
+	    t->src_buckets == NULL || t->heap == NULL) {
 		free(t->buckets);
 		free(t->dg);
 		free(t->frag_pool);
+		free(t->src);
+		free(t->src_buckets);
+		free(t->heap);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -468,6 +691,11 @@ reass_create(const struct reass_params *p,
 
 	for (i = 0; i < nbuckets; i++)
 		t->buckets[i] = REASS_NIL;
+	for (i = 0; i < nbuckets; i++)
+		t->src_buckets[i] = REASS_NIL;
+	for (i = 0; i < p->max_datagrams; i++)
+		t->src[i].hnext = i + 1 < p->max_datagrams ? i + 1 : REASS_NIL;
+	t->src_free = 0;
 	for (i = 0; i < p->max_datagrams; i++) {
 		t->dg[i].frags = &t->frag_pool[(size_t)i * t->max_frags];
 		t->dg[i].next = i + 1 < p->max_datagrams ? i + 1 : REASS_NIL;
@@ -488,5 +716,8 @@ reass_destroy(struct reass_table *t)
 	free(t->buckets);
 	free(t->dg);
 	free(t->frag_pool);
+	free(t->src);
+	free(t->src_buckets);
+	free(t->heap);
 	free(t);
 }

@@ -9,9 +9,22 @@
  * §3.3.2: Time Exceeded is sent only then, quoting fragment 0).
  *
  * Bounds: at most max_datagrams in reassembly, at most max_bytes of fragment
- * payload held in total (oldest datagrams are evicted to make room, as Linux's
- * evictor does), at most max_frags per datagram. One owner thread; time is
- * passed in (nanoseconds).
+ * payload and at most max_bufs fragment buffers held in total, at most
+ * max_src_bufs buffers from one source address, at most max_frags per
+ * datagram. Buffers are what a flood of tiny fragments exhausts (each pins
+ * a whole packet buffer however few bytes it carries), so max_bufs is the
+ * bound that keeps reassembly well below the packet pool.
+ *
+ * Fairness: when a bound is reached, the datagram that goes is the oldest
+ * of the source holding the most buffers (ties: the source whose oldest
+ * datagram is oldest), never the datagram the fragment belongs to. So one
+ * peer flooding fragments evicts its own datagrams, not everyone else's
+ * (Linux evicts the oldest overall, which lets a single flood push out
+ * every other peer's datagrams). A source over max_src_bufs evicts its own
+ * oldest first. Still weaker: a flood from many spoofed sources, each
+ * holding more than a legitimate datagram, gets its share like anyone.
+ *
+ * One owner thread; time is passed in (nanoseconds).
  */
 #ifndef RS_REASS_H
 #define RS_REASS_H
@@ -23,6 +36,8 @@ struct reass_params {
 	uint32_t max_datagrams; /* concurrent datagrams (e.g. 1024) */
 	uint32_t max_bytes;     /* fragment payload bytes held, all datagrams (e.g. 4 MiB) */
 	uint32_t max_frags;     /* fragments per datagram (e.g. 64; 65535/8 max meaningful) */
+	uint32_t max_bufs;      /* fragments held, all datagrams (0: max_datagrams * max_frags) */
+	uint32_t max_src_bufs;  /* fragments held from one source address (0: max_bufs) */
 	uint64_t timeout_ns;    /* RFC 1122: 60 s max; Linux uses 30 s */
 };
 
@@ -58,7 +73,8 @@ enum reass_result {
 	REASS_OVERLAP,      /* overlap: the whole datagram was dropped too */
 	REASS_BAD,          /* len 0, non-multiple-of-8 length with MF, or beyond 65515 bytes,
 	                       or data past an already-known last fragment */
-	REASS_NOMEM,        /* over max_bytes even after evicting older datagrams */
+	REASS_NOMEM,        /* the datagram alone would be over max_bytes, max_bufs or
+	                       max_src_bufs: evicting others cannot help */
 	REASS_TOO_MANY,     /* over max_frags: the whole datagram was dropped too */
 };
 
@@ -86,7 +102,9 @@ uint32_t reass_expire(struct reass_table *t, uint64_t now,
 struct reass_stats {
 	uint32_t datagrams;  /* in reassembly now */
 	uint32_t bytes;      /* payload bytes held now */
-	uint64_t evicted;    /* datagrams evicted for memory */
+	uint32_t bufs;       /* fragment buffers held now */
+	uint32_t sources;    /* source addresses with a datagram in reassembly now */
+	uint64_t evicted;    /* datagrams evicted for room (any bound) */
 	uint64_t timeouts;   /* datagrams expired */
 };
 void reass_get_stats(const struct reass_table *t, struct reass_stats *s);

@@ -1430,3 +1430,149 @@ Test(neigh, full_table_lifecycle_at_10ms_tick)
 	cr_expect_eq(R.nremoved, 4096);
 	cr_expect_eq(R.nreq_all, 4096);
 }
+
+/* ---- a bound on packets queued across entries ---- */
+
+static uint32_t
+queued_sum(void)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct neigh_entry *e = neigh_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
+		if (e != NULL)
+			n += e->qlen;
+	}
+	return n;
+}
+
+/* The report's flood: 4096 unresolvable destinations x 8 packets used to
+ * pin 32768 packet buffers. Now the total stays at max_queued. */
+Test(neigh, flood_of_unresolved_destinations_is_bounded)
+{
+	cr_assert_eq(prm.max_queued, 1024, "default");
+	for (uint32_t i = 0; i < 4096; i++)
+		for (uint32_t k = 0; k < 8; k++) {
+			offer(IP(10, 1, 0, 0) + i, 1 + i * 8 + k);
+			cr_assert_leq(neigh_queued(tbl), 1024);
+		}
+	cr_assert_eq(neigh_count(tbl), 4096);
+	cr_assert_eq(neigh_queued(tbl), 1024);
+	cr_assert_eq(queued_sum(), 1024);
+	cr_assert_eq(R.ndrop_all, 4096 * 8 - 1024);
+	/* every entry keeps its share: the latest destinations have a packet */
+	cr_assert_geq(get(IP(10, 1, 0, 0) + 4095)->qlen, 1);
+}
+
+/* A full total: a new packet takes the place of the oldest packet of the
+ * longest queue, until queues are as even as they can be; the packets
+ * kept are each entry's latest. */
+Test(neigh, full_total_takes_from_the_longest_queue)
+{
+	struct neigh_params p = prm;
+	p.max_queued = 16;
+	reinit(&p);
+	for (uintptr_t k = 0; k < 8; k++) {
+		offer(IPA, 100 + k);
+		offer(IPB, 200 + k);
+	}
+	cr_assert_eq(neigh_queued(tbl), 16);
+	cr_assert_eq(R.ndrop_all, 0);
+	for (uintptr_t k = 0; k < 100; k++)
+		offer(IPC, 300 + k);
+	cr_assert_eq(neigh_queued(tbl), 16);
+	cr_assert_geq(get(IPA)->qlen, 5);
+	cr_assert_geq(get(IPB)->qlen, 5);
+	cr_assert_leq(get(IPC)->qlen, 6);
+	cr_assert_eq(get(IPA)->qlen + get(IPB)->qlen + get(IPC)->qlen, 16);
+	/* each keeps its latest packets, in order */
+	struct neigh_entry *c = get(IPC);
+	for (uint32_t i = 0; i < c->qlen; i++)
+		cr_assert_eq((uintptr_t)c->queue[i], 300 + 100 - c->qlen + i);
+	struct neigh_entry *a = get(IPA);
+	for (uint32_t i = 0; i < a->qlen; i++)
+		cr_assert_eq((uintptr_t)a->queue[i], 100 + 8 - a->qlen + i);
+	/* a reply sends what is left, in order */
+	arp(IPA, MAC1, NEIGH_SRC_REPLY);
+	cr_assert_eq(get(IPA)->qlen, 0);
+	cr_assert_eq(neigh_queued(tbl), get(IPB)->qlen + get(IPC)->qlen);
+}
+
+/* With more unresolved destinations than the total allows, the newest
+ * still gets its packet queued (RFC 1122 §2.3.2.2: keep the latest). */
+Test(neigh, newest_destination_always_queues_its_packet)
+{
+	struct neigh_params p = prm;
+	p.max_queued = 32;
+	reinit(&p);
+	for (uint32_t i = 0; i < 500; i++) {
+		cr_assert_eq(offer(IP(10, 1, 0, 0) + i, 1 + i), 0);
+		struct neigh_entry *e = neigh_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
+		cr_assert_eq(e->qlen, 1, "destination %u", i);
+		cr_assert_eq((uintptr_t)e->queue[0], 1 + i);
+		cr_assert_leq(neigh_queued(tbl), 32);
+	}
+	cr_assert_eq(queued_sum(), 32);
+}
+
+/*
+ * Random resolutions, replies and timers against a plain count:
+ * the total never exceeds max_queued and equals the sum of the queues and
+ * the packets offered and not yet sent or dropped; no queue is longer than
+ * queue_len; and a packet dropped for the total comes from a queue at least
+ * as long as every other (checked in the recorder through drop order).
+ */
+Test(neigh, random_total_bound)
+{
+	struct neigh_params p = prm;
+	p.max_queued = 40;
+	p.max_entries = 64;
+	reinit(&p);
+	uint64_t seed = 99;
+	uint32_t checked = 0;
+	for (uint32_t step = 0; step < 50000; step++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		uint32_t r = (uint32_t)(seed >> 33);
+		uint32_t ip = IP(10, 1, 0, 0) + r % 80;
+		switch ((r >> 8) % 16) {
+		case 0:
+			arp(ip, MAC1, NEIGH_SRC_REPLY);
+			break;
+		case 2:
+			run_until(now + (r >> 12) % (2 * S));
+			break;
+		default: {
+			/* the longest queue before the offer */
+			uint32_t before = neigh_queued(tbl), e_len = 0, longest = 0;
+			for (uint32_t i = 0; i < 80; i++) {
+				struct neigh_entry *e = neigh_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
+				if (e == NULL)
+					continue;
+				if (e->qlen > longest)
+					longest = e->qlen;
+				if (IP(10, 1, 0, 0) + i == ip)
+					e_len = e->qlen;
+			}
+			unsigned d0 = R.ndrop_all;
+			offer(ip, 1000000 + step);
+			if (before == p.max_queued && e_len < p.queue_len && R.ndrop > 0 &&
+			    R.ndrop_all == d0 + 1 && R.drop[(R.ndrop - 1)].ip != ip) {
+				/* another entry paid: it had the longest queue */
+				struct neigh_entry *v = neigh_lookup(tbl, IF0, R.drop[R.ndrop - 1].ip);
+				cr_assert_not_null(v);
+				cr_assert_eq(v->qlen + 1, longest, "step %u", step);
+				cr_assert_gt(longest, e_len, "step %u", step);
+				checked++;
+			}
+			if (R.ndrop >= REC_MAX - 8)
+				R.ndrop = 0;
+			if (R.ntx >= REC_MAX - 80)
+				R.ntx = 0;
+			break;
+		}
+		}
+		cr_assert_leq(neigh_queued(tbl), p.max_queued);
+		cr_assert_eq(neigh_queued(tbl), queued_sum(), "step %u", step);
+		cr_assert_eq(neigh_queued(tbl), R.offered - R.ntx_all - R.ndrop_all, "step %u", step);
+	}
+	cr_assert_gt(checked, 100, "the total was reached %u times only", checked);
+}

@@ -37,11 +37,17 @@ static uint32_t nreturned;
 static int free_ctx; /* its address is the ctx given to the table */
 static struct reass_done done;
 static struct fbuf *last_buf; /* buffer of the last add() */
+/* called for every buffer the table frees or hands back, before its state
+ * changes (returned: true when handed back in a reass_done) */
+static void (*buf_hook)(struct fbuf *b, bool returned);
 
 static void
 rec_free(void *ctx, void *buf)
 {
 	struct fbuf *b = buf;
+
+	if (buf_hook != NULL && b >= bufs && b < bufs + nbufs)
+		buf_hook(b, false);
 
 	cr_assert_eq(ctx, &free_ctx, "free_buf got the wrong ctx");
 	cr_assert(b >= bufs && b < bufs + nbufs, "free_buf of an unknown buffer");
@@ -71,6 +77,24 @@ mk(uint32_t max_datagrams, uint32_t max_bytes, uint32_t max_frags, uint64_t time
 		.max_bytes = max_bytes,
 		.max_frags = max_frags,
 		.timeout_ns = timeout_ns,
+	};
+	struct reass_table *t = reass_create(&p, rec_free, &free_ctx);
+
+	cr_assert_not_null(t, "reass_create failed: %s", strerror(errno));
+	return t;
+}
+
+static struct reass_table *
+mk_bounded(uint32_t max_datagrams, uint32_t max_bytes, uint32_t max_frags, uint32_t max_bufs,
+	   uint32_t max_src_bufs)
+{
+	struct reass_params p = {
+		.max_datagrams = max_datagrams,
+		.max_bytes = max_bytes,
+		.max_frags = max_frags,
+		.max_bufs = max_bufs,
+		.max_src_bufs = max_src_bufs,
+		.timeout_ns = 1000000000ull,
 	};
 	struct reass_table *t = reass_create(&p, rec_free, &free_ctx);
 
@@ -115,6 +139,8 @@ take_done(void)
 		cr_assert(b >= bufs && b < bufs + nbufs, "done holds an unknown buffer");
 		cr_assert_eq(b->state, B_TABLE, "buffer %u handed back while not owned (state %d)",
 			     b->id, b->state);
+		if (buf_hook != NULL)
+			buf_hook(b, true);
 		b->state = B_RETURNED;
 		nreturned++;
 		pos += f->len;
@@ -1197,4 +1223,250 @@ Test(reass, random_against_model)
 		if (i != REASS_NOMEM)
 			cr_assert_gt(counts[i], 0, "result %u never seen", i);
 	finish(t);
+}
+
+/* ---- buffer bound and per-source fairness (defect: a flood of tiny
+ * fragments used to pin max_datagrams * max_frags buffers) ---- */
+
+/* The flood of the report: 1024 datagrams x 64 fragments of 8 bytes from
+ * one source, never completing. The table holds at most max_bufs buffers
+ * however the flood is shaped, from one source or from many. */
+Test(reass, tiny_fragment_flood_is_bounded_in_buffers)
+{
+	struct reass_table *t = mk_bounded(1024, 4u << 20, 64, 2560, 0);
+	uint32_t peak = 0;
+
+	for (uint32_t dg = 0; dg < 1024; dg++) {
+		struct reass_key k = key(0xc6336401, 0x0a000001, (uint16_t)dg, 17);
+
+		for (uint32_t f = 0; f < 64; f++) {
+			/* every other 8-byte slot: a hole in each datagram */
+			add(t, &k, 16 * f, 8, true, dg);
+			if (stats(t).bufs > peak)
+				peak = stats(t).bufs;
+		}
+	}
+	cr_assert_eq(peak, 2560, "held at most %u fragment buffers, want exactly the bound", peak);
+	cr_assert_leq(stats(t).datagrams * 64u, 2560u + 64u);
+	/* the same from 256 sources, 4 datagrams each */
+	for (uint32_t dg = 0; dg < 1024; dg++) {
+		struct reass_key k = key(0xc6330000 + dg % 256, 0x0a000001, (uint16_t)(dg / 256), 6);
+
+		for (uint32_t f = 0; f < 64; f++) {
+			add(t, &k, 16 * f, 8, true, 2000 + dg);
+			cr_assert_leq(stats(t).bufs, 2560);
+		}
+	}
+	finish(t);
+}
+
+/* One source floods: it evicts its own datagrams, not the older partial
+ * datagrams of other peers, which then complete. (Evicting the oldest
+ * overall, as before, pushed them out first.) */
+Test(reass, flooding_source_evicts_its_own_datagrams)
+{
+	struct reass_table *t = mk_bounded(256, 1u << 20, 16, 100, 0);
+	struct reass_key kb = key(2, 100, 1, 17), kc = key(3, 100, 1, 17);
+
+	ADD_EXPECT(t, &kb, 0, 8, true, 0, REASS_HELD);
+	ADD_EXPECT(t, &kb, 16, 8, false, 0, REASS_HELD);
+	ADD_EXPECT(t, &kc, 8, 8, false, 1, REASS_HELD);
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct reass_key ka = key(1, 100, (uint16_t)i, 17);
+
+		ADD_EXPECT(t, &ka, 0, 8, true, 2 + i, REASS_HELD);
+		cr_assert_leq(stats(t).bufs, 100);
+	}
+	cr_assert_eq(stats(t).bufs, 100);
+	cr_assert_eq(stats(t).sources, 3);
+	ADD_EXPECT(t, &kb, 8, 8, true, 9000, REASS_COMPLETE);
+	cr_assert_eq(done.total_len, 24);
+	ADD_EXPECT(t, &kc, 0, 8, true, 9000, REASS_COMPLETE);
+	cr_assert_eq(done.total_len, 16);
+	finish(t);
+}
+
+Test(reass, flooding_source_evicts_its_own_when_out_of_descriptors)
+{
+	struct reass_table *t = mk_bounded(16, 1u << 20, 16, 0, 0);
+	struct reass_key kb = key(2, 100, 1, 17);
+
+	ADD_EXPECT(t, &kb, 0, 8, true, 0, REASS_HELD);
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct reass_key ka = key(1, 100, (uint16_t)i, 17);
+
+		ADD_EXPECT(t, &ka, 8, 8, true, 1 + i, REASS_HELD);
+	}
+	cr_assert_eq(stats(t).datagrams, 16);
+	ADD_EXPECT(t, &kb, 8, 8, false, 2000, REASS_COMPLETE);
+	finish(t);
+}
+
+/* A source over max_src_bufs makes room from its own datagrams, even while
+ * the table has room: others keep theirs. */
+Test(reass, per_source_quota)
+{
+	struct reass_table *t = mk_bounded(64, 1u << 20, 16, 200, 10);
+	struct reass_key kb = key(2, 100, 1, 17);
+	struct fbuf *b;
+
+	ADD_EXPECT(t, &kb, 0, 8, true, 0, REASS_HELD);
+	b = last_buf;
+	for (uint32_t i = 0; i < 100; i++) {
+		struct reass_key ka = key(1, 100, (uint16_t)i, 17);
+
+		ADD_EXPECT(t, &ka, 0, 8, true, 1 + i, REASS_HELD);
+		cr_assert_leq(stats(t).bufs, 11);
+	}
+	cr_assert_eq(stats(t).bufs, 11);
+	cr_assert_eq(stats(t).evicted, 90);
+	cr_assert_eq(b->state, B_TABLE);
+	/* one datagram may use the whole quota, not more */
+	{
+		struct reass_key kc = key(3, 100, 1, 17);
+		uint32_t i;
+
+		for (i = 0; i < 10; i++)
+			ADD_EXPECT(t, &kc, 16 * i, 8, true, 200, REASS_HELD);
+		ADD_EXPECT(t, &kc, 16 * i, 8, true, 200, REASS_NOMEM);
+	}
+	finish(t);
+}
+
+/* The datagram being added to is never evicted for itself: when it is all
+ * its (heaviest) source holds, the next heaviest source pays. */
+Test(reass, growing_datagram_takes_from_next_heaviest)
+{
+	struct reass_table *t = mk_bounded(64, 1u << 20, 32, 20, 0);
+	struct reass_key ka = key(1, 100, 1, 17), kb = key(2, 100, 1, 17);
+	struct reass_key kc = key(3, 100, 1, 17), kc2 = key(3, 100, 2, 17);
+	struct fbuf *b0;
+	uint32_t i;
+
+	ADD_EXPECT(t, &kb, 0, 8, true, 0, REASS_HELD); /* b: 1 buffer, oldest */
+	b0 = last_buf;
+	for (i = 0; i < 4; i++)
+		ADD_EXPECT(t, &kc, 16 * i, 8, true, 1, REASS_HELD); /* c: 4 + 2 */
+	ADD_EXPECT(t, &kc2, 0, 8, true, 2, REASS_HELD);
+	ADD_EXPECT(t, &kc2, 16, 8, true, 2, REASS_HELD);
+	for (i = 0; i < 13; i++)
+		ADD_EXPECT(t, &ka, 16 * i, 8, true, 3, REASS_HELD); /* a: 13 */
+	cr_assert_eq(stats(t).bufs, 20);
+	/* a grows: a is heaviest but has only this datagram; c (6) gives
+	 * its oldest datagram (4 buffers), b (1) keeps its own */
+	ADD_EXPECT(t, &ka, 16 * 13, 8, true, 4, REASS_HELD);
+	cr_assert_eq(stats(t).evicted, 1);
+	cr_assert_eq(stats(t).bufs, 17);
+	cr_assert_eq(b0->state, B_TABLE);
+	finish(t);
+}
+
+/*
+ * Random traffic from 8 sources (source 0 sends half of it), against the
+ * bounds and the eviction rule. The test keeps its own count of what each
+ * source holds, from the buffers the table takes, frees and hands back; at
+ * the first buffer of every datagram evicted for another source's fragment,
+ * that victim's source must hold at least as much as any other source but
+ * the arriving one's, and when the arriving source alone holds the most and
+ * has another datagram, it is its own victim.
+ */
+#define RS_NSRC 8
+#define RS_NID 8
+static uint32_t r_src_held[RS_NSRC];
+static uint32_t r_dg_held[RS_NSRC][RS_NID];
+static uint8_t r_buf_src[NBUF], r_buf_id[NBUF];
+static bool r_counted[NBUF];
+static uint32_t r_dg_seen[RS_NSRC][RS_NID]; /* call number of its last freed buffer */
+static uint32_t r_call, r_arr_src, r_arr_id, r_checked;
+static struct reass_table *r_table;
+
+static void
+r_hook(struct fbuf *b, bool returned)
+{
+	uint32_t s = r_buf_src[b->id], id = r_buf_id[b->id];
+
+	if (!r_counted[b->id])
+		return; /* the arriving fragment itself */
+	if (!returned && s != r_arr_src && r_dg_seen[s][id] != r_call) {
+		/* first buffer of a datagram of another source: an eviction */
+		for (uint32_t o = 0; o < RS_NSRC; o++)
+			if (o != r_arr_src && o != s)
+				cr_assert_geq(r_src_held[s], r_src_held[o],
+					      "call %u: source %u (%u held) evicted while %u holds %u",
+					      r_call, s, r_src_held[s], o, r_src_held[o]);
+		uint32_t own_other = r_src_held[r_arr_src] - r_dg_held[r_arr_src][r_arr_id];
+		bool strictly = true;
+		for (uint32_t o = 0; o < RS_NSRC; o++)
+			if (o != r_arr_src && r_src_held[o] >= r_src_held[r_arr_src])
+				strictly = false;
+		cr_assert(!(strictly && own_other > 0),
+			  "call %u: source %u evicted though the arriving source %u holds the most "
+			  "(%u) and has another datagram", r_call, s, r_arr_src,
+			  r_src_held[r_arr_src]);
+		r_checked++;
+	}
+	r_dg_seen[s][id] = r_call;
+	r_counted[b->id] = false;
+	r_src_held[s]--;
+	r_dg_held[s][id]--;
+}
+
+static void
+r_run(uint32_t max_bytes, uint32_t max_bufs, uint32_t max_src_bufs, uint64_t seed)
+{
+	r_table = mk_bounded(16, max_bytes, 8, max_bufs, max_src_bufs);
+	buf_hook = r_hook;
+	rng_seed(seed);
+	for (uint32_t step = 0; step < 40000; step++) {
+		uint32_t s = rng(2) ? 0 : rng(RS_NSRC), id = rng(RS_NID);
+		struct reass_key k = key(s + 1, 100, (uint16_t)id, 17);
+		uint32_t off = 8 * rng(7);
+		bool more = off < 48;
+		uint32_t len = 8;
+		enum reass_result r;
+
+		r_call++;
+		r_arr_src = s;
+		r_arr_id = id;
+		r_buf_src[nbufs] = (uint8_t)s;
+		r_buf_id[nbufs] = (uint8_t)id;
+		r = add(r_table, &k, off, len, more, step);
+		if (r == REASS_HELD) {
+			r_counted[last_buf->id] = true;
+			r_src_held[s]++;
+			r_dg_held[s][id]++;
+		}
+		struct reass_stats st = stats(r_table);
+		uint32_t held = 0, srcs = 0;
+		for (uint32_t o = 0; o < RS_NSRC; o++) {
+			held += r_src_held[o];
+			srcs += r_src_held[o] > 0;
+			cr_assert_leq(r_src_held[o], max_src_bufs ? max_src_bufs : max_bufs);
+		}
+		cr_assert_eq(st.bufs, held, "step %u: table says %u buffers, %u held", step, st.bufs,
+			     held);
+		cr_assert_eq(st.sources, srcs);
+		cr_assert_leq(st.bufs, max_bufs);
+		cr_assert_leq(st.bytes, max_bytes);
+		cr_assert_eq(st.bytes, 8 * held);
+	}
+	cr_assert_gt(r_checked, 100, "only %u evictions checked", r_checked);
+	cr_assert_gt(stats(r_table).evicted, 100);
+	buf_hook = NULL;
+	finish(r_table);
+}
+
+Test(reass, random_sources_buffer_bound)
+{
+	r_run(1u << 20, 40, 0, 7);
+}
+
+Test(reass, random_sources_byte_bound)
+{
+	r_run(8 * 30, 1000, 0, 8);
+}
+
+Test(reass, random_sources_with_quota)
+{
+	r_run(1u << 20, 40, 12, 9);
 }

@@ -27,6 +27,7 @@
 
 #include "core/dp.h"
 #include "icmp/icmp4.h"
+#include "icmp/icmp_rl.h"
 #include "route/fib4.h"
 #include "wire/wire.h"
 
@@ -638,6 +639,86 @@ Test(icmp4_error, rate_limit_is_per_worker)
 	cr_assert_not_null(e, "another worker has its own bucket (why %d)", why);
 	rte_pktmbuf_free(e);
 	rte_pktmbuf_free(o);
+}
+
+/* ---- per destination (Linux's icmp_ratelimit, lib/icmp/icmp_rl.c) ---- */
+
+static struct icmp_rl *ut_rl(void)
+{
+	struct icmp_rl_params p;
+	icmp_rl_params_default(&p);
+	struct icmp_rl *t = icmp_rl_create(&p);
+	cr_assert_not_null(t);
+	return t;
+}
+
+Test(icmp4_error, per_destination_burst_then_one_per_second)
+{
+	rs_dp.params.icmp_rate = 1000;
+	rs_dp.params.icmp_burst = 50;
+	icmp_workers[ut_w.idx].rl = ut_rl();
+	struct orig_spec s = udp_to(REMOTE, IF0_A, 20);
+	for (unsigned i = 0; i < 6; i++)
+		expect_error(&s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, 0, IF0_A);
+	for (unsigned i = 0; i < 194; i++)
+		expect_none(&s, 2, "the rest of a burst of 200 probes from one peer");
+	/* the refusals cost the global bucket nothing: another peer gets its
+	 * own burst (44 tokens of the 50 are left) */
+	struct orig_spec o = udp_to(IP(198, 51, 100, 8), IF0_A, 20);
+	for (unsigned i = 0; i < 6; i++)
+		expect_error(&o, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, 0, IF0_A);
+	expect_none(&o, 2, "seventh to the second peer");
+	ut_w.now_ns += 999 * MS;
+	expect_none(&s, 2, "within the second");
+	ut_w.now_ns += 1 * MS;
+	expect_error(&s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, 0, IF0_A);
+	expect_none(&s, 2, "one per second");
+	icmp_rl_destroy(icmp_workers[ut_w.idx].rl);
+	icmp_workers[ut_w.idx].rl = NULL;
+	check_pool_whole();
+}
+
+/* the global bucket still bounds many destinations together */
+Test(icmp4_error, per_destination_and_global_together)
+{
+	rs_dp.params.icmp_rate = 1000;
+	rs_dp.params.icmp_burst = 50;
+	icmp_workers[ut_w.idx].rl = ut_rl();
+	unsigned sent = 0;
+	for (unsigned d = 0; d < 100; d++) {
+		struct orig_spec s = udp_to(IP(198, 51, 100, 10 + d), FAR_DST, 20);
+		struct rte_mbuf *o = mk_orig(&s);
+		int why;
+		struct rte_mbuf *e = icmp4_error_build(&ut_w, o, ICMP4_DEST_UNREACH, 1, 0, &why);
+		sent += e != NULL;
+		rte_pktmbuf_free(e);
+		rte_pktmbuf_free(o);
+	}
+	cr_assert_eq(sent, 50, "the global burst bounds 100 fresh destinations: %u", sent);
+	icmp_rl_destroy(icmp_workers[ut_w.idx].rl);
+	icmp_workers[ut_w.idx].rl = NULL;
+	check_pool_whole();
+}
+
+/* Linux never limits fragmentation needed (icmpv4_mask_allow): path MTU
+ * discovery must not stall behind a burst. */
+Test(icmp4_error, fragmentation_needed_is_not_limited)
+{
+	rs_dp.params.icmp_rate = 1000;
+	rs_dp.params.icmp_burst = 2;
+	icmp_workers[ut_w.idx].rl = ut_rl();
+	struct orig_spec s = udp_to(REMOTE, FAR_DST, 1400);
+	s.frag = IP4_DF;
+	for (unsigned i = 0; i < 20; i++)
+		expect_error(&s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_FRAG_NEEDED, 1280, IF0_A);
+	/* and they took no token of the others */
+	struct orig_spec u = udp_to(REMOTE, FAR_DST, 20);
+	expect_error(&u, ICMP4_DEST_UNREACH, 1, 0, IF0_A);
+	expect_error(&u, ICMP4_DEST_UNREACH, 1, 0, IF0_A);
+	expect_none(&u, 2, "global burst of 2 spent");
+	icmp_rl_destroy(icmp_workers[ut_w.idx].rl);
+	icmp_workers[ut_w.idx].rl = NULL;
+	check_pool_whole();
 }
 
 Test(icmp4_error, no_mbuf)
