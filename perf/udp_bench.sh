@@ -5,17 +5,21 @@
 # the same Linux client drives both from a peer namespace. Reports echoes per
 # second (64 and 1400 bytes, 32 in flight) and request/response latency
 # (p50, p99), and with --callgrind the daemon's instructions per datagram.
-# Writes perf/out/udp.json.   perf/udp_bench.sh [--seconds N] [--callgrind]
+# --workers 2 runs two workers on a two-queue veth (net_af_packet, qpairs=2:
+# the kernel's fanout spreads the client's flows over both queues).
+# Writes perf/out/udp.json (udp_w2.json with --workers 2).
+#   perf/udp_bench.sh [--seconds N] [--callgrind] [--workers 1|2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-secs=5 callgrind=0
+secs=5 callgrind=0 workers=1
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=$2; shift ;;
 	--callgrind) callgrind=1 ;;
-	-h|--help) sed -n 2,10p "$0"; exit 0 ;;
+	--workers) workers=$2; shift ;;
+	-h|--help) sed -n 2,13p "$0"; exit 0 ;;
 	*) echo "udp_bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -37,7 +41,23 @@ veth() { # veth A_NS A B_NS B  ("" = this namespace)
 	done
 }
 for n in c1 c2 lsrv; do ip netns add $n; ip netns exec $n ip link set lo up; done
-veth c1 c1a "" rs0          # client 1 <-> ringstackd
+if [ "$workers" = 2 ]; then
+	# two queues each way, so af_packet's fanout has two to spread over
+	ip link add c1a numtxqueues 2 numrxqueues 2 type veth peer name rs0 numtxqueues 2 numrxqueues 2
+	ip link set c1a netns c1
+	for x in "c1:c1a" ":rs0"; do
+		ns=${x%%:*} dev=${x#*:} ex=()
+		[ -n "$ns" ] && ex=(ip netns exec "$ns")
+		"${ex[@]}" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
+		"${ex[@]}" ip link set "$dev" up
+	done
+	lcores=(--lcores "0@0,1@0,2@1")
+	vdev=net_af_packet0,iface=rs0,qpairs=2
+else
+	veth c1 c1a "" rs0          # client 1 <-> ringstackd
+	lcores=(-l 0,1)
+	vdev=net_af_xdp0,iface=rs0
+fi
 veth c2 c2a lsrv ls0        # client 2 <-> Linux server
 sysctl -qw net.ipv6.conf.rs0.disable_ipv6=1
 ip netns exec c1 ip addr add 10.0.0.2/24 dev c1a
@@ -47,8 +67,8 @@ ip netns exec lsrv ip addr add 10.1.0.1/24 dev ls0
 vg=()
 [ $callgrind -eq 1 ] && vg=(valgrind --tool=callgrind --fair-sched=yes --instr-atstart=no
 	--callgrind-out-file="$T/cg.%p")
-"${vg[@]}" "$RSD" -l 0,1 --no-huge -m 512 --no-pci --file-prefix rsu --log-level='*:error' \
-	--vdev net_af_xdp0,iface=rs0 -- --ctl "$T/rsu.sock" >"$T/rsu.log" 2>&1 &
+"${vg[@]}" "$RSD" "${lcores[@]}" --no-huge -m 512 --no-pci --file-prefix rsu --log-level='*:error' \
+	--vdev "$vdev" -- --ctl "$T/rsu.sock" >"$T/rsu.log" 2>&1 &
 rsd=$!; pids+=($rsd)
 for _ in $(seq 600); do [ -S "$T/rsu.sock" ] && break; sleep 0.1; done
 $RCTL -s "$T/rsu.sock" addr add 10.0.0.1/24 dev port0
@@ -91,11 +111,11 @@ if [ $callgrind -eq 1 ]; then
 fi
 $PY - "$OUT" <<PYEOF
 import json, sys
-r = {"echoes_per_s": {"ringstack_64": ${R[rs_flood_64]}, "linux_64": ${R[lx_flood_64]},
+r = {"workers": $workers, "echoes_per_s": {"ringstack_64": ${R[rs_flood_64]}, "linux_64": ${R[lx_flood_64]},
                       "ringstack_1400": ${R[rs_flood_1400]}, "linux_1400": ${R[lx_flood_1400]}},
      "rtt_us_64": {"ringstack_p50": $rs_p50, "ringstack_p99": $rs_p99,
                    "linux_p50": $lx_p50, "linux_p99": $lx_p99},
      "daemon_instructions_per_datagram": json.loads("$ipd")}
-json.dump(r, open(sys.argv[1] + "/udp.json", "w"), indent=2)
+json.dump(r, open(sys.argv[1] + ("/udp.json" if $workers == 1 else "/udp_w$workers.json"), "w"), indent=2)
 print(json.dumps(r, indent=2))
 PYEOF
