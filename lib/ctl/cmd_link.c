@@ -115,7 +115,9 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 			up = 0;
 		} else if (strcmp(argv[a], "mtu") == 0 && a + 1 < argc) {
 			/* RFC 791: every link carries 68 bytes; a plain mbuf one frame */
-			if (cmd_parse_u32(argv[++a], RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN,
+			if (cmd_parse_u32(argv[++a],
+					  i == RS_LO_IFACE ? 65535
+							   : RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN,
 					  &mtu) < 0)
 				return -EINVAL;
 			if (mtu < 68) {
@@ -152,6 +154,12 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 		rs_err_set("lo has no link-layer address and never forwards");
 		return -EINVAL;
 	}
+	if (mtu && i == RS_LO_IFACE && mtu != 65535) {
+		/* the loopback path does not fragment: its MTU stays the largest
+		 * datagram (docs/divergences.md) */
+		rs_err_set("lo's MTU is fixed at 65535");
+		return -EINVAL;
+	}
 	if (set_mac) {
 		struct rte_ether_addr ea;
 		memcpy(ea.addr_bytes, mac, 6);
@@ -174,7 +182,7 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 	struct rs_iface *ifc = &c->ifaces[i];
 	if (set_mac)
 		memcpy(ifc->mac.addr_bytes, mac, 6);
-	if (mtu && !ifc->loopback) {
+	if (mtu && !ifc->loopback) { /* lo: 65535, checked above */
 		int rc = rte_eth_dev_set_mtu(ifc->port, (uint16_t)mtu);
 		/* virtual ports may refuse; the stack enforces the MTU itself */
 		if (rc < 0 && rc != -ENOTSUP && rc != -EINVAL)

@@ -239,7 +239,8 @@ static void reset_config(void)
 	const struct rs_cfg *c = rs_cfg_current();
 	char line[96];
 	for (unsigned i = 0; i < RS_MAX_IFACES; i++) {
-		if (!c->ifaces[i].present || i == ports[0].id || i == ports[1].id)
+		if (!c->ifaces[i].present || i == ports[0].id || i == ports[1].id ||
+		    i == RS_LO_IFACE)
 			continue;
 		snprintf(line, sizeof(line), "link del %s", c->ifaces[i].name);
 		must(line);
@@ -247,6 +248,9 @@ static void reset_config(void)
 	}
 	must("addr flush dev port0");
 	must("addr flush dev port1");
+	/* lo always exists: put its state back as dp_init made it */
+	must("addr flush dev lo");
+	must("link set lo up");
 	struct rs_buf keys;
 	rs_buf_init(&keys);
 	fib4_foreach(collect_route, &keys);
