@@ -378,6 +378,35 @@ int rs_event_arm(void);
  */
 void rs_event_disarm(void);
 
+/*
+ * For interposers (the LD_PRELOAD shim, lib/preload) and other programs that
+ * route calls themselves.
+ */
+
+#define RS_FD_NONE 0	/**< not a descriptor of the library's */
+#define RS_FD_SOCKET 1	/**< an rs socket */
+#define RS_FD_EPOLL 2	/**< an epoll descriptor from rs_epoll_create1() */
+
+/**
+ * What fd is to the library: RS_FD_SOCKET, RS_FD_EPOLL or RS_FD_NONE. No
+ * lock and no system call (one load per table), so it can sit in front of
+ * every read(2); it is exact unless another thread creates or closes fd at
+ * the same time.
+ */
+int rs_fd_kind(int fd);
+
+/**
+ * Call in the child after fork(), before anything else of the library (the
+ * shim does it from a pthread_atfork child handler). The child forgets the
+ * parent's attachment and every inherited rs socket: orphan (if not NULL)
+ * is called with each such descriptor number, which stays open in the
+ * kernel (closing it is the caller's business) but is no rs socket any
+ * more. rs epoll descriptors stay, with their ordinary descriptors only.
+ * The child's next rs_socket() attaches it to the daemon as a process of
+ * its own. Without this call a child must not use the library at all.
+ */
+void rs_fork_child(void (*orphan)(int fd));
+
 #ifdef __cplusplus
 }
 #endif

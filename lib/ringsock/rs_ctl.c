@@ -1168,3 +1168,44 @@ rs_ioctl(int fd, unsigned long request, ...)
 	rs_sock_put(s);
 	return rc;
 }
+
+/*
+ * For rs_fd_kind and rs_fork_child (rs_proc.c).
+ */
+
+bool
+rs_sock_present(int fd)
+{
+	/* A hint without the table lock: one load, never dereferenced. */
+	return fd >= 0 && fd < RS_MAX_FD &&
+	       __atomic_load_n(&tab[fd], __ATOMIC_ACQUIRE) != NULL;
+}
+
+void
+rs_ctl_fork_child(void (*orphan)(int fd))
+{
+	int fd, w;
+
+	/* Only the forking thread lives on: a lock another thread held at
+	 * fork() stays held for ever, so every lock starts afresh, and the
+	 * inherited sockets are left alone (their own locks may be held):
+	 * forgotten, not freed. */
+	pthread_mutex_init(&ctl_lock, NULL);
+	pthread_rwlock_init(&tab_lock, NULL);
+	for (w = 0; w < RS_SHM_MAX_WORKERS; w++)
+		pthread_mutex_init(&rs_bell_lock[w], NULL);
+	for (fd = 0; fd < RS_MAX_FD; fd++) {
+		if (tab[fd] == NULL)
+			continue;
+		tab[fd] = NULL;
+		if (orphan != NULL)
+			orphan(fd);
+	}
+	/* The parent's attachment (its connection carries the parent's
+	 * requests and kicks) is not ours: the child attaches anew. */
+	if (rs_g.attached) {
+		close(rs_g.usock);
+		munmap(rs_g.base, rs_g.size);
+	}
+	memset(&rs_g, 0, sizeof(rs_g));
+}

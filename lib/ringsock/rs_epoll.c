@@ -766,3 +766,45 @@ out:
 	ep_put(ep);
 	return rc;
 }
+
+/*
+ * For rs_fd_kind and rs_fork_child (rs_proc.c).
+ */
+
+bool
+rs_ep_present(int fd)
+{
+	/* A hint without the table lock: one load, never dereferenced. */
+	return fd >= 0 && fd < RS_MAX_FD &&
+	       __atomic_load_n(&ep_tab[fd], __ATOMIC_ACQUIRE) != NULL;
+}
+
+void
+rs_ep_fork_child(void)
+{
+	struct rs_ep *ep;
+	int fd, i, j;
+
+	/* As rs_ctl_fork_child: fresh locks; the inherited sockets are
+	 * forgotten. An epoll descriptor stays one (for its ordinary
+	 * descriptors) but loses its rs sockets. The kernel epoll instance is
+	 * shared with the parent, as fork(2) shares it: the child does not
+	 * touch it, and the rs sockets' wake descriptors in it are ignored
+	 * (no item of the child's names them). */
+	pthread_mutex_init(&list_lock, NULL);
+	pthread_rwlock_init(&ep_tab_lock, NULL);
+	list_head = NULL;
+	ev_kfd = -1;	/* left open: the application may hold the number */
+	for (fd = 0; fd < RS_MAX_FD; fd++) {
+		ep = ep_tab[fd];
+		if (ep == NULL)
+			continue;
+		pthread_mutex_init(&ep->lock, NULL);
+		atomic_store(&ep->refs, 1);
+		for (i = 0, j = 0; i < ep->n; i++)
+			if (ep->items[i].s == NULL)
+				ep->items[j++] = ep->items[i];
+		ep->n = j;
+		ep->rr = 0;
+	}
+}

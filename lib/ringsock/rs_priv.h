@@ -141,4 +141,11 @@ int rs_ep_close(int fd);
  * with close(2) instead of rs_close (without closing fd again). */
 void rs_ep_forget(int fd);
 
+/* rs_proc.c's helpers: whether fd is in the socket (rs_ctl.c) or epoll
+ * (rs_epoll.c) table, without locks; and the child's side of fork(). */
+bool rs_sock_present(int fd);
+bool rs_ep_present(int fd);
+void rs_ctl_fork_child(void (*orphan)(int fd));
+void rs_ep_fork_child(void);
+
 #endif
