@@ -33,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,6 +84,41 @@ int rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
  *   ENETUNREACH.
  */
 int rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Mark a stream socket as listening (listen(2)). An unbound socket gets an
+ * ephemeral port. The backlog bounds the connections that completed the
+ * handshake and wait for rs_accept (values above 4096, Linux's somaxconn,
+ * and negative values mean 4096); calling again changes it.
+ *
+ * @return
+ *   0, or -1 with errno: EBADF, ENOTSOCK, EOPNOTSUPP (a datagram socket),
+ *   EINVAL (connected or connecting), EADDRINUSE.
+ */
+int rs_listen(int fd, int backlog);
+
+/**
+ * Take a connection from a listening socket (accept4(2)). Blocks while
+ * none is waiting unless the listener is non-blocking (then EAGAIN);
+ * SO_RCVTIMEO bounds the wait (EAGAIN). The new socket's descriptor is
+ * close-on-exec whatever flags say.
+ *
+ * @param addr, addrlen
+ *   If addr is not NULL, the peer's address (struct sockaddr_in),
+ *   truncated to *addrlen; *addrlen is set to its full length.
+ * @param flags
+ *   SOCK_NONBLOCK, SOCK_CLOEXEC; others: EINVAL.
+ * @return
+ *   The new descriptor, or -1 with errno: EBADF, ENOTSOCK, EINVAL (not
+ *   listening, bad flags, negative *addrlen), EOPNOTSUPP (a datagram
+ *   socket), EAGAIN, EINTR, EFAULT, EMFILE, ENOBUFS.
+ */
+int rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+/**
+ * rs_accept4() without flags.
+ */
+int rs_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /**
  * Close a socket, or an epoll descriptor from rs_epoll_create1() (which
@@ -181,6 +217,13 @@ ssize_t rs_read(int fd, void *buf, size_t count);
  * connected). A descriptor that is not an rs socket is passed to write(2).
  */
 ssize_t rs_write(int fd, const void *buf, size_t count);
+
+/**
+ * readv(2) / writev(2): rs_recvmsg() / rs_sendmsg() without flags on rs
+ * sockets (iovcnt above 1024: EINVAL); other descriptors go to the kernel.
+ */
+ssize_t rs_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t rs_writev(int fd, const struct iovec *iov, int iovcnt);
 
 /**
  * Shut down reception (SHUT_RD), sending (SHUT_WR) or both (shutdown(2) on a

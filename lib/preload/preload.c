@@ -51,6 +51,7 @@
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,7 +108,7 @@ REAL_DECL(dup2); REAL_DECL(dup3); REAL_DECL(poll); REAL_DECL(ppoll);
 REAL_DECL(select); REAL_DECL(pselect); REAL_DECL(epoll_create);
 REAL_DECL(epoll_create1); REAL_DECL(epoll_ctl); REAL_DECL(epoll_wait);
 REAL_DECL(epoll_pwait); REAL_DECL(epoll_pwait2); REAL_DECL(__read_chk);
-REAL_DECL(__recv_chk); REAL_DECL(__recvfrom_chk);
+REAL_DECL(__recv_chk); REAL_DECL(__recvfrom_chk); REAL_DECL(syscall);
 
 /*
  * Re-entry guard.
@@ -282,15 +283,7 @@ listen(int fd, int backlog)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(listen)(fd, backlog);
-#ifdef RS_HAVE_LISTEN
 	case K_RS: return LIB(rs_listen(t, backlog));
-#else
-	case K_RS:
-		/* Datagram sockets only so far: what Linux says for UDP. */
-		if (rs_fd_kind(t) != RS_FD_SOCKET)
-			return fail(ENOTSOCK);
-		return fail(EOPNOTSUPP);
-#endif
 	default: return fail(EBADF);
 	}
 }
@@ -302,14 +295,7 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(accept4)(fd, addr, len, flags);
-#ifdef RS_HAVE_LISTEN
 	case K_RS: return LIB(rs_accept4(t, addr, len, flags));
-#else
-	case K_RS:
-		if (rs_fd_kind(t) != RS_FD_SOCKET)
-			return fail(ENOTSOCK);
-		return fail(EOPNOTSUPP);
-#endif
 	default: return fail(EBADF);
 	}
 }
@@ -612,7 +598,7 @@ sendfile_rs(int t, int in, off_t *off, size_t count)
 		}
 		if (got == 0)
 			break;
-		sent = LIB(rs_send(t, buf, (size_t)got, total > 0 ? MSG_DONTWAIT : 0));
+		sent = LIB(rs_send(t, buf, (size_t)got, 0));
 		if (sent < 0) {
 			int e = errno;
 
@@ -1240,5 +1226,83 @@ epoll_pwait2(int epfd, struct epoll_event *evs, int max,
 			return fail(EINVAL);
 		return WITH_MASK(mask, LIB(rs_epoll_wait(t, evs, max, ms)));
 	default: return fail(EBADF);
+	}
+}
+
+/*
+ * syscall(2): libuv (and so bind9's dig) closes descriptors and sends and
+ * receives datagrams with syscall(SYS_close / SYS_sendmmsg / SYS_recvmmsg,
+ * ...) instead of the libc functions. Such calls on an rs descriptor are
+ * routed as the functions are; every other system call, and these on any
+ * other descriptor, go to libc's syscall untouched.
+ */
+EXPORT long
+syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	int i, t;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	switch (nr) {
+	case SYS_close: case SYS_read: case SYS_write: case SYS_readv:
+	case SYS_writev: case SYS_sendmmsg: case SYS_recvmmsg: case SYS_sendmsg:
+	case SYS_recvmsg: case SYS_sendto: case SYS_recvfrom: case SYS_accept4:
+	case SYS_accept: case SYS_shutdown: case SYS_getsockopt:
+	case SYS_setsockopt: case SYS_getsockname: case SYS_getpeername:
+	case SYS_bind: case SYS_connect: case SYS_listen: case SYS_fcntl:
+	case SYS_ioctl: case SYS_dup: case SYS_dup3:
+		if (classify((int)a[0], &t) != K_KERNEL)
+			break;
+		/* fall through */
+	default:
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
+	switch (nr) {
+	case SYS_close: return close((int)a[0]);
+	case SYS_read: return read((int)a[0], (void *)a[1], (size_t)a[2]);
+	case SYS_write: return write((int)a[0], (const void *)a[1], (size_t)a[2]);
+	case SYS_readv: return readv((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_writev: return writev((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_sendmmsg:
+		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3]);
+	case SYS_recvmmsg:
+		return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
+				(struct timespec *)a[4]);
+	case SYS_sendmsg: return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_recvmsg: return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+	case SYS_recvfrom:
+		return recvfrom((int)a[0], (void *)a[1], (size_t)a[2], (int)a[3],
+				(struct sockaddr *)a[4], (socklen_t *)a[5]);
+	case SYS_accept4:
+		return accept4((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2], (int)a[3]);
+	case SYS_accept:
+		return accept4((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2], 0);
+	case SYS_shutdown: return shutdown((int)a[0], (int)a[1]);
+	case SYS_getsockopt:
+		return getsockopt((int)a[0], (int)a[1], (int)a[2], (void *)a[3], (socklen_t *)a[4]);
+	case SYS_setsockopt:
+		return setsockopt((int)a[0], (int)a[1], (int)a[2], (const void *)a[3],
+				  (socklen_t)a[4]);
+	case SYS_getsockname:
+		return getsockname((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2]);
+	case SYS_getpeername:
+		return getpeername((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2]);
+	case SYS_bind: return bind((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+	case SYS_connect:
+		return connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+	case SYS_listen: return listen((int)a[0], (int)a[1]);
+	case SYS_fcntl: return fcntl((int)a[0], (int)a[1], a[2]);
+	case SYS_ioctl: return ioctl((int)a[0], (unsigned long)a[1], (void *)a[2]);
+	case SYS_dup: return dup((int)a[0]);
+	case SYS_dup3: return dup3((int)a[0], (int)a[1], (int)a[2]);
+	default:
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	}
 }

@@ -4,7 +4,8 @@
 #  - no daemon: one line on stderr, EAFNOSUPPORT; RINGSOCK_FALLBACK=kernel
 #  - python3: the shim's semantics (tests/integration/shim/checks.py), an
 #    epoll echo server with a kernel pipe in its set
-#  - socat both ways, dig against dnsmasq on the Linux side
+#  - socat both ways (UDP and TCP), dig against dnsmasq on the Linux side
+#  - curl <-> python3 -m http.server both ways, iperf3 both directions
 # Traffic is seen in ringstackd's counters and `ringctl sock show` (the
 # Linux peer is reachable only through ringstack: the near end of the veth
 # has no kernel address).
@@ -130,3 +131,64 @@ elif command -v dig >/dev/null && command -v dnsmasq >/dev/null; then
 else
 	echo "skip: dig/dnsmasq not installed (scripts/deps.sh installs them)"
 fi
+
+# --- TCP -----------------------------------------------------------------
+tcp_in() { ringctl -j stats | jq '[.nodes[] | select(.name | test("tcp_input")) | .packets] | add // 0'; }
+tcp_before=$(tcp_in)
+
+# socat: ringstack client -> Linux echo, Linux client -> ringstack echo
+in_ns p1 socat TCP4-LISTEN:9300,fork,reuseaddr PIPE &
+wait_for 10 bash -c "ip netns exec p1 ss -tln | grep -q ':9300'" || fail "Linux TCP socat did not start"
+out=$(echo "tcp from socat" | pre timeout 10 socat -t 3 - TCP4:10.0.0.2:9300 2>&1) ||
+	fail "socat TCP client: $out"
+[ "$out" = "tcp from socat" ] || fail "socat TCP client got: $out"
+ok "socat TCP client on ringstack -> Linux socat"
+
+pre timeout 20 socat TCP4-LISTEN:7300,reuseaddr PIPE >"$RS_TMP/socat_tsrv.out" 2>&1 &
+wait_for 10 bash -c "$RS_BUILD/app/ringctl -s $RS_SOCK -j sock show | jq -e '.[] | select(.local | endswith(\":7300\")) | select(.program == \"socat\")'" ||
+	fail "socat TCP server not in sock show: $(ringctl sock show) $(cat "$RS_TMP/socat_tsrv.out")"
+out=$(echo "tcp to socat" | in_ns p1 timeout 10 socat -t 3 - TCP4:10.0.0.1:7300 2>&1) ||
+	fail "Linux socat TCP client: $out"
+[ "$out" = "tcp to socat" ] || fail "Linux socat TCP client got: $out"
+ok "socat TCP server on ringstack <- Linux socat"
+
+# curl and python3 -m http.server, both ways, a 3 MB file
+mkdir -p "$RS_TMP/www"
+head -c 3000000 /dev/urandom >"$RS_TMP/www/blob"
+sum=$(sha256sum <"$RS_TMP/www/blob" | cut -d' ' -f1)
+(cd "$RS_TMP/www" && exec ip netns exec p1 $PY -m http.server 8000 --bind 10.0.0.2) >"$RS_TMP/http_l.log" 2>&1 &
+wait_for 10 bash -c "ip netns exec p1 ss -tln | grep -q ':8000'" || fail "Linux http.server did not start"
+got=$(pre timeout 30 curl -sS --fail http://10.0.0.2:8000/blob | sha256sum | cut -d' ' -f1)
+[ "$got" = "$sum" ] || fail "curl on ringstack from Linux http.server: sha256 $got != $sum"
+ok "curl on ringstack <- python3 http.server on Linux: 3 MB, sha256 equal"
+
+(cd "$RS_TMP/www" && LD_PRELOAD=$SHIM exec $PY -m http.server 8080 --bind 0.0.0.0) >"$RS_TMP/http_r.log" 2>&1 &
+wait_for 10 bash -c "$RS_BUILD/app/ringctl -s $RS_SOCK -j sock show | jq -e '.[] | select(.local | endswith(\":8080\"))'" ||
+	fail "http.server on ringstack not listening: $(cat "$RS_TMP/http_r.log")"
+got=$(in_ns p1 timeout 30 curl -sS --fail http://10.0.0.1:8080/blob | sha256sum | cut -d' ' -f1)
+[ "$got" = "$sum" ] || fail "Linux curl from http.server on ringstack: sha256 $got != $sum"
+ok "python3 http.server on ringstack -> curl on Linux: 3 MB, sha256 equal"
+
+# iperf3: Linux server, ringstack client, both directions; then the reverse
+in_ns p1 iperf3 -s -B 10.0.0.2 -p 5201 >"$RS_TMP/iperf_l.log" 2>&1 &
+wait_for 10 bash -c "ip netns exec p1 ss -tln | grep -q ':5201'" || fail "Linux iperf3 did not start"
+for dir in "" -R; do
+	pre timeout 30 iperf3 -c 10.0.0.2 -p 5201 -t 2 $dir -J >"$RS_TMP/iperf.json" 2>&1 ||
+		fail "iperf3 client $dir on ringstack: $(tail -5 "$RS_TMP/iperf.json")"
+	bps=$(jq '.end.sum_received.bits_per_second' "$RS_TMP/iperf.json")
+	[ "$(echo "$bps > 1000000" | bc)" = 1 ] || fail "iperf3 $dir: $bps bit/s"
+	ok "iperf3 client on ringstack ${dir:+(reverse) }-> Linux server: $(echo "$bps / 1000000" | bc) Mbit/s"
+done
+pre iperf3 -s -p 5202 >"$RS_TMP/iperf_r.log" 2>&1 &
+wait_for 10 bash -c "$RS_BUILD/app/ringctl -s $RS_SOCK -j sock show | jq -e '.[] | select(.local | endswith(\":5202\"))'" ||
+	fail "iperf3 server on ringstack not listening: $(cat "$RS_TMP/iperf_r.log")"
+for dir in "" -R; do
+	in_ns p1 timeout 30 iperf3 -c 10.0.0.1 -p 5202 -t 2 $dir -J >"$RS_TMP/iperf.json" 2>&1 ||
+		fail "Linux iperf3 client $dir: $(tail -5 "$RS_TMP/iperf.json")"
+	bps=$(jq '.end.sum_received.bits_per_second' "$RS_TMP/iperf.json")
+	[ "$(echo "$bps > 1000000" | bc)" = 1 ] || fail "iperf3 $dir: $bps bit/s"
+	ok "iperf3 server on ringstack <- Linux client ${dir:+(reverse)}: $(echo "$bps / 1000000" | bc) Mbit/s"
+done
+tcp_after=$(tcp_in)
+[ "$tcp_after" -gt $((tcp_before + 1000)) ] || fail "tcp counters moved only $tcp_before -> $tcp_after"
+ok "TCP segments through ringstack: $tcp_before -> $tcp_after"
