@@ -109,6 +109,7 @@ REAL_DECL(select); REAL_DECL(pselect); REAL_DECL(epoll_create);
 REAL_DECL(epoll_create1); REAL_DECL(epoll_ctl); REAL_DECL(epoll_wait);
 REAL_DECL(epoll_pwait); REAL_DECL(epoll_pwait2); REAL_DECL(__read_chk);
 REAL_DECL(__recv_chk); REAL_DECL(__recvfrom_chk); REAL_DECL(syscall);
+REAL_DECL(sigaction);
 
 /*
  * Re-entry guard.
@@ -159,6 +160,134 @@ fail(int err)
 	errno = err;
 	return -1;
 }
+
+/*
+ * Signals. libringsock returns EINTR from a blocking call whenever a signal
+ * interrupts its sleep. Linux restarts recv/send/read/write/accept on a
+ * socket when the handler was installed with SA_RESTART and the socket has
+ * no SO_RCVTIMEO/SO_SNDTIMEO (signal(7)); poll, select and epoll_wait never.
+ * To know which kind of signal interrupted a call, the shim installs every
+ * handler behind a trampoline that counts, per thread, the signals whose
+ * current disposition has SA_RESTART and those without; a call that gets
+ * EINTR is made again when only SA_RESTART signals came.
+ */
+
+static _Atomic(void *) sig_handler[NSIG];	/* the application's, behind tramp */
+static _Atomic int sig_siginfo[NSIG];		/* it wants (int, siginfo_t *, void *) */
+static __thread unsigned sig_restart_n, sig_norestart_n;
+
+static void
+tramp(int sig, siginfo_t *info, void *uc)
+{
+	struct sigaction cur;
+	void *h = atomic_load(&sig_handler[sig]);
+	int lib = in_lib;
+
+	/* The disposition now (siginterrupt() may have changed the flags
+	 * behind our back); rt_sigaction is async-signal-safe. */
+	if (REAL(sigaction)(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_RESTART))
+		sig_restart_n++;
+	else
+		sig_norestart_n++;
+	if (h == NULL)
+		return;
+	/* The handler's own calls on rs sockets are the shim's again. */
+	in_lib = 0;
+	if (atomic_load(&sig_siginfo[sig]))
+		((void (*)(int, siginfo_t *, void *))h)(sig, info, uc);
+	else
+		((void (*)(int))h)(sig);
+	in_lib = lib;
+}
+
+EXPORT int
+sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction mine, prev;
+	void *prev_h;
+	int prev_si, rc;
+
+	if (sig <= 0 || sig >= NSIG)
+		return REAL(sigaction)(sig, act, old);
+	prev_h = atomic_load(&sig_handler[sig]);
+	prev_si = atomic_load(&sig_siginfo[sig]);
+	if (act != NULL && (act->sa_flags & SA_SIGINFO ?
+			    (void *)act->sa_sigaction != NULL :
+			    act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN)) {
+		mine = *act;
+		atomic_store(&sig_siginfo[sig], (act->sa_flags & SA_SIGINFO) != 0);
+		atomic_store(&sig_handler[sig], act->sa_flags & SA_SIGINFO ?
+			     (void *)act->sa_sigaction : (void *)act->sa_handler);
+		mine.sa_sigaction = tramp;
+		mine.sa_flags |= SA_SIGINFO;
+		rc = REAL(sigaction)(sig, &mine, &prev);
+	} else {
+		rc = REAL(sigaction)(sig, act, &prev);
+	}
+	if (rc < 0)
+		return rc;
+	if (old != NULL) {
+		*old = prev;
+		if (prev.sa_sigaction == tramp) {
+			/* What the application installed, not the trampoline. */
+			if (prev_si) {
+				old->sa_sigaction = (void (*)(int, siginfo_t *, void *))prev_h;
+			} else {
+				old->sa_handler = (void (*)(int))prev_h;
+				old->sa_flags &= ~SA_SIGINFO;
+			}
+		}
+	}
+	return 0;
+}
+
+/* glibc's signal(): BSD semantics (SA_RESTART, the signal blocked in its
+ * handler), through the sigaction above so that the trampoline sees it. */
+EXPORT sighandler_t
+signal(int sig, sighandler_t h)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = h;
+	sigemptyset(&act.sa_mask);
+	if (sig > 0 && sig < NSIG)
+		sigaddset(&act.sa_mask, sig);
+	act.sa_flags = SA_RESTART;
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* After EINTR from a call that started when the counters were rn, nn:
+ * make it again? errno is kept. */
+static bool
+restart_ok(int t, int opt, unsigned rn, unsigned nn)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+	int e = errno;
+	bool again;
+
+	again = sig_norestart_n == nn && sig_restart_n != rn;
+	if (again && LIB(rs_getsockopt(t, SOL_SOCKET, opt, &tv, &l)) == 0 &&
+	    (tv.tv_sec != 0 || tv.tv_usec != 0))
+		again = false;
+	errno = e;
+	return again;
+}
+
+/* A blocking rs call on socket t, restarted as SA_RESTART says; opt is the
+ * timeout option that turns a restart into EINTR. */
+#define RESTARTING(t, opt, call) ({						\
+	__typeof__(call) _rv;							\
+	for (;;) {								\
+		unsigned _rn = sig_restart_n, _nn = sig_norestart_n;		\
+		_rv = LIB(call);						\
+		if (_rv >= 0 || errno != EINTR || !restart_ok((t), (opt), _rn, _nn)) \
+			break;							\
+	}									\
+	_rv; })
 
 /*
  * Modes: where AF_INET/AF_INET6 sockets go.
@@ -295,7 +424,7 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(accept4)(fd, addr, len, flags);
-	case K_RS: return LIB(rs_accept4(t, addr, len, flags));
+	case K_RS: return RESTARTING(t, SO_RCVTIMEO, rs_accept4(t, addr, len, flags));
 	default: return fail(EBADF);
 	}
 }
@@ -381,7 +510,7 @@ send(int fd, const void *buf, size_t n, int flags)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(send)(fd, buf, n, flags);
-	case K_RS: return LIB(rs_send(t, buf, n, flags));
+	case K_RS: return RESTARTING(t, SO_SNDTIMEO, rs_send(t, buf, n, flags));
 	default: return fail(EBADF);
 	}
 }
@@ -394,7 +523,7 @@ sendto(int fd, const void *buf, size_t n, int flags,
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(sendto)(fd, buf, n, flags, addr, alen);
-	case K_RS: return LIB(rs_sendto(t, buf, n, flags, addr, alen));
+	case K_RS: return RESTARTING(t, SO_SNDTIMEO, rs_sendto(t, buf, n, flags, addr, alen));
 	default: return fail(EBADF);
 	}
 }
@@ -406,7 +535,7 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(sendmsg)(fd, msg, flags);
-	case K_RS: return LIB(rs_sendmsg(t, msg, flags));
+	case K_RS: return RESTARTING(t, SO_SNDTIMEO, rs_sendmsg(t, msg, flags));
 	default: return fail(EBADF);
 	}
 }
@@ -418,7 +547,7 @@ recv(int fd, void *buf, size_t n, int flags)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(recv)(fd, buf, n, flags);
-	case K_RS: return LIB(rs_recv(t, buf, n, flags));
+	case K_RS: return RESTARTING(t, SO_RCVTIMEO, rs_recv(t, buf, n, flags));
 	default: return fail(EBADF);
 	}
 }
@@ -431,7 +560,7 @@ recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(recvfrom)(fd, buf, n, flags, addr, alen);
-	case K_RS: return LIB(rs_recvfrom(t, buf, n, flags, addr, alen));
+	case K_RS: return RESTARTING(t, SO_RCVTIMEO, rs_recvfrom(t, buf, n, flags, addr, alen));
 	default: return fail(EBADF);
 	}
 }
@@ -443,7 +572,7 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(recvmsg)(fd, msg, flags);
-	case K_RS: return LIB(rs_recvmsg(t, msg, flags));
+	case K_RS: return RESTARTING(t, SO_RCVTIMEO, rs_recvmsg(t, msg, flags));
 	default: return fail(EBADF);
 	}
 }
@@ -528,7 +657,7 @@ read(int fd, void *buf, size_t n)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(read)(fd, buf, n);
-	case K_RS: return LIB(rs_recv(t, buf, n, 0));
+	case K_RS: return RESTARTING(t, SO_RCVTIMEO, rs_recv(t, buf, n, 0));
 	default: return fail(EBADF);
 	}
 }
@@ -540,7 +669,7 @@ write(int fd, const void *buf, size_t n)
 
 	switch (classify(fd, &t)) {
 	case K_KERNEL: return REAL(write)(fd, buf, n);
-	case K_RS: return LIB(rs_send(t, buf, n, 0));
+	case K_RS: return RESTARTING(t, SO_SNDTIMEO, rs_send(t, buf, n, 0));
 	default: return fail(EBADF);
 	}
 }
@@ -556,7 +685,7 @@ readv(int fd, const struct iovec *iov, int cnt)
 	case K_RS:
 		if (cnt < 0 || cnt > UIO_MAXIOV)
 			return fail(EINVAL);
-		return LIB(rs_recvmsg(t, &m, 0));
+		return RESTARTING(t, SO_RCVTIMEO, rs_recvmsg(t, &m, 0));
 	default: return fail(EBADF);
 	}
 }
@@ -572,7 +701,7 @@ writev(int fd, const struct iovec *iov, int cnt)
 	case K_RS:
 		if (cnt < 0 || cnt > UIO_MAXIOV)
 			return fail(EINVAL);
-		return LIB(rs_sendmsg(t, &m, 0));
+		return RESTARTING(t, SO_SNDTIMEO, rs_sendmsg(t, &m, 0));
 	default: return fail(EBADF);
 	}
 }

@@ -68,6 +68,16 @@ after=$(udp_in)
 [ "$after" -ge $((before + 400)) ] || fail "udp counters moved only $before -> $after"
 ok "python3 checks: $(grep -c '^ok' "$RS_TMP/checks.out") groups ($(grep '^ok' "$RS_TMP/checks.out" | cut -d' ' -f2 | tr '\n' ' ')); udp packets $before -> $after"
 
+# signals: SA_RESTART honoured, EINTR without it or with SO_RCVTIMEO, the
+# same as on Linux sockets (the program run in the peer's namespace)
+SIGR=$RS_BUILD/tests/integration/sig_restart
+for mode in restart norestart timeout; do
+	want=$(in_ns p1 timeout 10 "$SIGR" 10.0.0.2 9000 $mode)
+	got=$(pre timeout 10 "$SIGR" 10.0.0.2 9000 $mode 2>&1)
+	[ "$got" = "$want" ] || fail "signal $mode: Linux says '$want', the shim '$got'"
+	ok "signal during a blocking recv ($mode): $got, as Linux"
+done
+
 # python3 epoll echo server on ringstack, Linux client
 pre $PY "$HERE/udp_echo_server.py" 7007 >"$RS_TMP/srv.out" 2>&1 &
 srv=$!
