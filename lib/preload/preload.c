@@ -135,9 +135,10 @@ static pthread_mutex_t st_lock = PTHREAD_MUTEX_INITIALIZER;
 enum kind { K_KERNEL, K_RS, K_BAD };
 
 /* What a call on fd acts on: K_KERNEL (libc, *tfd = fd), K_RS (libringsock,
- * *tfd the rs descriptor), K_BAD (EBADF). */
+ * *tfd the rs descriptor), K_BAD (EBADF). An rs epoll descriptor is K_RS
+ * here (close, dup, epoll_ctl/wait must be the library's)... */
 static enum kind
-classify(int fd, int *tfd)
+classify_any(int fd, int *tfd)
 {
 	int v;
 
@@ -152,6 +153,21 @@ classify(int fd, int *tfd)
 	if (v < 0)
 		return K_BAD;
 	return rs_fd_kind(fd) != RS_FD_NONE ? K_RS : K_KERNEL;
+}
+
+/* ... but for every other call it is the kernel epoll descriptor it is
+ * (fcntl F_GETFD, ioctl, read's EINVAL): K_KERNEL on the number itself (a
+ * dup of it is a kernel dup of the same epoll). */
+static enum kind
+classify(int fd, int *tfd)
+{
+	enum kind k = classify_any(fd, tfd);
+
+	if (k == K_RS && rs_fd_kind(*tfd) == RS_FD_EPOLL) {
+		*tfd = fd;
+		return K_KERNEL;
+	}
+	return k;
 }
 
 static int
@@ -854,7 +870,7 @@ close(int fd)
 {
 	int t, rc;
 
-	if (classify(fd, &t) == K_KERNEL)
+	if (classify_any(fd, &t) == K_KERNEL)
 		return REAL(close)(fd);
 	pthread_mutex_lock(&st_lock);
 	rc = close_rs_locked(fd);
@@ -885,7 +901,7 @@ dup(int fd)
 {
 	int t;
 
-	switch (classify(fd, &t)) {
+	switch (classify_any(fd, &t)) {
 	case K_KERNEL: return REAL(dup)(fd);
 	case K_RS: return alias_make(t, REAL(fcntl)(t, F_DUPFD_CLOEXEC, 0));
 	default: return fail(EBADF);
@@ -898,7 +914,7 @@ static int
 dup_onto(int old, int newfd, int flags, bool is_dup3)
 {
 	int t, tn, rc;
-	enum kind k = classify(old, &t), kn;
+	enum kind k = classify_any(old, &t), kn;
 
 	if (k == K_BAD)
 		return fail(EBADF);
@@ -909,7 +925,7 @@ dup_onto(int old, int newfd, int flags, bool is_dup3)
 			return fail(EINVAL);
 		return newfd;
 	}
-	kn = classify(newfd, &tn);
+	kn = classify_any(newfd, &tn);
 	if (kn != K_KERNEL) {
 		pthread_mutex_lock(&st_lock);
 		if (atomic_load(&st[newfd]) == ST_NONE && nalias[newfd] > 0) {
@@ -932,7 +948,7 @@ dup2(int old, int newfd)
 {
 	int t;
 
-	if (classify(old, &t) == K_KERNEL && classify(newfd, &t) == K_KERNEL)
+	if (classify_any(old, &t) == K_KERNEL && classify_any(newfd, &t) == K_KERNEL)
 		return REAL(dup2)(old, newfd);
 	return dup_onto(old, newfd, 0, false);
 }
@@ -942,7 +958,7 @@ dup3(int old, int newfd, int flags)
 {
 	int t;
 
-	if (classify(old, &t) == K_KERNEL && classify(newfd, &t) == K_KERNEL)
+	if (classify_any(old, &t) == K_KERNEL && classify_any(newfd, &t) == K_KERNEL)
 		return REAL(dup3)(old, newfd, flags);
 	if (flags & ~O_CLOEXEC)
 		return fail(EINVAL);
@@ -952,6 +968,8 @@ dup3(int old, int newfd, int flags)
 static int
 fcntl_rs(int t, int cmd, long arg)
 {
+	if (rs_fd_kind(t) == RS_FD_EPOLL && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
+		return REAL(fcntl)(t, cmd, arg);
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
@@ -981,7 +999,7 @@ fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	switch (classify(fd, &t)) {
+	switch (classify_any(fd, &t)) {
 	case K_KERNEL: return REAL(fcntl)(fd, cmd, arg);
 	case K_RS: return fcntl_rs(t, cmd, arg);
 	default: return fail(EBADF);
@@ -998,7 +1016,7 @@ fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	switch (classify(fd, &t)) {
+	switch (classify_any(fd, &t)) {
 	case K_KERNEL: return REAL(fcntl64)(fd, cmd, arg);
 	case K_RS: return fcntl_rs(t, cmd, arg);
 	default: return fail(EBADF);
@@ -1307,8 +1325,8 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	enum kind ke, kf;
 	int te, tf;
 
-	ke = classify(epfd, &te);
-	kf = classify(fd, &tf);
+	ke = classify_any(epfd, &te);
+	kf = classify_any(fd, &tf);
 	if (ke == K_KERNEL && kf == K_KERNEL)
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
 	if (ke == K_BAD || kf == K_BAD)
@@ -1321,7 +1339,7 @@ epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	int t;
 
-	switch (classify(epfd, &t)) {
+	switch (classify_any(epfd, &t)) {
 	case K_KERNEL: return REAL(epoll_wait)(epfd, evs, max, timeout);
 	case K_RS: return LIB(rs_epoll_wait(t, evs, max, timeout));
 	default: return fail(EBADF);
@@ -1334,7 +1352,7 @@ epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 {
 	int t;
 
-	switch (classify(epfd, &t)) {
+	switch (classify_any(epfd, &t)) {
 	case K_KERNEL: return REAL(epoll_pwait)(epfd, evs, max, timeout, mask);
 	case K_RS: return WITH_MASK(mask, LIB(rs_epoll_wait(t, evs, max, timeout)));
 	default: return fail(EBADF);
@@ -1347,7 +1365,7 @@ epoll_pwait2(int epfd, struct epoll_event *evs, int max,
 {
 	int t, ms;
 
-	switch (classify(epfd, &t)) {
+	switch (classify_any(epfd, &t)) {
 	case K_KERNEL: return REAL(epoll_pwait2)(epfd, evs, max, ts, mask);
 	case K_RS:
 		ms = ts_to_ms(ts);
@@ -1384,7 +1402,7 @@ syscall(long nr, ...)
 	case SYS_setsockopt: case SYS_getsockname: case SYS_getpeername:
 	case SYS_bind: case SYS_connect: case SYS_listen: case SYS_fcntl:
 	case SYS_ioctl: case SYS_dup: case SYS_dup3:
-		if (classify((int)a[0], &t) != K_KERNEL)
+		if (classify_any((int)a[0], &t) != K_KERNEL)
 			break;
 		/* fall through */
 	default:

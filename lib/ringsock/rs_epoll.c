@@ -479,18 +479,33 @@ scan_rs(struct rs_ep *ep, struct epoll_event *evs, int n, int max, bool *tx_poll
 static int
 harvest(struct rs_ep *ep, struct epoll_event *evs, int n, int max, int timeout)
 {
-	struct epoll_event kev[KBATCH];
-	int want = max - n, k, j, i;
+	struct epoll_event kbuf[KBATCH], *kev = kbuf;
+	int want = max - n, k, j, i, nitems;
 
-	if (want > KBATCH)
-		want = KBATCH;
+	/* One kernel call for up to every registration (each item has one:
+	 * its descriptor or its wake descriptor), so that a set with more
+	 * than KBATCH ready descriptors is reported up to maxevents at once,
+	 * each once, as epoll_wait(2) does. */
+	pthread_mutex_lock(&ep->lock);
+	nitems = ep->n;
+	pthread_mutex_unlock(&ep->lock);
+	if (want > nitems)
+		want = nitems > 0 ? nitems : 1;
 	if (want <= 0)
 		return n;
+	if (want > KBATCH) {
+		kev = malloc((size_t)want * sizeof(*kev));
+		if (kev == NULL) {
+			kev = kbuf;
+			want = KBATCH;
+		}
+	}
 	k = epoll_wait(ep->kfd, kev, want, timeout);
-	if (k < 0)
-		return -1;
-	if (k == 0)
-		return n;
+	if (k <= 0) {
+		if (kev != kbuf)
+			free(kev);
+		return k < 0 ? -1 : n;
+	}
 	pthread_mutex_lock(&ep->lock);
 	for (j = 0; j < k; j++) {
 		if (!(kev[j].data.u64 & KTAG))
@@ -504,6 +519,8 @@ harvest(struct rs_ep *ep, struct epoll_event *evs, int n, int max, int timeout)
 		n++;
 	}
 	pthread_mutex_unlock(&ep->lock);
+	if (kev != kbuf)
+		free(kev);
 	return n;
 }
 
@@ -674,6 +691,13 @@ rs_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	pthread_mutex_lock(&ep->lock);
 	sweep_closed(ep);
 	i = item_find(ep, fd);
+	/* An rs socket closed while in this set kept its number until the
+	 * sweep just now: closed is EBADF, as the kernel says. */
+	if (s == NULL && i < 0 && fcntl(fd, F_GETFD) < 0) {
+		pthread_mutex_unlock(&ep->lock);
+		rc = fail(EBADF);
+		goto out;
+	}
 	switch (op) {
 	case EPOLL_CTL_ADD:
 		if (i >= 0 && ep->items[i].s == NULL) {
