@@ -734,6 +734,36 @@ out:
 	return err == 0 ? 0 : fail(err);
 }
 
+/* A datagram is on its way when send returns, as on Linux, but here it
+ * may still sit in the transmit ring: close and exit wait, at most until
+ * deadline, for the worker to take it before the daemon drops the ring. */
+#define RS_DRAIN_NS 200000000
+
+static void
+tx_drain(struct rs_sock *s, int64_t deadline)
+{
+	struct timespec ts = { 0, 50000 };
+
+	while (rs_tx_pending(s) && !rs_daemon_gone() && rs_now_ns() < deadline)
+		nanosleep(&ts, NULL);
+}
+
+__attribute__((destructor)) static void
+exit_drain(void)
+{
+	int64_t deadline;
+	int fd;
+
+	if (!rs_g.attached)
+		return;
+	deadline = rs_now_ns() + RS_DRAIN_NS;
+	pthread_rwlock_rdlock(&tab_lock);
+	for (fd = 0; fd < RS_MAX_FD; fd++)
+		if (tab[fd] != NULL)
+			tx_drain(tab[fd], deadline);
+	pthread_rwlock_unlock(&tab_lock);
+}
+
 int
 rs_close(int fd)
 {
@@ -753,6 +783,7 @@ rs_close(int fd)
 			return 0;
 		return fail((fd < 0 || fcntl(fd, F_GETFD) < 0) ? EBADF : ENOTSOCK);
 	}
+	tx_drain(s, rs_now_ns() + RS_DRAIN_NS);
 	atomic_store(&s->closed, true);
 	rs_event_sock_close(s);
 	/* Linux's close always succeeds; a daemon that is gone already

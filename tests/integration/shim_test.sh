@@ -68,6 +68,34 @@ after=$(udp_in)
 [ "$after" -ge $((before + 400)) ] || fail "udp counters moved only $before -> $after"
 ok "python3 checks: $(grep -c '^ok' "$RS_TMP/checks.out") groups ($(grep '^ok' "$RS_TMP/checks.out" | cut -d' ' -f2 | tr '\n' ' ')); udp packets $before -> $after"
 
+# send then close (or exit) at once: the datagrams still in the transmit
+# ring go out before the daemon drops the socket, as Linux sends them
+in_ns p1 $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.0.2", 9400))
+print("ready", flush=True); s.settimeout(3); n = 0
+try:
+    while True:
+        s.recv(100); n += 1
+except socket.timeout:
+    print(n, flush=True)' >"$RS_TMP/count.out" &
+cnt=$!
+wait_for 10 grep -q ready "$RS_TMP/count.out" || fail "counter did not start"
+pre $PY -c '
+import socket
+for i in range(20):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for j in range(20):
+        s.sendto(b"%d-%d" % (i, j), ("10.0.0.2", 9400))
+    s.close()' || fail "send-and-close program failed"
+for i in $(seq 10); do
+	echo "exit-$i" | pre socat -u - UDP4-SENDTO:10.0.0.2:9400 || fail "socat send-and-exit failed"
+done
+wait $cnt
+[ "$(tail -1 "$RS_TMP/count.out")" = 410 ] ||
+	fail "send then close/exit: $(tail -1 "$RS_TMP/count.out") of 410 datagrams arrived"
+ok "send then close or exit at once: 410 of 410 datagrams arrived"
+
 # signals: SA_RESTART honoured, EINTR without it or with SO_RCVTIMEO, the
 # same as on Linux sockets (the program run in the peer's namespace)
 SIGR=$RS_BUILD/tests/integration/sig_restart
