@@ -12,7 +12,8 @@ demo=(iproute2 iputils-ping ethtool jq)
 # as is llvm (llvm-symbolizer, for sanitizer reports with file:line); util-linux
 # has setpriv, unshare and prlimit.
 test=(python3 python3-scapy tcpdump socat netcat-openbsd arping iperf3 traceroute bc procps
-      util-linux libclang-rt-14-dev llvm bind9-dnsutils dnsmasq-base)
+      util-linux libclang-rt-14-dev llvm bind9-dnsutils dnsmasq-base
+      libpython3.11-testsuite)
 perf=(dpdk-doc valgrind python3-matplotlib bc make)
 
 want=("${build[@]}")
