@@ -358,13 +358,19 @@ do_error:
  */
 
 /* After a read of n bytes from a ring that had free bytes before it:
- * whether the worker should look at its window (sock_shm.h). */
+ * whether the worker should look at its window (sock_shm.h). Emptying the
+ * ring counts too: the engine's window is bounded by its auto-tuned clamp
+ * as well as by the ring (a 64 KiB clamp is shut by one loopback segment
+ * while the ring is three quarters free), and only the worker knows which;
+ * an application that took everything is where Linux's tcp_cleanup_rbuf
+ * would reopen the window. */
 static bool
 rx_notify(struct rs_sock *s, uint32_t free_before, uint32_t n)
 {
 	uint32_t q = s->rx.size / 4;
 
-	return n >= q || (free_before < q && free_before + n >= q);
+	return n >= q || (free_before < q && free_before + n >= q) ||
+	       (n > 0 && free_before + n >= s->rx.size);
 }
 
 struct rx_need {

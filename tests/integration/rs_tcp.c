@@ -235,9 +235,37 @@ send_thread(void *arg)
 	return NULL;
 }
 
+/* RS_TCP_WATCH=S: after S seconds, print the connection's TCP_INFO (to
+ * see where a transfer that should have ended stands). */
+static void *
+watch_thread(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	/* Linux 6.1's struct tcp_info is longer than glibc's: raw fields */
+	uint8_t ti[232];
+	socklen_t tl = sizeof(ti);
+	uint32_t u[58];
+
+	sleep((unsigned)atoi(getenv("RS_TCP_WATCH")));
+	memset(ti, 0, sizeof(ti));
+	if (S(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, ti, &tl) == 0) {
+		memcpy(u, ti, sizeof(u));
+		printf("watch: state %u snd_mss %u rcv_mss %u unacked %u cwnd %u total_retrans %u "
+		       "notsent %u snd_wnd %u probes %u backoff %u\n",
+		       ti[0], u[4], u[5], u[6], u[21], u[25], u[36], u[57], ti[3], ti[4]);
+	}
+	fflush(stdout);
+	return NULL;
+}
+
 static int
 bulk(int fd, uint64_t bytes, const char *who)
 {
+	if (getenv("RS_TCP_WATCH") != NULL) {
+		pthread_t w;
+		pthread_create(&w, NULL, watch_thread, (void *)(intptr_t)fd);
+		pthread_detach(w);
+	}
 	struct sender sd = { .fd = fd, .bytes = bytes };
 	static uint8_t b[1 << 17];
 	uint64_t got = 0, h = FNV0;
