@@ -4,7 +4,8 @@
 # against the daemon and Linux peers. A ringstack server and a Linux client,
 # and the reverse, each sending RS_TCP_BYTES (default 64 MB) both ways at
 # once with a half-close at the end, checked by hash; close with unread data
-# sends RST (the Linux peer sees ECONNRESET) and the reverse; connect to a
+# sends RST (the Linux peer sees ECONNRESET) and the reverse, and so does
+# close after SO_LINGER {1, 0}; connect to a
 # closed port gives ECONNREFUSED (blocking, and non-blocking through epoll
 # and SO_ERROR); non-blocking connect, epoll readiness, MSG_PEEK,
 # MSG_WAITALL, options and half-close against an echo server on Linux and
@@ -59,6 +60,13 @@ timeout 20 "$RS" rstcli 10.0.0.2 9091 >"$RS_TMP/rstc2.log" 2>&1 ||
 	fail "ringstack peer of a Linux close with unread data: $(cat "$RS_TMP/rstc2.log")"
 finish $srv rst2.log
 ok "close with unread data sends RST: ECONNRESET on Linux and on ringstack, then EPIPE"
+run_bg lg.log timeout 20 "$RS" lingersrv 8082
+srv=$!
+wait_for 10 listening lg.log || fail "lingersrv: $(cat "$RS_TMP/lg.log")"
+in_ns p1 timeout 20 "$LX" rstcli 10.0.0.1 8082 >"$RS_TMP/lgc.log" 2>&1 ||
+	fail "Linux peer of a ringstack close with SO_LINGER {1, 0}: $(cat "$RS_TMP/lgc.log")"
+finish $srv lg.log
+ok "SO_LINGER {1, 0}: close resets, the Linux peer sees ECONNRESET"
 
 # ---- refused ----
 timeout 20 "$RS" refused 10.0.0.2 9999 >"$RS_TMP/ref.log" 2>&1 || fail "$(cat "$RS_TMP/ref.log")"

@@ -14,8 +14,10 @@
  *   cli IP PORT BYTES      the same as a client (blocking connect)
  *   rstsrv PORT            accepts one connection, waits until data is
  *                          readable, closes without reading it (=> RST)
+ *   lingersrv PORT         accepts one connection, reads, sets SO_LINGER
+ *                          {1, 0} and closes (=> RST)
  *   rstcli IP PORT         connects, sends, expects ECONNRESET from a peer
- *                          that closes with our data unread
+ *                          that closes with our data unread (or lingersrv)
  *   refused IP PORT        blocking connect to a closed port: ECONNREFUSED;
  *                          non-blocking: EINPROGRESS, then epoll reports
  *                          EPOLLOUT|EPOLLERR|EPOLLHUP and SO_ERROR ECONNREFUSED
@@ -340,6 +342,25 @@ cmd_rstsrv(int port)
 	return 0;
 }
 
+/* SO_LINGER {1, 0}: close resets even with everything read */
+static int
+cmd_lingersrv(int port)
+{
+	int ls = listener(port, 4);
+	int fd = S(accept)(ls, NULL, NULL);
+	struct linger lg = { 1, 0 };
+	char b[64];
+
+	if (fd < 0)
+		die("accept");
+	CHECK(S(recv)(fd, b, sizeof(b), 0) > 0, "recv");
+	CHECK(S(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "SO_LINGER");
+	CLOSE(fd);
+	CLOSE(ls);
+	ok("closed with SO_LINGER {1, 0}");
+	return 0;
+}
+
 static int
 cmd_rstcli(const char *ip, int port)
 {
@@ -491,6 +512,13 @@ on_sigpipe(int sig)
 	got_sigpipe = 1;
 }
 
+static void
+x_einval(int fd, int level, int name, int val, const char *what)
+{
+	CHECK(S(setsockopt)(fd, level, name, &val, sizeof(val)) < 0 && errno == EINVAL,
+	      "%s: want EINVAL", what);
+}
+
 static uint32_t
 wait_events(int ep, int timeout_ms)
 {
@@ -569,6 +597,47 @@ cmd_cases(const char *ip, int port)
 	CHECK(S(getsockopt)(fd, IPPROTO_TCP, TCP_MAXSEG, &v, &vl) == 0 && v > 500 && v < 65536,
 	      "TCP_MAXSEG %d", v);
 	ok("TCP_NODELAY, SO_ACCEPTCONN, TCP_INFO, TCP_CONGESTION, TCP_MAXSEG");
+	{
+		/* set, then read back: what the program asked is what it sees */
+		static const struct {
+			int level, name, val, want;
+			const char *what;
+		} o[] = {
+			{ SOL_SOCKET, SO_KEEPALIVE, 1, 1, "SO_KEEPALIVE" },
+			{ IPPROTO_TCP, TCP_KEEPIDLE, 30, 30, "TCP_KEEPIDLE" },
+			{ IPPROTO_TCP, TCP_KEEPINTVL, 5, 5, "TCP_KEEPINTVL" },
+			{ IPPROTO_TCP, TCP_KEEPCNT, 4, 4, "TCP_KEEPCNT" },
+			{ IPPROTO_TCP, TCP_USER_TIMEOUT, 20000, 20000, "TCP_USER_TIMEOUT" },
+			{ IPPROTO_TCP, TCP_CORK, 1, 1, "TCP_CORK" },
+			{ IPPROTO_TCP, TCP_CORK, 0, 0, "TCP_CORK off" },
+			{ SOL_SOCKET, SO_REUSEADDR, 1, 1, "SO_REUSEADDR" },
+			{ SOL_SOCKET, SO_REUSEPORT, 1, 1, "SO_REUSEPORT" },
+			{ SOL_SOCKET, SO_SNDBUF, 65536, 131072, "SO_SNDBUF (doubled)" },
+			{ SOL_SOCKET, SO_RCVBUF, 65536, 131072, "SO_RCVBUF (doubled)" },
+		};
+		for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+			int x = o[i].val, y = -1;
+			socklen_t yl = sizeof(y);
+			CHECK(S(setsockopt)(fd, o[i].level, o[i].name, &x, sizeof(x)) == 0, "set %s",
+			      o[i].what);
+			CHECK(S(getsockopt)(fd, o[i].level, o[i].name, &y, &yl) == 0 && y == o[i].want,
+			      "%s reads %d, want %d", o[i].what, y, o[i].want);
+		}
+		x_einval(fd, IPPROTO_TCP, TCP_KEEPIDLE, 0, "TCP_KEEPIDLE 0");
+		x_einval(fd, IPPROTO_TCP, TCP_KEEPCNT, 1000, "TCP_KEEPCNT 1000");
+		x_einval(fd, IPPROTO_TCP, TCP_MAXSEG, 10, "TCP_MAXSEG 10");
+		struct linger lg = { 1, 5 }, lg2;
+		socklen_t ll = sizeof(lg2);
+		CHECK(S(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0 &&
+			      S(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg2, &ll) == 0 &&
+			      lg2.l_onoff == 1 && lg2.l_linger == 5,
+		      "SO_LINGER");
+		lg.l_onoff = 0;
+		CHECK(S(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "SO_LINGER off");
+		CHECK(S(ioctl)(fd, TIOCOUTQ, &v) == 0 && v == 0, "SIOCOUTQ %d", v);
+	}
+	ok("SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT, TCP_USER_TIMEOUT, TCP_CORK, SO_REUSEADDR/PORT, "
+	   "SO_SNDBUF/RCVBUF, SO_LINGER, SIOCOUTQ");
 
 	/* nothing yet: EAGAIN */
 	CHECK(S(recv)(fd, b, sizeof(b), 0) < 0 && errno == EAGAIN, "empty non-blocking recv");
@@ -660,6 +729,8 @@ main(int argc, char **argv)
 		return cmd_cli(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0));
 	if (argc >= 3 && strcmp(argv[1], "rstsrv") == 0)
 		return cmd_rstsrv(atoi(argv[2]));
+	if (argc >= 3 && strcmp(argv[1], "lingersrv") == 0)
+		return cmd_lingersrv(atoi(argv[2]));
 	if (argc >= 4 && strcmp(argv[1], "rstcli") == 0)
 		return cmd_rstcli(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "refused") == 0)
