@@ -473,6 +473,81 @@ static void c_reset(void)
 	xclose(fd);
 }
 
+/* Connections to our own listener (over the local address): Linux's dl
+ * namespace loops them through lo, ringstack through its loopback path. */
+static void c_backlog(void)
+{
+	cs = "tcp_backlog";
+	struct sockaddr_in a = sin4(LOCAL_IP, 0), n;
+	socklen_t nl = sizeof(n);
+	int ls = tcp_sock(SOCK_NONBLOCK), cl[4], done = 0, acc = 0;
+	DO(S(bind)(ls, SA(&a), sizeof(a)));
+	rep("bind", NULL);
+	DO(S(listen)(ls, 1));
+	rep("listen_1", NULL);
+	S(getsockname)(ls, SA(&n), &nl);
+	for (int i = 0; i < 4; i++) {
+		cl[i] = tcp_sock(SOCK_NONBLOCK);
+		S(connect)(cl[i], SA(&n), sizeof(n));
+	}
+	/* the handshakes the accept queue takes complete; the others wait
+	 * (their SYNs are dropped while the queue is full) */
+	usleep(500000);
+	for (int i = 0; i < 4; i++) {
+		struct pollfd p = { .fd = cl[i], .events = POLLOUT };
+		if (S(poll)(&p, 1, 0) == 1 && (p.revents & POLLOUT) && !(p.revents & POLLERR))
+			done++;
+	}
+	printf("%s connected_before_accept: %d\n", cs, done);
+	for (int i = 0; i < 4; i++) {
+		int c = S(accept)(ls, NULL, NULL);
+		if (c < 0)
+			break;
+		acc++;
+		xclose(c);
+	}
+	printf("%s accepted: %d\n", cs, acc);
+	for (int i = 0; i < 4; i++)
+		xclose(cl[i]);
+	xclose(ls);
+}
+
+static void c_timewait_reuse(void)
+{
+	cs = "tcp_timewait_reuse";
+	struct sockaddr_in a = sin4(LOCAL_IP, 0), n;
+	socklen_t nl = sizeof(n);
+	int ls = tcp_sock(0), one = 1;
+	S(setsockopt)(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	S(bind)(ls, SA(&a), sizeof(a));
+	S(listen)(ls, 4);
+	S(getsockname)(ls, SA(&n), &nl);
+	int cl = tcp_sock(0);
+	DO(S(connect)(cl, SA(&n), sizeof(n)));
+	rep("connect", NULL);
+	int c = S(accept)(ls, NULL, NULL);
+	char b[4];
+	/* the server closes first: its side of the connection (on the
+	 * listener's port) goes to TIME-WAIT once the client closes too */
+	xclose(c);
+	DO(S(recv)(cl, b, sizeof(b), 0));
+	rep("client_eof", NULL);
+	xclose(cl);
+	usleep(200000);
+	xclose(ls);
+	int s2 = tcp_sock(0);
+	DO(S(bind)(s2, SA(&n), sizeof(n)));
+	rep("bind_without_reuseaddr", NULL);
+	xclose(s2);
+	s2 = tcp_sock(0);
+	S(setsockopt)(s2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	DO(S(bind)(s2, SA(&n), sizeof(n)));
+	rep("bind_with_reuseaddr", NULL);
+	DO(S(listen)(s2, 4));
+	rep("listen", NULL);
+	xclose(s2);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -485,5 +560,7 @@ int main(void)
 	c_data();
 	c_halfclose();
 	c_reset();
+	c_backlog();
+	c_timewait_reuse();
 	return 0;
 }
