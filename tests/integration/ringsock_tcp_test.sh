@@ -7,7 +7,8 @@
 # sends RST (the Linux peer sees ECONNRESET) and the reverse, and so does
 # close after SO_LINGER {1, 0}; connect to a
 # closed port gives ECONNREFUSED (blocking, and non-blocking through epoll
-# and SO_ERROR); non-blocking connect, epoll readiness, MSG_PEEK,
+# and SO_ERROR) and ETIMEDOUT (TCP_USER_TIMEOUT, SYNs routed into a black
+# hole); non-blocking connect, epoll readiness, MSG_PEEK,
 # MSG_WAITALL, options and half-close against an echo server on Linux and
 # on ringstack; two ringstack applications over 127.0.0.1 and over the
 # daemon's own address.
@@ -71,6 +72,12 @@ ok "SO_LINGER {1, 0}: close resets, the Linux peer sees ECONNRESET"
 # ---- refused ----
 timeout 20 "$RS" refused 10.0.0.2 9999 >"$RS_TMP/ref.log" 2>&1 || fail "$(cat "$RS_TMP/ref.log")"
 ok "connect to a closed Linux port: ECONNREFUSED (blocking; non-blocking via epoll and SO_ERROR)"
+
+# ---- timed out: SYNs into a black hole (routed to the peer, which does
+# not forward and answers nothing) ----
+ringctl route add 10.5.0.0/16 via 10.0.0.2
+timeout 60 "$RS" timeout 10.5.0.1 80 >"$RS_TMP/to.log" 2>&1 || fail "$(cat "$RS_TMP/to.log")"
+ok "connect whose SYNs go unanswered, TCP_USER_TIMEOUT 1.5 s: $(grep -o 'ETIMEDOUT after.*' "$RS_TMP/to.log"); non-blocking: SO_ERROR ETIMEDOUT"
 
 # ---- the cases, against a Linux echo server and a ringstack one ----
 in_ns p1 timeout 30 "$LX" echo 7000 1 >"$RS_TMP/lecho.log" 2>&1 &

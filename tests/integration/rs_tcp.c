@@ -21,6 +21,9 @@
  *   refused IP PORT        blocking connect to a closed port: ECONNREFUSED;
  *                          non-blocking: EINPROGRESS, then epoll reports
  *                          EPOLLOUT|EPOLLERR|EPOLLHUP and SO_ERROR ECONNREFUSED
+ *   timeout IP PORT        TCP_USER_TIMEOUT 1.5 s, then connect to where
+ *                          SYNs go unanswered: ETIMEDOUT (blocking, and
+ *                          through poll and SO_ERROR)
  *   cases IP PORT          against an echo server: non-blocking connect with
  *                          epoll, MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT,
  *                          FIONREAD, options, half-close readiness
@@ -413,6 +416,40 @@ cmd_refused(const char *ip, int port)
 	return 0;
 }
 
+/* ---- timed out: SYNs that nobody answers ---- */
+
+static int
+cmd_timeout(const char *ip, int port)
+{
+	struct sockaddr_in a = sin_of(ip, port);
+	int fd = S(socket)(AF_INET, SOCK_STREAM, 0), ut = 1500, err = 0;
+	socklen_t el = sizeof(err);
+	double t0 = now_s();
+
+	/* TCP_USER_TIMEOUT bounds the SYN retransmissions as well */
+	CHECK(S(setsockopt)(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut)) == 0,
+	      "TCP_USER_TIMEOUT");
+	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == ETIMEDOUT,
+	      "blocking connect to a black hole");
+	double dt = now_s() - t0;
+	CHECK(dt > 1.0 && dt < 30, "timed out after %.2f s", dt);
+	CLOSE(fd);
+	printf("ok blocking connect: ETIMEDOUT after %.2f s\n", dt);
+
+	fd = S(socket)(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK(S(setsockopt)(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut)) == 0,
+	      "TCP_USER_TIMEOUT");
+	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EINPROGRESS,
+	      "non-blocking connect");
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	CHECK(S(poll)(&p, 1, 30000) == 1 && (p.revents & POLLERR), "poll: revents %#x", p.revents);
+	CHECK(S(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == ETIMEDOUT,
+	      "SO_ERROR %d", err);
+	CLOSE(fd);
+	ok("non-blocking connect: POLLERR, SO_ERROR ETIMEDOUT");
+	return 0;
+}
+
 /* ---- echo server ---- */
 
 struct conn {
@@ -735,6 +772,8 @@ main(int argc, char **argv)
 		return cmd_rstcli(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "refused") == 0)
 		return cmd_refused(argv[2], atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "timeout") == 0)
+		return cmd_timeout(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "cases") == 0)
 		return cmd_cases(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of rs_tcp.c\n");
