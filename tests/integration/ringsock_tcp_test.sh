@@ -10,8 +10,8 @@
 # and SO_ERROR) and ETIMEDOUT (TCP_USER_TIMEOUT, SYNs routed into a black
 # hole); non-blocking connect, epoll readiness, MSG_PEEK,
 # MSG_WAITALL, options and half-close against an echo server on Linux and
-# on ringstack; two ringstack applications over 127.0.0.1 and over the
-# daemon's own address.
+# on ringstack; SO_REUSEPORT listeners in two applications; two ringstack
+# applications over 127.0.0.1 and over the daemon's own address.
 . "$(dirname "$0")/_init.sh"
 
 BIN=$RS_BUILD/tests/integration
@@ -94,6 +94,37 @@ in_ns p1 timeout 30 "$LX" cases 10.0.0.1 7001 >"$RS_TMP/cases2.log" 2>&1 ||
 	fail "Linux client against a ringstack echo server: $(cat "$RS_TMP/cases2.log"); server: $(cat "$RS_TMP/recho.log")"
 finish $srv recho.log
 ok "Linux client against a ringstack epoll echo server: $(grep -c '^ok' "$RS_TMP/cases2.log") checks"
+
+# ---- SO_REUSEPORT: two ringstack applications share a listening port ----
+RS_TCP_REUSEPORT=1 run_bg rp1.log timeout 60 "$RS" echo 7200 0
+rp1=$!
+wait_for 10 listening rp1.log || fail "reuseport server 1: $(cat "$RS_TMP/rp1.log")"
+RS_TCP_REUSEPORT=1 run_bg rp2.log timeout 60 "$RS" echo 7200 0
+rp2=$!
+wait_for 10 listening rp2.log || fail "reuseport server 2: $(cat "$RS_TMP/rp2.log")"
+in_ns p1 $PY - <<'PYEOF' || fail "Linux clients of the SO_REUSEPORT group"
+import socket
+for i in range(32):
+    s = socket.create_connection(("10.0.0.1", 7200), timeout=10)
+    s.sendall(b"ping %d" % i)
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        d = s.recv(100)
+        if not d:
+            break
+        got += d
+    assert got == b"ping %d" % i, got
+    s.close()
+PYEOF
+served() { grep -c '^served' "$RS_TMP/$1" || true; }
+wait_for 10 bash -c "[ \$(( \$(grep -c '^served' $RS_TMP/rp1.log) + \$(grep -c '^served' $RS_TMP/rp2.log) )) -eq 32 ]" ||
+	fail "SO_REUSEPORT: served $(served rp1.log) + $(served rp2.log) of 32"
+n1=$(served rp1.log) n2=$(served rp2.log)
+kill "$rp1" "$rp2"
+wait "$rp1" "$rp2" 2>/dev/null || true
+[ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] || fail "SO_REUSEPORT: one listener took every connection ($n1 + $n2)"
+ok "SO_REUSEPORT: 32 connections from Linux spread over two ringstack listeners ($n1 + $n2)"
 
 # ---- two ringstack applications: loopback and our own address ----
 for dst in 127.0.0.1 10.0.0.1; do

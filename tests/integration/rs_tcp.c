@@ -7,6 +7,8 @@
  *
  *   echo PORT N            epoll echo server (non-blocking, edge-triggered
  *                          accept and reads); exits after N connections ended
+ *                          (N = 0: never); RS_TCP_REUSEPORT=1 sets
+ *                          SO_REUSEPORT on its listener
  *   srv PORT BYTES         accepts one connection; sends BYTES of the test
  *                          stream then shuts down for writing (half-close),
  *                          while reading until the peer's FIN; checks what
@@ -176,6 +178,10 @@ listener(int port, int backlog)
 		die("socket");
 	if (S(setsockopt)(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		die("SO_REUSEADDR");
+	/* RS_TCP_REUSEPORT: share the port with other listeners */
+	if (getenv("RS_TCP_REUSEPORT") != NULL &&
+	    S(setsockopt)(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		die("SO_REUSEPORT");
 	if (S(bind)(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		die("bind");
 	if (S(listen)(fd, backlog) < 0)
@@ -468,7 +474,7 @@ cmd_echo(int port, int nconns)
 
 	CHECK(fl >= 0 && S(fcntl)(ls, F_SETFL, fl | O_NONBLOCK) == 0, "O_NONBLOCK");
 	CHECK(S(epoll_ctl)(ep, EPOLL_CTL_ADD, ls, &ev) == 0, "epoll_ctl listener");
-	while (done < nconns) {
+	while (nconns == 0 || done < nconns) {
 		struct epoll_event evs[16];
 		int n = S(epoll_wait)(ep, evs, 16, -1);
 
@@ -529,6 +535,7 @@ cmd_echo(int port, int nconns)
 				CLOSE(c->fd);
 				free(c);
 				done++;
+				printf("served %d\n", done);
 			}
 		}
 	}
