@@ -46,8 +46,8 @@ done
 for t in tests/integration/*_test.sh; do
 	step "integration/$(basename "$t" .sh)" timeout 180 "$t"
 done
-# the same socket program against Linux and against libringsock
-step "diff/udp_diff" timeout 180 tests/diff/run.sh
+# the same socket programs (UDP and TCP) against Linux and against libringsock
+step "diff/sockets" timeout 180 tests/diff/run.sh
 
 if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 	if CC=clang scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false; then

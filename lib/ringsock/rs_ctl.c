@@ -1035,8 +1035,10 @@ stream_connect(struct rs_sock *s, struct rs_sreq *req)
 	for (;;) {
 		st = rs_stream_state(s);
 		if (st & (RS_SS_RESET | RS_SS_CLOSED)) {
-			/* sock_error ?: -ECONNABORTED */
+			/* sock_error ?: -ECONNABORTED, then tcp_disconnect
+			 * clears the shutdown bits */
 			atomic_store(&s->connecting, false);
+			atomic_store(&s->disconnected, true);
 			err = rs_take_so_error(s);
 			return fail(err != 0 ? err : ECONNABORTED);
 		}

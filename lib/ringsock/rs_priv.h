@@ -61,6 +61,9 @@ struct rs_sock {
 					 * (EINPROGRESS given, outcome not yet
 					 * reported by connect) */
 	_Atomic bool sndbuf_locked;	/* SO_SNDBUF set: it bounds the tx ring */
+	_Atomic bool disconnected;	/* connect reported the connection's
+					 * failure: as after Linux's
+					 * tcp_disconnect, nothing is shut */
 	struct rs_shm_sock *shm;	/* our slot in the segment */
 
 	/* The ring views are private; the rings are SPSC, so each side of a

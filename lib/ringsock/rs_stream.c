@@ -104,6 +104,8 @@ tx_room(struct rs_sock *s)
 static bool
 rcv_shut(struct rs_sock *s, uint32_t st)
 {
+	if (atomic_load(&s->disconnected))
+		return atomic_load(&s->shut) & RS_SHUT_RD;
 	return (st & (RS_SS_RCV_EOF | RS_SS_RESET | RS_SS_CLOSED)) ||
 	       (atomic_load(&s->shut) & RS_SHUT_RD);
 }
@@ -111,6 +113,8 @@ rcv_shut(struct rs_sock *s, uint32_t st)
 static bool
 snd_shut(struct rs_sock *s, uint32_t st)
 {
+	if (atomic_load(&s->disconnected))
+		return atomic_load(&s->shut) & RS_SHUT_WR;
 	return (st & (RS_SS_SND_CLOSED | RS_SS_RESET | RS_SS_CLOSED)) ||
 	       (atomic_load(&s->shut) & RS_SHUT_WR);
 }
@@ -255,6 +259,10 @@ rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags)
 		/* urgent data is not sent (docs/divergences.md) */
 		return fail(EOPNOTSUPP);
 	/* sk_stream_wait_connect: wait out an active open */
+	if (atomic_load(&s->disconnected)) {
+		err = EPIPE;	/* TCP_CLOSE after a failed connect */
+		goto do_error;
+	}
 	for (;;) {
 		st = rs_stream_state(s);
 		if ((st & RS_SS_CONNECTED) || (st & (RS_SS_RESET | RS_SS_CLOSED)))
@@ -358,13 +366,19 @@ do_error:
  */
 
 /* After a read of n bytes from a ring that had free bytes before it:
- * whether the worker should look at its window (sock_shm.h). */
+ * whether the worker should look at its window (sock_shm.h). Emptying the
+ * ring counts too: the engine's window is bounded by its auto-tuned clamp
+ * as well as by the ring (a 64 KiB clamp is shut by one loopback segment
+ * while the ring is three quarters free), and only the worker knows which;
+ * an application that took everything is where Linux's tcp_cleanup_rbuf
+ * would reopen the window. */
 static bool
 rx_notify(struct rs_sock *s, uint32_t free_before, uint32_t n)
 {
 	uint32_t q = s->rx.size / 4;
 
-	return n >= q || (free_before < q && free_before + n >= q);
+	return n >= q || (free_before < q && free_before + n >= q) ||
+	       (n > 0 && free_before + n >= s->rx.size);
 }
 
 struct rx_need {

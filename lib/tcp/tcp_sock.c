@@ -411,9 +411,10 @@ static int tsk_shutdown(struct rs_sock *s, int how)
 	struct tcp_psock *ps = s->proto_priv;
 	uint32_t st = atomic_load(&s->shm->state);
 	if (ps->listening) {
-		/* Linux: SHUT_RD (or RDWR) on a listener stops it listening;
-		 * here the application closes it to stop; EINVAL otherwise */
-		return (how == SHUT_WR) ? -ENOTCONN : -EOPNOTSUPP;
+		/* Linux: SHUT_RD (or RDWR) on a listener stops it listening
+		 * (not served here: the application closes it to stop), and
+		 * SHUT_WR does nothing */
+		return (how == SHUT_WR) ? 0 : -EOPNOTSUPP;
 	}
 	if (!ps->connecting || (st & RS_SS_CLOSED))
 		return -ENOTCONN;

@@ -7,6 +7,8 @@
  *
  *   echo PORT N            epoll echo server (non-blocking, edge-triggered
  *                          accept and reads); exits after N connections ended
+ *                          (N = 0: never); RS_TCP_REUSEPORT=1 sets
+ *                          SO_REUSEPORT on its listener
  *   srv PORT BYTES         accepts one connection; sends BYTES of the test
  *                          stream then shuts down for writing (half-close),
  *                          while reading until the peer's FIN; checks what
@@ -14,11 +16,16 @@
  *   cli IP PORT BYTES      the same as a client (blocking connect)
  *   rstsrv PORT            accepts one connection, waits until data is
  *                          readable, closes without reading it (=> RST)
+ *   lingersrv PORT         accepts one connection, reads, sets SO_LINGER
+ *                          {1, 0} and closes (=> RST)
  *   rstcli IP PORT         connects, sends, expects ECONNRESET from a peer
- *                          that closes with our data unread
+ *                          that closes with our data unread (or lingersrv)
  *   refused IP PORT        blocking connect to a closed port: ECONNREFUSED;
  *                          non-blocking: EINPROGRESS, then epoll reports
  *                          EPOLLOUT|EPOLLERR|EPOLLHUP and SO_ERROR ECONNREFUSED
+ *   timeout IP PORT        TCP_USER_TIMEOUT 1.5 s, then connect to where
+ *                          SYNs go unanswered: ETIMEDOUT (blocking, and
+ *                          through poll and SO_ERROR)
  *   cases IP PORT          against an echo server: non-blocking connect with
  *                          epoll, MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT,
  *                          FIONREAD, options, half-close readiness
@@ -171,6 +178,10 @@ listener(int port, int backlog)
 		die("socket");
 	if (S(setsockopt)(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		die("SO_REUSEADDR");
+	/* RS_TCP_REUSEPORT: share the port with other listeners */
+	if (getenv("RS_TCP_REUSEPORT") != NULL &&
+	    S(setsockopt)(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		die("SO_REUSEPORT");
 	if (S(bind)(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		die("bind");
 	if (S(listen)(fd, backlog) < 0)
@@ -235,9 +246,37 @@ send_thread(void *arg)
 	return NULL;
 }
 
+/* RS_TCP_WATCH=S: after S seconds, print the connection's TCP_INFO (to
+ * see where a transfer that should have ended stands). */
+static void *
+watch_thread(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	/* Linux 6.1's struct tcp_info is longer than glibc's: raw fields */
+	uint8_t ti[232];
+	socklen_t tl = sizeof(ti);
+	uint32_t u[58];
+
+	sleep((unsigned)atoi(getenv("RS_TCP_WATCH")));
+	memset(ti, 0, sizeof(ti));
+	if (S(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, ti, &tl) == 0) {
+		memcpy(u, ti, sizeof(u));
+		printf("watch: state %u snd_mss %u rcv_mss %u unacked %u cwnd %u total_retrans %u "
+		       "notsent %u snd_wnd %u probes %u backoff %u\n",
+		       ti[0], u[4], u[5], u[6], u[21], u[25], u[36], u[57], ti[3], ti[4]);
+	}
+	fflush(stdout);
+	return NULL;
+}
+
 static int
 bulk(int fd, uint64_t bytes, const char *who)
 {
+	if (getenv("RS_TCP_WATCH") != NULL) {
+		pthread_t w;
+		pthread_create(&w, NULL, watch_thread, (void *)(intptr_t)fd);
+		pthread_detach(w);
+	}
 	struct sender sd = { .fd = fd, .bytes = bytes };
 	static uint8_t b[1 << 17];
 	uint64_t got = 0, h = FNV0;
@@ -312,6 +351,25 @@ cmd_rstsrv(int port)
 	return 0;
 }
 
+/* SO_LINGER {1, 0}: close resets even with everything read */
+static int
+cmd_lingersrv(int port)
+{
+	int ls = listener(port, 4);
+	int fd = S(accept)(ls, NULL, NULL);
+	struct linger lg = { 1, 0 };
+	char b[64];
+
+	if (fd < 0)
+		die("accept");
+	CHECK(S(recv)(fd, b, sizeof(b), 0) > 0, "recv");
+	CHECK(S(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "SO_LINGER");
+	CLOSE(fd);
+	CLOSE(ls);
+	ok("closed with SO_LINGER {1, 0}");
+	return 0;
+}
+
 static int
 cmd_rstcli(const char *ip, int port)
 {
@@ -364,6 +422,40 @@ cmd_refused(const char *ip, int port)
 	return 0;
 }
 
+/* ---- timed out: SYNs that nobody answers ---- */
+
+static int
+cmd_timeout(const char *ip, int port)
+{
+	struct sockaddr_in a = sin_of(ip, port);
+	int fd = S(socket)(AF_INET, SOCK_STREAM, 0), ut = 1500, err = 0;
+	socklen_t el = sizeof(err);
+	double t0 = now_s();
+
+	/* TCP_USER_TIMEOUT bounds the SYN retransmissions as well */
+	CHECK(S(setsockopt)(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut)) == 0,
+	      "TCP_USER_TIMEOUT");
+	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == ETIMEDOUT,
+	      "blocking connect to a black hole");
+	double dt = now_s() - t0;
+	CHECK(dt > 1.0 && dt < 30, "timed out after %.2f s", dt);
+	CLOSE(fd);
+	printf("ok blocking connect: ETIMEDOUT after %.2f s\n", dt);
+
+	fd = S(socket)(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK(S(setsockopt)(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut)) == 0,
+	      "TCP_USER_TIMEOUT");
+	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EINPROGRESS,
+	      "non-blocking connect");
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	CHECK(S(poll)(&p, 1, 30000) == 1 && (p.revents & POLLERR), "poll: revents %#x", p.revents);
+	CHECK(S(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == ETIMEDOUT,
+	      "SO_ERROR %d", err);
+	CLOSE(fd);
+	ok("non-blocking connect: POLLERR, SO_ERROR ETIMEDOUT");
+	return 0;
+}
+
 /* ---- echo server ---- */
 
 struct conn {
@@ -382,7 +474,7 @@ cmd_echo(int port, int nconns)
 
 	CHECK(fl >= 0 && S(fcntl)(ls, F_SETFL, fl | O_NONBLOCK) == 0, "O_NONBLOCK");
 	CHECK(S(epoll_ctl)(ep, EPOLL_CTL_ADD, ls, &ev) == 0, "epoll_ctl listener");
-	while (done < nconns) {
+	while (nconns == 0 || done < nconns) {
 		struct epoll_event evs[16];
 		int n = S(epoll_wait)(ep, evs, 16, -1);
 
@@ -443,6 +535,7 @@ cmd_echo(int port, int nconns)
 				CLOSE(c->fd);
 				free(c);
 				done++;
+				printf("served %d\n", done);
 			}
 		}
 	}
@@ -461,6 +554,13 @@ on_sigpipe(int sig)
 {
 	(void)sig;
 	got_sigpipe = 1;
+}
+
+static void
+x_einval(int fd, int level, int name, int val, const char *what)
+{
+	CHECK(S(setsockopt)(fd, level, name, &val, sizeof(val)) < 0 && errno == EINVAL,
+	      "%s: want EINVAL", what);
 }
 
 static uint32_t
@@ -541,6 +641,47 @@ cmd_cases(const char *ip, int port)
 	CHECK(S(getsockopt)(fd, IPPROTO_TCP, TCP_MAXSEG, &v, &vl) == 0 && v > 500 && v < 65536,
 	      "TCP_MAXSEG %d", v);
 	ok("TCP_NODELAY, SO_ACCEPTCONN, TCP_INFO, TCP_CONGESTION, TCP_MAXSEG");
+	{
+		/* set, then read back: what the program asked is what it sees */
+		static const struct {
+			int level, name, val, want;
+			const char *what;
+		} o[] = {
+			{ SOL_SOCKET, SO_KEEPALIVE, 1, 1, "SO_KEEPALIVE" },
+			{ IPPROTO_TCP, TCP_KEEPIDLE, 30, 30, "TCP_KEEPIDLE" },
+			{ IPPROTO_TCP, TCP_KEEPINTVL, 5, 5, "TCP_KEEPINTVL" },
+			{ IPPROTO_TCP, TCP_KEEPCNT, 4, 4, "TCP_KEEPCNT" },
+			{ IPPROTO_TCP, TCP_USER_TIMEOUT, 20000, 20000, "TCP_USER_TIMEOUT" },
+			{ IPPROTO_TCP, TCP_CORK, 1, 1, "TCP_CORK" },
+			{ IPPROTO_TCP, TCP_CORK, 0, 0, "TCP_CORK off" },
+			{ SOL_SOCKET, SO_REUSEADDR, 1, 1, "SO_REUSEADDR" },
+			{ SOL_SOCKET, SO_REUSEPORT, 1, 1, "SO_REUSEPORT" },
+			{ SOL_SOCKET, SO_SNDBUF, 65536, 131072, "SO_SNDBUF (doubled)" },
+			{ SOL_SOCKET, SO_RCVBUF, 65536, 131072, "SO_RCVBUF (doubled)" },
+		};
+		for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+			int x = o[i].val, y = -1;
+			socklen_t yl = sizeof(y);
+			CHECK(S(setsockopt)(fd, o[i].level, o[i].name, &x, sizeof(x)) == 0, "set %s",
+			      o[i].what);
+			CHECK(S(getsockopt)(fd, o[i].level, o[i].name, &y, &yl) == 0 && y == o[i].want,
+			      "%s reads %d, want %d", o[i].what, y, o[i].want);
+		}
+		x_einval(fd, IPPROTO_TCP, TCP_KEEPIDLE, 0, "TCP_KEEPIDLE 0");
+		x_einval(fd, IPPROTO_TCP, TCP_KEEPCNT, 1000, "TCP_KEEPCNT 1000");
+		x_einval(fd, IPPROTO_TCP, TCP_MAXSEG, 10, "TCP_MAXSEG 10");
+		struct linger lg = { 1, 5 }, lg2;
+		socklen_t ll = sizeof(lg2);
+		CHECK(S(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0 &&
+			      S(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg2, &ll) == 0 &&
+			      lg2.l_onoff == 1 && lg2.l_linger == 5,
+		      "SO_LINGER");
+		lg.l_onoff = 0;
+		CHECK(S(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "SO_LINGER off");
+		CHECK(S(ioctl)(fd, TIOCOUTQ, &v) == 0 && v == 0, "SIOCOUTQ %d", v);
+	}
+	ok("SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT, TCP_USER_TIMEOUT, TCP_CORK, SO_REUSEADDR/PORT, "
+	   "SO_SNDBUF/RCVBUF, SO_LINGER, SIOCOUTQ");
 
 	/* nothing yet: EAGAIN */
 	CHECK(S(recv)(fd, b, sizeof(b), 0) < 0 && errno == EAGAIN, "empty non-blocking recv");
@@ -632,10 +773,14 @@ main(int argc, char **argv)
 		return cmd_cli(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0));
 	if (argc >= 3 && strcmp(argv[1], "rstsrv") == 0)
 		return cmd_rstsrv(atoi(argv[2]));
+	if (argc >= 3 && strcmp(argv[1], "lingersrv") == 0)
+		return cmd_lingersrv(atoi(argv[2]));
 	if (argc >= 4 && strcmp(argv[1], "rstcli") == 0)
 		return cmd_rstcli(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "refused") == 0)
 		return cmd_refused(argv[2], atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "timeout") == 0)
+		return cmd_timeout(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "cases") == 0)
 		return cmd_cases(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of rs_tcp.c\n");
