@@ -327,10 +327,17 @@ orphan(int fd)
 	atomic_store(&st[fd], ST_ORPHAN);
 }
 
+/* Set once the library holds a descriptor (an rs socket or epoll): until
+ * then a fork has nothing to clean up and skips the table scans. */
+static atomic_bool used;
+
 static void
 fork_child(void)
 {
 	int fd, v;
+
+	if (!atomic_load(&used))
+		return;
 
 	pthread_mutex_init(&st_lock, NULL);
 	/* Aliases of inherited sockets are orphans too; a hidden number was
@@ -371,6 +378,7 @@ socket(int domain, int type, int protocol)
 	m = atomic_load(&mode);
 	if (m == M_KERNEL)
 		return REAL(socket)(domain, type, protocol);
+	atomic_store(&used, true);
 	fd = LIB(rs_socket(domain, type, protocol));
 	if (fd >= 0) {
 		atomic_store(&mode, M_RS);
@@ -1308,6 +1316,7 @@ epoll_create1(int flags)
 {
 	if (in_lib)
 		return REAL(epoll_create1)(flags);
+	atomic_store(&used, true);
 	return LIB(rs_epoll_create1(flags));
 }
 
@@ -1316,6 +1325,7 @@ epoll_create(int size)
 {
 	if (in_lib)
 		return REAL(epoll_create)(size);
+	atomic_store(&used, true);
 	return LIB(rs_epoll_create(size));
 }
 
