@@ -186,6 +186,9 @@ struct rs_dp_params {
 	uint32_t icmp_burst;
 	uint32_t icmp_ratelimit_ms; /* per destination (Linux icmp_ratelimit); 0 = off */
 	uint32_t icmp_dests;        /* destinations each worker remembers for it */
+	/* every frame through the general path (eth_input), none through
+	 * ip4_fastpath: for comparisons; read by port_rx once per call */
+	bool no_fastpath;
 };
 
 /* The daemon: one per process. */
