@@ -24,10 +24,17 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 		struct rte_mbuf **to = (struct rte_mbuf **)rte_node_next_stream_get(graph, node, next,
 										      RS_BURST);
 		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_BURST);
-		for (uint16_t j = 0; j < n; j++) {
-			struct rs_priv *p = rs_priv_at(to[j], off);
-			p->iface = q->port;
-			p->flags = 0;
+		if (next == 0) {
+			/* ip4_fastpath reads the ingress link from m->port (and
+			 * sets rs_priv for what it hands to eth_input) */
+			for (uint16_t j = 0; j < n; j++)
+				to[j]->port = q->port;
+		} else {
+			for (uint16_t j = 0; j < n; j++) {
+				struct rs_priv *p = rs_priv_at(to[j], off);
+				p->iface = q->port;
+				p->flags = 0;
+			}
 		}
 		rte_node_next_stream_put(graph, node, next, n);
 		total = (uint16_t)(total + n);

@@ -37,6 +37,7 @@
  * allocation, no syscall). Per-worker counters only (the graph's own
  * per-node counters and struct ip4_fp_stats).
  */
+#include <rte_byteorder.h>
 #include <rte_prefetch.h>
 
 #include "arp/neigh_ctl.h"
@@ -53,232 +54,214 @@ enum {
 
 struct ip4_fp_stats ip4_fp_stats[RS_MAX_WORKERS];
 
-struct fp_ctx {
-	const struct rs_cfg *c;
-	int off; /* rs_priv_offset */
-	/* the ingress link of the previous frame (one per vector in practice):
-	 * mac_key is ETH_KEY_NONE, which no frame matches, when the link
-	 * takes no fast path (down, not forwarding, or a multicast MAC) */
-	uint16_t in_iface;
-	bool rx_csum;
-	uint64_t mac_key;
-	/* the next hop of the previous frame: max_len 0 (every frame
-	 * exceeds it) when the fast path cannot take it */
-	uint32_t nhi;
-	uint32_t max_len; /* largest IPv4 total length: the egress MTU */
-	uint32_t gw;
-	uint16_t out_iface;
-	/* the neighbour of the previous frame: usable, with its Ethernet
-	 * header ready as two overlapping words (bytes 0-7 and 6-13) */
-	uint16_t nb_iface; /* 0xffff: none yet */
-	uint32_t nb_ip;
-	bool nb_ok;
-	bool nb_stale;
-	struct neigh_pub *np;
-	uint64_t hdr_lo, hdr_hi;
+/*
+ * First octets for which an address needs a closer look: 0, 127, 224-255
+ * (ip4_first_octet_special: martians, multicast, limited broadcast) and
+ * 169 (169.254/16 is link-local, RFC 3927 §2.7; other 169s are fine).
+ */
+static const uint8_t fp_octet[256] = {
+	[0] = 1, [127] = 1, [169] = 2,
+	[224] = 1, [225] = 1, [226] = 1, [227] = 1, [228] = 1, [229] = 1, [230] = 1, [231] = 1,
+	[232] = 1, [233] = 1, [234] = 1, [235] = 1, [236] = 1, [237] = 1, [238] = 1, [239] = 1,
+	[240] = 1, [241] = 1, [242] = 1, [243] = 1, [244] = 1, [245] = 1, [246] = 1, [247] = 1,
+	[248] = 1, [249] = 1, [250] = 1, [251] = 1, [252] = 1, [253] = 1, [254] = 1, [255] = 1,
 };
 
-static __rte_noinline void fp_in_memo(struct fp_ctx *x, uint16_t iface)
+/* The closer look: true when neither address is special after all (only
+ * a 169 that is not 169.254 gets here and passes). */
+static __rte_noinline bool fp_addrs_ok(uint32_t src, uint32_t dst)
 {
-	const struct rs_iface *ifc = &x->c->ifaces[iface];
-	x->in_iface = iface;
-	x->rx_csum = ifc->rx_ip4_csum;
+	return !ip4_first_octet_special(src) && !ip4_first_octet_special(dst) &&
+	       (src >> 16) != 0xa9fe && (dst >> 16) != 0xa9fe;
+}
+
+/* The ingress link, as the fast path needs it. */
+struct fp_in {
+	bool rx_csum;
+	/* ETH_KEY_NONE, which no frame matches, when the link takes no fast
+	 * path: down, not forwarding, or a multicast MAC */
+	uint64_t mac_key;
+};
+
+static __rte_noinline void fp_in_memo(const struct rs_cfg *c, uint16_t iface, struct fp_in *o)
+{
+	const struct rs_iface *ifc = &c->ifaces[iface < RS_MAX_IFACES ? iface : 0];
+	o->rx_csum = ifc->rx_ip4_csum;
 	/* as eth_input's fast path, and forwarding on (ip4_input) */
-	x->mac_key = ifc->up && ifc->forwarding && !eth_is_mcast(ifc->mac.addr_bytes)
+	o->mac_key = iface < RS_MAX_IFACES && ifc->up && ifc->forwarding &&
+				     !eth_is_mcast(ifc->mac.addr_bytes)
 			     ? eth_addr_key(ifc->mac.addr_bytes)
 			     : ETH_KEY_NONE;
 }
 
-static __rte_noinline void fp_nh_memo(struct fp_ctx *x, uint32_t nhi)
+/*
+ * A next hop with its neighbour, as the fast path needs them. max_len 0
+ * (which every datagram exceeds) when the fast path cannot take it. For a
+ * gateway the neighbour is the next hop's own; on-link (gw 0) it is the
+ * destination's, looked up here for nb_ip and again when another
+ * destination comes.
+ */
+struct fp_nh {
+	uint32_t max_len; /* the egress MTU */
+	uint32_t nb_ip;   /* the neighbour the header is for */
+	bool onlink;
+	uint16_t out_iface;
+	uint64_t hdr_lo, hdr_hi; /* Ethernet header, bytes 0-7 and 6-13 */
+};
+
+static __rte_noinline void fp_nh_memo(const struct rs_cfg *c, uint32_t nhi, uint32_t dst,
+				      struct fp_nh *o)
 {
-	x->nhi = nhi;
-	x->max_len = 0;
+	o->max_len = 0;
+	o->onlink = false;
 	const struct rs_nh *nh = fib4_nh(nhi);
 	if (nh->type != RT_UNICAST)
 		return;
-	const struct rs_iface *out = &x->c->ifaces[nh->iface];
+	const struct rs_iface *out = &c->ifaces[nh->iface];
 	if (!out->present || !out->up || out->loopback)
 		return;
-	x->max_len = out->mtu;
-	x->gw = nh->gw;
-	x->out_iface = nh->iface;
-}
-
-static __rte_noinline void fp_nb_memo(struct fp_ctx *x, uint16_t iface, uint32_t ip)
-{
-	x->nb_iface = iface;
-	x->nb_ip = ip;
-	x->nb_ok = false;
+	o->onlink = nh->gw == 0;
+	o->nb_ip = nh->gw ? nh->gw : dst;
+	o->out_iface = nh->iface;
 	struct neigh_pub *np = NULL;
-	uint64_t word = neigh_pub_lookup(iface, ip, &np);
+	uint64_t word = neigh_pub_lookup(nh->iface, o->nb_ip, &np);
 	if (!neigh_word_usable(word))
-		return;
+		return; /* to be resolved: the general path asks the control thread */
+	/* as eth_output: sending through a STALE entry marks it used (once
+	 * per vector here, which is what the control thread's tick sees) */
+	if (neigh_word_state(word) == NEIGH_STALE && !np->used)
+		np->used = 1;
 	uint8_t hdr[ETH_HLEN], dmac[6];
 	neigh_word_mac(word, dmac);
-	eth_write(hdr, dmac, x->c->ifaces[iface].mac.addr_bytes, ETH_P_IP);
-	memcpy(&x->hdr_lo, hdr, 8);
-	memcpy(&x->hdr_hi, hdr + 6, 8);
-	x->np = np;
-	x->nb_stale = neigh_word_state(word) == NEIGH_STALE;
-	x->nb_ok = true;
+	eth_write(hdr, dmac, out->mac.addr_bytes, ETH_P_IP);
+	memcpy(&o->hdr_lo, hdr, 8);
+	memcpy(&o->hdr_hi, hdr + 6, 8);
+	o->max_len = out->mtu;
 }
 
-/*
- * The checks that need no lookup. Reads only; returns the destination
- * (host order) in *dst when the frame may take the fast path.
- */
-static __rte_always_inline bool fp_check(struct fp_ctx *x, struct rte_mbuf *m, uint32_t *dst)
-{
-	const struct rs_priv *p = rs_priv_at(m, x->off);
-	if (unlikely(p->iface != x->in_iface))
-		fp_in_memo(x, p->iface);
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint16_t len = m->data_len;
-	/* one segment (pkt_len == data_len), room for both headers */
-	if (unlikely(m->nb_segs != 1 || len < ETH_HLEN + IP4_HLEN))
-		return false;
-	if (unlikely(eth_dst_key(f) != x->mac_key || eth_type_raw_at(f) != eth_type_raw(ETH_P_IP)))
-		return false;
-	const uint8_t *b = f + ETH_HLEN;
-	if (unlikely(b[0] != 0x45))
-		return false;
-	uint16_t tot = rs_ld16(b + 2);
-	if (unlikely(tot < IP4_HLEN || tot > len - ETH_HLEN))
-		return false;
-	if (unlikely(x->rx_csum)) {
-		uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-		if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-		    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !ip4_hdr20_csum_ok(b)))
-			return false;
-	} else if (unlikely(!ip4_hdr20_csum_ok(b))) {
-		return false;
-	}
-	uint32_t s = rs_ld32(b + 12), d = rs_ld32(b + 16);
-	if (unlikely(ip4_first_octet_special(s) || ip4_first_octet_special(d)))
-		return false;
-	if (unlikely((s >> 16) == 0xa9fe || (d >> 16) == 0xa9fe))
-		return false;
-	if (unlikely(rs_cfg_maybe_local_src(x->c, s) || b[8] <= 1))
-		return false;
-	*dst = d;
-	return true;
-}
-
-/*
- * The rest, with the FIB entry e of the destination: the next hop and its
- * neighbour. When they allow, rewrites the frame as the general path would
- * and returns true; otherwise changes nothing.
- */
-static __rte_always_inline bool fp_finish(struct fp_ctx *x, struct rte_mbuf *m, uint32_t dst,
-					  uint32_t e)
-{
-	if (unlikely(!(e & D24_VALID)))
-		return false; /* no route: the general path's ICMP error */
-	uint32_t nhi = e & D24_VAL_MASK;
-	if (unlikely(nhi != x->nhi))
-		fp_nh_memo(x, nhi);
-	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *b = f + ETH_HLEN;
-	uint16_t tot = rs_ld16(b + 2);
-	if (unlikely(tot > x->max_len))
-		return false; /* not a fast next hop, or fragmentation */
-	uint32_t nh_ip = x->gw ? x->gw : dst;
-	if (unlikely(x->out_iface != x->nb_iface || nh_ip != x->nb_ip))
-		fp_nb_memo(x, x->out_iface, nh_ip);
-	if (unlikely(!x->nb_ok))
-		return false; /* to be resolved: the control thread queues it */
-	if (unlikely(x->nb_stale) && !x->np->used)
-		x->np->used = 1;
-	/* link-layer padding beyond the IP total length is not data */
-	uint16_t flen = (uint16_t)(tot + ETH_HLEN);
-	m->data_len = flen;
-	m->pkt_len = flen;
-	/* RFC 1812 §5.3.1 + RFC 1624 eqn. 3: TTL-1, checksum adjusted */
-	ip4_ttl_dec(b);
-	memcpy(f, &x->hdr_lo, 8);
-	memcpy(f + 6, &x->hdr_hi, 8);
-	m->port = x->out_iface;
-	return true;
-}
-
-static __rte_always_inline uint32_t fp_tbl24(uint32_t dst)
-{
-	return __atomic_load_n(&dir24_tbl24[dst >> 8], __ATOMIC_ACQUIRE);
-}
-
-static __rte_always_inline uint32_t fp_tbl8(uint32_t e, uint32_t dst)
-{
-	if (unlikely(e & D24_EXT))
-		e = __atomic_load_n(&dir24_tbl8[((e & D24_VAL_MASK) << 8) | (dst & 0xff)],
-				    __ATOMIC_RELAXED);
-	return e;
-}
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ip4_fastpath reads header words as little-endian"
+#endif
 
 static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				     uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
-	struct fp_ctx x = {
-		.c = w->cfg, .off = rs_priv_offset, .in_iface = 0xffff, .mac_key = ETH_KEY_NONE,
-		.nhi = FIB4_NH_NONE, .max_len = 0, .nb_iface = 0xffff,
-	};
+	const struct rs_cfg *c = w->cfg;
+	const uint64_t *bloom = c->local_bloom;
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	const uint32_t *tbl24 = dir24_tbl24;
 	rte_edge_t nexts[nb];
-	uint16_t nslow = 0, i = 0;
+	uint16_t nslow = 0;
 
-	/* the first groups' mbufs; their headers are prefetched a group ahead */
-	for (uint16_t k = 0; k < 8 && k < nb; k++)
-		rte_prefetch0(pkts[k]);
+	/* memos (a vector comes from one queue, and mostly goes one way) */
+	uint16_t in_port = 0xffff;
+	struct fp_in in = { .rx_csum = false, .mac_key = ETH_KEY_NONE };
+	uint32_t nhi_memo = FIB4_NH_NONE;
+	struct fp_nh nh = { .max_len = 0 };
+
 	for (uint16_t k = 0; k < 4 && k < nb; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 
-	for (; i + 4 <= nb; i += 4) {
-		struct rte_mbuf *m0 = pkts[i], *m1 = pkts[i + 1], *m2 = pkts[i + 2],
-				*m3 = pkts[i + 3];
-		if (likely(i + 12 <= nb)) {
-			rte_prefetch0(pkts[i + 8]);
-			rte_prefetch0(pkts[i + 9]);
-			rte_prefetch0(pkts[i + 10]);
-			rte_prefetch0(pkts[i + 11]);
-		}
-		if (likely(i + 8 <= nb)) {
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 5], void *));
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 6], void *));
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 7], void *));
-		}
-		/* a frame that fails the checks looks up 0.0.0.0: harmless */
-		uint32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-		bool k0 = fp_check(&x, m0, &d0);
-		bool k1 = fp_check(&x, m1, &d1);
-		bool k2 = fp_check(&x, m2, &d2);
-		bool k3 = fp_check(&x, m3, &d3);
-		/* four tbl24 loads in flight at once, then the rare tbl8 ones */
-		uint32_t e0 = fp_tbl24(d0), e1 = fp_tbl24(d1), e2 = fp_tbl24(d2),
-			 e3 = fp_tbl24(d3);
-		if (unlikely((e0 | e1 | e2 | e3) & D24_EXT)) {
-			e0 = fp_tbl8(e0, d0);
-			e1 = fp_tbl8(e1, d1);
-			e2 = fp_tbl8(e2, d2);
-			e3 = fp_tbl8(e3, d3);
-		}
-		k0 = k0 && fp_finish(&x, m0, d0, e0);
-		k1 = k1 && fp_finish(&x, m1, d1, e1);
-		k2 = k2 && fp_finish(&x, m2, d2, e2);
-		k3 = k3 && fp_finish(&x, m3, d3, e3);
-		nexts[i] = k0 ? E_TX : E_SLOW;
-		nexts[i + 1] = k1 ? E_TX : E_SLOW;
-		nexts[i + 2] = k2 ? E_TX : E_SLOW;
-		nexts[i + 3] = k3 ? E_TX : E_SLOW;
-		nslow = (uint16_t)(nslow + 4 - k0 - k1 - k2 - k3);
-	}
-	for (; i < nb; i++) {
+	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint32_t d = 0;
-		bool k = fp_check(&x, m, &d);
-		k = k && fp_finish(&x, m, d, fp_tbl8(fp_tbl24(d), d));
-		nexts[i] = k ? E_TX : E_SLOW;
-		nslow = (uint16_t)(nslow + !k);
+		/* the headers of the frame four ahead (its mbuf was written by
+		 * the driver just now) */
+		if (likely(i + 4 < nb))
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+
+		/*
+		 * The checks, reading only. m->port is the ingress port (port_rx
+		 * sets it; link index == port id). One segment, so pkt_len ==
+		 * data_len; room for both headers.
+		 */
+		if (unlikely(m->port != in_port)) {
+			in_port = m->port;
+			fp_in_memo(c, in_port, &in);
+		}
+		uint16_t len = m->data_len;
+		if (unlikely(m->nb_segs != 1 || len < ETH_HLEN + IP4_HLEN))
+			goto slow;
+		uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+		uint64_t w0, w1, w2, w3;
+		uint32_t w4;
+		memcpy(&w0, f, 8);       /* dst MAC, src MAC[0..1] */
+		memcpy(&w1, f + 12, 8);  /* type, ver/IHL, TOS, total length, id */
+		memcpy(&w2, f + 14, 8);  /* IPv4 bytes 0-7 */
+		memcpy(&w3, f + 22, 8);  /* TTL, proto, checksum, source */
+		memcpy(&w4, f + 30, 4);  /* destination */
+		/* to our unicast MAC on a fast link, Ethertype IPv4, version 4
+		 * with IHL 5 (no options) */
+		if (unlikely((w0 << 16) != in.mac_key ||
+			     (w1 & 0xffffff) != (0x45u << 16 | 0x0008u)))
+			goto slow;
+		/* RFC 1812 §5.2.2: 20 <= total length <= what arrived */
+		uint16_t tot = rte_be_to_cpu_16((uint16_t)(w1 >> 32));
+		if (unlikely(tot < IP4_HLEN || tot > len - ETH_HLEN))
+			goto slow;
+		/* header checksum: the port's verdict when it gives one */
+		if (unlikely(in.rx_csum)) {
+			uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+			if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+			    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !ip4_hdr20_csum_ok(f + ETH_HLEN)))
+				goto slow;
+		} else {
+#if defined(__x86_64__)
+			/* ip4_hdr20_csum_ok on the words already loaded */
+			unsigned long long sum;
+			unsigned char cy = _addcarry_u64(0, w2, w3, &sum);
+			cy = _addcarry_u64(cy, sum, w4, &sum);
+			if (unlikely((sum + cy) * 0xfffefffefffeffffull > 0x0001000100010001ull))
+				goto slow;
+#else
+			if (unlikely(!ip4_hdr20_csum_ok(f + ETH_HLEN)))
+				goto slow;
+#endif
+		}
+		uint32_t src = rte_be_to_cpu_32((uint32_t)(w3 >> 32));
+		uint32_t dst = rte_be_to_cpu_32(w4);
+		/* martians, multicast, broadcast, link-local: one table */
+		if (unlikely((fp_octet[src >> 24] | fp_octet[dst >> 24]) && !fp_addrs_ok(src, dst)))
+			goto slow;
+		/* a source that may be ours or a broadcast of ours; TTL */
+		uint32_t bh = rs_local_bloom_hash(src);
+		if (unlikely(((bloom[bh >> 6] >> (bh & 63)) & 1) || (uint8_t)w3 <= 1))
+			goto slow;
+
+		/* the route: a plain unicast next hop, its neighbour usable,
+		 * within its MTU */
+		uint32_t e = tbl24[dst >> 8];
+		if (unlikely(e & D24_EXT))
+			e = dir24_tbl8[((e & D24_VAL_MASK) << 8) | (dst & 0xff)];
+		if (unlikely(!(e & D24_VALID)))
+			goto slow; /* no route: the general path's ICMP error */
+		uint32_t nhi = e & D24_VAL_MASK;
+		if (unlikely(nhi != nhi_memo || (nh.onlink && dst != nh.nb_ip))) {
+			nhi_memo = nhi;
+			fp_nh_memo(c, nhi, dst, &nh);
+		}
+		if (unlikely(tot > nh.max_len))
+			goto slow;
+
+		/* Forward: padding cut, RFC 1812 §5.3.1 + RFC 1624 eqn. 3
+		 * TTL - 1 with the checksum adjusted, the Ethernet header */
+		m->data_len = (uint16_t)(tot + ETH_HLEN);
+		m->pkt_len = (uint32_t)tot + ETH_HLEN;
+		ip4_ttl_dec(f + ETH_HLEN);
+		memcpy(f, &nh.hdr_lo, 8);
+		memcpy(f + 6, &nh.hdr_hi, 8);
+		m->port = nh.out_iface;
+		nexts[i] = E_TX;
+		continue;
+slow:
+		/* the general path's input state, as port_rx would set it */
+		{
+			struct rs_priv *p = rs_priv(m);
+			p->iface = m->port;
+			p->flags = 0;
+		}
+		nexts[i] = E_SLOW;
+		nslow++;
 	}
 
 	/* per-worker counters, one add per vector */
