@@ -135,6 +135,8 @@ stop() {
 callgrind_ipp() {
 	local prefix=$1 pid=$2 a b f best=0 bestf="" ir drv
 	sleep 20 # warm-up under valgrind
+	# packets counted from outside: only a cross-check of the exact count
+	# cg_packets.py takes from the dump itself
 	a=$(opackets "$prefix" 1)
 	callgrind_control -i on "$pid" >/dev/null 2>&1
 	sleep 20
@@ -153,7 +155,10 @@ callgrind_ipp() {
 	# the PMDs' share: net_pcap, net_null, libpcap, and the TLS look-ups
 	# (__tls_get_addr) their shared objects make for rte_lcore_id()
 	drv=$(awk '/^ *[0-9,]+ / && /pmds-|libpcap|ld-linux/ {gsub(",","",$1); s+=$1} END {printf "%d", s}' "$T/cg_$prefix.txt")
-	echo "$((best / (b - a))) $(((best - drv) / (b - a)))"
+	local n
+	read -r n _ < <($PY "$ROOT/perf/cg_packets.py" "$bestf")
+	echo "callgrind $prefix: $n packets in the window (about $((b - a)) by telemetry)" >&2
+	echo "$((best / n)) $(((best - drv) / n))"
 }
 
 med() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
