@@ -38,6 +38,9 @@
 #define RS_MAX_ADDRS 32
 #define RS_IFNAMSIZ 32
 #define RS_BURST 32
+/* Frames port_rx asks a queue for per walk: the walk's fixed cost (every
+ * source node, the clock, the RCU report) spread over more packets. */
+#define RS_RX_BURST 64
 
 struct rs_addr4 {
 	uint32_t ip; /* host order */

@@ -22,8 +22,8 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 	for (unsigned i = 0; i < c->nrxq[w->idx]; i++) {
 		const struct rs_rxq *q = &c->rxq[w->idx][i];
 		struct rte_mbuf **to = (struct rte_mbuf **)rte_node_next_stream_get(graph, node, next,
-										      RS_BURST);
-		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_BURST);
+										      RS_RX_BURST);
+		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_RX_BURST);
 		if (next == 0) {
 			/* ip4_fastpath reads the ingress link from m->port (and
 			 * sets rs_priv for what it hands to eth_input) */

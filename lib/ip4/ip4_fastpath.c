@@ -197,7 +197,8 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 			goto slow;
 		/* RFC 1812 §5.2.2: 20 <= total length <= what arrived */
 		uint16_t tot = rte_be_to_cpu_16((uint16_t)(w1 >> 32));
-		if (unlikely(tot < IP4_HLEN || tot > len - ETH_HLEN))
+		/* tot < 20 wraps to a large value: one compare for both */
+		if (unlikely((uint32_t)tot - IP4_HLEN > (uint32_t)len - (ETH_HLEN + IP4_HLEN)))
 			goto slow;
 		/* header checksum: the port's verdict when it gives one */
 		if (unlikely(in.rx_csum)) {
