@@ -29,13 +29,19 @@
  * update, the neighbour's MAC and ours, m->port (tests/unit/dp/
  * test_fastpath.c feeds the same frames through both and compares).
  *
- * Cost: four frames at a time, with the mbufs of the next group and the
- * headers of the group after prefetched; four FIB lookups issued together;
- * the ingress link, the next hop and its neighbour are looked up once per
- * vector (memos), as the general nodes do. Reads only the published
- * configuration, the FIB and the neighbour words (RCU; no lock, no
- * allocation, no syscall). Per-worker counters only (the graph's own
- * per-node counters and struct ip4_fp_stats).
+ * Cost (callgrind, 64-byte frames): about 120 instructions a frame in this
+ * node, where the general path's four nodes spend about 200. One pass over
+ * the vector, the headers of the frame four ahead prefetched; each frame
+ * read as five word loads (which also feed the checksum); the special
+ * address classes one table lookup; the FIB entry one tbl24 load (the
+ * loads of successive frames overlap: nothing but the memos carries from
+ * one frame to the next). A four-wide version with the lookups issued
+ * together spilled its state and cost 140. The ingress link, the next hop
+ * and its neighbour are looked up once per vector (memos), as the general
+ * nodes do. Reads only the published configuration, the FIB and the
+ * neighbour words (RCU; no lock, no allocation, no syscall). Writes only
+ * the frames and per-worker counters (the graph's own per-node counters,
+ * struct ip4_fp_stats).
  */
 #include <rte_byteorder.h>
 #include <rte_prefetch.h>
