@@ -9,7 +9,8 @@
 #      net_null, libpcap, and the TLS look-ups their shared objects make);
 #      without hugepages, with 2 MiB hugepages (--huge), or both (--both);
 #      --general adds ringstackd --no-fastpath (the general path) to each
-#      round;
+#      round, or with RS_BASE_RSD=PATH set, that ringstackd binary (another
+#      build, e.g. before a change) as it is;
 #   2. the Linux kernel forwarding between namespaces on veth vs ringstackd on
 #      the same veth topology (net_af_xdp), traffic from perf/rs_pktgen;
 #   3. route-table scale: load time of 1,000,000 routes (ringctl -b),
@@ -107,7 +108,7 @@ src=(--vdev "net_pcap0,rx_pcap=$T/64.pcap,infinite_rx=1" --vdev "net_null0,no-rx
 rs_extra=()
 start_rs() {
 	local prefix=$1; shift
-	"$@" "$RSD" -l 0,1 "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
+	"$@" "${rs_bin:-$RSD}" -l 0,1 "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
 		-- --ctl "$T/$prefix.sock" --config "$T/rs.conf" --fib-max-routes 1100000 \
 		--fib-max-tbl8 8192 "${rs_extra[@]}" >"$T/$prefix.log" 2>&1 &
 	pids+=($!)
@@ -168,6 +169,11 @@ json_mode() { # json_mode MODE: this mode's results, one JSON object a line
 		"$1" "$(IFS=,; echo "${rs_r[*]}")" "$(IFS=,; echo "${l3_r[*]}")" "$(IFS=,; echo "${gen_r[*]-}")" \
 		"$rs_ipp" "$rs_own" "$l3_ipp" "$l3_own" "$gen_ipp" "$gen_own" >>"$T/modes.json"
 }
+# the third contender: --no-fastpath, or RS_BASE_RSD's binary
+general_on() { if [ -n "${RS_BASE_RSD:-}" ]; then rs_bin=$RS_BASE_RSD; else rs_extra=(--no-fastpath); fi; }
+general_off() { rs_bin="" rs_extra=(); }
+glabel="general path (--no-fastpath)"
+[ -z "${RS_BASE_RSD:-}" ] || glabel="base ($RS_BASE_RSD)"
 # measure_rs PREFIX: pps of ringstackd (options in rs_extra) over a window
 measure_rs() {
 	local pid pps
@@ -190,9 +196,9 @@ for mode in $modes; do
 		rs_pps=$(measure_rs rsb)
 		g=""
 		if [ $general -eq 1 ]; then
-			rs_extra=(--no-fastpath)
+			general_on
 			g=$(measure_rs rsg)
-			rs_extra=()
+			general_off
 			gen_r+=("$g")
 		fi
 		pid=$(start_l3fwd l3b)
@@ -206,7 +212,7 @@ for mode in $modes; do
 			"$(mpps "$rs_pps")" "$(mpps "$l3_pps")" "${ratios[-1]}")
 		if [ -n "$g" ]; then
 			gratios+=("$(echo "$g / $l3_pps" | bc -l)")
-			line+=$(printf '; general path (--no-fastpath) %.2f Mpps, ratio %.2f' "$(mpps "$g")" "${gratios[-1]}")
+			line+=$(printf '; %s %.2f Mpps, ratio %.2f' "$glabel" "$(mpps "$g")" "${gratios[-1]}")
 		fi
 		echo "$line"
 	done
@@ -214,7 +220,7 @@ for mode in $modes; do
 		"$(med "${ratios[@]}")" "$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)" \
 		"$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)"
 	if [ $general -eq 1 ]; then
-		printf '  %s: ratio general path / l3fwd, median %.2f\n' "$mode" "$(med "${gratios[@]}")"
+		printf '  %s: ratio %s / l3fwd, median %.2f\n' "$mode" "$glabel" "$(med "${gratios[@]}")"
 	fi
 
 	rs_ipp=null rs_own=null l3_ipp=null l3_own=null gen_ipp=null gen_own=null
@@ -225,15 +231,15 @@ for mode in $modes; do
 		pid=$(start_rs "rsv$mode" "${vg[@]}")
 		read -r rs_ipp rs_own < <(callgrind_ipp "rsv$mode" "$pid")
 		if [ $general -eq 1 ]; then
-			rs_extra=(--no-fastpath)
+			general_on
 			pid=$(start_rs "rgv$mode" "${vg[@]}")
 			read -r gen_ipp gen_own < <(callgrind_ipp "rgv$mode" "$pid")
-			rs_extra=()
+			general_off
 		fi
 		pid=$(start_l3fwd "l3v$mode" "${vg[@]}")
 		read -r l3_ipp l3_own < <(callgrind_ipp "l3v$mode" "$pid")
 		echo "  $mode: instructions/packet, total and own (without the PMDs): ringstackd $rs_ipp and $rs_own, l3fwd $l3_ipp and $l3_own"
-		[ $general -eq 0 ] || echo "  $mode: general path (--no-fastpath): $gen_ipp and $gen_own"
+		[ $general -eq 0 ] || echo "  $mode: $glabel: $gen_ipp and $gen_own"
 	fi
 	json_mode "$mode"
 done
