@@ -155,7 +155,7 @@ callgrind_ipp() {
 	head -32 "$T/cg_$prefix.txt" >"$OUT/callgrind_$prefix.txt"
 	# the PMDs' share: net_pcap, net_null, libpcap, and the TLS look-ups
 	# (__tls_get_addr) their shared objects make for rte_lcore_id()
-	drv=$(awk '/^ *[0-9,]+ / && /pmds-|libpcap|ld-linux/ {gsub(",","",$1); s+=$1} END {printf "%d", s}' "$T/cg_$prefix.txt")
+	drv=$(awk '/^ *[0-9,]+ / && /pmds-|libpcap|ld-linux/ {gsub(",","",$1); s+=$1} END {printf "%.0f", s}' "$T/cg_$prefix.txt")
 	local n
 	read -r n _ < <($PY "$ROOT/perf/cg_packets.py" "$bestf")
 	echo "callgrind $prefix: $n packets in the window (about $((b - a)) by telemetry)" >&2
