@@ -1,8 +1,16 @@
 #!/bin/bash
 # Forwarding benchmark, side by side in one run:
 #   1. ringstackd vs DPDK's l3fwd on one worker core, net_pcap (infinite_rx,
-#      64-byte UDP) -> net_null: Mpps and, with --callgrind, instructions per
-#      packet (valgrind --tool=callgrind over a steady-state window);
+#      64-byte UDP) -> net_null, in alternating rounds (the machine is
+#      shared: ratios within a round are what counts): Mpps per round, the
+#      ratio to l3fwd, and with --callgrind the instructions per forwarded
+#      packet of the worker thread (valgrind --tool=callgrind over a
+#      steady-state window), in total and "own" (without the PMDs: net_pcap,
+#      net_null, libpcap, and the TLS look-ups their shared objects make);
+#      without hugepages, with 2 MiB hugepages (--huge), or both (--both);
+#      --general adds ringstackd --no-fastpath (the general path) to each
+#      round, or with RS_BASE_RSD=PATH set, that ringstackd binary (another
+#      build, e.g. before a change) as it is;
 #   2. the Linux kernel forwarding between namespaces on veth vs ringstackd on
 #      the same veth topology (net_af_xdp), traffic from perf/rs_pktgen;
 #   3. route-table scale: load time of 1,000,000 routes (ringctl -b),
@@ -10,23 +18,28 @@
 #      forwarding.
 # Writes perf/out/fwd.json and perf/out/fwd.png, prints a table.
 #
-#   perf/fwd_bench.sh [--seconds N] [--callgrind] [--no-linux] [--no-scale]
-#                     [--huge] [--smoke]
-# --smoke: 1-second windows, ringstackd and l3fwd only (CI runs this).
+#   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind] [--general]
+#                     [--huge | --both] [--no-linux] [--no-scale] [--smoke]
+# --smoke: 1-second windows, one round, ringstackd and l3fwd only (CI runs this).
+# Hugepages: 1024 more 2 MiB pages are reserved while the hugepage rounds
+# run and given back after (the count others reserved is left as it was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-secs=5 callgrind=0 linux=1 scale=1 huge=0 smoke=0
+secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
 	--callgrind) callgrind=1 ;;
+	--general) general=1 ;;
 	--no-linux) linux=0 ;;
 	--no-scale) scale=0 ;;
-	--huge) huge=1 ;;
-	--smoke) smoke=1 secs=1 linux=0 scale=0 callgrind=0 ;;
-	-h|--help) sed -n 2,16p "$0"; exit 0 ;;
+	--huge) modes=huge ;;
+	--both) modes="nohuge huge" ;;
+	--smoke) smoke=1 secs=1 rounds=1 linux=0 scale=0 callgrind=0 ;;
+	-h|--help) sed -n 2,26p "$0"; exit 0 ;;
 	*) echo "fwd_bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -34,21 +47,39 @@ done
 
 RS_BENCH_L3FWD=1
 . "$ROOT/perf/_bench_init.sh"
+HUGE_PAGES=1024
+huge_old=""
+huge_reserve() {
+	huge_old=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((huge_old + HUGE_PAGES)) >/proc/sys/vm/nr_hugepages
+	mkdir -p /dev/hugepages
+	mountpoint -q /dev/hugepages || mount -t hugetlbfs none /dev/hugepages
+}
+huge_release() {
+	[ -n "$huge_old" ] || return 0
+	local cur
+	cur=$(cat /proc/sys/vm/nr_hugepages)
+	# give back ours only: whatever others changed meanwhile stays
+	if [ "$cur" -ge "$HUGE_PAGES" ]; then echo $((cur - HUGE_PAGES)) >/proc/sys/vm/nr_hugepages; fi
+	huge_old=""
+}
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	if [ $huge -eq 1 ]; then echo 0 >/proc/sys/vm/nr_hugepages; fi
+	huge_release
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
 mem=(--no-huge -m 2048)
-if [ $huge -eq 1 ]; then
-	echo 1024 >/proc/sys/vm/nr_hugepages
-	mkdir -p /dev/hugepages
-	mountpoint -q /dev/hugepages || mount -t hugetlbfs none /dev/hugepages
-	mem=(-m 1024)
-fi
+set_mem() { # set_mem nohuge|huge
+	if [ "$1" = huge ]; then
+		[ -n "$huge_old" ] || huge_reserve
+		mem=(-m 1024)
+	else
+		mem=(--no-huge -m 2048)
+	fi
+}
 
 tel() { $PY "$ROOT/perf/telemetry.py" "$1" "$2" --wait 30; }
 opackets() { tel "$1" "/ethdev/stats,$2" | jq .opackets; }
@@ -72,12 +103,14 @@ route add 198.18.1.0/24 via 10.1.0.2
 CONF
 src=(--vdev "net_pcap0,rx_pcap=$T/64.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
 
-# start_rs PREFIX [valgrind...]: ringstackd on one worker (lcore 1)
+# start_rs PREFIX [valgrind...]: ringstackd on one worker (lcore 1), with
+# the daemon options in rs_extra
+rs_extra=()
 start_rs() {
 	local prefix=$1; shift
-	"$@" "$RSD" -l 0,1 "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
+	"$@" "${rs_bin:-$RSD}" -l 0,1 "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
 		-- --ctl "$T/$prefix.sock" --config "$T/rs.conf" --fib-max-routes 1100000 \
-		--fib-max-tbl8 8192 >"$T/$prefix.log" 2>&1 &
+		--fib-max-tbl8 8192 "${rs_extra[@]}" >"$T/$prefix.log" 2>&1 &
 	pids+=($!)
 	# the control socket appears once --config is applied
 	for _ in $(seq 600); do [ -S "$T/$prefix.sock" ] && break; sleep 0.1; done
@@ -90,48 +123,128 @@ start_l3fwd() {
 	pids+=($!)
 	echo $!
 }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-
-# callgrind_ipp PREFIX PID: instructions per forwarded packet in a window
-callgrind_ipp() {
-	local prefix=$1 pid=$2 a b ir
-	sleep 20 # warm-up under valgrind
-	a=$(opackets "$prefix" 1)
-	callgrind_control -i on "$pid" >/dev/null
-	sleep 20
-	callgrind_control -i off "$pid" >/dev/null
-	b=$(opackets "$prefix" 1)
-	callgrind_control -d "$pid" >/dev/null
-	stop "$pid"
-	local f="$T/callgrind.out.$pid.1" # the dump of the window
-	ir=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}')
-	echo $((ir / (b - a)))
-	callgrind_annotate --inclusive=no "$f" 2>/dev/null | sed -n '/file:function/,$p' | head -30 >"$OUT/callgrind_$prefix.txt"
+# stop PID: SIGTERM, then wait until it is gone (it may not be our child)
+stop() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
 }
 
-echo "fwd_bench: pcap -> null, one worker core, ${secs}s windows"
-pid=$(start_rs rsb)
-tel rsb /ethdev/list >/dev/null
-sleep 1
-rs_pps=$(rate rsb 1 "$secs")
-$RCTL -s "$T/rsb.sock" stats >"$OUT/ringstackd_stats.txt"
-stop "$pid"
-pid=$(start_l3fwd l3b)
-tel l3b /ethdev/list >/dev/null
-sleep 1
-l3_pps=$(rate l3b 1 "$secs")
-stop "$pid"
-echo "  ringstackd $rs_pps pps, l3fwd $l3_pps pps"
+# callgrind_ipp PREFIX PID: "TOTAL OWN" instructions per forwarded packet
+# of the worker thread over a steady-state window
+callgrind_ipp() {
+	local prefix=$1 pid=$2 a b f best=0 bestf="" ir drv
+	sleep 20 # warm-up under valgrind
+	# packets counted from outside: only a cross-check of the exact count
+	# cg_packets.py takes from the dump itself
+	a=$(opackets "$prefix" 1)
+	callgrind_control -i on "$pid" >/dev/null 2>&1
+	sleep 20
+	callgrind_control -i off "$pid" >/dev/null 2>&1
+	b=$(opackets "$prefix" 1)
+	callgrind_control -d "$pid" >/dev/null 2>&1
+	stop "$pid"
+	# one dump per thread: the worker is the one that ran the most
+	for f in "$T"/callgrind.out."$pid".1-*; do
+		ir=$(awk '/^totals:/ {print $2; exit}' "$f")
+		if [ "${ir:-0}" -gt "$best" ]; then best=$ir bestf=$f; fi
+	done
+	callgrind_annotate --inclusive=no --threshold=100 "$bestf" 2>/dev/null |
+		sed -n '/file:function/,$p' >"$T/cg_$prefix.txt"
+	head -32 "$T/cg_$prefix.txt" >"$OUT/callgrind_$prefix.txt"
+	# the PMDs' share: net_pcap, net_null, libpcap, and the TLS look-ups
+	# (__tls_get_addr) their shared objects make for rte_lcore_id()
+	drv=$(awk '/^ *[0-9,]+ / && /pmds-|libpcap|ld-linux/ {gsub(",","",$1); s+=$1} END {printf "%.0f", s}' "$T/cg_$prefix.txt")
+	local n
+	read -r n _ < <($PY "$ROOT/perf/cg_packets.py" "$bestf")
+	echo "callgrind $prefix: $n packets in the window (about $((b - a)) by telemetry)" >&2
+	echo "$((best / n)) $(((best - drv) / n))"
+}
 
-rs_ipp=null l3_ipp=null
-if [ $callgrind -eq 1 ]; then
-	vg=(valgrind --tool=callgrind --fair-sched=yes --instr-atstart=no --callgrind-out-file="$T/callgrind.out.%p")
-	pid=$(start_rs rsv "${vg[@]}")
-	rs_ipp=$(callgrind_ipp rsv "$pid")
-	pid=$(start_l3fwd l3v "${vg[@]}")
-	l3_ipp=$(callgrind_ipp l3v "$pid")
-	echo "  instructions/packet: ringstackd $rs_ipp, l3fwd $l3_ipp"
-fi
+med() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+mpps() { echo "$1 / 1000000" | bc -l; }
+json_mode() { # json_mode MODE: this mode's results, one JSON object a line
+	printf '{"mode": "%s", "rs": [%s], "l3": [%s], "gen": [%s], "rs_ipp": %s, "rs_own_ipp": %s, "l3_ipp": %s, "l3_own_ipp": %s, "gen_ipp": %s, "gen_own_ipp": %s}\n' \
+		"$1" "$(IFS=,; echo "${rs_r[*]}")" "$(IFS=,; echo "${l3_r[*]}")" "$(IFS=,; echo "${gen_r[*]-}")" \
+		"$rs_ipp" "$rs_own" "$l3_ipp" "$l3_own" "$gen_ipp" "$gen_own" >>"$T/modes.json"
+}
+# the third contender: --no-fastpath, or RS_BASE_RSD's binary
+general_on() { if [ -n "${RS_BASE_RSD:-}" ]; then rs_bin=$RS_BASE_RSD; else rs_extra=(--no-fastpath); fi; }
+general_off() { rs_bin="" rs_extra=(); }
+glabel="general path (--no-fastpath)"
+[ -z "${RS_BASE_RSD:-}" ] || glabel="base ($RS_BASE_RSD)"
+# measure_rs PREFIX: pps of ringstackd (options in rs_extra) over a window
+measure_rs() {
+	local pid pps
+	pid=$(start_rs "$1")
+	tel "$1" /ethdev/list >/dev/null
+	sleep 1
+	pps=$(rate "$1" 1 "$secs")
+	$RCTL -s "$T/$1.sock" stats >"$OUT/stats_$1_$mode.txt"
+	stop "$pid"
+	echo "$pps"
+}
+
+: >"$T/modes.json"
+for mode in $modes; do
+	set_mem "$mode"
+	echo "fwd_bench: pcap -> null, one worker core, $mode, $rounds alternating rounds of ${secs}s windows"
+	rs_r=() l3_r=() gen_r=() ratios=() gratios=()
+	for r in $(seq "$rounds"); do
+		rs_extra=()
+		rs_pps=$(measure_rs rsb)
+		g=""
+		if [ $general -eq 1 ]; then
+			general_on
+			g=$(measure_rs rsg)
+			general_off
+			gen_r+=("$g")
+		fi
+		pid=$(start_l3fwd l3b)
+		tel l3b /ethdev/list >/dev/null
+		sleep 1
+		l3_pps=$(rate l3b 1 "$secs")
+		stop "$pid"
+		rs_r+=("$rs_pps") l3_r+=("$l3_pps")
+		ratios+=("$(echo "$rs_pps / $l3_pps" | bc -l)")
+		line=$(printf '  round %d: ringstackd %.2f Mpps, l3fwd %.2f Mpps, ratio %.2f' "$r" \
+			"$(mpps "$rs_pps")" "$(mpps "$l3_pps")" "${ratios[-1]}")
+		if [ -n "$g" ]; then
+			gratios+=("$(echo "$g / $l3_pps" | bc -l)")
+			line+=$(printf '; %s %.2f Mpps, ratio %.2f' "$glabel" "$(mpps "$g")" "${gratios[-1]}")
+		fi
+		echo "$line"
+	done
+	printf '  %s: ratio ringstackd / l3fwd, median of %d rounds %.2f (min %.2f, max %.2f)\n' "$mode" "$rounds" \
+		"$(med "${ratios[@]}")" "$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)" \
+		"$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)"
+	if [ $general -eq 1 ]; then
+		printf '  %s: ratio %s / l3fwd, median %.2f\n' "$mode" "$glabel" "$(med "${gratios[@]}")"
+	fi
+
+	rs_ipp=null rs_own=null l3_ipp=null l3_own=null gen_ipp=null gen_own=null
+	if [ $callgrind -eq 1 ]; then
+		vg=(valgrind --tool=callgrind --fair-sched=yes --instr-atstart=no --separate-threads=yes
+			--callgrind-out-file="$T/callgrind.out.%p")
+		rs_extra=()
+		pid=$(start_rs "rsv$mode" "${vg[@]}")
+		read -r rs_ipp rs_own < <(callgrind_ipp "rsv$mode" "$pid")
+		if [ $general -eq 1 ]; then
+			general_on
+			pid=$(start_rs "rgv$mode" "${vg[@]}")
+			read -r gen_ipp gen_own < <(callgrind_ipp "rgv$mode" "$pid")
+			general_off
+		fi
+		pid=$(start_l3fwd "l3v$mode" "${vg[@]}")
+		read -r l3_ipp l3_own < <(callgrind_ipp "l3v$mode" "$pid")
+		echo "  $mode: instructions/packet, total and own (without the PMDs): ringstackd $rs_ipp and $rs_own, l3fwd $l3_ipp and $l3_own"
+		[ $general -eq 0 ] || echo "  $mode: $glabel: $gen_ipp and $gen_own"
+	fi
+	json_mode "$mode"
+done
+set_mem nohuge
+huge_release
 
 linux_pps=null linux_cores=null rsveth_pps=null rsveth_cores=null
 if [ $linux -eq 1 ]; then
@@ -246,16 +359,31 @@ PYEOF
 		"$routes" "$load_s" "$scale_pps" "$upd_rate"
 fi
 
-$PY - "$OUT" <<PYEOF
-import json, sys
+$PY - "$OUT" "$T/modes.json" <<PYEOF
+import json, statistics, sys
 out = sys.argv[1]
 def n(x):
     return None if x == "null" else float(x)
+modes = {}
+for line in open(sys.argv[2]):
+    m = json.loads(line)
+    ratios = [a / b for a, b in zip(m["rs"], m["l3"])]
+    gratios = [a / b for a, b in zip(m["gen"], m["l3"])]
+    modes[m["mode"]] = {
+        "rounds": [{"ringstackd_pps": a, "l3fwd_pps": b, "general_pps": (m["gen"][i] if m["gen"] else None)}
+                   for i, (a, b) in enumerate(zip(m["rs"], m["l3"]))],
+        "ringstackd_pps": statistics.median(m["rs"]), "l3fwd_pps": statistics.median(m["l3"]),
+        "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "general_ratio": statistics.median(gratios) if gratios else None,
+        "ringstackd_instr_per_pkt": m["rs_ipp"], "ringstackd_own_instr_per_pkt": m["rs_own_ipp"],
+        "l3fwd_instr_per_pkt": m["l3_ipp"], "l3fwd_own_instr_per_pkt": m["l3_own_ipp"],
+        "general_instr_per_pkt": m["gen_ipp"], "general_own_instr_per_pkt": m["gen_own_ipp"],
+    }
+first = modes[next(iter(modes))]
 r = {
-    "setup": {"seconds": $secs, "hugepages": bool($huge), "frame_bytes": 64, "worker_cores": 1},
-    "pcap_to_null": {"ringstackd_pps": n("$rs_pps"), "l3fwd_pps": n("$l3_pps"),
-                      "ratio": n("$rs_pps") / n("$l3_pps"),
-                      "ringstackd_instr_per_pkt": n("$rs_ipp"), "l3fwd_instr_per_pkt": n("$l3_ipp")},
+    "setup": {"seconds": $secs, "rounds": $rounds, "modes": list(modes), "frame_bytes": 64, "worker_cores": 1},
+    "pcap_to_null": first,
+    "pcap_to_null_by_mode": modes,
     "veth": {"linux_pps": n("$linux_pps"), "linux_softirq_cores": n("$linux_cores"),
              "ringstackd_af_xdp_pps": n("$rsveth_pps"), "ringstackd_softirq_cores": n("$rsveth_cores")},
     "scale": {"routes": $routes, "load_seconds": n("$load_s"), "pps_with_routes": n("$scale_pps"),

@@ -41,7 +41,7 @@
 
 /* Requests outstanding at most, and the level under which more are sent:
  * refilling only below half keeps writes large without starving the daemon. */
-#define MAX_INFLIGHT 64
+#define MAX_INFLIGHT 2048
 #define REFILL_BELOW (MAX_INFLIGHT / 2)
 #define READ_CHUNK (256 * 1024)
 

@@ -38,6 +38,9 @@
 #define RS_MAX_ADDRS 32
 #define RS_IFNAMSIZ 32
 #define RS_BURST 32
+/* Frames port_rx asks a queue for per walk: the walk's fixed cost (every
+ * source node, the clock, the RCU report) spread over more packets. */
+#define RS_RX_BURST 64
 
 struct rs_addr4 {
 	uint32_t ip; /* host order */
@@ -186,6 +189,9 @@ struct rs_dp_params {
 	uint32_t icmp_burst;
 	uint32_t icmp_ratelimit_ms; /* per destination (Linux icmp_ratelimit); 0 = off */
 	uint32_t icmp_dests;        /* destinations each worker remembers for it */
+	/* every frame through the general path (eth_input), none through
+	 * ip4_fastpath: for comparisons; read by port_rx once per call */
+	bool no_fastpath;
 };
 
 /* The daemon: one per process. */

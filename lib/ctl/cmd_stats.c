@@ -228,6 +228,9 @@ static int stats_show(struct cmd_ctx *ctx)
 			rs_json_ku64(ctx->out, "lcore", rs_dp.workers[w].lcore);
 			rs_json_ku64(ctx->out, "loops", rs_dp.workers[w].loops);
 			rs_json_ku64(ctx->out, "idle_sleeps", rs_dp.workers[w].idle_sleeps);
+			/* ip4_fastpath: forwarded itself, handed to eth_input */
+			rs_json_ku64(ctx->out, "fastpath_fast", ip4_fp_stats[w].fast);
+			rs_json_ku64(ctx->out, "fastpath_slow", ip4_fp_stats[w].slow);
 			/* ICMP errors the per-destination limit held back */
 			struct icmp_rl_stats rl = { 0 };
 			if (icmp_workers[w].rl != NULL)

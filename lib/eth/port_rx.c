@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * port_rx (source): polls this worker's RX queue on every link that is up,
- * as listed in the published configuration.
+ * as listed in the published configuration. Frames go to ip4_fastpath,
+ * which forwards the common case itself and hands the rest to eth_input
+ * unchanged; with --no-fastpath (rs_dp_params.no_fastpath) straight to
+ * eth_input.
  */
 #include <rte_ethdev.h>
 
@@ -14,18 +17,26 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 	const struct rs_cfg *c = w->cfg;
 	const int off = rs_priv_offset;
 	uint16_t total = 0;
+	const rte_edge_t next = rs_dp.params.no_fastpath ? 1 : 0;
 
 	for (unsigned i = 0; i < c->nrxq[w->idx]; i++) {
 		const struct rs_rxq *q = &c->rxq[w->idx][i];
-		struct rte_mbuf **to = (struct rte_mbuf **)rte_node_next_stream_get(graph, node, 0,
-										      RS_BURST);
-		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_BURST);
-		for (uint16_t j = 0; j < n; j++) {
-			struct rs_priv *p = rs_priv_at(to[j], off);
-			p->iface = q->port;
-			p->flags = 0;
+		struct rte_mbuf **to = (struct rte_mbuf **)rte_node_next_stream_get(graph, node, next,
+										      RS_RX_BURST);
+		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_RX_BURST);
+		if (next == 0) {
+			/* ip4_fastpath reads the ingress link from m->port (and
+			 * sets rs_priv for what it hands to eth_input) */
+			for (uint16_t j = 0; j < n; j++)
+				to[j]->port = q->port;
+		} else {
+			for (uint16_t j = 0; j < n; j++) {
+				struct rs_priv *p = rs_priv_at(to[j], off);
+				p->iface = q->port;
+				p->flags = 0;
+			}
 		}
-		rte_node_next_stream_put(graph, node, 0, n);
+		rte_node_next_stream_put(graph, node, next, n);
 		total = (uint16_t)(total + n);
 	}
 	w->rx_pkts += total;
@@ -37,7 +48,7 @@ static struct rte_node_register port_rx_node = {
 	.flags = RTE_NODE_SOURCE_F,
 	.process = port_rx_process,
 	.init = rs_node_init,
-	.nb_edges = 1,
-	.next_nodes = { "eth_input" },
+	.nb_edges = 2,
+	.next_nodes = { "ip4_fastpath", "eth_input" },
 };
 RTE_NODE_REGISTER(port_rx_node);

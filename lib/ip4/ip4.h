@@ -30,6 +30,16 @@ struct ip4_worker {
 
 extern struct ip4_worker ip4_workers[RS_MAX_WORKERS];
 
+/* ip4_fastpath's counters: frames it forwarded itself and frames it handed
+ * to the general path (eth_input). Per worker, each on its own cache lines,
+ * written by that worker only, once per vector. */
+struct ip4_fp_stats {
+	uint64_t fast;
+	uint64_t slow;
+} __rte_cache_aligned;
+
+extern struct ip4_fp_stats ip4_fp_stats[RS_MAX_WORKERS];
+
 static inline struct ip4_worker *ip4_worker(const struct rs_worker *w)
 {
 	return &ip4_workers[w->idx];

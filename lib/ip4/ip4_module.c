@@ -69,7 +69,7 @@ static void ip4_worker_fini(struct rs_worker *w)
 
 static const char *const ip4_nodes[] = {
 	"ip4_input", "ip4_local", "ip4_reass", "ip4_reass_timer", "ip4_forward",
-	"ip4_output", "ip4_fragment", NULL,
+	"ip4_output", "ip4_fragment", "ip4_fastpath", NULL,
 };
 
 static struct rs_module ip4_module = {

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ip4_fastpath against the general path: the same frames, valid and each
+ * kind of invalid, go through the dataplane once with the fast path and once
+ * without (rs_dp_params.no_fastpath), and must give the same frames out (on
+ * the same ports, byte for byte), the same drop counters and the same
+ * messages to the control thread. Each case also says which way the fast
+ * path must have taken it, so a fast path that sent everything to the
+ * general path (or took what it must not) fails too.
+ *
+ * Set-up as tests/fuzz/fuzz_rx.c: two net_ring ports (RX rings we fill, TX
+ * rings we drain), one worker whose graph runs on this thread, the
+ * configuration through the ringctl command dispatcher.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_graph.h>
+#include <rte_graph_worker.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "core/dp.h"
+#include "ctl/cmd.h"
+#include "dp_eal.h"
+#include "ip4/ip4.h"
+#include "util/rs_csum.h"
+#include "util/rs_json.h"
+#include "util/rs_log.h"
+#include "wire/wire.h"
+
+#define NPORTS 2
+struct ut_port {
+	uint16_t id;
+	struct rte_ring *rx, *tx;
+	uint8_t mac[6];
+};
+static struct ut_port ports[NPORTS];
+static struct rs_worker *wk;
+
+static void settle(void);
+
+static void run_cmd(const char *line)
+{
+	char copy[256], *argv[24];
+	int argc = 0;
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (char *t = strtok(copy, " "); t != NULL && argc < 23; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	struct rs_buf out;
+	rs_buf_init(&out);
+	struct cmd_ctx ctx = { .json = false, .out = &out };
+	int rc = cmd_exec(&ctx, argc, argv);
+	rs_buf_free(&out);
+	cr_assert_geq(rc, 0, "\"%s\": %s", line, rs_err_get());
+	rs_cfg_commit();
+}
+
+/* Sends out what the control thread handed the worker (gratuitous ARPs
+ * of the addresses) and throws it away: a quiet start. */
+static void settle(void)
+{
+	struct rte_mbuf *m;
+	for (int k = 0; k < 8; k++) {
+		rs_worker_poll_once(wk);
+		for (unsigned p = 0; p < NPORTS; p++)
+			while (rte_ring_sc_dequeue(ports[p].tx, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+	}
+	struct rs_msg msg;
+	while (rte_ring_dequeue_elem(wk->to_ctl, &msg, sizeof(msg)) == 0)
+		if (msg.m != NULL)
+			rte_pktmbuf_free(msg.m);
+	cr_assert_eq(rte_ring_count(wk->from_ctl), 0);
+}
+
+static void setup(void)
+{
+	snprintf(ut_eal_prefix, sizeof(ut_eal_prefix), "rsfp%d", (int)getpid());
+	char *eal[] = {
+		"test_fastpath", "-l", "0,1", "--no-huge", "--no-pci", "-m", "256",
+		"--file-prefix", ut_eal_prefix, "--log-level=*:error", "--no-telemetry", NULL,
+	};
+	int rc = rte_eal_init((int)RTE_DIM(eal) - 1, eal);
+	if (rc < 0) {
+		ut_rm_runtime_dir();
+		cr_assert_fail("rte_eal_init: %s (these tests need root)", rte_strerror(rte_errno));
+	}
+	ut_eal_up = true;
+
+	struct rs_dp_params p;
+	rs_dp_params_default(&p);
+	/* every ICMP error is sent: both runs of a case must be able to */
+	p.icmp_ratelimit_ms = 0;
+	p.icmp_rate = 1000000;
+	p.icmp_burst = 1000000;
+	cr_assert_eq(rs_dp_init(&p), 0, "rs_dp_init: %s", rs_err_get());
+	/* no per-lcore cache: the free count is exact */
+	rs_dp.pool = rte_pktmbuf_pool_create("rs_mbufs", 8192, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					     (int)rte_socket_id());
+	cr_assert_not_null(rs_dp.pool, "pool: %s", rte_strerror(rte_errno));
+	for (unsigned i = 0; i < NPORTS; i++) {
+		struct ut_port *pt = &ports[i];
+		char name[32];
+		snprintf(name, sizeof(name), "fp_rx%u", i);
+		pt->rx = rte_ring_create(name, 1024, (int)rte_socket_id(),
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "fp_tx%u", i);
+		pt->tx = rte_ring_create(name, 1024, (int)rte_socket_id(),
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		cr_assert(pt->rx != NULL && pt->tx != NULL);
+		snprintf(name, sizeof(name), "fp%u", i);
+		int id = rte_eth_from_rings(name, &pt->rx, 1, &pt->tx, 1, (unsigned)rte_socket_id());
+		cr_assert_geq(id, 0, "rte_eth_from_rings: %s", rte_strerror(rte_errno));
+		pt->id = (uint16_t)id;
+		snprintf(name, sizeof(name), "port%u", i);
+		cr_assert_eq(rs_port_setup(pt->id, name), 0, "%s: %s", name, rs_err_get());
+		/* net_ring's MAC is all zero: give the link a real one */
+		uint8_t mac[6] = { 0x02, 0x52, 0x53, 0x00, 0x00, (uint8_t)(i + 1) };
+		memcpy(pt->mac, mac, 6);
+		memcpy(rs_cfg_edit()->ifaces[pt->id].mac.addr_bytes, mac, 6);
+	}
+	rs_cfg_commit();
+	cr_assert_eq(rs_workers_create(), 0, "workers: %s", rs_err_get());
+	wk = &rs_dp.workers[0];
+
+	static const char *cmds[] = {
+		"addr add 10.0.0.1/24 dev port0",
+		"addr add 10.2.0.1/24 dev port1",
+		"link set port1 mtu 1280",
+		"neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev port0",
+		"neigh add 10.2.0.2 lladdr 02:00:00:00:01:02 dev port1",
+		"neigh add 10.2.0.4 lladdr 02:00:00:00:01:04 dev port1",
+		"route add 203.0.113.0/24 via 10.2.0.2",
+		"route add 203.0.113.64/28 via 10.2.0.4",
+		"route add 172.16.0.0/12 via 10.2.0.3",
+		"route add 192.0.2.0/24 nexthop via 10.2.0.2 nexthop via 10.2.0.4",
+		"route add blackhole 198.51.100.0/24",
+		"route add unreachable 198.51.101.0/24",
+		"route add prohibit 198.51.102.0/24",
+	};
+	for (unsigned i = 0; i < RTE_DIM(cmds); i++)
+		run_cmd(cmds[i]);
+	settle();
+}
+
+static void teardown(void)
+{
+	ut_eal_fini();
+}
+
+TestSuite(fastpath, .init = setup, .fini = teardown, .timeout = 120);
+
+/* ---- frames ---- */
+
+struct frame {
+	uint8_t b[2048];
+	uint16_t len;
+	uint16_t seg; /* segment size; 0: one segment */
+};
+
+/* Ethernet to port0's MAC from 10.0.0.2's, IPv4 src -> dst, UDP with
+ * payload bytes, a correct header checksum. */
+static void mk_udp(struct frame *f, uint32_t src, uint32_t dst, uint8_t ttl, uint16_t payload)
+{
+	memset(f, 0, sizeof(*f));
+	uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	eth_write(f->b, ports[0].mac, smac, ETH_P_IP);
+	uint8_t *ip = f->b + ETH_HLEN;
+	uint16_t tot = (uint16_t)(IP4_HLEN + UDP_HLEN + payload);
+	ip4_write(ip, 0, tot, 0x1234, 0, ttl, IPPROTO_UDP_, src, dst);
+	uint8_t *u = ip + IP4_HLEN;
+	rs_st16(u, 1024);
+	rs_st16(u + 2, 9);
+	rs_st16(u + 4, (uint16_t)(UDP_HLEN + payload));
+	for (uint16_t i = 0; i < payload; i++)
+		u[UDP_HLEN + i] = (uint8_t)i;
+	f->len = (uint16_t)(ETH_HLEN + tot);
+}
+
+static void fix_ip_csum(struct frame *f)
+{
+	uint8_t *ip = f->b + ETH_HLEN;
+	ip4_set_csum(ip, (uint16_t)((ip[0] & 0xf) * 4));
+}
+
+static struct rte_mbuf *to_mbuf(const struct frame *f, uint16_t port)
+{
+	size_t seg = f->seg ? f->seg : f->len;
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	size_t off = 0;
+	do {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
+		cr_assert_not_null(m);
+		size_t n = f->len - off < seg ? f->len - off : seg;
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), f->b + off, n);
+		off += n;
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += (uint32_t)n;
+		}
+		tail = m;
+	} while (off < f->len);
+	head->port = port;
+	return head;
+}
+
+/* ---- what comes out ---- */
+
+#define MAX_OUT 512
+struct out_frame {
+	uint16_t port;
+	uint16_t len;
+	uint8_t b[1600];
+};
+struct result {
+	unsigned nout;
+	struct out_frame out[MAX_OUT];
+	unsigned nmsg;        /* messages to the control thread */
+	uint64_t drops[256];  /* per drop:* node, in graph order */
+	unsigned ndrops;
+	uint64_t fast, slow;  /* ip4_fastpath's counters */
+};
+
+static bool ours(uint32_t ip)
+{
+	return ip == 0x0a000001 || ip == 0x0a020001;
+}
+
+static void collect_out(struct result *r)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned n;
+	for (unsigned p = 0; p < NPORTS; p++) {
+		while ((n = rte_ring_sc_dequeue_burst(ports[p].tx, (void **)pkts, RTE_DIM(pkts),
+						      NULL)) > 0) {
+			for (unsigned i = 0; i < n; i++) {
+				struct rte_mbuf *m = pkts[i];
+				cr_assert_lt(r->nout, MAX_OUT);
+				struct out_frame *o = &r->out[r->nout++];
+				cr_assert_leq(m->pkt_len, sizeof(o->b));
+				o->port = (uint16_t)(p << 8 | m->port);
+				o->len = (uint16_t)m->pkt_len;
+				const void *d = rte_pktmbuf_read(m, 0, m->pkt_len, o->b);
+				cr_assert_not_null(d);
+				if (d != o->b)
+					memcpy(o->b, d, m->pkt_len);
+				/* what we originate carries this worker's next IP ID:
+				 * not part of the comparison */
+				if (o->len >= ETH_HLEN + IP4_HLEN && rs_ld16(o->b + 12) == ETH_P_IP &&
+				    ours(rs_ld32(o->b + ETH_HLEN + 12))) {
+					rs_st16(o->b + ETH_HLEN + 4, 0);
+					rs_st16(o->b + ETH_HLEN + 10, 0);
+				}
+				rte_pktmbuf_free(m);
+			}
+		}
+	}
+	struct rs_msg msg;
+	while (rte_ring_dequeue_elem(wk->to_ctl, &msg, sizeof(msg)) == 0) {
+		r->nmsg++;
+		if (msg.m != NULL)
+			rte_pktmbuf_free(msg.m);
+	}
+}
+
+static void snap_drops(uint64_t *v, unsigned *n)
+{
+	struct rte_node *node;
+	rte_graph_off_t off;
+	rte_node_t count;
+	*n = 0;
+	rte_graph_foreach_node(count, off, wk->graph, node) {
+		if (strncmp(node->name, "drop:", 5) == 0 && *n < 256)
+			v[(*n)++] = node->total_objs;
+	}
+}
+
+static const char *drop_name(unsigned k)
+{
+	struct rte_node *node;
+	rte_graph_off_t off;
+	rte_node_t count;
+	unsigned n = 0;
+	rte_graph_foreach_node(count, off, wk->graph, node) {
+		if (strncmp(node->name, "drop:", 5) == 0 && n++ == k)
+			return node->name;
+	}
+	return "?";
+}
+
+/* Sends frames f[0..n) into port0 with the fast path on or off and records
+ * everything that comes out. */
+static void run(const struct frame *f, unsigned n, bool fast, struct result *r)
+{
+	memset(r, 0, sizeof(*r));
+	rs_dp.params.no_fastpath = !fast;
+	uint64_t before[256];
+	unsigned nb;
+	snap_drops(before, &nb);
+	uint64_t f0 = ip4_fp_stats[0].fast, s0 = ip4_fp_stats[0].slow;
+	unsigned avail = rte_mempool_avail_count(rs_dp.pool);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(rte_ring_sp_enqueue(ports[0].rx, to_mbuf(&f[i], ports[0].id)), 0);
+	for (int k = 0; k < 64; k++) {
+		rs_worker_poll_once(wk);
+		collect_out(r);
+		if (rte_ring_count(ports[0].rx) == 0 && k > 2)
+			break;
+	}
+	cr_assert_eq(rte_ring_count(ports[0].rx), 0);
+	snap_drops(r->drops, &r->ndrops);
+	cr_assert_eq(r->ndrops, nb);
+	for (unsigned i = 0; i < nb; i++)
+		r->drops[i] -= before[i];
+	r->fast = ip4_fp_stats[0].fast - f0;
+	r->slow = ip4_fp_stats[0].slow - s0;
+	/* every buffer came back (out, dropped or given to the control thread) */
+	cr_assert_eq(rte_mempool_avail_count(rs_dp.pool), avail, "mbufs: %u free, %u before (%s path)",
+		     rte_mempool_avail_count(rs_dp.pool), avail, fast ? "fast" : "general");
+}
+
+static int cmp_out(const void *a, const void *b)
+{
+	const struct out_frame *x = a, *y = b;
+	if (x->port != y->port)
+		return x->port - y->port;
+	if (x->len != y->len)
+		return x->len - y->len;
+	return memcmp(x->b, y->b, x->len);
+}
+
+/* The same frames through both paths: the same outcome. sorted: compare
+ * outputs as multisets (a mixed vector's order across edges differs). */
+static void same(const char *what, const struct frame *f, unsigned n, bool sorted,
+		 uint64_t want_fast)
+{
+	static struct result a, b;
+	run(f, n, true, &a);
+	run(f, n, false, &b);
+	cr_assert_eq(b.fast + b.slow, 0, "%s: the fast path ran with no_fastpath", what);
+	cr_assert_eq(a.fast + a.slow, n, "%s: %lu frames seen by the fast path of %u", what,
+		     a.fast + a.slow, n);
+	cr_assert_eq(a.fast, want_fast, "%s: %lu frames forwarded by the fast path, want %lu",
+		     what, a.fast, want_fast);
+	cr_assert_eq(a.nout, b.nout, "%s: %u frames out with the fast path, %u without", what,
+		     a.nout, b.nout);
+	cr_assert_eq(a.nmsg, b.nmsg, "%s: %u messages to control with the fast path, %u without",
+		     what, a.nmsg, b.nmsg);
+	for (unsigned i = 0; i < a.ndrops; i++)
+		cr_assert_eq(a.drops[i], b.drops[i], "%s: %s %lu with the fast path, %lu without",
+			     what, drop_name(i), a.drops[i], b.drops[i]);
+	if (sorted) {
+		qsort(a.out, a.nout, sizeof(a.out[0]), cmp_out);
+		qsort(b.out, b.nout, sizeof(b.out[0]), cmp_out);
+	}
+	for (unsigned i = 0; i < a.nout; i++) {
+		cr_assert_eq(a.out[i].port, b.out[i].port, "%s: frame %u on another port", what, i);
+		cr_assert_eq(a.out[i].len, b.out[i].len, "%s: frame %u: %u bytes vs %u", what, i,
+			     a.out[i].len, b.out[i].len);
+		cr_assert_arr_eq(a.out[i].b, b.out[i].b, a.out[i].len, "%s: frame %u differs",
+				 what, i);
+	}
+}
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define SRC IP(10, 0, 0, 2)
+#define DST IP(203, 0, 113, 5)
+
+/* Every case: a name, the frame, and whether the fast path forwards it. */
+struct kase {
+	const char *name;
+	struct frame f;
+	bool fast;
+};
+static struct kase cases[64];
+static unsigned ncases;
+
+static struct frame *add(const char *name, bool fast, uint32_t src, uint32_t dst, uint8_t ttl,
+			 uint16_t payload)
+{
+	cr_assert_lt(ncases, RTE_DIM(cases));
+	struct kase *k = &cases[ncases++];
+	k->name = name;
+	k->fast = fast;
+	mk_udp(&k->f, src, dst, ttl, payload);
+	return &k->f;
+}
+
+static void make_cases(void)
+{
+	struct frame *f;
+	uint8_t *ip;
+	ncases = 0;
+	add("valid", true, SRC, DST, 64, 18);
+	add("valid, TTL 2", true, SRC, DST, 2, 18);
+	add("valid, tbl8 /28", true, SRC, IP(203, 0, 113, 70), 64, 18);
+	add("valid, on-link destination", true, SRC, IP(10, 2, 0, 2), 64, 18);
+	add("valid, 1280 bytes (the MTU)", true, SRC, DST, 64, 1280 - 28);
+	f = add("valid, link padding", true, SRC, DST, 64, 2);
+	f->len = 60; /* padded to the Ethernet minimum */
+	f = add("valid, fragment (MF)", true, SRC, DST, 64, 16);
+	ip = f->b + ETH_HLEN;
+	rs_st16(ip + 6, IP4_MF);
+	fix_ip_csum(f);
+	add("TTL 1", false, SRC, DST, 1, 18);
+	add("TTL 0", false, SRC, DST, 0, 18);
+	f = add("bad checksum", false, SRC, DST, 64, 18);
+	f->b[ETH_HLEN + 10] ^= 0x40;
+	f = add("version 6", false, SRC, DST, 64, 18);
+	f->b[ETH_HLEN] = 0x65;
+	fix_ip_csum(f);
+	f = add("IHL 4", false, SRC, DST, 64, 18);
+	f->b[ETH_HLEN] = 0x44;
+	f = add("options (NOPs), forwarded", false, SRC, DST, 64, 20);
+	ip = f->b + ETH_HLEN;
+	memmove(ip + 24, ip + 20, 28);
+	memset(ip + 20, 1, 4);
+	ip[0] = 0x46;
+	rs_st16(ip + 2, (uint16_t)(rs_ld16(ip + 2) + 4));
+	f->len = (uint16_t)(f->len + 4);
+	fix_ip_csum(f);
+	f = add("bad options", false, SRC, DST, 64, 20);
+	ip = f->b + ETH_HLEN;
+	ip[0] = 0x46;
+	ip[20] = 0x44; /* timestamp option with no length room */
+	ip[21] = 0x40;
+	fix_ip_csum(f);
+	f = add("total length beyond the frame", false, SRC, DST, 64, 18);
+	rs_st16(f->b + ETH_HLEN + 2, 200);
+	fix_ip_csum(f);
+	f = add("total length below 20", false, SRC, DST, 64, 18);
+	rs_st16(f->b + ETH_HLEN + 2, 19);
+	fix_ip_csum(f);
+	f = add("truncated header", false, SRC, DST, 64, 18);
+	f->len = ETH_HLEN + 12;
+	f = add("truncated Ethernet", false, SRC, DST, 64, 18);
+	f->len = 10;
+	f = add("other host's MAC", false, SRC, DST, 64, 18);
+	f->b[5] ^= 0x10;
+	f = add("link-layer broadcast", false, SRC, DST, 64, 18);
+	memset(f->b, 0xff, 6);
+	f = add("link-layer multicast", false, SRC, DST, 64, 18);
+	f->b[0] = 0x01;
+	f = add("Ethertype ARP", false, SRC, DST, 64, 18);
+	rs_st16(f->b + 12, ETH_P_ARP);
+	f = add("Ethertype unknown", false, SRC, DST, 64, 18);
+	rs_st16(f->b + 12, 0x88b5);
+	f = add("VLAN", false, SRC, DST, 64, 18);
+	rs_st16(f->b + 12, ETH_P_VLAN);
+	add("source 0/8", false, IP(0, 1, 2, 3), DST, 64, 18);
+	add("source 127/8", false, IP(127, 0, 0, 1), DST, 64, 18);
+	add("source multicast", false, IP(224, 0, 0, 1), DST, 64, 18);
+	add("source class E", false, IP(240, 0, 0, 1), DST, 64, 18);
+	add("source 255.255.255.255", false, IP(255, 255, 255, 255), DST, 64, 18);
+	add("destination 127/8", false, SRC, IP(127, 0, 0, 1), 64, 18);
+	add("destination 0/8", false, SRC, IP(0, 0, 0, 1), 64, 18);
+	add("destination class E", false, SRC, IP(240, 0, 0, 1), 64, 18);
+	add("destination multicast", false, SRC, IP(224, 0, 0, 5), 64, 18);
+	add("destination 255.255.255.255", false, SRC, IP(255, 255, 255, 255), 64, 18);
+	add("source link-local", false, IP(169, 254, 1, 1), DST, 64, 18);
+	add("destination link-local", false, SRC, IP(169, 254, 1, 1), 64, 18);
+	add("source is ours", false, IP(10, 2, 0, 1), DST, 64, 18);
+	add("source is our subnet broadcast", false, IP(10, 2, 0, 255), DST, 64, 18);
+	add("destination is ours (UDP, no socket)", false, SRC, IP(10, 2, 0, 1), 64, 18);
+	add("destination is our subnet broadcast", false, SRC, IP(10, 2, 0, 255), 64, 18);
+	add("no route", false, SRC, IP(8, 8, 8, 8), 64, 18);
+	add("blackhole", false, SRC, IP(198, 51, 100, 1), 64, 18);
+	add("unreachable", false, SRC, IP(198, 51, 101, 1), 64, 18);
+	add("prohibit", false, SRC, IP(198, 51, 102, 1), 64, 18);
+	add("neighbour unresolved", false, SRC, IP(172, 16, 0, 1), 64, 18);
+	add("ECMP", false, SRC, IP(192, 0, 2, 7), 64, 18);
+	add("over the MTU, fragmented", false, SRC, DST, 64, 1400);
+	f = add("over the MTU with DF", false, SRC, DST, 64, 1400);
+	rs_st16(f->b + ETH_HLEN + 6, IP4_DF);
+	fix_ip_csum(f);
+	f = add("two segments", false, SRC, DST, 64, 100);
+	f->seg = 64;
+	f = add("back out of the ingress link", true, SRC, IP(10, 0, 0, 2), 64, 18);
+}
+
+Test(fastpath, each_case_alone)
+{
+	make_cases();
+	for (unsigned i = 0; i < ncases; i++)
+		same(cases[i].name, &cases[i].f, 1, false, cases[i].fast);
+}
+
+/* All cases in one burst, three times over, so that they share vectors
+ * (and groups of four) with each other: the same outcome as a multiset. */
+Test(fastpath, mixed_vectors)
+{
+	make_cases();
+	static struct frame all[3 * RTE_DIM(cases)];
+	unsigned n = 0, nfast = 0;
+	for (unsigned r = 0; r < 3; r++)
+		for (unsigned i = 0; i < ncases; i++) {
+			/* a different interleaving each round */
+			unsigned k = (i * (2 * r + 1) + r) % ncases;
+			all[n++] = cases[k].f;
+			nfast += cases[k].fast;
+		}
+	same("mixed", all, n, true, nfast);
+}
+
+/* Vectors of only valid frames, of every length up to two bursts: the
+ * groups of four and the tail. */
+Test(fastpath, valid_vectors_of_every_length)
+{
+	static struct frame f[64];
+	for (unsigned n = 1; n <= 64; n++) {
+		for (unsigned i = 0; i < n; i++) {
+			mk_udp(&f[i], SRC, IP(203, 0, 113, (uint8_t)(i * 7 % 200)), (uint8_t)(2 + i),
+			       (uint16_t)(18 + i));
+		}
+		char what[32];
+		snprintf(what, sizeof(what), "%u valid", n);
+		same(what, f, n, false, n);
+	}
+}
+
+/* A link that goes down, a neighbour that changes, a route that goes: the
+ * fast path follows the published configuration as the general one does. */
+Test(fastpath, follows_configuration_changes)
+{
+	struct frame f;
+	mk_udp(&f, SRC, DST, 64, 18);
+	same("before", &f, 1, false, 1);
+	run_cmd("neigh del 10.2.0.2 dev port1");
+	run_cmd("neigh add 10.2.0.2 lladdr 02:00:00:00:01:99 dev port1");
+	same("new MAC", &f, 1, false, 1);
+	struct frame big;
+	mk_udp(&big, SRC, DST, 64, 200);
+	same("228 bytes, MTU 1280", &big, 1, false, 1);
+	run_cmd("link set port1 mtu 100");
+	same("228 bytes, MTU 100: fragmented", &big, 1, false, 0);
+	same("46 bytes, MTU 100", &f, 1, false, 1);
+	run_cmd("link set port1 mtu 1500");
+	run_cmd("link set port1 down");
+	same("egress link down", &f, 1, false, 0);
+	run_cmd("link set port1 up");
+	run_cmd("link set port0 forwarding off");
+	same("forwarding off", &f, 1, false, 0);
+	run_cmd("link set port0 forwarding on");
+	run_cmd("route del 203.0.113.0/24");
+	same("route gone", &f, 1, false, 0);
+}
