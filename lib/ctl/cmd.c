@@ -54,6 +54,37 @@ int cmd_parse_prefix4(const char *s, uint32_t *ip, uint8_t *plen)
 	return 0;
 }
 
+int cmd_parse_prefix6(const char *s, uint8_t ip[16], uint8_t *plen)
+{
+	char buf[64];
+	if (strcmp(s, "default") == 0) {
+		memset(ip, 0, 16);
+		*plen = 0;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	uint32_t l = 128;
+	if (slash) {
+		*slash = '\0';
+		if (cmd_parse_u32(slash + 1, 128, &l) < 0) {
+			rs_err_set("invalid prefix length in \"%s\"", s);
+			return -EINVAL;
+		}
+	}
+	if (inet_pton(AF_INET6, buf, ip) != 1) {
+		rs_err_set("invalid IPv6 prefix \"%s\"", s);
+		return -EINVAL;
+	}
+	*plen = (uint8_t)l;
+	return 0;
+}
+
+bool cmd_is_ip6(const char *s)
+{
+	return strchr(s, ':') != NULL;
+}
+
 int cmd_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6];

@@ -65,14 +65,14 @@ int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv)
 			rs_err_set("invalid neighbor");
 			return -EINVAL;
 		}
-		return neigh_ctl_add((uint16_t)iface, ip, mac);
+		return neigh_ctl_add((uint16_t)iface, rs_ip_from4(ip), mac);
 	}
 	if (cmd_is(verb, "del", 1) || cmd_is(verb, "delete", 1)) {
 		if (!has_ip || iface < 0) {
 			rs_err_set("usage: neigh del A.B.C.D dev NAME");
 			return -EINVAL;
 		}
-		if (neigh_ctl_del((uint16_t)iface, ip) < 0) {
+		if (neigh_ctl_del((uint16_t)iface, rs_ip_from4(ip)) < 0) {
 			rs_err_set("no neighbor %s on %s", argv[0], rs_cfg_current()->ifaces[iface].name);
 			return -ENOENT;
 		}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPv6 module: address helpers over the published configuration
+ * (worker or control thread, no lock) and its control-thread API.
+ */
+#ifndef RS_IP6_H
+#define RS_IP6_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/dp.h"
+#include "wire/ip6_wire.h"
+
+/* The default Hop Limit of what we originate (Linux's hop_limit 64). */
+#define IP6_DEFAULT_HLIM 64
+
+/* An address of ifc that is usable (not tentative, not a duplicate)
+ * and equal to a; NULL otherwise. */
+static inline const struct rs_addr6 *ip6_iface_addr(const struct rs_iface *ifc, const uint8_t *a)
+{
+	for (unsigned i = 0; i < ifc->naddrs6 && i < RS_MAX_ADDRS6; i++)
+		if (memcmp(ifc->addrs6[i].ip, a, 16) == 0)
+			return &ifc->addrs6[i];
+	return NULL;
+}
+
+static inline bool ip6_addr_usable(const struct rs_addr6 *a)
+{
+	return a != NULL && !(a->flags & (RS_A6_TENTATIVE | RS_A6_DADFAILED));
+}
+
+/* true when a (a multicast group) is one we listen to on ifc: all-nodes,
+ * the solicited-node group of any of its addresses (tentative ones too,
+ * RFC 4862 §5.4.2), all-routers when the link forwards. */
+static inline bool ip6_iface_in_group(const struct rs_iface *ifc, const uint8_t *a)
+{
+	if (ip6_is_all_nodes(a))
+		return true;
+	if (ip6_is_all_routers(a))
+		return ifc->forwarding;
+	if (!ip6_is_solicited_node(a))
+		return false;
+	for (unsigned i = 0; i < ifc->naddrs6 && i < RS_MAX_ADDRS6; i++)
+		if (memcmp(ifc->addrs6[i].ip + 13, a + 13, 3) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Source address for dst out of ifc (RFC 6724 §5, the rules that matter
+ * with few addresses): a link-local or link-scope multicast destination
+ * gets the link-local address; otherwise the usable global address
+ * sharing the longest prefix with dst, else any usable address. NULL when
+ * the link has no usable address.
+ */
+static inline const uint8_t *ip6_iface_src(const struct rs_iface *ifc, const uint8_t *dst)
+{
+	bool ll = ip6_is_linklocal(dst) || (ip6_is_mcast(dst) && ip6_mcast_scope(dst) <= 2);
+	const uint8_t *best = NULL, *lla = NULL;
+	int best_len = -1;
+	for (unsigned i = 0; i < ifc->naddrs6 && i < RS_MAX_ADDRS6; i++) {
+		const struct rs_addr6 *a = &ifc->addrs6[i];
+		if (!ip6_addr_usable(a))
+			continue;
+		if (ip6_is_linklocal(a->ip)) {
+			if (lla == NULL)
+				lla = a->ip;
+			continue;
+		}
+		int l = 0;
+		while (l < 128 && ((a->ip[l / 8] ^ dst[l / 8]) & (0x80 >> (l % 8))) == 0)
+			l++;
+		if (l > best_len) {
+			best_len = l;
+			best = a->ip;
+		}
+	}
+	if (ll)
+		return lla != NULL ? lla : best;
+	return best != NULL ? best : lla;
+}
+
+/* ---- control thread (nd_ctl.c) ---- */
+/* Adds addr/plen to iface (tentative until DAD ends) with its routes.
+ * flags: RS_A6_LINKLOCAL for the stack's own. 0 or -errno (rs_err_set). */
+int ip6_addr_add(uint16_t iface, const uint8_t addr[16], uint8_t plen, uint8_t flags);
+int ip6_addr_del(uint16_t iface, const uint8_t addr[16], uint8_t plen);
+/* Removes every IPv6 address of iface but, unless all, its link-local one. */
+void ip6_addr_flush(uint16_t iface, bool all);
+/* A link came into existence (or up): gives it its link-local address
+ * (RFC 4862 §5.3, stable per RFC 7217). */
+void ip6_iface_added(uint16_t iface);
+
+#endif
