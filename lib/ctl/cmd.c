@@ -166,10 +166,12 @@ bool cmd_is_readonly(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
 		if (!cmd_is(argv[0], objects[i].name, objects[i].min))
 			continue;
-		if (argc == 1)
+		/* "route -6 show": the family flag names no verb */
+		int verb = argc >= 3 && strcmp(argv[1], "-6") == 0 ? 2 : 1;
+		if (argc == verb)
 			return true;
 		for (const char *const *v = objects[i].ro; *v != NULL; v++)
-			if (cmd_is(argv[1], *v, 1))
+			if (cmd_is(argv[verb], *v, 1))
 				return true;
 		return false;
 	}

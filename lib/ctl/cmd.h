@@ -27,6 +27,7 @@ bool cmd_is_readonly(int argc, char **argv);
 int cmd_link(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_addr(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_route(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_route6(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_sock(struct cmd_ctx *ctx, int argc, char **argv);
