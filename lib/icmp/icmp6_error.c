@@ -9,6 +9,53 @@
 #include "route/fib6.h"
 #include "wire/ip6_wire.h"
 
+/*
+ * Follows the chain by structure only (next header and length, whatever
+ * the options say: the error may be about them) to the upper layer. True
+ * when that is not an ICMPv6 error message; false when it is one or the
+ * chain cannot be followed within len (bounded by IP6_EXT_MAX headers).
+ */
+static bool upper_is_not_error(const uint8_t *b, uint32_t len)
+{
+	uint8_t nh = b[6];
+	uint32_t off = IP6_HLEN;
+	for (int n = 0; n <= IP6_EXT_MAX; n++) {
+		switch (nh) {
+		case IPPROTO_HOPOPTS_:
+		case IPPROTO_DSTOPTS_:
+		case IPPROTO_ROUTING_:
+		case IPPROTO_AH_:
+		{
+			if (off + 2 > len)
+				return false;
+			uint32_t hl = nh == IPPROTO_AH_ ? (b[off + 1] + 2u) * 4 : (b[off + 1] + 1u) * 8;
+			nh = b[off];
+			off += hl;
+			break;
+		}
+		default:
+			goto upper;
+		}
+	}
+	return false;
+upper:
+	if (nh == IPPROTO_FRAGMENT_) {
+		if (off + IP6_FRAG_HLEN > len)
+			return false;
+		/* a non-first fragment: its upper layer is unknown; the
+		 * error is about the fragment, which is no ICMPv6 error */
+		if (ip6_frag_offset(b + off) != 0)
+			return true;
+		nh = b[off];
+		off += IP6_FRAG_HLEN;
+		if (nh != IPPROTO_ICMPV6_)
+			return true;
+	}
+	if (nh != IPPROTO_ICMPV6_)
+		return true;
+	return off < len && !icmp6_type_is_error(b[off]);
+}
+
 struct rte_mbuf *icmp6_error_build(struct rs_worker *w, struct rte_mbuf *orig, uint8_t type,
 				   uint8_t code, uint32_t info, bool mcast_ok)
 {
@@ -23,15 +70,10 @@ struct rte_mbuf *icmp6_error_build(struct rs_worker *w, struct rte_mbuf *orig, u
 	/* (e.6): a source that does not identify one node */
 	if (ip6_is_unspec(src) || ip6_is_mcast(src))
 		return NULL;
-	/* (e.1): never about an ICMPv6 error (an unreadable chain counts as
-	 * one: we cannot tell) */
-	struct ip6_chain x;
-	if (ip6_ext_walk(b, orig->data_len, false, &x) != IP6X_OK && type != ICMP6_PARAM_PROB)
+	/* (e.1): never about an ICMPv6 error (a chain we cannot follow
+	 * counts as one: we cannot tell) */
+	if (!upper_is_not_error(b, orig->data_len))
 		return NULL;
-	if (x.proto == IPPROTO_ICMPV6_ && x.frag_off == 0) {
-		if (x.off >= orig->data_len || icmp6_type_is_error(b[x.off]))
-			return NULL;
-	}
 	bool loop = (op->flags & RS_PF_LOOPBACK) != 0;
 	if (!loop && type != ICMP6_PKT_TOO_BIG && !icmp_ratelimit_ok(w, AF_INET6, src, 16))
 		return NULL;

@@ -136,6 +136,10 @@ case("echo with a bad checksum", Ether(bad[:-1] + bytes([bad[-1] ^ 0xff])), "icm
 case("UDP to a closed port", eth() / base() / UDP(sport=1234, dport=9), "ip6_no_l4", (1, 4, 0))
 case("error about an ICMPv6 error: none", eth() / base() / ICMPv6DestUnreach() /
      IPv6(src=US, dst=PEER) / UDP(), "icmp6_unhandled")
+# RFC 4443 §2.4 (e.1): an error we would send (option action 10) about an
+# ICMPv6 error is not sent
+case("parameter problem about an ICMPv6 error: none", eth() / base() / opt(0x9e) /
+     ICMPv6DestUnreach() / IPv6(src=US, dst=PEER) / UDP(), "ip6_param_problem")
 # RFC 4861 §7.1: ND validation
 ns = lambda **kw: eth("33:33:ff:00:00:01") / IPv6(src=PEER, dst="ff02::1:ff00:1", **kw) / \
     ICMPv6ND_NS(tgt=US) / ICMPv6NDOptSrcLLAddr(lladdr=PEERMAC)
