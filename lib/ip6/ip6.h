@@ -12,6 +12,29 @@
 #include "core/dp.h"
 #include "wire/ip6_wire.h"
 
+struct reass_table;
+struct rte_node;
+
+/* The IPv6 module's per-worker state (core/module.h): the reassembly table
+ * (lib/ip4/reass.c, shared with IPv4), written by its worker only. */
+struct ip6_worker {
+	struct reass_table *reass;
+	/* set by the node calling into the table so freed buffers are
+	 * counted under the right drop node (ip6_reass.c) */
+	struct rte_node *reass_node;
+	uint16_t reass_drop_edge;
+	uint16_t reass_nstash;
+	uint64_t reass_next_scan_ns;
+	struct rte_mbuf *reass_stash[256];
+} __rte_cache_aligned;
+
+extern struct ip6_worker ip6_workers[RS_MAX_WORKERS];
+
+static inline struct ip6_worker *ip6_worker(const struct rs_worker *w)
+{
+	return &ip6_workers[w->idx];
+}
+
 /* The default Hop Limit of what we originate (Linux's hop_limit 64). */
 #define IP6_DEFAULT_HLIM 64
 

@@ -19,7 +19,7 @@ enum {
 	E_OPT_DISCARD,
 	E_PARAM,
 	E_NO_NEXT,
-	E_FRAG,
+	E_REASS,
 	E_NO_L4,
 	E_NB,
 };
@@ -51,8 +51,15 @@ static rte_edge_t ip6_local_one(struct rs_worker *w, struct rte_graph *graph,
 	default:
 		return E_EXT_BAD;
 	}
-	if (x.frag_off != 0)
-		return E_FRAG; /* reassembly: not yet (docs/divergences.md) */
+	if (x.frag_off != 0) {
+		/* for ip6_reass: where the Fragment header is and the byte
+		 * naming it (l3_len is 9 bits: no real chain is longer) */
+		if (x.frag_off > 511 || m->data_len < x.frag_off + IP6_FRAG_HLEN)
+			return E_EXT_BAD;
+		m->l3_len = x.frag_off;
+		rs_priv(m)->nh = x.nh_off;
+		return E_REASS;
+	}
 	if (x.off > 511)
 		return E_EXT_BAD; /* l3_len is 9 bits; no real chain is this long */
 	m->l3_len = x.off;
@@ -108,7 +115,7 @@ static struct rte_node_register ip6_local_node = {
 		[E_OPT_DISCARD] = RS_DROP_NODE(ip6_option_discard),
 		[E_PARAM] = RS_DROP_NODE(ip6_param_problem),
 		[E_NO_NEXT] = RS_DROP_NODE(ip6_no_next_header),
-		[E_FRAG] = RS_DROP_NODE(ip6_frag_unsupported),
+		[E_REASS] = "ip6_reass",
 		[E_NO_L4] = RS_DROP_NODE(ip6_no_l4),
 	},
 };

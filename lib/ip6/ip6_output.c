@@ -21,7 +21,7 @@ enum {
 	E_UNREACH,
 	E_PROHIBIT,
 	E_LINK_DOWN,
-	E_TOO_BIG,
+	E_FRAG,
 	E_NB,
 };
 
@@ -59,10 +59,10 @@ static rte_edge_t ip6_output_one(struct rs_worker *w, struct rte_mbuf *m)
 	const struct rs_iface *ifc = &w->cfg->ifaces[p->iface];
 	if (!ifc->present || !ifc->up)
 		return E_LINK_DOWN;
-	/* no fragmentation of what we send yet; every reply we make fits
-	 * the link its request came over */
-	if (m->pkt_len > ifc->mtu)
-		return E_TOO_BIG;
+	/* we fragment what we originate (RFC 8200 §4.5); a chain the port
+	 * cannot send is copied into one segment there too */
+	if (m->pkt_len > ifc->mtu || (m->nb_segs > 1 && !ifc->tx_multiseg))
+		return E_FRAG;
 	return E_ETH;
 }
 
@@ -89,7 +89,7 @@ static struct rte_node_register ip6_output_node = {
 		[E_UNREACH] = RS_DROP_NODE(route_unreachable),
 		[E_PROHIBIT] = RS_DROP_NODE(route_prohibit),
 		[E_LINK_DOWN] = RS_DROP_NODE(link_down),
-		[E_TOO_BIG] = RS_DROP_NODE(packet_too_big),
+		[E_FRAG] = "ip6_fragment",
 	},
 };
 RTE_NODE_REGISTER(ip6_output_node);

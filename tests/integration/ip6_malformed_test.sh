@@ -9,7 +9,8 @@
 rs_peer p1 10.0.0.2/24
 in_ns p1 sysctl -qw net.ipv6.conf.p1-l.accept_ra=0
 in_ns p1 ip -6 addr add 2001:db8::2/64 dev p1-l nodad
-rs_start
+# per-destination ICMP limit off: this test counts every error it draws
+rs_start --icmp-ratelimit 0
 ringctl addr add 2001:db8::1/64 dev port0
 usable() { ringctl -j addr show dev port0 | jq -e '.[0].addrs[] | select(.local == "2001:db8::1" and (.tentative | not))'; }
 wait_for 10 usable || fail "2001:db8::1 stays tentative"
@@ -52,15 +53,16 @@ def echo():
     ident[0] += 1
     return ICMPv6EchoRequest(id=ident[0], seq=1, data=b"x" * 8)
 
-def case(name, frame, reason=None, want=None):
-    """want: None (no ICMPv6 back), "echo", or (type, code, pointer)."""
+def case(name, frame, reason=None, want=None, count=1):
+    """want: None (no ICMPv6 back), "echo", or (type, code, pointer);
+    count: by how much reason must move."""
     before = drops()
     del got[:]
     sendp(frame, iface=IFACE)
     end = time.time() + 3
     while time.time() < end:
         d = drops()
-        moved = reason is None or d.get(reason, 0) >= before.get(reason, 0) + 1
+        moved = reason is None or d.get(reason, 0) >= before.get(reason, 0) + count
         answered = want is None or any(
             (want == "echo" and p.haslayer(ICMPv6EchoReply)) or
             (want != "echo" and IPv6 in p and p[IPv6].nh == 58 and
@@ -71,7 +73,7 @@ def case(name, frame, reason=None, want=None):
     time.sleep(0.2)
     d = drops()
     errs = []
-    if reason is not None and d.get(reason, 0) != before.get(reason, 0) + 1:
+    if reason is not None and d.get(reason, 0) != before.get(reason, 0) + count:
         errs.append("%s moved by %d" % (reason, d.get(reason, 0) - before.get(reason, 0)))
     other = {k: d[k] - before.get(k, 0) for k in d if k not in (reason, "total")
              and d[k] != before.get(k, 0)}
@@ -129,7 +131,17 @@ case("unknown next header", eth() / base(nh=253) / Raw(b"\0" * 8), "ip6_param_pr
 case("no next header", eth() / base(nh=59), "ip6_no_next_header")
 # RFC 6946: an atomic fragment is processed alone
 case("atomic fragment", eth() / base() / IPv6ExtHdrFragment(offset=0, m=0, id=7) / echo(), None, "echo")
-case("first fragment (no reassembly yet)", eth() / base() / IPv6ExtHdrFragment(offset=0, m=1, id=8) / echo(), "ip6_frag_unsupported")
+# RFC 8200 §4.5: fragments
+case("non-last fragment not a multiple of 8", eth() / base() / IPv6ExtHdrFragment(offset=0, m=1, id=8) / echo() / Raw(b"y" * 3), "reass_bad", (4, 0, 4))
+case("fragment beyond 65535 bytes", eth() / base() / IPv6ExtHdrFragment(offset=8190, m=0, id=9) / Raw(b"y" * 64), "reass_bad", (4, 0, 42))
+# RFC 7112: the first fragment carries the whole chain (here a 16-byte
+# Destination Options header of which 8 bytes came)
+case("first fragment with half a header chain", eth() / base() / IPv6ExtHdrFragment(nh=60, offset=0, m=1, id=10) / Raw(b"\x11\x01" + b"\0" * 6), "reass_bad", (4, 3, 0))
+# RFC 5722: an overlap drops the whole datagram
+ov = echo() / Raw(b"z" * 64)
+ovb = bytes(ov)
+case("first of two overlapping fragments", eth() / base() / IPv6ExtHdrFragment(nh=58, offset=0, m=1, id=11) / Raw(ovb[:48]), None)
+case("overlapping second fragment: both go", eth() / base() / IPv6ExtHdrFragment(nh=58, offset=4, m=0, id=11) / Raw(ovb[32:]), "reass_overlap", None, 2)
 # RFC 4443
 bad = bytes(eth() / base() / echo())
 case("echo with a bad checksum", Ether(bad[:-1] + bytes([bad[-1] ^ 0xff])), "icmp6_bad_checksum")

@@ -26,7 +26,7 @@ ringctl addr show dev port0 | grep -q "inet6 2001:db8::1/64 scope global" ||
 ringctl addr show dev lo | grep -q "inet6 ::1/128 scope host" || fail "lo has no ::1"
 ok "global and link-local ($ll) addresses usable after DAD"
 
-for size in 0 56 1000 1452; do
+for size in 0 56 1000 1452 1453 3000 65000; do
 	in_ns p1 ping -6 -I 2001:db8::2 -c 3 -i 0.2 -W 2 -s $size 2001:db8::1 >"$RS_TMP/ping.out" ||
 		fail "ping6 -s $size: $(tail -2 "$RS_TMP/ping.out")"
 	grep -q " 0% packet loss" "$RS_TMP/ping.out" || fail "ping6 -s $size lost packets"
@@ -46,8 +46,9 @@ ringctl neigh show | grep -q "2001:db8::2 dev port0 lladdr $peer_mac" ||
 	fail "peer not in the neighbour table: $(ringctl neigh show)"
 ringctl -j neigh show | jq -e '.[] | select(.dst == "2001:db8::2")' >/dev/null ||
 	fail "neigh JSON lacks the IPv6 neighbour"
-in_ns p1 ip -6 neigh show dev p1-l | grep -q "2001:db8::1 lladdr $(rs_mac p1-rs)" ||
-	fail "the peer did not resolve us: $(in_ns p1 ip -6 neigh show)"
+our_mac=$(rs_link_mac port0 | tr A-F a-f)
+peer_knows_us() { in_ns p1 ip -6 neigh show dev p1-l | grep -q "2001:db8::1 lladdr $our_mac"; }
+wait_for 5 peer_knows_us || fail "the peer did not resolve us ($our_mac): $(in_ns p1 ip -6 neigh show)"
 ok "neighbour discovery both ways"
 
 # DAD conflict: the peer owns 2001:db8::3 and defends it
