@@ -1601,3 +1601,46 @@ Test(neigh, random_total_bound)
 	}
 	cr_assert_gt(checked, 100, "the total was reached %u times only", checked);
 }
+
+/* ---- both families in one table (NDP shares the state machine) ---- */
+
+Test(neigh, ipv6_entries_share_the_state_machine_and_not_the_key)
+{
+	/* 2001:db8::a00:2 ends in the same 32 bits as IPA (10.0.0.2) */
+	const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [12] = 10, 0, 0, 2 };
+	const struct rs_ip v6 = rs_ip_from6(a6);
+	R.offered++;
+	cr_assert_eq(neigh_resolve(tbl, IF0, v6, pkt(1), now), 0);
+	struct neigh_entry *e = neigh_lookup(tbl, IF0, v6);
+	cr_assert_not_null(e);
+	cr_expect_eq(e->state, NEIGH_INCOMPLETE);
+	cr_expect(!rs_ip_is4(&e->ip));
+	cr_expect_eq(R.nreq, 1, "a solicitation asked for");
+	cr_expect_null(get(IPA), "the IPv4 address with the same low bits is another entry");
+	/* an ARP reply from 10.0.0.2 does not resolve the IPv6 neighbour */
+	arp(IPA, MAC1, NEIGH_SRC_REPLY);
+	cr_expect_eq(e->state, NEIGH_INCOMPLETE);
+	cr_expect_eq(R.ntx, 0);
+	/* a solicited NA does (RFC 4861 §7.2.5): REACHABLE, the queue goes */
+	neigh_on_arp(tbl, IF0, v6, MAC2, NEIGH_SRC_REPLY, now);
+	cr_expect_eq(e->state, NEIGH_REACHABLE);
+	cr_expect_eq(memcmp(e->mac, MAC2, 6), 0);
+	cr_expect_eq(R.ntx, 1);
+	/* the same timers: STALE after reachable_ns */
+	run_until(now + prm.reachable_ns + 10 * MS);
+	cr_expect_eq(e->state, NEIGH_STALE);
+	/* an NS for us from an unknown IPv6 neighbour creates it STALE (§7.2.3) */
+	const uint8_t b6[16] = { 0xfe, 0x80, [15] = 9 };
+	neigh_on_arp(tbl, IF1, rs_ip_from6(b6), MAC3, NEIGH_SRC_REQUEST_FOR_US, now);
+	struct neigh_entry *f = neigh_lookup(tbl, IF1, rs_ip_from6(b6));
+	cr_assert_not_null(f);
+	cr_expect_eq(f->state, NEIGH_STALE);
+	/* an unsolicited NA for an unknown neighbour creates nothing */
+	const uint8_t c6[16] = { 0xfe, 0x80, [15] = 10 };
+	neigh_on_arp(tbl, IF1, rs_ip_from6(c6), MAC3, NEIGH_SRC_OTHER, now);
+	cr_expect_null(neigh_lookup(tbl, IF1, rs_ip_from6(c6)));
+	/* :: names no neighbour */
+	const uint8_t z6[16] = { 0 };
+	neigh_on_arp(tbl, IF1, rs_ip_from6(z6), MAC3, NEIGH_SRC_REQUEST_FOR_US, now);
+	cr_expect_null(neigh_lookup(tbl, IF1, rs_ip_from6(z6)));
+}
