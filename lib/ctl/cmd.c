@@ -7,6 +7,7 @@
 
 #include "core/dp.h"
 #include "ctl/cmd.h"
+#include "ip6/ra.h"
 #include "sock/sock.h"
 #include "util/rs_log.h"
 
@@ -148,6 +149,7 @@ static const struct {
 	{ "neigh", 1, cmd_neigh, ro_show },
 	{ "neighbor", 1, cmd_neigh, ro_show },
 	{ "stats", 1, cmd_stats, ro_stats },
+	{ "ra", 2, cmd_ra, ro_show },
 	{ "sock", 2, cmd_sock, ro_show },
 	{ "socket", 2, cmd_sock, ro_show },
 };

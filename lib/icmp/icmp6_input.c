@@ -24,6 +24,7 @@
 #include "core/node.h"
 #include "ip6/ip6.h"
 #include "ip6/nd.h"
+#include "ip6/ra.h"
 #include "route/fib6.h"
 #include "wire/ip6_wire.h"
 
@@ -226,6 +227,24 @@ static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_mbuf *m)
 		if (m->nb_segs != 1)
 			return E_ND_BAD;
 		return nd_input(w, ifc, p, m, b, ic, len);
+	case ND_ROUTER_ADVERT:
+	case ND_ROUTER_SOLICIT: {
+		/* RFC 4861 §6.1.1, §6.1.2: Hop Limit 255, code 0, length, a
+		 * link-local source for an RA; the options are parsed by the
+		 * control thread (lib/ip6/ra_ctl.c), which takes the packet */
+		bool ra = ic[0] == ND_ROUTER_ADVERT;
+		if (ip6_hop_limit(b) != 255)
+			return E_ND_HLIM;
+		if (ic[1] != 0 || len < (ra ? 16u : 8u) || m->nb_segs != 1 ||
+		    (ra && !ip6_is_linklocal(ip6_src(b))))
+			return E_ND_BAD;
+		/* whether we are a host or an advertising router on this link
+		 * is the control thread's to know (ra_ctl.c drops the rest) */
+		struct rs_msg msg = { .type = ra ? ra_msg_ra : ra_msg_rs, .iface = p->iface, .m = m };
+		if (rs_msg_post(w, &msg) != 0)
+			return E_RING_FULL;
+		return RS_EDGE_CONSUMED;
+	}
 	case ICMP6_MLD_QUERY: {
 		/* RFC 3810 §5.1.14: link-local source, Hop Limit 1 */
 		if (!ip6_is_linklocal(ip6_src(b)) || ip6_hop_limit(b) != 1)

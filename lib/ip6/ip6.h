@@ -114,5 +114,9 @@ void ip6_addr_flush(uint16_t iface, bool all);
 /* A link came into existence (or up): gives it its link-local address
  * (RFC 4862 §5.3, stable per RFC 7217). */
 void ip6_iface_added(uint16_t iface);
+/* RFC 7217 §5: the stable address in prefix (a /64) for a link with mac:
+ * SipHash-2-4 of (prefix, mac, dad_counter) under a machine-stable secret. */
+void ip6_stable_addr(uint8_t a[16], const uint8_t prefix[8], const uint8_t mac[6],
+		     uint8_t dad_counter);
 
 #endif

@@ -355,17 +355,26 @@ static void ll_key_init(void)
 	rs_siphash_key_load(&ll_key, k);
 }
 
+void ip6_stable_addr(uint8_t a[16], const uint8_t prefix[8], const uint8_t mac[6],
+		     uint8_t dad_counter)
+{
+	uint8_t in[8 + 6 + 1];
+	memcpy(in, prefix, 8);
+	memcpy(in + 8, mac, 6);
+	in[14] = dad_counter;
+	uint64_t iid = rs_siphash24(&ll_key, in, sizeof(in));
+	memcpy(a, prefix, 8);
+	for (int i = 0; i < 8; i++)
+		a[8 + i] = (uint8_t)(iid >> (56 - 8 * i));
+}
+
 void ip6_iface_added(uint16_t iface)
 {
 	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
-	uint8_t in[8 + 6 + 1] = { 0xfe, 0x80 };
-	memcpy(in + 8, ifc->mac.addr_bytes, 6);
-	uint8_t a[16] = { 0xfe, 0x80 };
+	static const uint8_t ll[8] = { 0xfe, 0x80 };
+	uint8_t a[16];
 	for (uint8_t dad_counter = 0; dad_counter < 3; dad_counter++) {
-		in[14] = dad_counter;
-		uint64_t iid = rs_siphash24(&ll_key, in, sizeof(in));
-		for (int i = 0; i < 8; i++)
-			a[8 + i] = (uint8_t)(iid >> (56 - 8 * i));
+		ip6_stable_addr(a, ll, ifc->mac.addr_bytes, dad_counter);
 		if (ip6_addr_add(iface, a, 64, RS_A6_LINKLOCAL) == 0)
 			return;
 	}
