@@ -6,6 +6,7 @@
  * prefix fall back to the covering one.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,9 @@
 
 struct rs_nh6 fib6_nh_tab[FIB6_NH_MAX];
 uint32_t fib6_grp_tab[FIB6_GRP_MAX * FIB6_ECMP_MAX];
-struct rte_fib6 *fib6_fib;
+struct rte_fib6 *_Atomic fib6_fib;
+static uint32_t fib6_max_routes, fib6_max_tbl8, fib6_gen;
+uint64_t fib6_rebuilds;
 
 struct pfx_key {
 	uint8_t prefix[16];
@@ -135,6 +138,50 @@ static bool usable(const struct route6 *r)
 	return r->iface < RS_MAX_IFACES && iface_up[r->iface];
 }
 
+static struct rte_fib6 *fib_new(void)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "rs_fib6_%u", fib6_gen++);
+	struct rte_fib6_conf fc = {
+		.type = RTE_FIB6_TRIE,
+		.default_nh = FIB6_NH_DEFAULT,
+		.max_routes = (int)(fib6_max_routes < 1024 ? 1024 : fib6_max_routes),
+		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = fib6_max_tbl8 },
+	};
+	return rte_fib6_create(name, (int)rte_socket_id(), &fc);
+}
+
+static void fib_free(void *f) { rte_fib6_free(f); }
+
+/*
+ * A fresh trie holding every installed route, published whole: workers see
+ * the old trie or the new one, each complete. -ENOSPC when even a fresh
+ * trie cannot hold them (the table is really full).
+ */
+static int fib6_rebuild(void)
+{
+	struct rte_fib6 *n = fib_new();
+	if (n == NULL)
+		return -ENOMEM;
+	const void *k;
+	void *d;
+	uint32_t it = 0;
+	while (rte_hash_iterate(store, &k, &d, &it) >= 0) {
+		struct pfx *p = d;
+		if (p->installed < 0 || p->installed >= (int)p->n)
+			continue;
+		if (rte_fib6_add(n, p->k.prefix, (uint8_t)p->k.plen, p->alts[p->installed].nh) < 0) {
+			rte_fib6_free(n);
+			return -ENOSPC;
+		}
+	}
+	struct rte_fib6 *old = atomic_load_explicit(&fib6_fib, memory_order_relaxed);
+	atomic_store_explicit(&fib6_fib, n, memory_order_release);
+	rs_defer_free(fib_free, old);
+	fib6_rebuilds++;
+	return 0;
+}
+
 /* Installs the best usable route of p (an 8-byte store in the trie: a
  * worker sees the old or the new next hop), or removes the prefix. */
 static int reinstall(struct pfx *p)
@@ -150,6 +197,13 @@ static int reinstall(struct pfx *p)
 		return 0;
 	}
 	int rc = rte_fib6_add(fib6_fib, p->k.prefix, (uint8_t)p->k.plen, p->alts[best].nh);
+	if (rc == -ENOSPC) {
+		/* the trie's groups went to churn: start a fresh one (this
+		 * prefix is in it with its old route if it had one) */
+		if ((rc = fib6_rebuild()) == 0)
+			rc = rte_fib6_add(fib6_fib, p->k.prefix, (uint8_t)p->k.plen,
+					  p->alts[best].nh);
+	}
 	if (rc < 0)
 		return rc;
 	p->installed = best;
@@ -196,13 +250,9 @@ static void route_free(struct route6 *r)
 int fib6_init(uint32_t max_routes, uint32_t max_tbl8)
 {
 	max_nroutes = max_routes;
-	struct rte_fib6_conf fc = {
-		.type = RTE_FIB6_TRIE,
-		.default_nh = FIB6_NH_DEFAULT,
-		.max_routes = (int)(max_routes < 1024 ? 1024 : max_routes),
-		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = max_tbl8 },
-	};
-	fib6_fib = rte_fib6_create("rs_fib6", (int)rte_socket_id(), &fc);
+	fib6_max_routes = max_routes;
+	fib6_max_tbl8 = max_tbl8;
+	fib6_fib = fib_new();
 	struct rte_hash_parameters hp = {
 		.name = "rs_fib6_store",
 		.entries = max_routes < 1024 ? 1024 : max_routes,

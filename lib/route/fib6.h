@@ -9,12 +9,16 @@
  * A next hop is written before the trie points to it and never written
  * again while published; indices are reused only after an RCU grace period
  * (rs_defer_free). rte_fib6 (DPDK 22.11) has no RCU hook of its own: a
- * trie entry is a single 8-byte store, but a tbl8 group emptied by a
- * delete is recycled at once (docs/divergences.md, "FIB6").
+ * trie entry is a single 8-byte store (docs/divergences.md, "FIB6"). Its
+ * trie also loses groups to route churn (adds fail with -ENOSPC with the
+ * table nearly empty, tests/unit/dp/test_fib6.c): when an add finds no
+ * room, the installed routes are loaded into a fresh trie, published with
+ * one pointer store, and the old trie is freed after a grace period.
  */
 #ifndef RS_FIB6_H
 #define RS_FIB6_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,7 +44,11 @@ struct rs_nh6 {
 
 extern struct rs_nh6 fib6_nh_tab[FIB6_NH_MAX];
 extern uint32_t fib6_grp_tab[FIB6_GRP_MAX * FIB6_ECMP_MAX];
-extern struct rte_fib6 *fib6_fib;
+/* The trie in use: replaced whole (fib6.c, fib6_rebuild) when churn has
+ * used up its groups; the old one is freed after a grace period. */
+extern struct rte_fib6 *_Atomic fib6_fib;
+/* fresh tries built because churn used up a trie's groups (control thread) */
+extern uint64_t fib6_rebuilds;
 
 /* Fast path: next-hop index for dst (network order), or FIB6_NH_NONE. */
 static inline uint32_t fib6_lookup(const uint8_t dst[16])
@@ -48,7 +56,7 @@ static inline uint32_t fib6_lookup(const uint8_t dst[16])
 	uint8_t ip[1][16];
 	uint64_t nh;
 	memcpy(ip[0], dst, 16);
-	rte_fib6_lookup_bulk(fib6_fib, ip, &nh, 1);
+	rte_fib6_lookup_bulk(atomic_load_explicit(&fib6_fib, memory_order_acquire), ip, &nh, 1);
 	return nh == FIB6_NH_DEFAULT ? FIB6_NH_NONE : (uint32_t)nh;
 }
 
