@@ -35,6 +35,30 @@ static inline struct ip6_worker *ip6_worker(const struct rs_worker *w)
 	return &ip6_workers[w->idx];
 }
 
+/*
+ * A Bloom filter (one hash) of every IPv6 address ever given to a link
+ * since start: the fast path asks the FIB whether a source is one of ours
+ * only when its bit is set. The control thread sets a bit before the
+ * address's local route exists (ip6_addr_add) and never clears one: a
+ * superset only costs a lookup. Bits are 64-bit words stored whole.
+ */
+#define IP6_LOCAL_BLOOM_LOG2 12
+extern uint64_t ip6_local_bloom[1u << (IP6_LOCAL_BLOOM_LOG2 - 6)];
+static inline uint32_t ip6_local_bloom_hash(const uint8_t *a)
+{
+	uint32_t w[4];
+	memcpy(w, a, 16);
+	uint32_t h = (w[0] ^ w[1] * 0x9e3779b1u) ^ (w[2] * 0x85ebca6bu) ^ (w[3] * 0xc2b2ae35u);
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	return h >> (32 - IP6_LOCAL_BLOOM_LOG2);
+}
+static inline bool ip6_maybe_local(const uint8_t *a)
+{
+	uint32_t h = ip6_local_bloom_hash(a);
+	return (__atomic_load_n(&ip6_local_bloom[h >> 6], __ATOMIC_RELAXED) >> (h & 63)) & 1;
+}
+
 /* The default Hop Limit of what we originate (Linux's hop_limit 64). */
 #define IP6_DEFAULT_HLIM 64
 

@@ -93,7 +93,7 @@ static rte_edge_t ip6_input_one(struct rs_worker *w, struct rte_graph *graph,
 	/* a packet claiming one of our addresses as source did not come
 	 * from us (DAD probes come from ::); a tentative address is not ours
 	 * yet: its owner defending it is what DAD listens for */
-	if (!loop && !ip6_is_unspec(src)) {
+	if (!loop && !ip6_is_unspec(src) && ip6_maybe_local(src)) {
 		uint32_t snh = fib6_lookup(src);
 		if (snh != FIB6_NH_NONE && fib6_nh(snh)->type == RT_LOCAL &&
 		    ip6_addr_usable(ip6_iface_addr(&w->cfg->ifaces[fib6_nh(snh)->iface], src)))

@@ -27,6 +27,7 @@
 #include "wire/ip6_wire.h"
 
 uint16_t nd_msg_dad_conflict, nd_msg_mld_query;
+uint64_t ip6_local_bloom[1u << (IP6_LOCAL_BLOOM_LOG2 - 6)];
 static uint8_t inj_port_tx;
 
 /* RFC 4861 §10 RetransTimer, RFC 4862 DupAddrDetectTransmits 1 */
@@ -268,6 +269,9 @@ int ip6_addr_add(uint16_t iface, const uint8_t a[16], uint8_t plen, uint8_t flag
 		return -ENOSPC;
 	}
 	bool shared = prefix_shared(ifc, a, plen);
+	uint32_t h = ip6_local_bloom_hash(a);
+	__atomic_store_n(&ip6_local_bloom[h >> 6], ip6_local_bloom[h >> 6] | 1ull << (h & 63),
+			 __ATOMIC_RELEASE);
 	int rc = routes_add(iface, a, plen);
 	if (rc < 0) {
 		routes_del(iface, a, plen, shared);
