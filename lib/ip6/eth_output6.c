@@ -21,7 +21,16 @@ enum {
 	E_NB,
 };
 
-static rte_edge_t eth_output6_one(struct rs_worker *w, struct rte_mbuf *m)
+/* The last neighbour looked up in this vector: most packets of a vector
+ * share a next hop (a snapshot of its word, as eth_output's memo). */
+struct out6_memo {
+	uint16_t iface;       /* 0xffff: none yet */
+	struct rs_ip nh;
+	uint64_t word;
+	struct neigh_pub *np;
+};
+
+static rte_edge_t eth_output6_one(struct rs_worker *w, struct rte_mbuf *m, struct out6_memo *mo)
 {
 	struct rs_priv *p = rs_priv(m);
 	const struct rs_iface *ifc = &w->cfg->ifaces[p->iface];
@@ -34,8 +43,13 @@ static rte_edge_t eth_output6_one(struct rs_worker *w, struct rte_mbuf *m)
 		ip6_mcast_mac(dmac, dst);
 	} else {
 		struct rs_ip nh = rs_ip_from6(p->nh == FIB6_NH_NONE ? dst : fib6_nh(p->nh)->gw);
-		struct neigh_pub *np;
-		uint64_t word = neigh_pub_lookup(p->iface, &nh, &np);
+		if (p->iface != mo->iface || !rs_ip_eq(&nh, &mo->nh)) {
+			mo->word = neigh_pub_lookup(p->iface, &nh, &mo->np);
+			mo->iface = p->iface;
+			mo->nh = nh;
+		}
+		struct neigh_pub *np = mo->np;
+		uint64_t word = mo->word;
 		if (!neigh_word_usable(word)) {
 			struct rs_msg msg = { .type = neigh_msg_resolve6, .iface = p->iface, .m = m };
 			memcpy(msg.data, nh.b, 16);
@@ -59,9 +73,10 @@ static uint16_t eth_output6_process(struct rte_graph *graph, struct rte_node *no
 				    uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
+	struct out6_memo mo = { .iface = 0xffff };
 	rte_edge_t nexts[nb];
 	for (uint16_t i = 0; i < nb; i++)
-		nexts[i] = eth_output6_one(w, objs[i]);
+		nexts[i] = eth_output6_one(w, objs[i], &mo);
 	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }

@@ -53,7 +53,9 @@ static rte_edge_t ip6_forward_one(struct rs_worker *w, struct rte_graph *graph,
 	if (p->nh == FIB6_NH_NONE)
 		return err(w, graph, node, m, ICMP6_DST_UNREACH, ICMP6_UNREACH_NOROUTE, 0,
 			   E_NO_ROUTE);
-	uint32_t nh = fib6_nh_select(p->nh, ip6_flow_hash(b));
+	uint32_t nh = p->nh;
+	if (fib6_nh(nh)->type == RT_GROUP) /* the flow hash only for ECMP */
+		nh = fib6_nh_select(nh, ip6_flow_hash(b));
 	const struct rs_nh6 *n = fib6_nh(nh);
 	switch (n->type) {
 	case RT_UNICAST:

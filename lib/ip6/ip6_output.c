@@ -38,7 +38,8 @@ static rte_edge_t ip6_output_one(struct rs_worker *w, struct rte_mbuf *m)
 		uint32_t nh = fib6_lookup(dst);
 		if (nh == FIB6_NH_NONE)
 			return E_NO_ROUTE;
-		nh = fib6_nh_select(nh, ip6_flow_hash(b));
+		if (fib6_nh(nh)->type == RT_GROUP)
+			nh = fib6_nh_select(nh, ip6_flow_hash(b));
 		const struct rs_nh6 *n = fib6_nh(nh);
 		switch (n->type) {
 		case RT_UNICAST:
