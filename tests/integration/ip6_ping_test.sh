@@ -10,6 +10,10 @@ rs_peer p1 10.0.0.2/24
 in_ns p1 sysctl -qw net.ipv6.conf.p1-l.accept_ra=0
 in_ns p1 ip -6 addr add 2001:db8::2/64 dev p1-l nodad
 in_ns p1 ip -6 addr add 2001:db8::3/64 dev p1-l nodad
+# MLDv2 reports (RFC 3810) from us, captured from the start
+in_ns p1 tcpdump -i p1-l -n -U -w "$RS_TMP/mld.pcap" 'ip6' >/dev/null 2>&1 &
+tcpd=$!
+wait_for 5 test -s "$RS_TMP/mld.pcap" || true
 rs_start
 ringctl addr add 2001:db8::1/64 dev port0
 
@@ -25,6 +29,16 @@ ringctl addr show dev port0 | grep -q "inet6 2001:db8::1/64 scope global" ||
 	fail "addr show: $(ringctl addr show dev port0)"
 ringctl addr show dev lo | grep -q "inet6 ::1/128 scope host" || fail "lo has no ::1"
 ok "global and link-local ($ll) addresses usable after DAD"
+# (tcpdump decodes MLDv2 records; scapy 2.5 shows only the first)
+mac0=$(rs_link_mac port0 | tr A-F a-f)
+mld_has() { # GROUP: a report from us, checksum right, names it
+	tcpdump -v -n -r "$RS_TMP/mld.pcap" "ether src $mac0 and ip6[48] == 143" 2>/dev/null |
+		grep "icmp6 sum ok" | grep -q "gaddr $1 is_ex"
+}
+wait_for 5 mld_has ff02::1:ff00:1 ||
+	fail "no MLDv2 report for ff02::1:ff00:1: $(tcpdump -v -n -r "$RS_TMP/mld.pcap" 2>/dev/null | grep -i report | head -5)"
+kill "$tcpd" 2>/dev/null || true
+ok "MLDv2 reports for our solicited-node groups"
 
 for size in 0 56 1000 1452 1453 3000 65000; do
 	in_ns p1 ping -6 -I 2001:db8::2 -c 3 -i 0.2 -W 2 -s $size 2001:db8::1 >"$RS_TMP/ping.out" ||
