@@ -287,9 +287,10 @@ int ip6_addr_add(uint16_t iface, const uint8_t a[16], uint8_t plen, uint8_t flag
 	memcpy(n->ip, a, 16);
 	n->plen = plen;
 	/* lo needs no DAD (RFC 4862 §5.4: not on a link with neighbours) */
-	n->flags = (uint8_t)(flags | (ifc->loopback ? 0 : RS_A6_TENTATIVE));
-	rs_cfg_commit();
-	if (!ifc->loopback)
+	bool lo = ifc->loopback;
+	n->flags = (uint8_t)(flags | (lo ? 0 : RS_A6_TENTATIVE));
+	rs_cfg_commit(); /* frees the version ifc points into */
+	if (!lo)
 		dad_start(iface, a);
 	return 0;
 }
@@ -417,9 +418,10 @@ static void on_mld_query(const struct rs_msg *msg, uint64_t now)
 
 static void ip6_ctl_tick(uint64_t now)
 {
-	const struct rs_cfg *c = rs_cfg_current();
 	for (unsigned i = 0; i < RS_MAX_IFACES; i++) {
-		const struct rs_iface *ifc = &c->ifaces[i];
+		/* re-read each time: adding an address publishes a new version
+		 * and frees the one read before */
+		const struct rs_iface *ifc = &rs_cfg_current()->ifaces[i];
 		if (!ifc->present) {
 			ll_done[i] = false;
 			continue;

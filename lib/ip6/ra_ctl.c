@@ -158,9 +158,10 @@ static uint64_t deadline(uint64_t now, uint32_t s)
 	return s == 0xffffffffu ? UINT64_MAX : now + (uint64_t)s * RA_NS_PER_S;
 }
 
-static void slaac_prefix(uint16_t iface, const struct rs_iface *ifc, const uint8_t *pio,
-			 uint64_t now)
+static void slaac_prefix(uint16_t iface, const uint8_t *pio, uint64_t now)
 {
+	/* the current version: an earlier prefix's address may have replaced it */
+	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
 	uint8_t plen = pio[2], flags = pio[3];
 	uint32_t valid = rs_ld32(pio + 4), preferred = rs_ld32(pio + 8);
 	const uint8_t *prefix = pio + 16;
@@ -246,7 +247,7 @@ static void on_ra(const struct rs_msg *msg, uint64_t now)
 			break; /* malformed: the rest is ignored (RFC 4861 §6.1.2 dropped it) */
 		const uint8_t *o = b + i;
 		if (o[0] == ND_OPT_PREFIX_INFO && olen == 32)
-			slaac_prefix(iface, ifc, o, now);
+			slaac_prefix(iface, o, now);
 		else if (o[0] == ND_OPT_RDNSS && olen >= 24) {
 			r->nrdnss = 0;
 			for (uint32_t k = 8; k + 16 <= olen && r->nrdnss < RA_MAX_RDNSS; k += 16)
