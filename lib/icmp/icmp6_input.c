@@ -206,13 +206,14 @@ static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_mbuf *m)
 		} else {
 			memcpy(src, ip6_dst(b), 16);
 		}
+		uint8_t tclass = ip6_tclass(b);
 		/* any extension headers go: the reply is IPv6 + ICMPv6 */
 		if (off != IP6_HLEN) {
 			rte_pktmbuf_adj(m, (uint16_t)(off - IP6_HLEN));
 			b = rte_pktmbuf_mtod(m, uint8_t *);
 			ic = b + IP6_HLEN;
 		}
-		ip6_write(b, ip6_tclass(b), 0, (uint16_t)len, IPPROTO_ICMPV6_, IP6_DEFAULT_HLIM,
+		ip6_write(b, tclass, 0, (uint16_t)len, IPPROTO_ICMPV6_, IP6_DEFAULT_HLIM,
 			  src, dst);
 		ic[0] = ICMP6_ECHO_REPLY;
 		rs_st16(ic + 2, 0);
