@@ -6,7 +6,8 @@
  * POSIX-shaped socket calls served by ringstackd over shared memory: each
  * rs_* function has the signature of its Linux namesake, returns what it
  * returns and sets errno as it would, so a program is ported by renaming its
- * calls. Only UDP over IPv4 is served for now (AF_INET, SOCK_DGRAM).
+ * calls. UDP and TCP over IPv4 are served (AF_INET, SOCK_DGRAM and
+ * SOCK_STREAM); the stream calls are described in "TCP" below.
  *
  * Descriptors are real kernel file descriptors (one eventfd per socket, the
  * one the library sleeps on), so they never collide with the program's other
@@ -33,6 +34,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,15 +46,14 @@ extern "C" {
  * @param domain
  *   AF_INET. Other families: EAFNOSUPPORT.
  * @param type
- *   SOCK_DGRAM, optionally or-ed with SOCK_NONBLOCK and SOCK_CLOEXEC (the
+ *   SOCK_DGRAM or SOCK_STREAM, optionally or-ed with SOCK_NONBLOCK and SOCK_CLOEXEC (the
  *   descriptor is always close-on-exec: the segment does not survive exec).
  * @param protocol
- *   0 or IPPROTO_UDP.
+ *   0, IPPROTO_UDP (datagram) or IPPROTO_TCP (stream).
  * @return
  *   A new descriptor, or -1 with errno: EINVAL (unknown type or flags,
  *   bad protocol number), ESOCKTNOSUPPORT or EPROTONOSUPPORT (as Linux for
- *   combinations it does not serve; SOCK_STREAM gives EPROTONOSUPPORT until
- *   TCP is served), EAFNOSUPPORT, EMFILE/ENFILE, the attach errors above,
+ *   combinations it does not serve), EAFNOSUPPORT, EMFILE/ENFILE, the attach errors above,
  *   or what the daemon answers (ENOBUFS when it has no slot left).
  */
 int rs_socket(int domain, int type, int protocol);
@@ -74,7 +75,16 @@ int rs_socket(int domain, int type, int protocol);
 int rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
 
 /**
- * Set the socket's peer (connect(2) on a datagram socket): send() goes there
+ * On a stream socket: open a TCP connection (connect(2)). Blocking: waits
+ * for the handshake and returns 0, or -1 with ECONNREFUSED, ETIMEDOUT,
+ * ENETUNREACH, EHOSTUNREACH (the connection's error); SO_SNDTIMEO bounds
+ * the wait (then EINPROGRESS, the handshake goes on); a signal gives EINTR
+ * (it goes on too). Non-blocking: EINPROGRESS; the socket becomes writable
+ * (POLLOUT) when the handshake ends, SO_ERROR says how, and a second
+ * rs_connect reports it (0 once, then EISCONN; EALREADY while in progress).
+ * EISCONN on a connected or listening socket.
+ *
+ * On a datagram socket: set the socket's peer: send() goes there
  * and only datagrams from it are received. AF_UNSPEC dissolves the
  * association.
  *
@@ -83,6 +93,41 @@ int rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
  *   ENETUNREACH.
  */
 int rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Mark a stream socket as listening (listen(2)). An unbound socket gets an
+ * ephemeral port. The backlog bounds the connections that completed the
+ * handshake and wait for rs_accept (values above 4096, Linux's somaxconn,
+ * and negative values mean 4096); calling again changes it.
+ *
+ * @return
+ *   0, or -1 with errno: EBADF, ENOTSOCK, EOPNOTSUPP (a datagram socket),
+ *   EINVAL (connected or connecting), EADDRINUSE.
+ */
+int rs_listen(int fd, int backlog);
+
+/**
+ * Take a connection from a listening socket (accept4(2)). Blocks while
+ * none is waiting unless the listener is non-blocking (then EAGAIN);
+ * SO_RCVTIMEO bounds the wait (EAGAIN). The new socket's descriptor is
+ * close-on-exec whatever flags say.
+ *
+ * @param addr, addrlen
+ *   If addr is not NULL, the peer's address (struct sockaddr_in),
+ *   truncated to *addrlen; *addrlen is set to its full length.
+ * @param flags
+ *   SOCK_NONBLOCK, SOCK_CLOEXEC; others: EINVAL.
+ * @return
+ *   The new descriptor, or -1 with errno: EBADF, ENOTSOCK, EINVAL (not
+ *   listening, bad flags, negative *addrlen), EOPNOTSUPP (a datagram
+ *   socket), EAGAIN, EINTR, EFAULT, EMFILE, ENOBUFS.
+ */
+int rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+/**
+ * rs_accept4() without flags.
+ */
+int rs_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /**
  * Close a socket, or an epoll descriptor from rs_epoll_create1() (which
@@ -97,7 +142,7 @@ int rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 int rs_close(int fd);
 
 /**
- * Send one datagram (sendto(2)).
+ * Send one datagram (sendto(2)); on a stream socket, see "TCP" below.
  *
  * @param fd
  *   Descriptor.
@@ -133,7 +178,7 @@ ssize_t rs_send(int fd, const void *buf, size_t len, int flags);
 ssize_t rs_sendmsg(int fd, const struct msghdr *msg, int flags);
 
 /**
- * Receive one datagram (recvfrom(2)).
+ * Receive one datagram (recvfrom(2)); on a stream socket, see "TCP" below.
  *
  * @param buf, len
  *   Buffer; the rest of a longer datagram is discarded.
@@ -183,7 +228,17 @@ ssize_t rs_read(int fd, void *buf, size_t count);
 ssize_t rs_write(int fd, const void *buf, size_t count);
 
 /**
- * Shut down reception (SHUT_RD), sending (SHUT_WR) or both (shutdown(2) on a
+ * readv(2) / writev(2): rs_recvmsg() / rs_sendmsg() without flags on rs
+ * sockets (iovcnt above 1024: EINVAL); other descriptors go to the kernel.
+ */
+ssize_t rs_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t rs_writev(int fd, const struct iovec *iov, int iovcnt);
+
+/**
+ * On a stream socket: TCP's shutdown (SHUT_WR sends our FIN after the queued
+ * data; sends then fail with EPIPE; SHUT_RD makes reads return 0); ENOTCONN
+ * when not connected. On a datagram socket:
+ * shut down reception (SHUT_RD), sending (SHUT_WR) or both (shutdown(2) on a
  * UDP socket, as Linux does it): later sends fail with EPIPE; a blocking
  * receive on an empty socket returns 0 at once (a non-blocking one still
  * EAGAIN), datagrams already queued are still delivered; poll reports
@@ -249,7 +304,10 @@ int rs_getsockopt(int fd, int level, int optname, void *optval,
 int rs_fcntl(int fd, int cmd, ...);
 
 /**
- * Device control (ioctl(2)): FIONREAD (int *) gives the length of the next
+ * Device control (ioctl(2)). Stream sockets: FIONREAD/SIOCINQ (int *) the
+ * bytes readable now, SIOCOUTQ (int *) the bytes not yet acknowledged by the
+ * peer (EINVAL on a listener). Datagram sockets: SIOCOUTQ the bytes queued to
+ * send, and FIONREAD (int *) gives the length of the next
  * queued datagram, 0 if none; FIONBIO (int *) sets or clears O_NONBLOCK.
  * Others: ENOTTY.
  */
@@ -301,7 +359,10 @@ int rs_epoll_create(int size);
  * (always reported), level-triggered by default, EPOLLET (a socket is
  * reported again only after a new datagram arrived for EPOLLIN, after the
  * worker freed transmit room for EPOLLOUT, or a new error), EPOLLONESHOT
- * (disabled after one report until EPOLL_CTL_MOD); EPOLLRDHUP, EPOLLPRI,
+ * (disabled after one report until EPOLL_CTL_MOD); on stream sockets
+ * EPOLLRDHUP as Linux (the peer's FIN, a reset, or our SHUT_RD), and a
+ * state change (connected, FIN, reset) or a new connection on a listener
+ * is an edge for EPOLLET; on datagram sockets EPOLLRDHUP after SHUT_RD; EPOLLPRI,
  * EPOLLEXCLUSIVE and EPOLLWAKEUP are accepted and never reported. A closed
  * rs socket leaves the set (as close(2) removes a descriptor), but its
  * descriptor number stays in use until the set's next rs_epoll_ctl or
@@ -336,6 +397,49 @@ int rs_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
  */
 int rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 		  int timeout);
+
+/*
+ * TCP (SOCK_STREAM).
+ *
+ * A stream socket behaves as Linux's TCP socket; the differences are listed
+ * in docs/divergences.md. Data is copied once each way, between the
+ * program's buffers and the socket's byte rings in the segment it shares
+ * with the daemon; the worker that owns the connection segments, sends,
+ * retransmits and delivers.
+ *
+ * rs_send/rs_sendto/rs_sendmsg/rs_write/rs_writev: the address is ignored
+ * (as Linux, outside TCP Fast Open); a blocking call returns when all was
+ * queued (or a signal or SO_SNDTIMEO cut it short: then the bytes queued so
+ * far); non-blocking (O_NONBLOCK, MSG_DONTWAIT) queues what fits and fails
+ * with EAGAIN only when nothing did. A send waits for a connect in
+ * progress; on a socket never connected, shut for writing or reset it fails
+ * with the pending error, else EPIPE, and raises SIGPIPE in the calling
+ * thread unless MSG_NOSIGNAL is given. MSG_OOB: EOPNOTSUPP. What a socket
+ * may queue is its ring (256 KiB) or SO_SNDBUF once set.
+ *
+ * rs_recv/rs_recvfrom/rs_recvmsg/rs_read/rs_readv: the bytes available, up
+ * to the length (MSG_WAITALL: all of it unless the stream ends, an error,
+ * a signal or SO_RCVTIMEO comes first); 0 at the end of the stream (the
+ * peer's FIN, or our SHUT_RD); data queued before a reset is read first,
+ * then ECONNRESET once, then 0. MSG_PEEK copies without consuming, MSG_TRUNC
+ * discards, MSG_DONTWAIT does not wait; MSG_OOB: EINVAL (no urgent data is
+ * ever pending); MSG_ERRQUEUE: EAGAIN. No source address is returned
+ * (*addrlen is set to 0), as Linux. ENOTCONN on a listener or a socket
+ * never connected.
+ *
+ * rs_close: with unread data, or after SO_LINGER {1, 0}, the connection is
+ * reset (RST) as Linux does; otherwise our FIN follows the queued data and
+ * the daemon finishes the connection (TIME-WAIT included) after the
+ * descriptor is gone. A listener's port is free at once.
+ *
+ * Readiness (rs_poll, rs_epoll_wait), as Linux's tcp_poll: a listener is
+ * readable when a connection is waiting; otherwise POLLIN when data or the
+ * end of the stream is there, POLLOUT while at least a third of the send
+ * limit is free (and always once sending is shut), POLLRDHUP after the
+ * peer's FIN or a reset, POLLHUP when both directions are shut or the
+ * socket is not connected (a new socket included), POLLERR with a pending
+ * error. Nothing is reported during the handshake.
+ */
 
 /**
  * One kernel descriptor for the whole process, for applications with their

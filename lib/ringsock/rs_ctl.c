@@ -581,8 +581,9 @@ socket_args_check(int domain, int type, int protocol)
 			return EPROTONOSUPPORT;
 		return 0;
 	case SOCK_STREAM:
-		/* TCP is not served yet. */
-		return EPROTONOSUPPORT;
+		if (protocol != 0 && protocol != IPPROTO_TCP)
+			return EPROTONOSUPPORT;
+		return 0;
 	case SOCK_RAW:
 		return EPERM;	/* as for a process without CAP_NET_RAW */
 	default:
@@ -612,6 +613,51 @@ sock_rings(struct rs_sock *s)
 	return 0;
 }
 
+static struct rs_sock *
+sock_alloc(bool nonblock, bool stream)
+{
+	struct rs_sock *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->fd = -1;
+	s->stream = stream;
+	atomic_init(&s->refs, 1);
+	atomic_init(&s->nonblock, nonblock);
+	atomic_init(&s->sndbuf, RS_SNDBUF_DEFAULT);
+	pthread_mutex_init(&s->rx_lock, NULL);
+	pthread_mutex_init(&s->tx_lock, NULL);
+	pthread_mutex_init(&s->wait_lock, NULL);
+	return s;
+}
+
+/* A socket the daemon made (slot sd, wake descriptor wfd) goes into the
+ * table: its descriptor number, or -errno (the slot is closed again and
+ * s freed). */
+static int
+sock_install(struct rs_sock *s, int sd, int wfd)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	int rc;
+
+	s->sd = sd;
+	s->fd = wfd;
+	rc = wfd >= RS_MAX_FD ? -EMFILE : sock_rings(s);
+	if (rc < 0) {
+		sreq_init(&req, RS_SOP_CLOSE, s->sd);
+		ctl_op(&req, &cpl, NULL);
+		rs_sock_put(s);
+		return rc;
+	}
+	rs_ep_forget(wfd);
+	pthread_rwlock_wrlock(&tab_lock);
+	tab[wfd] = s;
+	pthread_rwlock_unlock(&tab_lock);
+	rs_event_sock_open(s);
+	return wfd;
+}
+
 int
 rs_socket(int domain, int type, int protocol)
 {
@@ -623,16 +669,9 @@ rs_socket(int domain, int type, int protocol)
 	err = socket_args_check(domain, type, protocol);
 	if (err != 0)
 		return fail(err);
-	s = calloc(1, sizeof(*s));
+	s = sock_alloc((type & SOCK_NONBLOCK) != 0, (type & 0xf) == SOCK_STREAM);
 	if (s == NULL)
 		return fail(ENOMEM);
-	s->fd = -1;
-	atomic_init(&s->refs, 1);
-	atomic_init(&s->nonblock, (type & SOCK_NONBLOCK) != 0);
-	atomic_init(&s->sndbuf, RS_SNDBUF_DEFAULT);
-	pthread_mutex_init(&s->rx_lock, NULL);
-	pthread_mutex_init(&s->tx_lock, NULL);
-	pthread_mutex_init(&s->wait_lock, NULL);
 
 	sreq_init(&req, RS_SOP_SOCKET, -1);
 	req.a[0] = domain;
@@ -645,21 +684,8 @@ rs_socket(int domain, int type, int protocol)
 		rs_sock_put(s);
 		return fail(-rc);
 	}
-	s->sd = rc;
-	s->fd = wfd;
-	rc = wfd >= RS_MAX_FD ? -EMFILE : sock_rings(s);
-	if (rc < 0) {
-		sreq_init(&req, RS_SOP_CLOSE, s->sd);
-		ctl_op(&req, &cpl, NULL);
-		rs_sock_put(s);
-		return fail(-rc);
-	}
-	rs_ep_forget(wfd);
-	pthread_rwlock_wrlock(&tab_lock);
-	tab[wfd] = s;
-	pthread_rwlock_unlock(&tab_lock);
-	rs_event_sock_open(s);
-	return wfd;
+	rc = sock_install(s, rc, wfd);
+	return rc < 0 ? fail(-rc) : rc;
 }
 
 int
@@ -674,6 +700,23 @@ rs_shutdown(int fd, int how)
 	/* inet_shutdown: SHUT_RD/WR/RDWR become bits 1/2/3 */
 	if (how < SHUT_RD || how > SHUT_RDWR) {
 		err = EINVAL;
+		goto out;
+	}
+	if (s->stream) {
+		/* The daemon's TCP shutdown (a FIN for SHUT_WR); it wakes the
+		 * socket's sleepers, which look again and see it. */
+		struct rs_sreq req;
+		struct rs_scpl cpl;
+		int rc;
+
+		sreq_init(&req, RS_SOP_SHUTDOWN, s->sd);
+		req.a[0] = how;
+		rc = ctl_op(&req, &cpl, NULL);
+		if (rc < 0) {
+			err = -rc;
+			goto out;
+		}
+		atomic_fetch_or(&s->shut, how + 1);
 		goto out;
 	}
 	atomic_fetch_or(&s->shut, how + 1);
@@ -721,6 +764,129 @@ rs_close(int fd)
 	shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;
+}
+
+static int sin_out(const struct rs_saddr *r, struct sockaddr *addr, socklen_t *addrlen);
+
+/*
+ * Listening and accepting (stream sockets).
+ */
+
+int
+rs_listen(int fd, int backlog)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s;
+	int rc;
+
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	/* The daemon bounds it as Linux does (somaxconn) and answers
+	 * EOPNOTSUPP for a datagram socket, EINVAL for a connected one. */
+	sreq_init(&req, RS_SOP_LISTEN, s->sd);
+	req.a[0] = backlog;
+	rc = sock_op(s, &req, &cpl);
+	if (rc == 0) {
+		atomic_store(&s->listening, true);
+		atomic_store(&s->bound, true);
+	}
+	rs_sock_put(s);
+	return rc;
+}
+
+static bool
+accept_ready(struct rs_sock *s, void *arg)
+{
+	(void)arg;
+	return rs_stream_accept_ready(s) > 0 || !(rs_stream_state(s) & RS_SS_LISTEN);
+}
+
+int
+rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	struct rs_sock *s, *c = NULL;
+	int64_t deadline = -1;
+	int rc, wfd, err = 0;
+
+	/* __sys_accept4 checks the flags before the descriptor */
+	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
+		return fail(EINVAL);
+	s = rs_sock_get(fd);
+	if (s == NULL)
+		return -1;
+	if (addr != NULL && (addrlen == NULL)) {
+		err = EFAULT;
+		goto out;
+	}
+	if (addr != NULL && (int)*addrlen < 0) {
+		err = EINVAL;
+		goto out;
+	}
+	for (;;) {
+		/* Nothing waiting: no request at all (the common case of a
+		 * non-blocking accept loop costs no round trip). A
+		 * connection counted in accept_prod is in the daemon's
+		 * queue already. */
+		if (atomic_load(&s->listening) && rs_stream_accept_ready(s) == 0 &&
+		    (rs_stream_state(s) & RS_SS_LISTEN)) {
+			if (atomic_load(&s->nonblock)) {
+				err = EAGAIN;
+				goto out;
+			}
+			if (deadline < 0) {
+				int64_t t = atomic_load(&s->rcvtimeo);
+
+				deadline = t == 0 ? 0 : rs_now_ns() + t;
+			}
+			err = rs_stream_sleep(s, deadline, accept_ready, NULL);
+			if (err != 0)
+				goto out;
+			continue;
+		}
+		c = sock_alloc((flags & SOCK_NONBLOCK) != 0, true);
+		if (c == NULL) {
+			err = ENOMEM;
+			goto out;
+		}
+		sreq_init(&req, RS_SOP_ACCEPT, s->sd);
+		wfd = -1;
+		rc = ctl_op(&req, &cpl, &wfd);
+		if (rc == -EAGAIN && atomic_load(&s->listening) && !atomic_load(&s->nonblock)) {
+			/* taken by another thread meanwhile */
+			rs_sock_put(c);
+			c = NULL;
+			continue;
+		}
+		if (rc < 0) {
+			rs_sock_put(c);
+			err = -rc;
+			goto out;
+		}
+		atomic_store(&c->connected, true);
+		atomic_store(&c->bound, true);
+		rc = sock_install(c, rc, wfd);
+		if (rc < 0) {
+			err = -rc;
+			goto out;
+		}
+		if (addr != NULL)
+			sin_out(&cpl.addr, addr, addrlen);
+		rs_sock_put(s);
+		return rc;
+	}
+out:
+	rs_sock_put(s);
+	return fail(err);
+}
+
+int
+rs_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return rs_accept4(fd, addr, addrlen, 0);
 }
 
 /*
@@ -800,6 +966,71 @@ out:
 	return rc;
 }
 
+static bool
+connect_settled(struct rs_sock *s, void *arg)
+{
+	uint32_t st = rs_stream_state(s);
+
+	(void)arg;
+	return !(st & RS_SS_CONNECTING) || (st & (RS_SS_CONNECTED | RS_SS_RESET | RS_SS_CLOSED));
+}
+
+/*
+ * connect(2) on a stream socket. req: the request to send, or NULL when a
+ * non-blocking connect is already in progress. Blocking connects wait for
+ * the handshake (SO_SNDTIMEO bounds the wait: then EINPROGRESS, as Linux);
+ * the outcome is the pending error (ECONNREFUSED, ETIMEDOUT, ...) or 0.
+ * -1 with errno, or 0.
+ */
+static int
+stream_connect(struct rs_sock *s, struct rs_sreq *req)
+{
+	struct rs_scpl cpl;
+	int64_t deadline = 0;
+	uint32_t st;
+	int rc, err;
+
+	if (req != NULL) {
+		rc = ctl_op(req, &cpl, NULL);
+		if (rc < 0)
+			return fail(-rc);
+		if (req->addr.family == AF_UNSPEC)
+			return 0;
+		atomic_store(&s->bound, true);
+		atomic_store(&s->connecting, true);
+		if (atomic_load(&s->nonblock))
+			return fail(EINPROGRESS);
+	}
+	for (;;) {
+		st = rs_stream_state(s);
+		if (st & (RS_SS_RESET | RS_SS_CLOSED)) {
+			/* sock_error ?: -ECONNABORTED, then tcp_disconnect
+			 * clears the shutdown bits */
+			atomic_store(&s->connecting, false);
+			atomic_store(&s->disconnected, true);
+			err = rs_take_so_error(s);
+			return fail(err != 0 ? err : ECONNABORTED);
+		}
+		if (st & RS_SS_CONNECTED) {
+			atomic_store(&s->connecting, false);
+			atomic_store(&s->connected, true);
+			return 0;
+		}
+		if (atomic_load(&s->nonblock))
+			return fail(req != NULL ? EINPROGRESS : EALREADY);
+		if (deadline == 0) {
+			int64_t t = atomic_load(&s->sndtimeo);
+
+			deadline = t == 0 ? -1 : rs_now_ns() + t;
+		}
+		err = rs_stream_sleep(s, deadline < 0 ? 0 : deadline, connect_settled, NULL);
+		if (err == EAGAIN)
+			return fail(EINPROGRESS);	/* SO_SNDTIMEO ran out */
+		if (err != 0)
+			return fail(err);		/* EINTR: it goes on */
+	}
+}
+
 int
 rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
@@ -822,6 +1053,12 @@ rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		goto out;
 	}
 	sreq_init(&req, RS_SOP_CONNECT, s->sd);
+	if (s->stream && atomic_load(&s->connecting)) {
+		/* A non-blocking connect in progress: its outcome, as
+		 * __inet_stream_connect reports it in SS_CONNECTING. */
+		rc = stream_connect(s, NULL);
+		goto out;
+	}
 	if (addr->sa_family == AF_UNSPEC) {
 		req.addr.family = AF_UNSPEC;
 		rc = sock_op(s, &req, &cpl);
@@ -839,6 +1076,10 @@ rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		goto out;
 	}
 	sin_to_rs(&req.addr, &sin);
+	if (s->stream) {
+		rc = stream_connect(s, &req);
+		goto out;
+	}
 	rc = sock_op(s, &req, &cpl);
 	if (rc == 0) {
 		atomic_store(&s->connected, true);
@@ -868,6 +1109,15 @@ name_op(int fd, enum rs_sop op, struct sockaddr *addr, socklen_t *addrlen)
 	if ((int)*addrlen < 0) {
 		errno = EINVAL;
 		goto out;
+	}
+	if (op == RS_SOP_GETPEERNAME && s->stream) {
+		/* inet_getname: TCP_CLOSE and SYN_SENT have no peer */
+		uint32_t st = rs_stream_state(s);
+
+		if (!(st & RS_SS_CONNECTED) || (st & (RS_SS_RESET | RS_SS_CLOSED))) {
+			errno = ENOTCONN;
+			goto out;
+		}
 	}
 	sreq_init(&req, op, s->sd);
 	rc = sock_op(s, &req, &cpl);
@@ -977,8 +1227,12 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 		int v = 0;
 		socklen_t vl = sizeof(v);
 
-		if (rs_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &vl) == 0 && v > 0)
+		if (rs_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &vl) == 0 && v > 0) {
 			atomic_store(&s->sndbuf, v);
+			/* SOCK_SNDBUF_LOCK: no more auto-tuning, the value
+			 * bounds what a stream socket queues */
+			atomic_store(&s->sndbuf_locked, true);
+		}
 	}
 	if (rc == 0 && level == IPPROTO_IP &&
 	    (optname == IP_PKTINFO || optname == IP_RECVTOS || optname == IP_RECVTTL)) {
@@ -1037,13 +1291,13 @@ rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 	if (level == SOL_SOCKET) {
 		switch (optname) {
 		case SO_TYPE:
-			rc = int_out(SOCK_DGRAM, optval, optlen);
+			rc = int_out(s->stream ? SOCK_STREAM : SOCK_DGRAM, optval, optlen);
 			goto out;
 		case SO_DOMAIN:
 			rc = int_out(AF_INET, optval, optlen);
 			goto out;
 		case SO_PROTOCOL:
-			rc = int_out(IPPROTO_UDP, optval, optlen);
+			rc = int_out(s->stream ? IPPROTO_TCP : IPPROTO_UDP, optval, optlen);
 			goto out;
 		case SO_ERROR:
 			rc = int_out(rs_take_so_error(s), optval, optlen);
@@ -1119,6 +1373,24 @@ rs_fcntl(int fd, int cmd, ...)
 	return rc;
 }
 
+/* tcp_ioctl's SIOCINQ / SIOCOUTQ: bytes readable now, bytes not yet
+ * acknowledged; EINVAL on a listener. */
+static int
+stream_ioctl(struct rs_sock *s, unsigned long request, int *argp)
+{
+	struct shm_ring *r = request == FIONREAD ? &s->rx : &s->tx;
+	uint32_t prod, cons;
+
+	if (atomic_load(&s->listening) || (rs_stream_state(s) & RS_SS_LISTEN))
+		return fail(EINVAL);
+	prod = atomic_load_explicit(&r->hdr->prod, memory_order_acquire);
+	cons = atomic_load_explicit(&r->hdr->cons, memory_order_acquire);
+	if (prod - cons > r->size)
+		return fail(EPROTO);
+	*argp = (int)(prod - cons);
+	return 0;
+}
+
 int
 rs_ioctl(int fd, unsigned long request, ...)
 {
@@ -1134,9 +1406,23 @@ rs_ioctl(int fd, unsigned long request, ...)
 	if (s == NULL)
 		return -1;
 	switch (request) {
-	case FIONREAD:
+	case FIONREAD:	/* SIOCINQ */
+	case TIOCOUTQ:	/* SIOCOUTQ */
 		if (argp == NULL) {
 			rc = fail(EFAULT);
+			break;
+		}
+		if (s->stream) {
+			rc = stream_ioctl(s, request, argp);
+			break;
+		}
+		if (request == TIOCOUTQ) {
+			/* Linux's UDP SIOCOUTQ: bytes queued to send */
+			uint32_t prod = atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed);
+			uint32_t cons = atomic_load_explicit(&s->tx.hdr->cons, memory_order_acquire);
+
+			*argp = prod - cons > s->tx.size ? 0 : (int)(prod - cons);
+			rc = 0;
 			break;
 		}
 		/* Linux's UDP FIONREAD: the next datagram's payload length. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ringstack/socket.h"
@@ -48,8 +49,8 @@ deadline_of(int64_t timeo)
  */
 
 /* Ring the doorbell unless the worker already has one pending for us. */
-static int
-doorbell(struct rs_sock *s)
+int
+rs_doorbell(struct rs_sock *s)
 {
 	struct rs_doorbell db = { .sd = (uint32_t)s->sd };
 	struct iovec iov = { &db, sizeof(db) };
@@ -275,6 +276,12 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 		err = EFAULT;
 		goto out;
 	}
+	if (s->stream) {
+		ssize_t r = rs_stream_sendmsg(s, msg, flags);
+
+		rs_sock_put(s);
+		return r;
+	}
 	/* Linux binds an unbound socket to an ephemeral port on its first
 	 * send, in inet_send_prepare, before udp_sendmsg checks anything:
 	 * even a send that fails below leaves the socket bound. Only the
@@ -357,7 +364,7 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 	err = tx_write(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, flags);
 	pthread_mutex_unlock(&s->tx_lock);
 	if (err == 0)
-		err = doorbell(s);
+		err = rs_doorbell(s);
 out:
 	rs_sock_put(s);
 	return err == 0 ? (ssize_t)len : fail(err);
@@ -532,6 +539,11 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 		err = EMSGSIZE;
 		goto out;
 	}
+	if (s->stream) {
+		n = rs_stream_recvmsg(s, msg, flags);
+		rs_sock_put(s);
+		return n;
+	}
 	if (flags & MSG_ERRQUEUE) {
 		err = EAGAIN;	/* IP_RECVERR is not served: the queue is empty */
 		goto out;
@@ -668,6 +680,32 @@ rs_write(int fd, const void *buf, size_t count)
 	return rs_send(fd, buf, count, 0);
 }
 
+ssize_t
+rs_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr msg = { .msg_iov = (struct iovec *)(uintptr_t)iov };
+
+	if (foreign_fd(fd))
+		return readv(fd, iov, iovcnt);
+	if (iovcnt < 0 || iovcnt > RS_IOV_MAX)
+		return fail(EINVAL);
+	msg.msg_iovlen = (size_t)iovcnt;
+	return rs_recvmsg(fd, &msg, 0);
+}
+
+ssize_t
+rs_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr msg = { .msg_iov = (struct iovec *)(uintptr_t)iov };
+
+	if (foreign_fd(fd))
+		return writev(fd, iov, iovcnt);
+	if (iovcnt < 0 || iovcnt > RS_IOV_MAX)
+		return fail(EINVAL);
+	msg.msg_iovlen = (size_t)iovcnt;
+	return rs_sendmsg(fd, &msg, 0);
+}
+
 /*
  * Poll.
  */
@@ -678,6 +716,8 @@ rs_sock_mask(struct rs_sock *s)
 	uint32_t m = 0, used;
 	int shut;
 
+	if (s->stream)
+		return rs_stream_mask(s);
 	if (rx_ready(s))
 		m |= EPOLLIN | EPOLLRDNORM;
 	/* Without tx_lock, so that a sender writing a record does not make
@@ -707,6 +747,9 @@ rs_sock_mask(struct rs_sock *s)
 bool
 rs_tx_pending(struct rs_sock *s)
 {
+	/* A stream socket's worker signals released room (sock_shm.h). */
+	if (s->stream)
+		return false;
 	return atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed) !=
 		atomic_load_explicit(&s->tx.hdr->cons, memory_order_relaxed);
 }

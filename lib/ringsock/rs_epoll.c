@@ -208,6 +208,8 @@ struct rs_ep_item {
 	bool et_err;
 	uint32_t et_rx;		/* rx prod at the last report */
 	uint32_t et_tx;		/* tx cons at the last report */
+	uint32_t et_st;		/* stream sockets: state word at the last report */
+	uint32_t et_acc;	/* listeners: connections counted at the last report */
 };
 
 struct rs_ep {
@@ -388,13 +390,23 @@ sweep_closed(struct rs_ep *ep)
 }
 
 static void
-et_snapshot(struct rs_ep_item *it, uint32_t *rx, uint32_t *tx, bool *err)
+et_snapshot(struct rs_ep_item *it, uint32_t *rx, uint32_t *tx, bool *err, uint32_t *st,
+	    uint32_t *acc)
 {
 	struct rs_sock *s = it->s;
 
 	*rx = atomic_load_explicit(&s->rx.hdr->prod, memory_order_relaxed);
 	*tx = atomic_load_explicit(&s->tx.hdr->cons, memory_order_relaxed);
 	*err = atomic_load_explicit(&s->shm->so_error, memory_order_relaxed) != 0;
+	*st = *acc = 0;
+	if (s->stream) {
+		/* A state change (connected, peer FIN, reset) is an edge, as
+		 * sk_state_change wakes epoll; a new connection on a
+		 * listener is one too. accept_prod only grows. */
+		*st = rs_stream_state(s) | ((uint32_t)atomic_load(&s->shut) << 16);
+		for (uint32_t w = 0; w < rs_g.nworkers && w < RS_SHM_MAX_WORKERS; w++)
+			*acc += atomic_load_explicit(&s->shm->accept_prod[w], memory_order_relaxed);
+	}
 }
 
 /*
@@ -411,7 +423,7 @@ scan_rs(struct rs_ep *ep, struct epoll_event *evs, int n, int max, bool *tx_poll
 	cnt = ep->n;
 	for (k = 0; k < cnt && n < max; k++) {
 		struct rs_ep_item *it;
-		uint32_t rev, rx = 0, tx = 0;
+		uint32_t rev, rx = 0, tx = 0, st = 0, acc = 0;
 		bool err = false;
 
 		i = (ep->rr + k) % cnt;
@@ -421,7 +433,7 @@ scan_rs(struct rs_ep *ep, struct epoll_event *evs, int n, int max, bool *tx_poll
 		/* The indices before the rings: a datagram that lands after
 		 * this is a later edge, never one taken for reported. */
 		if (it->events & EPOLLET)
-			et_snapshot(it, &rx, &tx, &err);
+			et_snapshot(it, &rx, &tx, &err, &st, &acc);
 		rev = rs_sock_mask(it->s) & it->events;
 		if ((it->events & EPOLLOUT) && rs_tx_pending(it->s) &&
 		    (!(rev & EPOLLOUT) || (it->events & EPOLLET)))
@@ -432,7 +444,8 @@ scan_rs(struct rs_ep *ep, struct epoll_event *evs, int n, int max, bool *tx_poll
 			bool edge = it->fresh ||
 				((it->events & EPOLLIN) && rx != it->et_rx) ||
 				((it->events & EPOLLOUT) && tx != it->et_tx) ||
-				(err && !it->et_err);
+				(err && !it->et_err) || st != it->et_st ||
+				((it->events & EPOLLIN) && acc != it->et_acc);
 
 			it->et_err = err;
 			if (!edge)
@@ -440,6 +453,8 @@ scan_rs(struct rs_ep *ep, struct epoll_event *evs, int n, int max, bool *tx_poll
 			it->fresh = false;
 			it->et_rx = rx;
 			it->et_tx = tx;
+			it->et_st = st;
+			it->et_acc = acc;
 		}
 		evs[n].events = rev;
 		evs[n].data = it->data;

@@ -11,6 +11,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "sock/sock_shm.h"
@@ -51,6 +53,17 @@ struct rs_sock {
 	_Atomic int32_t sndbuf;
 	_Atomic int shut;	/* RS_SHUT_RD | RS_SHUT_WR, as Linux's sk_shutdown */
 	_Atomic bool broadcast;	/* SO_BROADCAST as the daemon accepted it */
+	/* Stream (TCP) sockets: the rings are byte rings and the slot's
+	 * state word tells the connection's life (sock_shm.h). */
+	bool stream;
+	_Atomic bool listening;	/* rs_listen succeeded */
+	_Atomic bool connecting;	/* a non-blocking connect is in progress
+					 * (EINPROGRESS given, outcome not yet
+					 * reported by connect) */
+	_Atomic bool sndbuf_locked;	/* SO_SNDBUF set: it bounds the tx ring */
+	_Atomic bool disconnected;	/* connect reported the connection's
+					 * failure: as after Linux's
+					 * tcp_disconnect, nothing is shut */
 	struct rs_shm_sock *shm;	/* our slot in the segment */
 
 	/* The ring views are private; the rings are SPSC, so each side of a
@@ -130,6 +143,23 @@ uint32_t rs_sock_mask(struct rs_sock *s);
 /* True while the worker has not taken every datagram of the transmit ring:
  * room may appear without anyone signalling it. */
 bool rs_tx_pending(struct rs_sock *s);
+
+/* Stream sockets (rs_stream.c). */
+/* The slot's state word (RS_SS_*), read once. */
+uint32_t rs_stream_state(struct rs_sock *s);
+/* Connections waiting on a listener (accept_prod - accept_cons summed). */
+uint32_t rs_stream_accept_ready(struct rs_sock *s);
+/* tcp_poll's mask for a stream socket. */
+uint32_t rs_stream_mask(struct rs_sock *s);
+ssize_t rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags);
+ssize_t rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags);
+/* Sleep on the wake descriptor until ready(s) or the deadline (0: none).
+ * 0, EAGAIN (deadline), EINTR, EBADF (closed). */
+int rs_stream_sleep(struct rs_sock *s, int64_t deadline,
+		    bool (*ready)(struct rs_sock *, void *), void *arg);
+/* Ring the socket's doorbell unless one is pending (rs_data.c). 0 or an
+ * errno. */
+int rs_doorbell(struct rs_sock *s);
 
 /* rs_epoll.c: the process-wide socket list (rs_socket, rs_close), and
  * epoll descriptors closed with rs_close or left stale by close(2). */

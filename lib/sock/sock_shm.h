@@ -70,9 +70,9 @@
  * only when the peer has acknowledged them, so the ring's used bytes are
  * unacknowledged + unsent (SIOCOUTQ) and its free space what a send may
  * write. After reading, the application rings the socket's doorbell when
- * the read freed at least a quarter of the rx ring or brought its free
- * space from below a quarter to above it: the worker then decides whether
- * to send a window update. The slot's state word (RS_SS_*) and so_error
+ * the read freed at least a quarter of the rx ring, brought its free
+ * space from below a quarter to above it, or emptied it: the worker then
+ * decides whether to send a window update. The slot's state word (RS_SS_*) and so_error
  * tell the connection's life:
  *   RS_SS_CONNECTING  set by the control thread when RS_SOP_CONNECT starts
  *                     an active open (the request answers 0 at once; the

@@ -412,6 +412,13 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 			tcp_sconn_done(tw, sc);
 			return;
 		}
+		if ((ev & TCP_EV_TIME_WAIT) && s != NULL && !sc->app_closed) {
+			/* Linux hands TIME-WAIT to a timewait bucket and the
+			 * socket itself is closed (tcp_time_wait, tcp_done):
+			 * shutdown and getpeername say ENOTCONN from now on */
+			set_state(s, RS_SS_CLOSED | RS_SS_SND_CLOSED, 0);
+			wake = true;
+		}
 		if ((ev & TCP_EV_TIME_WAIT) && s != NULL && sc->app_closed) {
 			/* the socket is gone for the application; the
 			 * connection lives on without it until 2MSL */

@@ -335,7 +335,7 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 	struct tcp_psock *ps = s->proto_priv;
 	uint32_t st = atomic_load(&s->shm->state);
 	if (ps->listening)
-		return -EINVAL;
+		return -EISCONN; /* __inet_stream_connect: sk_state is not TCP_CLOSE */
 	if (st & RS_SS_CONNECTED)
 		return -EISCONN;
 	if (ps->connecting)
@@ -411,9 +411,10 @@ static int tsk_shutdown(struct rs_sock *s, int how)
 	struct tcp_psock *ps = s->proto_priv;
 	uint32_t st = atomic_load(&s->shm->state);
 	if (ps->listening) {
-		/* Linux: SHUT_RD (or RDWR) on a listener stops it listening;
-		 * here the application closes it to stop; EINVAL otherwise */
-		return (how == SHUT_WR) ? -ENOTCONN : -EOPNOTSUPP;
+		/* Linux: SHUT_RD (or RDWR) on a listener stops it listening
+		 * (not served here: the application closes it to stop), and
+		 * SHUT_WR does nothing */
+		return (how == SHUT_WR) ? 0 : -EOPNOTSUPP;
 	}
 	if (!ps->connecting || (st & RS_SS_CLOSED))
 		return -ENOTCONN;
@@ -842,6 +843,10 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 		tcp_io_fill(tw, w, sc, &io);
 		tcp_shutdown(&tw->ctx, &sc->c, (int)c->a0, &io, &tw->act);
 		tcp_act_run(tw, w, sc);
+		/* as Linux's shutdown wakes the socket's waiters: a reader
+		 * blocked on an empty ring returns 0, a writer EPIPE */
+		if (ps->conn == sc)
+			sock_wake(s);
 		return;
 	case TCP_CMD_SETOPT:
 		if (sc == NULL)

@@ -5,7 +5,11 @@
 #   port 8: info, answers "ttl=T tos=S len=N" about the datagram received;
 #           its own datagrams leave with TTL 33 and TOS 0x20, so that a
 #           receiver's IP_RECVTTL/IP_RECVTOS see non-default values.
-# Both bound to 0.0.0.0 so that subnet broadcasts reach them.
+# Both bound to 0.0.0.0 so that subnet broadcasts reach them. TCP (for
+# tcp_diff.c):
+#   port 7: echo, until the client's FIN, then close;
+#   port 9: closes a connection as soon as data arrives, without reading
+#           it (the kernel answers with RST).
 import select
 import socket
 import sys
@@ -22,11 +26,42 @@ info.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
 info.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 33)
 info.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x20)
 info.bind(("0.0.0.0", 8))
+tcp_echo = socket.socket()
+tcp_echo.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp_echo.bind(("0.0.0.0", 7))
+tcp_echo.listen(16)
+tcp_rst = socket.socket()
+tcp_rst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp_rst.bind(("0.0.0.0", 9))
+tcp_rst.listen(16)
+echo_conns = []
+rst_conns = []
 print("ready", flush=True)
 sys.stdout.close()
 
 while True:
-    r, _, _ = select.select([echo, info], [], [])
+    r, _, _ = select.select([echo, info, tcp_echo, tcp_rst] + echo_conns + rst_conns, [], [])
+    if tcp_echo in r:
+        echo_conns.append(tcp_echo.accept()[0])
+    if tcp_rst in r:
+        rst_conns.append(tcp_rst.accept()[0])
+    for c in [c for c in echo_conns if c in r]:
+        try:
+            d = c.recv(1 << 16)
+        except OSError:
+            d = b""
+        if d:
+            c.setblocking(True)
+            try:
+                c.sendall(d)
+            except OSError:
+                pass
+        else:
+            echo_conns.remove(c)
+            c.close()
+    for c in [c for c in rst_conns if c in r]:
+        rst_conns.remove(c)
+        c.close()  # the data is unread: RST
     if echo in r:
         data, addr = echo.recvfrom(70000)
         echo.sendto(data, addr)

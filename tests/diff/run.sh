@@ -17,7 +17,7 @@
 BIN=$RS_BUILD/tests/diff
 RS_NAME=udp_diff
 DIV=${RS_DIVERGENCES:-$RS_ROOT/docs/divergences.md}
-for b in udp_diff_linux udp_diff_rs; do
+for b in udp_diff_linux udp_diff_rs tcp_diff_linux tcp_diff_rs; do
 	[ -x "$BIN/$b" ] || fail "$BIN/$b not built"
 done
 [ -f "$DIV" ] || fail "$DIV missing"
@@ -56,9 +56,13 @@ start_peer p1
 wait_for 10 in_ns dlp ping -c1 -W1 10.0.0.1 || fail "Linux local side unreachable"
 wait_for 10 in_ns p1 ping -c1 -W1 10.0.0.1 || fail "ringstack unreachable from the peer"
 
-in_ns dl timeout 40 "$BIN/udp_diff_linux" >"$RS_TMP/linux.out" 2>"$RS_TMP/linux.err" &
+# udp_diff, then tcp_diff (its cases are named tcp_*), each side's
+# outputs in one file
+in_ns dl bash -c "timeout 40 '$BIN/udp_diff_linux' && timeout 40 '$BIN/tcp_diff_linux'" \
+	>"$RS_TMP/linux.out" 2>"$RS_TMP/linux.err" &
 lx=$!
-timeout 40 "$BIN/udp_diff_rs" >"$RS_TMP/rs.out" 2>"$RS_TMP/rs.err" &
+bash -c "timeout 40 '$BIN/udp_diff_rs' && timeout 40 '$BIN/tcp_diff_rs'" \
+	>"$RS_TMP/rs.out" 2>"$RS_TMP/rs.err" &
 rx=$!
 lrc=0 rrc=0
 wait $lx || lrc=$?

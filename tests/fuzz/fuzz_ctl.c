@@ -250,6 +250,7 @@ static void reset_config(void)
 	must("addr flush dev port1");
 	/* lo always exists: put its state back as dp_init made it */
 	must("addr flush dev lo");
+	must("addr add 127.0.0.1/8 dev lo");
 	must("link set lo up");
 	struct rs_buf keys;
 	rs_buf_init(&keys);

@@ -134,10 +134,13 @@ base=$((c1 - c0))
 peer idle_c 12345 idle 20
 pid_c=$PEER_PID
 wait_for 10 report_is idle_c "0 20" || fail "idle peer C: $(cat "$RS_TMP/idle_c")"
-# the daemon holds 4 of them (its descriptors are all used), the 16 others
-# wait in the listen queue
-fds_full() { [ "$(ls "/proc/$RS_PID/fd" | wc -l)" -ge $((nfd + 4)) ]; }
-wait_for 10 fds_full || fail "the daemon did not use up its descriptors"
+# the daemon takes what descriptors it has left, the others wait in the
+# listen queue. Its first EMFILE is logged once: that is the event to wait
+# for (counting /proc/PID/fd is not: other threads open and close
+# descriptors of their own, so the count need not sit at the limit)
+paused() { grep -q "accept: .*pausing" "$RS_LOG"; }
+wait_for 10 paused ||
+	{ ls -l "/proc/$RS_PID/fd" >&2; fail "the daemon did not run out of descriptors: $(ls "/proc/$RS_PID/fd" | wc -l) open, limit $((nfd + 4)); $(grep -i "open files" "/proc/$RS_PID/limits")"; }
 c0=$(cpu); sleep 1; c1=$(cpu)
 hz=$(getconf CLK_TCK)
 used=$((c1 - c0))

@@ -5,7 +5,12 @@
  * that speaks lib/sock/sock_shm.h: it answers the attach with a segment it
  * builds, serves RS_SOP_* requests, and plays the worker by moving each
  * datagram from a tx ring to the rx ring of the socket bound to its
- * destination port (or back to the sender: an echo).
+ * destination port (or back to the sender: an echo). Stream sockets: a
+ * connect to a fake listener's port makes a connected pair (the child
+ * waits in the listener's accept queue), other ports connect to an echo
+ * (the bytes come back), FD_REFUSED_PORT refuses; the worker pumps bytes
+ * from each stream socket's tx ring into its peer's rx ring and plays the
+ * state word as sock_shm.h describes it.
  *
  * Criterion runs every test in its own process, so each attaches afresh.
  */
@@ -15,6 +20,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +63,14 @@ enum fake_mode {
 
 struct fake_sock {
 	bool used;
+	bool stream;
+	bool listening;
+	int link;		/* stream: the peer socket, -1 none (echo to self) */
+	bool shut_wr;		/* stream: the app's SHUT_WR, FIN after the data */
+	bool fin_sent;
+	int pending_fd;		/* accepted child's wake descriptor, until accepted */
+	int accq[FD_MAX_SOCKS];	/* listener: children waiting */
+	int naccq;
 	int wfd;		/* the daemon's end of the wake pair */
 	struct rs_saddr local;
 	struct rs_saddr peer;
@@ -213,11 +227,151 @@ fake_new_sock(int *app_fd)
 	view(&fk.socks[sd].rx, &slot->rx, SHM_RING_PROD);
 	view(&fk.socks[sd].tx, &slot->tx, SHM_RING_CONS);
 	fk.socks[sd].used = true;
+	fk.socks[sd].stream = false;
+	fk.socks[sd].listening = false;
+	fk.socks[sd].link = -1;
+	fk.socks[sd].shut_wr = fk.socks[sd].fin_sent = false;
+	fk.socks[sd].pending_fd = -1;
+	fk.socks[sd].naccq = 0;
 	fk.socks[sd].wfd = sv[0];
 	*app_fd = sv[1];
 	memset(&fk.socks[sd].local, 0, sizeof(struct rs_saddr));
 	memset(&fk.socks[sd].peer, 0, sizeof(struct rs_saddr));
 	return sd;
+}
+
+static void
+fake_wake(int sd)
+{
+	char one = 1;
+
+	if (atomic_load(&fake_slot(sd)->app_wait))
+		send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void
+fake_set_state(int sd, uint32_t set, uint32_t clear)
+{
+	uint32_t v = atomic_load(&fake_slot(sd)->state);
+
+	atomic_store(&fake_slot(sd)->state, (v & ~clear) | set);
+	fake_wake(sd);
+}
+
+/* connect(2) of stream socket sd: 0 (the worker finishes it), or -errno. */
+static int
+fake_stream_connect(int sd, const struct rs_saddr *a)
+{
+	struct fake_sock *s = &fk.socks[sd];
+	uint32_t st = atomic_load(&fake_slot(sd)->state);
+
+	if (s->listening)
+		return -EISCONN;
+	if (st & RS_SS_CONNECTED)
+		return -EISCONN;
+	if (st & RS_SS_CONNECTING)
+		return -EALREADY;
+	if (st & (RS_SS_RESET | RS_SS_CLOSED))
+		return -ECONNABORTED;
+	s->peer = *a;
+	if (s->local.port == 0) {
+		s->local.family = AF_INET;
+		s->local.port = (uint16_t)(40000 + sd);
+	}
+	atomic_store(&fake_slot(sd)->state, RS_SS_CONNECTING);
+	if (a->port == FD_REFUSED_PORT)
+		return 0;	/* the worker refuses it */
+	for (int i = 0; i < FD_MAX_SOCKS; i++) {
+		struct fake_sock *l = &fk.socks[i];
+		int app_fd = -1, c;
+
+		if (!l->used || !l->listening || l->local.port != a->port)
+			continue;
+		c = fake_new_sock(&app_fd);
+		if (c < 0)
+			return c;
+		fk.socks[c].stream = true;
+		fk.socks[c].pending_fd = app_fd;
+		fk.socks[c].local = l->local;
+		fk.socks[c].peer = s->local;
+		fake_addr4(fk.socks[c].peer.addr, 0x7f000001);
+		fk.socks[c].link = sd;
+		s->link = c;
+		atomic_store(&fake_slot(c)->state, RS_SS_CONNECTED);
+		l->accq[l->naccq++] = c;
+		atomic_fetch_add(&fake_slot(i)->accept_prod[0], 1);
+		fake_wake(i);
+		break;
+	}
+	return 0;
+}
+
+/* close(2) of stream socket sd: its peer sees the end of the stream, or a
+ * reset when sd had unread data (as Linux). */
+static void
+fake_stream_close(int sd)
+{
+	struct fake_sock *s = &fk.socks[sd];
+	ssize_t unread = shm_bytes_free(&s->rx);
+
+	if (s->pending_fd >= 0)
+		close(s->pending_fd);
+	if (s->link < 0 || !fk.socks[s->link].used)
+		return;
+	if (unread >= 0 && (uint32_t)unread < s->rx.size) {
+		atomic_store(&fake_slot(s->link)->so_error, ECONNRESET);
+		fake_set_state(s->link, RS_SS_RESET | RS_SS_SND_CLOSED, 0);
+	} else {
+		fake_set_state(s->link, RS_SS_RCV_EOF, 0);
+	}
+	fk.socks[s->link].link = -1;
+}
+
+/* The worker's side of every stream socket: finish connects, move bytes
+ * from tx rings into peers' rx rings, deliver FINs. */
+static void
+fake_streams(void)
+{
+	static uint8_t buf[FD_SOCK_RING];
+
+	if (atomic_load(&fk.tx_paused))
+		return;
+	for (int sd = 0; sd < FD_MAX_SOCKS; sd++) {
+		struct fake_sock *s = &fk.socks[sd];
+		uint32_t st;
+
+		if (!s->used || !s->stream || s->listening)
+			continue;
+		st = atomic_load(&fake_slot(sd)->state);
+		if ((st & RS_SS_CONNECTING) && !(st & RS_SS_CONNECTED)) {
+			if (s->peer.port == FD_REFUSED_PORT) {
+				atomic_store(&fake_slot(sd)->so_error, ECONNREFUSED);
+				fake_set_state(sd, RS_SS_RESET | RS_SS_SND_CLOSED, RS_SS_CONNECTING);
+			} else {
+				fake_set_state(sd, RS_SS_CONNECTED, RS_SS_CONNECTING);
+			}
+			continue;
+		}
+		if (!(st & RS_SS_CONNECTED) || (st & RS_SS_RESET))
+			continue;
+		int d = s->link >= 0 ? s->link : sd;	/* no peer: an echo */
+		if (s->link < 0 && s->peer.family == 0)
+			continue;
+		ssize_t room = shm_bytes_free(&fk.socks[d].rx);
+		ssize_t n = shm_bytes_peek(&s->tx, buf, room > 0 ? (size_t)room : 0);
+		cr_assert(n >= 0 && room >= 0);
+		if (n > 0) {
+			cr_assert_eq(shm_bytes_write(&fk.socks[d].rx, buf, (size_t)n), n);
+			cr_assert_eq(shm_bytes_skip(&s->tx, (size_t)n), n);
+			fake_wake(d);	/* data for d */
+			fake_wake(sd);	/* room for sd */
+		}
+		if (s->shut_wr && !s->fin_sent && shm_bytes_used(&s->tx) == 0) {
+			s->fin_sent = true;
+			fake_set_state(sd, RS_SS_SND_CLOSED, 0);
+			fake_set_state(d, RS_SS_RCV_EOF, 0);
+		}
+	}
 }
 
 static void
@@ -239,6 +393,45 @@ fake_request(const struct rs_sreq *q, int *app_fd)
 	switch (q->op) {
 	case RS_SOP_SOCKET:
 		c.ret = fake_new_sock(app_fd);
+		if (c.ret >= 0)
+			fk.socks[c.ret].stream = q->a[1] == SOCK_STREAM;
+		break;
+	case RS_SOP_LISTEN:
+		if (!s->stream) {
+			c.ret = -EOPNOTSUPP;
+			break;
+		}
+		if (s->local.port == 0) {
+			s->local.family = AF_INET;
+			s->local.port = (uint16_t)(40000 + q->sd);
+		}
+		s->listening = true;
+		atomic_store(&fake_slot(q->sd)->state, RS_SS_LISTEN);
+		break;
+	case RS_SOP_ACCEPT:
+		if (!s->listening) {
+			c.ret = s->stream ? -EINVAL : -EOPNOTSUPP;
+			break;
+		}
+		if (s->naccq == 0) {
+			c.ret = -EAGAIN;
+			break;
+		}
+		c.ret = s->accq[0];
+		memmove(s->accq, s->accq + 1, (size_t)--s->naccq * sizeof(int));
+		*app_fd = fk.socks[c.ret].pending_fd;
+		fk.socks[c.ret].pending_fd = -1;
+		c.addr = fk.socks[c.ret].peer;
+		atomic_fetch_add(&fake_slot(q->sd)->accept_cons[0], 1);
+		break;
+	case RS_SOP_SHUTDOWN:
+		if (!s->stream || !(atomic_load(&fake_slot(q->sd)->state) & RS_SS_CONNECTED)) {
+			c.ret = -ENOTCONN;
+			break;
+		}
+		if (q->a[0] == SHUT_WR || q->a[0] == SHUT_RDWR)
+			s->shut_wr = true;
+		fake_wake(q->sd);
 		break;
 	case RS_SOP_BIND:
 		if (s->local.port != 0) {
@@ -251,9 +444,15 @@ fake_request(const struct rs_sreq *q, int *app_fd)
 			s->local.port = (uint16_t)(40000 + q->sd);
 		break;
 	case RS_SOP_CONNECT:
+		if (s->stream) {
+			c.ret = fake_stream_connect(q->sd, &q->addr);
+			break;
+		}
 		s->peer = q->addr;
 		break;
 	case RS_SOP_CLOSE:
+		if (s->stream)
+			fake_stream_close(q->sd);
 		close(s->wfd);
 		s->used = false;
 		break;
@@ -356,6 +555,8 @@ fake_tx(int sd)
 	}
 }
 
+static void fake_streams(void);
+
 static void
 fake_bells(void)
 {
@@ -367,6 +568,11 @@ fake_bells(void)
 	while (shm_rec_read(&fk.bell, NULL, 0, &iov, 1, NULL) == sizeof(db)) {
 		if (db.sd >= FD_MAX_SOCKS || !fk.socks[db.sd].used)
 			continue;
+		if (fk.socks[db.sd].stream) {
+			atomic_store(&fake_slot((int)db.sd)->tx_armed, 0);
+			fake_streams();
+			continue;
+		}
 		/* As the contract says: disarm, then look once more. */
 		fake_tx((int)db.sd);
 		atomic_store(&fake_slot((int)db.sd)->tx_armed, 0);
@@ -422,6 +628,7 @@ fake_main(void *arg)
 		struct iovec qv = { &q, sizeof(q) };
 
 		fake_bells();
+		fake_streams();
 		if (poll(&p, 1, 1) <= 0)
 			continue;
 		if (recv(c, &byte, 1, 0) <= 0)
@@ -1427,5 +1634,241 @@ Test(ringsock, event_fd_for_foreign_loops, .timeout = 20)
 	cr_assert_eq(rs_event_arm(), 0);
 	close(kep);
 	rs_close(a);
+	fake_stop();
+}
+
+/*
+ * Stream (TCP) sockets against the fake daemon's stream worker.
+ */
+
+Test(ringsock, stream_socket_args)
+{
+	setenv("RINGSTACK_CTL", "/nonexistent/ringstack.sock", 1);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), -1);
+	cr_assert_eq(errno, EPROTONOSUPPORT);
+	/* accept4 checks its flags before the descriptor, as Linux */
+	errno = 0;
+	cr_assert_eq(rs_accept4(-1, NULL, NULL, 0x1234), -1);
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_eq(rs_accept4(-1, NULL, NULL, SOCK_NONBLOCK), -1);
+	cr_assert_eq(errno, EBADF);
+}
+
+struct bulk_arg {
+	int fd;
+	size_t len;
+	ssize_t ret;
+	int err;
+};
+
+static void *
+bulk_sender(void *arg)
+{
+	struct bulk_arg *b = arg;
+	uint8_t *p = malloc(b->len);
+
+	for (size_t i = 0; i < b->len; i++)
+		p[i] = (uint8_t)(i * 7 + i / 251);
+	b->ret = rs_send(b->fd, p, b->len, 0);
+	b->err = errno;
+	if (b->ret == (ssize_t)b->len && rs_shutdown(b->fd, SHUT_WR) < 0)
+		b->err = errno;
+	free(p);
+	return NULL;
+}
+
+Test(ringsock, stream_connect_accept_bulk_halfclose, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5000), peer;
+	socklen_t pl = sizeof(peer);
+	struct bulk_arg b = { .len = 200000 };
+	pthread_t t;
+	int ls, cl, c, v;
+	socklen_t vl = sizeof(v);
+	uint8_t *in;
+
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(ls >= 0);
+	cr_assert_eq(rs_getsockopt(ls, SOL_SOCKET, SO_TYPE, &v, &vl), 0);
+	cr_assert_eq(v, SOCK_STREAM);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	/* nothing waiting: a non-blocking accept costs no request */
+	int acc0 = atomic_load(&fk.ops[RS_SOP_ACCEPT]);
+	cr_assert_eq(rs_fcntl(ls, F_SETFL, O_NONBLOCK), 0);
+	errno = 0;
+	cr_assert_eq(rs_accept4(ls, NULL, NULL, 0), -1);
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_eq(atomic_load(&fk.ops[RS_SOP_ACCEPT]), acc0);
+	rs_fcntl(ls, F_SETFL, 0);
+
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(cl >= 0);
+	errno = 0;
+	cr_assert_eq(rs_getpeername(cl, SA(&peer), &pl), -1);
+	cr_assert_eq(errno, ENOTCONN);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);	/* waits for the worker */
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), -1);
+	cr_assert_eq(errno, EISCONN);
+	pl = sizeof(peer);
+	c = rs_accept4(ls, SA(&peer), &pl, SOCK_NONBLOCK);
+	cr_assert(c >= 0);
+	cr_assert_eq(pl, sizeof(peer));
+	cr_assert_eq(peer.sin_family, AF_INET);
+	cr_assert_eq(rs_fcntl(c, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+	rs_fcntl(c, F_SETFL, 0);
+
+	/* 200000 bytes through 16 KiB rings: the sender blocks and is woken
+	 * as room comes back; MSG_WAITALL gathers them all */
+	b.fd = cl;
+	cr_assert_eq(pthread_create(&t, NULL, bulk_sender, &b), 0);
+	in = malloc(b.len);
+	cr_assert_eq(rs_recv(c, in, b.len, MSG_WAITALL), (ssize_t)b.len);
+	pthread_join(t, NULL);
+	cr_assert_eq(b.ret, (ssize_t)b.len, "send: %zd (%s)", b.ret, strerror(b.err));
+	for (size_t i = 0; i < b.len; i++)
+		cr_assert_eq(in[i], (uint8_t)(i * 7 + i / 251), "byte %zu", i);
+	/* the sender's FIN: end of stream, POLLIN|POLLRDHUP */
+	cr_assert_eq(rs_recv(c, in, 10, 0), 0);
+	struct pollfd p = { .fd = c, .events = POLLIN | POLLRDHUP | POLLOUT };
+	cr_assert_eq(rs_poll(&p, 1, 1000), 1);
+	cr_assert_eq(p.revents, POLLIN | POLLRDHUP | POLLOUT);
+	/* our FIN too: both ways shut, POLLHUP */
+	cr_assert_eq(rs_shutdown(c, SHUT_WR), 0);
+	p.revents = 0;
+	cr_assert_eq(rs_poll(&p, 1, 1000), 1);
+	cr_assert(p.revents & POLLHUP, "revents %#x", p.revents);
+	errno = 0;
+	cr_assert_eq(rs_send(c, "x", 1, MSG_NOSIGNAL), -1);
+	cr_assert_eq(errno, EPIPE);
+	cr_assert_eq(rs_recv(cl, in, 10, 0), 0);
+	free(in);
+	rs_close(c);
+	rs_close(cl);
+	rs_close(ls);
+	fake_stop();
+}
+
+Test(ringsock, stream_refused_blocking_and_nonblocking, .timeout = 20)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, FD_REFUSED_PORT);
+	int fd, err = -1;
+	socklen_t el = sizeof(err);
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_STREAM, 0);
+	errno = 0;
+	cr_assert_eq(rs_connect(fd, SA(&a), sizeof(a)), -1);
+	cr_assert_eq(errno, ECONNREFUSED);
+	rs_close(fd);
+
+	fd = rs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	errno = 0;
+	cr_assert_eq(rs_connect(fd, SA(&a), sizeof(a)), -1);
+	cr_assert_eq(errno, EINPROGRESS);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	cr_assert_eq(rs_poll(&p, 1, 5000), 1);
+	cr_assert_eq(p.revents & (POLLOUT | POLLERR | POLLHUP), POLLOUT | POLLERR | POLLHUP,
+		     "revents %#x", p.revents);
+	cr_assert_eq(rs_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	cr_assert_eq(err, ECONNREFUSED);
+	/* after a failure: nothing to read, no peer, sends fail */
+	char b;
+	cr_assert_eq(rs_recv(fd, &b, 1, 0), 0);
+	errno = 0;
+	cr_assert_eq(rs_send(fd, &b, 1, MSG_NOSIGNAL), -1);
+	cr_assert_eq(errno, EPIPE);
+	rs_close(fd);
+	fake_stop();
+}
+
+static volatile sig_atomic_t ut_sigpipe;
+
+static void
+ut_on_sigpipe(int sig)
+{
+	(void)sig;
+	ut_sigpipe = 1;
+}
+
+Test(ringsock, stream_echo_peek_fionread_eagain_sigpipe, .timeout = 20)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 7);
+	char b[64];
+	int fd, v = -1;
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	errno = 0;
+	cr_assert_eq(rs_recv(fd, b, 1, 0), -1);
+	cr_assert_eq(errno, ENOTCONN);
+	/* a new socket is POLLOUT|POLLHUP, as Linux's tcp_poll in TCP_CLOSE */
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+	cr_assert_eq(rs_poll(&p, 1, 0), 1);
+	cr_assert_eq(p.revents, POLLOUT | POLLHUP);
+	errno = 0;
+	cr_assert_eq(rs_connect(fd, SA(&a), sizeof(a)), -1);
+	cr_assert_eq(errno, EINPROGRESS);
+	cr_assert_eq(rs_poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 5000), 1);
+	cr_assert_eq(rs_connect(fd, SA(&a), sizeof(a)), 0);	/* reports success once */
+	errno = 0;
+	cr_assert_eq(rs_recv(fd, b, sizeof(b), 0), -1);
+	cr_assert_eq(errno, EAGAIN);
+
+	cr_assert_eq(rs_send(fd, "hello world", 11, 0), 11);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	cr_assert_eq(rs_poll(&p, 1, 5000), 1);
+	cr_assert_eq(rs_recv(fd, b, 5, MSG_PEEK), 5);
+	cr_assert(memcmp(b, "hello", 5) == 0);
+	cr_assert_eq(rs_ioctl(fd, FIONREAD, &v), 0);
+	cr_assert_eq(v, 11);
+	struct iovec iov[2] = { { b, 6 }, { b + 6, 5 } };
+	cr_assert_eq(rs_readv(fd, iov, 2), 11);
+	cr_assert(memcmp(b, "hello world", 11) == 0);
+	cr_assert_eq(rs_ioctl(fd, FIONREAD, &v), 0);
+	cr_assert_eq(v, 0);
+
+	cr_assert_eq(rs_shutdown(fd, SHUT_WR), 0);
+	signal(SIGPIPE, ut_on_sigpipe);
+	errno = 0;
+	cr_assert_eq(rs_send(fd, "x", 1, 0), -1);
+	cr_assert_eq(errno, EPIPE);
+	cr_assert(ut_sigpipe);
+	rs_close(fd);
+	fake_stop();
+}
+
+Test(ringsock, stream_close_with_unread_data_resets, .timeout = 20)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5001);
+	char b[16];
+	int ls, cl, c;
+
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 1), 0);
+	struct pollfd p = { .fd = ls, .events = POLLIN };
+	cr_assert_eq(rs_poll(&p, 1, 0), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	/* a waiting connection makes the listener readable */
+	cr_assert_eq(rs_poll(&p, 1, 5000), 1);
+	cr_assert_eq(p.revents, POLLIN);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+	cr_assert_eq(rs_send(cl, "unread", 6, 0), 6);
+	p = (struct pollfd){ .fd = c, .events = POLLIN };
+	cr_assert_eq(rs_poll(&p, 1, 5000), 1);
+	rs_close(c);
+	errno = 0;
+	cr_assert_eq(rs_recv(cl, b, sizeof(b), 0), -1);
+	cr_assert_eq(errno, ECONNRESET);
+	cr_assert_eq(rs_recv(cl, b, sizeof(b), 0), 0);
+	rs_close(cl);
+	rs_close(ls);
 	fake_stop();
 }

@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libringsock, stream (TCP) data side: the byte rings of a stream socket
+ * (lib/sock/sock_shm.h "Stream sockets"). Data is copied once each way,
+ * between the application's buffers and the socket's rings; the worker
+ * that owns the connection sends from the tx ring (consuming only what the
+ * peer acknowledged) and delivers in-order data into the rx ring.
+ *
+ * Errors and readiness follow Linux's tcp_sendmsg, tcp_recvmsg and
+ * tcp_poll, with the slot's state word (RS_SS_*) standing for the
+ * kernel's sk_state / sk_shutdown / sk_err:
+ *   TCP_CLOSE         state 0 (never connected) or RESET / CLOSED set
+ *   SYN_SENT          CONNECTING without CONNECTED
+ *   RCV_SHUTDOWN      RCV_EOF, RESET, CLOSED or our own SHUT_RD
+ *   SEND_SHUTDOWN     SND_CLOSED or our own SHUT_WR
+ * The worker wakes the socket's sleepers (app_wait) on data, on released
+ * tx room and on every state change, so every wait here sleeps in the
+ * kernel after a short spin; nothing polls on a timer.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "ringstack/socket.h"
+#include "rs_priv.h"
+
+/* Spin before sleeping, as the datagram path does. */
+#define RS_STREAM_SPIN_NS 20000
+
+uint32_t
+rs_stream_state(struct rs_sock *s)
+{
+	return atomic_load_explicit(&s->shm->state, memory_order_acquire);
+}
+
+uint32_t
+rs_stream_accept_ready(struct rs_sock *s)
+{
+	uint32_t n = 0;
+
+	/* Each worker's pair grows only; a difference beyond any backlog
+	 * is the daemon's corruption and reads as "something": the accept
+	 * request then answers. */
+	for (uint32_t w = 0; w < rs_g.nworkers && w < RS_SHM_MAX_WORKERS; w++) {
+		uint32_t p = atomic_load_explicit(&s->shm->accept_prod[w], memory_order_acquire);
+		uint32_t c = atomic_load_explicit(&s->shm->accept_cons[w], memory_order_acquire);
+
+		n += p - c;
+	}
+	return n;
+}
+
+/* Bytes waiting in the rx ring; -1 when the ring is corrupt. No lock:
+ * prod is the worker's, cons ours (read from the shared header; a racing
+ * reader in another thread only makes the answer stale). */
+static int64_t
+rx_avail(struct rs_sock *s)
+{
+	uint32_t prod = atomic_load_explicit(&s->rx.hdr->prod, memory_order_acquire);
+	uint32_t cons = atomic_load_explicit(&s->rx.hdr->cons, memory_order_relaxed);
+
+	if (prod - cons > s->rx.size)
+		return -1;
+	return prod - cons;
+}
+
+/* Bytes in the tx ring (unsent + unacknowledged): SIOCOUTQ. */
+static uint32_t
+tx_queued(struct rs_sock *s)
+{
+	uint32_t prod = atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed);
+	uint32_t cons = atomic_load_explicit(&s->tx.hdr->cons, memory_order_acquire);
+
+	return prod - cons;
+}
+
+/* What a sender may have queued: the ring, or less when SO_SNDBUF was set
+ * (Linux auto-tunes the send buffer unless the application locks it). */
+static uint32_t
+tx_limit(struct rs_sock *s)
+{
+	int32_t b = atomic_load(&s->sndbuf);
+
+	if (atomic_load(&s->sndbuf_locked) && b > 0 && (uint32_t)b < s->tx.size)
+		return (uint32_t)b;
+	return s->tx.size;
+}
+
+/* Room a send may fill now (0 when full, or the ring is corrupt: the
+ * write reports it). */
+static uint32_t
+tx_room(struct rs_sock *s)
+{
+	uint32_t used = tx_queued(s), lim = tx_limit(s);
+
+	return used >= lim ? 0 : lim - used;
+}
+
+static bool
+rcv_shut(struct rs_sock *s, uint32_t st)
+{
+	if (atomic_load(&s->disconnected))
+		return atomic_load(&s->shut) & RS_SHUT_RD;
+	return (st & (RS_SS_RCV_EOF | RS_SS_RESET | RS_SS_CLOSED)) ||
+	       (atomic_load(&s->shut) & RS_SHUT_RD);
+}
+
+static bool
+snd_shut(struct rs_sock *s, uint32_t st)
+{
+	if (atomic_load(&s->disconnected))
+		return atomic_load(&s->shut) & RS_SHUT_WR;
+	return (st & (RS_SS_SND_CLOSED | RS_SS_RESET | RS_SS_CLOSED)) ||
+	       (atomic_load(&s->shut) & RS_SHUT_WR);
+}
+
+/* Linux's sk_state == TCP_CLOSE */
+static bool
+st_closed(uint32_t st)
+{
+	return (st & ~RS_SS_LISTEN) == 0 || (st & (RS_SS_RESET | RS_SS_CLOSED));
+}
+
+uint32_t
+rs_stream_mask(struct rs_sock *s)
+{
+	uint32_t st = rs_stream_state(s), m = 0;
+	int64_t avail;
+
+	if (st & RS_SS_LISTEN)
+		/* inet_csk_listen_poll */
+		return rs_stream_accept_ready(s) ? EPOLLIN | EPOLLRDNORM : 0;
+	if ((rcv_shut(s, st) && snd_shut(s, st)) || st_closed(st))
+		m |= EPOLLHUP;
+	if (rcv_shut(s, st))
+		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (!(st & RS_SS_CONNECTING) || (st & (RS_SS_CONNECTED | RS_SS_RESET | RS_SS_CLOSED))) {
+		avail = rx_avail(s);
+		if (avail != 0)	/* a corrupt ring is readable: the read says so */
+			m |= EPOLLIN | EPOLLRDNORM;
+		if (snd_shut(s, st)) {
+			m |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			/* __sk_stream_is_writeable: free space at least half
+			 * of what is queued */
+			uint32_t used = tx_queued(s), lim = tx_limit(s);
+
+			if (used > s->tx.size || (used < lim && lim - used >= used / 2))
+				m |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	if (atomic_load(&s->shm->so_error) != 0)
+		m |= EPOLLERR;
+	return m;
+}
+
+int
+rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_sock *, void *),
+		void *arg)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	struct timespec ts, *tsp = NULL;
+	int64_t spin_end = rs_now_ns() + RS_STREAM_SPIN_NS, left = -1;
+	int rc = 0;
+
+	/* A short polite spin first: a peer on this host answers fast. */
+	while (rs_now_ns() < spin_end) {
+		if (ready(s, arg) || atomic_load(&s->closed))
+			return atomic_load(&s->closed) ? EBADF : 0;
+		sched_yield();
+	}
+	if (rs_daemon_gone())
+		return ECONNRESET;
+	rs_wait_enter(s);
+	/* Checked after app_wait is visible: whatever the worker did before
+	 * it could see app_wait is found here; after, it wakes us. */
+	if (atomic_load(&s->closed)) {
+		rc = EBADF;
+		goto out;
+	}
+	if (ready(s, arg))
+		goto out;
+	if (deadline != 0) {
+		left = deadline - rs_now_ns();
+		if (left <= 0) {
+			rc = EAGAIN;
+			goto out;
+		}
+	}
+	left = rs_wait_slice(s, left);
+	if (left >= 0) {
+		ts.tv_sec = left / 1000000000;
+		ts.tv_nsec = left % 1000000000;
+		tsp = &ts;
+	}
+	if (ppoll(&p, 1, tsp, NULL) < 0 && errno == EINTR)
+		rc = EINTR;
+	rs_drain(s);
+out:
+	rs_wait_leave(s);
+	return rc;
+}
+
+static ssize_t
+fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static int64_t
+deadline_of(int64_t timeo)
+{
+	return timeo == 0 ? 0 : rs_now_ns() + timeo;
+}
+
+/*
+ * Sending.
+ */
+
+static bool
+connect_done(struct rs_sock *s, void *arg)
+{
+	uint32_t st = rs_stream_state(s);
+
+	(void)arg;
+	return !(st & RS_SS_CONNECTING) || (st & (RS_SS_CONNECTED | RS_SS_RESET | RS_SS_CLOSED));
+}
+
+static bool
+tx_ready(struct rs_sock *s, void *arg)
+{
+	uint32_t st = rs_stream_state(s);
+
+	(void)arg;
+	return tx_room(s) > 0 || snd_shut(s, st) || atomic_load(&s->shm->so_error) != 0;
+}
+
+ssize_t
+rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags)
+{
+	bool nonblock = atomic_load(&s->nonblock) || (flags & MSG_DONTWAIT);
+	int64_t deadline = -1;
+	size_t total = 0, copied = 0, iv = 0, ivoff = 0;
+	uint32_t st;
+	int err = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		if (msg->msg_iov[i].iov_len > SSIZE_MAX - total)
+			return fail(EINVAL);
+		total += msg->msg_iov[i].iov_len;
+	}
+	if (flags & MSG_OOB)
+		/* urgent data is not sent (docs/divergences.md) */
+		return fail(EOPNOTSUPP);
+	/* sk_stream_wait_connect: wait out an active open */
+	if (atomic_load(&s->disconnected)) {
+		err = EPIPE;	/* TCP_CLOSE after a failed connect */
+		goto do_error;
+	}
+	for (;;) {
+		st = rs_stream_state(s);
+		if ((st & RS_SS_CONNECTED) || (st & (RS_SS_RESET | RS_SS_CLOSED)))
+			break;
+		if (!(st & RS_SS_CONNECTING)) {
+			err = EPIPE;	/* never connected, or a listener */
+			goto do_error;
+		}
+		if (nonblock)
+			return fail(EAGAIN);
+		if (deadline < 0)
+			deadline = deadline_of(atomic_load(&s->sndtimeo));
+		err = rs_stream_sleep(s, deadline, connect_done, NULL);
+		if (err != 0)
+			return fail(err);
+	}
+	pthread_mutex_lock(&s->tx_lock);
+	for (;;) {
+		uint32_t room;
+
+		st = rs_stream_state(s);
+		if (atomic_load(&s->shm->so_error) != 0 || snd_shut(s, st)) {
+			err = EPIPE;
+			break;
+		}
+		if (copied == total)
+			break;
+		room = tx_room(s);
+		while (room > 0 && iv < msg->msg_iovlen) {
+			const struct iovec *v = &msg->msg_iov[iv];
+			size_t want = v->iov_len - ivoff;
+			ssize_t n;
+
+			if (want == 0) {
+				iv++;
+				ivoff = 0;
+				continue;
+			}
+			if (want > room)
+				want = room;
+			n = shm_bytes_write(&s->tx, (const uint8_t *)v->iov_base + ivoff, want);
+			if (n < 0) {
+				err = EPROTO;
+				break;
+			}
+			if (n == 0)
+				break;
+			room -= (uint32_t)n;
+			copied += (size_t)n;
+			ivoff += (size_t)n;
+			if (ivoff == v->iov_len) {
+				iv++;
+				ivoff = 0;
+			}
+		}
+		if (err != 0)
+			break;
+		if (copied == total)
+			break;
+		/* Full: let the worker send what is there while we wait. */
+		if (copied > 0) {
+			err = rs_doorbell(s);
+			if (err != 0)
+				break;
+		}
+		if (nonblock) {
+			err = EAGAIN;
+			break;
+		}
+		if (deadline < 0)
+			deadline = deadline_of(atomic_load(&s->sndtimeo));
+		err = rs_stream_sleep(s, deadline, tx_ready, NULL);
+		if (err != 0)
+			break;
+	}
+	pthread_mutex_unlock(&s->tx_lock);
+	if (copied > 0) {
+		int e = rs_doorbell(s);
+
+		if (e != 0 && err == 0)
+			err = e;
+		return (ssize_t)copied;
+	}
+	if (err == 0)
+		return 0;
+do_error:
+	/* sk_stream_error: a pending error first, then EPIPE and SIGPIPE */
+	if (err == EPIPE) {
+		int e = rs_take_so_error(s);
+
+		if (e != 0)
+			err = e;
+	}
+	if (err == EPIPE && !(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return fail(err);
+}
+
+/*
+ * Receiving.
+ */
+
+/* After a read of n bytes from a ring that had free bytes before it:
+ * whether the worker should look at its window (sock_shm.h). Emptying the
+ * ring counts too: the engine's window is bounded by its auto-tuned clamp
+ * as well as by the ring (a 64 KiB clamp is shut by one loopback segment
+ * while the ring is three quarters free), and only the worker knows which;
+ * an application that took everything is where Linux's tcp_cleanup_rbuf
+ * would reopen the window. */
+static bool
+rx_notify(struct rs_sock *s, uint32_t free_before, uint32_t n)
+{
+	uint32_t q = s->rx.size / 4;
+
+	return n >= q || (free_before < q && free_before + n >= q) ||
+	       (n > 0 && free_before + n >= s->rx.size);
+}
+
+struct rx_need {
+	uint32_t bytes;	/* ready once this many bytes are queued */
+};
+
+static bool
+rx_ready(struct rs_sock *s, void *arg)
+{
+	const struct rx_need *need = arg;
+	int64_t avail = rx_avail(s);
+
+	return avail < 0 || avail >= need->bytes || atomic_load(&s->shm->so_error) != 0 ||
+	       rcv_shut(s, rs_stream_state(s));
+}
+
+ssize_t
+rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
+{
+	bool nonblock = atomic_load(&s->nonblock) || (flags & MSG_DONTWAIT);
+	bool peek = (flags & MSG_PEEK) != 0, trunc = (flags & MSG_TRUNC) != 0;
+	int64_t deadline = -1;
+	size_t total = 0, copied = 0, iv = 0, ivoff = 0, target;
+	bool notify = false;
+	int err = 0;
+
+	if (flags & MSG_ERRQUEUE)
+		return fail(EAGAIN);	/* no error queue is kept */
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		if (msg->msg_iov[i].iov_len > SSIZE_MAX - total)
+			return fail(EINVAL);
+		total += msg->msg_iov[i].iov_len;
+	}
+	if (atomic_load(&s->listening) || (rs_stream_state(s) & RS_SS_LISTEN))
+		return fail(ENOTCONN);
+	if (flags & MSG_OOB)
+		/* tcp_recv_urg: no urgent data is ever pending here */
+		return fail(EINVAL);
+	msg->msg_namelen = 0;
+	msg->msg_controllen = 0;
+	msg->msg_flags = 0;
+	/* sock_rcvlowat: MSG_WAITALL wants everything */
+	target = (flags & MSG_WAITALL) ? total : 1;
+	if (target > s->rx.size && peek)
+		target = s->rx.size;	/* a peek can never see more than the ring */
+	if (total == 0)
+		target = 0;
+
+	pthread_mutex_lock(&s->rx_lock);
+	for (;;) {
+		ssize_t used = shm_bytes_used(&s->rx);
+		uint32_t st;
+
+		if (used < 0) {
+			err = EPROTO;
+			break;
+		}
+		if (peek) {
+			/* Linux copies as it peeks: what is there once no
+			 * more will come, or the caller will not wait */
+			if (used > 0 &&
+			    ((size_t)used >= target || nonblock ||
+			     atomic_load(&s->shm->so_error) != 0 ||
+			     rcv_shut(s, rs_stream_state(s)))) {
+				size_t off = 0;
+
+				for (size_t i = 0; i < msg->msg_iovlen && off < (size_t)used; i++) {
+					ssize_t n = shm_bytes_peek_at(&s->rx, off,
+								      msg->msg_iov[i].iov_base,
+								      msg->msg_iov[i].iov_len);
+
+					if (n < 0) {
+						err = EPROTO;
+						break;
+					}
+					off += (size_t)n;
+				}
+				copied = off;
+				break;
+			}
+		} else if (used > 0 && copied < total) {
+			uint32_t free_before = s->rx.size - (uint32_t)used, got = 0;
+
+			while (iv < msg->msg_iovlen && copied < total) {
+				const struct iovec *v = &msg->msg_iov[iv];
+				size_t want = v->iov_len - ivoff;
+				ssize_t n;
+
+				if (want == 0) {
+					iv++;
+					ivoff = 0;
+					continue;
+				}
+				n = trunc ? shm_bytes_skip(&s->rx, want)
+					  : shm_bytes_read(&s->rx, (uint8_t *)v->iov_base + ivoff, want);
+				if (n < 0) {
+					err = EPROTO;
+					break;
+				}
+				if (n == 0)
+					break;
+				got += (uint32_t)n;
+				copied += (size_t)n;
+				ivoff += (size_t)n;
+				if (ivoff == v->iov_len) {
+					iv++;
+					ivoff = 0;
+				}
+			}
+			if (rx_notify(s, free_before, got))
+				notify = true;
+			if (err != 0)
+				break;
+			if (copied >= target)
+				break;
+			continue;
+		}
+		if (copied >= target && !peek)
+			break;
+		/* Nothing (more) to take now: tcp_recvmsg's order. */
+		st = rs_stream_state(s);
+		if (copied > 0) {
+			if (nonblock || atomic_load(&s->shm->so_error) != 0 || rcv_shut(s, st))
+				break;
+		} else {
+			if (atomic_load(&s->shm->so_error) != 0) {
+				err = rs_take_so_error(s);
+				if (err != 0)
+					break;
+			}
+			if (rcv_shut(s, st))
+				break;	/* end of stream: 0 */
+			if (!(st & (RS_SS_CONNECTED | RS_SS_CONNECTING))) {
+				err = ENOTCONN;
+				break;
+			}
+			if (nonblock) {
+				err = EAGAIN;
+				break;
+			}
+		}
+		/* Sleep without the lock: another thread may poll the ring. */
+		if (notify) {
+			rs_doorbell(s);
+			notify = false;
+		}
+		pthread_mutex_unlock(&s->rx_lock);
+		if (deadline < 0)
+			deadline = deadline_of(atomic_load(&s->rcvtimeo));
+		{
+			struct rx_need need = {
+				.bytes = peek ? (uint32_t)(target > s->rx.size ? s->rx.size : target)
+					      : 1,
+			};
+
+			if (need.bytes == 0)
+				need.bytes = 1;
+			err = rs_stream_sleep(s, deadline, rx_ready, &need);
+		}
+		pthread_mutex_lock(&s->rx_lock);
+		if (err != 0)
+			break;
+	}
+	pthread_mutex_unlock(&s->rx_lock);
+	if (notify)
+		rs_doorbell(s);
+	if (copied > 0)
+		return (ssize_t)copied;
+	return err == 0 ? 0 : fail(err);
+}

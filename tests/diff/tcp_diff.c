@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Differential TCP socket tests: one source, built twice, as udp_diff.c
+ * (its output format and topology): tcp_diff_linux on kernel sockets,
+ * tcp_diff_rs (USE_RS) on libringsock. The program is at 10.0.0.1; the
+ * Linux peer at 10.0.0.2 runs peer.py, which also serves TCP: port 7
+ * echoes until the client's FIN and then closes, port 9 closes a
+ * connection as soon as data arrives without reading it (so it resets),
+ * nothing listens on port 9999 (RST: ECONNREFUSED).
+ *
+ * Every case name starts with "tcp_"; differences must be listed in
+ * docs/divergences.md as for udp_diff.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef USE_RS
+#include <ringstack/socket.h>
+#define S(x) rs_##x
+#else
+#define S(x) x
+#endif
+
+#define LOCAL_IP "10.0.0.1"
+#define PEER_IP "10.0.0.2"
+#define ECHO_PORT 7
+#define RST_PORT 9
+#define CLOSED_PORT 9999
+#define EPH_LO 32768
+#define EPH_HI 60999
+
+static const char *cs;
+static long g_r;
+static int g_e;
+
+#define DO(expr) ((void)(errno = 0, g_r = (long)(expr), g_e = errno))
+
+static const char *ename(int e)
+{
+	static char b[16];
+	if (e == 0)
+		return "0";
+	const char *n = strerrorname_np(e);
+	if (n)
+		return n;
+	snprintf(b, sizeof(b), "%d", e);
+	return b;
+}
+
+static void rep(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep(const char *step, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%s %s: ret=%ld errno=%s", cs, step, g_r, g_r < 0 ? ename(g_e) : "0");
+	if (fmt) {
+		putchar(' ');
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void rep_fd(const char *step)
+{
+	if (g_r >= 0)
+		printf("%s %s: ret=fd errno=0\n", cs, step);
+	else
+		rep(step, NULL);
+}
+
+static struct sockaddr_in sin4(const char *ip, int port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	return a;
+}
+
+#define SA(a) ((struct sockaddr *)(a))
+
+static const char *addrname(const struct sockaddr_in *a)
+{
+	static char b[64];
+	char ip[INET_ADDRSTRLEN];
+	const char *n = ip;
+	inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+	if (strcmp(ip, LOCAL_IP) == 0)
+		n = "local";
+	else if (strcmp(ip, PEER_IP) == 0)
+		n = "peer";
+	else if (strcmp(ip, "0.0.0.0") == 0)
+		n = "any";
+	unsigned p = ntohs(a->sin_port);
+	if (p >= EPH_LO && p <= EPH_HI)
+		snprintf(b, sizeof(b), "%s:ephemeral-in-range", n);
+	else
+		snprintf(b, sizeof(b), "%s:%u", n, p);
+	return b;
+}
+
+static const char *revname(short r)
+{
+	static char b[128];
+	static const struct {
+		short bit;
+		const char *n;
+	} bits[] = {
+		{ POLLIN, "IN" }, { POLLPRI, "PRI" }, { POLLOUT, "OUT" }, { POLLERR, "ERR" },
+		{ POLLHUP, "HUP" }, { POLLNVAL, "NVAL" }, { POLLRDHUP, "RDHUP" },
+	};
+	b[0] = 0;
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (r & bits[i].bit) {
+			if (b[0])
+				strcat(b, "|");
+			strcat(b, bits[i].n);
+		}
+	if (!b[0])
+		strcpy(b, "0");
+	return b;
+}
+
+/* poll one socket for events (timeout ms) and report revents */
+static void rep_poll(int fd, short events, int timeout, const char *step)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	DO(S(poll)(&p, 1, timeout));
+	rep(step, "revents=%s", revname(p.revents));
+}
+
+static void getint(int fd, int level, int name, const char *step)
+{
+	int v = -12345;
+	socklen_t l = sizeof(v);
+	DO(S(getsockopt)(fd, level, name, &v, &l));
+	rep(step, "val=%d len=%u", v, (unsigned)l);
+}
+
+static void setint(int fd, int level, int name, int v, const char *step)
+{
+	DO(S(setsockopt)(fd, level, name, &v, sizeof(v)));
+	rep(step, NULL);
+}
+
+static int tcp_sock(int flags)
+{
+	return S(socket)(AF_INET, SOCK_STREAM | flags, 0);
+}
+
+static void xclose(int fd)
+{
+	if (fd >= 0)
+		S(close)(fd);
+}
+
+static int connect_echo(void)
+{
+	struct sockaddr_in a = sin4(PEER_IP, ECHO_PORT);
+	int fd = tcp_sock(0);
+	if (S(connect)(fd, SA(&a), sizeof(a)) < 0) {
+		printf("%s setup: connect to the echo service failed: %s\n", cs, ename(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/* ---- cases ---- */
+
+static void c_socket(void)
+{
+	cs = "tcp_socket";
+	int fd;
+	DO(fd = tcp_sock(0));
+	rep_fd("socket");
+	getint(fd, SOL_SOCKET, SO_TYPE, "so_type");
+	getint(fd, SOL_SOCKET, SO_PROTOCOL, "so_protocol");
+	getint(fd, SOL_SOCKET, SO_ACCEPTCONN, "so_acceptconn");
+	getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+	getint(fd, SOL_SOCKET, SO_KEEPALIVE, "so_keepalive");
+	getint(fd, SOL_SOCKET, SO_SNDBUF, "so_sndbuf");
+	getint(fd, SOL_SOCKET, SO_RCVBUF, "so_rcvbuf");
+	getint(fd, IPPROTO_TCP, TCP_NODELAY, "tcp_nodelay");
+	getint(fd, IPPROTO_TCP, TCP_CORK, "tcp_cork");
+	getint(fd, IPPROTO_TCP, TCP_MAXSEG, "tcp_maxseg");
+	getint(fd, IPPROTO_TCP, TCP_KEEPIDLE, "tcp_keepidle");
+	getint(fd, IPPROTO_TCP, TCP_KEEPINTVL, "tcp_keepintvl");
+	getint(fd, IPPROTO_TCP, TCP_KEEPCNT, "tcp_keepcnt");
+	getint(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, "tcp_user_timeout");
+	xclose(fd);
+	cs = "tcp_socket_proto";
+	DO(fd = S(socket)(AF_INET, SOCK_STREAM, IPPROTO_TCP));
+	rep_fd("ipproto_tcp");
+	xclose(fd);
+	DO(fd = S(socket)(AF_INET, SOCK_STREAM, IPPROTO_UDP));
+	rep_fd("ipproto_udp");
+	xclose(fd);
+}
+
+static void c_options(void)
+{
+	cs = "tcp_options";
+	int fd = tcp_sock(0);
+	setint(fd, IPPROTO_TCP, TCP_NODELAY, 1, "set_nodelay");
+	getint(fd, IPPROTO_TCP, TCP_NODELAY, "nodelay");
+	setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, 30, "set_keepidle");
+	getint(fd, IPPROTO_TCP, TCP_KEEPIDLE, "keepidle");
+	setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, 0, "set_keepidle_0");
+	setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, 40000, "set_keepidle_40000");
+	setint(fd, IPPROTO_TCP, TCP_KEEPCNT, 200, "set_keepcnt_200");
+	setint(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, -1, "set_user_timeout_neg");
+	setint(fd, IPPROTO_TCP, TCP_MAXSEG, 1000, "set_maxseg_1000");
+	getint(fd, IPPROTO_TCP, TCP_MAXSEG, "maxseg");
+	setint(fd, IPPROTO_TCP, TCP_MAXSEG, 10, "set_maxseg_10");
+	setint(fd, SOL_SOCKET, SO_SNDBUF, 100000, "set_sndbuf");
+	getint(fd, SOL_SOCKET, SO_SNDBUF, "sndbuf");
+	setint(fd, SOL_SOCKET, SO_RCVBUF, 100000, "set_rcvbuf");
+	getint(fd, SOL_SOCKET, SO_RCVBUF, "rcvbuf");
+	char cc[16] = "";
+	socklen_t l = sizeof(cc);
+	DO(S(setsockopt)(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4));
+	rep("set_congestion_reno", NULL);
+	DO(S(getsockopt)(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &l));
+	rep("congestion", "val=%s", cc);
+	DO(S(setsockopt)(fd, IPPROTO_TCP, TCP_CONGESTION, "nosuch", 6));
+	rep("set_congestion_nosuch", NULL);
+	struct linger lg = { 1, 0 }, lg2 = { -1, -1 };
+	socklen_t ll = sizeof(lg2);
+	DO(S(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	rep("set_linger", NULL);
+	DO(S(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg2, &ll));
+	rep("linger", "onoff=%d linger=%d", lg2.l_onoff, lg2.l_linger);
+	xclose(fd);
+}
+
+static void c_unconnected(void)
+{
+	cs = "tcp_unconnected";
+	int fd = tcp_sock(SOCK_NONBLOCK), v = -1;
+	char b[8];
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	DO(S(recv)(fd, b, sizeof(b), 0));
+	rep("recv", NULL);
+	DO(S(send)(fd, "x", 1, MSG_NOSIGNAL));
+	rep("send", NULL);
+	DO(S(getpeername)(fd, SA(&a), &al));
+	rep("getpeername", NULL);
+	al = sizeof(a);
+	DO(S(getsockname)(fd, SA(&a), &al));
+	rep("getsockname", "addr=%s", addrname(&a));
+	DO(S(shutdown)(fd, SHUT_WR));
+	rep("shutdown", NULL);
+	DO(S(ioctl)(fd, FIONREAD, &v));
+	rep("fionread", "val=%d", v);
+	rep_poll(fd, POLLIN | POLLOUT, 0, "poll");
+	xclose(fd);
+}
+
+static void c_listen(void)
+{
+	cs = "tcp_listen";
+	int fd = tcp_sock(SOCK_NONBLOCK), v = -1;
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	char b[8];
+	DO(S(listen)(fd, 4));
+	rep("listen_unbound", NULL);
+	DO(S(getsockname)(fd, SA(&a), &al));
+	rep("getsockname", "addr=%s", addrname(&a));
+	getint(fd, SOL_SOCKET, SO_ACCEPTCONN, "so_acceptconn");
+	DO(S(listen)(fd, 8));
+	rep("listen_again", NULL);
+	DO(S(accept)(fd, NULL, NULL));
+	rep("accept_nonblock", NULL);
+	DO(S(accept4)(fd, NULL, NULL, 0x1234));
+	rep("accept4_badflags", NULL);
+	DO(S(recv)(fd, b, sizeof(b), 0));
+	rep("recv", NULL);
+	DO(S(send)(fd, "x", 1, MSG_NOSIGNAL));
+	rep("send", NULL);
+	DO(S(ioctl)(fd, FIONREAD, &v));
+	rep("fionread", NULL);
+	struct sockaddr_in p = sin4(PEER_IP, ECHO_PORT);
+	DO(S(connect)(fd, SA(&p), sizeof(p)));
+	rep("connect", NULL);
+	rep_poll(fd, POLLIN | POLLOUT, 0, "poll");
+	DO(S(shutdown)(fd, SHUT_WR));
+	rep("shutdown_wr", NULL);
+	xclose(fd);
+	cs = "tcp_listen_shut_rd";
+	fd = tcp_sock(0);
+	S(listen)(fd, 4);
+	DO(S(shutdown)(fd, SHUT_RD));
+	rep("shutdown_rd", NULL);
+	xclose(fd);
+	cs = "tcp_listen_udp";
+	fd = S(socket)(AF_INET, SOCK_DGRAM, 0);
+	DO(S(listen)(fd, 4));
+	rep("listen", NULL);
+	DO(S(accept)(fd, NULL, NULL));
+	rep("accept", NULL);
+	xclose(fd);
+}
+
+static void c_refused(void)
+{
+	cs = "tcp_refused";
+	struct sockaddr_in a = sin4(PEER_IP, CLOSED_PORT);
+	int fd = tcp_sock(0);
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect", NULL);
+	getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+	rep_poll(fd, POLLIN | POLLOUT, 0, "poll");
+	xclose(fd);
+
+	cs = "tcp_refused_nonblock";
+	fd = tcp_sock(SOCK_NONBLOCK);
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect", NULL);
+	rep_poll(fd, POLLOUT, 5000, "poll");
+	getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+	getint(fd, SOL_SOCKET, SO_ERROR, "so_error_again");
+	char b[4];
+	DO(S(recv)(fd, b, sizeof(b), 0));
+	rep("recv", NULL);
+	DO(S(send)(fd, "x", 1, MSG_NOSIGNAL));
+	rep("send", NULL);
+	xclose(fd);
+
+	cs = "tcp_refused_retry";
+	fd = tcp_sock(0);
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect", NULL);
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect_again", NULL);
+	xclose(fd);
+}
+
+static void c_nbconnect(void)
+{
+	cs = "tcp_nbconnect";
+	struct sockaddr_in a = sin4(PEER_IP, ECHO_PORT), n;
+	socklen_t nl = sizeof(n);
+	int fd = tcp_sock(SOCK_NONBLOCK);
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect", NULL);
+	rep_poll(fd, POLLOUT, 5000, "poll");
+	getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect_again", NULL);
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect_third", NULL);
+	DO(S(getpeername)(fd, SA(&n), &nl));
+	rep("getpeername", "addr=%s", addrname(&n));
+	nl = sizeof(n);
+	DO(S(getsockname)(fd, SA(&n), &nl));
+	rep("getsockname", "addr=%s", addrname(&n));
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	DO(S(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl));
+	rep("tcp_info", "state=%u", ti.tcpi_state);
+	getint(fd, IPPROTO_TCP, TCP_MAXSEG, "tcp_maxseg");
+	xclose(fd);
+}
+
+static void c_data(void)
+{
+	cs = "tcp_data";
+	int fd = connect_echo(), v = -1;
+	char b[64];
+	DO(S(recv)(fd, b, sizeof(b), MSG_DONTWAIT));
+	rep("recv_empty", NULL);
+	DO(S(send)(fd, "hello", 5, 0));
+	rep("send", NULL);
+	rep_poll(fd, POLLIN, 5000, "poll");
+	memset(b, 0, sizeof(b));
+	DO(S(recv)(fd, b, 3, MSG_PEEK));
+	rep("peek", "data=%.3s", b);
+	DO(S(ioctl)(fd, FIONREAD, &v));
+	rep("fionread", "val=%d", v);
+	memset(b, 0, sizeof(b));
+	DO(S(recv)(fd, b, sizeof(b), 0));
+	rep("recv", "data=%.5s", b);
+	DO(S(recv)(fd, b, sizeof(b), MSG_DONTWAIT));
+	rep("recv_empty_again", NULL);
+	static char big[200000], back[200000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i % 251);
+	DO(S(send)(fd, big, sizeof(big), 0));
+	rep("send_big", NULL);
+	DO(S(recv)(fd, back, sizeof(back), MSG_WAITALL));
+	rep("recv_waitall", "equal=%d", memcmp(big, back, sizeof(big)) == 0);
+	/* everything acknowledged: nothing left in the send queue */
+	for (int i = 0; i < 500; i++) {
+		DO(S(ioctl)(fd, TIOCOUTQ, &v));
+		if (g_r < 0 || v == 0)
+			break;
+		usleep(10000);
+	}
+	rep("siocoutq", "val=%d", v);
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	DO(S(send)(fd, "abc", 3, 0));
+	DO(S(recvfrom)(fd, b, 3, MSG_WAITALL, SA(&from), &fl));
+	rep("recvfrom", "addrlen=%u", (unsigned)fl);
+	xclose(fd);
+}
+
+static void c_halfclose(void)
+{
+	cs = "tcp_halfclose";
+	int fd = connect_echo();
+	char b[16];
+	DO(S(send)(fd, "tail", 4, 0));
+	rep("send", NULL);
+	DO(S(shutdown)(fd, SHUT_WR));
+	rep("shutdown_wr", NULL);
+	DO(S(send)(fd, "x", 1, MSG_NOSIGNAL));
+	rep("send_after", NULL);
+	memset(b, 0, sizeof(b));
+	DO(S(recv)(fd, b, 4, MSG_WAITALL));
+	rep("recv", "data=%.4s", b);
+	DO(S(recv)(fd, b, sizeof(b), 0));
+	rep("recv_eof", NULL);
+	rep_poll(fd, POLLIN | POLLOUT | POLLRDHUP, 5000, "poll");
+	DO(S(shutdown)(fd, SHUT_RD));
+	rep("shutdown_rd", NULL);
+	xclose(fd);
+}
+
+static void c_reset(void)
+{
+	cs = "tcp_reset";
+	struct sockaddr_in a = sin4(PEER_IP, RST_PORT);
+	int fd = tcp_sock(0);
+	char b[8];
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("connect", NULL);
+	DO(S(send)(fd, "unread", 6, 0));
+	rep("send", NULL);
+	rep_poll(fd, POLLIN, 5000, "poll_in");
+	rep_poll(fd, POLLIN | POLLOUT | POLLRDHUP, 0, "poll");
+	DO(S(recv)(fd, b, sizeof(b), 0));
+	rep("recv", NULL);
+	DO(S(recv)(fd, b, sizeof(b), 0));
+	rep("recv_again", NULL);
+	DO(S(send)(fd, "x", 1, MSG_NOSIGNAL));
+	rep("send_after", NULL);
+	getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+	struct sockaddr_in n;
+	socklen_t nl = sizeof(n);
+	DO(S(getpeername)(fd, SA(&n), &nl));
+	rep("getpeername", NULL);
+	xclose(fd);
+}
+
+/* Connections to our own listener (over the local address): Linux's dl
+ * namespace loops them through lo, ringstack through its loopback path. */
+static void c_backlog(void)
+{
+	cs = "tcp_backlog";
+	struct sockaddr_in a = sin4(LOCAL_IP, 0), n;
+	socklen_t nl = sizeof(n);
+	int ls = tcp_sock(SOCK_NONBLOCK), cl[4], done = 0, acc = 0;
+	DO(S(bind)(ls, SA(&a), sizeof(a)));
+	rep("bind", NULL);
+	DO(S(listen)(ls, 1));
+	rep("listen_1", NULL);
+	S(getsockname)(ls, SA(&n), &nl);
+	for (int i = 0; i < 4; i++) {
+		cl[i] = tcp_sock(SOCK_NONBLOCK);
+		S(connect)(cl[i], SA(&n), sizeof(n));
+	}
+	/* the handshakes the accept queue takes complete; the others wait
+	 * (their SYNs are dropped while the queue is full) */
+	usleep(500000);
+	for (int i = 0; i < 4; i++) {
+		struct pollfd p = { .fd = cl[i], .events = POLLOUT };
+		if (S(poll)(&p, 1, 0) == 1 && (p.revents & POLLOUT) && !(p.revents & POLLERR))
+			done++;
+	}
+	printf("%s connected_before_accept: %d\n", cs, done);
+	for (int i = 0; i < 4; i++) {
+		int c = S(accept)(ls, NULL, NULL);
+		if (c < 0)
+			break;
+		acc++;
+		xclose(c);
+	}
+	printf("%s accepted: %d\n", cs, acc);
+	for (int i = 0; i < 4; i++)
+		xclose(cl[i]);
+	xclose(ls);
+}
+
+static void c_timewait_reuse(void)
+{
+	cs = "tcp_timewait_reuse";
+	struct sockaddr_in a = sin4(LOCAL_IP, 0), n;
+	socklen_t nl = sizeof(n);
+	int ls = tcp_sock(0), one = 1;
+	S(setsockopt)(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	S(bind)(ls, SA(&a), sizeof(a));
+	S(listen)(ls, 4);
+	S(getsockname)(ls, SA(&n), &nl);
+	int cl = tcp_sock(0);
+	DO(S(connect)(cl, SA(&n), sizeof(n)));
+	rep("connect", NULL);
+	int c = S(accept)(ls, NULL, NULL);
+	char b[4];
+	/* the server closes first: its side of the connection (on the
+	 * listener's port) goes to TIME-WAIT once the client closes too */
+	xclose(c);
+	DO(S(recv)(cl, b, sizeof(b), 0));
+	rep("client_eof", NULL);
+	xclose(cl);
+	usleep(200000);
+	xclose(ls);
+	int s2 = tcp_sock(0);
+	DO(S(bind)(s2, SA(&n), sizeof(n)));
+	rep("bind_without_reuseaddr", NULL);
+	xclose(s2);
+	s2 = tcp_sock(0);
+	S(setsockopt)(s2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	DO(S(bind)(s2, SA(&n), sizeof(n)));
+	rep("bind_with_reuseaddr", NULL);
+	DO(S(listen)(s2, 4));
+	rep("listen", NULL);
+	xclose(s2);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	c_socket();
+	c_options();
+	c_unconnected();
+	c_listen();
+	c_refused();
+	c_nbconnect();
+	c_data();
+	c_halfclose();
+	c_reset();
+	c_backlog();
+	c_timewait_reuse();
+	return 0;
+}
