@@ -67,7 +67,8 @@ static struct rte_mbuf *frame(uint16_t iface, const uint8_t dmac[6], const uint8
 	eth_write(b, dmac, ifc->mac.addr_bytes, ETH_P_IPV6);
 	ip6_write(b + ETH_HLEN, 0, 0, (uint16_t)(extlen + len),
 		  extlen ? IPPROTO_HOPOPTS_ : IPPROTO_ICMPV6_, hlim, src, dst);
-	memcpy(b + ETH_HLEN + IP6_HLEN, ext, extlen);
+	if (extlen != 0)
+		memcpy(b + ETH_HLEN + IP6_HLEN, ext, extlen);
 	*icmp = b + ETH_HLEN + IP6_HLEN + extlen;
 	m->port = iface;
 	return m;
