@@ -138,6 +138,10 @@ static bool usable(const struct route6 *r)
 	return r->iface < RS_MAX_IFACES && iface_up[r->iface];
 }
 
+/* 2-byte entries: the trie's first level (2^24 entries) is 32 MiB rather
+ * than 64 MiB with 4-byte ones; 32767 next hops are plenty (they are
+ * shared by no route here, but a route holds one, an ECMP route one per
+ * path plus its group). During a rebuild two tries coexist. */
 static struct rte_fib6 *fib_new(void)
 {
 	char name[32];
@@ -146,7 +150,7 @@ static struct rte_fib6 *fib_new(void)
 		.type = RTE_FIB6_TRIE,
 		.default_nh = FIB6_NH_DEFAULT,
 		.max_routes = (int)(fib6_max_routes < 1024 ? 1024 : fib6_max_routes),
-		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = fib6_max_tbl8 },
+		.trie = { .nh_sz = RTE_FIB6_TRIE_2B, .num_tbl8 = fib6_max_tbl8 },
 	};
 	return rte_fib6_create(name, (int)rte_socket_id(), &fc);
 }

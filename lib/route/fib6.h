@@ -35,7 +35,7 @@ struct rs_nh6 {
 	uint8_t gw[16]; /* RT_UNICAST: gateway, all zero when on-link */
 };
 
-#define FIB6_NH_MAX (1u << 16)
+#define FIB6_NH_MAX (1u << 15) /* 2-byte trie entries: 15 bits of next hop */
 #define FIB6_ECMP_MAX 16
 #define FIB6_GRP_MAX 1024
 #define FIB6_NH_NONE UINT32_MAX
