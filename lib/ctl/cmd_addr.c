@@ -191,9 +191,10 @@ static int addr_flush(int argc, char **argv)
 		del_routes((uint16_t)i, a.ip, a.plen, subnet_shared(e, a.ip, a.plen));
 	}
 	rs_cfg_commit();
-	/* as iproute2's "addr flush": the link-local address goes too, and
-	 * comes back only with the link (ip6_iface_added) */
-	ip6_addr_flush((uint16_t)i, true);
+	/* the addresses the stack made (link-local, ::1) stay: Linux's flush
+	 * removes them too and leaves the link without IPv6 until it is
+	 * re-enabled (docs/divergences.md) */
+	ip6_addr_flush((uint16_t)i, false);
 	return 0;
 }
 

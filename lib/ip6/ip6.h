@@ -133,7 +133,8 @@ static inline const uint8_t *ip6_iface_src(const struct rs_iface *ifc, const uin
  * flags: RS_A6_LINKLOCAL for the stack's own. 0 or -errno (rs_err_set). */
 int ip6_addr_add(uint16_t iface, const uint8_t addr[16], uint8_t plen, uint8_t flags);
 int ip6_addr_del(uint16_t iface, const uint8_t addr[16], uint8_t plen);
-/* Removes every IPv6 address of iface but, unless all, its link-local one. */
+/* Removes every IPv6 address of iface but, unless all, the ones the stack
+ * made (the link-local address, ::1 on lo). */
 void ip6_addr_flush(uint16_t iface, bool all);
 /* A link came into existence (or up): gives it its link-local address
  * (RFC 4862 §5.3, stable per RFC 7217). */

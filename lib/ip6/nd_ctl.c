@@ -325,7 +325,7 @@ void ip6_addr_flush(uint16_t iface, bool all)
 	for (unsigned i = ifc->naddrs6; i > 0; i--) {
 		ifc = &rs_cfg_current()->ifaces[iface];
 		const struct rs_addr6 *a = &ifc->addrs6[i - 1];
-		if (!all && (a->flags & RS_A6_LINKLOCAL))
+		if (!all && ((a->flags & RS_A6_LINKLOCAL) || ip6_is_loopback(a->ip)))
 			continue;
 		uint8_t ip[16];
 		memcpy(ip, a->ip, 16);
