@@ -151,9 +151,13 @@ neigh_mix(uint64_t k)
 }
 
 static uint32_t
-neigh_hash(const struct neigh_table *t, uint16_t iface, uint32_t ip)
+neigh_hash(const struct neigh_table *t, uint16_t iface, struct rs_ip ip)
 {
-	uint64_t k = ((uint64_t)iface << 32) | ip;
+	uint64_t a, b;
+
+	memcpy(&a, ip.b, 8);
+	memcpy(&b, ip.b + 8, 8);
+	uint64_t k = neigh_mix(a ^ t->seed) ^ b ^ ((uint64_t)iface << 48);
 
 	return (uint32_t)neigh_mix(k ^ t->seed) & (t->nbuckets - 1);
 }
@@ -399,14 +403,14 @@ neigh_queue_flush(struct neigh_table *t, struct neigh_slot *s, bool tx)
 /* ---- slots ---- */
 
 static struct neigh_slot *
-neigh_find(const struct neigh_table *t, uint16_t iface, uint32_t ip)
+neigh_find(const struct neigh_table *t, uint16_t iface, struct rs_ip ip)
 {
 	uint32_t i = t->buckets[neigh_hash(t, iface, ip)];
 
 	while (i != NEIGH_NIL) {
 		struct neigh_slot *s = &t->slots[i];
 
-		if (s->e.ip == ip && s->e.iface == iface)
+		if (rs_ip_eq(&s->e.ip, &ip) && s->e.iface == iface)
 			return s;
 		i = s->hnext;
 	}
@@ -447,7 +451,7 @@ neigh_remove(struct neigh_table *t, struct neigh_slot *s)
  * Linux's forced GC does. Returns NULL when nothing may be evicted.
  */
 static struct neigh_slot *
-neigh_create(struct neigh_table *t, uint16_t iface, uint32_t ip, uint64_t now)
+neigh_create(struct neigh_table *t, uint16_t iface, struct rs_ip ip, uint64_t now)
 {
 	struct neigh_slot *s;
 	uint32_t idx, b;
@@ -697,7 +701,7 @@ neigh_table_destroy(struct neigh_table *t)
 }
 
 struct neigh_entry *
-neigh_lookup(struct neigh_table *t, uint16_t iface, uint32_t ip)
+neigh_lookup(struct neigh_table *t, uint16_t iface, struct rs_ip ip)
 {
 	struct neigh_slot *s = neigh_find(t, iface, ip);
 
@@ -717,7 +721,7 @@ neigh_queued(const struct neigh_table *t)
 }
 
 int
-neigh_resolve(struct neigh_table *t, uint16_t iface, uint32_t ip, void *pkt,
+neigh_resolve(struct neigh_table *t, uint16_t iface, struct rs_ip ip, void *pkt,
 	      uint64_t now)
 {
 	struct neigh_slot *s = neigh_find(t, iface, ip);
@@ -799,7 +803,7 @@ neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now)
 }
 
 void
-neigh_on_arp(struct neigh_table *t, uint16_t iface, uint32_t ip,
+neigh_on_arp(struct neigh_table *t, uint16_t iface, struct rs_ip ip,
 	     const uint8_t mac[6], enum neigh_src src, uint64_t now)
 {
 	static const uint8_t zero[6];
@@ -812,7 +816,7 @@ neigh_on_arp(struct neigh_table *t, uint16_t iface, uint32_t ip,
 	 * address is no better. RFC 5227 probes carry sender ip 0.0.0.0,
 	 * which names no neighbor.
 	 */
-	if (ip == 0 || (mac[0] & 1) != 0 || memcmp(mac, zero, 6) == 0)
+	if (rs_ip_is_any(&ip) || (mac[0] & 1) != 0 || memcmp(mac, zero, 6) == 0)
 		return;
 
 	s = neigh_find(t, iface, ip);
@@ -942,7 +946,7 @@ neigh_timer(struct neigh_table *t, uint64_t now)
 }
 
 int
-neigh_add_static(struct neigh_table *t, uint16_t iface, uint32_t ip,
+neigh_add_static(struct neigh_table *t, uint16_t iface, struct rs_ip ip,
 		 const uint8_t mac[6], uint64_t now)
 {
 	struct neigh_slot *s = neigh_find(t, iface, ip);
@@ -957,7 +961,7 @@ neigh_add_static(struct neigh_table *t, uint16_t iface, uint32_t ip,
 }
 
 int
-neigh_del(struct neigh_table *t, uint16_t iface, uint32_t ip)
+neigh_del(struct neigh_table *t, uint16_t iface, struct rs_ip ip)
 {
 	struct neigh_slot *s = neigh_find(t, iface, ip);
 

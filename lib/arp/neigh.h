@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Neighbor (ARP) table: the state machine, pure and DPDK-free.
+ * Neighbor table of both families (ARP for IPv4, Neighbor Discovery for
+ * IPv6): one state machine, pure and DPDK-free. Entries are keyed by
+ * (link, struct rs_ip): an IPv4 neighbour in its IPv4-mapped form, so the
+ * family is in the key and nothing here depends on it (STYLE.md: one NUD
+ * engine for ARP and NDP, as Linux's neighbour.c).
  *
  * States and transitions follow Linux's neighbour subsystem (RFC 1122 §2.3.2.1
  * for the ARP cache requirements, RFC 4861 §7.3 for the state names):
@@ -32,6 +36,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/rs_addr.h"
+
 enum neigh_state {
 	NEIGH_NONE = 0,
 	NEIGH_INCOMPLETE,
@@ -43,13 +49,17 @@ enum neigh_state {
 	NEIGH_PERMANENT,
 };
 
-/* Where an ARP packet that carries a (sender ip, sender mac) came from. */
+/* Where a (neighbour ip, link-layer address) pair came from. */
 enum neigh_src {
-	/* an ARP reply addressed to us (answer to one of our requests) */
+	/* an ARP reply addressed to us (answer to one of our requests); a
+	 * solicited Neighbor Advertisement (RFC 4861 §7.2.5) */
 	NEIGH_SRC_REPLY,
-	/* an ARP request whose target is one of our addresses on that link */
+	/* an ARP request whose target is one of our addresses on that link;
+	 * a Neighbor Solicitation for one of ours with a source link-layer
+	 * address option (RFC 4861 §7.2.3: the entry becomes STALE) */
 	NEIGH_SRC_REQUEST_FOR_US,
-	/* any other ARP packet: may only refresh an existing entry (RFC 826) */
+	/* any other ARP packet, an unsolicited NA: may only refresh an
+	 * existing entry (RFC 826; RFC 4861 §7.2.5 with the override flag) */
 	NEIGH_SRC_OTHER,
 };
 
@@ -73,7 +83,7 @@ struct neigh_params {
 void neigh_params_default(struct neigh_params *p);
 
 struct neigh_entry {
-	uint32_t ip;          /* IPv4 address, host byte order */
+	struct rs_ip ip;      /* the neighbour (IPv4-mapped for ARP) */
 	uint16_t iface;       /* link index */
 	uint8_t state;        /* enum neigh_state */
 	uint8_t mac[6];       /* valid unless INCOMPLETE/FAILED/NONE */
@@ -88,7 +98,8 @@ struct neigh_entry {
 };
 
 struct neigh_ops {
-	/* Send an ARP request for e->ip on e->iface: broadcast, or unicast to e->mac. */
+	/* Send a request (ARP request, Neighbor Solicitation) for e->ip on
+	 * e->iface: broadcast/multicast, or unicast to e->mac. */
 	void (*send_request)(void *ctx, const struct neigh_entry *e, bool unicast);
 	/* A queued packet can go now: e->mac is valid. Ownership of pkt passes. */
 	void (*tx_queued)(void *ctx, const struct neigh_entry *e, void *pkt);
@@ -108,7 +119,7 @@ struct neigh_table *neigh_table_create(const struct neigh_params *params,
 /* Drops every queued packet (drop_queued) and removes every entry (removed). */
 void neigh_table_destroy(struct neigh_table *t);
 
-struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t iface, uint32_t ip);
+struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t iface, struct rs_ip ip);
 uint32_t neigh_count(const struct neigh_table *t);
 /* packets queued now, all entries */
 uint32_t neigh_queued(const struct neigh_table *t);
@@ -121,24 +132,24 @@ uint32_t neigh_queued(const struct neigh_table *t);
  * destinations, never sending more than one request per retrans_ns.
  * A STALE entry moves to DELAY. Returns 0 when sent or queued.
  */
-int neigh_resolve(struct neigh_table *t, uint16_t iface, uint32_t ip, void *pkt,
+int neigh_resolve(struct neigh_table *t, uint16_t iface, struct rs_ip ip, void *pkt,
 		  uint64_t now);
 
 /* A packet was sent through e (reported by a worker): STALE -> DELAY. */
 void neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now);
 
-/* ARP input: sender (ip, mac) seen on iface. See enum neigh_src for rules. */
-void neigh_on_arp(struct neigh_table *t, uint16_t iface, uint32_t ip,
+/* ARP or ND input: (ip, mac) seen on iface. See enum neigh_src for rules. */
+void neigh_on_arp(struct neigh_table *t, uint16_t iface, struct rs_ip ip,
 		  const uint8_t mac[6], enum neigh_src src, uint64_t now);
 
 /* Runs every due timer. Call at least every 100 ms. */
 void neigh_timer(struct neigh_table *t, uint64_t now);
 
 /* Static (PERMANENT) entry: created or overwritten; flushes any queue. */
-int neigh_add_static(struct neigh_table *t, uint16_t iface, uint32_t ip,
+int neigh_add_static(struct neigh_table *t, uint16_t iface, struct rs_ip ip,
 		     const uint8_t mac[6], uint64_t now);
 /* Returns 0 or -ENOENT. */
-int neigh_del(struct neigh_table *t, uint16_t iface, uint32_t ip);
+int neigh_del(struct neigh_table *t, uint16_t iface, struct rs_ip ip);
 /* Removes dynamic entries (all links when iface == NEIGH_ANY_IFACE);
  * with include_static, PERMANENT ones too (link removal). Returns count. */
 #define NEIGH_ANY_IFACE 0xffff

@@ -16,12 +16,13 @@
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
 #include "core/module.h"
+#include "ip6/nd.h"
 #include "wire/wire.h"
 #include "util/rs_log.h"
 
 struct rte_hash *neigh_hash;
 uint64_t neigh_ctl_drop_queue;
-uint16_t neigh_msg_resolve, neigh_msg_arp;
+uint16_t neigh_msg_resolve, neigh_msg_arp, neigh_msg_resolve6, neigh_msg_nd;
 
 /* Where packets we hand to workers enter their graphs (core/module.h). */
 static uint8_t inj_port_tx, inj_neigh_failed;
@@ -73,8 +74,12 @@ static const uint8_t zero_mac[6];
 
 static void op_send_request(void *ctx, const struct neigh_entry *e, bool unicast)
 {
+	if (!rs_ip_is4(&e->ip)) {
+		nd_send_ns(e->iface, e->ip.b, unicast ? e->mac : NULL, false);
+		return;
+	}
 	struct rte_mbuf *m = arp_build(e->iface, ARP_OP_REQUEST, unicast ? e->mac : bcast_mac,
-				       e->ip, zero_mac);
+				       rs_ip_v4(&e->ip), zero_mac);
 	if (m != NULL)
 		rs_inject(m, inj_port_tx);
 }
@@ -90,14 +95,14 @@ static void op_tx_queued(void *ctx, const struct neigh_entry *e, void *pkt)
 		neigh_ctl_drop_queue++;
 		return;
 	}
-	eth_write(h, e->mac, ifc->mac.addr_bytes, ETH_P_IP);
+	eth_write(h, e->mac, ifc->mac.addr_bytes, rs_ip_is4(&e->ip) ? ETH_P_IP : ETH_P_IPV6);
 	m->port = e->iface;
 	rs_inject(m, inj_port_tx);
 }
 
 static void op_drop_queued(void *ctx, const struct neigh_entry *e, void *pkt)
 {
-	if (e->state == NEIGH_FAILED) {
+	if (e->state == NEIGH_FAILED && rs_ip_is4(&e->ip)) {
 		/* a worker answers host unreachable and counts neigh_failed */
 		rs_inject(pkt, inj_neigh_failed);
 		return;
@@ -209,13 +214,28 @@ void neigh_ctl_fini(void)
 /* A worker's packet needs (iface, msg->u32) resolved; the mbuf passes. */
 static void on_msg_resolve(const struct rs_msg *msg, uint64_t now)
 {
-	neigh_resolve(tbl, msg->iface, msg->u32, msg->m, now);
+	neigh_resolve(tbl, msg->iface, rs_ip_from4(msg->u32), msg->m, now);
+}
+
+static void on_msg_resolve6(const struct rs_msg *msg, uint64_t now)
+{
+	neigh_resolve(tbl, msg->iface, rs_ip_from6(msg->data), msg->m, now);
+}
+
+/* A worker saw an ND sender or target (struct rs_msg in neigh_ctl.h). */
+static void on_msg_nd(const struct rs_msg *msg, uint64_t now)
+{
+	neigh_on_arp(tbl, msg->iface, rs_ip_from6(msg->data), msg->data + 16,
+		     (enum neigh_src)msg->data[22], now);
+	if (msg->m)
+		rte_pktmbuf_free(msg->m);
 }
 
 /* A worker saw an ARP sender (iface, u32, mac in data[0..6), src in data[6]). */
 static void on_msg_arp(const struct rs_msg *msg, uint64_t now)
 {
-	neigh_on_arp(tbl, msg->iface, msg->u32, msg->data, (enum neigh_src)msg->data[6], now);
+	neigh_on_arp(tbl, msg->iface, rs_ip_from4(msg->u32), msg->data,
+		     (enum neigh_src)msg->data[6], now);
 	if (msg->m)
 		rte_pktmbuf_free(msg->m);
 }
@@ -260,12 +280,12 @@ void neigh_ctl_announce(uint16_t iface, uint32_t ip)
 		rs_inject(m, inj_port_tx);
 }
 
-int neigh_ctl_add(uint16_t iface, uint32_t ip, const uint8_t mac[6])
+int neigh_ctl_add(uint16_t iface, struct rs_ip ip, const uint8_t mac[6])
 {
 	return neigh_add_static(tbl, iface, ip, mac, rs_now_ns());
 }
 
-int neigh_ctl_del(uint16_t iface, uint32_t ip)
+int neigh_ctl_del(uint16_t iface, struct rs_ip ip)
 {
 	return neigh_del(tbl, iface, ip);
 }
@@ -315,7 +335,11 @@ static int cmp_entry(const void *a, const void *b)
 	const struct neigh_entry *x = a, *y = b;
 	if (x->iface != y->iface)
 		return x->iface < y->iface ? -1 : 1;
-	return x->ip < y->ip ? -1 : x->ip > y->ip;
+	/* IPv4 (::ffff:0:0/96) sorts before the IPv6 global addresses */
+	bool x4 = rs_ip_is4(&x->ip), y4 = rs_ip_is4(&y->ip);
+	if (x4 != y4)
+		return x4 ? -1 : 1;
+	return memcmp(x->ip.b, y->ip.b, 16);
 }
 
 void neigh_ctl_show(struct rs_buf *out, bool json, int iface)
@@ -329,9 +353,8 @@ void neigh_ctl_show(struct rs_buf *out, bool json, int iface)
 		rs_json_arr_open(out);
 	for (uint32_t i = 0; i < s.n; i++) {
 		const struct neigh_entry *e = &s.v[i];
-		char ip[16], mac[18];
-		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", e->ip >> 24, (e->ip >> 16) & 0xff,
-			 (e->ip >> 8) & 0xff, e->ip & 0xff);
+		char ip[64], mac[18];
+		rs_ip_str(&e->ip, ip, sizeof(ip));
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1],
 			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
 		bool has_mac = e->state != NEIGH_INCOMPLETE && e->state != NEIGH_FAILED;
@@ -378,6 +401,8 @@ RTE_INIT(neigh_ctl_register)
 {
 	neigh_msg_resolve = rs_msg_type_register("neigh_resolve", on_msg_resolve);
 	neigh_msg_arp = rs_msg_type_register("neigh_arp", on_msg_arp);
+	neigh_msg_resolve6 = rs_msg_type_register("neigh_resolve6", on_msg_resolve6);
+	neigh_msg_nd = rs_msg_type_register("neigh_nd", on_msg_nd);
 	inj_port_tx = rs_inject_target_register("port_tx");
 	inj_neigh_failed = rs_inject_target_register("ip4_neigh_failed");
 }

@@ -37,7 +37,7 @@ struct neigh_pub {
 };
 
 struct neigh_key {
-	uint32_t ip;
+	struct rs_ip ip; /* IPv4-mapped for ARP */
 	uint16_t iface;
 	uint16_t zero;
 };
@@ -46,9 +46,10 @@ extern struct rte_hash *neigh_hash;
 
 /* Fast path: the usable published word for (iface, ip), or 0 when the
  * neighbor must be resolved first. */
-static inline uint64_t neigh_pub_lookup(uint16_t iface, uint32_t ip, struct neigh_pub **pp)
+static inline uint64_t neigh_pub_lookup(uint16_t iface, const struct rs_ip *ip,
+					struct neigh_pub **pp)
 {
-	struct neigh_key k = { .ip = ip, .iface = iface, .zero = 0 };
+	struct neigh_key k = { .ip = *ip, .iface = iface, .zero = 0 };
 	void *d;
 	if (rte_hash_lookup_data(neigh_hash, &k, &d) < 0)
 		return 0;
@@ -81,8 +82,8 @@ void neigh_ctl_fini(void);
 void neigh_ctl_tick(uint64_t now);
 /* Gratuitous ARP (RFC 5227 §3 announcement) for ip on iface. */
 void neigh_ctl_announce(uint16_t iface, uint32_t ip);
-int neigh_ctl_add(uint16_t iface, uint32_t ip, const uint8_t mac[6]);
-int neigh_ctl_del(uint16_t iface, uint32_t ip);
+int neigh_ctl_add(uint16_t iface, struct rs_ip ip, const uint8_t mac[6]);
+int neigh_ctl_del(uint16_t iface, struct rs_ip ip);
 uint32_t neigh_ctl_flush(uint16_t iface, bool include_static);
 void neigh_ctl_show(struct rs_buf *out, bool json, int iface);
 uint32_t neigh_ctl_count(void);
@@ -95,7 +96,11 @@ extern uint64_t neigh_ctl_drop_queue;
  *  neigh_msg_resolve: .iface, .u32 = next hop (host order), .m = the packet
  *    waiting for it (ownership passes);
  *  neigh_msg_arp: an ARP sender seen: .iface, .u32 = its address, data[0..6)
- *    its MAC, data[6] an enum neigh_src. */
-extern uint16_t neigh_msg_resolve, neigh_msg_arp;
+ *    its MAC, data[6] an enum neigh_src;
+ *  neigh_msg_resolve6: as neigh_msg_resolve, the IPv6 next hop in data[0..16);
+ *  neigh_msg_nd: a Neighbor Discovery sender or target: .iface, the IPv6
+ *    address in data[0..16), its MAC in data[16..22), data[22] an enum
+ *    neigh_src. */
+extern uint16_t neigh_msg_resolve, neigh_msg_arp, neigh_msg_resolve6, neigh_msg_nd;
 
 #endif

@@ -47,6 +47,17 @@ struct rs_addr4 {
 	uint8_t plen;
 };
 
+/* An IPv6 address of a link (RFC 4291), network byte order. */
+struct rs_addr6 {
+	uint8_t ip[16];
+	uint8_t plen;
+	uint8_t flags; /* RS_A6_* */
+};
+#define RS_A6_TENTATIVE 0x01 /* DAD under way (RFC 4862 §5.4): not ours yet */
+#define RS_A6_LINKLOCAL 0x02 /* made by the stack (RFC 7217), fe80::/64 */
+#define RS_A6_DADFAILED 0x04 /* a duplicate was found: never used */
+#define RS_MAX_ADDRS6 16
+
 /* One link as workers see it. Immutable once published. */
 struct rs_iface {
 	bool present;
@@ -64,6 +75,8 @@ struct rs_iface {
 	char name[RS_IFNAMSIZ];
 	uint16_t naddrs;
 	struct rs_addr4 addrs[RS_MAX_ADDRS];
+	uint16_t naddrs6;
+	struct rs_addr6 addrs6[RS_MAX_ADDRS6];
 };
 
 enum { RS_FWD_AUTO = 0, RS_FWD_ON, RS_FWD_OFF };
@@ -108,7 +121,9 @@ struct rs_priv {
 	uint16_t iface;     /* ingress iface on input, egress iface on output */
 	uint8_t flags;
 	uint8_t inject;     /* rs_inject target id (core/module.h) for ctl_input */
-	uint32_t nh;        /* ip4_input's FIB result for ip4_forward */
+	uint32_t nh;        /* ip4_input's FIB result for ip4_forward; for IPv6 output
+			     * the FIB6 next hop whose gateway eth_output6 resolves
+			     * (FIB6_NH_NONE: the destination itself) */
 	uint16_t owner;     /* sock_handoff: the worker the packet goes to */
 };
 #define RS_PF_L2_BCAST 0x01   /* received as link-layer broadcast/multicast */

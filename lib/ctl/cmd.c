@@ -7,6 +7,7 @@
 
 #include "core/dp.h"
 #include "ctl/cmd.h"
+#include "ip6/ra.h"
 #include "sock/sock.h"
 #include "util/rs_log.h"
 
@@ -52,6 +53,37 @@ int cmd_parse_prefix4(const char *s, uint32_t *ip, uint8_t *plen)
 	}
 	*plen = (uint8_t)l;
 	return 0;
+}
+
+int cmd_parse_prefix6(const char *s, uint8_t ip[16], uint8_t *plen)
+{
+	char buf[64];
+	if (strcmp(s, "default") == 0) {
+		memset(ip, 0, 16);
+		*plen = 0;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	uint32_t l = 128;
+	if (slash) {
+		*slash = '\0';
+		if (cmd_parse_u32(slash + 1, 128, &l) < 0) {
+			rs_err_set("invalid prefix length in \"%s\"", s);
+			return -EINVAL;
+		}
+	}
+	if (inet_pton(AF_INET6, buf, ip) != 1) {
+		rs_err_set("invalid IPv6 prefix \"%s\"", s);
+		return -EINVAL;
+	}
+	*plen = (uint8_t)l;
+	return 0;
+}
+
+bool cmd_is_ip6(const char *s)
+{
+	return strchr(s, ':') != NULL;
 }
 
 int cmd_parse_mac(const char *s, uint8_t mac[6])
@@ -117,6 +149,7 @@ static const struct {
 	{ "neigh", 1, cmd_neigh, ro_show },
 	{ "neighbor", 1, cmd_neigh, ro_show },
 	{ "stats", 1, cmd_stats, ro_stats },
+	{ "ra", 2, cmd_ra, ro_show },
 	{ "sock", 2, cmd_sock, ro_show },
 	{ "socket", 2, cmd_sock, ro_show },
 };
@@ -135,10 +168,12 @@ bool cmd_is_readonly(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
 		if (!cmd_is(argv[0], objects[i].name, objects[i].min))
 			continue;
-		if (argc == 1)
+		/* "route -6 show": the family flag names no verb */
+		int verb = argc >= 3 && strcmp(argv[1], "-6") == 0 ? 2 : 1;
+		if (argc == verb)
 			return true;
 		for (const char *const *v = objects[i].ro; *v != NULL; v++)
-			if (cmd_is(argv[1], *v, 1))
+			if (cmd_is(argv[verb], *v, 1))
 				return true;
 		return false;
 	}

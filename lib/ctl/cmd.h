@@ -27,6 +27,7 @@ bool cmd_is_readonly(int argc, char **argv);
 int cmd_link(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_addr(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_route(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_route6(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_sock(struct cmd_ctx *ctx, int argc, char **argv);
@@ -39,6 +40,10 @@ bool cmd_is(const char *word, const char *full, unsigned min_prefix);
 int cmd_parse_ip4(const char *s, uint32_t *ip);
 int cmd_parse_prefix4(const char *s, uint32_t *ip, uint8_t *plen);
 int cmd_parse_mac(const char *s, uint8_t mac[6]);
+/* ADDR[/LEN] (default /128) or "default"; 0 or -EINVAL with a message */
+int cmd_parse_prefix6(const char *s, uint8_t ip[16], uint8_t *plen);
+/* the word looks like an IPv6 address or prefix (has a ':') */
+bool cmd_is_ip6(const char *s);
 int cmd_parse_u32(const char *s, uint32_t max, uint32_t *v);
 int cmd_iface(const char *name); /* index or -ENODEV with message */
 void cmd_fmt_ip4(uint32_t ip, char out[16]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ringctl addr add|del A.B.C.D/LEN dev NAME | show [dev NAME] | flush dev NAME
+ * ringctl addr add|del A.B.C.D/LEN|X:X::X/LEN dev NAME | show [dev NAME] | flush dev NAME
  *
  * An address brings its routes, as on Linux: local A/32, the connected
  * subnet, and the subnet broadcast (for prefixes shorter than /31). Adding
@@ -13,6 +13,7 @@
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
 #include "ctl/cmd.h"
+#include "ip6/ip6.h"
 #include "route/fib4.h"
 #include "util/rs_log.h"
 #include "wire/wire.h"
@@ -53,11 +54,29 @@ static void del_routes(uint16_t iface, uint32_t ip, uint8_t plen, bool shared)
 	}
 }
 
+/* ringctl addr add|del X:X::X/LEN dev NAME (iproute2's syntax, IPv6) */
+static int addr6(int argc, char **argv, bool add)
+{
+	uint8_t ip[16], plen;
+	int i, rc;
+	if (argc != 3 || !cmd_is(argv[1], "dev", 1)) {
+		rs_err_set("usage: addr add|del X:X::X/LEN dev NAME");
+		return -EINVAL;
+	}
+	if ((rc = cmd_parse_prefix6(argv[0], ip, &plen)) < 0)
+		return rc;
+	if ((i = cmd_iface(argv[2])) < 0)
+		return i;
+	return add ? ip6_addr_add((uint16_t)i, ip, plen, 0) : ip6_addr_del((uint16_t)i, ip, plen);
+}
+
 static int addr_add(int argc, char **argv)
 {
 	uint32_t ip;
 	uint8_t plen;
 	int i, rc;
+	if (argc >= 1 && cmd_is_ip6(argv[0]))
+		return addr6(argc, argv, true);
 	if ((rc = parse(argc, argv, &ip, &plen, &i)) < 0)
 		return rc;
 	const struct rs_cfg *cur = rs_cfg_current();
@@ -133,6 +152,8 @@ static int addr_del(int argc, char **argv)
 	uint32_t ip;
 	uint8_t plen;
 	int i, rc;
+	if (argc >= 1 && cmd_is_ip6(argv[0]))
+		return addr6(argc, argv, false);
 	if ((rc = parse(argc, argv, &ip, &plen, &i)) < 0)
 		return rc;
 	struct rs_cfg *c = rs_cfg_edit();
@@ -169,6 +190,11 @@ static int addr_flush(int argc, char **argv)
 		struct rs_addr4 a = e->addrs[--e->naddrs];
 		del_routes((uint16_t)i, a.ip, a.plen, subnet_shared(e, a.ip, a.plen));
 	}
+	rs_cfg_commit();
+	/* the addresses the stack made (link-local, ::1) stay: Linux's flush
+	 * removes them too and leaves the link without IPv6 until it is
+	 * re-enabled (docs/divergences.md) */
+	ip6_addr_flush((uint16_t)i, false);
 	return 0;
 }
 
@@ -216,6 +242,30 @@ static int addr_show(struct cmd_ctx *ctx, int argc, char **argv)
 				if (ifc->addrs[a].plen < 31)
 					rs_buf_printf(ctx->out, " brd %s", brd);
 				rs_buf_printf(ctx->out, "\n");
+			}
+		}
+		for (unsigned a = 0; a < ifc->naddrs6 && a < RS_MAX_ADDRS6; a++) {
+			const struct rs_addr6 *x = &ifc->addrs6[a];
+			char ip[64];
+			struct rs_ip r = rs_ip_from6(x->ip);
+			rs_ip_str(&r, ip, sizeof(ip));
+			const char *scope = ifc->loopback ? "host"
+					    : ip6_is_linklocal(x->ip) ? "link" : "global";
+			if (ctx->json) {
+				rs_json_obj_open(ctx->out);
+				rs_json_kstr(ctx->out, "family", "inet6");
+				rs_json_kstr(ctx->out, "local", ip);
+				rs_json_ku64(ctx->out, "prefixlen", x->plen);
+				rs_json_kstr(ctx->out, "scope", scope);
+				if (x->flags & RS_A6_TENTATIVE)
+					rs_json_kbool(ctx->out, "tentative", true);
+				if (x->flags & RS_A6_DADFAILED)
+					rs_json_kbool(ctx->out, "dadfailed", true);
+				rs_json_obj_close(ctx->out);
+			} else {
+				rs_buf_printf(ctx->out, "    inet6 %s/%u scope %s%s%s\n", ip, x->plen,
+					      scope, x->flags & RS_A6_TENTATIVE ? " tentative" : "",
+					      x->flags & RS_A6_DADFAILED ? " dadfailed" : "");
 			}
 		}
 		if (ctx->json) {

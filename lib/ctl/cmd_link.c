@@ -13,6 +13,7 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "route/fib4.h"
+#include "route/fib6.h"
 #include "util/rs_log.h"
 
 static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
@@ -195,6 +196,7 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 	if (up >= 0 && ifc->up != (bool)up) {
 		ifc->up = up;
 		fib4_iface_set_up((uint16_t)i, up);
+		fib6_iface_set_up((uint16_t)i, up);
 	}
 	(void)ctx;
 	return 0;
@@ -292,9 +294,12 @@ static int link_del(int argc, char **argv)
 		return -ENOMEM;
 	memset(&c->ifaces[i], 0, sizeof(c->ifaces[i]));
 	fib4_iface_set_up((uint16_t)i, false);
+	fib6_iface_set_up((uint16_t)i, false);
 	rs_cfg_commit(); /* returns after a grace period: no worker uses the port */
 	fib4_iface_flush((uint16_t)i);
 	fib4_iface_reset((uint16_t)i); /* the port id may be reused */
+	fib6_iface_flush((uint16_t)i);
+	fib6_iface_reset((uint16_t)i);
 	neigh_ctl_flush((uint16_t)i, true);
 	rs_sync();
 	struct rte_eth_dev_info info;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ringctl neigh show [dev NAME] | add A lladdr MAC dev NAME | del A dev NAME | flush [dev NAME] */
+/* ringctl neigh show [dev NAME] | add A lladdr MAC dev NAME | del A dev NAME | flush [dev NAME]
+ * (A: IPv4 or IPv6) */
 #include <errno.h>
 #include <string.h>
 
@@ -7,10 +8,11 @@
 #include "core/dp.h"
 #include "ctl/cmd.h"
 #include "util/rs_log.h"
+#include "wire/ip6_wire.h"
 #include "wire/wire.h"
 
 /* Parses "[A] [lladdr MAC] [dev NAME]" in any order. */
-static int parse(int argc, char **argv, uint32_t *ip, bool *has_ip, uint8_t mac[6],
+static int parse(int argc, char **argv, struct rs_ip *ip, bool *has_ip, uint8_t mac[6],
 		 bool *has_mac, int *iface)
 {
 	*has_ip = *has_mac = false;
@@ -28,9 +30,19 @@ static int parse(int argc, char **argv, uint32_t *ip, bool *has_ip, uint8_t mac[
 				rs_err_set("only nud permanent entries can be added");
 				return -EINVAL;
 			}
-		} else if (!*has_ip) {
-			if (cmd_parse_ip4(argv[a], ip) < 0)
+		} else if (!*has_ip && cmd_is_ip6(argv[a])) {
+			uint8_t a6[16], plen;
+			if (strchr(argv[a], '/') != NULL || cmd_parse_prefix6(argv[a], a6, &plen) < 0) {
+				rs_err_set("invalid IPv6 address \"%s\"", argv[a]);
 				return -EINVAL;
+			}
+			*ip = rs_ip_from6(a6);
+			*has_ip = true;
+		} else if (!*has_ip) {
+			uint32_t v4;
+			if (cmd_parse_ip4(argv[a], &v4) < 0)
+				return -EINVAL;
+			*ip = rs_ip_from4(v4);
 			*has_ip = true;
 		} else {
 			rs_err_set("unexpected \"%s\"", argv[a]);
@@ -42,7 +54,7 @@ static int parse(int argc, char **argv, uint32_t *ip, bool *has_ip, uint8_t mac[
 
 int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	uint32_t ip = 0;
+	struct rs_ip ip = rs_ip_from4(0);
 	uint8_t mac[6];
 	bool has_ip, has_mac;
 	int iface, rc;
@@ -61,7 +73,11 @@ int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv)
 			rs_err_set("usage: neigh add A.B.C.D lladdr MAC dev NAME");
 			return -EINVAL;
 		}
-		if (eth_is_mcast(mac) || ip4_src_is_martian(ip) || ip4_is_bcast_all(ip)) {
+		bool bad = rs_ip_is4(&ip) ? ip4_src_is_martian(rs_ip_v4(&ip)) ||
+						     ip4_is_bcast_all(rs_ip_v4(&ip))
+					  : ip6_is_mcast(ip.b) || ip6_is_unspec(ip.b) ||
+						     ip6_is_loopback(ip.b);
+		if (eth_is_mcast(mac) || bad) {
 			rs_err_set("invalid neighbor");
 			return -EINVAL;
 		}

@@ -273,6 +273,21 @@ static int route_change(int argc, char **argv, bool add, bool replace)
 
 int cmd_route(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	/* IPv6: "route -6 ...", "route show -6", or an IPv6 address in the words */
+	bool v6 = false;
+	if (argc >= 1 && strcmp(argv[0], "-6") == 0) {
+		argc--, argv++;
+		v6 = true;
+	}
+	for (int a = 0; a < argc && !v6; a++)
+		v6 = strcmp(argv[a], "-6") == 0 || (a > 0 && cmd_is_ip6(argv[a]));
+	if (v6) {
+		int n = 0;
+		for (int a = 0; a < argc; a++)
+			if (strcmp(argv[a], "-6") != 0)
+				argv[n++] = argv[a];
+		return cmd_route6(ctx, n, argv);
+	}
 	if (argc == 0 || cmd_is(argv[0], "show", 1) || cmd_is(argv[0], "list", 1))
 		return route_show(ctx, argc ? argc - 1 : 0, argv + 1);
 	if (cmd_is(argv[0], "get", 1))

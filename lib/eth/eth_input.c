@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * eth_input: Ethernet II demultiplexing. Accepts frames to the link's MAC
- * and broadcast; we join no multicast group yet, so every other destination
- * is another host's (RFC 1122 §2.4: a host silently discards those).
+ * eth_input: Ethernet II demultiplexing. Accepts frames to the link's MAC,
+ * broadcast, and IPv6 multicast (33:33:..., RFC 2464 §7: ip6_input keeps
+ * the groups we listen to); every other destination is another host's
+ * (RFC 1122 §2.4: a host silently discards those).
  * Consumes every packet; strips the Ethernet header of accepted ones.
  */
 #include "core/node.h"
@@ -11,6 +12,7 @@
 enum {
 	E_ARP,
 	E_IP4,
+	E_IP6,
 	E_TRUNC,
 	E_OTHER_HOST,
 	E_VLAN,
@@ -31,8 +33,9 @@ static __rte_noinline rte_edge_t eth_input_one(struct rte_mbuf *m, struct rs_pri
 	if (eth_check(&e, rte_pktmbuf_mtod(m, void *), m->data_len) < 0)
 		return E_TRUNC;
 	if (eth_is_bcast(eth_dst(&e)) || eth_is_mcast(eth_dst(&e))) {
-		if (!eth_is_bcast(eth_dst(&e)))
-			return E_OTHER_HOST; /* no multicast group joined */
+		const uint8_t *d = eth_dst(&e);
+		if (!eth_is_bcast(d) && !(d[0] == 0x33 && d[1] == 0x33 && eth_type(&e) == ETH_P_IPV6))
+			return E_OTHER_HOST; /* no IPv4 multicast group joined */
 		p->flags |= RS_PF_L2_BCAST;
 	} else if (!eth_addr_eq(eth_dst(&e), ifc->mac.addr_bytes)) {
 		return E_OTHER_HOST;
@@ -43,6 +46,9 @@ static __rte_noinline rte_edge_t eth_input_one(struct rte_mbuf *m, struct rs_pri
 		break;
 	case ETH_P_ARP:
 		next = E_ARP;
+		break;
+	case ETH_P_IPV6:
+		next = E_IP6;
 		break;
 	case ETH_P_VLAN:
 	case ETH_P_QINQ:
@@ -125,6 +131,7 @@ static struct rte_node_register eth_input_node = {
 	.next_nodes = {
 		[E_ARP] = "arp_input",
 		[E_IP4] = "ip4_input",
+		[E_IP6] = "ip6_input",
 		[E_TRUNC] = RS_DROP_NODE(eth_truncated),
 		[E_OTHER_HOST] = RS_DROP_NODE(other_host),
 		[E_VLAN] = RS_DROP_NODE(vlan_unsupported),

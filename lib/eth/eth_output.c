@@ -56,7 +56,8 @@ static __rte_noinline rte_edge_t eth_output_one(struct rs_worker *w, const struc
 		memcpy(dmac, bcast_mac, 6);
 	} else {
 		if (p->iface != mo->iface || p->nh_ip != mo->ip) {
-			mo->word = neigh_pub_lookup(p->iface, p->nh_ip, &mo->np);
+			struct rs_ip nh = rs_ip_from4(p->nh_ip);
+			mo->word = neigh_pub_lookup(p->iface, &nh, &mo->np);
 			mo->iface = p->iface;
 			mo->ip = p->nh_ip;
 		}

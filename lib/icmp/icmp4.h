@@ -2,6 +2,7 @@
 #ifndef RS_ICMP4_H
 #define RS_ICMP4_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -31,6 +32,11 @@ extern struct icmp_worker icmp_workers[RS_MAX_WORKERS];
  * The error quotes as much of orig as fits in 576 bytes (RFC 1812 §4.3.2.3).
  * info: next-hop MTU for fragmentation needed, pointer for parameter problem.
  */
+/* Both ICMP rate limits of either family (the worker's token bucket, then
+ * the destination's, icmp_rl.h): true when one more error may go to addr
+ * (alen bytes); takes the tokens then. */
+bool icmp_ratelimit_ok(struct rs_worker *w, uint8_t family, const void *addr, uint8_t alen);
+
 struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, uint8_t type,
 				   uint8_t code, uint32_t info, int *why);
 

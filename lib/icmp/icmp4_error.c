@@ -66,18 +66,22 @@ static void global_consume(struct rs_worker *w)
 /* Both limits, in Linux's order: the global bucket must have a token, then
  * the destination's own bucket (icmp_ratelimit, lib/icmp/icmp_rl.h) must
  * allow it, then the global token is taken. */
-static bool ratelimit_ok(struct rs_worker *w, uint32_t dst)
+bool icmp_ratelimit_ok(struct rs_worker *w, uint8_t family, const void *addr, uint8_t alen)
 {
 	if (!global_allow(w))
 		return false;
-	if (icmp_workers[w->idx].rl != NULL) {
-		uint8_t a[4];
-		rs_st32(a, dst);
-		if (!icmp_rl_allow(icmp_workers[w->idx].rl, AF_INET, a, sizeof(a), w->now_ns))
-			return false;
-	}
+	if (icmp_workers[w->idx].rl != NULL &&
+	    !icmp_rl_allow(icmp_workers[w->idx].rl, family, addr, alen, w->now_ns))
+		return false;
 	global_consume(w);
 	return true;
+}
+
+static bool ratelimit_ok(struct rs_worker *w, uint32_t dst)
+{
+	uint8_t a[4];
+	rs_st32(a, dst);
+	return icmp_ratelimit_ok(w, AF_INET, a, sizeof(a));
 }
 
 struct rte_mbuf *icmp4_error_build(struct rs_worker *w, struct rte_mbuf *orig, uint8_t type,

@@ -90,8 +90,8 @@ static uint16_t ip4_reass_process(struct rte_graph *graph, struct rte_node *node
 		uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
 		uint16_t frag = rs_ld16(b + 6);
 		struct reass_key k = {
-			.src = rs_ld32(b + 12),
-			.dst = rs_ld32(b + 16),
+			.src = rs_ip_from4(rs_ld32(b + 12)),
+			.dst = rs_ip_from4(rs_ld32(b + 16)),
 			.id = rs_ld16(b + 4),
 			.proto = b[9],
 		};

@@ -58,7 +58,7 @@ struct reass_dgram {
 
 /* A source address with at least one datagram in reassembly. */
 struct reass_src {
-	uint32_t addr;
+	struct rs_ip addr;
 	uint32_t hnext;           /* hash chain, or free list */
 	uint32_t bufs;            /* fragments held, all its datagrams */
 	uint32_t oldest;          /* its datagrams in creation order */
@@ -73,6 +73,7 @@ struct reass_table {
 	uint32_t max_bufs;
 	uint32_t max_src_bufs;
 	uint64_t timeout_ns;
+	uint32_t max_payload;
 	void (*free_buf)(void *ctx, void *buf);
 	void *ctx;
 
@@ -102,7 +103,8 @@ reass_hash(const struct reass_table *t, const struct reass_key *k)
 	 * seeded per table to keep one host from aiming all its datagrams at
 	 * one chain. Mixing is the murmur3 64-bit finalizer.
 	 */
-	h = ((uint64_t)k->src << 32 | k->dst) ^ t->seed;
+	h = ((uint64_t)rs_ip_hash(&k->src, (uint32_t)t->seed) << 32 |
+	     rs_ip_hash(&k->dst, (uint32_t)(t->seed >> 32))) ^ t->seed;
 	h ^= ((uint64_t)k->id << 8 | k->proto) * 0x9e3779b97f4a7c15ull;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
@@ -116,7 +118,7 @@ static bool
 reass_key_eq(const struct reass_key *a, const struct reass_key *b)
 {
 	/* Field by field: the struct has padding, memcmp would read it. */
-	return a->src == b->src && a->dst == b->dst && a->id == b->id &&
+	return rs_ip_eq(&a->src, &b->src) && rs_ip_eq(&a->dst, &b->dst) && a->id == b->id &&
 	       a->proto == b->proto;
 }
 
@@ -134,10 +136,10 @@ reass_lookup(struct reass_table *t, const struct reass_key *k, uint32_t bucket)
 /* ---- sources ---- */
 
 static uint32_t
-reass_src_hash(const struct reass_table *t, uint32_t addr)
+reass_src_hash(const struct reass_table *t, const struct rs_ip *addr)
 {
 	/* murmur3 64-bit finalizer over the seeded address */
-	uint64_t h = (addr ^ t->seed) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = (rs_ip_hash(addr, (uint32_t)t->seed) ^ t->seed) * 0x9e3779b97f4a7c15ull;
 
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
@@ -146,12 +148,12 @@ reass_src_hash(const struct reass_table *t, uint32_t addr)
 }
 
 static uint32_t
-reass_src_find(const struct reass_table *t, uint32_t addr)
+reass_src_find(const struct reass_table *t, const struct rs_ip *addr)
 {
 	uint32_t i;
 
 	for (i = t->src_buckets[reass_src_hash(t, addr)]; i != REASS_NIL; i = t->src[i].hnext)
-		if (t->src[i].addr == addr)
+		if (rs_ip_eq(&t->src[i].addr, addr))
 			return i;
 	return REASS_NIL;
 }
@@ -207,7 +209,7 @@ static void
 reass_src_link(struct reass_table *t, struct reass_dgram *d)
 {
 	uint32_t di = (uint32_t)(d - t->dg);
-	uint32_t s = reass_src_find(t, d->key.src);
+	uint32_t s = reass_src_find(t, &d->key.src);
 	struct reass_src *r;
 
 	if (s == REASS_NIL) {
@@ -220,7 +222,7 @@ reass_src_link(struct reass_table *t, struct reass_dgram *d)
 		r->bufs = 0;
 		r->oldest = REASS_NIL;
 		r->newest = REASS_NIL;
-		uint32_t b = reass_src_hash(t, r->addr);
+		uint32_t b = reass_src_hash(t, &r->addr);
 		r->hnext = t->src_buckets[b];
 		t->src_buckets[b] = s;
 		r->heap_pos = t->heap_len;
@@ -265,7 +267,7 @@ reass_src_unlink(struct reass_table *t, struct reass_dgram *d)
 		reass_heap_set(t, r->heap_pos, last);
 		reass_heap_fix(t, last);
 	}
-	pp = &t->src_buckets[reass_src_hash(t, r->addr)];
+	pp = &t->src_buckets[reass_src_hash(t, &r->addr)];
 	while (*pp != s)
 		pp = &t->src[*pp].hnext;
 	*pp = r->hnext;
@@ -401,7 +403,7 @@ reass_victim(struct reass_table *t, const struct reass_dgram *keep)
  */
 static bool
 reass_make_room(struct reass_table *t, const struct reass_dgram *keep,
-		uint32_t addr, uint32_t len)
+		const struct rs_ip *addr, uint32_t len)
 {
 	uint64_t own = keep != NULL ? keep->bytes : 0;
 	uint32_t own_bufs = keep != NULL ? keep->n : 0;
@@ -475,7 +477,7 @@ reass_add(struct reass_table *t, const struct reass_key *k,
 	 * datagram, so only this one is dropped.
 	 */
 	if (f->len == 0 || (f->off & 7) != 0 || (f->more && (f->len & 7) != 0) ||
-	    end64 > REASS_MAX_PAYLOAD)
+	    end64 > t->max_payload)
 		return reass_drop_frag(t, f, REASS_BAD);
 	end = (uint32_t)end64;
 
@@ -493,7 +495,7 @@ reass_add(struct reass_table *t, const struct reass_key *k,
 			done->frags[0] = *f;
 			return REASS_COMPLETE;
 		}
-		if (!reass_make_room(t, NULL, k->src, f->len))
+		if (!reass_make_room(t, NULL, &k->src, f->len))
 			return reass_drop_frag(t, f, REASS_NOMEM);
 		/* A new datagram pushes out a victim when the table is full. */
 		if (t->free_head == REASS_NIL)
@@ -557,7 +559,7 @@ reass_add(struct reass_table *t, const struct reass_key *k,
 		 */
 		if (!((d->last_in || last) &&
 		      d->bytes + f->len == (last ? end : d->end)) &&
-		    !reass_make_room(t, d, k->src, f->len))
+		    !reass_make_room(t, d, &k->src, f->len))
 			return reass_drop_frag(t, f, REASS_NOMEM);
 	}
 
@@ -656,6 +658,7 @@ reass_create(const struct reass_params *p,
 	if (t->max_src_bufs == 0 || t->max_src_bufs > t->max_bufs)
 		t->max_src_bufs = t->max_bufs;
 	t->timeout_ns = p->timeout_ns;
+	t->max_payload = p->max_payload ? p->max_payload : REASS_MAX_PAYLOAD;
 	t->free_buf = free_buf;
 	t->ctx = ctx;
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * IPv4 reassembly (RFC 791 §3.2, RFC 815), DPDK-free: fragments are opaque
- * buffers with (offset, length, more-fragments); the caller chains them.
+ * Reassembly for both families (IPv4: RFC 791 §3.2, RFC 815; IPv6: RFC 8200
+ * §4.5), DPDK-free: fragments are opaque buffers with (offset, length,
+ * more-fragments) of a datagram named by a family-neutral key; the caller
+ * chains them. One table serves one family (max_payload differs).
  *
  * Why not rte_ip_frag: it neither detects overlapping fragments (Linux and
  * RFC 5722 drop the whole datagram, closing the overlap attacks of RFC 1858)
@@ -32,6 +34,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/rs_addr.h"
+
 struct reass_params {
 	uint32_t max_datagrams; /* concurrent datagrams (e.g. 1024) */
 	uint32_t max_bytes;     /* fragment payload bytes held, all datagrams (e.g. 4 MiB) */
@@ -39,13 +43,16 @@ struct reass_params {
 	uint32_t max_bufs;      /* fragments held, all datagrams (0: max_datagrams * max_frags) */
 	uint32_t max_src_bufs;  /* fragments held from one source address (0: max_bufs) */
 	uint64_t timeout_ns;    /* RFC 1122: 60 s max; Linux uses 30 s */
+	uint32_t max_payload;   /* reassembled payload bound (0: IPv4's 65515; IPv6 65535) */
 };
 
-/* RFC 791: src, dst, protocol and identification identify a datagram. */
+/* RFC 791: src, dst, protocol and identification identify a datagram;
+ * RFC 8200 §4.5: src, dst and the 32-bit identification (proto 0). IPv4
+ * addresses in their mapped form (util/rs_addr.h). */
 struct reass_key {
-	uint32_t src;
-	uint32_t dst;
-	uint16_t id;
+	struct rs_ip src;
+	struct rs_ip dst;
+	uint32_t id;
 	uint8_t proto;
 };
 
@@ -71,7 +78,7 @@ enum reass_result {
 	/* below: the fragment was dropped (free_buf called on it) */
 	REASS_DUP,          /* exact duplicate of a held fragment */
 	REASS_OVERLAP,      /* overlap: the whole datagram was dropped too */
-	REASS_BAD,          /* len 0, non-multiple-of-8 length with MF, or beyond 65515 bytes,
+	REASS_BAD,          /* len 0, non-multiple-of-8 length with MF, or beyond max_payload,
 	                       or data past an already-known last fragment */
 	REASS_NOMEM,        /* the datagram alone would be over max_bytes, max_bufs or
 	                       max_src_bufs: evicting others cannot help */

@@ -58,8 +58,10 @@
 #include "fuzz_rx_format.h"
 #include "ip4/ip4.h"
 #include "ip4/reass.h"
+#include "ip6/ip6.h"
 #include "util/rs_json.h"
 #include "util/rs_log.h"
+#include "wire/ip6_wire.h"
 #include "wire/wire.h"
 
 #if defined(__has_feature)
@@ -243,6 +245,23 @@ static void check_tx(const struct fz_port *pt, struct rte_mbuf *m)
 			fail("transmitted ARP on port %u with a sender MAC not its own", pt->id);
 		return;
 	}
+	if (type == ETH_P_IPV6) {
+		struct ip6_view v6;
+		if (l3len > pt->mtu)
+			fail("transmitted an IPv6 packet of %" PRIu32 " bytes over a %u MTU", l3len,
+			     pt->mtu);
+		int rc6 = ip6_check(&v6, l3, l3len);
+		if (rc6 != 0)
+			fail("transmitted an invalid IPv6 header (wire error %d)", rc6);
+		if ((uint32_t)IP6_HLEN + v6.plen != l3len)
+			fail("transmitted IPv6 payload length %u in a %" PRIu32 "-byte packet",
+			     v6.plen, l3len);
+		if (ip6_hop_limit(l3) == 0)
+			fail("transmitted an IPv6 packet with hop limit 0");
+		if (ip6_is_unspec(ip6_dst(l3)) || ip6_is_mcast(ip6_src(l3)))
+			fail("transmitted an IPv6 packet to :: or from a group");
+		return;
+	}
 	if (type != ETH_P_IP)
 		fail("transmitted ethertype 0x%04x", type);
 	if (l3len > pt->mtu)
@@ -314,9 +333,11 @@ static void ctl_round(void)
 
 static bool quiet(void)
 {
-	struct reass_stats rs;
+	struct reass_stats rs, rs6;
 	reass_get_stats(ip4_worker(wk)->reass, &rs);
+	reass_get_stats(ip6_worker(wk)->reass, &rs6);
 	return rte_mempool_avail_count(rs_dp.pool) == base_avail && rs.datagrams == 0 &&
+	       rs6.datagrams == 0 &&
 	       neigh_ctl_count() <= base_neigh && rx_empty() &&
 	       rte_ring_count(wk->to_ctl) == 0 && rte_ring_count(wk->from_ctl) == 0;
 }
@@ -356,8 +377,32 @@ static void settle(bool check)
 
 static uint8_t frame[FZ_MAX_FRAME];
 
+/* FZ_F_L4CSUM on IPv6: the ICMPv6 checksum of a packet whose fixed header
+ * names ICMPv6 (over what the frame holds of its payload). */
+static void fix_checksums6(uint8_t *f, size_t len, uint8_t op)
+{
+	if (!(op & FZ_F_L4CSUM) || len < ETH_HLEN + IP6_HLEN + ICMP6_HLEN)
+		return;
+	uint8_t *ip = f + ETH_HLEN;
+	if (ip[6] != IPPROTO_ICMPV6_)
+		return;
+	size_t l4len = rs_ld16(ip + 4);
+	if (l4len > len - ETH_HLEN - IP6_HLEN)
+		l4len = len - ETH_HLEN - IP6_HLEN;
+	if (l4len < ICMP6_HLEN)
+		return;
+	uint8_t *l4 = ip + IP6_HLEN;
+	rs_st16(l4 + 2, 0);
+	uint32_t s = rs_csum_pseudo6(ip + 8, ip + 24, IPPROTO_ICMPV6_, (uint32_t)l4len);
+	rs_st16(l4 + 2, rs_csum_fold(rs_csum_add(s, l4, l4len)));
+}
+
 static void fix_checksums(uint8_t *f, size_t len, uint8_t op)
 {
+	if (len >= ETH_HLEN && rs_ld16(f + 12) == ETH_P_IPV6) {
+		fix_checksums6(f, len, op);
+		return;
+	}
 	if (len < ETH_HLEN + IP4_HLEN || rs_ld16(f + 12) != ETH_P_IP)
 		return;
 	uint8_t *ip = f + ETH_HLEN;
@@ -648,6 +693,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		"route add blackhole 198.51.100.0/24",
 		"route add unreachable 198.51.101.0/24",
 		"route add prohibit 198.51.102.0/24",
+		"addr add 2001:db8::1/64 dev port0",
+		"addr add 2001:db8:2::1/64 dev port1",
+		"neigh add 2001:db8::2 lladdr 02:00:00:00:00:02 dev port0",
+		"neigh add 2001:db8:2::2 lladdr 02:00:00:00:01:02 dev port1",
+		"route add 2001:db8:99::/48 via 2001:db8::2",
+		"route add 2001:db8:98::/48 via 2001:db8:2::2",
+		"route add 2001:db8:97::/48 via 2001:db8::3",
+		"route add blackhole 2001:db8:96::/48",
 	};
 	for (unsigned i = 0; i < RTE_DIM(setup_cmds); i++)
 		run_cmd(setup_cmds[i]);

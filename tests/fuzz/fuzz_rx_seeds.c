@@ -208,6 +208,127 @@ static unsigned fragment(struct seed *s, uint32_t src, uint32_t dst, uint8_t pro
 	return nf;
 }
 
+/* ---- IPv6 (the harness adds 2001:db8::1/64 on port0, 2001:db8:2::1/64 on
+ * port1, static neighbours ::2, routes 2001:db8:99::/48 via ::2 and
+ * 2001:db8:97::/48 via the unresolved ::3) ---- */
+
+static const uint8_t A6_US[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t A6_PEER[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+static const uint8_t A6_FAR[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x99, [15] = 5 };
+static const uint8_t A6_FAR_UNRES[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x97, [15] = 5 };
+static const uint8_t A6_ALLNODES[16] = { 0xff, 0x02, [15] = 1 };
+
+/* Ethernet + IPv6 (next header nh, hop limit hl) + payload; checksums are
+ * the payload's business (flag FZ_F_L4CSUM fixes an ICMPv6 one). */
+static size_t ip6f(uint8_t *f, const uint8_t *edst, const uint8_t *src, const uint8_t *dst,
+		   uint8_t nh, uint8_t hl, const uint8_t *p, size_t plen)
+{
+	size_t n = eth(f, edst, peer_mac, 0x86dd);
+	uint8_t *h = f + n;
+	rs_st32(h, 0x60000000u);
+	rs_st16(h + 4, (uint16_t)plen);
+	h[6] = nh;
+	h[7] = hl;
+	memcpy(h + 8, src, 16);
+	memcpy(h + 24, dst, 16);
+	memcpy(h + 40, p, plen);
+	return n + 40 + plen;
+}
+
+static size_t echo6(uint8_t *b, uint16_t seq, size_t dlen)
+{
+	b[0] = 128;
+	b[1] = 0;
+	rs_st16(b + 2, 0);
+	rs_st16(b + 4, 0x66);
+	rs_st16(b + 6, seq);
+	for (size_t i = 0; i < dlen; i++)
+		b[8 + i] = (uint8_t)(i * 3 + 1);
+	return 8 + dlen;
+}
+
+static void ip6_seeds(struct seed *s)
+{
+	const uint8_t F6 = F_STD | FZ_F_L4CSUM;
+	size_t n, fl;
+	static const uint8_t mc1[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t sn1[6] = { 0x33, 0x33, 0xff, 0, 0, 1 };
+	static const uint8_t snaddr[16] = { 0xff, 0x02, [11] = 1, 0xff, 0, 0, 1 };
+
+	/* echo to our global address, to all-nodes, then the clock */
+	n = echo6(pl, 1, 56);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 58, 64, pl, n);
+	frame_rec(s, F6, fr, fl);
+	fl = ip6f(fr, mc1, A6_PEER, A6_ALLNODES, 58, 64, pl, n);
+	frame_rec(s, FZ_F_L4CSUM, fr, fl);
+	ctl_rec(s);
+	save(s, "ip6_echo");
+	/* NS for us (with SLLA) and an unsolicited NA */
+	uint8_t *m = pl;
+	memset(m, 0, 32);
+	m[0] = 135;
+	memcpy(m + 8, A6_US, 16);
+	m[24] = 1;
+	m[25] = 1;
+	memcpy(m + 26, peer_mac, 6);
+	fl = ip6f(fr, sn1, A6_PEER, snaddr, 58, 255, m, 32);
+	frame_rec(s, FZ_F_L4CSUM, fr, fl);
+	m[0] = 136;
+	m[4] = 0x20;
+	memcpy(m + 8, A6_PEER, 16);
+	m[24] = 2;
+	fl = ip6f(fr, mc1, A6_PEER, A6_ALLNODES, 58, 255, m, 32);
+	frame_rec(s, FZ_F_L4CSUM, fr, fl);
+	ctl_rec(s);
+	save(s, "ip6_nd");
+	/* hop-by-hop with an unknown option (action 10), RH0 with segments left */
+	uint8_t x[64];
+	memset(x, 0, sizeof(x));
+	x[0] = 58;
+	x[2] = 0x9e;
+	x[3] = 2;
+	n = echo6(x + 8, 2, 8);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 0, 64, x, 8 + n);
+	frame_rec(s, F_STD, fr, fl);
+	memset(x, 0, sizeof(x));
+	x[0] = 58;
+	x[1] = 2;
+	x[3] = 1;
+	memcpy(x + 8, A6_PEER, 16);
+	n = echo6(x + 24, 3, 8);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 43, 64, x, 24 + n);
+	frame_rec(s, F_STD, fr, fl);
+	save(s, "ip6_exthdr");
+	/* an echo of 3000 bytes in three fragments, out of order */
+	uint8_t big[3100];
+	n = echo6(big, 4, 3000 - 8);
+	for (int k = 2; k >= 0; k--) {
+		size_t off = (size_t)k * 1232, len = n - off < 1232 ? n - off : 1232;
+		uint8_t fh[8 + 1232];
+		fh[0] = 58;
+		fh[1] = 0;
+		rs_st16(fh + 2, (uint16_t)(off | (k < 2 ? 1 : 0)));
+		rs_st32(fh + 4, 0xabcd);
+		memcpy(fh + 8, big + off, len);
+		fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 44, 64, fh, 8 + len);
+		frame_rec(s, F_STD, fr, fl);
+	}
+	clock_rec(s, 100);
+	save(s, "ip6_fragments");
+	/* forwarding: via a resolved gateway, via an unresolved one, hop limit 1 */
+	n = echo6(pl, 5, 64);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_FAR, 58, 64, pl, n);
+	frame_rec(s, F6, fr, fl);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_FAR_UNRES, 58, 64, pl, n);
+	frame_rec(s, F6, fr, fl);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_FAR, 58, 1, pl, n);
+	frame_rec(s, F6, fr, fl);
+	ctl_rec(s);
+	clock_rec(s, 1500);
+	ctl_rec(s);
+	save(s, "ip6_forward");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -534,6 +655,8 @@ int main(int argc, char **argv)
 	fl = arp(fr, bcast, 1, peer1_mac, FZ_IP_PEER1, (const uint8_t[6]){ 0 }, FZ_IP_C);
 	rec(&s, (uint8_t)FZ_OP_INJECT_P1, (uint16_t)fl, fr);
 	save(&s, "port1");
+
+	ip6_seeds(&s);
 
 	printf("fuzz_rx_seeds: %u seeds in %s\n", nseeds, outdir);
 	return 0;

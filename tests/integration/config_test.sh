@@ -74,7 +74,7 @@ ringctl neigh show | grep -q "^10.0.0.50 dev port0 lladdr 02:00:00:00:00:50 PERM
 	fail "config neigh missing: $(ringctl neigh show)"
 ringctl route show | grep -q "^10.9.0.0/16 via 10.0.0.2" || fail "config route missing: $(ringctl route show)"
 [ "$(ringctl -j link show | jq -r '.[0].mtu')" = 1400 ] || fail "config mtu not applied"
-[ "$(ringctl -j addr show | jq -c '[.[0].addrs[].local]')" = '["10.0.0.1","10.0.0.5"]' ] ||
+[ "$(ringctl -j addr show | jq -c '[.[0].addrs[] | select(.family == "inet") | .local]')" = '["10.0.0.1","10.0.0.5"]' ] ||
 	fail "config addresses: $(ringctl -j addr show)"
 rs_stop || fail "ringstackd exit status $? on SIGTERM"
 ok "config applied at start: address answers with no ringctl call"

@@ -21,6 +21,31 @@
 
 #include "arp/neigh.h"
 
+/* The table is keyed by struct rs_ip; these tests speak IPv4 host-order
+ * addresses (their arithmetic makes address ranges) and convert here. */
+static inline int t_resolve(struct neigh_table *t, uint16_t i, uint32_t ip, void *pkt, uint64_t now)
+{
+	return neigh_resolve(t, i, rs_ip_from4(ip), pkt, now);
+}
+static inline struct neigh_entry *t_lookup(struct neigh_table *t, uint16_t i, uint32_t ip)
+{
+	return neigh_lookup(t, i, rs_ip_from4(ip));
+}
+static inline void t_on_arp(struct neigh_table *t, uint16_t i, uint32_t ip, const uint8_t mac[6],
+			    enum neigh_src src, uint64_t now)
+{
+	neigh_on_arp(t, i, rs_ip_from4(ip), mac, src, now);
+}
+static inline int t_add_static(struct neigh_table *t, uint16_t i, uint32_t ip, const uint8_t mac[6],
+			       uint64_t now)
+{
+	return neigh_add_static(t, i, rs_ip_from4(ip), mac, now);
+}
+static inline int t_del(struct neigh_table *t, uint16_t i, uint32_t ip)
+{
+	return neigh_del(t, i, rs_ip_from4(ip));
+}
+
 #define MS 1000000ull
 #define S 1000000000ull
 #define T0 (1000 * S) /* an arbitrary epoch: time is opaque to the table */
@@ -100,16 +125,16 @@ rec_send_request(void *ctx, const struct neigh_entry *e, bool unicast)
 	unsigned int i, n;
 
 	/* one request per retrans_ns per destination */
-	i = (e->ip * 2654435761u + e->iface) % (2 * REC_MAX);
+	i = (rs_ip_v4(&e->ip) * 2654435761u + e->iface) % (2 * REC_MAX);
 	for (n = 0; n < 2 * REC_MAX; n++, i = (i + 1) % (2 * REC_MAX)) {
 		if (!r->last[i].used) {
 			r->last[i].used = true;
 			r->last[i].iface = e->iface;
-			r->last[i].ip = e->ip;
+			r->last[i].ip = rs_ip_v4(&e->ip);
 			r->last[i].at = now;
 			break;
 		}
-		if (r->last[i].ip == e->ip && r->last[i].iface == e->iface) {
+		if (r->last[i].ip == rs_ip_v4(&e->ip) && r->last[i].iface == e->iface) {
 			if (now - r->last[i].at < prm.retrans_ns)
 				r->violations++;
 			r->last[i].at = now;
@@ -122,7 +147,7 @@ rec_send_request(void *ctx, const struct neigh_entry *e, bool unicast)
 		struct rec_req *q = &r->req[r->nreq++];
 
 		q->iface = e->iface;
-		q->ip = e->ip;
+		q->ip = rs_ip_v4(&e->ip);
 		q->unicast = unicast;
 		memcpy(q->mac, e->mac, 6);
 		q->at = now;
@@ -134,7 +159,7 @@ static void
 rec_pkt(struct rec_pkt *p, const struct neigh_entry *e, void *pkt)
 {
 	p->id = (uintptr_t)pkt;
-	p->ip = e->ip;
+	p->ip = rs_ip_v4(&e->ip);
 	p->state = e->state;
 	memcpy(p->mac, e->mac, 6);
 }
@@ -244,7 +269,7 @@ static int
 offer_if(uint16_t iface, uint32_t ip, uintptr_t id)
 {
 	R.offered++;
-	return neigh_resolve(tbl, iface, ip, pkt(id), now);
+	return t_resolve(tbl, iface, ip, pkt(id), now);
 }
 
 static int
@@ -273,13 +298,13 @@ run_until(uint64_t t)
 static void
 arp(uint32_t ip, const uint8_t mac[6], enum neigh_src src)
 {
-	neigh_on_arp(tbl, IF0, ip, mac, src, now);
+	t_on_arp(tbl, IF0, ip, mac, src, now);
 }
 
 static struct neigh_entry *
 get(uint32_t ip)
 {
-	return neigh_lookup(tbl, IF0, ip);
+	return t_lookup(tbl, IF0, ip);
 }
 
 static uint8_t
@@ -412,7 +437,7 @@ Test(neigh, resolve_unknown_starts_incomplete_with_broadcast)
 	e = get(IPA);
 	cr_assert_not_null(e);
 	cr_expect_eq(e->state, NEIGH_INCOMPLETE);
-	cr_expect_eq(e->ip, IPA);
+	cr_expect_eq(rs_ip_v4(&e->ip), IPA);
 	cr_expect_eq(e->iface, IF0);
 	cr_expect_eq(e->probes, 1);
 	cr_expect_eq(e->qlen, 1);
@@ -1100,9 +1125,9 @@ Test(neigh, entries_are_keyed_by_iface_and_ip)
 	cr_assert_eq(offer_if(IF1, IPA, 2), 0);
 	cr_expect_eq(neigh_count(tbl), 2);
 	cr_expect_eq(R.nreq, 2, "one broadcast per link");
-	neigh_on_arp(tbl, IF1, IPA, MAC2, NEIGH_SRC_REPLY, now);
-	cr_expect_eq(neigh_lookup(tbl, IF1, IPA)->state, NEIGH_REACHABLE);
-	cr_expect_eq(neigh_lookup(tbl, IF0, IPA)->state, NEIGH_INCOMPLETE);
+	t_on_arp(tbl, IF1, IPA, MAC2, NEIGH_SRC_REPLY, now);
+	cr_expect_eq(t_lookup(tbl, IF1, IPA)->state, NEIGH_REACHABLE);
+	cr_expect_eq(t_lookup(tbl, IF0, IPA)->state, NEIGH_INCOMPLETE);
 	cr_expect_eq(R.ntx, 1);
 	cr_expect_eq(R.tx[0].id, 2);
 }
@@ -1114,7 +1139,7 @@ Test(neigh, static_entry_is_immune_to_arp_and_timers)
 	struct neigh_entry *e;
 	unsigned int pub;
 
-	cr_assert_eq(neigh_add_static(tbl, IF0, IPA, MAC1, now), 0);
+	cr_assert_eq(t_add_static(tbl, IF0, IPA, MAC1, now), 0);
 	e = get(IPA);
 	cr_assert_not_null(e);
 	cr_expect_eq(e->state, NEIGH_PERMANENT);
@@ -1141,7 +1166,7 @@ Test(neigh, static_overwrites_incomplete_and_flushes)
 {
 	make_incomplete(IPA, 1);
 	cr_assert_eq(offer(IPA, 2), 0);
-	cr_expect_eq(neigh_add_static(tbl, IF0, IPA, MAC2, now), 0);
+	cr_expect_eq(t_add_static(tbl, IF0, IPA, MAC2, now), 0);
 	expect_state(IPA, NEIGH_PERMANENT);
 	cr_expect_eq(R.ntx, 2);
 	cr_expect_eq(R.tx[0].id, 1);
@@ -1151,7 +1176,7 @@ Test(neigh, static_overwrites_incomplete_and_flushes)
 	cr_expect_eq(R.nreq, 1, "no more requests");
 
 	/* and overwrites a static one */
-	cr_expect_eq(neigh_add_static(tbl, IF0, IPA, MAC3, now), 0);
+	cr_expect_eq(t_add_static(tbl, IF0, IPA, MAC3, now), 0);
 	cr_expect_arr_eq(get(IPA)->mac, MAC3, 6);
 	cr_expect_eq(neigh_count(tbl), 1);
 }
@@ -1162,15 +1187,15 @@ Test(neigh, del_removes_and_drops_queue)
 {
 	make_incomplete(IPA, 1);
 	cr_assert_eq(offer(IPA, 2), 0);
-	cr_expect_eq(neigh_del(tbl, IF0, IPA), 0);
+	cr_expect_eq(t_del(tbl, IF0, IPA), 0);
 	cr_expect_null(get(IPA));
 	cr_expect_eq(R.ndrop, 2);
 	cr_expect_eq(R.drop[0].id, 1);
 	cr_expect_eq(R.drop[1].id, 2);
 	cr_expect_eq(R.nremoved, 1);
-	cr_expect_eq(neigh_del(tbl, IF0, IPA), -ENOENT);
-	cr_expect_eq(neigh_add_static(tbl, IF0, IPB, MAC1, now), 0);
-	cr_expect_eq(neigh_del(tbl, IF0, IPB), 0, "del removes static too");
+	cr_expect_eq(t_del(tbl, IF0, IPA), -ENOENT);
+	cr_expect_eq(t_add_static(tbl, IF0, IPB, MAC1, now), 0);
+	cr_expect_eq(t_del(tbl, IF0, IPB), 0, "del removes static too");
 	cr_expect_eq(neigh_count(tbl), 0);
 
 	/* its timers died with it */
@@ -1182,15 +1207,15 @@ Test(neigh, flush_spares_static_unless_asked)
 {
 	make_incomplete(IPA, 1);
 	make_stale(IPB, MAC1);
-	cr_assert_eq(neigh_add_static(tbl, IF0, IPC, MAC2, now), 0);
-	neigh_on_arp(tbl, IF1, IPA, MAC3, NEIGH_SRC_REQUEST_FOR_US, now);
-	cr_assert_eq(neigh_add_static(tbl, IF1, IPC, MAC2, now), 0);
+	cr_assert_eq(t_add_static(tbl, IF0, IPC, MAC2, now), 0);
+	t_on_arp(tbl, IF1, IPA, MAC3, NEIGH_SRC_REQUEST_FOR_US, now);
+	cr_assert_eq(t_add_static(tbl, IF1, IPC, MAC2, now), 0);
 	cr_assert_eq(neigh_count(tbl), 5);
 
 	cr_expect_eq(neigh_flush(tbl, IF0, false), 2);
 	cr_expect_eq(R.ndrop, 1, "queued packet dropped");
 	cr_expect_eq(state_of(IPC), NEIGH_PERMANENT);
-	cr_expect_not_null(neigh_lookup(tbl, IF1, IPA));
+	cr_expect_not_null(t_lookup(tbl, IF1, IPA));
 	cr_expect_eq(neigh_count(tbl), 3);
 
 	cr_expect_eq(neigh_flush(tbl, NEIGH_ANY_IFACE, false), 1);
@@ -1213,7 +1238,7 @@ visit_fn(void *arg, const struct neigh_entry *e)
 	struct visit *v = arg;
 
 	v->n++;
-	v->ips ^= e->ip;
+	v->ips ^= rs_ip_v4(&e->ip);
 }
 
 Test(neigh, foreach_visits_every_entry_once)
@@ -1222,7 +1247,7 @@ Test(neigh, foreach_visits_every_entry_once)
 
 	make_incomplete(IPA, 1);
 	make_stale(IPB, MAC1);
-	cr_assert_eq(neigh_add_static(tbl, IF0, IPC, MAC2, now), 0);
+	cr_assert_eq(t_add_static(tbl, IF0, IPC, MAC2, now), 0);
 	neigh_foreach(tbl, visit_fn, &v);
 	cr_expect_eq(v.n, 3);
 	cr_expect_eq(v.ips, IPA ^ IPB ^ IPC);
@@ -1263,7 +1288,7 @@ Test(neigh, request_flood_stays_bounded)
 
 	make_reachable(IPA, MAC1, 1);
 	make_incomplete(IPB, 2);
-	cr_assert_eq(neigh_add_static(tbl, IF0, IPC, MAC2, now), 0);
+	cr_assert_eq(t_add_static(tbl, IF0, IPC, MAC2, now), 0);
 	for (i = 0; i < 100000; i++) {
 		uint8_t mac[6] = { 0x02, 0x10, 0, (uint8_t)(i >> 16),
 				   (uint8_t)(i >> 8), (uint8_t)i };
@@ -1350,7 +1375,7 @@ Test(neigh, full_table_without_victim_fails_with_enospc)
 	small_table(3);
 	make_incomplete(IPA, 1);
 	make_reachable(IPB, MAC1, 2);
-	cr_assert_eq(neigh_add_static(tbl, IF0, IPC, MAC2, now), 0);
+	cr_assert_eq(t_add_static(tbl, IF0, IPC, MAC2, now), 0);
 	pub = R.npublish;
 
 	cr_expect_eq(offer(IP(10, 0, 9, 1), 3), -ENOSPC);
@@ -1358,7 +1383,7 @@ Test(neigh, full_table_without_victim_fails_with_enospc)
 	cr_expect_eq(R.drop[0].id, 3);
 	cr_expect_eq(R.drop[0].ip, IP(10, 0, 9, 1));
 	arp(IP(10, 0, 9, 2), MAC3, NEIGH_SRC_REQUEST_FOR_US);
-	cr_expect_eq(neigh_add_static(tbl, IF0, IP(10, 0, 9, 3), MAC3, now),
+	cr_expect_eq(t_add_static(tbl, IF0, IP(10, 0, 9, 3), MAC3, now),
 		     -ENOSPC);
 	cr_expect_eq(neigh_count(tbl), 3);
 	cr_expect_eq(R.npublish, pub);
@@ -1413,9 +1438,9 @@ Test(neigh, full_table_lifecycle_at_10ms_tick)
 				   (uint8_t)i };
 
 		R.offered++;
-		cr_assert_eq(neigh_resolve(tbl, IF0, IP(10, 8, 0, 0) + i,
+		cr_assert_eq(t_resolve(tbl, IF0, IP(10, 8, 0, 0) + i,
 					   pkt(i + 1), now), 0);
-		neigh_on_arp(tbl, IF0, IP(10, 8, 0, 0) + i, mac,
+		t_on_arp(tbl, IF0, IP(10, 8, 0, 0) + i, mac,
 			     NEIGH_SRC_REPLY, now);
 	}
 	cr_assert_eq(neigh_count(tbl), 4096);
@@ -1438,7 +1463,7 @@ queued_sum(void)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < 5000; i++) {
-		struct neigh_entry *e = neigh_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
+		struct neigh_entry *e = t_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
 		if (e != NULL)
 			n += e->qlen;
 	}
@@ -1506,7 +1531,7 @@ Test(neigh, newest_destination_always_queues_its_packet)
 	reinit(&p);
 	for (uint32_t i = 0; i < 500; i++) {
 		cr_assert_eq(offer(IP(10, 1, 0, 0) + i, 1 + i), 0);
-		struct neigh_entry *e = neigh_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
+		struct neigh_entry *e = t_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
 		cr_assert_eq(e->qlen, 1, "destination %u", i);
 		cr_assert_eq((uintptr_t)e->queue[0], 1 + i);
 		cr_assert_leq(neigh_queued(tbl), 32);
@@ -1544,7 +1569,7 @@ Test(neigh, random_total_bound)
 			/* the longest queue before the offer */
 			uint32_t before = neigh_queued(tbl), e_len = 0, longest = 0;
 			for (uint32_t i = 0; i < 80; i++) {
-				struct neigh_entry *e = neigh_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
+				struct neigh_entry *e = t_lookup(tbl, IF0, IP(10, 1, 0, 0) + i);
 				if (e == NULL)
 					continue;
 				if (e->qlen > longest)
@@ -1557,7 +1582,7 @@ Test(neigh, random_total_bound)
 			if (before == p.max_queued && e_len < p.queue_len && R.ndrop > 0 &&
 			    R.ndrop_all == d0 + 1 && R.drop[(R.ndrop - 1)].ip != ip) {
 				/* another entry paid: it had the longest queue */
-				struct neigh_entry *v = neigh_lookup(tbl, IF0, R.drop[R.ndrop - 1].ip);
+				struct neigh_entry *v = t_lookup(tbl, IF0, R.drop[R.ndrop - 1].ip);
 				cr_assert_not_null(v);
 				cr_assert_eq(v->qlen + 1, longest, "step %u", step);
 				cr_assert_gt(longest, e_len, "step %u", step);
@@ -1575,4 +1600,47 @@ Test(neigh, random_total_bound)
 		cr_assert_eq(neigh_queued(tbl), R.offered - R.ntx_all - R.ndrop_all, "step %u", step);
 	}
 	cr_assert_gt(checked, 100, "the total was reached %u times only", checked);
+}
+
+/* ---- both families in one table (NDP shares the state machine) ---- */
+
+Test(neigh, ipv6_entries_share_the_state_machine_and_not_the_key)
+{
+	/* 2001:db8::a00:2 ends in the same 32 bits as IPA (10.0.0.2) */
+	const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [12] = 10, 0, 0, 2 };
+	const struct rs_ip v6 = rs_ip_from6(a6);
+	R.offered++;
+	cr_assert_eq(neigh_resolve(tbl, IF0, v6, pkt(1), now), 0);
+	struct neigh_entry *e = neigh_lookup(tbl, IF0, v6);
+	cr_assert_not_null(e);
+	cr_expect_eq(e->state, NEIGH_INCOMPLETE);
+	cr_expect(!rs_ip_is4(&e->ip));
+	cr_expect_eq(R.nreq, 1, "a solicitation asked for");
+	cr_expect_null(get(IPA), "the IPv4 address with the same low bits is another entry");
+	/* an ARP reply from 10.0.0.2 does not resolve the IPv6 neighbour */
+	arp(IPA, MAC1, NEIGH_SRC_REPLY);
+	cr_expect_eq(e->state, NEIGH_INCOMPLETE);
+	cr_expect_eq(R.ntx, 0);
+	/* a solicited NA does (RFC 4861 §7.2.5): REACHABLE, the queue goes */
+	neigh_on_arp(tbl, IF0, v6, MAC2, NEIGH_SRC_REPLY, now);
+	cr_expect_eq(e->state, NEIGH_REACHABLE);
+	cr_expect_eq(memcmp(e->mac, MAC2, 6), 0);
+	cr_expect_eq(R.ntx, 1);
+	/* the same timers: STALE after reachable_ns */
+	run_until(now + prm.reachable_ns + 10 * MS);
+	cr_expect_eq(e->state, NEIGH_STALE);
+	/* an NS for us from an unknown IPv6 neighbour creates it STALE (§7.2.3) */
+	const uint8_t b6[16] = { 0xfe, 0x80, [15] = 9 };
+	neigh_on_arp(tbl, IF1, rs_ip_from6(b6), MAC3, NEIGH_SRC_REQUEST_FOR_US, now);
+	struct neigh_entry *f = neigh_lookup(tbl, IF1, rs_ip_from6(b6));
+	cr_assert_not_null(f);
+	cr_expect_eq(f->state, NEIGH_STALE);
+	/* an unsolicited NA for an unknown neighbour creates nothing */
+	const uint8_t c6[16] = { 0xfe, 0x80, [15] = 10 };
+	neigh_on_arp(tbl, IF1, rs_ip_from6(c6), MAC3, NEIGH_SRC_OTHER, now);
+	cr_expect_null(neigh_lookup(tbl, IF1, rs_ip_from6(c6)));
+	/* :: names no neighbour */
+	const uint8_t z6[16] = { 0 };
+	neigh_on_arp(tbl, IF1, rs_ip_from6(z6), MAC3, NEIGH_SRC_REQUEST_FOR_US, now);
+	cr_expect_null(neigh_lookup(tbl, IF1, rs_ip_from6(z6)));
 }

@@ -114,8 +114,8 @@ key(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
 	struct reass_key k;
 
 	memset(&k, 0, sizeof(k));
-	k.src = src;
-	k.dst = dst;
+	k.src = rs_ip_from4(src);
+	k.dst = rs_ip_from4(dst);
 	k.id = id;
 	k.proto = proto;
 	return k;
@@ -256,7 +256,13 @@ shuffle(struct piece *p, uint32_t n)
 	}
 }
 
-static const struct reass_key K1 = { .src = 0x0a000001, .dst = 0x0a000002, .id = 7, .proto = 17 };
+/* 10.0.0.1 -> 10.0.0.2 (IPv4-mapped), id 7, UDP */
+static const struct reass_key K1 = {
+	.src = { .b = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 } },
+	.dst = { .b = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 2 } },
+	.id = 7,
+	.proto = 17,
+};
 
 /* ---- creation ---- */
 
@@ -478,7 +484,7 @@ overlap_case(uint32_t off, uint32_t len, bool more)
 {
 	struct reass_table *t = mk_default();
 	struct fbuf *a, *b;
-	const struct reass_key other = { .src = 1, .dst = 2, .id = 7, .proto = 17 };
+	const struct reass_key other = key(1, 2, 7, 17);
 	struct fbuf *o;
 
 	/* Held: [16,32) and [48,64); another datagram stays untouched. */
@@ -725,7 +731,7 @@ Test(reass, last_fragment_below_held_data)
 Test(reass, too_many_fragments)
 {
 	struct reass_table *t = mk(4, 1u << 20, 4, 1000);
-	const struct reass_key other = { .src = 9, .dst = 2, .id = 7, .proto = 17 };
+	const struct reass_key other = key(9, 2, 7, 17);
 	struct fbuf *held[4], *o;
 	int i;
 
@@ -939,7 +945,7 @@ Test(reass, timeout_with_and_without_fragment0)
 	cr_assert_eq(rec.n, 0);
 	cr_assert_eq(reass_expire(t, 100, on_expired, &rec), 1); /* now - created == timeout */
 	cr_assert_eq(rec.n, 1);
-	cr_assert_eq(rec.k[0].src, 1);
+	cr_assert_eq(rs_ip_v4(&rec.k[0].src), 1);
 	cr_assert_null(rec.frag0[0]);
 	cr_assert_eq(a8->state, B_FREED);
 	cr_assert_eq(a16->state, B_FREED);
@@ -948,8 +954,8 @@ Test(reass, timeout_with_and_without_fragment0)
 	cr_assert_eq(reass_expire(t, 109, on_expired, &rec), 0);
 	cr_assert_eq(reass_expire(t, 110, on_expired, &rec), 1);
 	cr_assert_eq(rec.n, 2);
-	cr_assert_eq(rec.k[1].src, 2);
-	cr_assert_eq(rec.k[1].dst, 100);
+	cr_assert_eq(rs_ip_v4(&rec.k[1].src), 2);
+	cr_assert_eq(rs_ip_v4(&rec.k[1].dst), 100);
 	cr_assert_eq(rec.k[1].id, 1);
 	cr_assert_eq(rec.k[1].proto, 17);
 	cr_assert_eq(rec.frag0[1], b0);
@@ -978,7 +984,7 @@ Test(reass, timeout_in_creation_order_null_callback)
 	cr_assert_eq(reass_expire(t, 1200, on_expired, &rec), 3);
 	cr_assert_eq(rec.n, 3);
 	for (i = 0; i < 3; i++) {
-		cr_assert_eq(rec.k[i].src, i);
+		cr_assert_eq(rs_ip_v4(&rec.k[i].src), i);
 		cr_assert_eq(rec.frag0[i], &bufs[i]);
 	}
 	cr_assert_eq(stats(t).datagrams, 3);

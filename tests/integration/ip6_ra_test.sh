@@ -1,0 +1,62 @@
+#!/bin/bash
+# Router Advertisements both ways:
+#  - as a router (port0): "ringctl ra set" advertises a prefix and an RDNSS
+#    server; the Linux host on that link configures an address by SLAAC and
+#    a default route through our link-local address, and reaches us with it;
+#  - as a host (port1, forwarding off): radvd in the peer advertises a
+#    prefix; we configure a stable SLAAC address (RFC 4862, RFC 7217) and a
+#    default route through the peer's link-local address, learn its RDNSS
+#    server, and answer the peer on that address.
+. "$(dirname "$0")/_init.sh"
+
+rs_peer h 10.0.0.2/24
+rs_peer r 10.0.1.2/24
+in_ns h sysctl -qw net.ipv6.conf.h-l.accept_ra=1 net.ipv6.conf.h-l.autoconf=1
+in_ns r sysctl -qw net.ipv6.conf.all.forwarding=1
+in_ns r ip -6 addr add 2001:db8:6::2/64 dev r-l nodad
+rs_start
+ringctl link set port1 forwarding off
+
+# ---- router side ----
+ringctl addr add 2001:db8:5::1/64 dev port0
+ringctl ra set port0 prefix 2001:db8:5::/64 valid 3600 preferred 1800 rdnss 2001:db8:5::53 interval 4
+ringctl ra show | grep -q "prefix 2001:db8:5::/64 valid 3600 preferred 1800" || fail "ra show: $(ringctl ra show)"
+h_slaac() { in_ns h ip -6 addr show dev h-l scope global | grep -q "inet6 2001:db8:5:.*dynamic"; }
+wait_for 20 h_slaac || fail "the host made no SLAAC address: $(in_ns h ip -6 addr show dev h-l)"
+ll0=$(ringctl -j addr show dev port0 | jq -r '.[0].addrs[] | select(.scope == "link") | .local')
+h_route() { in_ns h ip -6 route show default | grep -q "via $ll0 dev h-l"; }
+wait_for 10 h_route || fail "no default route via $ll0: $(in_ns h ip -6 route)"
+h_onlink() { in_ns h ip -6 route show | grep -q "2001:db8:5::/64 dev h-l proto"; }
+wait_for 10 h_onlink || fail "no on-link route from the prefix: $(in_ns h ip -6 route)"
+in_ns h ping -6 -c 2 -i 0.2 -W 2 2001:db8:5::1 >/dev/null || fail "the host cannot ping us"
+ok "Linux host configured itself from our RA (SLAAC address, default route via $ll0)"
+# the host's solicitation is answered (an RS draws an RA at once, not after 4 s)
+sent=$(ringctl -j ra show | jq '.[] | select(.dev == "port0") | .sent')
+in_ns h sysctl -qw net.ipv6.conf.h-l.disable_ipv6=1
+in_ns h sysctl -qw net.ipv6.conf.h-l.disable_ipv6=0
+more_sent() { [ "$(ringctl -j ra show | jq '.[] | select(.dev == "port0") | .sent')" -gt "$sent" ]; }
+wait_for 3 more_sent || fail "no RA in answer to the host's RS"
+ok "an RS is answered"
+
+# ---- host side ----
+cat >"$RS_TMP/radvd.conf" <<CONF
+interface r-l {
+	AdvSendAdvert on;
+	MinRtrAdvInterval 3;
+	MaxRtrAdvInterval 4;
+	prefix 2001:db8:6::/64 { AdvOnLink on; AdvAutonomous on; };
+	RDNSS 2001:db8:6::53 { };
+};
+CONF
+in_ns r radvd -C "$RS_TMP/radvd.conf" -p "$RS_TMP/radvd.pid" -m logfile -l "$RS_TMP/radvd.log"
+slaac_addr() { ringctl -j addr show dev port1 | jq -r '.[0].addrs[] | select(.local | startswith("2001:db8:6:")) | select(.tentative | not) | .local'; }
+have_slaac() { [ -n "$(slaac_addr)" ]; }
+wait_for 20 have_slaac || fail "no SLAAC address from radvd's RA: $(ringctl addr show dev port1)"
+a=$(slaac_addr)
+r_ll=$(in_ns r ip -6 addr show dev r-l scope link | awk '/inet6/ {sub("/.*", "", $2); print $2; exit}')
+ringctl route -6 show | grep -q "default via $r_ll dev port1" || fail "no default route via $r_ll: $(ringctl route -6 show)"
+ringctl -j ra show | jq -e '.[] | select(.dev == "port1") | .learned_rdnss | index("2001:db8:6::53")' >/dev/null ||
+	fail "RDNSS not learned: $(ringctl ra show)"
+in_ns r ping -6 -c 2 -i 0.2 -W 2 "$a" >/dev/null || fail "radvd's host cannot ping our SLAAC address $a"
+ok "SLAAC from radvd: $a, default route via $r_ll, RDNSS learned"
+kill "$(cat "$RS_TMP/radvd.pid")" 2>/dev/null || true
