@@ -130,7 +130,8 @@ static __rte_noinline void fp_nh_memo(const struct rs_cfg *c, uint32_t nhi, uint
 	o->nb_ip = nh->gw ? nh->gw : dst;
 	o->out_iface = nh->iface;
 	struct neigh_pub *np = NULL;
-	uint64_t word = neigh_pub_lookup(nh->iface, o->nb_ip, &np);
+	const struct rs_ip nb = rs_ip_from4(o->nb_ip); /* the neighbour table is family-neutral */
+	uint64_t word = neigh_pub_lookup(nh->iface, &nb, &np);
 	if (!neigh_word_usable(word))
 		return; /* to be resolved: the general path asks the control thread */
 	/* as eth_output: sending through a STALE entry marks it used (once
