@@ -55,6 +55,8 @@ static void usage(FILE *f)
 "  --rxd N / --txd N      RX / TX descriptors per queue (default 1024)\n"
 "  --fib-max-routes N     IPv4 routes (default 65536)\n"
 "  --fib-max-tbl8 N       IPv4 FIB tbl8 groups (default 4096)\n"
+"  --fib6-max-routes N    IPv6 routes (default 65536)\n"
+"  --fib6-max-tbl8 N      IPv6 FIB tbl8 groups (default 16384)\n"
 "  --neigh-max N          neighbor entries (default 4096)\n"
 "  --neigh-queue-max N    packets waiting for resolution, all neighbors (default 1024)\n"
 "  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
@@ -223,7 +225,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	struct ctl_server_params sp;
 	ctl_server_params_default(&sp);
-	enum { O_CTL = 256, O_ADMIN_GROUP, O_CTL_MODE, O_CTL_GROUP, O_MAX_CLIENTS, O_MAX_PER_UID, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8,
+	enum { O_CTL = 256, O_ADMIN_GROUP, O_CTL_MODE, O_CTL_GROUP, O_MAX_CLIENTS, O_MAX_PER_UID, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8, O_ROUTES6, O_TBL86,
 	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS, O_NEIGH_Q, O_REASS_FRAGS,
 	       O_MAX_APPS, O_APPS_UID, O_SOCKS_APP, O_SOCKS_UID, O_APP_MEM, O_TCP_CONNS, O_NO_FASTPATH };
 	static const struct option opts[] = {
@@ -241,6 +243,8 @@ int main(int argc, char **argv)
 		{ "txd", required_argument, NULL, O_TXD },
 		{ "fib-max-routes", required_argument, NULL, O_ROUTES },
 		{ "fib-max-tbl8", required_argument, NULL, O_TBL8 },
+		{ "fib6-max-routes", required_argument, NULL, O_ROUTES6 },
+		{ "fib6-max-tbl8", required_argument, NULL, O_TBL86 },
 		{ "neigh-max", required_argument, NULL, O_NEIGH },
 		{ "neigh-queue-max", required_argument, NULL, O_NEIGH_Q },
 		{ "reass-max-frags", required_argument, NULL, O_REASS_FRAGS },
@@ -304,6 +308,8 @@ int main(int argc, char **argv)
 		case O_TXD: bad = parse_num("--txd", optarg, 32, 32768, &v); p.tx_desc = (uint16_t)v; break;
 		case O_ROUTES: bad = parse_num("--fib-max-routes", optarg, 16, 1u << 24, &p.fib_max_routes); break;
 		case O_TBL8: bad = parse_num("--fib-max-tbl8", optarg, 16, 1u << 24, &p.fib_max_tbl8); break;
+		case O_ROUTES6: bad = parse_num("--fib6-max-routes", optarg, 16, 1u << 24, &p.fib6_max_routes); break;
+		case O_TBL86: bad = parse_num("--fib6-max-tbl8", optarg, 16, 1u << 24, &p.fib6_max_tbl8); break;
 		case O_NEIGH: bad = parse_num("--neigh-max", optarg, 16, 1u << 22, &p.neigh_max); break;
 		case O_NEIGH_Q: bad = parse_num("--neigh-queue-max", optarg, 1, 1u << 24, &p.neigh_queue_max); break;
 		case O_REASS_FRAGS: bad = parse_num("--reass-max-frags", optarg, 64, 1u << 24, &p.reass_max_frags); break;

@@ -193,6 +193,8 @@ struct rs_dp_params {
 	uint32_t idle_polls;    /* empty loops before sleeping */
 	uint32_t fib_max_routes;
 	uint32_t fib_max_tbl8;
+	uint32_t fib6_max_routes; /* sized apart: an IPv6 route costs more */
+	uint32_t fib6_max_tbl8;
 	uint32_t neigh_max;
 	uint32_t neigh_queue_max;  /* packets waiting for resolution, all neighbors */
 	uint32_t reass_max_datagrams;

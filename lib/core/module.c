@@ -82,11 +82,15 @@ void rs_modules_worker_fini(struct rs_worker *w)
 			m->worker_fini(w);
 }
 
+uint64_t rs_modules_tick_cfg_changes;
+
 void rs_modules_tick(uint64_t now_ns)
 {
+	uint64_t gen = rs_cfg_current()->gen;
 	for (unsigned i = 0; i < ninited; i++)
 		if (inited[i]->tick != NULL)
 			inited[i]->tick(now_ns);
+	rs_modules_tick_cfg_changes += rs_cfg_current()->gen - gen;
 }
 
 unsigned rs_modules_nodes(const char **names, unsigned max)

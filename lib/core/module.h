@@ -62,6 +62,10 @@ void rs_modules_fini(void);
 int rs_modules_worker_init(struct rs_worker *w);
 void rs_modules_worker_fini(struct rs_worker *w);
 void rs_modules_tick(uint64_t now_ns);
+/* Configuration versions the ticks published on their own (DAD completing,
+ * a link-local address made for a new link), as opposed to commands: lets
+ * a check tell "nobody changed anything" from "time passed". */
+extern uint64_t rs_modules_tick_cfg_changes;
 /* Every module's node names, for rte_graph_create's patterns. Returns the
  * count written (at most max). */
 unsigned rs_modules_nodes(const char **names, unsigned max);

@@ -328,7 +328,7 @@ int fib6_route_add(const struct route6 *r0, bool replace)
 		if (exists)
 			rs_err_set("route exists");
 		else
-			rs_err_set("route table full (%u routes, see --fib-max-routes)",
+			rs_err_set("route table full (%u routes, see --fib6-max-routes)",
 				   max_nroutes);
 		return exists ? -EEXIST : -ENOSPC;
 	}
@@ -365,7 +365,7 @@ int fib6_route_add(const struct route6 *r0, bool replace)
 			p->installed++;
 	}
 	if (reinstall(p) < 0) {
-		rs_err_set("IPv6 FIB full (raise --fib-max-routes)");
+		rs_err_set("IPv6 FIB full (raise --fib6-max-routes/--fib6-max-tbl8)");
 		nh_put(p->alts[pos].nh);
 		free(p->alts[pos].paths);
 		if (exists) {
@@ -582,8 +582,11 @@ int fib6_route_get(const uint8_t dst[16], struct route6 *out)
 
 static int fib6_module_init(void)
 {
-	uint32_t tbl8 = rs_dp.params.fib_max_tbl8 ? rs_dp.params.fib_max_tbl8 : 4096;
-	return fib6_init(rs_dp.params.fib_max_routes, tbl8 * 4);
+	/* sized by its own options: a million IPv4 routes (--fib-max-routes)
+	 * must not make the daemon reserve a million IPv6 ones */
+	uint32_t routes = rs_dp.params.fib6_max_routes ? rs_dp.params.fib6_max_routes : 1u << 16;
+	uint32_t tbl8 = rs_dp.params.fib6_max_tbl8 ? rs_dp.params.fib6_max_tbl8 : 1u << 14;
+	return fib6_init(routes, tbl8);
 }
 
 static struct rs_module fib6_module = {
