@@ -44,6 +44,7 @@ struct ra_link {
 	uint64_t next_ns, last_ns;
 	unsigned initial;         /* RFC 4861 §6.2.4: the first few come faster */
 	uint64_t sent;
+	uint64_t solicited;       /* router solicitations received */
 };
 static struct ra_link links[RS_MAX_IFACES];
 
@@ -136,6 +137,7 @@ static void on_rs(const struct rs_msg *msg, uint64_t now)
 	if (msg->iface >= RS_MAX_IFACES || !links[msg->iface].on)
 		return;
 	struct ra_link *l = &links[msg->iface];
+	l->solicited++;
 	/* RFC 4861 §6.2.6: answer to all-nodes, at most one per
 	 * MIN_DELAY_BETWEEN_RAS; a later one is moved earlier, not added */
 	uint64_t at = l->last_ns + RA_MIN_DELAY_NS > now ? l->last_ns + RA_MIN_DELAY_NS : now;
@@ -411,11 +413,13 @@ static int ra_show(struct cmd_ctx *ctx)
 				rs_json_ku64(ctx->out, "interval", l->interval_s);
 				rs_json_ku64(ctx->out, "lifetime", l->lifetime_s);
 				rs_json_ku64(ctx->out, "sent", l->sent);
+				rs_json_ku64(ctx->out, "solicitations", l->solicited);
 				rs_json_key(ctx->out, "prefixes");
 				rs_json_arr_open(ctx->out);
 			} else {
 				rs_buf_printf(ctx->out, " advertising every %us lifetime %us, %" PRIu64
-					      " sent\n", l->interval_s, l->lifetime_s, l->sent);
+					      " sent, %" PRIu64 " solicitations\n", l->interval_s,
+					      l->lifetime_s, l->sent, l->solicited);
 			}
 			for (unsigned k = 0; k < l->nprefix; k++) {
 				char p[80];

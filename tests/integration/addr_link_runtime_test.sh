@@ -50,7 +50,8 @@ ok "10.0.0.3 answered every one of 60 pings meanwhile"
 # ---- a second subnet ----
 ringctl addr add 10.1.0.1/24 dev port0
 ping1 10.1.0.1 2 || fail "ping 10.1.0.1 (second subnet)"
-in_ns p1 ping -c 1 -W 2 -I 10.1.0.2 10.1.0.1 | grep -q "from 10.1.0.1:" || fail "reply not from 10.1.0.1"
+in_ns p1 ping -c 1 -W 2 -I 10.1.0.2 10.1.0.1 >"$RS_TMP/ping2.out" 2>&1 || true
+grep -q "from 10.1.0.1:" "$RS_TMP/ping2.out" || fail "reply not from 10.1.0.1: $(cat "$RS_TMP/ping2.out")"
 ringctl route show | grep -q "^10.1.0.0/24 dev port0" || fail "no connected route 10.1.0.0/24: $(ringctl route show)"
 ringctl addr del 10.1.0.1/24 dev port0
 ping1 10.1.0.1 && fail "10.1.0.1 answers after addr del"

@@ -45,8 +45,18 @@ rx_port() { ringctl -j stats | jq -r '.ports[0].rx_packets'; }
 all_seen() { [ "$(node_pkts arp_input)" -eq "$(rx_port)" ] && [ "$(rx_port)" -gt 0 ]; }
 wait_for 10 all_seen || fail "arp_input saw $(node_pkts arp_input) of $(rx_port) frames"
 rx=$(rx_port)
-tx_port() { ringctl -j stats | jq -r '.ports[0].tx_packets'; }
-echo "flood: $rx of 4000 frames received, $(tx_port) sent, ctl_ring_full $(drops ctl_ring_full)"
+# frames the workers sent in answer to what arrived: the port's count less
+# what the control plane originated (the link's MLD reports and DAD probes,
+# injected through ctl_input, may still go out after the stats were cleared)
+# and any IPv6 answer
+tx_port() {
+	local tx ctl v6
+	tx=$(ringctl -j stats | jq -r '.ports[0].tx_packets')
+	ctl=$(node_pkts ctl_input)
+	v6=$(node_pkts eth_output6)
+	echo $((tx - ${ctl:-0} - ${v6:-0}))
+}
+echo "flood: $rx of 4000 frames received, $(tx_port) answers sent, ctl_ring_full $(drops ctl_ring_full)"
 # every request for us that arrived is answered, nothing else is sent (when
 # the kernel dropped none of the flood: then we know how many were requests)
 if [ "$rx" -eq 4000 ]; then

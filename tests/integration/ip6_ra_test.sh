@@ -30,12 +30,21 @@ h_onlink() { in_ns h ip -6 route show | grep -q "2001:db8:5::/64 dev h-l proto";
 wait_for 10 h_onlink || fail "no on-link route from the prefix: $(in_ns h ip -6 route)"
 in_ns h ping -6 -c 2 -i 0.2 -W 2 2001:db8:5::1 >/dev/null || fail "the host cannot ping us"
 ok "Linux host configured itself from our RA (SLAAC address, default route via $ll0)"
-# the host's solicitation is answered (an RS draws an RA at once, not after 4 s)
-sent=$(ringctl -j ra show | jq '.[] | select(.dev == "port0") | .sent')
+# the host's solicitation is answered (an RS draws an RA within
+# MIN_DELAY_BETWEEN_RAS, 3 s, not at the next periodic one): advertise every
+# 60 s (16 s while the first three go out) so any RA after the RS is its answer
+ringctl ra set port0 prefix 2001:db8:5::/64 valid 3600 preferred 1800 rdnss 2001:db8:5::53 interval 60
+ra0() { ringctl -j ra show | jq ".[] | select(.dev == \"port0\") | .$1"; }
+first_sent() { [ "$(ra0 sent)" -ge 1 ]; }
+wait_for 5 first_sent || fail "no RA after ra set: $(ringctl ra show)"
+sent=$(ra0 sent)
 in_ns h sysctl -qw net.ipv6.conf.h-l.disable_ipv6=1
 in_ns h sysctl -qw net.ipv6.conf.h-l.disable_ipv6=0
-more_sent() { [ "$(ringctl -j ra show | jq '.[] | select(.dev == "port0") | .sent')" -gt "$sent" ]; }
-wait_for 3 more_sent || fail "no RA in answer to the host's RS"
+# Linux solicits once its link-local address passed DAD (about 1-2 s)
+got_rs() { [ "$(ra0 solicitations)" -ge 1 ]; }
+wait_for 10 got_rs || fail "the host's RS was not counted: $(ringctl ra show)"
+more_sent() { [ "$(ra0 sent)" -gt "$sent" ]; }
+wait_for 5 more_sent || fail "no RA in answer to the host's RS: $(ringctl ra show)"
 ok "an RS is answered"
 
 # ---- host side ----
