@@ -8,6 +8,7 @@ import mmap
 import os
 import socket
 import struct
+import time
 
 CTL_MAGIC = 0x52534354
 CTL_T_ATTACH = 3
@@ -196,9 +197,23 @@ class Seg:
         return struct.unpack_from("<i", self.m, self.slot(sd) + SLOT_SO_ERROR)[0]
 
     def ring_bell(self, sd):
-        struct.pack_into("<I", self.m, self.slot(sd) + SLOT_TX_ARMED, 1)
+        """As libringsock's rs_doorbell: ring only when the worker has no
+        doorbell of ours pending (it clears tx_armed, then looks at the ring
+        again), and wait while the doorbell ring is full, not lose it."""
+        o = self.slot(sd) + SLOT_TX_ARMED
+        if struct.unpack_from("<I", self.m, o)[0] != 0:
+            return
+        struct.pack_into("<I", self.m, o, 1)
         w = self.worker_of(sd) % self.nworkers
-        self.bells[w].put_record(struct.pack("<I", sd))
+        end = time.monotonic() + 5
+        while True:
+            try:
+                self.bells[w].put_record(struct.pack("<I", sd))
+                return
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.0005)
 
     def send_dgram(self, sd, dst, port, payload, ttl=-1, tos=-1, bell=True):
         _, tx = self.rings(sd)
