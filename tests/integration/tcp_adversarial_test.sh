@@ -121,5 +121,6 @@ kill "$lxl" "$echo2" 2>/dev/null || true
 if ! diff "$RS_TMP/opts_lx.log" "$RS_TMP/opts_rs.log" >"$RS_TMP/opts.diff"; then
 	fail "SYN option variants answered unlike Linux (< Linux, > ringstack): $(cat "$RS_TMP/opts.diff")"
 fi
+[ -n "${RS_ADV_SHOW:-}" ] && paste -d"|" "$RS_TMP/opts_rs.log" "$RS_TMP/opts_lx.log"
 ok "$(wc -l <"$RS_TMP/opts_rs.log") SYN option variants (MSS/WS/SACK/TS combinations, odd and broken lengths) answered as Linux answers them"
 kill "$echo_pid" "$echo1" 2>/dev/null || true
