@@ -4,7 +4,8 @@
 #      the veth carries, against a listener with a backlog of 64: SYN cookies
 #      answer it (counters), a connection established before it keeps moving
 #      (RS_ADV_BYTES, default 256 MB, hash checked, through an edge-triggered
-#      epoll server) and a new connection still completes within 2 s;
+#      epoll server) and a new connection still completes within 4 s (its
+#      SYN may be lost at the saturated link: 1 s to retransmit);
 #  (b..d) wire-level checks with scapy (tcp_adv.py, see its header).
 . "$(dirname "$0")/_init.sh"
 
@@ -50,12 +51,10 @@ import socket, time
 t0 = time.time()
 s = socket.create_connection(("10.0.0.1", 7300), timeout=5)
 s.sendall(b"hello under a flood")
-s.shutdown(socket.SHUT_WR)
 got = b""
-while True:
+while len(got) < 19:
     d = s.recv(100)
-    if not d:
-        break
+    assert d, "EOF after %r" % got
     got += d
 assert got == b"hello under a flood", got
 print("%.3f" % (time.time() - t0))
@@ -64,7 +63,8 @@ newconn=$(cat "$RS_TMP/newconn.log")
 wait "$flood_pid" || fail "flooder: $(cat "$RS_TMP/flood.log")"
 wait "$push_pid" || fail "the established connection under the flood: $(cat "$RS_TMP/push.log"); server: $(cat "$RS_TMP/et.log")"
 wait "$et_pid" || fail "etsink under the flood: $(cat "$RS_TMP/et.log")"
-[ "$(echo "$newconn < 2" | bc)" = 1 ] || fail "the new connection took $newconn s"
+# one lost SYN (the link is saturated) costs Linux's 1 s retransmission
+[ "$(echo "$newconn < 4" | bc)" = 1 ] || fail "the new connection took $newconn s"
 cookies=$(( $(tcpstat syncookies_sent) - cookies0 ))
 ok "SYN flood: $(cat "$RS_TMP/flood.log"), $cookies SYN cookies sent; established connection: $(grep -o '[0-9]* bytes, .*' "$RS_TMP/et.log"); new connection and echo in $newconn s"
 fi
