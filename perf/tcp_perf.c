@@ -96,12 +96,10 @@ on_usr1(int sig)
 static void *
 serve(void *arg)
 {
-	int fd = (int)(intptr_t)arg;
+	int fd = (int)((intptr_t)arg >> 8);
+	char mode = (char)((intptr_t)arg & 0xff);
 	static __thread char b[1 << 16];
-	char mode;
 
-	if (readn(fd, &mode, 1) < 0)
-		goto out;
 	if (mode == 'B') {
 		uint64_t n = 0;
 		for (;;) {
@@ -115,7 +113,6 @@ serve(void *arg)
 		while (readn(fd, b, 64) == 0 && writen(fd, b, 64) == 0)
 			;
 	}
-out:
 	CLOSE(fd);
 	return NULL;
 }
@@ -156,7 +153,7 @@ cmd_srv(int port)
 			die("accept");
 		}
 		char mode;
-		if (S(recv)(fd, &mode, 1, MSG_PEEK) != 1) {
+		if (S(recv)(fd, &mode, 1, 0) != 1) {
 			CLOSE(fd);
 			continue;
 		}
@@ -170,7 +167,7 @@ cmd_srv(int port)
 		}
 		pthread_t t;
 		S(setsockopt)(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (pthread_create(&t, NULL, serve, (void *)(intptr_t)fd) != 0)
+		if (pthread_create(&t, NULL, serve, (void *)((intptr_t)fd << 8 | (uint8_t)mode)) != 0)
 			die("pthread_create");
 		pthread_detach(t);
 	}
