@@ -4,8 +4,8 @@
 #      the veth carries, against a listener with a backlog of 64: SYN cookies
 #      answer it (counters), a connection established before it keeps moving
 #      (RS_ADV_BYTES, default 256 MB, hash checked, through an edge-triggered
-#      epoll server) and a new connection still completes within 4 s (its
-#      SYN may be lost at the saturated link: 1 s to retransmit);
+#      epoll server) and a new connection still completes within 8 s (its
+#      SYNs may be lost at the saturated link: Linux retries at 1 s and 3 s);
 #  (b..d) wire-level checks with scapy (tcp_adv.py, see its header).
 . "$(dirname "$0")/_init.sh"
 
@@ -63,8 +63,9 @@ newconn=$(cat "$RS_TMP/newconn.log")
 wait "$flood_pid" || fail "flooder: $(cat "$RS_TMP/flood.log")"
 wait "$push_pid" || fail "the established connection under the flood: $(cat "$RS_TMP/push.log"); server: $(cat "$RS_TMP/et.log")"
 wait "$et_pid" || fail "etsink under the flood: $(cat "$RS_TMP/et.log")"
-# one lost SYN (the link is saturated) costs Linux's 1 s retransmission
-[ "$(echo "$newconn < 4" | bc)" = 1 ] || fail "the new connection took $newconn s"
+# the link is saturated: a SYN lost before the stack sees it costs Linux's
+# retransmission (1 s, then 2 s more); a third try still counts
+[ "$(echo "$newconn < 8" | bc)" = 1 ] || fail "the new connection took $newconn s"
 cookies=$(( $(tcpstat syncookies_sent) - cookies0 ))
 ok "SYN flood: $(cat "$RS_TMP/flood.log"), $cookies SYN cookies sent; established connection: $(grep -o '[0-9]* bytes, .*' "$RS_TMP/et.log"); new connection and echo in $newconn s"
 fi
