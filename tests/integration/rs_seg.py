@@ -49,22 +49,36 @@ def saddr4(a, port):
     return struct.pack(SADDR_FMT, socket.AF_INET, port, 0, 0, ip4(a))
 
 
+def ld32(m, off):
+    """One 32-bit load: struct.unpack_from reads a byte at a time, and a
+    word the daemon changes meanwhile would come out torn."""
+    return int.from_bytes(m[off:off + 4], "little")
+
+
+def st32(m, off, v):
+    """One 32-bit store (mmap slice assignment is a memcpy of 4 bytes):
+    struct.pack_into stores a byte at a time, lowest first, so a ring index
+    crossing a byte boundary would briefly go backwards, which the daemon
+    rightly takes for a hostile application."""
+    m[off:off + 4] = (v & 0xffffffff).to_bytes(4, "little")
+
+
 class Ring:
     def __init__(self, m, desc):
         self.m = m
         self.hdr, self.data, self.size, _ = desc
 
     def prod(self):
-        return struct.unpack_from("<I", self.m, self.hdr)[0]
+        return ld32(self.m, self.hdr)
 
     def cons(self):
-        return struct.unpack_from("<I", self.m, self.hdr + 64)[0]
+        return ld32(self.m, self.hdr + 64)
 
     def set_prod(self, v):
-        struct.pack_into("<I", self.m, self.hdr, v & 0xffffffff)
+        st32(self.m, self.hdr, v)
 
     def set_cons(self, v):
-        struct.pack_into("<I", self.m, self.hdr + 64, v & 0xffffffff)
+        st32(self.m, self.hdr + 64, v)
 
     def write_bytes(self, pos, b):
         off = pos % self.size
@@ -201,9 +215,9 @@ class Seg:
         doorbell of ours pending (it clears tx_armed, then looks at the ring
         again), and wait while the doorbell ring is full, not lose it."""
         o = self.slot(sd) + SLOT_TX_ARMED
-        if struct.unpack_from("<I", self.m, o)[0] != 0:
+        if ld32(self.m, o) != 0:
             return
-        struct.pack_into("<I", self.m, o, 1)
+        st32(self.m, o, 1)
         w = self.worker_of(sd) % self.nworkers
         end = time.monotonic() + 5
         while True:
@@ -242,15 +256,15 @@ SS = dict(CONNECTED=0x01, RCV_EOF=0x02, SND_CLOSED=0x04, RESET=0x08, CLOSED=0x10
 
 
 def _state(seg, sd):
-    return struct.unpack_from("<I", seg.m, seg.slot(sd) + SLOT_STATE)[0]
+    return ld32(seg.m, seg.slot(sd) + SLOT_STATE)
 
 
 def _accept_waiting(seg, sd):
     o = seg.slot(sd)
     n = 0
     for w in range(seg.nworkers):
-        p = struct.unpack_from("<I", seg.m, o + SLOT_ACCEPT_PROD + 4 * w)[0]
-        c = struct.unpack_from("<I", seg.m, o + SLOT_ACCEPT_CONS + 4 * w)[0]
+        p = ld32(seg.m, o + SLOT_ACCEPT_PROD + 4 * w)
+        c = ld32(seg.m, o + SLOT_ACCEPT_CONS + 4 * w)
         n += (p - c) & 0xffffffff
     return n
 
