@@ -23,7 +23,7 @@
 
 static const char *const impair_dir_name[RS_IMPAIR_NDIR] = { "in", "out" };
 
-/* The impairment of each direction that is on, or has counted something. */
+/* The impairment of each direction (text: those that are on). */
 static void show_impair(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 {
 	if (ctx->json) {
@@ -55,8 +55,7 @@ static void show_impair(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 			rs_json_ku64(ctx->out, "corrupted", s.corrupted);
 			rs_json_ku64(ctx->out, "queue_full", s.queue_full);
 			rs_json_obj_close(ctx->out);
-		} else if (p->on || s.dropped || s.delayed || s.duplicated || s.corrupted ||
-			   s.queue_full) {
+		} else if (p->on) {
 			rs_buf_printf(ctx->out, "    impair %s: %s\n", impair_dir_name[d], params);
 			rs_buf_printf(ctx->out,
 				      "      dropped %" PRIu64 " delayed %" PRIu64 " reordered %" PRIu64

@@ -54,6 +54,17 @@ static inline void impair_corrupt(struct rte_mbuf *m, const struct rs_impair_ver
 	rte_pktmbuf_mtod(m, uint8_t *)[at] ^= (uint8_t)(1u << v->corrupt_bit);
 }
 
+/* Control thread, workers stopped or polled by the caller (fuzzing): packets
+ * held on every worker's heap. */
+static inline uint32_t impair_held(void)
+{
+	uint32_t n = 0;
+	for (unsigned w = 0; w < RS_MAX_WORKERS; w++)
+		if (impair_workers[w] != NULL)
+			n += impair_workers[w]->heap.n;
+	return n;
+}
+
 /* Control thread: the counters of link/dir summed over the workers. */
 void impair_stats_sum(uint16_t link, unsigned dir, struct rs_impair_stats *out);
 enum impair_fate { IMPAIR_PASS, IMPAIR_LOSS, IMPAIR_HELD, IMPAIR_FULL };
