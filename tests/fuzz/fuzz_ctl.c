@@ -772,6 +772,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	p.neigh_max = 64;
 	p.fib_max_routes = 4096;
 	p.fib_max_tbl8 = 256;
+	p.fib6_max_routes = 4096; /* sized apart since e0cf048: small here too */
+	p.fib6_max_tbl8 = 256;
 	if (rs_dp_init(&p) < 0) {
 		fprintf(stderr, "fuzz_ctl: rs_dp_init: %s\n", rs_err_get());
 		exit(1);
