@@ -31,6 +31,8 @@
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
 
+#include "util/impair.h"
+
 #define RS_MAX_WORKERS 16
 /* Links: one per DPDK port (index == port id), and lo after them. */
 #define RS_MAX_IFACES (RTE_MAX_ETHPORTS + 1)
@@ -77,6 +79,9 @@ struct rs_iface {
 	struct rs_addr4 addrs[RS_MAX_ADDRS];
 	uint16_t naddrs6;
 	struct rs_addr6 addrs6[RS_MAX_ADDRS6];
+	/* link impairment, [RS_IMPAIR_IN] and [RS_IMPAIR_OUT]; off unless set
+	 * (lib/eth/impair_dp.h) */
+	struct rs_impair impair[RS_IMPAIR_NDIR];
 };
 
 enum { RS_FWD_AUTO = 0, RS_FWD_ON, RS_FWD_OFF };

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ringctl link show | set NAME [up|down] [mtu N] [forwarding on|off] */
+/*
+ * ringctl link show | set NAME [up|down] [mtu N] [forwarding on|off]
+ *                   | set NAME impair off | loss P% delay MS ... (util/impair.h)
+ */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,10 +15,59 @@
 #include "arp/neigh_ctl.h"
 
 #include "core/dp.h"
+#include "eth/impair_dp.h"
 #include "ctl/cmd.h"
 #include "route/fib4.h"
 #include "route/fib6.h"
 #include "util/rs_log.h"
+
+static const char *const impair_dir_name[RS_IMPAIR_NDIR] = { "in", "out" };
+
+/* The impairment of each direction (text: those that are on). */
+static void show_impair(struct cmd_ctx *ctx, const struct rs_iface *ifc)
+{
+	if (ctx->json) {
+		rs_json_key(ctx->out, "impair");
+		rs_json_obj_open(ctx->out);
+	}
+	for (unsigned d = 0; d < RS_IMPAIR_NDIR; d++) {
+		const struct rs_impair *p = &ifc->impair[d];
+		struct rs_impair_stats s;
+		char params[256];
+		impair_stats_sum(ifc->port, d, &s);
+		rs_impair_format(p, params, sizeof(params));
+		if (ctx->json) {
+			rs_json_key(ctx->out, impair_dir_name[d]);
+			rs_json_obj_open(ctx->out);
+			rs_json_kbool(ctx->out, "on", p->on);
+			rs_json_kstr(ctx->out, "params", params);
+			rs_json_ku64(ctx->out, "loss_ppm", p->loss_ppm);
+			rs_json_ku64(ctx->out, "delay_us", p->delay_us);
+			rs_json_ku64(ctx->out, "jitter_us", p->jitter_us);
+			rs_json_ku64(ctx->out, "reorder_ppm", p->reorder_ppm);
+			rs_json_ku64(ctx->out, "duplicate_ppm", p->dup_ppm);
+			rs_json_ku64(ctx->out, "corrupt_ppm", p->corrupt_ppm);
+			rs_json_ku64(ctx->out, "seed", p->seed);
+			rs_json_ku64(ctx->out, "dropped", s.dropped);
+			rs_json_ku64(ctx->out, "delayed", s.delayed);
+			rs_json_ku64(ctx->out, "reordered", s.reordered);
+			rs_json_ku64(ctx->out, "duplicated", s.duplicated);
+			rs_json_ku64(ctx->out, "corrupted", s.corrupted);
+			rs_json_ku64(ctx->out, "queue_full", s.queue_full);
+			rs_json_obj_close(ctx->out);
+		} else if (p->on) {
+			rs_buf_printf(ctx->out, "    impair %s: %s\n", impair_dir_name[d], params);
+			rs_buf_printf(ctx->out,
+				      "      dropped %" PRIu64 " delayed %" PRIu64 " reordered %" PRIu64
+				      " duplicated %" PRIu64 " corrupted %" PRIu64
+				      " queue_full %" PRIu64 "\n",
+				      s.dropped, s.delayed, s.reordered, s.duplicated, s.corrupted,
+				      s.queue_full);
+		}
+	}
+	if (ctx->json)
+		rs_json_obj_close(ctx->out);
+}
 
 static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 {
@@ -54,6 +107,7 @@ static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 		if (ifc->tx_multiseg)
 			rs_json_str(ctx->out, "tx-multi-segs");
 		rs_json_arr_close(ctx->out);
+		show_impair(ctx, ifc);
 		rs_json_obj_close(ctx->out);
 	} else {
 		rs_buf_printf(ctx->out, "%u: %s: <%s%s> mtu %u state %s carrier %s\n", ifc->port,
@@ -65,6 +119,7 @@ static void show_one(struct cmd_ctx *ctx, const struct rs_iface *ifc)
 		else
 			rs_buf_printf(ctx->out, "    link/ether %s driver %s queues %u\n", mac, drv,
 				      ifc->nb_queues);
+		show_impair(ctx, ifc);
 	}
 }
 
@@ -89,10 +144,45 @@ static int link_show(struct cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * link set NAME impair off | [loss P%] [delay MS] [jitter MS] [reorder P%]
+ * [duplicate P%] [corrupt P%] [seed N] [direction in|out|both]: replaces
+ * the impairment of the direction(s) named (both by default), published
+ * with the configuration; packets already held leave at their time.
+ */
+static int link_set_impair(int i, int argc, char **argv)
+{
+	if (i == RS_LO_IFACE) {
+		rs_err_set("lo has no port to impair");
+		return -EINVAL;
+	}
+	const struct rs_cfg *cur = rs_cfg_current();
+	struct rs_impair p[RS_IMPAIR_NDIR];
+	char err[160];
+	memcpy(p, cur->ifaces[i].impair, sizeof(p));
+	if (rs_impair_parse(argc, argv, p, err, sizeof(err)) < 0) {
+		rs_err_set("%s", err);
+		return -EINVAL;
+	}
+	/* a generation no earlier setting of any link had, so workers reseed
+	 * even when a deleted link's id comes back */
+	static uint32_t impair_gen;
+	for (unsigned d = 0; d < RS_IMPAIR_NDIR; d++)
+		if (p[d].gen != cur->ifaces[i].impair[d].gen)
+			p[d].gen = ++impair_gen;
+	struct rs_cfg *c = rs_cfg_edit();
+	if (c == NULL)
+		return -ENOMEM;
+	memcpy(c->ifaces[i].impair, p, sizeof(p));
+	return 0;
+}
+
 static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2) {
-		rs_err_set("usage: link set NAME [up|down] [mtu N] [address MAC] [forwarding on|off|auto]");
+		rs_err_set("usage: link set NAME [up|down] [mtu N] [address MAC] [forwarding on|off|auto] | "
+			   "impair off | impair [loss P%%] [delay MS] [jitter MS] [reorder P%%] "
+			   "[duplicate P%%] [corrupt P%%] [seed N] [direction in|out|both]");
 		return -EINVAL;
 	}
 	const char *name = argv[0];
@@ -104,6 +194,8 @@ static int link_set(struct cmd_ctx *ctx, int argc, char **argv)
 	int i = cmd_iface(name);
 	if (i < 0)
 		return i;
+	if (strcmp(argv[1], "impair") == 0)
+		return link_set_impair(i, argc - 2, argv + 2);
 	/* parse everything first: an error changes nothing */
 	int up = -1, fwd = -1;
 	uint32_t mtu = 0;

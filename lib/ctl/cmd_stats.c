@@ -11,6 +11,7 @@
  * "clear" records a baseline instead of writing worker-owned memory.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 
 #include "arp/neigh_ctl.h"
 #include "core/dp.h"
+#include "eth/impair_dp.h"
 #include "ctl/cmd.h"
 #include "ctl/ctl_server.h"
 #include "icmp/icmp4.h"
@@ -128,6 +130,56 @@ static void show_ports(struct cmd_ctx *ctx)
 		rs_json_arr_close(ctx->out);
 }
 
+/* Link impairment counters (since start), for links with one set or counted. */
+static void show_impair(struct cmd_ctx *ctx)
+{
+	static const char *const dir[RS_IMPAIR_NDIR] = { "in", "out" };
+	const struct rs_cfg *c = rs_cfg_current();
+	bool title = false;
+	if (ctx->json) {
+		rs_json_key(ctx->out, "impair");
+		rs_json_arr_open(ctx->out);
+	}
+	for (unsigned i = 0; i < RS_MAX_IFACES; i++) {
+		const struct rs_iface *ifc = &c->ifaces[i];
+		if (!ifc->present)
+			continue;
+		for (unsigned d = 0; d < RS_IMPAIR_NDIR; d++) {
+			struct rs_impair_stats s;
+			impair_stats_sum((uint16_t)i, d, &s);
+			if (!ifc->impair[d].on && !(s.dropped | s.delayed | s.duplicated |
+						    s.corrupted | s.queue_full))
+				continue;
+			if (ctx->json) {
+				rs_json_obj_open(ctx->out);
+				rs_json_kstr(ctx->out, "name", ifc->name);
+				rs_json_kstr(ctx->out, "direction", dir[d]);
+				rs_json_kbool(ctx->out, "on", ifc->impair[d].on);
+				rs_json_ku64(ctx->out, "dropped", s.dropped);
+				rs_json_ku64(ctx->out, "delayed", s.delayed);
+				rs_json_ku64(ctx->out, "reordered", s.reordered);
+				rs_json_ku64(ctx->out, "duplicated", s.duplicated);
+				rs_json_ku64(ctx->out, "corrupted", s.corrupted);
+				rs_json_ku64(ctx->out, "queue_full", s.queue_full);
+				rs_json_obj_close(ctx->out);
+				continue;
+			}
+			if (!title)
+				rs_buf_printf(ctx->out, "\n%-12s %-4s %12s %12s %12s %12s %12s %12s\n",
+					      "impair", "dir", "dropped", "delayed", "reordered",
+					      "duplicated", "corrupted", "queue_full");
+			title = true;
+			rs_buf_printf(ctx->out,
+				      "%-12s %-4s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+				      " %12" PRIu64 " %12" PRIu64 "\n",
+				      ifc->name, dir[d], s.dropped, s.delayed, s.reordered,
+				      s.duplicated, s.corrupted, s.queue_full);
+		}
+	}
+	if (ctx->json)
+		rs_json_arr_close(ctx->out);
+}
+
 static int stats_show(struct cmd_ctx *ctx)
 {
 	static struct node_stat nodes[MAX_NODES];
@@ -142,6 +194,7 @@ static int stats_show(struct cmd_ctx *ctx)
 	if (ctx->json)
 		rs_json_obj_open(ctx->out);
 	show_ports(ctx);
+	show_impair(ctx);
 	if (ctx->json) {
 		rs_json_key(ctx->out, "nodes");
 		rs_json_arr_open(ctx->out);

@@ -4,11 +4,32 @@
  * as listed in the published configuration. Frames go to ip4_fastpath,
  * which forwards the common case itself and hands the rest to eth_input
  * unchanged; with --no-fastpath (rs_dp_params.no_fastpath) straight to
- * eth_input.
+ * eth_input. A link impaired on input (impair_dp.h) goes to impair_in.
  */
 #include <rte_ethdev.h>
 
 #include "core/node.h"
+
+enum { E_FASTPATH, E_ETH_INPUT, E_IMPAIR_IN };
+
+/* A link impaired on input: its frames go to impair_in, which sends them
+ * on (now or later) as below; it reads both m->port and rs_priv. */
+static uint16_t rx_impaired(struct rte_graph *graph, struct rte_node *node,
+			    const struct rs_rxq *q, int off)
+{
+	struct rte_mbuf **to = (struct rte_mbuf **)rte_node_next_stream_get(graph, node,
+									      E_IMPAIR_IN,
+									      RS_RX_BURST);
+	uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_RX_BURST);
+	for (uint16_t j = 0; j < n; j++) {
+		struct rs_priv *p = rs_priv_at(to[j], off);
+		to[j]->port = q->port;
+		p->iface = q->port;
+		p->flags = 0;
+	}
+	rte_node_next_stream_put(graph, node, E_IMPAIR_IN, n);
+	return n;
+}
 
 static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				uint16_t nb)
@@ -21,6 +42,10 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 
 	for (unsigned i = 0; i < c->nrxq[w->idx]; i++) {
 		const struct rs_rxq *q = &c->rxq[w->idx][i];
+		if (unlikely(c->ifaces[q->port].impair[RS_IMPAIR_IN].on)) {
+			total = (uint16_t)(total + rx_impaired(graph, node, q, off));
+			continue;
+		}
 		struct rte_mbuf **to = (struct rte_mbuf **)rte_node_next_stream_get(graph, node, next,
 										      RS_RX_BURST);
 		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_RX_BURST);
@@ -48,7 +73,11 @@ static struct rte_node_register port_rx_node = {
 	.flags = RTE_NODE_SOURCE_F,
 	.process = port_rx_process,
 	.init = rs_node_init,
-	.nb_edges = 2,
-	.next_nodes = { "ip4_fastpath", "eth_input" },
+	.nb_edges = 3,
+	.next_nodes = {
+		[E_FASTPATH] = "ip4_fastpath",
+		[E_ETH_INPUT] = "eth_input",
+		[E_IMPAIR_IN] = "impair_in",
+	},
 };
 RTE_NODE_REGISTER(port_rx_node);

@@ -12,6 +12,7 @@
 enum {
 	E_TX_FULL,
 	E_LINK_DOWN,
+	E_IMPAIR_OUT,
 	E_NB,
 };
 
@@ -31,6 +32,9 @@ static uint16_t port_tx_process(struct rte_graph *graph, struct rte_node *node, 
 		const struct rs_iface *ifc = port < RS_MAX_IFACES ? &c->ifaces[port] : NULL;
 		if (ifc == NULL || !ifc->present || !ifc->up || ifc->loopback) {
 			rte_node_enqueue(graph, node, E_LINK_DOWN, &objs[i], run);
+		} else if (unlikely(ifc->impair[RS_IMPAIR_OUT].on)) {
+			/* impair_out transmits what it lets through */
+			rte_node_enqueue(graph, node, E_IMPAIR_OUT, &objs[i], run);
 		} else {
 			uint16_t sent = rte_eth_tx_burst(port, w->idx, &pkts[i], run);
 			if (sent < run)
@@ -50,6 +54,7 @@ static struct rte_node_register port_tx_node = {
 	.next_nodes = {
 		[E_TX_FULL] = RS_DROP_NODE(tx_full),
 		[E_LINK_DOWN] = RS_DROP_NODE(link_down),
+		[E_IMPAIR_OUT] = "impair_out",
 	},
 };
 RTE_NODE_REGISTER(port_tx_node);

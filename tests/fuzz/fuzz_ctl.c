@@ -61,6 +61,7 @@
 #include "core/dp.h"
 #include "core/module.h"
 #include "ctl/cmd.h"
+#include "eth/impair_dp.h"
 #include "ctl/ctl_proto.h"
 #include "ctl/ctl_server.h"
 #include "fuzz_ctl_format.h"
@@ -103,6 +104,8 @@ static const char *const base_cmds[] = {
 	"link set port1 forwarding auto",
 	"link set port0 address 02:52:53:00:00:01",
 	"link set port1 address 02:52:53:00:00:02",
+	"link set port0 impair off",
+	"link set port1 impair off",
 	"addr add 10.0.0.1/24 dev port0",
 	"addr add 10.1.0.1/16 dev port0",
 	"addr add 10.2.0.1/24 dev port1",
@@ -272,6 +275,11 @@ static void reset_config(void)
 	for (int i = 0; i < 2; i++) {
 		rs_dp.clock_offset_ns += 10ull * 1000000000ull;
 		ctl_poll_workers();
+		pump();
+	}
+	/* packets an impairment held (up to 20 s) are all released */
+	for (int i = 0; i < 4096 && impair_held() != 0; i++) {
+		rs_dp.clock_offset_ns += 30ull * 1000000000ull;
 		pump();
 	}
 }

@@ -52,7 +52,9 @@
 	"10.2.0.1/24", "10.2.0.2", "10.9.0.0/16", "192.168.0.0/16", "0.0.0.0/0", "1500",       \
 	"1280", "68", "9000", "02:00:00:00:00:02", "02:00:00:00:00:09", "net_null0",           \
 	"net_null1", "10", "0", "4294967295", "255.255.255.255", "127.0.0.1", "224.0.0.1/4",  \
-	"10.0.0.255", "s", "a", "d", "r", "l", "n"
+	"10.0.0.255", "s", "a", "d", "r", "l", "n", "impair", "loss", "delay", "jitter",      \
+	"reorder", "duplicate", "corrupt", "seed", "direction", "in", "out", "both", "2%",    \
+	"100%", "0.1%", "20ms", "5", "10000"
 
 static const char *const fc_dict[] = { FC_DICT_WORDS };
 #define FC_NDICT (sizeof(fc_dict) / sizeof(fc_dict[0]))

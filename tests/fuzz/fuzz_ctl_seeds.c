@@ -108,7 +108,10 @@ static void save(struct seed *s, const char *name)
 static const char *const admin_cmds[] = {
 	"link show", "link show port0", "link set port0 down", "link set port0 up",
 	"link set port1 mtu 9000", "link set port1 mtu 68", "link set port0 forwarding off",
-	"link set port0 address 02:00:00:00:00:09", "addr show", "addr show dev port1",
+	"link set port0 address 02:00:00:00:00:09",
+	"link set port0 impair loss 2% delay 20ms jitter 5ms reorder 5% duplicate 1% corrupt 0.1% seed 1",
+	"link set port1 impair delay 10000 jitter 10000 direction out", "link set port0 impair off",
+	"addr show", "addr show dev port1",
 	"addr add 10.9.0.1/16 dev port1", "addr del 10.0.0.1/24 dev port0",
 	"addr flush dev port0", "route show", "route show all", "route get 192.168.3.4",
 	"route add 10.9.0.0/16 via 10.0.0.3", "route replace 10.9.0.0/16 via 10.2.0.2 dev port1",
