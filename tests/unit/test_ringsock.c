@@ -1371,6 +1371,85 @@ Test(ringsock, epoll_level_edge_oneshot, .timeout = 20)
 	fake_stop();
 }
 
+/* The worker sends one byte on the wake pair per wake-up while app_wait is
+ * set; a unix datagram pair holds a few hundred of them at most. An
+ * edge-triggered server reads its socket until EAGAIN and never touches the
+ * wake descriptor, so rs_epoll_wait must consume what woke it: otherwise
+ * the pair fills, the worker's sends fail, no edge reaches the kernel epoll
+ * and the server sleeps forever with data queued. */
+struct et_feed {
+	int from;		/* sender socket */
+	struct sockaddr_in to;
+	int sd;			/* the receiver's slot in the fake daemon */
+	int rounds;
+	_Atomic int consumed;	/* rounds the main thread finished */
+	_Atomic bool stop;
+};
+
+static void *
+et_feeder(void *arg)
+{
+	struct et_feed *f = arg;
+
+	for (int i = 0; i < f->rounds && !atomic_load(&f->stop); i++) {
+		/* Only once the receiver sleeps: the datagram's arrival is
+		 * then signalled through the wake pair. */
+		while (!atomic_load(&fake_slot(f->sd)->app_wait) && !atomic_load(&f->stop))
+			usleep(100);
+		if (rs_sendto(f->from, "x", 1, 0, SA(&f->to), sizeof(f->to)) != 1)
+			break;
+		while (atomic_load(&f->consumed) <= i && !atomic_load(&f->stop))
+			usleep(100);
+	}
+	return NULL;
+}
+
+Test(ringsock, epoll_edge_server_never_stalls, .timeout = 30)
+{
+	struct et_feed f = { .to = sin_of(0x0a000001, 7031), .sd = -1, .rounds = 64 };
+	struct epoll_event evs[8];
+	char buf[32];
+	pthread_t t;
+	int ep, c, sd, n, got;
+
+	fake_start(FAKE_OK);
+	c = rs_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	f.from = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(c >= 0 && f.from >= 0);
+	cr_assert_eq(rs_bind(c, SA(&f.to), sizeof(f.to)), 0);
+	for (sd = 0; sd < FD_MAX_SOCKS; sd++)
+		if (fk.socks[sd].used && fk.socks[sd].local.port == 7031)
+			f.sd = sd;
+	cr_assert(f.sd >= 0);
+	/* A socket pair's queue is bounded by the sender's buffer (a few
+	 * hundred wake-ups by default): the smallest one makes it a handful. */
+	n = 1;
+	cr_assert_eq(setsockopt(fk.socks[f.sd].wfd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n)), 0);
+	ep = rs_epoll_create1(0);
+	cr_assert(ep >= 0);
+	ep_add(ep, EPOLL_CTL_ADD, c, EPOLLIN | EPOLLET);
+	cr_assert_eq(pthread_create(&t, NULL, et_feeder, &f), 0);
+	for (int i = 0; i < f.rounds; i++) {
+		n = rs_epoll_wait(ep, evs, 8, 3000);
+		/* Read until EAGAIN, as an edge-triggered server does. */
+		got = 0;
+		while (n == 1 && rs_recv(c, buf, sizeof(buf), 0) == 1)
+			got++;
+		if (n != 1 || evs[0].data.fd != c || errno != EAGAIN || got != 1) {
+			atomic_store(&f.stop, true);
+			pthread_join(t, NULL);
+			cr_assert_fail("edge-triggered wait stalled after %d wake-ups (%d events, %d read)",
+				       i, n, got);
+		}
+		atomic_store(&f.consumed, i + 1);
+	}
+	pthread_join(t, NULL);
+	rs_close(ep);
+	rs_close(c);
+	rs_close(f.from);
+	fake_stop();
+}
+
 Test(ringsock, epoll_errors_as_linux, .timeout = 20)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, evs[2];
