@@ -1349,6 +1349,12 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 			atomic_store(&s->sndbuf_locked, true);
 		}
 	}
+	if (rc == 0 && level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && optlen >= sizeof(int)) {
+		int on;
+
+		memcpy(&on, optval, sizeof(on));
+		atomic_store(&s->v6only, on != 0);
+	}
 	if (rc == 0 && level == IPPROTO_IPV6 &&
 	    (optname == IPV6_RECVPKTINFO || optname == IPV6_RECVHOPLIMIT ||
 	     optname == IPV6_RECVTCLASS)) {

@@ -358,6 +358,12 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 			err = EINVAL;
 			goto out;
 		}
+		/* udpv6_sendmsg: an IPv4(-mapped) peer of an IPV6_V6ONLY socket */
+		static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+		if (atomic_load(&s->v6only) && memcmp(meta.to.addr, pfx, 12) == 0) {
+			err = ENETUNREACH;
+			goto out;
+		}
 	} else if (msg->msg_name != NULL) {
 		if (msg->msg_namelen < sizeof(sin)) {
 			err = EINVAL;

@@ -58,6 +58,7 @@ struct rs_sock {
 	_Atomic int32_t sndbuf;
 	_Atomic int shut;	/* RS_SHUT_RD | RS_SHUT_WR, as Linux's sk_shutdown */
 	_Atomic bool broadcast;	/* SO_BROADCAST as the daemon accepted it */
+	_Atomic bool v6only;	/* IPV6_V6ONLY as the daemon accepted it */
 	/* Stream (TCP) sockets: the rings are byte rings and the slot's
 	 * state word tells the connection's life (sock_shm.h). */
 	bool stream;
