@@ -141,6 +141,15 @@ back, addr = c.recvfrom(100)
 assert back == b"hello" and addr[0] == ll and addr[3] == 1, addr
 name = c.getsockname()
 assert name[0].startswith("fe80::") and name[3] == 1, name
+# ICMPv6 Port Unreachable from Linux reaches the connected socket
+r = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); r.settimeout(3)
+r.connect(("2001:db8::2", 9998))
+r.send(b"x")
+try:
+    r.recv(10)
+    raise SystemExit("no ECONNREFUSED")
+except ConnectionRefusedError:
+    pass
 # a link-local destination without a scope is refused (Linux: EINVAL)
 try:
     socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).connect((ll, 9009))
@@ -148,7 +157,7 @@ try:
 except OSError as e:
     assert e.errno == 22, e
 PYEOF
-ok "ringstack client: global and link-local (scope id) peers, IPV6_UNICAST_HOPS and IPV6_TCLASS on the wire"
+ok "ringstack client: global and link-local (scope id) peers, IPV6_UNICAST_HOPS and IPV6_TCLASS on the wire, ICMPv6 port unreachable -> ECONNREFUSED"
 
 # --- ::1 between two ringstack applications
 pre $PY - <<'PYEOF' || fail "::1 between two applications"
