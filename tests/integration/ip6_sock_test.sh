@@ -10,7 +10,8 @@
 # socket); a zero UDP checksum over IPv6 is dropped (RFC 8200 §8.1).
 . "$(dirname "$0")/_init.sh"
 
-SHIM=$RS_BUILD/lib/preload/libringsock_preload.so
+# RS_SHIM: a shim from a build without sanitizers (an ASan shim cannot load into python)
+SHIM=${RS_SHIM:-$RS_BUILD/lib/preload/libringsock_preload.so}
 [ -f "$SHIM" ] || fail "shim not built"
 pre() { LD_PRELOAD=$SHIM "$@"; }
 
