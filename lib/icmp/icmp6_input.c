@@ -10,6 +10,10 @@
  *  - Neighbor Advertisement: to the neighbour table (§7.2.5); one for a
  *    tentative address of ours is a DAD conflict (RFC 4862 §5.4.4).
  *  - MLD Query: the control thread reports our groups (RFC 3810 §6.2).
+ *  - Errors (§3) about a datagram of a connected UDP socket: its next call
+ *    fails with the errno Linux's icmpv6_err_convert gives, when Linux
+ *    reports it without IPV6_RECVERR (a "fatal" error, or Packet Too Big
+ *    under the default IPV6_PMTUDISC_WANT).
  * Every ND message is validated first (§7.1): Hop Limit 255 (it was not
  * forwarded), code 0, length, options, target not multicast.
  * Input: data at the IPv6 header, m->l3_len the ICMPv6 offset. Consumes
@@ -26,6 +30,7 @@
 #include "ip6/nd.h"
 #include "ip6/ra.h"
 #include "route/fib6.h"
+#include "sock/sock.h"
 #include "wire/ip6_wire.h"
 
 enum {
@@ -178,6 +183,51 @@ static rte_edge_t nd_input(struct rs_worker *w, const struct rs_iface *ifc, stru
 	return RS_EDGE_CONSUMED;
 }
 
+/* An ICMPv6 error (ic, len bytes from the ICMPv6 header) about one of our
+ * UDP datagrams: true when a connected socket took it. */
+static bool icmp6_err_to_udp(struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint8_t q[ICMP6_HLEN + IP6_HLEN + 8];
+	if (len < sizeof(q))
+		return false;
+	const uint8_t *e = rte_pktmbuf_read(m, off, sizeof(q), q);
+	if (e == NULL)
+		return false;
+	const uint8_t *ih = e + ICMP6_HLEN, *l4 = ih + IP6_HLEN;
+	/* only a quoted header chain without extension headers */
+	if (ih[0] >> 4 != 6 || ip6_nexthdr(ih) != IPPROTO_UDP_)
+		return false;
+	uint8_t type = e[0], code = e[1];
+	int err;
+	if (type == ICMP6_DST_UNREACH) {
+		/* icmpv6_err_convert's tab_unreach: code -> errno, fatal */
+		static const int8_t fatal[7] = { 0, 1, 1, 0, 1, 1, 1 };
+		static const int errs[7] = { ENETUNREACH, EACCES, EHOSTUNREACH, EHOSTUNREACH,
+					     ECONNREFUSED, EACCES, EACCES };
+		if (code >= 7 || !fatal[code])
+			return false;
+		err = errs[code];
+	} else if (type == ICMP6_PKT_TOO_BIG) {
+		err = EMSGSIZE;
+	} else if (type == ICMP6_PARAM_PROB) {
+		err = EPROTO;
+	} else {
+		return false; /* time exceeded: not fatal, not reported */
+	}
+	struct sock_demux_key k = {
+		.laddr = rs_ip_from6(ip6_src(ih)),
+		.raddr = rs_ip_from6(ip6_dst(ih)),
+		.lport = rs_ld16(l4),
+		.rport = rs_ld16(l4 + 2),
+		.proto = IPPROTO_UDP_,
+	};
+	struct rs_sock *so = sock_demux_lookup_key(sock_demux_tbl, &k, 0);
+	if (so == NULL || !so->connected)
+		return false;
+	sock_set_error(so, err);
+	return true;
+}
+
 static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_mbuf *m)
 {
 	struct rs_priv *p = rs_priv(m);
@@ -254,9 +304,16 @@ static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_mbuf *m)
 		rs_msg_post(w, &msg);
 		return E_UNHANDLED;
 	}
+	case ICMP6_DST_UNREACH:
+	case ICMP6_PKT_TOO_BIG:
+	case ICMP6_TIME_EXCEEDED:
+	case ICMP6_PARAM_PROB:
+		if (!icmp6_err_to_udp(m, off, len))
+			return E_UNHANDLED;
+		rte_pktmbuf_free(m);
+		return RS_EDGE_CONSUMED;
 	default:
-		/* errors (no socket to tell yet), router discovery (not yet),
-		 * unknown informational messages (§2.4 (b): discard) */
+		/* unknown informational messages (§2.4 (b): discard) */
 		return E_UNHANDLED;
 	}
 }

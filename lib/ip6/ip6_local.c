@@ -21,6 +21,7 @@ enum {
 	E_NO_NEXT,
 	E_REASS,
 	E_NO_L4,
+	E_UDP,
 	E_NB,
 };
 
@@ -68,14 +69,8 @@ static rte_edge_t ip6_local_one(struct rs_worker *w, struct rte_graph *graph,
 		return E_ICMP6;
 	case IPPROTO_NONE_:
 		return E_NO_NEXT;
-	case IPPROTO_UDP_: {
-		/* no AF_INET6 socket can exist yet: every port is closed */
-		struct rte_mbuf *e = icmp6_error_build(w, m, ICMP6_DST_UNREACH,
-						       ICMP6_UNREACH_PORT, 0, false);
-		if (e != NULL)
-			rte_node_enqueue_x1(graph, node, E_OUTPUT, e);
-		return E_NO_L4;
-	}
+	case IPPROTO_UDP_:
+		return E_UDP;
 	case IPPROTO_TCP_:
 	case IPPROTO_ESP_:
 		return E_NO_L4;
@@ -117,6 +112,7 @@ static struct rte_node_register ip6_local_node = {
 		[E_NO_NEXT] = RS_DROP_NODE(ip6_no_next_header),
 		[E_REASS] = "ip6_reass",
 		[E_NO_L4] = RS_DROP_NODE(ip6_no_l4),
+		[E_UDP] = "udp_input",
 	},
 };
 RTE_NODE_REGISTER(ip6_local_node);

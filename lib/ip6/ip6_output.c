@@ -5,7 +5,8 @@
  * the link the caller chose (RS_PF_IFACE_SET, e.g. the one the request came
  * in on; RFC 4291 §2.5.6: link-local is never routed), anything else by the
  * FIB6, ECMP groups resolved by the flow hash. Sets priv->iface and
- * priv->nh for eth_output6. Input: a complete IPv6 packet. Consumes every
+ * priv->nh for eth_output6. A packet to one of our own addresses (::1, or
+ * any address of ours) is looped back to ip6_local. Input: a complete IPv6 packet. Consumes every
  * packet.
  */
 #include "core/node.h"
@@ -22,6 +23,7 @@ enum {
 	E_PROHIBIT,
 	E_LINK_DOWN,
 	E_FRAG,
+	E_LOCAL,
 	E_NB,
 };
 
@@ -34,6 +36,9 @@ static rte_edge_t ip6_output_one(struct rs_worker *w, struct rte_mbuf *m)
 		if (!(p->flags & RS_PF_IFACE_SET) || p->iface >= RS_MAX_IFACES)
 			return E_NO_ROUTE;
 		p->nh = FIB6_NH_NONE;
+		if (!ip6_is_mcast(dst) &&
+		    ip6_addr_usable(ip6_iface_addr(&w->cfg->ifaces[p->iface], dst)))
+			goto local;
 	} else {
 		uint32_t nh = fib6_lookup(dst);
 		if (nh == FIB6_NH_NONE)
@@ -50,8 +55,10 @@ static rte_edge_t ip6_output_one(struct rs_worker *w, struct rte_mbuf *m)
 			return E_UNREACH;
 		case RT_PROHIBIT:
 			return E_PROHIBIT;
+		case RT_LOCAL:
+			p->iface = n->iface;
+			goto local;
 		default:
-			/* to ourselves: no IPv6 loopback path yet */
 			return E_NO_ROUTE;
 		}
 		p->iface = n->iface;
@@ -65,6 +72,13 @@ static rte_edge_t ip6_output_one(struct rs_worker *w, struct rte_mbuf *m)
 	if (m->pkt_len > ifc->mtu || (m->nb_segs > 1 && !ifc->tx_multiseg))
 		return E_FRAG;
 	return E_ETH;
+local:
+	/* to ourselves (::1, or any address of ours): the packet never
+	 * leaves, and arrives on the link the address belongs to */
+	if (p->iface >= RS_MAX_IFACES || !w->cfg->ifaces[p->iface].present)
+		return E_NO_ROUTE;
+	p->flags = RS_PF_LOOPBACK;
+	return E_LOCAL;
 }
 
 static uint16_t ip6_output_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -91,6 +105,7 @@ static struct rte_node_register ip6_output_node = {
 		[E_PROHIBIT] = RS_DROP_NODE(route_prohibit),
 		[E_LINK_DOWN] = RS_DROP_NODE(link_down),
 		[E_FRAG] = "ip6_fragment",
+		[E_LOCAL] = "ip6_local",
 	},
 };
 RTE_NODE_REGISTER(ip6_output_node);

@@ -571,7 +571,7 @@ socket_args_check(int domain, int type, int protocol)
 		return EAFNOSUPPORT;
 	if (kind < SOCK_STREAM || kind > SOCK_PACKET)
 		return EINVAL;
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return EAFNOSUPPORT;
 	if (protocol < 0 || protocol >= IPPROTO_MAX)
 		return EINVAL;
@@ -673,6 +673,7 @@ rs_socket(int domain, int type, int protocol)
 	if (s == NULL)
 		return fail(ENOMEM);
 
+	s->domain = domain;
 	sreq_init(&req, RS_SOP_SOCKET, -1);
 	req.a[0] = domain;
 	req.a[1] = type & 0xf;
@@ -883,6 +884,7 @@ rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 			err = ENOMEM;
 			goto out;
 		}
+		c->domain = s->domain;
 		sreq_init(&req, RS_SOP_ACCEPT, s->sd);
 		wfd = -1;
 		rc = ctl_op(&req, &cpl, &wfd);
@@ -941,12 +943,70 @@ sin_to_rs(struct rs_saddr *r, const struct sockaddr_in *sin)
 	r->addr[15] = (uint8_t)a;
 }
 
+int
+rs_sa6_in(const struct sockaddr *a, socklen_t len, struct rs_saddr *r, bool allow4)
+{
+	struct sockaddr_in6 sin6;
+	sa_family_t fam;
+
+	memset(r, 0, sizeof(*r));
+	if (len < sizeof(sa_family_t))
+		return EINVAL;
+	memcpy(&fam, &a->sa_family, sizeof(fam));
+	if (fam == AF_INET && allow4) {
+		struct sockaddr_in sin;
+
+		if (len < sizeof(sin))
+			return EINVAL;
+		memcpy(&sin, a, sizeof(sin));
+		sin_to_rs(r, &sin);
+		r->family = AF_INET6;
+		return 0;
+	}
+	/* SIN6_LEN_RFC2133: the size before sin6_scope_id existed */
+	if (len < 24)
+		return EINVAL;
+	if (fam != AF_INET6)
+		return EAFNOSUPPORT;
+	memset(&sin6, 0, sizeof(sin6));
+	memcpy(&sin6, a, len < sizeof(sin6) ? len : sizeof(sin6));
+	r->family = AF_INET6;
+	r->port = ntohs(sin6.sin6_port);
+	r->flowinfo = ntohl(sin6.sin6_flowinfo);
+	r->scope = sin6.sin6_scope_id;
+	memcpy(r->addr, sin6.sin6_addr.s6_addr, 16);
+	return 0;
+}
+
+void
+rs_sa_out(const struct rs_saddr *r, struct sockaddr *addr, socklen_t *addrlen)
+{
+	sin_out(r, addr, addrlen);
+}
+
 /* Copy a daemon address out as getsockname(2) does. */
 static int
 sin_out(const struct rs_saddr *r, struct sockaddr *addr, socklen_t *addrlen)
 {
 	struct sockaddr_in sin;
 	size_t n;
+
+	if (r->family == AF_INET6) {
+		struct sockaddr_in6 sin6;
+
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(r->port);
+		memcpy(sin6.sin6_addr.s6_addr, r->addr, 16);
+		/* the scope of a link-local address only */
+		if (r->addr[0] == 0xfe && (r->addr[1] & 0xc0) == 0x80)
+			sin6.sin6_scope_id = r->scope;
+		n = (size_t)*addrlen < sizeof(sin6) ? (size_t)*addrlen : sizeof(sin6);
+		if (addr != NULL)
+			memcpy(addr, &sin6, n);
+		*addrlen = sizeof(sin6);
+		return 0;
+	}
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -974,6 +1034,20 @@ rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	rc = -1;
 	if (addr == NULL) {
 		errno = EFAULT;
+		goto out;
+	}
+	if (s->domain == AF_INET6) {
+		int err = rs_sa6_in(addr, addrlen, &req.addr, false);
+
+		if (err != 0) {
+			errno = err;
+			goto out;
+		}
+		sreq_init(&req, RS_SOP_BIND, s->sd);
+		err = rs_sa6_in(addr, addrlen, &req.addr, false);
+		rc = sock_op(s, &req, &cpl);
+		if (rc == 0)
+			atomic_store(&s->bound, true);
 		goto out;
 	}
 	if (addrlen < sizeof(sin)) {
@@ -1097,16 +1171,26 @@ rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 			atomic_store(&s->connected, false);
 		goto out;
 	}
-	if (addrlen < sizeof(sin)) {
-		errno = EINVAL;
-		goto out;
+	if (s->domain == AF_INET6) {
+		/* ip6_datagram_connect takes an AF_INET peer (dual stack) */
+		int err = rs_sa6_in(addr, addrlen, &req.addr, !s->stream);
+
+		if (err != 0) {
+			errno = err;
+			goto out;
+		}
+	} else {
+		if (addrlen < sizeof(sin)) {
+			errno = EINVAL;
+			goto out;
+		}
+		memcpy(&sin, addr, sizeof(sin));
+		if (sin.sin_family != AF_INET) {
+			errno = EAFNOSUPPORT;
+			goto out;
+		}
+		sin_to_rs(&req.addr, &sin);
 	}
-	memcpy(&sin, addr, sizeof(sin));
-	if (sin.sin_family != AF_INET) {
-		errno = EAFNOSUPPORT;
-		goto out;
-	}
-	sin_to_rs(&req.addr, &sin);
 	if (s->stream) {
 		rc = stream_connect(s, &req);
 		goto out;
@@ -1265,6 +1349,26 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 			atomic_store(&s->sndbuf_locked, true);
 		}
 	}
+	if (rc == 0 && level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && optlen >= sizeof(int)) {
+		int on;
+
+		memcpy(&on, optval, sizeof(on));
+		atomic_store(&s->v6only, on != 0);
+	}
+	if (rc == 0 && level == IPPROTO_IPV6 &&
+	    (optname == IPV6_RECVPKTINFO || optname == IPV6_RECVHOPLIMIT ||
+	     optname == IPV6_RECVTCLASS)) {
+		int bit = optname == IPV6_RECVPKTINFO ? RS_RECV6_PKTINFO :
+			  optname == IPV6_RECVHOPLIMIT ? RS_RECV6_HLIM : RS_RECV6_TCLASS;
+		int on = 0;
+
+		if (optlen >= sizeof(int))
+			memcpy(&on, optval, sizeof(int));
+		if (on)
+			atomic_fetch_or(&s->recv_cmsg, bit);
+		else
+			atomic_fetch_and(&s->recv_cmsg, ~bit);
+	}
 	if (rc == 0 && level == IPPROTO_IP &&
 	    (optname == IP_PKTINFO || optname == IP_RECVTOS || optname == IP_RECVTTL)) {
 		/* The daemon accepted it: remember which control messages
@@ -1325,7 +1429,7 @@ rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 			rc = int_out(s->stream ? SOCK_STREAM : SOCK_DGRAM, optval, optlen);
 			goto out;
 		case SO_DOMAIN:
-			rc = int_out(AF_INET, optval, optlen);
+			rc = int_out(s->domain, optval, optlen);
 			goto out;
 		case SO_PROTOCOL:
 			rc = int_out(s->stream ? IPPROTO_TCP : IPPROTO_UDP, optval, optlen);

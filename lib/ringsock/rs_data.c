@@ -209,6 +209,42 @@ tx_cmsgs(const struct msghdr *msg, struct rs_tx_meta *meta)
 		    c->cmsg_len > msg->msg_controllen -
 				  (size_t)((uint8_t *)c - (uint8_t *)msg->msg_control))
 			return EINVAL;
+		if (c->cmsg_level == IPPROTO_IPV6) {
+			/* ip6_datagram_send_ctl */
+			switch (c->cmsg_type) {
+			case IPV6_PKTINFO: {
+				struct in6_pktinfo pi;
+
+				if (c->cmsg_len != CMSG_LEN(sizeof(pi)))
+					return EINVAL;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				memcpy(meta->src, pi.ipi6_addr.s6_addr, 16);
+				meta->ifindex = (int32_t)pi.ipi6_ifindex;
+				if (meta->ifindex < 0)
+					return ENODEV;
+				break;
+			}
+			case IPV6_HOPLIMIT:
+				if (c->cmsg_len != CMSG_LEN(sizeof(int)))
+					return EINVAL;
+				memcpy(&v, CMSG_DATA(c), sizeof(v));
+				if (v < -1 || v > 255)
+					return EINVAL;
+				meta->ttl = (int16_t)v;
+				break;
+			case IPV6_TCLASS:
+				if (c->cmsg_len != CMSG_LEN(sizeof(int)))
+					return EINVAL;
+				memcpy(&v, CMSG_DATA(c), sizeof(v));
+				if (v < -1 || v > 255)
+					return EINVAL;
+				meta->tos = (int16_t)v;
+				break;
+			default:
+				return EINVAL;
+			}
+			continue;
+		}
 		if (c->cmsg_level != IPPROTO_IP)
 			return EINVAL;
 		switch (c->cmsg_type) {
@@ -288,7 +324,11 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 	 * control thread may publish the binding, so ask it here. */
 	if (!atomic_load(&s->bound)) {
 		struct sockaddr_in any = { .sin_family = AF_INET };
-		if (rs_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0 && errno != EINVAL) {
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
+		int brc = s->domain == AF_INET6 ?
+			rs_bind(fd, (struct sockaddr *)&any6, sizeof(any6)) :
+			rs_bind(fd, (struct sockaddr *)&any, sizeof(any));
+		if (brc < 0 && errno != EINVAL) {
 			err = errno;
 			goto out;
 		}
@@ -309,7 +349,22 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 		err = EOPNOTSUPP;
 		goto out;
 	}
-	if (msg->msg_name != NULL) {
+	if (msg->msg_name != NULL && s->domain == AF_INET6) {
+		/* udpv6_sendmsg: AF_INET6, or AF_INET for the IPv4 path */
+		err = rs_sa6_in(msg->msg_name, msg->msg_namelen, &meta.to, true);
+		if (err != 0)
+			goto out;
+		if (meta.to.port == 0) {
+			err = EINVAL;
+			goto out;
+		}
+		/* udpv6_sendmsg: an IPv4(-mapped) peer of an IPV6_V6ONLY socket */
+		static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+		if (atomic_load(&s->v6only) && memcmp(meta.to.addr, pfx, 12) == 0) {
+			err = ENETUNREACH;
+			goto out;
+		}
+	} else if (msg->msg_name != NULL) {
 		if (msg->msg_namelen < sizeof(sin)) {
 			err = EINVAL;
 			goto out;
@@ -340,7 +395,8 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 	static const uint8_t bcast_all[16] = { [10] = 0xff, [11] = 0xff, [12] = 0xff, [13] = 0xff,
 					       [14] = 0xff, [15] = 0xff };
 	static const uint8_t none[16];
-	if (memcmp(meta.src, none, 16) != 0 && addrs_has(meta.src, false) == 0) {
+	if (memcmp(meta.src, none, 16) != 0 && s->domain == AF_INET &&
+	    addrs_has(meta.src, false) == 0) {
 		err = ENETUNREACH;
 		goto out;
 	}
@@ -480,13 +536,14 @@ rx_cmsgs(struct rs_sock *s, struct msghdr *msg, const struct rs_rx_meta *meta)
 		return;
 	}
 	c = CMSG_FIRSTHDR(msg);
+	int level = IPPROTO_IP;
 #define PUT_CMSG(type, ptr, len)						\
 	do {									\
 		if (c == NULL || used + CMSG_SPACE(len) > msg->msg_controllen) {\
 			msg->msg_flags |= MSG_CTRUNC;				\
 			break;							\
 		}								\
-		c->cmsg_level = IPPROTO_IP;					\
+		c->cmsg_level = level;						\
 		c->cmsg_type = (type);						\
 		c->cmsg_len = CMSG_LEN(len);					\
 		memcpy(CMSG_DATA(c), (ptr), (len));				\
@@ -494,6 +551,30 @@ rx_cmsgs(struct rs_sock *s, struct msghdr *msg, const struct rs_rx_meta *meta)
 		c = used < msg->msg_controllen ?				\
 			(struct cmsghdr *)((uint8_t *)msg->msg_control + used) : NULL; \
 	} while (0)
+	/* ip6_datagram_recv_common_ctl: IPV6_PKTINFO for IPv4 datagrams too
+	 * (destination mapped); hop limit and traffic class for IPv6 only;
+	 * the IPv4 options for IPv4 datagrams (udpv6_recvmsg) */
+	bool from6 = meta->from.family == AF_INET6;
+	level = IPPROTO_IPV6;
+	if (want & RS_RECV6_PKTINFO) {
+		struct in6_pktinfo pi6 = { .ipi6_ifindex = meta->iface + 1u };
+
+		memcpy(pi6.ipi6_addr.s6_addr, meta->dst, 16);
+		PUT_CMSG(IPV6_PKTINFO, &pi6, sizeof(pi6));
+	}
+	if (from6 && (want & RS_RECV6_HLIM)) {
+		int hl = meta->ttl;
+
+		PUT_CMSG(IPV6_HOPLIMIT, &hl, sizeof(hl));
+	}
+	if (from6 && (want & RS_RECV6_TCLASS)) {
+		int tc = meta->tos;
+
+		PUT_CMSG(IPV6_TCLASS, &tc, sizeof(tc));
+	}
+	level = IPPROTO_IP;
+	if (from6)
+		want = 0;
 	if (want & RS_RECV_PKTINFO) {
 		struct in_pktinfo pi = {
 			.ipi_ifindex = meta->iface + 1, /* ifindex 0 means "none": link N is N+1 */
@@ -606,7 +687,16 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 	msg->msg_flags = 0;
 	if (rec.len > (size_t)n)
 		msg->msg_flags |= MSG_TRUNC;
-	if (msg->msg_name != NULL) {
+	if (msg->msg_name != NULL && s->domain == AF_INET6) {
+		socklen_t cap = msg->msg_namelen;
+
+		/* an IPv4 peer of a dual-stack socket is shown mapped */
+		struct rs_saddr from = meta.from;
+
+		from.family = AF_INET6;
+		rs_sa_out(&from, msg->msg_name, &cap);
+		msg->msg_namelen = cap;
+	} else if (msg->msg_name != NULL) {
 		struct sockaddr_in sin;
 		size_t cap = msg->msg_namelen;
 

@@ -30,6 +30,10 @@
 #define RS_RECV_PKTINFO 0x1
 #define RS_RECV_TOS 0x2
 #define RS_RECV_TTL 0x4
+/* IPPROTO_IPV6 ones (AF_INET6 sockets) */
+#define RS_RECV6_PKTINFO 0x8
+#define RS_RECV6_HLIM 0x10
+#define RS_RECV6_TCLASS 0x20
 
 /* rs_shutdown(): how + 1, as inet_shutdown maps it */
 #define RS_SHUT_RD 1
@@ -38,6 +42,7 @@
 struct rs_sock {
 	int fd;			/* the wake descriptor the daemon gave: the socket's number */
 	int sd;			/* daemon's slot index */
+	int domain;		/* AF_INET, AF_INET6 */
 	_Atomic int refs;	/* table reference + one per call in progress */
 	_Atomic bool closed;
 	_Atomic bool nonblock;
@@ -53,6 +58,7 @@ struct rs_sock {
 	_Atomic int32_t sndbuf;
 	_Atomic int shut;	/* RS_SHUT_RD | RS_SHUT_WR, as Linux's sk_shutdown */
 	_Atomic bool broadcast;	/* SO_BROADCAST as the daemon accepted it */
+	_Atomic bool v6only;	/* IPV6_V6ONLY as the daemon accepted it */
 	/* Stream (TCP) sockets: the rings are byte rings and the slot's
 	 * state word tells the connection's life (sock_shm.h). */
 	bool stream;
@@ -114,6 +120,13 @@ void rs_sock_put(struct rs_sock *s);
 
 /* True (and rs_g.dead set) once the daemon's socket has hung up. */
 bool rs_daemon_gone(void);
+/* A caller's address for an AF_INET6 socket (inet6_bind's and
+ * ip6_datagram_connect's checks): 0 or an errno. IPv4 (AF_INET) is taken
+ * in mapped form when allow4. */
+int rs_sa6_in(const struct sockaddr *a, socklen_t len, struct rs_saddr *r, bool allow4);
+/* An address of the daemon's out as getsockname(2) does, in the family
+ * the daemon wrote (sockaddr_in6 for an AF_INET6 socket). */
+void rs_sa_out(const struct rs_saddr *r, struct sockaddr *addr, socklen_t *addrlen);
 
 /* Monotonic clock in ns. */
 int64_t rs_now_ns(void);

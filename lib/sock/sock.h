@@ -143,6 +143,7 @@ int sock_cmd_post(uint16_t w, const struct sock_cmd *c);
 enum {
 	SOCK_TX_E_IP4,   /* ip4_output: an IPv4 packet, header complete */
 	SOCK_TX_E_BAD,   /* drop: sock_tx_bad */
+	SOCK_TX_E_IP6,   /* ip6_output: an IPv6 packet, header complete */
 	SOCK_TX_E_NB,
 };
 
@@ -180,6 +181,9 @@ struct rs_sock {
 	bool reuseaddr, reuseport, broadcast, v6only, keepalive;
 	bool recv_ttl, recv_tos, recv_pktinfo;
 	int16_t ttl, tos;            /* -1: default */
+	/* IPPROTO_IPV6 (an AF_INET6 socket's IPv6 traffic) */
+	int16_t hops, tclass;        /* IPV6_UNICAST_HOPS, IPV6_TCLASS; -1: default */
+	bool recv6_pktinfo, recv6_hlim, recv6_tclass;
 	int32_t rcvbuf, sndbuf;      /* as getsockopt reports (doubled) */
 	int bind_iface;              /* SO_BINDTODEVICE, -1 none */
 	int32_t linger;              /* SO_LINGER seconds, -1 off */

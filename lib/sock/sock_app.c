@@ -440,6 +440,7 @@ struct rs_sock *sock_new(struct rs_app *a, const struct sock_proto *p, int domai
 	memset(s->shm, 0, sizeof(*s->shm));
 	s->rx_blk = s->tx_blk = UINT64_MAX;
 	s->ttl = s->tos = -1;
+	s->hops = s->tclass = -1;
 	s->bind_iface = -1;
 	s->linger = -1;
 	s->rcvbuf = RS_RCVBUF_DEFAULT;

@@ -21,6 +21,7 @@
 
 #include "core/dp.h"
 #include "core/module.h"
+#include "ip6/rt6_out.h"
 #include "route/fib4.h"
 #include "sock/sock_int.h"
 #include "util/rs_log.h"
@@ -234,8 +235,10 @@ int sock_rekey(struct rs_sock *s)
 
 bool sock_addr_is_local(const struct rs_ip *ip)
 {
-	if (!rs_ip_is4(ip))
-		return false;
+	if (!rs_ip_is4(ip)) {
+		uint16_t ifi;
+		return rt6_addr_local(rs_cfg_current(), ip->b, -1, &ifi);
+	}
 	uint32_t nh = fib4_lookup(rs_ip_v4(ip));
 	return nh != FIB4_NH_NONE && fib4_nh(nh)->type == RT_LOCAL;
 }
@@ -346,14 +349,48 @@ static int sol_ip_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 	}
 }
 
+/* IPPROTO_IPV6 on an AF_INET6 socket (Linux's do_ipv6_setsockopt). */
+static int sol_ip6_set(struct rs_sock *s, const struct rs_sreq *r, int name)
+{
+	int v = 0, rc;
+	if ((rc = get_int(r, &v)) < 0)
+		return rc;
+	switch (name) {
+	case IPV6_V6ONLY:
+		/* fixed once the socket has a port (inet6's inet_num check) */
+		if (s->bound)
+			return -EINVAL;
+		s->v6only = v != 0;
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		s->hops = (int16_t)v;
+		return 0;
+	case IPV6_TCLASS:
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		s->tclass = (int16_t)v;
+		return 0;
+	case IPV6_RECVPKTINFO: s->recv6_pktinfo = v != 0; return 0;
+	case IPV6_RECVHOPLIMIT: s->recv6_hlim = v != 0; return 0;
+	case IPV6_RECVTCLASS: s->recv6_tclass = v != 0; return 0;
+	default: return -ENOPROTOOPT;
+	}
+}
+
 static int op_setsockopt(struct rs_sock *s, const struct rs_sreq *r)
 {
 	int level = r->a[0], name = r->a[1], rc;
 	uint32_t len = r->optlen > RS_SOPT_MAX ? RS_SOPT_MAX : r->optlen;
 	if (level == SOL_SOCKET)
 		rc = sol_socket_set(s, r, name);
-	else if (level == IPPROTO_IP && s->domain == AF_INET)
+	/* Linux passes SOL_IP options of an AF_INET6 socket to ip_setsockopt:
+	 * they apply to its IPv4(-mapped) traffic */
+	else if (level == IPPROTO_IP)
 		rc = sol_ip_set(s, r, name);
+	else if (level == IPPROTO_IPV6 && s->domain == AF_INET6)
+		rc = sol_ip6_set(s, r, name);
 	else
 		rc = 1;
 	/* 1: (also) the protocol's */
@@ -403,7 +440,17 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		default:
 			goto proto;
 		}
-	} else if (level == IPPROTO_IP && s->domain == AF_INET) {
+	} else if (level == IPPROTO_IPV6 && s->domain == AF_INET6) {
+		switch (name) {
+		case IPV6_V6ONLY: v = s->v6only; break;
+		case IPV6_UNICAST_HOPS: v = s->hops < 0 ? IP6_DEFAULT_HLIM : s->hops; break;
+		case IPV6_TCLASS: v = s->tclass < 0 ? 0 : s->tclass; break;
+		case IPV6_RECVPKTINFO: v = s->recv6_pktinfo; break;
+		case IPV6_RECVHOPLIMIT: v = s->recv6_hlim; break;
+		case IPV6_RECVTCLASS: v = s->recv6_tclass; break;
+		default: goto proto;
+		}
+	} else if (level == IPPROTO_IP) {
 		switch (name) {
 		case IP_TTL: v = s->ttl < 0 ? 64 : s->ttl; break;
 		case IP_TOS: v = s->tos < 0 ? 0 : s->tos; break;
@@ -441,6 +488,10 @@ static void fill_saddr(const struct rs_sock *s, struct rs_saddr *o, const struct
 	o->family = (uint16_t)s->domain;
 	o->port = port;
 	memcpy(o->addr, ip->b, 16);
+	/* a link-local address names its link (sin6_scope_id: link N is N+1,
+	 * as IP_PKTINFO's ifindex) */
+	if (ip6_is_linklocal(ip->b) && s->bind_iface >= 0)
+		o->scope = (uint32_t)s->bind_iface + 1;
 }
 
 /* Sends the completion's kick, with fd (SCM_RIGHTS) when fd >= 0. A kick
@@ -471,11 +522,13 @@ static void kick(struct rs_app *a, int fd)
 static int op_socket(struct rs_app *a, const struct rs_sreq *r, int *app_fd)
 {
 	int domain = r->a[0], type = r->a[1], protocol = r->a[2];
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	const struct sock_proto *p = sock_proto_find(type, protocol);
 	if (p == NULL)
 		return type == SOCK_DGRAM || type == SOCK_STREAM ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
+	if (domain == AF_INET6 && p->ipproto != IPPROTO_UDP)
+		return -EAFNOSUPPORT; /* TCP over IPv6: not yet */
 	int err;
 	struct rs_sock *s = sock_new(a, p, domain, app_fd, &err);
 	if (s == NULL)

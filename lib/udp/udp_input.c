@@ -6,7 +6,10 @@
  * closed: Port Unreachable (RFC 1122 §4.1.3.1), except for broadcasts.
  * A datagram for a socket another worker owns is handed to that worker
  * (sock_handoff): only the owner writes a socket's receive ring.
- * Input: data at the IPv4 header. Consumes every packet.
+ * IPv6 (RFC 8200 §8.1) comes from ip6_local with m->l3_len the UDP
+ * header's offset: a zero checksum is discarded, and a closed port gets
+ * ICMPv6 Port Unreachable (RFC 4443 §3.1) unless sent to a multicast group.
+ * Input: data at the IPv4 or IPv6 header. Consumes every packet.
  */
 #include <rte_ip.h>
 
@@ -15,6 +18,8 @@
 
 #include "core/node.h"
 #include "icmp/icmp4.h"
+#include "icmp/icmp6.h"
+#include "wire/ip6_wire.h"
 #include "sock/sock.h"
 #include "wire/wire.h"
 
@@ -26,6 +31,7 @@ enum {
 	E_PORT_UNREACH,
 	E_RCVBUF,
 	E_CORRUPT,
+	E_OUTPUT6,
 	E_NB,
 };
 
@@ -46,13 +52,26 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 			  const struct udp_view *u)
 {
 	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
-	struct rs_ip from = rs_ip_from4(rs_ld32(b + 12)), to = rs_ip_from4(rs_ld32(b + 16));
+	struct rs_ip from, to;
 	struct rs_rx_meta meta = {
 		.from = { .family = AF_INET, .port = udp_sport(u) },
 		.iface = rs_priv(m)->iface,
 		.tos = b[1],
 		.ttl = b[8],
 	};
+	if (b[0] >> 4 == 6) {
+		from = rs_ip_from6(ip6_src(b));
+		to = rs_ip_from6(ip6_dst(b));
+		meta.from.family = AF_INET6;
+		/* a link-local peer is only reachable through this link */
+		if (ip6_is_linklocal(from.b))
+			meta.from.scope = (uint32_t)meta.iface + 1;
+		meta.tos = ip6_tclass(b);
+		meta.ttl = ip6_hop_limit(b);
+	} else {
+		from = rs_ip_from4(rs_ld32(b + 12));
+		to = rs_ip_from4(rs_ld32(b + 16));
+	}
 	memcpy(meta.from.addr, from.b, 16);
 	memcpy(meta.dst, to.b, 16);
 	struct iovec iov[64];
@@ -108,7 +127,8 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 		struct rte_mbuf *m = objs[i];
 		struct rs_priv *p = rs_priv(m);
 		const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
+		bool v6 = b[0] >> 4 == 6;
+		uint16_t hlen = v6 ? (uint16_t)m->l3_len : (uint16_t)((b[0] & 0xf) * 4);
 		struct udp_view u;
 		rte_edge_t next;
 
@@ -119,14 +139,20 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 		}
 		/* checked once: a datagram handed over from another worker
 		 * was checked there */
+		if (v6 && !(p->flags & RS_PF_L4_OK) && udp_csum_field(&u) == 0) {
+			/* RFC 8200 §8.1: a zero UDP checksum over IPv6 is discarded */
+			next = E_CSUM;
+			goto out;
+		}
 		if (!(p->flags & RS_PF_L4_OK) && udp_csum_field(&u) != 0) {
 			uint16_t sum;
 			if (rte_raw_cksum_mbuf(m, hlen, u.len, &sum) != 0) {
 				next = E_TRUNC;
 				goto out;
 			}
-			uint32_t s = rs_csum_pseudo4(rs_ld32(b + 12), rs_ld32(b + 16),
-						     IPPROTO_UDP_, u.len) +
+			uint32_t s = (v6 ? rs_csum_pseudo6(ip6_src(b), ip6_dst(b), IPPROTO_UDP_, u.len)
+					 : rs_csum_pseudo4(rs_ld32(b + 12), rs_ld32(b + 16),
+							   IPPROTO_UDP_, u.len)) +
 				     rte_be_to_cpu_16(sum); /* rte_raw_cksum sums in host order */
 			if (rs_csum_fold(s) != 0) {
 				next = E_CSUM;
@@ -134,7 +160,14 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 			}
 		}
 		{
-			struct rs_ip src = rs_ip_from4(rs_ld32(b + 12)), dst = rs_ip_from4(rs_ld32(b + 16));
+			struct rs_ip src, dst;
+			if (v6) {
+				src = rs_ip_from6(ip6_src(b));
+				dst = rs_ip_from6(ip6_dst(b));
+			} else {
+				src = rs_ip_from4(rs_ld32(b + 12));
+				dst = rs_ip_from4(rs_ld32(b + 16));
+			}
 			uint16_t sport = udp_sport(&u), dport = udp_dport(&u);
 			/* the flow's hash picks an SO_REUSEPORT member: every
 			 * bit of the output depends on every input bit */
@@ -163,7 +196,12 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 				goto out;
 			}
 		}
-		if (!(p->flags & (RS_PF_L2_BCAST | RS_PF_LOCAL_BCAST))) {
+		if (v6) {
+			struct rte_mbuf *e = icmp6_error_build(w, m, ICMP6_DST_UNREACH,
+							       ICMP6_UNREACH_PORT, 0, false);
+			if (e != NULL)
+				rte_node_enqueue_x1(graph, node, E_OUTPUT6, e);
+		} else if (!(p->flags & (RS_PF_L2_BCAST | RS_PF_LOCAL_BCAST))) {
 			int why;
 			struct rte_mbuf *e = icmp4_error_build(w, m, ICMP4_DEST_UNREACH,
 							       ICMP4_UNREACH_PORT, 0, &why);
@@ -191,6 +229,7 @@ static struct rte_node_register udp_input_node = {
 		[E_PORT_UNREACH] = RS_DROP_NODE(udp_port_unreachable),
 		[E_RCVBUF] = RS_DROP_NODE(udp_rcvbuf_full),
 		[E_CORRUPT] = RS_DROP_NODE(sock_corrupt),
+		[E_OUTPUT6] = "ip6_output",
 	},
 };
 RTE_NODE_REGISTER(udp_input_node);

@@ -16,6 +16,7 @@
 
 #include "core/dp.h"
 #include "ip4/ip4.h"
+#include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "sock/sock.h"
 #include "sock/sock_int.h"
@@ -46,27 +47,70 @@ static bool bindable(const struct rs_ip *ip)
 	       (fib4_nh(nh)->type == RT_LOCAL || fib4_nh(nh)->type == RT_BROADCAST);
 }
 
-static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip)
+/* The address of a request. An AF_INET6 socket takes IPv6 addresses and
+ * IPv4-mapped ones (dual stack, unless IPV6_V6ONLY); *oif is the link a
+ * scope id names (-1: none; -ENODEV for a link that does not exist). */
+static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip, int *oif)
 {
-	if (a->family != AF_INET || s->domain != AF_INET)
-		return -EAFNOSUPPORT;
+	*oif = -1;
 	memcpy(ip->b, a->addr, 16);
-	/* the library writes IPv4 in mapped form; anything else is a lie */
-	if (!rs_ip_is4(ip))
-		return -EINVAL;
+	if (s->domain == AF_INET) {
+		if (a->family != AF_INET)
+			return -EAFNOSUPPORT;
+		/* the library writes IPv4 in mapped form; anything else is a lie */
+		return rs_ip_is4(ip) ? 0 : -EINVAL;
+	}
+	if (a->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!rs_ip_is4(ip) && a->scope != 0 &&
+	    (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b))) {
+		const struct rs_cfg *c = rs_cfg_current();
+		if (a->scope > RS_MAX_IFACES || !c->ifaces[a->scope - 1].present)
+			return -ENODEV;
+		*oif = (int)a->scope - 1;
+	}
+	return 0;
+}
+
+/* inet6_bind's address checks: 0 or -errno; a link-local address binds
+ * the socket to its link (the scope id, or the bound device). */
+static int bindable6(struct rs_sock *s, const struct rs_ip *ip, int oif)
+{
+	if (rs_ip_is4(ip))
+		return s->v6only ? -EINVAL : bindable(ip) ? 0 : -EADDRNOTAVAIL;
+	if (rs_ip_is_any(ip))
+		return 0;
+	if (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b)) {
+		if (oif < 0)
+			oif = s->bind_iface;
+		if (oif < 0)
+			return -EINVAL; /* Linux: a link-local bind needs its scope */
+		if (s->bind_iface >= 0 && s->bind_iface != oif)
+			return -EINVAL;
+	}
+	uint16_t ifi;
+	if (!ip6_is_mcast(ip->b) && !rt6_addr_local(rs_cfg_current(), ip->b, oif, &ifi))
+		return -EADDRNOTAVAIL;
+	if (oif >= 0)
+		s->bind_iface = oif;
 	return 0;
 }
 
 static int udp_bind(struct rs_sock *s, const struct rs_saddr *a)
 {
 	struct rs_ip ip;
-	int rc = to_ip(s, a, &ip);
+	int oif;
+	int rc = to_ip(s, a, &ip, &oif);
 	if (rc < 0)
 		return rc;
 	if (s->bound)
 		return -EINVAL;
-	if (!bindable(&ip))
+	if (s->domain == AF_INET6) {
+		if ((rc = bindable6(s, &ip, oif)) < 0)
+			return rc;
+	} else if (!bindable(&ip)) {
 		return -EADDRNOTAVAIL;
+	}
 	rc = sock_port_take(s, &ip, a->port, 0, NULL, NULL);
 	if (rc < 0)
 		return rc; /* EADDRINUSE: taken; EAGAIN: no ephemeral port left */
@@ -76,9 +120,62 @@ static int udp_bind(struct rs_sock *s, const struct rs_saddr *a)
 	if (rc < 0) {
 		sock_port_drop(s);
 		s->bound = false;
-		s->laddr = rs_ip_any(AF_INET);
+		s->laddr = rs_ip_any(s->domain);
 		return rc == -EEXIST ? -EADDRINUSE : rc;
 	}
+	return 0;
+}
+
+/* An implicit bind (inet_dgram_connect binds an unbound socket first; a
+ * connect that fails later leaves it bound, as on Linux). */
+static int autobind(struct rs_sock *s)
+{
+	if (s->bound)
+		return 0;
+	int rc = sock_port_take(s, &s->laddr, 0, 0, NULL, NULL);
+	if (rc < 0)
+		return rc;
+	s->bound = true;
+	s->port_implicit = true;
+	return sock_rekey(s);
+}
+
+/* ip6_datagram_connect for an IPv6 peer. */
+static int udp_connect6(struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip, int oif)
+{
+	/* connect to :: means the loopback address (Linux) */
+	if (rs_ip_is_any(ip))
+		ip->b[15] = 1;
+	if (!rs_ip_is_any(&s->laddr) && rs_ip_is4(&s->laddr))
+		return -EAFNOSUPPORT;
+	if (oif < 0)
+		oif = s->bind_iface;
+	else if (s->bind_iface >= 0 && s->bind_iface != oif)
+		return -EINVAL;
+	if ((ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b)) && oif < 0)
+		return -EINVAL;
+	int rc = autobind(s);
+	if (rc < 0)
+		return rc;
+	struct rt6_out r;
+	rc = rt6_output(rs_cfg_current(), ip->b, rt4_flow_hash(ip->w[3], IPPROTO_UDP_,
+				(uint32_t)s->lport << 16 | a->port), oif, &r);
+	if (rc < 0)
+		return rc == -EINVAL || rc == -EADDRNOTAVAIL ? rc : -ENETUNREACH;
+	if (rs_ip_is_any(&s->laddr)) {
+		memcpy(s->laddr.b, r.src, 16);
+		s->lip_implicit = true;
+		sock_ports_set_addr(sock_ports_tbl, IPPROTO_UDP, s->lport, s, &s->laddr);
+	}
+	if (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b))
+		s->bind_iface = oif; /* Linux: sk_bound_dev_if follows the scope */
+	s->raddr = *ip;
+	s->rport = a->port;
+	s->connected = true;
+	rc = sock_rekey(s);
+	if (rc < 0)
+		return rc;
+	sock_set_owner(s, sock_flow_worker(&s->raddr, s->rport, &s->laddr, s->lport));
 	return 0;
 }
 
@@ -91,7 +188,7 @@ static int udp_connect(struct rs_sock *s, const struct rs_saddr *a)
 		s->raddr = (struct rs_ip){ { { 0 } } };
 		s->rport = 0;
 		if (s->lip_implicit) {
-			s->laddr = rs_ip_any(AF_INET);
+			s->laddr = rs_ip_any(s->domain);
 			s->lip_implicit = false;
 			if (s->in_ports)
 				sock_ports_set_addr(sock_ports_tbl, IPPROTO_UDP, s->lport, s, &s->laddr);
@@ -105,11 +202,18 @@ static int udp_connect(struct rs_sock *s, const struct rs_saddr *a)
 		return sock_rekey(s);
 	}
 	struct rs_ip ip;
-	int rc = to_ip(s, a, &ip);
+	int oif;
+	int rc = to_ip(s, a, &ip, &oif);
 	if (rc < 0)
 		return rc;
 	if (a->port == 0)
 		return -ECONNREFUSED; /* Linux: connect to port 0 fails on first use */
+	if (s->domain == AF_INET6 && rs_ip_is4(&ip) && s->v6only)
+		return -ENETUNREACH; /* ip6_datagram_connect */
+	if (s->domain == AF_INET6 && !rs_ip_is4(&ip))
+		return udp_connect6(s, a, &ip, oif);
+	if (!rs_ip_is_any(&s->laddr) && !rs_ip_is4(&s->laddr))
+		return -EAFNOSUPPORT; /* an IPv6 local address cannot reach IPv4 */
 	uint32_t dst = rs_ip_v4(&ip);
 	/* inet_dgram_connect binds an unbound socket first (and a connect that
 	 * fails below leaves it bound, as on Linux) */
@@ -242,12 +346,105 @@ static struct rte_mbuf *read_dgram(struct rs_sock *s, struct rs_tx_meta *meta, i
 /* Turns a datagram into an IPv4/UDP packet for ip4_output: 0 or -errno
  * (the socket's SO_ERROR, as Linux's udp_sendmsg would return it). meta
  * is the application's: every field is checked. */
+/* An AF_INET6 socket's datagram to an IPv6 peer: an IPv6/UDP packet for
+ * ip6_output (udpv6_sendmsg). 0 or -errno; *v6 tells the caller's edge. */
+static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
+		  const struct rs_tx_meta *meta, const struct rs_ip *dst, uint16_t dport,
+		  uint32_t scope)
+{
+	if (meta->ttl < -1 || meta->ttl > 255 || meta->tos < -1 || meta->tos > 255)
+		return -EINVAL; /* ip6_datagram_send_ctl's checks */
+	int oif = s->bind_iface;
+	if (scope != 0 && (ip6_is_linklocal(dst->b) || ip6_is_mcast(dst->b)))
+		oif = scope - 1 < RS_MAX_IFACES ? (int)scope - 1 : RS_MAX_IFACES;
+	if (meta->ifindex > 0)
+		oif = meta->ifindex - 1 < RS_MAX_IFACES ? meta->ifindex - 1 : RS_MAX_IFACES;
+	if (oif >= RS_MAX_IFACES)
+		return -ENODEV;
+	uint16_t sport = s->lport;
+	struct rt6_out r;
+	int rc = rt6_output(w->cfg, dst->b, rt4_flow_hash(dst->w[3], IPPROTO_UDP_,
+				(uint32_t)sport << 16 | dport), oif, &r);
+	if (rc < 0)
+		return rc;
+	struct rs_ip srcip;
+	memcpy(srcip.b, meta->src, 16);
+	const uint8_t *src;
+	uint16_t ifi;
+	if (!rs_ip_is_any(&srcip) && !rs_ip_is4(&srcip)) {
+		/* IPV6_PKTINFO may only pick one of our addresses: never spoof */
+		if (!rt6_addr_local(w->cfg, srcip.b, r.iface, &ifi))
+			return -EINVAL;
+		src = meta->src;
+	} else if (!rs_ip_is_any(&srcip)) {
+		return -EINVAL;
+	} else if (!rs_ip_is_any(&s->laddr) && !rs_ip_is4(&s->laddr) &&
+		   !ip6_is_mcast(s->laddr.b)) {
+		src = s->laddr.b;
+	} else {
+		src = r.src;
+	}
+	uint32_t ulen = m->pkt_len + UDP_HLEN;
+	if (ulen > 65535)
+		return -EMSGSIZE;
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, IP6_HLEN + UDP_HLEN);
+	if (h == NULL)
+		return -EMSGSIZE;
+	uint8_t *u = h + IP6_HLEN;
+	rs_st16(u, sport);
+	rs_st16(u + 2, dport);
+	rs_st16(u + 4, (uint16_t)ulen);
+	rs_st16(u + 6, 0);
+	uint16_t sum = 0;
+	if (rte_raw_cksum_mbuf(m, IP6_HLEN, ulen, &sum) != 0)
+		return -EMSGSIZE;
+	uint16_t ck = rs_csum_fold(rs_csum_pseudo6(src, dst->b, IPPROTO_UDP_, ulen) +
+				   rte_be_to_cpu_16(sum));
+	rs_st16(u + 6, ck ? ck : 0xffff); /* RFC 8200 §8.1: zero is never sent */
+	int hl = meta->ttl >= 0 ? meta->ttl : s->hops >= 0 ? s->hops : IP6_DEFAULT_HLIM;
+	int tc = meta->tos >= 0 ? meta->tos : s->tclass >= 0 ? s->tclass : 0;
+	uint8_t srcb[16];
+	memcpy(srcb, src, 16); /* src may point into the configuration */
+	ip6_write(h, (uint8_t)tc, 0, (uint16_t)ulen, IPPROTO_UDP_, (uint8_t)hl, srcb, dst->b);
+	struct rs_priv *p = rs_priv(m);
+	p->flags = ip6_is_linklocal(dst->b) || ip6_is_mcast(dst->b) ? RS_PF_IFACE_SET : 0;
+	p->iface = r.iface;
+	p->nh = r.nh;
+	return 1;
+}
+
 static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 		 const struct rs_tx_meta *meta)
 {
 	uint32_t dst;
 	uint16_t dport;
-	if (meta->to.family == AF_INET) {
+	if (s->domain == AF_INET6 && (meta->to.family == AF_INET6 ||
+				      (meta->to.family == AF_UNSPEC && s->connected))) {
+		struct rs_ip ip = s->raddr;
+		uint16_t port = s->rport;
+		uint32_t scope = 0;
+		if (meta->to.family == AF_INET6) {
+			memcpy(ip.b, meta->to.addr, 16);
+			port = meta->to.port;
+			scope = meta->to.scope;
+			/* udpv6_sendmsg: :: is the loopback address */
+			if (rs_ip_is_any(&ip))
+				ip.b[15] = 1;
+		}
+		if (port == 0)
+			return -EINVAL;
+		if (!rs_ip_is4(&ip)) {
+			if (!rs_ip_is_any(&s->laddr) && rs_ip_is4(&s->laddr))
+				return -ENETUNREACH;
+			return build6(w, s, m, meta, &ip, port, scope);
+		}
+		if (s->v6only)
+			return -ENETUNREACH; /* an IPv4-mapped peer */
+		if (!rs_ip_is_any(&s->laddr) && !rs_ip_is4(&s->laddr))
+			return -ENETUNREACH;
+		dst = rs_ip_v4(&ip);
+		dport = port;
+	} else if (meta->to.family == AF_INET) {
 		struct rs_ip ip;
 		memcpy(ip.b, meta->to.addr, 16);
 		if (!rs_ip_is4(&ip))
@@ -255,6 +452,8 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 		dst = rs_ip_v4(&ip);
 		dport = meta->to.port;
 	} else if (meta->to.family == AF_UNSPEC && s->connected) {
+		if (!rs_ip_is4(&s->raddr))
+			return -EAFNOSUPPORT;
 		dst = rs_ip_v4(&s->raddr);
 		dport = s->rport;
 	} else if (meta->to.family == AF_UNSPEC) {
@@ -349,6 +548,8 @@ static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 			if (rc < 0) {
 				sock_set_error(s, -rc);
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_BAD, m);
+			} else if (rc == 1) {
+				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6, m);
 			} else {
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP4, m);
 			}

@@ -438,6 +438,117 @@ static void c_eafnosupport(void)
 	xclose(fd);
 }
 
+/* AF_INET6 sockets: options, names, and dual stack over IPv4 (the
+ * topology is IPv4-only: IPv6 peers are tested by ip6_sock_test.sh) */
+static void rep6(const char *step, const struct sockaddr_in6 *a)
+{
+	char t[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &a->sin6_addr, t, sizeof(t));
+	rep(step, "family=%d addr=%s port=%u scope=%u", a->sin6_family, t,
+	    ntohs(a->sin6_port), a->sin6_scope_id);
+}
+
+static struct sockaddr_in6 sin6_of(const char *ip, int port)
+{
+	struct sockaddr_in6 a;
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	a.sin6_port = htons((uint16_t)port);
+	inet_pton(AF_INET6, ip, &a.sin6_addr);
+	return a;
+}
+
+static void c_inet6(void)
+{
+	int v;
+	socklen_t vl;
+	cs = "inet6_opts";
+	int fd = S(socket)(AF_INET6, SOCK_DGRAM, 0);
+	static const int names[] = { IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS,
+				     IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS };
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		v = -5;
+		vl = sizeof(v);
+		DO(S(getsockopt)(fd, IPPROTO_IPV6, names[i], &v, &vl));
+		rep("get", "name=%d v=%d", names[i], v);
+	}
+	vl = sizeof(v);
+	DO(S(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl)); rep("domain", "v=%d", v);
+	v = 300;
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, sizeof(v))); rep("hops300", NULL);
+	v = 7;
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, sizeof(v))); rep("hops7", NULL);
+	vl = sizeof(v);
+	DO(S(getsockopt)(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, &vl)); rep("hops_get", "v=%d", v);
+	v = -1;
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v))); rep("tclass_default", NULL);
+	v = 256;
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v))); rep("tclass256", NULL);
+	xclose(fd);
+
+	cs = "inet6_bind";
+	fd = S(socket)(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 a = sin6_of("::", 5010), n;
+	DO(S(bind)(fd, SA(&a), 16)); rep("short_len", NULL);
+	struct sockaddr_in a4 = sin4("0.0.0.0", 5010);
+	DO(S(bind)(fd, SA(&a4), sizeof(a4))); rep("family4", NULL);
+	a = sin6_of("fe80::1", 5010);
+	DO(S(bind)(fd, SA(&a), sizeof(a))); rep("linklocal_noscope", NULL);
+	a = sin6_of("2001:db8::99", 5010);
+	DO(S(bind)(fd, SA(&a), sizeof(a))); rep("not_ours", NULL);
+	a = sin6_of("::", 5010);
+	DO(S(bind)(fd, SA(&a), sizeof(a))); rep("any", NULL);
+	socklen_t nl = sizeof(n);
+	memset(&n, 0, sizeof(n));
+	DO(S(getsockname)(fd, SA(&n), &nl)); rep6("name", &n);
+	v = 1;
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v))); rep("v6only_after_bind", NULL);
+	xclose(fd);
+
+	cs = "inet6_bind_mapped";
+	fd = S(socket)(AF_INET6, SOCK_DGRAM, 0);
+	v = 1;
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v))); rep("v6only", NULL);
+	a = sin6_of("::ffff:" LOCAL_IP, 5011);
+	DO(S(bind)(fd, SA(&a), sizeof(a))); rep("v6only_mapped", NULL);
+	xclose(fd);
+	fd = S(socket)(AF_INET6, SOCK_DGRAM, 0);
+	DO(S(bind)(fd, SA(&a), sizeof(a))); rep("mapped", NULL);
+	nl = sizeof(n);
+	memset(&n, 0, sizeof(n));
+	DO(S(getsockname)(fd, SA(&n), &nl)); rep6("name", &n);
+	xclose(fd);
+
+	cs = "inet6_dualstack";
+	fd = S(socket)(AF_INET6, SOCK_DGRAM, 0);
+	struct timeval tv = { 2, 0 };
+	S(setsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	a = sin6_of("::ffff:" PEER_IP, ECHO_PORT);
+	DO(S(sendto)(fd, "dual", 4, 0, SA(&a), sizeof(a))); rep("sendto_mapped", NULL);
+	char buf[16];
+	nl = sizeof(n);
+	memset(&n, 0, sizeof(n));
+	DO(S(recvfrom)(fd, buf, sizeof(buf), 0, SA(&n), &nl)); rep6("recvfrom", &n);
+	DO(S(sendto)(fd, "four", 4, 0, SA(&a4), sizeof(a4))); rep("sendto_family4_any", NULL);
+	DO(S(connect)(fd, SA(&a), sizeof(a))); rep("connect_mapped", NULL);
+	nl = sizeof(n);
+	memset(&n, 0, sizeof(n));
+	DO(S(getpeername)(fd, SA(&n), &nl)); rep6("peer", &n);
+	nl = sizeof(n);
+	memset(&n, 0, sizeof(n));
+	DO(S(getsockname)(fd, SA(&n), &nl));
+	if (n.sin6_port != 0)
+		n.sin6_port = htons(1); /* an ephemeral port: which one is not compared */
+	rep6("name", &n);
+	xclose(fd);
+	fd = S(socket)(AF_INET6, SOCK_DGRAM, 0);
+	v = 1;
+	S(setsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
+	DO(S(sendto)(fd, "x", 1, 0, SA(&a), sizeof(a))); rep("v6only_sendto_mapped", NULL);
+	DO(S(connect)(fd, SA(&a), sizeof(a))); rep("v6only_connect_mapped", NULL);
+	xclose(fd);
+}
+
 static void c_edestaddrreq(void)
 {
 	cs = "edestaddrreq";
@@ -1201,7 +1312,7 @@ int main(int argc, char **argv)
 		{ "einval", c_einval }, { "eaddrinuse", c_eaddrinuse }, { "reuseport", c_reuseport },
 		{ "eaddrnotavail", c_eaddrnotavail }, { "eafnosupport", c_eafnosupport },
 		{ "edestaddrreq", c_edestaddrreq }, { "emsgsize", c_emsgsize },
-		{ "enotconn", c_enotconn }, { "eagain", c_eagain },
+		{ "enotconn", c_enotconn }, { "eagain", c_eagain }, { "inet6", c_inet6 },
 		{ "enoprotoopt", c_enoprotoopt }, { "sockopts", c_sockopts },
 		{ "data", c_data }, { "names", c_names }, { "ttl_tos", c_ttl_tos },
 		{ "broadcast", c_broadcast }, { "fionread", c_fionread },

@@ -159,7 +159,9 @@ case("overlapping second fragment: both go", eth() / base() / IPv6ExtHdrFragment
 # RFC 4443
 bad = bytes(eth() / base() / echo())
 case("echo with a bad checksum", Ether(bad[:-1] + bytes([bad[-1] ^ 0xff])), "icmp6_bad_checksum")
-case("UDP to a closed port", eth() / base() / UDP(sport=1234, dport=9), "ip6_no_l4", (1, 4, 0))
+case("UDP to a closed port", eth() / base() / UDP(sport=1234, dport=9), "udp_port_unreachable", (1, 4, 0))
+# RFC 8200 §8.1: IPv6 has no "no checksum": a zero UDP checksum is discarded
+case("UDP with a zero checksum", eth() / base() / UDP(sport=1234, dport=9, chksum=0), "udp_bad_checksum")
 case("error about an ICMPv6 error: none", eth() / base() / ICMPv6DestUnreach() /
      IPv6(src=US, dst=PEER) / UDP(), "icmp6_unhandled")
 # RFC 4443 §2.4 (e.1): an error we would send (option action 10) about an

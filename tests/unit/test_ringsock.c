@@ -742,7 +742,7 @@ Test(ringsock, socket_args_as_linux)
 {
 	setenv("RINGSTACK_CTL", "/nonexistent/ringstack.sock", 1);
 	errno = 0;
-	cr_assert_eq(rs_socket(AF_INET6, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(rs_socket(AF_APPLETALK, SOCK_DGRAM, 0), -1);
 	cr_assert_eq(errno, EAFNOSUPPORT);
 	errno = 0;
 	cr_assert_eq(rs_socket(AF_INET, 99, 0), -1);

@@ -179,9 +179,11 @@ Test(sock, socket_argument_errors)
 {
 	struct fake_app f;
 	app_new(&f);
-	int32_t a6[3] = { AF_INET6, SOCK_DGRAM, 0 }, st[3] = { AF_INET, SOCK_STREAM, 0 },
+	/* AF_INET6: UDP served, TCP not yet */
+	int32_t a6[3] = { AF_INET6, SOCK_STREAM, 0 }, u6[3] = { AF_INET6, SOCK_DGRAM, 0 }, st[3] = { AF_INET, SOCK_STREAM, 0 },
 		tcp[3] = { AF_INET, SOCK_DGRAM, IPPROTO_TCP }, ok[3] = { AF_INET, SOCK_DGRAM, 0 };
 	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL), -EAFNOSUPPORT);
+	cr_assert_geq(op(&f, RS_SOP_SOCKET, 0, u6, 0, 0, -1, NULL), 0, "UDP over IPv6");
 	cr_assert_geq(op(&f, RS_SOP_SOCKET, 0, st, 0, 0, -1, NULL), 0, "TCP");
 	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, tcp, 0, 0, -1, NULL), -EPROTONOSUPPORT);
 	cr_assert_geq(op(&f, RS_SOP_SOCKET, 0, ok, 0, 0, -1, NULL), 0);
@@ -331,4 +333,70 @@ Test(sock, detach_frees_everything_of_an_app)
 	cr_assert_null(sock_lookup(LOCAL, 9200, IP(10, 0, 0, 2), 1));
 	int s2 = t_sock_new(&g);
 	cr_assert_eq(op(&g, RS_SOP_BIND, s2, NULL, 0, 9200, -1, NULL), 0, "port not freed");
+}
+
+/* ---- AF_INET6 (UDP): dual stack and IPV6_V6ONLY ---- */
+
+static int op6(struct fake_app *f, uint16_t opc, int sd, const uint8_t ip[16], uint16_t port)
+{
+	struct rs_sreq r;
+	memset(&r, 0, sizeof(r));
+	r.seq = ++f->seq;
+	r.op = opc;
+	r.sd = sd;
+	r.addr.family = AF_INET6;
+	memcpy(r.addr.addr, ip, 16);
+	r.addr.port = port;
+	struct iovec iov = { &r, sizeof(r) };
+	cr_assert_eq(shm_rec_write(&f->req, NULL, 0, &iov, 1, 0), 0);
+	sock_app_kicks(f->a, 1);
+	take_kick(f);
+	struct rs_scpl c;
+	struct iovec ci = { &c, sizeof(c) };
+	cr_assert_eq(shm_rec_read(&f->cpl, NULL, 0, &ci, 1, NULL), (ssize_t)sizeof(c));
+	return c.ret;
+}
+
+Test(sock, inet6_dual_stack_and_v6only)
+{
+	struct fake_app f;
+	app_new(&f);
+	int32_t a6[3] = { AF_INET6, SOCK_DGRAM, 0 };
+	static const uint8_t any[16], g6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	int dual = op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL);
+	int only = op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL);
+	cr_assert_geq(dual, 0);
+	cr_assert_geq(only, 0);
+	cr_assert_eq(set_int(&f, dual, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 300), -EINVAL);
+	cr_assert_eq(set_int(&f, dual, IPPROTO_IPV6, IPV6_TCLASS, 256), -EINVAL);
+	cr_assert_eq(set_int(&f, dual, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9), 0);
+	cr_assert_eq(SOCK(f, dual)->hops, 9);
+	cr_assert_eq(set_int(&f, only, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	/* an IPv4-mapped address on a V6ONLY socket: EINVAL (inet6_bind) */
+	struct rs_ip m = rs_ip_from4(LOCAL);
+	cr_assert_eq(op6(&f, RS_SOP_BIND, only, m.b, 5001), -EINVAL);
+	cr_assert_eq(op6(&f, RS_SOP_BIND, dual, any, 5000), 0);
+	cr_assert_eq(op6(&f, RS_SOP_BIND, only, any, 5001), 0);
+	/* fixed once bound */
+	cr_assert_eq(set_int(&f, dual, IPPROTO_IPV6, IPV6_V6ONLY, 1), -EINVAL);
+	/* IPv4 reaches the dual-stack wildcard, not the V6ONLY one */
+	cr_assert_eq(sock_lookup(LOCAL, 5000, IP(10, 0, 0, 2), 1234), SOCK(f, dual));
+	cr_assert_null(sock_lookup(LOCAL, 5001, IP(10, 0, 0, 2), 1234));
+	/* IPv6 reaches both */
+	struct rs_ip d6 = rs_ip_from6(g6), s6 = d6;
+	s6.b[15] = 2;
+	cr_assert_eq(sock_demux_lookup(sock_demux_tbl, IPPROTO_UDP, &d6, 5000, &s6, 1, 0),
+		     SOCK(f, dual));
+	cr_assert_eq(sock_demux_lookup(sock_demux_tbl, IPPROTO_UDP, &d6, 5001, &s6, 1, 0),
+		     SOCK(f, only));
+	/* names come back as AF_INET6, the wildcard as :: */
+	struct rs_scpl c;
+	cr_assert_eq(op(&f, RS_SOP_GETSOCKNAME, dual, NULL, 0, 0, -1, &c), 0);
+	cr_assert_eq(c.addr.family, AF_INET6);
+	cr_assert_eq(c.addr.port, 5000);
+	cr_assert_eq(memcmp(c.addr.addr, any, 16), 0);
+	/* a link-local address without a scope id cannot be bound */
+	int ll = op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL);
+	static const uint8_t lla[16] = { 0xfe, 0x80, [15] = 1 };
+	cr_assert_eq(op6(&f, RS_SOP_BIND, ll, lla, 5002), -EINVAL);
 }
