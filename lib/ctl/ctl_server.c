@@ -764,8 +764,13 @@ static void client_event(struct client *c, uint32_t events)
 		if (r < 4096)
 			break;
 	}
-	if (ran > 0)
+	if (ran > 0) {
 		rs_cfg_commit(); /* publish + grace period before answering */
+		/* and the addresses applications check their sends against,
+		 * before the answer: "ringctl addr add" returning means a
+		 * running application already sees the address */
+		sock_addrs_sync();
+	}
 	if (c->drop) {
 		rs_log("client uid %u: %zu bytes of answers unread: disconnected", (unsigned)c->uid,
 		       client_pending(c));
