@@ -15,18 +15,22 @@
 #      the same veth topology (net_af_xdp), traffic from perf/rs_pktgen;
 #   3. route-table scale: load time of 1,000,000 routes (ringctl -b),
 #      forwarding rate with them, and route updates per second while
-#      forwarding.
+#      forwarding, and the packets lost meanwhile (received on port0, not
+#      sent on port1: every destination has a route all along).
 # Writes perf/out/fwd.json and perf/out/fwd.png, prints a table.
 #
 #   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind] [--general]
 #                     [--huge | --both] [--no-linux] [--no-scale] [--smoke]
+#                     [--scale-only]
+# --scale-only: part 3 alone (no l3fwd build or rounds, no veth), written
+# to perf/out/fwd_scale.json; fwd.json is left as it was.
 # --smoke: 1-second windows, one round, ringstackd and l3fwd only (CI runs this).
 # Hugepages: 1024 more 2 MiB pages are reserved while the hugepage rounds
 # run and given back after (the count others reserved is left as it was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0
+secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0 scale_only=0
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,13 +43,15 @@ while [ $# -gt 0 ]; do
 	--huge) modes=huge ;;
 	--both) modes="nohuge huge" ;;
 	--smoke) smoke=1 secs=1 rounds=1 linux=0 scale=0 callgrind=0 ;;
-	-h|--help) sed -n 2,26p "$0"; exit 0 ;;
+	--scale-only) scale_only=1 ;;
+	-h|--help) sed -n 2,30p "$0"; exit 0 ;;
 	*) echo "fwd_bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-RS_BENCH_L3FWD=1
+if [ $scale_only -eq 1 ]; then modes="" linux=0 scale=1 callgrind=0; fi
+RS_BENCH_L3FWD=$((1 - scale_only))
 . "$ROOT/perf/_bench_init.sh"
 HUGE_PAGES=1024
 huge_old=""
@@ -315,7 +321,7 @@ CONF
 	echo "  veth: Linux $linux_pps pps (softirq cores $linux_cores), ringstackd/af_xdp $rsveth_pps pps"
 fi
 
-load_s=null routes=0 scale_pps=null upd_rate=null
+load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null
 if [ $scale -eq 1 ]; then
 	routes=1000000
 	# 1M /24s in 16.0.0.0/4 via the next hop, plus the benchmark's own route
@@ -350,13 +356,24 @@ PYEOF
 	n=$($RCTL -s "$T/rss.sock" -j route show | jq length)
 	[ "$n" -ge $routes ] || { echo "fwd_bench: only $n routes loaded" >&2; exit 1; }
 	scale_pps=$(rate rss 1 "$secs")
+	rx0=$(tel rss /ethdev/stats,0 | jq .ipackets)
+	tx0=$(opackets rss 1)
 	t0=$(date +%s.%N)
 	$RCTL -s "$T/rss.sock" -b "$T/updates" >/dev/null
 	t1=$(date +%s.%N)
+	rx1=$(tel rss /ethdev/stats,0 | jq .ipackets)
+	tx1=$(opackets rss 1)
 	upd_rate=$(echo "100000 / ($t1 - $t0)" | bc -l)
+	# a packet in flight at either end counts as a difference of a burst
+	upd_lost=$(((rx1 - rx0) - (tx1 - tx0)))
 	stop "$pid"
-	printf '  %d routes loaded in %.1f s; %s pps over them; %.0f updates/s while forwarding\n' \
-		"$routes" "$load_s" "$scale_pps" "$upd_rate"
+	printf '  %d routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (%d packets forwarded, %d received and not sent meanwhile)\n' \
+		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$((tx1 - tx0))" "$upd_lost"
+fi
+if [ $scale_only -eq 1 ]; then
+	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}\n' \
+		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" | tee "$OUT/fwd_scale.json"
+	exit 0
 fi
 
 $PY - "$OUT" "$T/modes.json" <<PYEOF
