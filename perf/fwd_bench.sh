@@ -334,14 +334,15 @@ with open(sys.argv[1], "w") as f:
         f.write("route add %d.%d.%d.0/24 via 10.1.0.2\n" % (a, (i >> 8) & 255, i & 255))
 PYEOF
 	awk 'NR % 10 == 1 {sub(/route add/, "route replace"); print}' "$T/routes" | head -100000 >"$T/updates"
-	# traffic spread over the table: destinations in 16.0.0.0/4
+	# traffic spread over the table: a destination in one of the routes
 	$PY - "$T/scale.pcap" <<'PYEOF'
 import random, sys
 from scapy.all import Ether, IP, UDP, Raw, wrpcap
 random.seed(1)
 pk = []
 for i in range(4096):
-    d = "%d.%d.%d.%d" % (16 + random.randrange(16), random.randrange(256), random.randrange(256), 1 + random.randrange(250))
+    r = random.randrange(1000000)  # one of the routes: 31.66.0.0 and up has none
+    d = "%d.%d.%d.%d" % (16 + (r >> 16), (r >> 8) & 255, r & 255, 1 + random.randrange(250))
     p = Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") / IP(src="198.18.0.2", dst=d) / UDP(sport=1024 + i, dport=9)
     pk.append(p / Raw(b"\0" * (60 - len(p))))
 wrpcap(sys.argv[1], pk)
@@ -359,6 +360,7 @@ PYEOF
 	scale_pps=$(rate rss 1 "$secs")
 	drops() { $RCTL -s "$T/rss.sock" -j stats | jq '.total_drops + ([.ports[]?.rx_dropped] | add // 0)'; }
 	d0=$(drops)
+	$RCTL -s "$T/rss.sock" stats >"$OUT/stats_scale_before_updates.txt"
 	tx0=$(opackets rss 1)
 	t0=$(date +%s.%N)
 	$RCTL -s "$T/rss.sock" -b "$T/updates" >/dev/null
@@ -367,6 +369,7 @@ PYEOF
 	d1=$(drops)
 	upd_rate=$(echo "100000 / ($t1 - $t0)" | bc -l)
 	upd_lost=$((d1 - d0))
+	$RCTL -s "$T/rss.sock" stats >"$OUT/stats_scale_after_updates.txt"
 	stop "$pid"
 	printf '  %d routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
 		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$((tx1 - tx0))" "$upd_lost"

@@ -257,14 +257,15 @@ static void *hammer_reader(void *arg)
 		/* one "walk": everything loaded here is held until the report */
 		const struct rs_cfg *c = rs_cfg_current();
 		const struct obj *o = atomic_load_explicit(&shared_obj, memory_order_acquire);
-		uint64_t sum = 0;
-		for (unsigned k = 0; k < 16; k++) {
+		uint64_t sum = 0, gen0 = c->gen, seq0 = o->seq;
+		for (unsigned k = 0; k < 512; k++) {
 			sum += c->gen + c->ifaces[k % RS_MAX_IFACES].mtu;
-			sum += o->magic + o->pad[k * 7];
+			sum += o->magic + o->pad[(k * 7) % sizeof(o->pad)];
 			if (o->magic != LIVE || c->ifaces[0].mtu != (uint16_t)c->gen)
 				atomic_fetch_add(&bad, 1);
 		}
-		if (c->gen < last_gen || o->seq < last_seq)
+		/* published once, never written again: a change is reuse */
+		if (c->gen != gen0 || o->seq != seq0 || c->gen < last_gen || o->seq < last_seq)
 			atomic_fetch_add(&bad, 1);
 		last_gen = c->gen;
 		last_seq = o->seq;
@@ -295,8 +296,10 @@ static void hammer(size_t max)
 	pthread_t th[NREADERS];
 	for (unsigned i = 0; i < NREADERS; i++)
 		cr_assert_eq(pthread_create(&th[i], NULL, hammer_reader, (void *)(uintptr_t)i), 0);
-	const unsigned rounds = 20000;
-	for (unsigned i = 1; i <= rounds; i++) {
+	/* at least 20000 versions and 20000 reader walks alongside them */
+	uint64_t t0 = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+	for (unsigned i = 1; i <= 20000 || atomic_load(&walks) < 20000; i++) {
+		cr_assert_lt(rte_get_timer_cycles() - t0, 60 * hz, "readers never ran");
 		/* a new version; the reader checks mtu == gen (low bits) */
 		struct rs_cfg *c = rs_cfg_edit();
 		cr_assert_not_null(c);
@@ -315,10 +318,6 @@ static void hammer(size_t max)
 			rs_cfg_publish();
 		rs_rcu_reclaim();
 	}
-	/* the readers did run alongside */
-	uint64_t t0 = rte_get_timer_cycles(), hz = rte_get_timer_hz();
-	while (atomic_load(&walks) < 1000)
-		cr_assert_lt(rte_get_timer_cycles() - t0, 30 * hz, "readers never ran");
 	atomic_store(&stop_reader, true);
 	for (unsigned i = 0; i < NREADERS; i++)
 		pthread_join(th[i], NULL);
