@@ -15,18 +15,23 @@
 #      the same veth topology (net_af_xdp), traffic from perf/rs_pktgen;
 #   3. route-table scale: load time of 1,000,000 routes (ringctl -b),
 #      forwarding rate with them, and route updates per second while
-#      forwarding.
+#      forwarding, and the packets dropped meanwhile (ringctl stats: every
+#      named drop and the ports' rx drops; every destination has a route
+#      all along, so any is a packet lost to the updates).
 # Writes perf/out/fwd.json and perf/out/fwd.png, prints a table.
 #
 #   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind] [--general]
 #                     [--huge | --both] [--no-linux] [--no-scale] [--smoke]
+#                     [--scale-only]
+# --scale-only: part 3 alone (no l3fwd build or rounds, no veth), written
+# to perf/out/fwd_scale.json; fwd.json is left as it was.
 # --smoke: 1-second windows, one round, ringstackd and l3fwd only (CI runs this).
 # Hugepages: 1024 more 2 MiB pages are reserved while the hugepage rounds
 # run and given back after (the count others reserved is left as it was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0
+secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0 scale_only=0
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,13 +44,15 @@ while [ $# -gt 0 ]; do
 	--huge) modes=huge ;;
 	--both) modes="nohuge huge" ;;
 	--smoke) smoke=1 secs=1 rounds=1 linux=0 scale=0 callgrind=0 ;;
-	-h|--help) sed -n 2,26p "$0"; exit 0 ;;
+	--scale-only) scale_only=1 ;;
+	-h|--help) sed -n 2,30p "$0"; exit 0 ;;
 	*) echo "fwd_bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-RS_BENCH_L3FWD=1
+if [ $scale_only -eq 1 ]; then modes="" linux=0 scale=1 callgrind=0; fi
+RS_BENCH_L3FWD=$((1 - scale_only))
 . "$ROOT/perf/_bench_init.sh"
 HUGE_PAGES=1024
 huge_old=""
@@ -315,7 +322,7 @@ CONF
 	echo "  veth: Linux $linux_pps pps (softirq cores $linux_cores), ringstackd/af_xdp $rsveth_pps pps"
 fi
 
-load_s=null routes=0 scale_pps=null upd_rate=null
+load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null
 if [ $scale -eq 1 ]; then
 	routes=1000000
 	# 1M /24s in 16.0.0.0/4 via the next hop, plus the benchmark's own route
@@ -327,14 +334,15 @@ with open(sys.argv[1], "w") as f:
         f.write("route add %d.%d.%d.0/24 via 10.1.0.2\n" % (a, (i >> 8) & 255, i & 255))
 PYEOF
 	awk 'NR % 10 == 1 {sub(/route add/, "route replace"); print}' "$T/routes" | head -100000 >"$T/updates"
-	# traffic spread over the table: destinations in 16.0.0.0/4
+	# traffic spread over the table: a destination in one of the routes
 	$PY - "$T/scale.pcap" <<'PYEOF'
 import random, sys
 from scapy.all import Ether, IP, UDP, Raw, wrpcap
 random.seed(1)
 pk = []
 for i in range(4096):
-    d = "%d.%d.%d.%d" % (16 + random.randrange(16), random.randrange(256), random.randrange(256), 1 + random.randrange(250))
+    r = random.randrange(1000000)  # one of the routes: 31.66.0.0 and up has none
+    d = "%d.%d.%d.%d" % (16 + (r >> 16), (r >> 8) & 255, r & 255, 1 + random.randrange(250))
     p = Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") / IP(src="198.18.0.2", dst=d) / UDP(sport=1024 + i, dport=9)
     pk.append(p / Raw(b"\0" * (60 - len(p))))
 wrpcap(sys.argv[1], pk)
@@ -350,13 +358,26 @@ PYEOF
 	n=$($RCTL -s "$T/rss.sock" -j route show | jq length)
 	[ "$n" -ge $routes ] || { echo "fwd_bench: only $n routes loaded" >&2; exit 1; }
 	scale_pps=$(rate rss 1 "$secs")
+	drops() { $RCTL -s "$T/rss.sock" -j stats | jq '.total_drops + ([.ports[]?.rx_dropped] | add // 0)'; }
+	d0=$(drops)
+	$RCTL -s "$T/rss.sock" stats >"$OUT/stats_scale_before_updates.txt"
+	tx0=$(opackets rss 1)
 	t0=$(date +%s.%N)
 	$RCTL -s "$T/rss.sock" -b "$T/updates" >/dev/null
 	t1=$(date +%s.%N)
+	tx1=$(opackets rss 1)
+	d1=$(drops)
 	upd_rate=$(echo "100000 / ($t1 - $t0)" | bc -l)
+	upd_lost=$((d1 - d0))
+	$RCTL -s "$T/rss.sock" stats >"$OUT/stats_scale_after_updates.txt"
 	stop "$pid"
-	printf '  %d routes loaded in %.1f s; %s pps over them; %.0f updates/s while forwarding\n' \
-		"$routes" "$load_s" "$scale_pps" "$upd_rate"
+	printf '  %d routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
+		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$((tx1 - tx0))" "$upd_lost"
+fi
+if [ $scale_only -eq 1 ]; then
+	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}\n' \
+		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" | tee "$OUT/fwd_scale.json"
+	exit 0
 fi
 
 $PY - "$OUT" "$T/modes.json" <<PYEOF

@@ -173,10 +173,18 @@ static int run_config(const char *path)
 			rc = -1;
 			break;
 		}
-		rs_cfg_commit();
+		/* as the control socket does: a route line does not wait
+		 * for the workers; the file as a whole does, below */
+		if (cmd_needs_grace(argc, argv)) {
+			rs_cfg_commit();
+		} else {
+			rs_cfg_publish();
+			rs_rcu_reclaim();
+		}
 		if (out.len)
 			fputs(out.s, stdout);
 	}
+	rs_cfg_commit();
 	rs_buf_free(&out);
 	fclose(f);
 	return rc;

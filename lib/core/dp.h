@@ -9,8 +9,9 @@
  *  - Configuration is published as an immutable struct rs_cfg through
  *    rs_cfg_publish(): workers load the pointer once per graph walk
  *    (rs_worker_cfg()), so one walk sees exactly one version. The old version
- *    is freed only after rte_rcu_qsbr_synchronize(): every worker reports a
- *    quiescent state once per loop, outside any walk.
+ *    is freed only after a grace period (an rte_rcu_qsbr token checked by
+ *    rs_rcu_reclaim, or rs_sync): every worker reports a quiescent state once
+ *    per loop, outside any walk, and is offline while it sleeps idle.
  *  - Workers never block, never lock, never malloc on the fast path; they
  *    post what they learn to the control thread over SP/SC rings.
  */
@@ -258,13 +259,38 @@ void rs_worker_poll_once(struct rs_worker *w);
 
 /* Configuration publication (control thread only). */
 struct rs_cfg *rs_cfg_edit(void);     /* the staging copy to modify */
+/* Publish staging (if any) and queue the old version for reclamation;
+ * never waits. true when a version was published. */
+bool rs_cfg_publish(void);
 void rs_cfg_commit(void);             /* publish staging; wait for a grace period */
 void rs_cfg_rebuild_rxqs(struct rs_cfg *c);
 const struct rs_cfg *rs_cfg_current(void);
 int rs_iface_by_name(const struct rs_cfg *c, const char *name);
-/* Deferred free: called after the next grace period. */
+/* Deferred free: fn(arg) runs once every worker online at the time has
+ * reported a quiescent state after the command that deferred it (at the
+ * latest at the next rs_sync). Unlink first, then defer. */
 void rs_defer_free(void (*fn)(void *), void *arg);
 void rs_sync(void);                   /* grace period + run deferred frees */
+/* Runs the deferred frees whose grace period has ended; never waits.
+ * Returns how many ran. */
+size_t rs_rcu_reclaim(void);
+/* Inside a command that ran out of something (next hops, tbl8 groups):
+ * waits for a grace period and runs what earlier commands deferred; what
+ * this one deferred stays queued (it may still be linked). */
+size_t rs_rcu_reclaim_wait(void);
+size_t rs_defer_pending(void);        /* queued, not freed yet */
+/* Entries the queue holds before rs_defer_free waits for a grace period
+ * (rs_sync) instead; returns the previous bound (tests). */
+#define RS_DEFER_MAX (1u << 20)
+size_t rs_defer_set_max(size_t max);
+struct rs_defer_stats {
+	uint64_t deferred;   /* entries queued */
+	uint64_t freed;      /* callbacks run */
+	uint64_t syncs;      /* blocking grace periods (rs_sync) */
+	uint64_t syncs_full; /* of them, forced by a full queue */
+	uint64_t pending;    /* queued now */
+};
+void rs_defer_get_stats(struct rs_defer_stats *st);
 
 /* Hand a packet from the control thread to a worker, entering its graph
  * at the node registered as inject target `where` (core/module.h).

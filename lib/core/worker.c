@@ -89,9 +89,14 @@ static int worker_main(void *arg)
 		if (w->rx_pkts) {
 			empty = 0;
 		} else if (++empty >= idle_polls) {
-			/* Only when idle: a syscall here costs no packet anything. */
+			/* Only when idle: a syscall here costs no packet anything.
+			 * Offline while asleep: nothing of the configuration is
+			 * held, so no grace period waits for this worker; online
+			 * again before the next walk loads it. */
 			struct timespec ts = { 0, (long)sleep_us * 1000 };
+			rte_rcu_qsbr_thread_offline(rs_dp.rcu, w->idx);
 			nanosleep(&ts, NULL);
+			rte_rcu_qsbr_thread_online(rs_dp.rcu, w->idx);
 			w->idle_sleeps++;
 		}
 	}

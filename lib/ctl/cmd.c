@@ -180,6 +180,15 @@ bool cmd_is_readonly(int argc, char **argv)
 	return false;
 }
 
+bool cmd_needs_grace(int argc, char **argv)
+{
+	if (cmd_is_readonly(argc, argv))
+		return false;
+	/* route add/del/replace: the FIB's stores are visible as made and
+	 * what they unlink goes through rs_defer_free */
+	return !(argc >= 1 && cmd_is(argv[0], "route", 1));
+}
+
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	rs_err_clear();

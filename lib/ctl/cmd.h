@@ -4,7 +4,8 @@
  * socket and from --config files). iproute2 syntax. A command either fully
  * applies or changes nothing and returns -errno with a one-line message
  * (rs_err_set). Every change is published to workers before the caller
- * answers (rs_cfg_commit / rs_sync).
+ * answers (rs_cfg_commit / rs_sync); a route change is visible in the FIB
+ * as it is made, and its answer does not wait (cmd_needs_grace).
  */
 #ifndef RS_CMD_H
 #define RS_CMD_H
@@ -23,6 +24,9 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv);
 /* true for a command that only reads (show, list, get): anyone connected may
  * run it; anything else, unknown words included, is management */
 bool cmd_is_readonly(int argc, char **argv);
+/* false for a command whose answer need not wait for a grace period
+ * (reading, route changes); true for the rest, unknown words included */
+bool cmd_needs_grace(int argc, char **argv);
 
 int cmd_link(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_addr(struct cmd_ctx *ctx, int argc, char **argv);

@@ -163,8 +163,9 @@ void ctl_poll_workers(void)
 			sock_app_detach(bad);
 	}
 	/* packets the state machine queued for workers are out; what it freed
-	 * waits for a grace period */
-	rs_sync();
+	 * is reclaimed once workers have passed a quiescent state (never
+	 * waiting here: an idle or busy worker holds nothing up) */
+	rs_rcu_reclaim();
 }
 
 void ctl_server_params_default(struct ctl_server_params *p)
@@ -580,9 +581,13 @@ static void app_readable(struct client *c)
 	/* No grace period here: what a request publishes (a demux entry, a
 	 * port) is visible to workers as it is stored (lock-free readers);
 	 * what it unlinks is freed by rs_defer_free after the next one (the
-	 * tick's rs_sync). A socket call costs no wait for the workers. */
+	 * tick's rs_rcu_reclaim). A socket call costs no wait for the workers. */
 	sock_app_kicks(c->app, (unsigned)n);
 }
+
+/* Set by client_process when a request that ran needs a grace period
+ * before its answer goes out (anything but reading and route changes). */
+static bool batch_needs_grace;
 
 /* Executes every complete request in c->in; returns how many ran. */
 static int client_process(struct client *c)
@@ -657,6 +662,8 @@ static int client_process(struct client *c)
 		bool had_staging = rs_dp.staging != NULL;
 		if (had_staging)
 			memcpy(&backup, rs_dp.staging, sizeof(backup));
+		if (cmd_needs_grace(req.argc, req.argv))
+			batch_needs_grace = true;
 		rc = cmd_exec(&ctx, req.argc, req.argv);
 		if (rc < 0) {
 			if (had_staging) {
@@ -759,18 +766,26 @@ static void client_event(struct client *c, uint32_t events)
 		return;
 	}
 	int ran = 0, r;
+	batch_needs_grace = false;
 	while ((r = client_process(c)) > 0) {
 		ran += r;
 		if (r < 4096)
 			break;
 	}
-	if (ran > 0) {
+	if (ran > 0 && batch_needs_grace) {
 		rs_cfg_commit(); /* publish + grace period before answering */
-		/* and the addresses applications check their sends against,
-		 * before the answer: "ringctl addr add" returning means a
-		 * running application already sees the address */
-		sock_addrs_sync();
+	} else if (ran > 0) {
+		/* Reading and route changes: a route is in the FIB as it is
+		 * stored, so the answer need not wait for the workers; what
+		 * the changes unlinked is freed once they have moved on. */
+		rs_cfg_publish();
+		rs_rcu_reclaim();
 	}
+	/* and the addresses applications check their sends against, before
+	 * the answer: "ringctl addr add" returning means a running
+	 * application already sees the address */
+	if (ran > 0)
+		sock_addrs_sync();
 	if (c->drop) {
 		rs_log("client uid %u: %zu bytes of answers unread: disconnected", (unsigned)c->uid,
 		       client_pending(c));

@@ -92,6 +92,8 @@ int dir24_add(uint32_t prefix, uint8_t len, uint32_t nh)
 	uint32_t *t24 = &dir24_tbl24[prefix >> 8];
 	uint32_t cur = *t24;
 	if (!(cur & D24_EXT)) {
+		if (nfree8 == 0 && rs_defer_pending() > 0)
+			rs_rcu_reclaim_wait(); /* groups still waiting for readers to move on */
 		if (nfree8 == 0)
 			return -ENOSPC;
 		uint32_t g = free8[--nfree8];

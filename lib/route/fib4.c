@@ -90,6 +90,8 @@ static void nh_put(uint32_t i)
 
 static uint32_t nh_new(uint8_t type, uint16_t iface, uint32_t gw)
 {
+	if (nh_nfree == 0 && rs_defer_pending() > 0)
+		rs_rcu_reclaim_wait(); /* next hops still waiting for readers to move on */
 	if (nh_nfree == 0)
 		return FIB4_NH_NONE;
 	uint32_t i = nh_free[--nh_nfree];
@@ -146,6 +148,8 @@ static uint32_t nh_build(const struct route4 *r, bool *full, bool degrade)
 		return FIB4_NH_NONE;
 	if (n == 1)
 		return memb[0];
+	if (grp_nfree == 0 && rs_defer_pending() > 0)
+		rs_rcu_reclaim_wait(); /* groups still waiting for readers to move on */
 	uint32_t g = grp_nfree ? nh_new(RT_GROUP, 0, 0) : FIB4_NH_NONE;
 	if (g == FIB4_NH_NONE) {
 		if (!degrade)

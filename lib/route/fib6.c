@@ -68,6 +68,8 @@ static void nh_put(uint32_t i)
 
 static uint32_t nh_new(uint8_t type, uint16_t iface, const uint8_t gw[16])
 {
+	if (nh_nfree == 0 && rs_defer_pending() > 0)
+		rs_rcu_reclaim_wait(); /* next hops still waiting for readers to move on */
 	if (nh_nfree == 0)
 		return FIB6_NH_NONE;
 	uint32_t i = nh_free[--nh_nfree];
@@ -165,6 +167,10 @@ static void fib_free(void *f) { rte_fib6_free(f); }
 static int fib6_rebuild(void)
 {
 	struct rte_fib6 *n = fib_new();
+	if (n == NULL && rs_defer_pending() > 0) {
+		rs_rcu_reclaim_wait(); /* an earlier trie may still wait to be freed */
+		n = fib_new();
+	}
 	if (n == NULL)
 		return -ENOMEM;
 	const void *k;
