@@ -480,6 +480,8 @@ static void sock_free(void *arg)
 {
 	struct rs_sock *s = arg;
 	struct rs_app *a = s->app;
+	if (s->proto->destroy != NULL)
+		s->proto->destroy(s);
 	blk_put(a, s->rx_blk, s->rx_blk_len);
 	blk_put(a, s->tx_blk, s->tx_blk_len);
 	if (s->wake_fd >= 0)

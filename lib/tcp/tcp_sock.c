@@ -226,6 +226,13 @@ static int tcp_sock_init(struct rs_sock *s)
 	return sock_rings_alloc(s, TCP_RING, TCP_RING);
 }
 
+/* After every grace period (sock_free): no worker reads proto_priv now. */
+static void tcp_sock_destroy(struct rs_sock *s)
+{
+	free(s->proto_priv);
+	s->proto_priv = NULL;
+}
+
 static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip)
 {
 	if (a->family != AF_INET || s->domain != AF_INET)
@@ -914,6 +921,7 @@ const struct sock_proto tcp_proto = {
 	.ipproto = IPPROTO_TCP,
 	.stream = true,
 	.init = tcp_sock_init,
+	.destroy = tcp_sock_destroy,
 	.bind = tcp_bind,
 	.connect = tcp_connect,
 	.listen = tcp_listen,
