@@ -218,7 +218,7 @@ static void must(const char *line)
 
 /* ---- applications ---- */
 
-#define MAXSD 64 /* sock_limits.socks_per_app */
+#define MAXSD 128 /* sock_limits.socks_per_app */
 #define NPEND 64
 
 struct fapp {
@@ -289,6 +289,7 @@ static void sd_del(struct fapp *p, int32_t sd)
 }
 
 static void server_round(void);
+static int32_t last_ret; /* of the last completion collected */
 
 /* Kick bytes (and the wake descriptors they carry) and completions. */
 static void collect(struct fapp *p)
@@ -345,6 +346,7 @@ static void collect(struct fapp *p)
 			     p->npend ? "" : "none, ", p->npend ? p->pend[0].seq : 0);
 		}
 		uint16_t op = p->pend[k].op;
+		last_ret = c.ret;
 		if ((op == RS_SOP_SOCKET || op == RS_SOP_ACCEPT) && c.ret >= 0) {
 			if ((uint32_t)c.ret >= p->max_socks)
 				fail("%s got descriptor %d out of its %u slots", p->name, c.ret,
@@ -499,7 +501,7 @@ static bool ring_view(const struct fapp *p, int32_t sd, bool rx, struct shm_ring
 
 static int32_t pick_sd(const struct fapp *p, uint8_t sel)
 {
-	static const int32_t special[] = { -1, 0, 1, 2, 3, 63, 64, 65, INT32_MAX, INT32_MIN,
+	static const int32_t special[] = { -1, 0, 1, 2, 3, 127, 128, 129, INT32_MAX, INT32_MIN,
 					   -2, 4, 5, 1000, 65535, 65536 };
 	if (sel >= 0xf0)
 		return special[sel - 0xf0];
@@ -894,7 +896,9 @@ static unsigned count_fds(void)
 static void probe_b(void)
 {
 	struct fapp *p = &apps[1];
-	if (!p->on || p->nsds + 2 >= p->max_socks)
+	struct rs_app *da = daemon_app(p);
+	/* a listener's stock takes slots too (up to 64 per listener) */
+	if (!p->on || da == NULL || da->nsocks + 1 >= p->max_socks)
 		return;
 	struct rs_sreq r;
 	memset(&r, 0, sizeof(r));
@@ -904,9 +908,13 @@ static void probe_b(void)
 	r.a[1] = SOCK_DGRAM;
 	unsigned before = p->nsds;
 	post(p, &r, false);
+	last_ret = 0;
 	kick(p, 1);
-	if (p->nsds != before + 1)
-		fail("B could not open a UDP socket");
+	if (p->nsds != before + 1) {
+		struct rs_app *a = daemon_app(p);
+		fail("B could not open a UDP socket: %d (B holds %u, the daemon counts %u)",
+		     last_ret, p->nsds, a ? a->nsocks : 0);
+	}
 	int32_t sd = p->sds[p->nsds - 1];
 	memset(&r, 0, sizeof(r));
 	r.seq = ++p->seq;
@@ -1141,8 +1149,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* small limits, reached by small inputs */
 	sock_limits_default(&sock_limits);
 	sock_limits.socks_per_app = MAXSD;
-	sock_limits.socks_per_uid = 2 * MAXSD;
-	sock_limits.arena_bytes = 64ull << 20;
+	sock_limits.arena_bytes = 256ull << 20; /* slots run out first */
 	sock_limits.max_apps = 8;
 	struct rs_dp_params p;
 	rs_dp_params_default(&p);
