@@ -200,6 +200,7 @@ struct rs_app {
 	uint8_t *base;
 	size_t size;
 	uint32_t max_socks;
+	uint64_t socks_off;          /* our copy: the segment's is the app's to rewrite */
 	struct shm_ring req, cpl;    /* control thread: consumer / producer */
 	struct shm_ring bell[RS_SHM_MAX_WORKERS]; /* consumer: worker w */
 	struct seg_alloc *arena;
