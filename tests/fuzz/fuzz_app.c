@@ -29,7 +29,8 @@
  *    pool, no descriptor left open (wake pairs, memfds).
  *
  * Environment: FUZZ_APP_PREFIX (DPDK --file-prefix stem; FUZZ_CTL_PREFIX
- * is used too), FUZZ_APP_VERBOSE=1.
+ * is used too), FUZZ_APP_VERBOSE=1, FUZZ_APP_TRACE=1 (the daemon's TCP
+ * segments and every completion, to read a reproducer).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -129,6 +130,7 @@ static uint16_t probe_sport;
 static bool probe_seen;
 static const char probe_tx[] = "fuzz_app probe from B";
 static const char probe_rx[] = "fuzz_app probe to B";
+static bool trace; /* FUZZ_APP_TRACE: segments and completions on stderr */
 
 static void look_at(struct rte_mbuf *m)
 {
@@ -154,6 +156,9 @@ static void look_at(struct rte_mbuf *m)
 		s->flags = l4[13];
 		unsigned doff = (l4[12] >> 4) * 4u;
 		s->len = tot > ihl + doff ? (uint16_t)(tot - ihl - doff) : 0;
+		if (trace)
+			fprintf(stderr, "fuzz_app: out %08x:%u > %08x:%u flags %02x seq %u ack %u len %u\n",
+				s->sip, s->sport, s->dip, s->dport, s->flags, s->seq, s->ack, s->len);
 	} else if (ip[9] == IPPROTO_UDP && probe_sport != 0 && rs_ld16(l4) == probe_sport &&
 		   n >= 14 + ihl + 8 + sizeof(probe_tx) - 1 &&
 		   memcmp(l4 + 8, probe_tx, sizeof(probe_tx) - 1) == 0) {
@@ -346,6 +351,9 @@ static void collect(struct fapp *p)
 			     p->npend ? "" : "none, ", p->npend ? p->pend[0].seq : 0);
 		}
 		uint16_t op = p->pend[k].op;
+		if (trace)
+			fprintf(stderr, "fuzz_app: %s op %u sd %d -> %d\n", p->name, op, p->pend[k].sd,
+				c.ret);
 		last_ret = c.ret;
 		if ((op == RS_SOP_SOCKET || op == RS_SOP_ACCEPT) && c.ret >= 0) {
 			if ((uint32_t)c.ret >= p->max_socks)
@@ -973,7 +981,10 @@ static void finish_input(void)
 	app_detach(&apps[1]);
 	/* connections end (resets, FIN exchanges time out), stock goes, every
 	 * deferred free runs */
-	for (int i = 0; i < 400 && (sock_app_count() > 0 || i < 3); i++) {
+	/* and packets waiting for a neighbor that never answers (an RST
+	 * sent as a connection ended) go when its resolution fails */
+	for (int i = 0; i < 400 && (sock_app_count() > 0 || i < 3 ||
+				    rte_mempool_avail_count(rs_dp.pool) != base_avail); i++) {
 		rs_dp.clock_offset_ns += 30ull * 1000000000ull;
 		control_tick();
 	}
@@ -1100,6 +1111,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 done:
+	if (trace) {
+		struct rs_buf out;
+		rs_buf_init(&out);
+		run_line("stats show", &out);
+		fprintf(stderr, "%s", out.s ? out.s : "");
+		rs_buf_free(&out);
+	}
 	finish_input();
 	unsigned now = count_fds();
 	if (now != fds) {
@@ -1138,6 +1156,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s%d", env && *env ? env : "fuzzapp",
 		 (int)getpid());
 	bool verbose = getenv("FUZZ_APP_VERBOSE") != NULL;
+	trace = getenv("FUZZ_APP_TRACE") != NULL;
 	char *eal[] = {
 		"fuzz_app", "-l", "0,1", "--no-huge", "--no-pci", "-m", "256", prefix,
 		verbose ? "--log-level=*:info" : "--log-level=*:error", "--no-telemetry", NULL,
