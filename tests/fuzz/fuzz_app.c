@@ -983,11 +983,14 @@ static void finish_input(void)
 	 * deferred free runs */
 	/* and packets waiting for a neighbor that never answers (an RST
 	 * sent as a connection ended) go when its resolution fails */
-	for (int i = 0; i < 400 && (sock_app_count() > 0 || i < 3 ||
-				    rte_mempool_avail_count(rs_dp.pool) != base_avail); i++) {
+	int i = 0;
+	for (; i < 400 && (sock_app_count() > 0 || i < 3 ||
+			   rte_mempool_avail_count(rs_dp.pool) != base_avail); i++) {
 		rs_dp.clock_offset_ns += 30ull * 1000000000ull;
 		control_tick();
 	}
+	if (trace)
+		fprintf(stderr, "fuzz_app: released after %d steps of 30 s\n", i);
 	/* what app_finish deferred (the segment, its memfd) */
 	control_tick();
 	control_tick();
