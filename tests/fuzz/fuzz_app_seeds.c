@@ -4,7 +4,8 @@
  * (fuzz_app_format.h) into DIR: UDP sockets that receive and send, a TCP
  * listener that accepts a connection and exchanges data, an active open
  * answered by the peer, options of every kind, a listener whose owner dies
- * with connections not yet accepted, and a hostile application that
+ * with connections not yet accepted, an application dying mid-handshake,
+ * and a hostile application that
  * rewrites its ring indices, record headers and slot fields, sends bad
  * records, rings doorbells for other descriptors and hangs up mid-batch.
  * DPDK-free.
@@ -204,6 +205,24 @@ int main(int argc, char **argv)
 	req(&s, B, S_BIND, 0, 0, 0, 0, AD_ANY, P_7002, 0, NULL, 0);
 	req(&s, B, S_LISTEN, 0, 2, 0, 0, 0, 0, 0, NULL, 0);
 	save(dir, "listener_dies", &s);
+
+	/* the app dies with a child half open, another established and
+	 * accepted, the peer still talking */
+	memset(&s, 0, sizeof(s));
+	attach(&s, A);
+	attach(&s, B);
+	sock_tcp(&s, A);
+	req(&s, A, S_BIND, 0, 0, 0, 0, AD_ANY, P_7001, 0, NULL, 0);
+	req(&s, A, S_LISTEN, 0, 2, 0, 0, 0, 0, 0, NULL, 0);
+	inject(&s, 1, P_9000, P_7001, 0x02, 0x80, "");
+	inject(&s, 1, 0, 0, 0x10, 0, "");
+	req(&s, A, S_ACCEPT, 0, 0, 0, 0, 0, 0, 0, NULL, 0);
+	inject(&s, 1, 6, P_7001, 0x02, 0x90, "");
+	detach(&s, A);
+	inject(&s, 1, 0, 0, 0x10, 0, "");
+	inject(&s, 1, 0, 1, 0x18, 1, "late");
+	poll_(&s, 3);
+	save(dir, "app_dies_mid_handshake", &s);
 
 	/* hostile: a batch without kicks, rewritten indices and records, raw
 	 * doorbells, a wrong kick count, then a hang-up mid-batch */
