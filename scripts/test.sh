@@ -73,6 +73,8 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 		jq -e ".pcap_to_null.ringstackd_pps > 0 and .pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json'
 	step "perf/host_bench --seconds 1" bash -c 'perf/host_bench.sh --seconds 1 >/dev/null 2>&1 &&
 		jq -e ".input_pps_one_worker.icmp_echo_answered > 0" perf/out/host.json'
+	step "perf/tcp_bench --seconds 1" bash -c 'perf/tcp_bench.sh --seconds 1 >/dev/null 2>&1 &&
+		jq -e ".bulk_bytes_per_s.ringstack > 0 and .rr_64_per_s.ringstack > 0 and .connections_per_s.ringstack > 0" perf/out/tcp.json'
 fi
 
 echo

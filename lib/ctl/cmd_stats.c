@@ -5,7 +5,8 @@
  * Per port: DPDK's counters. Per graph node: calls, packets (objects),
  * vectors' average size and cycles per packet, summed over workers from the
  * graph's own counters. Per drop reason: the packets that reached the node
- * drop:<reason>, plus drops made on the control thread. Counters are read
+ * drop:<reason>, plus drops made on the control thread. TCP: the engine's
+ * MIB summed over workers (lib/tcp/tcp_dp.h tcp_stats_show). Counters are read
  * without stopping workers (64-bit loads; a value may be one burst old).
  * "clear" records a baseline instead of writing worker-owned memory.
  */
@@ -24,6 +25,7 @@
 #include "icmp/icmp_rl.h"
 #include "ip4/ip4.h"
 #include "ip4/reass.h"
+#include "tcp/tcp_dp.h"
 #include "util/rs_log.h"
 
 #define MAX_NODES 256
@@ -221,6 +223,7 @@ static int stats_show(struct cmd_ctx *ctx)
 		rs_json_ku64(ctx->out, "size", rs_dp.pool ? rs_dp.pool->size : 0);
 		rs_json_ku64(ctx->out, "free", rs_dp.pool ? rte_mempool_avail_count(rs_dp.pool) : 0);
 		rs_json_obj_close(ctx->out);
+		tcp_stats_show(ctx->out, true);
 		rs_json_key(ctx->out, "workers");
 		rs_json_arr_open(ctx->out);
 		for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
@@ -249,6 +252,7 @@ static int stats_show(struct cmd_ctx *ctx)
 		rs_json_obj_close(ctx->out);
 	} else {
 		rs_buf_printf(ctx->out, "%-24s %14lu\n", "total", total_drops);
+		tcp_stats_show(ctx->out, false);
 	}
 	return 0;
 }

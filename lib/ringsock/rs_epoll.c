@@ -15,12 +15,13 @@
  *    non-blocking epoll_wait when ordinary descriptors are registered);
  *    only when nothing is ready does it set app_wait on them, scan again
  *    (a datagram the worker wrote before it could see app_wait is found
- *    here), and sleep in epoll_wait on the kernel fd. It never reads the
- *    eventfds: a thread blocked in rs_recv on the same socket sleeps on that
- *    counter and must not lose its signal; edge-triggered registration
- *    needs no draining (a write queues the eventfd again whatever its
- *    count), and an undrained count only makes such a thread look at its
- *    ring once more.
+ *    here), and sleep in epoll_wait on the kernel fd. The wake descriptor
+ *    is a datagram socket (one byte per wake-up): the wake-ups that woke
+ *    the kernel epoll are consumed (rs_drain), or its receive buffer
+ *    fills after a few hundred, the worker's next ones are refused and
+ *    no edge ever comes again (an edge-triggered server stalled after a
+ *    few MB). A thread blocked in rs_recv on the same socket may lose its
+ *    wake-up that way; such sleeps are cut into RS_SHARED_SLICE_NS slices.
  *  - Edge-triggered rs sockets remember the rx producer index, the tx
  *    consumer index and whether an error was pending when last reported:
  *    a new datagram (for EPOLLIN), room freed by the worker (for EPOLLOUT)
@@ -508,8 +509,16 @@ harvest(struct rs_ep *ep, struct epoll_event *evs, int n, int max, int timeout)
 	}
 	pthread_mutex_lock(&ep->lock);
 	for (j = 0; j < k; j++) {
-		if (!(kev[j].data.u64 & KTAG))
+		if (!(kev[j].data.u64 & KTAG)) {
+			/* An rs socket's wake descriptor: consume its
+			 * datagrams. Left queued they fill its receive
+			 * buffer, the worker's next wake-ups are refused and
+			 * an edge-triggered sleeper never wakes again. */
+			i = item_find(ep, (int)(uint32_t)kev[j].data.u64);
+			if (i >= 0 && ep->items[i].s != NULL)
+				rs_drain(ep->items[i].s);
 			continue;
+		}
 		i = item_find(ep, (int)(uint32_t)kev[j].data.u64);
 		/* Removed meanwhile: the event is for nobody. */
 		if (i < 0 || ep->items[i].s != NULL)

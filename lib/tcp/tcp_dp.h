@@ -148,5 +148,10 @@ uint16_t tcp_key_worker(const struct tcp_key *k);
 
 /* Control side (tcp_sock.c). */
 void tcp_sockopts_default(struct tcp_sockopts *so);
+/* ringctl stats: the engine's MIB summed over workers, then the workers'
+ * own counters, as a "tcp" object (json) or a table. Read without stopping
+ * the workers (64-bit loads; a value may be one burst old); absolute, as
+ * nstat -a: "stats clear" leaves them. */
+void tcp_stats_show(struct rs_buf *out, bool json);
 
 #endif

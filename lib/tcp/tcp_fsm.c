@@ -432,8 +432,8 @@ tcp_conn_open_passive(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn
 	c->snd_wl2 = c->iss;
 	c->state = TCP_SYN_RECEIVED;
 	c->syn_sent_ns = now;
+	/* the SYN: tcp_listen_syn counted it in the MIB */
 	c->segs_in = 1;
-	x->mib.in_segs++;
 	tcp_send_syn(x, c, io, a);
 	tcp_set_deadline(c, TCP_T_RTX, now + c->rto);
 	a->deadline = tcp_conn_deadline(c);
@@ -448,6 +448,8 @@ tcp_conn_open_cookie(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn 
 	uint64_t now = io->now_ns;
 
 	tcp_act_reset(a);
+	/* counted whatever becomes of it, as tcp_v4_rcv counts */
+	x->mib.in_segs++;
 	/* Linux: sk_acceptq_is_full (above the backlog) drops the ACK */
 	if (l->accept_qlen > l->backlog) {
 		l->overflows++;
@@ -486,7 +488,6 @@ tcp_conn_open_cookie(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn 
 	/* no RTT sample: the echoed timestamp was rounded down to carry
 	 * the options (and no SYN-ACK time was kept), as on Linux */
 	tcp_established(x, c, a, now);
-	x->mib.in_segs++;
 	c->segs_in++;
 	c->last_rcv_ns = now;
 	/* the rest of the ACK (its data, FIN) as in ESTABLISHED */

@@ -105,10 +105,13 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 		struct tcp_cookie_info info;
 		if (tcp_syncookie_check(&tw->ctx, &t, seg, w->now_ns, &info) == 0) {
 			struct rs_sock *s = tcp_stock_take(tw, w, ls);
-			if (s == NULL)
+			if (s == NULL) {
+				tw->ctx.mib.in_segs++;
 				return E_NO_STOCK; /* the peer retransmits; it has all it needs */
+			}
 			struct tcp_sconn *sc = tcp_sconn_alloc(tw);
 			if (sc == NULL) {
+				tw->ctx.mib.in_segs++;
 				tw->no_conn_mem++;
 				tcp_sock_post_release(w, s);
 				return E_NOMEM;
@@ -130,6 +133,7 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 			return held ? RS_EDGE_CONSUMED : DONE;
 		}
 	}
+	tw->ctx.mib.in_segs++;
 	if (!(f & TCP_RST))
 		send_rst(tw, w, k, seg);
 	return E_NO_CONN;
@@ -177,7 +181,6 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 	/* RFC 1122 §4.2.3.10: never to or from a broadcast address */
 	if (p->flags & (RS_PF_L2_BCAST | RS_PF_LOCAL_BCAST))
 		return E_NO_CONN;
-	tw->ctx.mib.in_segs++;
 	/* from here on the payload starts at the mbuf's data: the engine's
 	 * deliveries count from there */
 	rte_pktmbuf_adj(m, (uint16_t)(hlen + v.hlen));
@@ -205,6 +208,8 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 		/* RFC 6191: the TIME-WAIT connection made way for a new one */
 		if (sc != NULL && tcp_sconn_lookup(tw, &k) == sc)
 			tcp_sconn_done(tw, sc);
+		/* tcp_input counted the SYN; the listener counts it again */
+		tw->ctx.mib.in_segs--;
 	}
 	uint32_t h = k.raddr[15] ^ ((uint32_t)k.rport << 16 | k.lport);
 	h ^= h >> 16;
@@ -213,6 +218,7 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 	struct rs_sock *ls = listener_for(&k, h);
 	if (ls != NULL)
 		return listen_input(tw, w, ls, &k, &seg, m, isn);
+	tw->ctx.mib.in_segs++;
 	if (!(seg.flags & TCP_RST))
 		send_rst(tw, w, &k, &seg);
 	return E_NO_CONN;

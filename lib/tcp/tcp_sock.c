@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,6 +762,71 @@ static void tcp_show(const struct rs_sock *s, struct rs_buf *out, bool json)
 		rs_buf_printf(out, " %s cwnd:%u rtt:%u.%03ums unacked:%u retrans:%u send-q:%zd", name,
 			      cwnd, rtt / 1000, rtt % 1000, unacked, retr, txq);
 	}
+}
+
+/* ---- ringctl stats ---- */
+
+#define MIB(f) { #f, offsetof(struct tcp_mib, f) }
+static const struct { const char *name; size_t off; } tcp_mib_names[] = {
+	MIB(active_opens), MIB(passive_opens), MIB(attempt_fails), MIB(estab_resets),
+	MIB(in_segs), MIB(out_segs), MIB(retrans_segs), MIB(in_errs), MIB(out_rsts),
+	MIB(syncookies_sent), MIB(syncookies_recv), MIB(syncookies_failed),
+	MIB(listen_overflows), MIB(listen_drops), MIB(req_qfull_drops),
+	MIB(paws_drops), MIB(challenge_acks), MIB(challenge_acks_limited),
+	MIB(ooo_queued), MIB(ooo_dropped_full), MIB(ooo_dup), MIB(rcv_pruned),
+	MIB(sack_blocks_ignored), MIB(dsack_recv), MIB(dsack_sent),
+	MIB(timeouts), MIB(tlp_probes), MIB(rack_losses), MIB(fast_retrans),
+	MIB(sack_recoveries), MIB(reno_recoveries),
+	MIB(abort_on_data), MIB(abort_on_close), MIB(abort_on_timeout), MIB(abort_on_linger),
+	MIB(tw_recycled), MIB(pmtu_updates), MIB(icmp_ignored),
+	MIB(ack_old), MIB(ack_future), MIB(rst_ignored),
+};
+#undef MIB
+_Static_assert(sizeof(tcp_mib_names) / sizeof(tcp_mib_names[0]) ==
+		       sizeof(struct tcp_mib) / sizeof(uint64_t),
+	       "every tcp_mib counter has a name");
+
+static void stat_line(struct rs_buf *out, bool json, const char *name, uint64_t v)
+{
+	if (json)
+		rs_json_ku64(out, name, v);
+	else if (v)
+		rs_buf_printf(out, "%-24s %14lu\n", name, (unsigned long)v);
+}
+
+void tcp_stats_show(struct rs_buf *out, bool json)
+{
+	uint64_t sum[sizeof(tcp_mib_names) / sizeof(tcp_mib_names[0])] = { 0 };
+	uint64_t conns = 0, no_conn_mem = 0, no_stock = 0, out_nomem = 0, app_lied = 0;
+	for (unsigned w = 0; w < RS_MAX_WORKERS; w++) {
+		const struct tcp_worker *tw = tcp_workers[w];
+		if (tw == NULL)
+			continue;
+		const uint8_t *m = (const uint8_t *)&tw->ctx.mib;
+		for (size_t i = 0; i < RTE_DIM(sum); i++)
+			sum[i] += __atomic_load_n((const uint64_t *)(m + tcp_mib_names[i].off),
+						  __ATOMIC_RELAXED);
+		conns += __atomic_load_n(&tw->nconns, __ATOMIC_RELAXED);
+		no_conn_mem += __atomic_load_n(&tw->no_conn_mem, __ATOMIC_RELAXED);
+		no_stock += __atomic_load_n(&tw->no_stock, __ATOMIC_RELAXED);
+		out_nomem += __atomic_load_n(&tw->out_nomem, __ATOMIC_RELAXED);
+		app_lied += __atomic_load_n(&tw->app_lied, __ATOMIC_RELAXED);
+	}
+	if (json) {
+		rs_json_key(out, "tcp");
+		rs_json_obj_open(out);
+	} else {
+		rs_buf_printf(out, "\n%-24s %14s\n", "tcp", "count");
+	}
+	stat_line(out, json, "conns", conns); /* in the tables, every state */
+	for (size_t i = 0; i < RTE_DIM(sum); i++)
+		stat_line(out, json, tcp_mib_names[i].name, sum[i]);
+	stat_line(out, json, "no_conn_mem", no_conn_mem);
+	stat_line(out, json, "no_stock", no_stock);
+	stat_line(out, json, "out_nomem", out_nomem);
+	stat_line(out, json, "app_lied", app_lied);
+	if (json)
+		rs_json_obj_close(out);
 }
 
 /* ---- worker operations ---- */

@@ -3,7 +3,8 @@
 # built on libringsock as rs_tcp and on kernel sockets as rs_tcp_linux)
 # against the daemon and Linux peers. A ringstack server and a Linux client,
 # and the reverse, each sending RS_TCP_BYTES (default 64 MB) both ways at
-# once with a half-close at the end, checked by hash; close with unread data
+# once with a half-close at the end, checked by hash; an edge-triggered epoll
+# server reads RS_TCP_BYTES from Linux to the end; close with unread data
 # sends RST (the Linux peer sees ECONNRESET) and the reverse, and so does
 # close after SO_LINGER {1, 0}; connect to a
 # closed port gives ECONNREFUSED (blocking, and non-blocking through epoll
@@ -46,6 +47,17 @@ timeout 60 "$RS" cli 10.0.0.2 9090 "$BYTES" >"$RS_TMP/cli2.log" 2>&1 ||
 	fail "ringstack client: $(cat "$RS_TMP/cli2.log"); server: $(cat "$RS_TMP/srv2.log")"
 finish $srv srv2.log
 ok "ringstack client, Linux server: $(grep -o '[0-9]* bytes each way.*' "$RS_TMP/cli2.log")"
+
+# ---- an edge-triggered epoll reader: every wake-up the daemon sends must
+# be consumed, or the wake socket's queue fills, the daemon's next wake-ups
+# are dropped and the server sleeps forever (it stalled after 1-3 MB) ----
+run_bg et.log timeout 60 "$RS" etsink 8083 "$BYTES"
+srv=$!
+wait_for 10 listening et.log || fail "etsink: $(cat "$RS_TMP/et.log")"
+in_ns p1 timeout 60 "$LX" push 10.0.0.1 8083 "$BYTES" >"$RS_TMP/push.log" 2>&1 ||
+	fail "Linux client of an edge-triggered ringstack server: $(cat "$RS_TMP/push.log"); server: $(cat "$RS_TMP/et.log")"
+finish $srv et.log
+ok "edge-triggered epoll server, Linux client: $(grep -o '[0-9]* bytes, [0-9]* epoll waits' "$RS_TMP/et.log")"
 
 # ---- close with unread data: RST ----
 run_bg rst1.log timeout 20 "$RS" rstsrv 8081

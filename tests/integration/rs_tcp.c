@@ -14,6 +14,13 @@
  *                          while reading until the peer's FIN; checks what
  *                          it read is the test stream (length and hash)
  *   cli IP PORT BYTES      the same as a client (blocking connect)
+ *   etsink PORT BYTES      accepts one connection and reads it to EOF the
+ *                          way an edge-triggered epoll server does
+ *                          (non-blocking reads until EAGAIN, then
+ *                          epoll_wait with a 10 s limit); checks length and
+ *                          hash of the test stream
+ *   push IP PORT BYTES     connects, sends BYTES of the test stream, shuts
+ *                          down for writing and waits for the peer's FIN
  *   rstsrv PORT            accepts one connection, waits until data is
  *                          readable, closes without reading it (=> RST)
  *   lingersrv PORT         accepts one connection, reads, sets SO_LINGER
@@ -761,6 +768,66 @@ cmd_cases(const char *ip, int port)
 	return 0;
 }
 
+/* ---- an edge-triggered epoll reader ---- */
+
+static int
+cmd_etsink(int port, uint64_t bytes)
+{
+	static uint8_t b[1 << 16];
+	int ls = listener(port, 4);
+	int fd = S(accept4)(ls, NULL, NULL, SOCK_NONBLOCK);
+	int ep = S(epoll_create1)(0);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET }, out;
+	uint64_t got = 0, h = FNV0, waits = 0;
+	double t0 = now_s();
+
+	CHECK(fd >= 0, "accept4");
+	CHECK(ep >= 0 && S(epoll_ctl)(ep, EPOLL_CTL_ADD, fd, &ev) == 0, "epoll_ctl");
+	for (;;) {
+		ssize_t n = S(recv)(fd, b, sizeof(b), 0);
+		if (n > 0) {
+			h = fnv(h, b, (size_t)n);
+			got += (uint64_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		CHECK(errno == EAGAIN, "recv");
+		/* Drained: only a new edge wakes us. A stall is a lost edge. */
+		int k = S(epoll_wait)(ep, &out, 1, 10000);
+		CHECK(k == 1, "edge-triggered epoll_wait after %" PRIu64 " of %" PRIu64
+		      " bytes (%" PRIu64 " waits): %d", got, bytes, waits, k);
+		waits++;
+	}
+	double dt = now_s() - t0;
+	CHECK(got == bytes, "received %" PRIu64 " bytes, want %" PRIu64, got, bytes);
+	CHECK(h == stream_hash(bytes), "hash differs");
+	printf("ok etsink: %" PRIu64 " bytes, %" PRIu64 " epoll waits, hash %016" PRIx64
+	       ", %.2f s\n", bytes, waits, h, dt);
+	CLOSE(ep);
+	CLOSE(fd);
+	CLOSE(ls);
+	return 0;
+}
+
+static int
+cmd_push(const char *ip, int port, uint64_t bytes)
+{
+	int fd = connect_to(ip, port);
+	struct sender sd = { .fd = fd, .bytes = bytes };
+	char c;
+
+	send_thread(&sd);
+	if (sd.err != 0) {
+		errno = sd.err;
+		die("send");
+	}
+	CHECK(S(recv)(fd, &c, 1, 0) == 0, "the peer's FIN");
+	CLOSE(fd);
+	ok("push");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -771,6 +838,10 @@ main(int argc, char **argv)
 		return cmd_srv(atoi(argv[2]), strtoull(argv[3], NULL, 0));
 	if (argc >= 5 && strcmp(argv[1], "cli") == 0)
 		return cmd_cli(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0));
+	if (argc >= 4 && strcmp(argv[1], "etsink") == 0)
+		return cmd_etsink(atoi(argv[2]), strtoull(argv[3], NULL, 0));
+	if (argc >= 5 && strcmp(argv[1], "push") == 0)
+		return cmd_push(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0));
 	if (argc >= 3 && strcmp(argv[1], "rstsrv") == 0)
 		return cmd_rstsrv(atoi(argv[2]));
 	if (argc >= 3 && strcmp(argv[1], "lingersrv") == 0)

@@ -6,6 +6,7 @@
  * and forged or stale cookies refused, and RFC 6528 ISNs.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -96,6 +97,27 @@ Test(listen, accept_queue_full_drops_final_ack)
 	cr_assert_eq(t->c.state, TCP_ESTABLISHED);
 	cr_assert_eq(t->l.accept_qlen, 1);
 	cr_assert_eq(t->l.syn_qlen, 0);
+}
+
+/* InSegs counts each segment once (tcp_v4_rcv's TCP_MIB_INSEGS): the SYN
+ * went through tcp_listen_syn and tcp_conn_open_passive and was counted
+ * by both; with the node's own count every segment was counted twice. */
+Test(listen, in_segs_counts_each_segment_once)
+{
+	ts_accept(t, 8192);
+	cr_assert_eq(t->x.mib.in_segs, 2, "SYN and ACK: %" PRIu64, t->x.mib.in_segs);
+	cr_assert_eq(t->c.segs_in, 2);
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 1, .flags = ACK | PSH, .len = 10));
+	ts_send(t, SEG(.seq = PEER_ISS + 11, .ack = OUR_ISS + 1, .flags = ACK | PSH, .len = 10));
+	cr_assert_eq(t->x.mib.in_segs, 4);
+	cr_assert_eq(t->c.segs_in, 4);
+	/* a SYN the listener drops is received all the same */
+	struct tcp_seg syn = mksyn(100);
+	syn.flags |= TCP_ACK;
+	cr_assert_eq(tcp_listen_syn(&t->x, &t->l, &t->t, &syn, 1500, t->now, &t->a), TCP_SYN_DROP);
+	cr_assert_eq(t->x.mib.in_segs, 5);
+	while (ts_pending(t))
+		ts_next(t);
 }
 
 Test(listen, child_accounting)
@@ -352,8 +374,10 @@ Test(listen, cookie_opens_connection)
 	ts_advance(t, 10 * MS);
 	cr_assert_eq(tcp_syncookie_check(&t->x, &t->t, &ack, t->now, &info), 0);
 	struct tcp_io io = ts_io(t);
+	uint64_t in0 = t->x.mib.in_segs;
 	cr_assert_eq(tcp_conn_open_cookie(&t->x, &t->l, &t->c, &t->t, &ack, NULL, &info, 1500, &io, &t->a), 0);
 	ts_apply(t);
+	cr_assert_eq(t->x.mib.in_segs, in0 + 1, "the cookie ACK counted once");
 	cr_assert_eq(t->c.state, TCP_ESTABLISHED);
 	cr_assert(t->events & TCP_EV_ESTABLISHED);
 	cr_assert_eq(t->l.accept_qlen, 1);
@@ -373,6 +397,7 @@ Test(listen, cookie_opens_connection)
 	t->l.accept_qlen = 9;
 	cr_assert_eq(tcp_conn_open_cookie(&t->x, &t->l, &c2, &t->t, &ack, NULL, &info, 1500, &io, &t->a),
 		     -ENOBUFS);
+	cr_assert_eq(t->x.mib.in_segs, in0 + 2, "a dropped cookie ACK was received all the same");
 	t->l.accept_qlen = 1;
 }
 

@@ -1,0 +1,126 @@
+#!/bin/bash
+# TCP benchmark, side by side in one run: the same server program
+# (perf/tcp_perf.c) on ringstack (libringsock, ringstackd on a veth through
+# AF_XDP, one worker) and on Linux kernel sockets (in a namespace behind a
+# veth); the same Linux client drives both from a peer namespace. Reports
+# bulk throughput of one connection, 64-byte request/response rate and
+# latency (p50, p99), connections per second, memory per idle connection
+# (ringstack: daemon + server resident memory; Linux: kernel slab + server
+# resident memory, over RS_TCP_IDLE connections, default 1000) and the CPU
+# time each stack used over those runs (ringstack: daemon + server, the
+# daemon's worker busy-polls; Linux: the server process, user + system; the
+# kernel's softirq work done outside it is not counted).
+# Writes perf/out/tcp.json.   perf/tcp_bench.sh [--seconds N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+secs=5
+args=("$@")
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) secs=$2; shift ;;
+	-h|--help) sed -n 2,13p "$0"; exit 0 ;;
+	*) echo "tcp_bench: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+. "$ROOT/perf/_bench_init.sh"
+trap 'exec 9>&- 2>/dev/null || true; for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+TL=$ROOT/build-rel/perf/tcp_perf_linux
+TR=$ROOT/build-rel/perf/tcp_perf_rs
+NIDLE=${RS_TCP_IDLE:-1000}
+
+veth() { # veth A_NS A B_NS B  ("" = this namespace)
+	ip link add "$2" type veth peer name "$4"
+	[ -n "$1" ] && ip link set "$2" netns "$1"
+	[ -n "$3" ] && ip link set "$4" netns "$3"
+	for x in "$1:$2" "$3:$4"; do
+		local ns=${x%%:*} dev=${x#*:} ex=()
+		[ -n "$ns" ] && ex=(ip netns exec "$ns")
+		"${ex[@]}" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
+		"${ex[@]}" ip link set "$dev" up
+	done
+}
+for n in c1 c2 lsrv; do ip netns add $n; ip netns exec $n ip link set lo up; done
+veth c1 c1a "" rs0          # client 1 <-> ringstackd
+veth c2 c2a lsrv ls0        # client 2 <-> Linux server
+sysctl -qw net.ipv6.conf.rs0.disable_ipv6=1
+ip netns exec c1 ip addr add 10.0.0.2/24 dev c1a
+ip netns exec c2 ip addr add 10.1.0.2/24 dev c2a
+ip netns exec lsrv ip addr add 10.1.0.1/24 dev ls0
+
+"$RSD" -l 0,1 --no-huge -m 512 --no-pci --file-prefix rst --log-level='*:error' \
+	--vdev net_af_xdp0,iface=rs0 -- --ctl "$T/rst.sock" >"$T/rst.log" 2>&1 &
+rsd=$!; pids+=($rsd)
+for _ in $(seq 600); do [ -S "$T/rst.sock" ] && break; sleep 0.1; done
+$RCTL -s "$T/rst.sock" addr add 10.0.0.1/24 dev port0
+export RINGSTACK_CTL=$T/rst.sock
+"$TR" srv 5001 >"$T/rs_srv.log" 2>&1 &
+rsrv=$!; pids+=($rsrv)
+ip netns exec lsrv "$TL" srv 5001 >"$T/l_srv.log" 2>&1 &
+lsrv=$!; pids+=($lsrv)
+for _ in $(seq 100); do
+	grep -q ready "$T/rs_srv.log" 2>/dev/null && grep -q ready "$T/l_srv.log" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q ready "$T/rs_srv.log" || { echo "tcp_bench: ringstack server: $(cat "$T/rs_srv.log")" >&2; exit 1; }
+
+# CPU seconds (user + system) of processes, from /proc/PID/stat
+cpu() { local s=0 p; for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+	awk -v s="$s" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f\n", s / hz}'; }
+# resident KiB of processes
+rss() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $s; }
+slab() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
+
+declare -A R
+run() { # STACK CLIENT_NS IP
+	local st=$1 ns=$2 ip=$3 c0 c1 w
+	if [ "$st" = rs ]; then w=("$rsd" "$rsrv"); else w=("$lsrv"); fi
+	c0=$(cpu "${w[@]}")
+	R[${st}_bulk]=$(ip netns exec "$ns" "$TL" bulk "$ip" 5001 "$secs" | awk '{print $2}')
+	read -r _ R[${st}_rr] R[${st}_p50] R[${st}_p99] < <(ip netns exec "$ns" "$TL" rr "$ip" 5001 "$secs")
+	R[${st}_cps]=$(ip netns exec "$ns" "$TL" cps "$ip" 5001 "$secs" | awk '{print $2}')
+	c1=$(cpu "${w[@]}")
+	R[${st}_cpu]=$(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.2f\n", b - a}')
+	# idle connections: what they cost
+	local m0 m1 s0=0 s1=0
+	m0=$(rss "${w[@]}")
+	[ "$st" = lx ] && s0=$(slab)
+	exec 9> >(ip netns exec "$ns" "$TL" idle "$ip" 5001 "$NIDLE" >"$T/idle_$st.log")
+	for _ in $(seq 300); do grep -q idle "$T/idle_$st.log" 2>/dev/null && break; sleep 0.1; done
+	sleep 1
+	m1=$(rss "${w[@]}")
+	[ "$st" = lx ] && s1=$(slab)
+	exec 9>&-
+	R[${st}_idle_b]=$(( ((m1 - m0) + (s1 - s0)) * 1024 / NIDLE ))
+	sleep 1
+}
+run rs c1 10.0.0.1
+run lx c2 10.1.0.1
+
+ratio() { echo "scale=2; $1 / $2" | bc; }
+echo "  bulk, one connection (MB/s):   ringstack $(echo "${R[rs_bulk]} / 1000000" | bc), Linux $(echo "${R[lx_bulk]} / 1000000" | bc)  (ratio $(ratio "${R[rs_bulk]}" "${R[lx_bulk]}"))"
+echo "  64 B request/response (/s):    ringstack ${R[rs_rr]}, Linux ${R[lx_rr]}  (ratio $(ratio "${R[rs_rr]}" "${R[lx_rr]}"))"
+echo "  latency p50/p99 (us):          ringstack ${R[rs_p50]}/${R[rs_p99]}, Linux ${R[lx_p50]}/${R[lx_p99]}"
+echo "  connections per second:        ringstack ${R[rs_cps]}, Linux ${R[lx_cps]}  (ratio $(ratio "${R[rs_cps]}" "${R[lx_cps]}"))"
+echo "  bytes per idle connection:     ringstack ${R[rs_idle_b]}, Linux ${R[lx_idle_b]}  ($NIDLE connections)"
+echo "  CPU seconds over the runs:     ringstack ${R[rs_cpu]} (daemon + server), Linux ${R[lx_cpu]} (server process)"
+$PY - "$OUT" <<PYEOF
+import json, sys
+def ratio(a, b):
+    return round(a / b, 3) if b else None
+r = {"seconds": $secs,
+     "bulk_bytes_per_s": {"ringstack": ${R[rs_bulk]}, "linux": ${R[lx_bulk]}},
+     "rr_64_per_s": {"ringstack": ${R[rs_rr]}, "linux": ${R[lx_rr]}},
+     "rr_64_latency_us": {"ringstack_p50": ${R[rs_p50]}, "ringstack_p99": ${R[rs_p99]},
+                          "linux_p50": ${R[lx_p50]}, "linux_p99": ${R[lx_p99]}},
+     "connections_per_s": {"ringstack": ${R[rs_cps]}, "linux": ${R[lx_cps]}},
+     "bytes_per_idle_connection": {"ringstack": ${R[rs_idle_b]}, "linux": ${R[lx_idle_b]},
+                                   "connections": $NIDLE},
+     "cpu_seconds": {"ringstack_daemon_and_server": ${R[rs_cpu]}, "linux_server_process": ${R[lx_cpu]}}}
+r["ratios_ringstack_over_linux"] = {
+    "bulk": ratio(${R[rs_bulk]}, ${R[lx_bulk]}), "rr": ratio(${R[rs_rr]}, ${R[lx_rr]}),
+    "cps": ratio(${R[rs_cps]}, ${R[lx_cps]})}
+json.dump(r, open(sys.argv[1] + "/tcp.json", "w"), indent=2)
+print(json.dumps(r["ratios_ringstack_over_linux"]))
+PYEOF
