@@ -441,6 +441,14 @@ static void app_attach(struct fapp *p)
 			memcpy(&memfd, CMSG_DATA(c), sizeof(int));
 	}
 	memcpy(&rsp, in + CTL_HDR_LEN, sizeof(rsp));
+	if (n == (ssize_t)sizeof(in) && rsp.status == -EUSERS && memfd < 0) {
+		/* the quota of applications: detached ones count until their
+		 * last connection ends (many attach/detach rounds in one input) */
+		close(sv[1]);
+		for (int i = 0; i < 4; i++)
+			server_round();
+		return;
+	}
 	if (n != (ssize_t)sizeof(in) || rsp.status != 0 || memfd < 0)
 		fail("%s could not attach (%zd bytes, status %d)", p->name, n,
 		     n == (ssize_t)sizeof(in) ? rsp.status : 0);
@@ -1172,7 +1180,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	sock_limits_default(&sock_limits);
 	sock_limits.socks_per_app = MAXSD;
 	sock_limits.arena_bytes = 256ull << 20; /* slots run out first */
-	sock_limits.max_apps = 8;
+	sock_limits.max_apps = 32;
 	struct rs_dp_params p;
 	rs_dp_params_default(&p);
 	p.neigh_max = 64;
