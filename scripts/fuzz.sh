@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# scripts/fuzz.sh [SECONDS] [rx|ctl|tcp]
+# scripts/fuzz.sh [SECONDS] [rx|ctl|tcp|app]
 #
 # Builds the libFuzzer harnesses with clang, ASan and UBSan (build-fuzz/,
 # or $FUZZ_BUILD), generates the seed corpus, and runs one harness for
@@ -12,13 +12,16 @@
 #        dispatcher; reproducers tests/fuzz/crashers/ctl/*.bin
 #   tcp  fuzz_tcp, the TCP engine (DPDK-free, needs no root); reproducers
 #        tests/fuzz/crashers/fuzz_tcp/*.bin
-# (fuzz_rx, fuzz_ctl, fuzz_tcp are accepted as names too)
+#   app  fuzz_app, hostile applications against the socket layer (two
+#        apps: one hostile, one well-behaved that must stay unaffected);
+#        reproducers tests/fuzz/crashers/app/*.bin
+# (fuzz_rx, fuzz_ctl, fuzz_tcp, fuzz_app are accepted as names too)
 # Exits non-zero when the fuzzer finds a crash, a sanitizer
 # report or a broken invariant; the reproducer is left in $FUZZ_ARTIFACTS
 # (default build-fuzz/fuzz-artifacts/). Without clang it prints a line and
 # exits 0.
 #
-# rx and ctl run the dataplane in-process: root (DPDK, no hugepages). Their
+# rx, ctl and app run the dataplane in-process: root (DPDK, no hugepages). Their
 # DPDK runtime directory (/var/run/dpdk/<prefix>) is removed at exit.
 #
 # Environment:
@@ -33,16 +36,19 @@
 set -u
 
 secs=${1:-30}
-usage="usage: $0 [SECONDS] [rx|ctl|tcp]"
+usage="usage: $0 [SECONDS] [rx|ctl|tcp|app]"
 case $secs in
 '' | *[!0-9]*) echo "$usage" >&2; exit 2 ;;
 esac
 target=${2:-rx}
 target=${target#fuzz_}
-leaks=0 need_root=1
+leaks=0 exit_leaks=1 need_root=1
 case $target in
 rx) max_len=80000 replay_dir=tests/fuzz/crashers ;;
 ctl) max_len=8192 replay_dir=tests/fuzz/crashers/ctl ;;
+# leaks are reported per input (libFuzzer's check); not at exit, where
+# the EAL's and the modules' state is still allocated by design
+app) max_len=4096 replay_dir=tests/fuzz/crashers/app leaks=1 exit_leaks=0 ;;
 # the engine frees all it allocates: leaks are reported
 tcp) max_len=80000 replay_dir=tests/fuzz/crashers/fuzz_tcp leaks=1 need_root=0 ;;
 *) echo "$usage" >&2; exit 2 ;;
@@ -113,9 +119,9 @@ mkdir -p "$artifacts"
 # detect_leaks=0 for the dataplane harnesses: the EAL's own allocations live
 # until exit by design; mbuf leaks are the harnesses' own check. UBSan
 # reports are fatal.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks:abort_on_error=1:symbolize=1:allocator_may_return_null=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks:leak_check_at_exit=$exit_leaks:abort_on_error=1:symbolize=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-export FUZZ_RX_PREFIX=$prefix FUZZ_CTL_PREFIX=$prefix
+export FUZZ_RX_PREFIX=$prefix FUZZ_CTL_PREFIX=$prefix FUZZ_APP_PREFIX=$prefix
 
 # Every reproducer of a bug found so far first, strictly: a regression
 # fails here before any fuzzing.

@@ -67,6 +67,7 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_rx" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_SECONDS:-30}"
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_tcp" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_TCP_SECONDS:-25}" fuzz_tcp
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_ctl" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_CTL_SECONDS:-20}" ctl
+	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_app" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_APP_SECONDS:-30}" app
 	# benchmarks: a short smoke run (the figures are not judged here)
 	step "perf/fwd_bench --smoke" bash -c 'perf/fwd_bench.sh --smoke >/tmp/rs-smoke.$$ 2>&1 &&
 		jq -e ".pcap_to_null.ringstackd_pps > 0 and .pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json'

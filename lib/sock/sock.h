@@ -87,6 +87,9 @@ struct sock_proto {
 	 * sock_release(s) when it no longer needs the socket's rings (at once
 	 * for UDP; after the connection ends for TCP). */
 	void (*close)(struct rs_sock *s, bool dead_app);
+	/* s is being freed, every grace period past (no worker holds it):
+	 * the protocol's private state (proto_priv) goes. NULL: none. */
+	void (*destroy)(struct rs_sock *s);
 	int (*setsockopt)(struct rs_sock *s, int level, int name, const void *v, uint32_t len);
 	int (*getsockopt)(struct rs_sock *s, int level, int name, void *v, uint32_t *len);
 	/* worker (the owner): send what the application queued, up to about
@@ -201,6 +204,7 @@ struct rs_app {
 	uint8_t *base;
 	size_t size;
 	uint32_t max_socks;
+	uint64_t socks_off;          /* our copy: the segment's is the app's to rewrite */
 	struct shm_ring req, cpl;    /* control thread: consumer / producer */
 	struct shm_ring bell[RS_SHM_MAX_WORKERS]; /* consumer: worker w */
 	struct seg_alloc *arena;

@@ -267,6 +267,7 @@ struct rs_app *sock_app_attach(int fd, const void *body, uint32_t len, uint32_t 
 	h->max_socks = a->max_socks;
 	h->nworkers = nw;
 	h->socks_off = socks_off;
+	a->socks_off = socks_off;
 	h->addrs_off = ADDRS_OFF;
 	desc(&h->req, req_off, CTRL_RING);
 	desc(&h->cpl, cpl_off, CTRL_RING);
@@ -434,7 +435,9 @@ struct rs_sock *sock_new(struct rs_app *a, const struct sock_proto *p, int domai
 	s->app = a;
 	s->proto = p;
 	s->domain = domain;
-	s->shm = (struct rs_shm_sock *)(a->base + ((struct rs_shm_hdr *)a->base)->socks_off) + sd;
+	/* never through the segment's header: the application may have
+	 * rewritten socks_off to aim the slot anywhere (sock_shm.h) */
+	s->shm = (struct rs_shm_sock *)(a->base + a->socks_off) + sd;
 	/* the slot header is ours to reset: a previous socket's values, or
 	 * whatever the application wrote, are gone */
 	memset(s->shm, 0, sizeof(*s->shm));
@@ -481,6 +484,8 @@ static void sock_free(void *arg)
 {
 	struct rs_sock *s = arg;
 	struct rs_app *a = s->app;
+	if (s->proto->destroy != NULL)
+		s->proto->destroy(s);
 	blk_put(a, s->rx_blk, s->rx_blk_len);
 	blk_put(a, s->tx_blk, s->tx_blk_len);
 	if (s->wake_fd >= 0)

@@ -569,6 +569,12 @@ static struct rs_sock *sock_of(struct rs_app *a, int32_t sd)
 	 * one racing the protocol's release, gets EBADF */
 	if (s == NULL || s->dead || s->released)
 		return NULL;
+	/* a prepared socket (a listener's stock, a child not yet accepted)
+	 * is its listener's, not a descriptor the application was given:
+	 * guessing its slot must not let it close or rebind it under the
+	 * worker that holds it */
+	if (s->app_fd >= 0)
+		return NULL;
 	return s;
 }
 

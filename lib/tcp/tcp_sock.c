@@ -136,6 +136,17 @@ static bool listener_live(const struct rs_sock *s)
 	return false;
 }
 
+static void listener_unlive(const struct rs_sock *s)
+{
+	for (uint32_t i = 0; i < nlive; i++)
+		if (live[i] == s) {
+			live[i] = live[--nlive];
+			return;
+		}
+}
+
+static void free_psock_then_release(struct rs_sock *s);
+
 static void stock_fill(struct rs_sock *ls, unsigned w)
 {
 	struct tcp_psock *lp = ls->proto_priv;
@@ -227,6 +238,13 @@ static int tcp_sock_init(struct rs_sock *s)
 	return sock_rings_alloc(s, TCP_RING, TCP_RING);
 }
 
+/* After every grace period (sock_free): no worker reads proto_priv now. */
+static void tcp_sock_destroy(struct rs_sock *s)
+{
+	free(s->proto_priv);
+	s->proto_priv = NULL;
+}
+
 static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip)
 {
 	if (a->family != AF_INET || s->domain != AF_INET)
@@ -267,6 +285,9 @@ static int tcp_listen(struct rs_sock *s, int backlog)
 		return 0;
 	}
 	int rc;
+	bool took_port = !s->bound;
+	uint16_t old_extra = s->port_extra;
+	uint32_t old_rcvbuf = ps->so.rcvbuf;
 	if (!s->bound) {
 		rc = sock_port_take(s, &s->laddr, 0, SOCK_PORT_LISTEN, NULL, NULL);
 		if (rc < 0)
@@ -278,14 +299,17 @@ static int tcp_listen(struct rs_sock *s, int backlog)
 	}
 	ps->so.rcvbuf = TCP_RING;
 	struct tcp_lsock *l = lsock_new(s, bl);
-	if (l == NULL)
-		return -ENOBUFS;
+	if (l == NULL) {
+		rc = -ENOBUFS;
+		goto undo_port;
+	}
 	if (nlive == clive) {
 		uint32_t c = clive ? clive * 2 : 16;
 		struct rs_sock **p = realloc(live, c * sizeof(*p));
 		if (p == NULL) {
 			lsock_free(l);
-			return -ENOBUFS;
+			rc = -ENOBUFS;
+			goto undo_port;
 		}
 		live = p;
 		clive = c;
@@ -298,11 +322,32 @@ static int tcp_listen(struct rs_sock *s, int backlog)
 	atomic_store(&s->shm->state, RS_SS_LISTEN);
 	/* published last: a worker that finds the listener finds it whole */
 	rc = sock_rekey(s);
-	if (rc < 0) {
-		ps->listening = false;
-		return rc;
+	if (rc == 0)
+		return 0;
+	/* Not published, so no worker saw the listener, its stock or its
+	 * queues: all of it goes now, and the socket is as before listen
+	 * (a listener half made would hold its stock's slots for ever and
+	 * pass the "listening" checks without receiving anything). */
+	listener_unlive(s);
+	ps->listening = false;
+	ps->lsock = NULL;
+	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
+		struct rs_sock *c;
+		while (rte_ring_sc_dequeue(l->stock[w], (void **)&c) == 0)
+			free_psock_then_release(c);
 	}
-	return 0;
+	lsock_free(l);
+	atomic_store(&s->shm->state, 0);
+undo_port:
+	ps->so.rcvbuf = old_rcvbuf;
+	if (took_port) {
+		sock_port_drop(s);
+		s->bound = false;
+		s->port_implicit = false;
+	} else {
+		sock_port_flags(s, old_extra);
+	}
+	return rc;
 }
 
 static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
@@ -458,8 +503,12 @@ static void tsk_close(struct rs_sock *s, bool dead_app)
 		listener_close(s);
 		return;
 	}
-	if (!ps->connecting && !(atomic_load(&s->shm->state) & RS_SS_CONNECTED)) {
-		sock_release(s); /* never connected: nothing on a worker */
+	/* Decided by the daemon's own flag, never the slot's state word,
+	 * which the application can rewrite: claiming CONNECTED would only
+	 * send a close to a worker that holds nothing, but clearing it made
+	 * a connection's socket go while its worker still used it. */
+	if (!ps->connecting) {
+		free_psock_then_release(s); /* never connected: nothing on a worker */
 		return;
 	}
 	/* the owner decides FIN or RST (unread data, SO_LINGER 0) and
@@ -980,6 +1029,7 @@ const struct sock_proto tcp_proto = {
 	.ipproto = IPPROTO_TCP,
 	.stream = true,
 	.init = tcp_sock_init,
+	.destroy = tcp_sock_destroy,
 	.bind = tcp_bind,
 	.connect = tcp_connect,
 	.listen = tcp_listen,
@@ -1095,16 +1145,19 @@ static void tcp_tick(uint64_t now)
 			while (rte_ring_sc_dequeue(l->stock[w], (void **)&s) == 0)
 				free_psock_then_release(s);
 			while (rte_ring_sc_dequeue(l->acceptq[w], (void **)&s) == 0) {
-				/* established, never accepted: reset (Linux) */
+				/* established, never accepted: reset (Linux). It
+				 * lives on its worker (which may have let go
+				 * already, in listen_end) */
+				if (s->released)
+					continue;
+				struct tcp_psock *cp = s->proto_priv;
+				if (cp != NULL)
+					cp->connecting = true;
 				s->linger = 0;
 				tsk_close(s, true);
 			}
 		}
-		for (uint32_t i = 0; i < nlive; i++)
-			if (live[i] == e->s) {
-				live[i] = live[--nlive];
-				break;
-			}
+		listener_unlive(e->s);
 		struct tcp_psock *ps = e->s->proto_priv;
 		ps->lsock = NULL;
 		ps->listening = false;
