@@ -13,7 +13,9 @@
  *  - Errors (§3) about a datagram of a connected UDP socket: its next call
  *    fails with the errno Linux's icmpv6_err_convert gives, when Linux
  *    reports it without IPV6_RECVERR (a "fatal" error, or Packet Too Big
- *    under the default IPV6_PMTUDISC_WANT).
+ *    under the default IPV6_PMTUDISC_WANT). Errors about a TCP segment go
+ *    to the connection's owner worker (sock_handoff) and its engine
+ *    (tcp_icmp: RFC 8201 Packet Too Big, RFC 5927 checks).
  * Every ND message is validated first (§7.1): Hop Limit 255 (it was not
  * forwarded), code 0, length, options, target not multicast.
  * Input: data at the IPv6 header, m->l3_len the ICMPv6 offset. Consumes
@@ -35,6 +37,7 @@
 
 enum {
 	E_OUTPUT,
+	E_HANDOFF,
 	E_TX,
 	E_TRUNC,
 	E_CSUM,
@@ -183,52 +186,82 @@ static rte_edge_t nd_input(struct rs_worker *w, const struct rs_iface *ifc, stru
 	return RS_EDGE_CONSUMED;
 }
 
-/* An ICMPv6 error (ic, len bytes from the ICMPv6 header) about one of our
- * UDP datagrams: true when a connected socket took it. */
-static bool icmp6_err_to_udp(struct rte_mbuf *m, uint32_t off, uint32_t len)
+static uint8_t handoff_target;
+
+RTE_INIT(icmp6_input_register)
+{
+	handoff_target = sock_handoff_target("icmp6_input");
+}
+
+/* An ICMPv6 error (len bytes from the ICMPv6 header at off) about one of
+ * our packets. Returns 1 when a socket took it, 0 when nobody wants it, or
+ * 2 + the worker it must be handed to (TCP: the connection's owner). */
+static int icmp6_err_to_socket(struct rs_worker *w, struct rte_graph *graph,
+			       struct rte_node *node, struct rte_mbuf *m, uint32_t off,
+			       uint32_t len)
 {
 	uint8_t q[ICMP6_HLEN + IP6_HLEN + 8];
 	if (len < sizeof(q))
-		return false;
+		return 0;
 	const uint8_t *e = rte_pktmbuf_read(m, off, sizeof(q), q);
 	if (e == NULL)
-		return false;
+		return 0;
 	const uint8_t *ih = e + ICMP6_HLEN, *l4 = ih + IP6_HLEN;
+	uint8_t proto = ip6_nexthdr(ih);
 	/* only a quoted header chain without extension headers */
-	if (ih[0] >> 4 != 6 || ip6_nexthdr(ih) != IPPROTO_UDP_)
-		return false;
+	if (ih[0] >> 4 != 6 || (proto != IPPROTO_UDP_ && proto != IPPROTO_TCP_))
+		return 0;
 	uint8_t type = e[0], code = e[1];
-	int err;
+	struct sock_icmp x = { .type = type, .code = code, .err = EPROTO, .hard = true };
 	if (type == ICMP6_DST_UNREACH) {
 		/* icmpv6_err_convert's tab_unreach: code -> errno, fatal */
 		static const int8_t fatal[7] = { 0, 1, 1, 0, 1, 1, 1 };
 		static const int errs[7] = { ENETUNREACH, EACCES, EHOSTUNREACH, EHOSTUNREACH,
 					     ECONNREFUSED, EACCES, EACCES };
-		if (code >= 7 || !fatal[code])
-			return false;
-		err = errs[code];
+		if (code < 7) {
+			x.err = errs[code];
+			x.hard = fatal[code];
+		}
 	} else if (type == ICMP6_PKT_TOO_BIG) {
-		err = EMSGSIZE;
-	} else if (type == ICMP6_PARAM_PROB) {
-		err = EPROTO;
-	} else {
-		return false; /* time exceeded: not fatal, not reported */
+		x.err = EMSGSIZE;
+		x.frag_needed = true;
+		x.mtu = rs_ld32(e + 4);
+	} else if (type == ICMP6_TIME_EXCEEDED) {
+		x.err = EHOSTUNREACH;
+		x.hard = false;
 	}
+	x.laddr = rs_ip_from6(ip6_src(ih));
+	x.raddr = rs_ip_from6(ip6_dst(ih));
+	x.lport = rs_ld16(l4);
+	x.rport = rs_ld16(l4 + 2);
+	x.seq = rs_ld32(l4 + 4);
+	if (proto == IPPROTO_TCP_) {
+		const struct sock_proto *sp = sock_proto_of(proto);
+		if (sp == NULL || sp->icmp == NULL)
+			return 0;
+		int owner = sp->icmp(w, graph, node, &x);
+		return owner >= 0 ? 2 + owner : 1;
+	}
+	/* UDP: what Linux reports without IPV6_RECVERR (time exceeded is
+	 * neither fatal nor reported) */
+	if ((!x.hard && !x.frag_needed) || (type == ICMP6_DST_UNREACH && code >= 7))
+		return 0;
 	struct sock_demux_key k = {
-		.laddr = rs_ip_from6(ip6_src(ih)),
-		.raddr = rs_ip_from6(ip6_dst(ih)),
-		.lport = rs_ld16(l4),
-		.rport = rs_ld16(l4 + 2),
+		.laddr = x.laddr,
+		.raddr = x.raddr,
+		.lport = x.lport,
+		.rport = x.rport,
 		.proto = IPPROTO_UDP_,
 	};
 	struct rs_sock *so = sock_demux_lookup_key(sock_demux_tbl, &k, 0);
 	if (so == NULL || !so->connected)
-		return false;
-	sock_set_error(so, err);
-	return true;
+		return 0;
+	sock_set_error(so, x.err);
+	return 1;
 }
 
-static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_mbuf *m)
+static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_graph *graph,
+				  struct rte_node *node, struct rte_mbuf *m)
 {
 	struct rs_priv *p = rs_priv(m);
 	const struct rs_iface *ifc = &w->cfg->ifaces[p->iface];
@@ -308,10 +341,18 @@ static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_mbuf *m)
 	case ICMP6_PKT_TOO_BIG:
 	case ICMP6_TIME_EXCEEDED:
 	case ICMP6_PARAM_PROB:
-		if (!icmp6_err_to_udp(m, off, len))
+	{
+		int r = icmp6_err_to_socket(w, graph, node, m, off, len);
+		if (r >= 2) {
+			p->owner = (uint16_t)(r - 2);
+			p->inject = handoff_target;
+			return E_HANDOFF;
+		}
+		if (r == 0)
 			return E_UNHANDLED;
 		rte_pktmbuf_free(m);
 		return RS_EDGE_CONSUMED;
+	}
 	default:
 		/* unknown informational messages (§2.4 (b): discard) */
 		return E_UNHANDLED;
@@ -324,7 +365,7 @@ static uint16_t icmp6_input_process(struct rte_graph *graph, struct rte_node *no
 	struct rs_worker *w = rs_node_worker(node);
 	rte_edge_t nexts[nb];
 	for (uint16_t i = 0; i < nb; i++)
-		nexts[i] = icmp6_input_one(w, objs[i]);
+		nexts[i] = icmp6_input_one(w, graph, node, objs[i]);
 	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
@@ -336,6 +377,7 @@ static struct rte_node_register icmp6_input_node = {
 	.nb_edges = E_NB,
 	.next_nodes = {
 		[E_OUTPUT] = "ip6_output",
+		[E_HANDOFF] = "sock_handoff",
 		[E_TX] = "port_tx",
 		[E_TRUNC] = RS_DROP_NODE(icmp6_truncated),
 		[E_CSUM] = RS_DROP_NODE(icmp6_bad_checksum),

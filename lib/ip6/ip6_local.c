@@ -22,6 +22,7 @@ enum {
 	E_REASS,
 	E_NO_L4,
 	E_UDP,
+	E_TCP,
 	E_NB,
 };
 
@@ -72,6 +73,7 @@ static rte_edge_t ip6_local_one(struct rs_worker *w, struct rte_graph *graph,
 	case IPPROTO_UDP_:
 		return E_UDP;
 	case IPPROTO_TCP_:
+		return E_TCP;
 	case IPPROTO_ESP_:
 		return E_NO_L4;
 	default:
@@ -113,6 +115,7 @@ static struct rte_node_register ip6_local_node = {
 		[E_REASS] = "ip6_reass",
 		[E_NO_L4] = RS_DROP_NODE(ip6_no_l4),
 		[E_UDP] = "udp_input",
+		[E_TCP] = "tcp_input",
 	},
 };
 RTE_NODE_REGISTER(ip6_local_node);

@@ -325,4 +325,15 @@ uint8_t sock_handoff_target(const char *node);
 /* Whether ip is one of our addresses (a local route). */
 bool sock_addr_is_local(const struct rs_ip *ip);
 
+/* The address of a bind or connect request, either family's socket. An
+ * AF_INET6 socket takes IPv6 addresses and IPv4-mapped ones (dual stack;
+ * the caller checks IPV6_V6ONLY); *oif is the link a link-local or
+ * multicast address's scope id names (-1: none). 0, -EAFNOSUPPORT,
+ * -EINVAL, or -ENODEV (a scope id naming no link). */
+int sock_req_addr(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip, int *oif);
+/* inet6_bind's checks of an IPv6 (not IPv4-mapped) address: 0 or
+ * -errno; a link-local address binds s to its link (the scope id oif, or
+ * the bound device). */
+int sock_bind6_check(struct rs_sock *s, const struct rs_ip *ip, int oif);
+
 #endif

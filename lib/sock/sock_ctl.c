@@ -243,6 +243,48 @@ bool sock_addr_is_local(const struct rs_ip *ip)
 	return nh != FIB4_NH_NONE && fib4_nh(nh)->type == RT_LOCAL;
 }
 
+int sock_req_addr(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip, int *oif)
+{
+	*oif = -1;
+	memcpy(ip->b, a->addr, 16);
+	if (s->domain == AF_INET) {
+		if (a->family != AF_INET)
+			return -EAFNOSUPPORT;
+		/* the library writes IPv4 in mapped form; anything else is a lie */
+		return rs_ip_is4(ip) ? 0 : -EINVAL;
+	}
+	if (a->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!rs_ip_is4(ip) && a->scope != 0 &&
+	    (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b))) {
+		const struct rs_cfg *c = rs_cfg_current();
+		if (a->scope > RS_MAX_IFACES || !c->ifaces[a->scope - 1].present)
+			return -ENODEV;
+		*oif = (int)a->scope - 1;
+	}
+	return 0;
+}
+
+int sock_bind6_check(struct rs_sock *s, const struct rs_ip *ip, int oif)
+{
+	if (rs_ip_is_any(ip))
+		return 0;
+	if (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b)) {
+		if (oif < 0)
+			oif = s->bind_iface;
+		if (oif < 0)
+			return -EINVAL; /* Linux: a link-local bind needs its scope */
+		if (s->bind_iface >= 0 && s->bind_iface != oif)
+			return -EINVAL;
+	}
+	uint16_t ifi;
+	if (!ip6_is_mcast(ip->b) && !rt6_addr_local(rs_cfg_current(), ip->b, oif, &ifi))
+		return -EADDRNOTAVAIL;
+	if (oif >= 0)
+		s->bind_iface = oif;
+	return 0;
+}
+
 /* ---- requests ---- */
 
 void sock_close(struct rs_sock *s, bool dead_app)
@@ -527,8 +569,6 @@ static int op_socket(struct rs_app *a, const struct rs_sreq *r, int *app_fd)
 	const struct sock_proto *p = sock_proto_find(type, protocol);
 	if (p == NULL)
 		return type == SOCK_DGRAM || type == SOCK_STREAM ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
-	if (domain == AF_INET6 && p->ipproto != IPPROTO_UDP)
-		return -EAFNOSUPPORT; /* TCP over IPv6: not yet */
 	int err;
 	struct rs_sock *s = sock_new(a, p, domain, app_fd, &err);
 	if (s == NULL)

@@ -53,6 +53,7 @@ struct tcp_sconn {
 	struct rs_sock *s;          /* its socket; NULL while embryonic or with no stock */
 	struct rs_sock *ls;         /* passive: the listening socket (until accepted) */
 	struct tcp_key key;
+	int16_t oif;                /* IPv6 link-local peer: its link (the scope), else -1 */
 	uint32_t snd_last;          /* ring bytes last reported to the engine (hostile check) */
 	bool in_table;
 	bool app_closed;            /* the application closed the socket */
@@ -108,6 +109,7 @@ struct tcp_worker {
 	struct rte_graph *g;        /* set during a node's process call */
 	struct rte_node *node;      /* the node enqueuing output (tcp_input, tcp_timer, sock_tx) */
 	rte_edge_t out_edge;        /* that node's edge to ip4_output */
+	rte_edge_t out_edge6;       /* and to ip6_output */
 	struct rte_mbuf *cur;       /* the segment being input (deliveries with buf NULL) */
 	uint64_t nconns;
 	uint64_t no_conn_mem;       /* SYNs refused: pool empty */
@@ -128,8 +130,9 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 /* The buffer state the engine is told on every call. */
 void tcp_io_fill(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *sc,
 		 struct tcp_io *io);
-/* Sends a segment with no connection (a RST, a cookie SYN-ACK). */
-void tcp_send_bare(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k,
+/* Sends a segment with no connection (a RST, a cookie SYN-ACK); oif as
+ * tcp_sconn.oif. */
+void tcp_send_bare(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k, int oif,
 		   const struct tcp_out_seg *o);
 struct tcp_sconn *tcp_sconn_alloc(struct tcp_worker *tw);
 void tcp_sconn_insert(struct tcp_worker *tw, struct tcp_sconn *sc);
@@ -142,7 +145,9 @@ struct rs_sock *tcp_stock_take(struct tcp_worker *tw, struct rs_worker *w, struc
 void tcp_sock_post_release(struct rs_worker *w, struct rs_sock *s);
 /* The tuple as the engine sees it. */
 void tcp_key_tuple(const struct tcp_key *k, struct tcp_tuple *t);
-uint32_t tcp_route_mtu(struct rs_worker *w, const struct tcp_key *k);
+/* The MTU of the route toward the peer, either family (oif as
+ * tcp_sconn.oif). */
+uint32_t tcp_route_mtu(struct rs_worker *w, const struct tcp_key *k, int oif);
 /* The worker a tuple belongs to (core/rss.h). */
 uint16_t tcp_key_worker(const struct tcp_key *k);
 

@@ -7,17 +7,21 @@
  * (sock_demux: bound address, then wildcard). A segment no connection or
  * listener takes is answered with RST (RFC 9293 §3.10.7.1), except a RST.
  * The engine (tcp.h) decides everything else; tcp_io.c carries it out.
- * Input: data at the IPv4 header. Consumes every packet.
+ * Both families share every step; only the header read and the
+ * pseudo-header differ. Input: data at the IPv4 header, or at the IPv6
+ * header with m->l3_len the TCP offset (ip6_local). Consumes every packet.
  */
 #include <rte_graph_worker.h>
 #include <rte_ip.h>
 
 #include "core/node.h"
 #include "tcp/tcp_dp.h"
+#include "wire/ip6_wire.h"
 #include "wire/wire.h"
 
 enum {
 	E_OUTPUT,
+	E_OUTPUT6,
 	E_HANDOFF,
 	E_TRUNC,
 	E_CSUM,
@@ -52,27 +56,27 @@ static struct rs_sock *listener_for(const struct tcp_key *k, uint32_t hash)
 	return ps != NULL && ps->listening && ps->lsock != NULL && !ps->lsock->ending ? s : NULL;
 }
 
-static void send_rst(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k,
+static void send_rst(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k, int oif,
 		     const struct tcp_seg *seg)
 {
 	struct tcp_out_seg o;
 	if (tcp_rst_reply(seg, &o)) {
 		tw->ctx.mib.out_rsts++;
-		tcp_send_bare(tw, w, k, &o);
+		tcp_send_bare(tw, w, k, oif, &o);
 	}
 }
 
 /* A segment for a listener: SYN, cookie ACK, or a RST reply. Returns the
  * edge for m (DONE when an engine call took it). */
 static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struct rs_sock *ls,
-			       const struct tcp_key *k, const struct tcp_seg *seg,
+			       const struct tcp_key *k, int oif, const struct tcp_seg *seg,
 			       struct rte_mbuf *m, uint32_t isn)
 {
 	struct tcp_psock *lp = ls->proto_priv;
 	struct tcp_listener *l = &lp->lsock->l[w->idx];
 	struct tcp_tuple t;
 	tcp_key_tuple(k, &t);
-	uint32_t mtu = tcp_route_mtu(w, k);
+	uint32_t mtu = tcp_route_mtu(w, k, oif);
 	struct tcp_actions *a = &tw->act;
 	uint8_t f = seg->flags;
 
@@ -81,7 +85,7 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 		if (v == TCP_SYN_DROP)
 			return E_LISTEN_DROP;
 		if (v == TCP_SYN_COOKIE) {
-			tcp_send_bare(tw, w, k, &a->segs[0]);
+			tcp_send_bare(tw, w, k, oif, &a->segs[0]);
 			return DONE;
 		}
 		struct tcp_sconn *sc = tcp_sconn_alloc(tw);
@@ -89,10 +93,11 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 			tw->no_conn_mem++;
 			/* no memory for state: answer with a cookie, keep none */
 			if (tcp_syncookie_reply(&tw->ctx, l, &t, seg, mtu, w->now_ns, a) == 0)
-				tcp_send_bare(tw, w, k, &a->segs[0]);
+				tcp_send_bare(tw, w, k, oif, &a->segs[0]);
 			return E_NOMEM;
 		}
 		sc->key = *k;
+		sc->oif = (int16_t)oif;
 		sc->ls = ls;
 		struct tcp_io io = { .now_ns = w->now_ns, .rcv_free = l->so.rcvbuf };
 		tcp_conn_open_passive(&tw->ctx, l, &sc->c, &t, seg, mtu, isn, &io, a);
@@ -117,6 +122,7 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 				return E_NOMEM;
 			}
 			sc->key = *k;
+			sc->oif = (int16_t)oif;
 			sc->ls = ls;
 			sc->s = s;
 			struct tcp_io io;
@@ -135,7 +141,7 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 	}
 	tw->ctx.mib.in_segs++;
 	if (!(f & TCP_RST))
-		send_rst(tw, w, k, seg);
+		send_rst(tw, w, k, oif, seg);
 	return E_NO_CONN;
 }
 
@@ -143,31 +149,49 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 {
 	struct rs_priv *p = rs_priv(m);
 	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint16_t hlen = (uint16_t)((b[0] & 0xf) * 4);
+	bool v6 = b[0] >> 4 == 6;
+	uint16_t hlen = v6 ? (uint16_t)m->l3_len : (uint16_t)((b[0] & 0xf) * 4);
+	if (m->data_len < hlen + TCP_HLEN)
+		return E_TRUNC;
 	uint32_t tlen = m->pkt_len - hlen;
 	struct tcp_view v;
-	if (m->data_len < hlen + TCP_HLEN || tcp_check(&v, b + hlen, tlen) < 0)
+	if (tcp_check(&v, b + hlen, tlen) < 0)
 		return E_TRUNC;
 	/* the header and its options in the first segment, as every stack
 	 * that reassembles keeps it */
 	if (m->data_len < hlen + v.hlen)
 		return E_BAD_HDR;
-	uint32_t src = rs_ld32(b + 12), dst = rs_ld32(b + 16);
+	struct rs_ip la, ra;
+	if (v6) {
+		la = rs_ip_from6(ip6_dst(b));
+		ra = rs_ip_from6(ip6_src(b));
+	} else {
+		la = rs_ip_from4(rs_ld32(b + 16));
+		ra = rs_ip_from4(rs_ld32(b + 12));
+	}
 	if (!(p->flags & RS_PF_L4_OK)) {
 		uint16_t sum;
 		if (rte_raw_cksum_mbuf(m, hlen, tlen, &sum) != 0)
 			return E_TRUNC;
-		uint32_t s = rs_csum_pseudo4(src, dst, IPPROTO_TCP_, (uint16_t)tlen) +
+		uint32_t s = (v6 ? rs_csum_pseudo6(ra.b, la.b, IPPROTO_TCP_, tlen)
+				 : rs_csum_pseudo4(rs_ip_v4(&ra), rs_ip_v4(&la), IPPROTO_TCP_,
+						   (uint16_t)tlen)) +
 			     rte_be_to_cpu_16(sum);
 		if (rs_csum_fold(s) != 0)
 			return E_CSUM;
 	}
+	/* RFC 9293 §3.9.1 (and RFC 1122 §4.2.3.10): never to a multicast or
+	 * broadcast address; an IPv6 source ip6_input let through is never
+	 * IPv4-mapped, so the families' keys cannot meet */
+	if (v6 && ip6_is_mcast(la.b))
+		return E_NO_CONN;
 	struct tcp_key k;
-	struct rs_ip la = rs_ip_from4(dst), ra = rs_ip_from4(src);
 	memcpy(k.laddr, la.b, 16);
 	memcpy(k.raddr, ra.b, 16);
 	k.lport = tcp_dport(&v);
 	k.rport = tcp_sport(&v);
+	/* a link-local peer is reached on the link it came from */
+	int oif = v6 && ip6_is_linklocal(ra.b) ? p->iface : -1;
 	uint16_t owner = tcp_key_worker(&k);
 	if (owner != w->idx) {
 		p->owner = owner;
@@ -217,10 +241,10 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 	h ^= h >> 13;
 	struct rs_sock *ls = listener_for(&k, h);
 	if (ls != NULL)
-		return listen_input(tw, w, ls, &k, &seg, m, isn);
+		return listen_input(tw, w, ls, &k, oif, &seg, m, isn);
 	tw->ctx.mib.in_segs++;
 	if (!(seg.flags & TCP_RST))
-		send_rst(tw, w, &k, &seg);
+		send_rst(tw, w, &k, oif, &seg);
 	return E_NO_CONN;
 }
 
@@ -234,6 +258,7 @@ static uint16_t tcp_input_process(struct rte_graph *graph, struct rte_node *node
 	tw->g = graph;
 	tw->node = node;
 	tw->out_edge = E_OUTPUT;
+	tw->out_edge6 = E_OUTPUT6;
 	for (uint16_t i = 0; i < nb; i++) {
 		rte_edge_t e = one(tw, w, objs[i]);
 		tw->cur = NULL;
@@ -256,6 +281,7 @@ static struct rte_node_register tcp_input_node = {
 	.nb_edges = E_NB,
 	.next_nodes = {
 		[E_OUTPUT] = "ip4_output",
+		[E_OUTPUT6] = "ip6_output",
 		[E_HANDOFF] = "sock_handoff",
 		[E_TRUNC] = RS_DROP_NODE(tcp_truncated),
 		[E_CSUM] = RS_DROP_NODE(tcp_bad_checksum),

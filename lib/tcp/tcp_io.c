@@ -18,11 +18,20 @@
 
 #include "core/rss.h"
 #include "ip4/ip4.h"
+#include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "tcp/tcp_dp.h"
 #include "wire/wire.h"
 
 struct tcp_worker *tcp_workers[RS_MAX_WORKERS];
+
+/* The key's family: IPv4 addresses are kept IPv4-mapped (struct rs_ip). */
+static inline bool key_is4(const struct tcp_key *k)
+{
+	struct rs_ip r;
+	memcpy(r.b, k->raddr, 16);
+	return rs_ip_is4(&r);
+}
 
 uint16_t tcp_key_worker(const struct tcp_key *k)
 {
@@ -51,16 +60,28 @@ void tcp_key_tuple(const struct tcp_key *k, struct tcp_tuple *t)
 	t->rport = k->rport;
 }
 
-uint32_t tcp_route_mtu(struct rs_worker *w, const struct tcp_key *k)
+uint32_t tcp_route_mtu(struct rs_worker *w, const struct tcp_key *k, int oif)
 {
 	struct rs_ip r;
 	memcpy(r.b, k->raddr, 16);
-	struct rt4_out o;
-	if (!rs_ip_is4(&r) || rt4_output(w->cfg, rs_ip_v4(&r), 0, -1, &o) < 0)
-		return 1500;
-	if (o.type == RT_LOCAL)
+	uint8_t type;
+	uint16_t iface;
+	if (rs_ip_is4(&r)) {
+		struct rt4_out o;
+		if (rt4_output(w->cfg, rs_ip_v4(&r), 0, -1, &o) < 0)
+			return 1500;
+		type = o.type;
+		iface = o.iface;
+	} else {
+		struct rt6_out o;
+		if (rt6_output(w->cfg, r.b, 0, oif, &o) < 0)
+			return 1280; /* the engine's floor anyway (RFC 8200 §5) */
+		type = o.type;
+		iface = o.iface;
+	}
+	if (type == RT_LOCAL)
 		return 65535 - 40; /* loopback: Linux's lo MTU is 64 KiB */
-	return w->cfg->ifaces[o.iface].mtu;
+	return w->cfg->ifaces[iface].mtu;
 }
 
 /* ---- the table ---- */
@@ -72,6 +93,7 @@ struct tcp_sconn *tcp_sconn_alloc(struct tcp_worker *tw)
 		return NULL;
 	struct tcp_sconn *sc = p;
 	memset(sc, 0, sizeof(*sc));
+	sc->oif = -1;
 	rs_timer_init(&sc->timer);
 	return sc;
 }
@@ -167,11 +189,13 @@ static void deliver(struct rs_sock *s, struct rte_mbuf *m, uint32_t off, uint32_
 
 /* ---- output ---- */
 
-/* Builds one IPv4 segment: payload copied from the transmit ring (one
- * copy), header and options from o, checksum; NULL without mbufs. */
-static struct rte_mbuf *seg_build4(struct tcp_worker *tw, struct rs_worker *w,
-				   const struct tcp_key *k, const struct tcp_out_seg *o,
-				   struct rs_sock *s)
+/* Builds one segment of either family (the key's): payload copied from
+ * the transmit ring (one copy), header and options from o, the IPv4 or
+ * IPv6 header, checksum over the family's pseudo-header; NULL without
+ * mbufs. oif: the link a link-local peer is on (-1: routed). */
+static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
+				  const struct tcp_key *k, const struct tcp_out_seg *o,
+				  struct rs_sock *s, int oif)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
 	if (m == NULL)
@@ -211,35 +235,56 @@ static struct rte_mbuf *seg_build4(struct tcp_worker *tw, struct rs_worker *w,
 		.urp = o->urp,
 	};
 	unsigned thl = tcp_hdr_write(th, sizeof(th), &h, &o->opts);
-	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(IP4_HLEN + thl));
+	bool v4 = key_is4(k);
+	uint16_t iphl = v4 ? IP4_HLEN : IP6_HLEN;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(iphl + thl));
 	if (thl == 0 || p == NULL) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	memcpy(p + IP4_HLEN, th, thl);
+	memcpy(p + iphl, th, thl);
+	uint32_t seglen = m->pkt_len - iphl;
+	uint16_t sum = 0;
+	if (seglen > 65535 || rte_raw_cksum_mbuf(m, iphl, seglen, &sum) != 0) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	struct rs_priv *pv = rs_priv(m);
+	pv->flags = 0;
+	pv->iface = 0;
+	pv->nh_ip = 0;
+	if (!v4) {
+		uint16_t ck = rs_csum_fold(rs_csum_pseudo6(k->laddr, k->raddr, IPPROTO_TCP_, seglen) +
+					   rte_be_to_cpu_16(sum));
+		rs_st16(p + iphl + 16, ck);
+		int hl = s != NULL && s->hops >= 0 ? s->hops : IP6_DEFAULT_HLIM;
+		/* as for IPv4, TCP keeps the DSCP bits; ECN is its own (unused) */
+		int tc = s != NULL && s->tclass > 0 ? (s->tclass & 0xfc) : 0;
+		ip6_write(p, (uint8_t)tc, 0, (uint16_t)seglen, IPPROTO_TCP_, (uint8_t)hl, k->laddr,
+			  k->raddr);
+		/* a link-local peer is on the link the connection came from or
+		 * was opened on (RFC 4291 §2.5.6); anything else ip6_output
+		 * routes */
+		pv->nh = FIB6_NH_NONE;
+		if (oif >= 0) {
+			pv->flags = RS_PF_IFACE_SET;
+			pv->iface = (uint16_t)oif;
+		}
+		return m;
+	}
 	uint32_t src = (uint32_t)k->laddr[12] << 24 | (uint32_t)k->laddr[13] << 16 |
 		       (uint32_t)k->laddr[14] << 8 | k->laddr[15];
 	uint32_t dst = (uint32_t)k->raddr[12] << 24 | (uint32_t)k->raddr[13] << 16 |
 		       (uint32_t)k->raddr[14] << 8 | k->raddr[15];
-	uint32_t seglen = m->pkt_len - IP4_HLEN;
-	uint16_t sum = 0;
-	if (rte_raw_cksum_mbuf(m, IP4_HLEN, seglen, &sum) != 0) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
 	uint16_t ck = rs_csum_fold(rs_csum_pseudo4(src, dst, IPPROTO_TCP_, (uint16_t)seglen) +
 				   rte_be_to_cpu_16(sum));
-	rs_st16(p + IP4_HLEN + 16, ck);
+	rs_st16(p + iphl + 16, ck);
 	int ttl = s != NULL && s->ttl > 0 ? s->ttl : 64;
 	/* TCP keeps the DSCP bits of IP_TOS; ECN is its own (not used) */
 	int tos = s != NULL && s->tos > 0 ? (s->tos & 0xfc) : 0;
 	/* DF: path MTU discovery (RFC 1191), as Linux's IP_PMTUDISC_WANT */
 	ip4_write(p, (uint8_t)tos, (uint16_t)m->pkt_len, ip4_next_id(w), IP4_DF, (uint8_t)ttl,
 		  IPPROTO_TCP_, src, dst);
-	struct rs_priv *pv = rs_priv(m);
-	pv->flags = 0;
-	pv->iface = 0;
-	pv->nh_ip = 0;
 	if (s != NULL && s->bind_iface >= 0) {
 		pv->flags = RS_PF_IFACE_SET;
 		pv->iface = (uint16_t)s->bind_iface;
@@ -248,20 +293,21 @@ static struct rte_mbuf *seg_build4(struct tcp_worker *tw, struct rs_worker *w,
 }
 
 static void send_seg(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k,
-		     const struct tcp_out_seg *o, struct rs_sock *s)
+		     const struct tcp_out_seg *o, struct rs_sock *s, int oif)
 {
-	struct rte_mbuf *m = seg_build4(tw, w, k, o, s);
+	struct rte_mbuf *m = seg_build(tw, w, k, o, s, oif);
 	if (m == NULL) {
 		tw->out_nomem++;
 		return;
 	}
-	rte_node_enqueue_x1(tw->g, tw->node, tw->out_edge, m);
+	bool v4 = key_is4(k);
+	rte_node_enqueue_x1(tw->g, tw->node, v4 ? tw->out_edge : tw->out_edge6, m);
 }
 
-void tcp_send_bare(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k,
+void tcp_send_bare(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k, int oif,
 		   const struct tcp_out_seg *o)
 {
-	send_seg(tw, w, k, o, NULL);
+	send_seg(tw, w, k, o, NULL, oif);
 }
 
 /* ---- sockets ---- */
@@ -314,6 +360,10 @@ static void child_established(struct tcp_worker *tw, struct rs_worker *w, struct
 	memcpy(s->raddr.b, sc->key.raddr, 16);
 	s->lport = sc->key.lport;
 	s->rport = sc->key.rport;
+	/* a link-local peer's link names the scope of the child's addresses
+	 * (Linux: ir_iif); published with the socket by the accept ring */
+	if (sc->oif >= 0)
+		s->bind_iface = sc->oif;
 	s->bound = s->connected = true;
 	atomic_store_explicit(&s->worker, w->idx, memory_order_relaxed);
 	atomic_store_explicit(&s->shm->worker, w->idx, memory_order_relaxed);
@@ -380,7 +430,7 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 			wake = true;
 		}
 		for (uint16_t i = 0; i < a->nsegs; i++)
-			send_seg(tw, w, &sc->key, &a->segs[i], s);
+			send_seg(tw, w, &sc->key, &a->segs[i], s, sc->oif);
 		if (s != NULL) {
 			if (ev & TCP_EV_PEER_FIN) {
 				set_state(s, RS_SS_RCV_EOF, 0);

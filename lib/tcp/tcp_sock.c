@@ -24,6 +24,7 @@
 #include <rte_random.h>
 
 #include "core/module.h"
+#include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "sock/sock_int.h"
 #include "tcp/tcp_dp.h"
@@ -169,6 +170,10 @@ static void stock_fill(struct rs_sock *ls, unsigned w)
 		s->sndbuf = ls->sndbuf;
 		s->ttl = ls->ttl;
 		s->tos = ls->tos;
+		s->hops = ls->hops;
+		s->tclass = ls->tclass;
+		s->v6only = ls->v6only;
+		s->bind_iface = ls->bind_iface;
 		s->keepalive = ls->keepalive;
 		s->linger = ls->linger;
 		if (rte_ring_sp_enqueue(l->stock[w], s) != 0) {
@@ -245,24 +250,23 @@ static void tcp_sock_destroy(struct rs_sock *s)
 	s->proto_priv = NULL;
 }
 
-static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip)
-{
-	if (a->family != AF_INET || s->domain != AF_INET)
-		return -EAFNOSUPPORT;
-	memcpy(ip->b, a->addr, 16);
-	return rs_ip_is4(ip) ? 0 : -EINVAL;
-}
-
 static int tcp_bind(struct rs_sock *s, const struct rs_saddr *a)
 {
 	struct rs_ip ip;
-	int rc = to_ip(s, a, &ip);
+	int oif;
+	int rc = sock_req_addr(s, a, &ip, &oif);
 	if (rc < 0)
 		return rc;
 	if (s->bound)
 		return -EINVAL;
-	if (!rs_ip_is_any(&ip) && !sock_addr_is_local(&ip))
+	if (!rs_ip_is4(&ip)) {
+		if ((rc = sock_bind6_check(s, &ip, oif)) < 0)
+			return rc;
+	} else if (s->v6only) {
+		return -EINVAL; /* inet6_bind: an IPv4-mapped address, IPV6_V6ONLY */
+	} else if (!rs_ip_is_any(&ip) && !sock_addr_is_local(&ip)) {
 		return -EADDRNOTAVAIL;
+	}
 	rc = sock_port_take(s, &ip, a->port, 0, NULL, NULL);
 	if (rc < 0)
 		return rc;
@@ -376,6 +380,54 @@ static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
 	return -EAGAIN;
 }
 
+/* The route of an active open to IPv4 ip: *laddr (when it is the
+ * wildcard) becomes the route's source. 0 or -errno as Linux's connect. */
+static int route4(struct rs_sock *s, struct rs_ip *ip, struct rs_ip *laddr)
+{
+	uint32_t dst = rs_ip_v4(ip);
+	if (dst == 0)
+		*ip = rs_ip_from4(dst = 0x7f000001); /* Linux: 0.0.0.0 means this host */
+	struct rt4_out r;
+	int rc = rt4_output(rs_cfg_current(), dst, 0, s->bind_iface, &r);
+	if (rc < 0)
+		return rc == -EINVAL ? -EINVAL : rc == -EACCES ? -EACCES : rc;
+	if (r.type == RT_BROADCAST)
+		return -ENETUNREACH; /* Linux: TCP never connects to a broadcast */
+	if (rs_ip_is_any(laddr)) {
+		if (r.src == 0)
+			return -EADDRNOTAVAIL;
+		*laddr = rs_ip_from4(r.src);
+	}
+	return 0;
+}
+
+/* The IPv6 twin (tcp_v6_connect, ip6_dst_lookup): :: means ::1, a
+ * multicast peer is unreachable, a link-local one needs its link (the
+ * scope id oif, or the bound device), which the socket is then bound to. */
+static int route6(struct rs_sock *s, struct rs_ip *ip, int oif, struct rs_ip *laddr)
+{
+	if (rs_ip_is_any(ip))
+		ip->b[15] = 1;
+	if (ip6_is_mcast(ip->b))
+		return -ENETUNREACH;
+	bool ll = ip6_is_linklocal(ip->b);
+	if (oif < 0 || !ll)
+		oif = s->bind_iface;
+	else if (s->bind_iface >= 0 && s->bind_iface != oif)
+		return -EINVAL;
+	if (ll && oif < 0)
+		return -EINVAL;
+	struct rt6_out r;
+	int rc = rt6_output(rs_cfg_current(), ip->b, 0, oif, &r);
+	if (rc < 0)
+		return rc == -EINVAL || rc == -EACCES || rc == -EADDRNOTAVAIL ? rc : -ENETUNREACH;
+	if (rs_ip_is_any(laddr))
+		memcpy(laddr->b, r.src, 16);
+	if (ll)
+		s->bind_iface = oif; /* Linux: sk_bound_dev_if follows the scope */
+	return 0;
+}
+
 static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 {
 	struct tcp_psock *ps = s->proto_priv;
@@ -389,26 +441,22 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 	if (a->family == AF_UNSPEC)
 		return 0; /* nothing to dissolve on a socket that never connected */
 	struct rs_ip ip;
-	int rc = to_ip(s, a, &ip);
+	int oif;
+	int rc = sock_req_addr(s, a, &ip, &oif);
 	if (rc < 0)
 		return rc;
 	if (a->port == 0 && rs_ip_is_any(&ip))
 		return -ECONNREFUSED;
-	uint32_t dst = rs_ip_v4(&ip);
-	if (dst == 0)
-		ip = rs_ip_from4(dst = 0x7f000001); /* Linux: 0.0.0.0 means this host */
-	struct rt4_out r;
-	rc = rt4_output(rs_cfg_current(), dst, 0, s->bind_iface, &r);
-	if (rc < 0)
-		return rc == -EINVAL ? -EINVAL : rc == -EACCES ? -EACCES : rc;
-	if (r.type == RT_BROADCAST)
-		return -ENETUNREACH; /* Linux: TCP never connects to a broadcast */
+	/* tcp_v6_connect: an IPv4-mapped peer is IPv4 (unless V6ONLY), and
+	 * a socket bound to one family's address cannot reach the other */
+	if (s->v6only && rs_ip_is4(&ip))
+		return -ENETUNREACH;
+	if (!rs_ip_is_any(&s->laddr) && rs_ip_is4(&s->laddr) != rs_ip_is4(&ip))
+		return -EAFNOSUPPORT;
 	struct rs_ip laddr = s->laddr;
-	if (rs_ip_is_any(&laddr)) {
-		if (r.src == 0)
-			return -EADDRNOTAVAIL;
-		laddr = rs_ip_from4(r.src);
-	}
+	rc = rs_ip_is4(&ip) ? route4(s, &ip, &laddr) : route6(s, &ip, oif, &laddr);
+	if (rc < 0)
+		return rc;
 	struct port_pick pp = { .worker = atomic_load(&s->worker) };
 	memcpy(pp.k.laddr, laddr.b, 16);
 	memcpy(pp.k.raddr, ip.b, 16);
@@ -847,6 +895,7 @@ static uint32_t tcp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 	tw->g = g;
 	tw->node = node;
 	tw->out_edge = SOCK_TX_E_IP4;
+	tw->out_edge6 = SOCK_TX_E_IP6;
 	struct tcp_io io;
 	uint32_t before = sc->snd_last;
 	tcp_io_fill(tw, w, sc, &io);
@@ -910,6 +959,7 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 	tw->g = g;
 	tw->node = node;
 	tw->out_edge = SOCK_TX_E_IP4;
+	tw->out_edge6 = SOCK_TX_E_IP6;
 	switch (c->op) {
 	case TCP_CMD_OPEN: {
 		sc = tcp_sconn_alloc(tw);
@@ -924,13 +974,15 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 		memcpy(sc->key.raddr, s->raddr.b, 16);
 		sc->key.lport = s->lport;
 		sc->key.rport = s->rport;
+		if (!rs_ip_is4(&s->raddr) && ip6_is_linklocal(s->raddr.b))
+			sc->oif = (int16_t)s->bind_iface; /* set by connect */
 		sc->s = s;
 		ps->conn = sc;
 		struct tcp_tuple t;
 		tcp_key_tuple(&sc->key, &t);
 		tcp_io_fill(tw, w, sc, &io);
-		tcp_conn_open_active(&tw->ctx, &sc->c, &t, &ps->so, tcp_route_mtu(w, &sc->key), c->a0,
-				     &io, &tw->act);
+		tcp_conn_open_active(&tw->ctx, &sc->c, &t, &ps->so,
+				     tcp_route_mtu(w, &sc->key, sc->oif), c->a0, &io, &tw->act);
 		tcp_sconn_insert(tw, sc);
 		tw->ctx.mib.active_opens++;
 		tcp_act_run(tw, w, sc);
@@ -1013,7 +1065,9 @@ static int tsk_icmp(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 		return -1;
 	tw->g = g;
 	tw->node = node;
-	tw->out_edge = 0; /* icmp4_input's edge to ip4_output */
+	/* icmp4_input's edge to ip4_output, icmp6_input's to ip6_output */
+	tw->out_edge = 0;
+	tw->out_edge6 = 0;
 	struct tcp_io io;
 	tcp_io_fill(tw, w, sc, &io);
 	enum tcp_icmp_kind kind = e->frag_needed ? TCP_ICMP_FRAG_NEEDED

@@ -15,6 +15,7 @@
 
 enum {
 	E_OUTPUT,
+	E_OUTPUT6,
 	E_NB,
 };
 
@@ -47,6 +48,7 @@ static uint16_t tcp_timer_process(struct rte_graph *graph, struct rte_node *node
 	tw->g = graph;
 	tw->node = node;
 	tw->out_edge = E_OUTPUT;
+	tw->out_edge6 = E_OUTPUT6;
 	struct fire_ctx x = { .tw = tw, .w = w };
 	rs_wheel_advance(&tw->wheel, w->now_ns, fire, &x);
 	w->rx_pkts += x.n;
@@ -61,6 +63,7 @@ static struct rte_node_register tcp_timer_node = {
 	.nb_edges = E_NB,
 	.next_nodes = {
 		[E_OUTPUT] = "ip4_output",
+		[E_OUTPUT6] = "ip6_output",
 	},
 };
 RTE_NODE_REGISTER(tcp_timer_node);

@@ -47,60 +47,20 @@ static bool bindable(const struct rs_ip *ip)
 	       (fib4_nh(nh)->type == RT_LOCAL || fib4_nh(nh)->type == RT_BROADCAST);
 }
 
-/* The address of a request. An AF_INET6 socket takes IPv6 addresses and
- * IPv4-mapped ones (dual stack, unless IPV6_V6ONLY); *oif is the link a
- * scope id names (-1: none; -ENODEV for a link that does not exist). */
-static int to_ip(const struct rs_sock *s, const struct rs_saddr *a, struct rs_ip *ip, int *oif)
-{
-	*oif = -1;
-	memcpy(ip->b, a->addr, 16);
-	if (s->domain == AF_INET) {
-		if (a->family != AF_INET)
-			return -EAFNOSUPPORT;
-		/* the library writes IPv4 in mapped form; anything else is a lie */
-		return rs_ip_is4(ip) ? 0 : -EINVAL;
-	}
-	if (a->family != AF_INET6)
-		return -EAFNOSUPPORT;
-	if (!rs_ip_is4(ip) && a->scope != 0 &&
-	    (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b))) {
-		const struct rs_cfg *c = rs_cfg_current();
-		if (a->scope > RS_MAX_IFACES || !c->ifaces[a->scope - 1].present)
-			return -ENODEV;
-		*oif = (int)a->scope - 1;
-	}
-	return 0;
-}
-
-/* inet6_bind's address checks: 0 or -errno; a link-local address binds
- * the socket to its link (the scope id, or the bound device). */
+/* inet6_bind's address checks (sock_bind6_check), and an IPv4-mapped
+ * address as an AF_INET socket's unless IPV6_V6ONLY. */
 static int bindable6(struct rs_sock *s, const struct rs_ip *ip, int oif)
 {
 	if (rs_ip_is4(ip))
 		return s->v6only ? -EINVAL : bindable(ip) ? 0 : -EADDRNOTAVAIL;
-	if (rs_ip_is_any(ip))
-		return 0;
-	if (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b)) {
-		if (oif < 0)
-			oif = s->bind_iface;
-		if (oif < 0)
-			return -EINVAL; /* Linux: a link-local bind needs its scope */
-		if (s->bind_iface >= 0 && s->bind_iface != oif)
-			return -EINVAL;
-	}
-	uint16_t ifi;
-	if (!ip6_is_mcast(ip->b) && !rt6_addr_local(rs_cfg_current(), ip->b, oif, &ifi))
-		return -EADDRNOTAVAIL;
-	if (oif >= 0)
-		s->bind_iface = oif;
-	return 0;
+	return sock_bind6_check(s, ip, oif);
 }
 
 static int udp_bind(struct rs_sock *s, const struct rs_saddr *a)
 {
 	struct rs_ip ip;
 	int oif;
-	int rc = to_ip(s, a, &ip, &oif);
+	int rc = sock_req_addr(s, a, &ip, &oif);
 	if (rc < 0)
 		return rc;
 	if (s->bound)
@@ -203,7 +163,7 @@ static int udp_connect(struct rs_sock *s, const struct rs_saddr *a)
 	}
 	struct rs_ip ip;
 	int oif;
-	int rc = to_ip(s, a, &ip, &oif);
+	int rc = sock_req_addr(s, a, &ip, &oif);
 	if (rc < 0)
 		return rc;
 	if (a->port == 0)
