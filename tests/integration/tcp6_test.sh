@@ -287,4 +287,66 @@ pmtu_after=$(ringctl -j stats | jq -r '.tcp.pmtu_updates')
 [ "$pmtu_after" -gt "$pmtu_before" ] || fail "pmtu_updates did not move ($pmtu_before -> $pmtu_after)"
 ok "ICMPv6 Packet Too Big from a router: snd_mss 1428 -> 1208 (1220 less timestamps), pmtu 1500 -> 1280, 1 MB delivered intact"
 
+# ---- ICMPv6 Destination Unreachable (administratively prohibited, a
+# fatal code) to a connecting socket: connect fails with EACCES as on Linux
+in_ns p1 ip -6 route add prohibit 2001:db8:3::/64
+ringctl route add 2001:db8:3::/64 via 2001:db8::2
+pre $PY - <<'PYEOF' || fail "ICMPv6 unreachable to a connecting socket"
+import errno, select, socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); s.settimeout(10)
+try:
+    s.connect(("2001:db8:3::5", 80))
+    raise SystemExit("connected through a prohibit route")
+except PermissionError:
+    pass
+n = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); n.setblocking(False)
+assert n.connect_ex(("2001:db8:3::6", 80)) == errno.EINPROGRESS
+_, w, _ = select.select([], [n], [], 10)
+assert w and n.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == errno.EACCES
+PYEOF
+ok "ICMPv6 administratively prohibited from a router: blocking connect EACCES, non-blocking SO_ERROR EACCES"
+
+# ---- SYN cookies over IPv6: embryonic connections from a source that
+# never answers fill a backlog-4 listener's SYN queue; a Linux client then
+# gets a cookie SYN-ACK and its ACK opens the connection (RFC 4987)
+ringctl neigh add 2001:db8::66 lladdr 02:00:00:00:00:66 dev port0
+pre $PY - >"$RS_TMP/ck.log" 2>&1 <<'PYEOF' &
+import socket
+l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+l.bind(("2001:db8::1", 8282)); l.listen(4); l.settimeout(30)
+print("ready", flush=True)
+c, a = l.accept()
+c.sendall(b"cookie " + a[0].encode())
+c.close()
+PYEOF
+ck=$!
+wait_for 10 grep -q ready "$RS_TMP/ck.log" || fail "cookie listener: $(cat "$RS_TMP/ck.log")"
+sent0=$(ringctl -j stats | jq -r '.tcp.syncookies_sent')
+recv0=$(ringctl -j stats | jq -r '.tcp.syncookies_recv')
+mac0=$(rs_link_mac port0)
+in_ns p1 $PY - "$mac0" <<'PYEOF' || fail "scapy SYNs"
+import sys
+from scapy.all import Ether, IPv6, TCP, sendp, conf
+conf.verb = 0
+sendp([Ether(dst=sys.argv[1]) / IPv6(src="2001:db8::66", dst="2001:db8::1") /
+       TCP(sport=20000 + i, dport=8282, flags="S", seq=1000 * i, options=[("MSS", 1440)])
+       for i in range(8)], iface="p1-l")
+PYEOF
+cookies_above() { [ "$(ringctl -j stats | jq -r ".tcp.$1")" -gt "$2" ]; }
+wait_for 5 cookies_above syncookies_sent "$sent0" || fail "no cookie SYN-ACK to the spoofed SYNs"
+in_ns p1 $PY - <<'PYEOF' || fail "Linux client through a cookie: $(cat "$RS_TMP/ck.log")"
+import socket
+s = socket.create_connection(("2001:db8::1", 8282), timeout=10)
+r = b""
+while True:
+    d = s.recv(100)
+    if not d:
+        break
+    r += d
+assert r == b"cookie 2001:db8::2", r
+PYEOF
+wait $ck || fail "cookie listener: $(cat "$RS_TMP/ck.log")"
+cookies_above syncookies_recv "$recv0" || fail "the connection did not come through a cookie"
+ok "SYN cookies over IPv6: sent $(( $(ringctl -j stats | jq -r '.tcp.syncookies_sent') - sent0 )) to a full SYN queue, a Linux client connected through one"
+
 kill $srv $lsrv 2>/dev/null || true
