@@ -179,10 +179,12 @@ Test(sock, socket_argument_errors)
 {
 	struct fake_app f;
 	app_new(&f);
-	/* AF_INET6: UDP served, TCP not yet */
+	/* AF_INET6: UDP and TCP served; other families not */
 	int32_t a6[3] = { AF_INET6, SOCK_STREAM, 0 }, u6[3] = { AF_INET6, SOCK_DGRAM, 0 }, st[3] = { AF_INET, SOCK_STREAM, 0 },
-		tcp[3] = { AF_INET, SOCK_DGRAM, IPPROTO_TCP }, ok[3] = { AF_INET, SOCK_DGRAM, 0 };
-	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL), -EAFNOSUPPORT);
+		tcp[3] = { AF_INET, SOCK_DGRAM, IPPROTO_TCP }, ok[3] = { AF_INET, SOCK_DGRAM, 0 },
+		pk[3] = { AF_PACKET, SOCK_DGRAM, 0 };
+	cr_assert_geq(op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL), 0, "TCP over IPv6");
+	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, pk, 0, 0, -1, NULL), -EAFNOSUPPORT);
 	cr_assert_geq(op(&f, RS_SOP_SOCKET, 0, u6, 0, 0, -1, NULL), 0, "UDP over IPv6");
 	cr_assert_geq(op(&f, RS_SOP_SOCKET, 0, st, 0, 0, -1, NULL), 0, "TCP");
 	cr_assert_eq(op(&f, RS_SOP_SOCKET, 0, tcp, 0, 0, -1, NULL), -EPROTONOSUPPORT);
