@@ -8,7 +8,9 @@
  * connection as soon as data arrives without reading it (so it resets),
  * nothing listens on port 9999 (RST: ECONNREFUSED).
  *
- * Every case name starts with "tcp_"; differences must be listed in
+ * The tcp_v6_* cases use AF_INET6 sockets over the same IPv4 topology
+ * (dual stack: v4-mapped peers, IPV6_V6ONLY, a listener on :: taking an
+ * AF_INET client). Every case name starts with "tcp_"; differences must be listed in
  * docs/divergences.md as for udp_diff.
  */
 #include <arpa/inet.h>
@@ -549,6 +551,156 @@ static void c_timewait_reuse(void)
 	xclose(s2);
 }
 
+/* ---- AF_INET6 sockets, dual stack: the topology is IPv4, so they reach
+ * the peer and each other through IPv4-mapped addresses ---- */
+
+static struct sockaddr_in6 sin6m(const char *ip4, int port)
+{
+	struct sockaddr_in6 a;
+	char m[64];
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	a.sin6_port = htons((uint16_t)port);
+	snprintf(m, sizeof(m), "::ffff:%s", ip4);
+	inet_pton(AF_INET6, m, &a.sin6_addr);
+	return a;
+}
+
+static const char *addr6name(const struct sockaddr_in6 *a, socklen_t len)
+{
+	static char b[96];
+	char ip[INET6_ADDRSTRLEN];
+	const char *n = ip;
+	if (len != sizeof(*a) || a->sin6_family != AF_INET6) {
+		snprintf(b, sizeof(b), "family=%u len=%u", a->sin6_family, (unsigned)len);
+		return b;
+	}
+	inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+	if (strcmp(ip, "::ffff:" LOCAL_IP) == 0)
+		n = "mapped-local";
+	else if (strcmp(ip, "::ffff:" PEER_IP) == 0)
+		n = "mapped-peer";
+	unsigned p = ntohs(a->sin6_port);
+	if (p >= EPH_LO && p <= EPH_HI)
+		snprintf(b, sizeof(b), "%s:ephemeral-in-range scope=%u", n, a->sin6_scope_id);
+	else
+		snprintf(b, sizeof(b), "%s:%u scope=%u", n, p, a->sin6_scope_id);
+	return b;
+}
+
+static void names6(int fd, const char *step)
+{
+	struct sockaddr_in6 a;
+	socklen_t al = sizeof(a);
+	char st[64];
+	memset(&a, 0, sizeof(a));
+	DO(S(getsockname)(fd, SA(&a), &al));
+	snprintf(st, sizeof(st), "%s_sockname", step);
+	rep(st, "addr=%s", addr6name(&a, al));
+	memset(&a, 0, sizeof(a));
+	al = sizeof(a);
+	DO(S(getpeername)(fd, SA(&a), &al));
+	snprintf(st, sizeof(st), "%s_peername", step);
+	rep(st, "addr=%s", g_r == 0 ? addr6name(&a, al) : "-");
+}
+
+static void c_v6(void)
+{
+	cs = "tcp_v6_socket";
+	int fd, one = 1;
+	char b[16];
+	DO(fd = S(socket)(AF_INET6, SOCK_STREAM, 0));
+	rep_fd("socket");
+	getint(fd, IPPROTO_IPV6, IPV6_V6ONLY, "v6only");
+	getint(fd, IPPROTO_TCP, TCP_MAXSEG, "tcp_maxseg");
+	names6(fd, "unbound");
+	struct sockaddr_in a4 = sin4(PEER_IP, ECHO_PORT);
+	DO(S(connect)(fd, SA(&a4), sizeof(a4)));
+	rep("connect_sockaddr_in", NULL);
+	xclose(fd);
+
+	cs = "tcp_v6_mapped_echo";
+	fd = S(socket)(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 e = sin6m(PEER_IP, ECHO_PORT);
+	DO(S(connect)(fd, SA(&e), sizeof(e)));
+	rep("connect", NULL);
+	names6(fd, "connected");
+	DO(S(send)(fd, "hello6", 6, 0));
+	rep("send", NULL);
+	memset(b, 0, sizeof(b));
+	DO(S(recv)(fd, b, 6, MSG_WAITALL));
+	rep("recv_echo", "got=%s", b);
+	DO(S(shutdown)(fd, SHUT_WR));
+	rep("shutdown_wr", NULL);
+	DO(S(recv)(fd, b + 6, sizeof(b) - 6, 0));
+	rep("eof", "got=%s", b);
+	xclose(fd);
+
+	cs = "tcp_v6_mapped_refused";
+	fd = S(socket)(AF_INET6, SOCK_STREAM, 0);
+	e = sin6m(PEER_IP, CLOSED_PORT);
+	DO(S(connect)(fd, SA(&e), sizeof(e)));
+	rep("connect", NULL);
+	xclose(fd);
+
+	cs = "tcp_v6_v6only";
+	fd = S(socket)(AF_INET6, SOCK_STREAM, 0);
+	setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "set_v6only");
+	e = sin6m(PEER_IP, ECHO_PORT);
+	DO(S(connect)(fd, SA(&e), sizeof(e)));
+	rep("connect_mapped", NULL);
+	e = sin6m(LOCAL_IP, 0);
+	DO(S(bind)(fd, SA(&e), sizeof(e)));
+	rep("bind_mapped", NULL);
+	xclose(fd);
+
+	cs = "tcp_v6_bind";
+	fd = S(socket)(AF_INET6, SOCK_STREAM, 0);
+	e = sin6m("10.0.0.99", 0);
+	DO(S(bind)(fd, SA(&e), sizeof(e)));
+	rep("bind_mapped_not_ours", NULL);
+	e = sin6m(LOCAL_IP, 0);
+	DO(S(bind)(fd, SA(&e), sizeof(e)));
+	rep("bind_mapped_local", NULL);
+	names6(fd, "bound");
+	xclose(fd);
+
+	/* a dual-stack listener on :: accepts an AF_INET client of this
+	 * host; the child's names are AF_INET6, the peer v4-mapped */
+	cs = "tcp_v6_dual_listener";
+	int ls = S(socket)(AF_INET6, SOCK_STREAM, 0);
+	S(setsockopt)(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in6 any;
+	memset(&any, 0, sizeof(any));
+	any.sin6_family = AF_INET6;
+	DO(S(bind)(ls, SA(&any), sizeof(any)));
+	rep("bind_any", NULL);
+	DO(S(listen)(ls, 4));
+	rep("listen", NULL);
+	struct sockaddr_in6 ln;
+	socklen_t lnl = sizeof(ln);
+	S(getsockname)(ls, SA(&ln), &lnl);
+	int cl = tcp_sock(0);
+	struct sockaddr_in to = sin4(LOCAL_IP, ntohs(ln.sin6_port));
+	DO(S(connect)(cl, SA(&to), sizeof(to)));
+	rep("connect_ipv4", NULL);
+	struct sockaddr_in6 pa;
+	socklen_t pal = sizeof(pa);
+	memset(&pa, 0, sizeof(pa));
+	int c;
+	DO(c = S(accept)(ls, SA(&pa), &pal));
+	rep_fd("accept");
+	if (c >= 0)
+		printf("%s accept_peer: addr=%s\n", cs, addr6name(&pa, pal));
+	struct sockaddr_in ca;
+	socklen_t cal = sizeof(ca);
+	DO(S(getsockname)(cl, SA(&ca), &cal));
+	rep("client_sockname", "addr=%s", addrname(&ca));
+	xclose(c);
+	xclose(cl);
+	xclose(ls);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -563,5 +715,6 @@ int main(void)
 	c_reset();
 	c_backlog();
 	c_timewait_reuse();
+	c_v6();
 	return 0;
 }
