@@ -260,6 +260,18 @@ static void check_tx(const struct fz_port *pt, struct rte_mbuf *m)
 			fail("transmitted an IPv6 packet with hop limit 0");
 		if (ip6_is_unspec(ip6_dst(l3)) || ip6_is_mcast(ip6_src(l3)))
 			fail("transmitted an IPv6 packet to :: or from a group");
+		/* TCP we originate (a RST from one of our global addresses:
+		 * forwarded packets never have our source) has a valid
+		 * checksum over the IPv6 pseudo-header */
+		static const uint8_t us1[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+		static const uint8_t us2[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 1 };
+		if (ip6_nexthdr(l3) == IPPROTO_TCP_ && m->nb_segs == 1 && l3len >= IP6_HLEN + 20 &&
+		    (memcmp(ip6_src(l3), us1, 16) == 0 || memcmp(ip6_src(l3), us2, 16) == 0)) {
+			uint32_t tl = l3len - IP6_HLEN;
+			uint32_t cs = rs_csum_pseudo6(ip6_src(l3), ip6_dst(l3), IPPROTO_TCP_, tl);
+			if (rs_csum_fold(rs_csum_add(cs, l3 + IP6_HLEN, tl)) != 0)
+				fail("transmitted a TCP segment over IPv6 with a bad checksum");
+		}
 		return;
 	}
 	if (type != ETH_P_IP)
@@ -377,24 +389,29 @@ static void settle(bool check)
 
 static uint8_t frame[FZ_MAX_FRAME];
 
-/* FZ_F_L4CSUM on IPv6: the ICMPv6 checksum of a packet whose fixed header
- * names ICMPv6 (over what the frame holds of its payload). */
+/* FZ_F_L4CSUM on IPv6: the ICMPv6, TCP or UDP checksum of a packet whose
+ * fixed header names that protocol (over what the frame holds of its
+ * payload). */
 static void fix_checksums6(uint8_t *f, size_t len, uint8_t op)
 {
 	if (!(op & FZ_F_L4CSUM) || len < ETH_HLEN + IP6_HLEN + ICMP6_HLEN)
 		return;
 	uint8_t *ip = f + ETH_HLEN;
-	if (ip[6] != IPPROTO_ICMPV6_)
+	uint8_t proto = ip[6];
+	size_t at = proto == IPPROTO_ICMPV6_ ? 2 : proto == IPPROTO_TCP_ ? 16
+		  : proto == IPPROTO_UDP_ ? 6 : 0;
+	if (at == 0)
 		return;
 	size_t l4len = rs_ld16(ip + 4);
 	if (l4len > len - ETH_HLEN - IP6_HLEN)
 		l4len = len - ETH_HLEN - IP6_HLEN;
-	if (l4len < ICMP6_HLEN)
+	if (l4len < at + 2)
 		return;
 	uint8_t *l4 = ip + IP6_HLEN;
-	rs_st16(l4 + 2, 0);
-	uint32_t s = rs_csum_pseudo6(ip + 8, ip + 24, IPPROTO_ICMPV6_, (uint32_t)l4len);
-	rs_st16(l4 + 2, rs_csum_fold(rs_csum_add(s, l4, l4len)));
+	rs_st16(l4 + at, 0);
+	uint32_t s = rs_csum_pseudo6(ip + 8, ip + 24, proto, (uint32_t)l4len);
+	uint16_t c = rs_csum_fold(rs_csum_add(s, l4, l4len));
+	rs_st16(l4 + at, c == 0 && proto == IPPROTO_UDP_ ? 0xffff : c);
 }
 
 static void fix_checksums(uint8_t *f, size_t len, uint8_t op)

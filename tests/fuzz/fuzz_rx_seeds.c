@@ -327,6 +327,53 @@ static void ip6_seeds(struct seed *s)
 	clock_rec(s, 1500);
 	ctl_rec(s);
 	save(s, "ip6_forward");
+	/* TCP to us over IPv6: a SYN and a data segment to closed ports (RSTs
+	 * back), one behind a Destination Options header, and a Packet Too
+	 * Big quoting a segment of ours (no connection takes it) */
+	uint8_t t6[80];
+	memset(t6, 0, sizeof(t6));
+	rs_st16(t6, 40000);
+	rs_st16(t6 + 2, 80);
+	rs_st32(t6 + 4, 1000);
+	t6[12] = 0x60;
+	t6[13] = 0x02;
+	rs_st16(t6 + 14, 65535);
+	t6[20] = 2;
+	t6[21] = 4;
+	rs_st16(t6 + 22, 1440);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 6, 64, t6, 24);
+	frame_rec(s, F6, fr, fl);
+	t6[12] = 0x50;
+	t6[13] = 0x18;
+	rs_st32(t6 + 8, 77);
+	memcpy(t6 + 20, "data over ipv6", 14);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 6, 64, t6, 34);
+	frame_rec(s, F6, fr, fl);
+	memset(x, 0, sizeof(x));
+	x[0] = 6;
+	x[2] = 1; /* PadN filling the header */
+	x[3] = 4;
+	memcpy(x + 8, t6, 20);
+	x[8 + 13] = 0x02;
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 60, 64, x, 28);
+	frame_rec(s, F_STD, fr, fl);
+	uint8_t ptb[8 + 40 + 20];
+	memset(ptb, 0, sizeof(ptb));
+	ptb[0] = 2;
+	rs_st32(ptb + 4, 1280);
+	uint8_t *q = ptb + 8;
+	rs_st32(q, 0x60000000u);
+	rs_st16(q + 4, 20);
+	q[6] = 6;
+	q[7] = 64;
+	memcpy(q + 8, A6_US, 16);
+	memcpy(q + 24, A6_PEER, 16);
+	rs_st16(q + 40, 80);
+	rs_st16(q + 42, 40000);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 58, 64, ptb, sizeof(ptb));
+	frame_rec(s, F6, fr, fl);
+	ctl_rec(s);
+	save(s, "ip6_tcp");
 }
 
 int main(int argc, char **argv)
