@@ -246,17 +246,22 @@ in_ns p2 ethtool -K p2-l tx off tso off gso off gro off >/dev/null 2>&1 || true
 ringctl route add 2001:db8:1::/64 via 2001:db8::2
 in_ns p2 $PY - >"$RS_TMP/p2srv.log" 2>&1 <<'PYEOF' &
 import hashlib, socket
+# reads 1 MiB, answers its hash, and keeps the connection until the client
+# closes (so the client reads its TCP_INFO on a live connection)
 l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 l.bind(("::", 9191)); l.listen(1); l.settimeout(30)
 print("ready", flush=True)
 c, a = l.accept()
-h = hashlib.sha256()
-while True:
-    d = c.recv(1 << 16)
+c.settimeout(30)
+h, n = hashlib.sha256(), 0
+while n < 1 << 20:
+    d = c.recv(min(1 << 16, (1 << 20) - n))
     if not d:
         break
-    h.update(d)
+    h.update(d); n += len(d)
 c.sendall(h.hexdigest().encode())
+while c.recv(4096):
+    pass
 c.close()
 PYEOF
 wait_for 10 grep -q ready "$RS_TMP/p2srv.log" || fail "p2 server: $(cat "$RS_TMP/p2srv.log")"
@@ -272,12 +277,11 @@ def info():
 before = info()
 # 1440 less the timestamp option, as Linux's mss_cache
 assert before == (1428, 1500), before
-s.sendall(data); s.shutdown(socket.SHUT_WR)
+s.sendall(data)
 r = b""
-while True:
-    d = s.recv(4096)
-    if not d:
-        break
+while len(r) < 64:
+    d = s.recv(64 - len(r))
+    assert d, "EOF after %r" % r
     r += d
 assert r.decode() == hashlib.sha256(data).hexdigest(), "hash"
 after = info()
