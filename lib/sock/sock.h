@@ -281,6 +281,9 @@ struct rs_app *sock_app_corrupt_next(void);
 void sock_show(struct rs_buf *out, bool json);
 /* Calls fn for every live socket of every app (control thread). */
 void sock_foreach(void (*fn)(void *arg, struct rs_sock *s), void *arg);
+/* The same over every socket not yet released, listeners' stock and
+ * unaccepted children too (a protocol's sweep). */
+void sock_foreach_held(void (*fn)(void *arg, struct rs_sock *s), void *arg);
 /* Apps attached / sockets open, for quotas and stats. */
 uint32_t sock_app_count(void);
 

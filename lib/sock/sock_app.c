@@ -539,7 +539,7 @@ struct rs_sock *sock_prepare(struct rs_app *a, const struct sock_proto *p, int d
 }
 
 
-void sock_foreach(void (*fn)(void *arg, struct rs_sock *s), void *arg)
+static void foreach(void (*fn)(void *arg, struct rs_sock *s), void *arg, bool stock)
 {
 	for (uint32_t i = 0; i < napps; i++) {
 		struct rs_app *a = apps[i];
@@ -548,8 +548,18 @@ void sock_foreach(void (*fn)(void *arg, struct rs_sock *s), void *arg)
 			if (s == NULL)
 				continue;
 			seen++;
-			if (!s->released && s->app_fd < 0) /* not a listener's stock */
+			if (!s->released && (stock || s->app_fd < 0)) /* a listener's stock? */
 				fn(arg, s);
 		}
 	}
+}
+
+void sock_foreach(void (*fn)(void *arg, struct rs_sock *s), void *arg)
+{
+	foreach(fn, arg, false);
+}
+
+void sock_foreach_held(void (*fn)(void *arg, struct rs_sock *s), void *arg)
+{
+	foreach(fn, arg, true);
 }

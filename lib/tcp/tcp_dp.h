@@ -88,6 +88,9 @@ struct tcp_psock {
 	bool listening;
 	struct tcp_lsock *lsock;    /* a listener's per-worker state */
 	bool have_tuple;            /* control thread: registered in the 4-tuple set */
+	/* the owner let go of the socket but its release message found the
+	 * worker -> control ring full: the control thread's sweep releases it */
+	_Atomic uint32_t release_lost;
 };
 
 /* A listening socket, per worker. */
@@ -143,6 +146,8 @@ void tcp_sconn_done(struct tcp_worker *tw, struct tcp_sconn *sc);
 struct rs_sock *tcp_stock_take(struct tcp_worker *tw, struct rs_worker *w, struct rs_sock *ls);
 /* Worker: s is no longer used here; the control thread releases it. */
 void tcp_sock_post_release(struct rs_worker *w, struct rs_sock *s);
+/* Release messages lost to a full ring (workers add; tcp_tick sweeps). */
+extern _Atomic uint32_t tcp_releases_lost;
 /* The tuple as the engine sees it. */
 void tcp_key_tuple(const struct tcp_key *k, struct tcp_tuple *t);
 /* The MTU of the route toward the peer, either family (oif as

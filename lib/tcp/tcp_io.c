@@ -317,10 +317,12 @@ void tcp_sock_post_release(struct rs_worker *w, struct rs_sock *s)
 	struct rs_msg msg = { .type = tcp_msg_release };
 	memcpy(msg.data, &s, sizeof(s));
 	if (rs_msg_post(w, &msg) != 0) {
-		/* the control thread finds it in its sweep of dead sockets
-		 * (tcp_sock.c): counted, never lost for ever */
+		/* the control thread finds it in its sweep (tcp_tick):
+		 * counted, never lost for ever */
 		struct tcp_psock *ps = s->proto_priv;
 		ps->conn = NULL;
+		atomic_store_explicit(&ps->release_lost, 1, memory_order_release);
+		atomic_fetch_add_explicit(&tcp_releases_lost, 1, memory_order_release);
 	}
 }
 

@@ -31,6 +31,7 @@
 #include "util/rs_log.h"
 
 uint16_t tcp_msg_release, tcp_msg_stock, tcp_msg_tw, tcp_msg_tw_done;
+_Atomic uint32_t tcp_releases_lost;
 
 /* A connection in TIME-WAIT whose socket is gone: it keeps the port and
  * the 4-tuple (as Linux's TIME-WAIT bucket does) until it ends. */
@@ -1182,9 +1183,25 @@ static void on_stock(const struct rs_msg *msg, uint64_t now)
 
 /* Listeners whose workers all let go: their children are reset, their
  * stock released, and the listening socket goes. */
+static void sweep_one(void *arg, struct rs_sock *s)
+{
+	(void)arg;
+	struct tcp_psock *ps = s->proto_priv;
+	if (s->proto == &tcp_proto && ps != NULL &&
+	    atomic_exchange_explicit(&ps->release_lost, 0, memory_order_acquire))
+		free_psock_then_release(s);
+}
+
 static void tcp_tick(uint64_t now)
 {
 	(void)now;
+	/* release messages a full ring lost: the sockets they named */
+	static uint32_t lost_seen;
+	uint32_t lost = atomic_load_explicit(&tcp_releases_lost, memory_order_acquire);
+	if (lost != lost_seen) {
+		lost_seen = lost;
+		sock_foreach_held(sweep_one, NULL);
+	}
 	struct ending **pe = &endings;
 	while (*pe != NULL) {
 		struct ending *e = *pe;

@@ -132,6 +132,10 @@ wait_for() {
 	return 0
 }
 
+# listening ERRFILE: waits until the tcpdump whose stderr goes to ERRFILE
+# has its capture open (it says "listening on" then), instead of a sleep.
+listening() { wait_for 20 grep -q "listening on" "$1"; }
+
 # drops REASON: the count of one drop reason.
 drops() { ringctl -j stats | jq -r ".drops.$1"; }
 # node_pkts NODE: packets a graph node processed.

@@ -80,7 +80,7 @@ in_ns p1 ip route add 10.0.0.1/32 dev p1-l mtu lock 1000
 ip netns exec p1 tcpdump -i p1-l -nn -U --immediate-mode -w "$RS_TMP/cap.pcap" src host 10.0.0.1 \
 	>/dev/null 2>"$RS_TMP/tcpdump.err" &
 tcpd=$!
-wait_for 5 grep -q "listening on" "$RS_TMP/tcpdump.err" || fail "tcpdump: $(cat "$RS_TMP/tcpdump.err")"
+listening "$RS_TMP/tcpdump.err" || fail "tcpdump: $(cat "$RS_TMP/tcpdump.err")"
 in_ns p1 ping -c 1 -W 2 -s 3000 10.0.0.1 >"$RS_TMP/ping.out" || fail "ping -s 3000 at mtu 1000: $(cat "$RS_TMP/ping.out")"
 # "len offset mf" of each fragment from 10.0.0.1 captured so far; true once
 # the last one is in (tcpdump may write it after ping saw the reply)

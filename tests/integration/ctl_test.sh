@@ -113,19 +113,27 @@ ok "a failing batch line is reported as FILE:LINE, the lines before it applied"
 
 # ---- stats clear ----
 in_ns p1 ping -c 2 -i 0.2 -W 2 10.0.0.1 >/dev/null || fail "ping"
-ringctl stats clear
-ringctl -j stats >"$RS_TMP/stats.json"
-jq -e '[.drops[]] | all(. == 0)' "$RS_TMP/stats.json" >/dev/null ||
-	fail "drops not zero after clear: $(jq -c .drops "$RS_TMP/stats.json")"
-jq -e '[.nodes[].packets] | all(. == 0)' "$RS_TMP/stats.json" >/dev/null ||
-	fail "node packets not zero after clear: $(jq -c '[.nodes[] | select(.packets > 0)]' "$RS_TMP/stats.json")"
-jq -e '.ports[0] | .rx_packets == 0 and .tx_packets == 0 and .rx_bytes == 0 and .tx_bytes == 0' \
-	"$RS_TMP/stats.json" >/dev/null || fail "port counters not zero after clear: $(jq -c .ports "$RS_TMP/stats.json")"
-[ "$(jq .total_drops "$RS_TMP/stats.json")" -eq 0 ] || fail "total_drops not zero after clear"
+# Every counter reads zero right after a clear. The daemon originates a few
+# packets of its own in its first seconds (MLD reports, DAD, router
+# solicitations) that may land between the clear and the read: the check
+# holds once one clear/read pair sees none (bounded).
+cleared() {
+	ringctl stats clear
+	ringctl -j stats >"$RS_TMP/stats.json"
+	jq -e '([.drops[]] | all(. == 0)) and ([.nodes[].packets] | all(. == 0)) and
+		(.ports[0] | .rx_packets == 0 and .tx_packets == 0 and .rx_bytes == 0 and .tx_bytes == 0) and
+		.total_drops == 0' "$RS_TMP/stats.json" >/dev/null
+}
+n=0
+until cleared; do
+	n=$((n + 1))
+	[ $n -lt 40 ] || fail "counters not zero after clear (40 tries): drops $(jq -c .drops "$RS_TMP/stats.json"), nodes $(jq -c '[.nodes[] | select(.packets > 0)]' "$RS_TMP/stats.json"), ports $(jq -c .ports "$RS_TMP/stats.json")"
+	sleep 0.25
+done
 # and they count from zero again
 in_ns p1 ping -c 1 -W 2 10.0.0.1 >/dev/null || fail "ping after clear"
-wait_for 2 test "$(node_pkts icmp4_input)" -eq 1 || fail "icmp4_input after clear + 1 ping: $(node_pkts icmp4_input)"
-[ "$(ringctl -j stats | jq '.ports[0].rx_packets')" -eq 1 ] || fail "rx_packets after clear + 1 ping"
+wait_for 10 test "$(node_pkts icmp4_input)" -eq 1 || fail "icmp4_input after clear + 1 ping: $(node_pkts icmp4_input)"
+[ "$(ringctl -j stats | jq '.ports[0].rx_packets')" -ge 1 ] || fail "rx_packets after clear + 1 ping"
 ok "stats clear zeroes the counters, which count again from zero"
 
 # ---- a failing line does not undo the lines before it ----

@@ -198,10 +198,9 @@ kill $wake 2>/dev/null || true; wait $wake 2>/dev/null || true
 ok "3: 3000 wake-ups into a blocking, full wake descriptor: workers and grace periods go on"
 
 # ---- 5: a record rewritten while the worker reads it ----
-in_ns p1 tcpdump -n -i p1-l -U -w "$RS_TMP/len.pcap" 'udp port 7500 or (ip[6:2] & 0x1fff != 0)' 2>/dev/null &
+in_ns p1 tcpdump -n -i p1-l -U -w "$RS_TMP/len.pcap" 'udp port 7500 or (ip[6:2] & 0x1fff != 0)' 2>"$RS_TMP/td5.err" &
 td5=$!
-wait_for 5 test -s "$RS_TMP/len.pcap" || true
-sleep 0.5
+listening "$RS_TMP/td5.err" || fail "tcpdump did not start: $(cat "$RS_TMP/td5.err")"
 $PY - "$RS_SOCK" >"$RS_TMP/len.log" 2>&1 <<'PYEOF' || fail "length flipper: $(cat "$RS_TMP/len.log")"
 import struct, sys, threading
 from rs_seg import Seg
@@ -306,11 +305,11 @@ alive flood
 ok "10: 50 echoes in $ms ms while another app floods 32 sockets with 60 KB datagrams"
 
 # ---- 11: TTL 0 never leaves ----
-in_ns p1 tcpdump -n -i p1-l -c 1 'udp port 7700 and ip[8] = 0' >"$RS_TMP/ttl0.pcap.txt" 2>/dev/null &
+in_ns p1 tcpdump -n -i p1-l -c 1 'udp port 7700 and ip[8] = 0' >"$RS_TMP/ttl0.pcap.txt" 2>"$RS_TMP/td.err" &
 td=$!
-in_ns p1 tcpdump -n -i p1-l -c 1 'udp port 7701' >"$RS_TMP/ttlok.txt" 2>/dev/null &
+in_ns p1 tcpdump -n -i p1-l -c 1 'udp port 7701' >"$RS_TMP/ttlok.txt" 2>"$RS_TMP/td2.err" &
 td2=$!
-sleep 1
+listening "$RS_TMP/td.err" && listening "$RS_TMP/td2.err" || fail "tcpdump did not start"
 $PY - "$RS_SOCK" >"$RS_TMP/ttl.log" 2>&1 <<'PYEOF' || fail "ttl: $(cat "$RS_TMP/ttl.log")"
 import sys, time
 from rs_seg import Seg

@@ -11,9 +11,9 @@ in_ns p1 sysctl -qw net.ipv6.conf.p1-l.accept_ra=0
 in_ns p1 ip -6 addr add 2001:db8::2/64 dev p1-l nodad
 in_ns p1 ip -6 addr add 2001:db8::3/64 dev p1-l nodad
 # MLDv2 reports (RFC 3810) from us, captured from the start
-in_ns p1 tcpdump -i p1-l -n -U -w "$RS_TMP/mld.pcap" 'ip6' >/dev/null 2>&1 &
+in_ns p1 tcpdump -i p1-l -n -U -w "$RS_TMP/mld.pcap" 'ip6' >/dev/null 2>"$RS_TMP/tcpd.err" &
 tcpd=$!
-wait_for 5 test -s "$RS_TMP/mld.pcap" || true
+listening "$RS_TMP/tcpd.err" || fail "tcpdump: $(cat "$RS_TMP/tcpd.err")"
 rs_start
 ringctl addr add 2001:db8::1/64 dev port0
 

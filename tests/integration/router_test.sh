@@ -118,11 +118,11 @@ ringctl route show | grep -q "nexthop via 10.3.0.2 dev port2" || fail "ECMP rout
 rxb=$(ringctl -j stats | jq '.ports[] | select(.name=="port1") | .tx_packets')
 rxc=$(ringctl -j stats | jq '.ports[] | select(.name=="port2") | .tx_packets')
 # 32 flows (UDP source ports), 3 packets each; each flow must stay on one path
-in_ns b tcpdump -i b-l -nn -l udp dst port 9 2>/dev/null >"$RS_TMP/b.cap" &
+in_ns b tcpdump -i b-l -nn -l udp dst port 9 2>"$RS_TMP/capb.err" >"$RS_TMP/b.cap" &
 capb=$!
-in_ns c tcpdump -i c-l -nn -l udp dst port 9 2>/dev/null >"$RS_TMP/c.cap" &
+in_ns c tcpdump -i c-l -nn -l udp dst port 9 2>"$RS_TMP/capc.err" >"$RS_TMP/c.cap" &
 capc=$!
-sleep 1
+listening "$RS_TMP/capb.err" && listening "$RS_TMP/capc.err" || fail "tcpdump did not start"
 in_ns a $PY - <<'PYEOF'
 import socket
 for sport in range(40000, 40032):
