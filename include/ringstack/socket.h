@@ -44,9 +44,8 @@ extern "C" {
  * Create a socket.
  *
  * @param domain
- *   AF_INET, or AF_INET6 for SOCK_DGRAM (dual-stack unless IPV6_V6ONLY; IPv4 peers appear
- *   as v4-mapped addresses, as on Linux). AF_INET6 SOCK_STREAM and other families:
- *   EAFNOSUPPORT.
+ *   AF_INET or AF_INET6 (dual-stack unless IPV6_V6ONLY; IPv4 peers appear as v4-mapped
+ *   addresses, as on Linux). Other families: EAFNOSUPPORT.
  * @param type
  *   SOCK_DGRAM or SOCK_STREAM, optionally or-ed with SOCK_NONBLOCK and SOCK_CLOEXEC (the
  *   descriptor is always close-on-exec: the segment does not survive exec).

@@ -700,13 +700,16 @@ struct show_ctx {
 static void show_one(void *arg, struct rs_sock *s)
 {
 	struct show_ctx *x = arg;
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], l[64], p[64];
+	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], l[80], p[80];
+	/* as ss: an AF_INET6 socket's IPv4 peers in their v4-mapped form */
+	bool v6 = s->domain == AF_INET6;
 	rs_ip_str(&s->laddr, la, sizeof(la));
-	snprintf(l, sizeof(l), rs_ip_is4(&s->laddr) ? "%s:%u" : "[%s]:%u", la,
-		 s->bound ? s->lport : 0);
+	snprintf(l, sizeof(l), !rs_ip_is4(&s->laddr) ? "[%s]:%u" : v6 ? "[::ffff:%s]:%u" : "%s:%u",
+		 la, s->bound ? s->lport : 0);
 	if (s->connected) {
 		rs_ip_str(&s->raddr, ra, sizeof(ra));
-		snprintf(p, sizeof(p), rs_ip_is4(&s->raddr) ? "%s:%u" : "[%s]:%u", ra, s->rport);
+		snprintf(p, sizeof(p), !rs_ip_is4(&s->raddr) ? "[%s]:%u" : v6 ? "[::ffff:%s]:%u" : "%s:%u",
+			 ra, s->rport);
 	} else {
 		snprintf(p, sizeof(p), "*:*");
 	}

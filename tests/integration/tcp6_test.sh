@@ -215,6 +215,8 @@ ok "::1, 2001:db8::1 and ::ffff:127.0.0.1 join two ringstack applications"
 pre $PY - >"$RS_TMP/hold.log" 2>&1 <<'PYEOF' &
 import socket, time
 s = socket.create_connection(("2001:db8::2", 9090), timeout=10)
+m = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+m.connect(("::ffff:10.0.0.1", 8080))
 print("connected", flush=True)
 time.sleep(30)
 PYEOF
@@ -225,8 +227,11 @@ echo "$show" | jq -e '[.[] | select(.proto == "tcp" and .state == "LISTEN" and (
 	fail "sock show: no IPv6 listener on [::]:8080: $(ringctl sock show)"
 echo "$show" | jq -e '[.[] | select(.proto == "tcp" and .state == "ESTABLISHED" and (.peer | test("2001:db8::2")))] | length >= 1' >/dev/null ||
 	fail "sock show: no ESTABLISHED IPv6 connection: $(ringctl sock show)"
+# an AF_INET6 socket's IPv4 peer in v4-mapped form, as ss shows it
+echo "$show" | jq -e '[.[] | select(.proto == "tcp" and .peer == "[::ffff:10.0.0.1]:8080")] | length == 1' >/dev/null ||
+	fail "sock show: no [::ffff:10.0.0.1]:8080 peer: $(ringctl sock show)"
 kill $hold 2>/dev/null || true
-ok "ringctl sock show lists the IPv6 listener and connection"
+ok "ringctl sock show lists the IPv6 listener and connection, v4-mapped peers as [::ffff:a.b.c.d]"
 
 # ---- Packet Too Big: p1 routes to p2 over a 1280-byte link; p2's SYN
 # says MSS 1440, so our first full segments are too big for the link and
