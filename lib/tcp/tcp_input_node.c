@@ -181,9 +181,10 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 			return E_CSUM;
 	}
 	/* RFC 9293 §3.9.1 (and RFC 1122 §4.2.3.10): never to a multicast or
-	 * broadcast address; an IPv6 source ip6_input let through is never
+	 * broadcast address, nor from the unspecified one (ip6_input lets ::
+	 * through for DAD); an IPv6 source ip6_input let through is never
 	 * IPv4-mapped, so the families' keys cannot meet */
-	if (v6 && ip6_is_mcast(la.b))
+	if (v6 && (ip6_is_mcast(la.b) || ip6_is_unspec(ra.b)))
 		return E_NO_CONN;
 	struct tcp_key k;
 	memcpy(k.laddr, la.b, 16);

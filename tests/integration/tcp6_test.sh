@@ -358,4 +358,19 @@ wait $ck || fail "cookie listener: $(cat "$RS_TMP/ck.log")"
 cookies_above syncookies_recv "$recv0" || fail "the connection did not come through a cookie"
 ok "SYN cookies over IPv6: sent $(( $(ringctl -j stats | jq -r '.tcp.syncookies_sent') - sent0 )) to a full SYN queue, a Linux client connected through one"
 
+# ---- no RST to a SYN from :: or to a group (RFC 9293 §3.9.1)
+rst0=$(ringctl -j stats | jq -r '.tcp.out_rsts')
+noconn0=$(drops tcp_no_connection)
+in_ns p1 $PY - "$mac0" <<'PYEOF' || fail "scapy SYNs from :: and to ff02::1"
+import sys
+from scapy.all import Ether, IPv6, TCP, sendp, conf
+conf.verb = 0
+sendp([Ether(dst=sys.argv[1]) / IPv6(src="::", dst="2001:db8::1") / TCP(sport=1, dport=8080, flags="S"),
+       Ether(dst="33:33:00:00:00:01") / IPv6(src="2001:db8::2", dst="ff02::1") / TCP(sport=2, dport=8080, flags="S")],
+      iface="p1-l")
+PYEOF
+wait_for 5 drops_reach tcp_no_connection $((noconn0 + 2)) || fail "SYNs from :: / to ff02::1 not dropped: $(drops tcp_no_connection)"
+[ "$(ringctl -j stats | jq -r '.tcp.out_rsts')" = "$rst0" ] || fail "a RST answered a SYN from :: or to a group"
+ok "SYNs from :: and to ff02::1 dropped without a RST"
+
 kill $srv $lsrv 2>/dev/null || true
