@@ -38,6 +38,10 @@
  *                          FIONREAD, options, half-close readiness
  *                          (EPOLLRDHUP, EPOLLHUP), EPIPE and SIGPIPE
  *
+ * RS_TCP_FAMILY=6 makes every socket AF_INET6 (the listeners on ::, dual
+ * stack): IP may then be IPv6 (fe80::1%N: scope id N) or IPv4, which is
+ * used v4-mapped.
+ *
  * The test stream is xorshift64 output from a fixed seed; the hash is
  * FNV-1a 64 over the bytes. Every check prints "ok <what>" or "FAIL <what>"
  * and a failure exits 1.
@@ -163,23 +167,79 @@ stream_hash(uint64_t bytes)
 	return h;
 }
 
-static struct sockaddr_in
-sin_of(const char *ip, int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+/* An address of the sockets' family (RS_TCP_FAMILY). */
+struct addr {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	};
+	socklen_t len;
+};
 
-	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) {
+static int
+family(void)
+{
+	const char *f = getenv("RS_TCP_FAMILY");
+
+	return f != NULL && strcmp(f, "6") == 0 ? AF_INET6 : AF_INET;
+}
+
+static struct addr
+addr_of(const char *ip, int port)
+{
+	struct addr a;
+	char b[80];
+	int good;
+
+	memset(&a, 0, sizeof(a));
+	if (family() == AF_INET) {
+		a.in.sin_family = AF_INET;
+		a.in.sin_port = htons((uint16_t)port);
+		a.len = sizeof(a.in);
+		good = inet_pton(AF_INET, ip, &a.in.sin_addr) == 1;
+	} else {
+		char *pct;
+
+		snprintf(b, sizeof(b), strchr(ip, ':') ? "%s" : "::ffff:%s", ip);
+		if ((pct = strchr(b, '%')) != NULL) {
+			*pct = 0;
+			a.in6.sin6_scope_id = (uint32_t)atoi(pct + 1);
+		}
+		a.in6.sin6_family = AF_INET6;
+		a.in6.sin6_port = htons((uint16_t)port);
+		a.len = sizeof(a.in6);
+		good = inet_pton(AF_INET6, b, &a.in6.sin6_addr) == 1;
+	}
+	if (!good) {
 		fprintf(stderr, "bad address %s\n", ip);
 		exit(2);
 	}
 	return a;
 }
 
+static uint16_t
+port_of(const struct addr *a)
+{
+	return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in.sin_port);
+}
+
+/* a and b name the same address and port (b as a call returned it) */
+static bool
+same_addr(const struct addr *a, const struct addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family || a->len != b->len || port_of(a) != port_of(b))
+		return false;
+	if (a->sa.sa_family == AF_INET6)
+		return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
 static int
 listener(int port, int backlog)
 {
-	struct sockaddr_in a = sin_of("0.0.0.0", port);
-	int one = 1, fd = S(socket)(AF_INET, SOCK_STREAM, 0);
+	struct addr a = addr_of(family() == AF_INET6 ? "::" : "0.0.0.0", port);
+	int one = 1, fd = S(socket)(family(), SOCK_STREAM, 0);
 
 	if (fd < 0)
 		die("socket");
@@ -189,7 +249,7 @@ listener(int port, int backlog)
 	if (getenv("RS_TCP_REUSEPORT") != NULL &&
 	    S(setsockopt)(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
 		die("SO_REUSEPORT");
-	if (S(bind)(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (S(bind)(fd, &a.sa, a.len) < 0)
 		die("bind");
 	if (S(listen)(fd, backlog) < 0)
 		die("listen");
@@ -201,12 +261,12 @@ listener(int port, int backlog)
 static int
 connect_to(const char *ip, int port)
 {
-	struct sockaddr_in a = sin_of(ip, port);
-	int fd = S(socket)(AF_INET, SOCK_STREAM, 0);
+	struct addr a = addr_of(ip, port);
+	int fd = S(socket)(family(), SOCK_STREAM, 0);
 
 	if (fd < 0)
 		die("socket");
-	if (S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (S(connect)(fd, &a.sa, a.len) < 0)
 		die("connect");
 	return fd;
 }
@@ -319,14 +379,14 @@ bulk(int fd, uint64_t bytes, const char *who)
 static int
 cmd_srv(int port, uint64_t bytes)
 {
-	struct sockaddr_in peer;
+	struct addr peer, want = addr_of(family() == AF_INET6 ? "::" : "0.0.0.0", 0);
 	socklen_t pl = sizeof(peer);
 	int ls = listener(port, 4);
-	int fd = S(accept)(ls, (struct sockaddr *)&peer, &pl);
+	int fd = S(accept)(ls, &peer.sa, &pl);
 
 	if (fd < 0)
 		die("accept");
-	CHECK(pl == sizeof(peer) && peer.sin_family == AF_INET && peer.sin_port != 0,
+	CHECK(pl == want.len && peer.sa.sa_family == family() && port_of(&peer) != 0,
 	      "accept's peer address");
 	CLOSE(ls);
 	return bulk(fd, bytes, "srv");
@@ -398,18 +458,18 @@ cmd_rstcli(const char *ip, int port)
 static int
 cmd_refused(const char *ip, int port)
 {
-	struct sockaddr_in a = sin_of(ip, port);
-	int fd = S(socket)(AF_INET, SOCK_STREAM, 0), err = 0;
+	struct addr a = addr_of(ip, port);
+	int fd = S(socket)(family(), SOCK_STREAM, 0), err = 0;
 	socklen_t el = sizeof(err);
 
-	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == ECONNREFUSED,
+	CHECK(S(connect)(fd, &a.sa, a.len) < 0 && errno == ECONNREFUSED,
 	      "blocking connect to a closed port");
 	CLOSE(fd);
 	ok("blocking connect: ECONNREFUSED");
 
-	fd = S(socket)(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = S(socket)(family(), SOCK_STREAM | SOCK_NONBLOCK, 0);
 	CHECK(fd >= 0, "socket");
-	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EINPROGRESS,
+	CHECK(S(connect)(fd, &a.sa, a.len) < 0 && errno == EINPROGRESS,
 	      "non-blocking connect");
 	int ep = S(epoll_create1)(0);
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLRDHUP, .data.fd = fd }, out;
@@ -434,25 +494,25 @@ cmd_refused(const char *ip, int port)
 static int
 cmd_timeout(const char *ip, int port)
 {
-	struct sockaddr_in a = sin_of(ip, port);
-	int fd = S(socket)(AF_INET, SOCK_STREAM, 0), ut = 1500, err = 0;
+	struct addr a = addr_of(ip, port);
+	int fd = S(socket)(family(), SOCK_STREAM, 0), ut = 1500, err = 0;
 	socklen_t el = sizeof(err);
 	double t0 = now_s();
 
 	/* TCP_USER_TIMEOUT bounds the SYN retransmissions as well */
 	CHECK(S(setsockopt)(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut)) == 0,
 	      "TCP_USER_TIMEOUT");
-	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == ETIMEDOUT,
+	CHECK(S(connect)(fd, &a.sa, a.len) < 0 && errno == ETIMEDOUT,
 	      "blocking connect to a black hole");
 	double dt = now_s() - t0;
 	CHECK(dt > 1.0 && dt < 30, "timed out after %.2f s", dt);
 	CLOSE(fd);
 	printf("ok blocking connect: ETIMEDOUT after %.2f s\n", dt);
 
-	fd = S(socket)(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = S(socket)(family(), SOCK_STREAM | SOCK_NONBLOCK, 0);
 	CHECK(S(setsockopt)(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut)) == 0,
 	      "TCP_USER_TIMEOUT");
-	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EINPROGRESS,
+	CHECK(S(connect)(fd, &a.sa, a.len) < 0 && errno == EINPROGRESS,
 	      "non-blocking connect");
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	CHECK(S(poll)(&p, 1, 30000) == 1 && (p.revents & POLLERR), "poll: revents %#x", p.revents);
@@ -583,25 +643,25 @@ wait_events(int ep, int timeout_ms)
 static int
 cmd_cases(const char *ip, int port)
 {
-	struct sockaddr_in a = sin_of(ip, port), me, peer;
+	struct addr a = addr_of(ip, port), me, peer;
 	socklen_t l;
 	char b[256];
 	int v, fd, ep;
 	socklen_t vl = sizeof(v);
 
 	/* non-blocking connect and epoll */
-	fd = S(socket)(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = S(socket)(family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	CHECK(fd >= 0, "socket");
 	CHECK(S(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &v, &vl) == 0 && v == SOCK_STREAM, "SO_TYPE");
 	vl = sizeof(v);
 	CHECK(S(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &v, &vl) == 0 && v == IPPROTO_TCP,
 	      "SO_PROTOCOL");
 	l = sizeof(peer);
-	CHECK(S(getpeername)(fd, (struct sockaddr *)&peer, &l) < 0 && errno == ENOTCONN,
+	CHECK(S(getpeername)(fd, &peer.sa, &l) < 0 && errno == ENOTCONN,
 	      "getpeername before connect");
 	CHECK(S(recv)(fd, b, 1, 0) < 0 && errno == ENOTCONN, "recv before connect");
 	CHECK(S(send)(fd, b, 1, MSG_NOSIGNAL) < 0 && errno == EPIPE, "send before connect");
-	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EINPROGRESS,
+	CHECK(S(connect)(fd, &a.sa, a.len) < 0 && errno == EINPROGRESS,
 	      "non-blocking connect");
 	ep = S(epoll_create1)(0);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.fd = fd };
@@ -610,14 +670,15 @@ cmd_cases(const char *ip, int port)
 	CHECK(e == EPOLLOUT, "events after the handshake %#x, want EPOLLOUT", e);
 	vl = sizeof(v);
 	CHECK(S(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &v, &vl) == 0 && v == 0, "SO_ERROR %d", v);
-	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect again reports success");
-	CHECK(S(connect)(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EISCONN,
-	      "then EISCONN");
+	CHECK(S(connect)(fd, &a.sa, a.len) == 0, "connect again reports success");
+	CHECK(S(connect)(fd, &a.sa, a.len) < 0 && errno == EISCONN, "then EISCONN");
 	l = sizeof(me);
-	CHECK(S(getsockname)(fd, (struct sockaddr *)&me, &l) == 0 && me.sin_port != 0, "getsockname");
+	CHECK(S(getsockname)(fd, &me.sa, &l) == 0 && l == a.len && me.sa.sa_family == family() &&
+		      port_of(&me) != 0,
+	      "getsockname");
 	l = sizeof(peer);
-	CHECK(S(getpeername)(fd, (struct sockaddr *)&peer, &l) == 0 &&
-		      peer.sin_port == a.sin_port && peer.sin_addr.s_addr == a.sin_addr.s_addr,
+	peer.len = 0;
+	CHECK(S(getpeername)(fd, &peer.sa, &l) == 0 && (peer.len = l, same_addr(&a, &peer)),
 	      "getpeername");
 	ok("non-blocking connect, epoll EPOLLOUT, SO_ERROR 0, names");
 
@@ -749,11 +810,10 @@ cmd_cases(const char *ip, int port)
 	CLOSE(fd);
 
 	/* listener properties */
-	fd = S(socket)(AF_INET, SOCK_STREAM, 0);
+	fd = S(socket)(family(), SOCK_STREAM, 0);
 	CHECK(S(listen)(fd, 8) == 0, "listen unbound");
 	l = sizeof(me);
-	CHECK(S(getsockname)(fd, (struct sockaddr *)&me, &l) == 0 && me.sin_port != 0,
-	      "ephemeral port for listen");
+	CHECK(S(getsockname)(fd, &me.sa, &l) == 0 && port_of(&me) != 0, "ephemeral port for listen");
 	vl = sizeof(v);
 	CHECK(S(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) == 0 && v == 1,
 	      "SO_ACCEPTCONN on a listener");

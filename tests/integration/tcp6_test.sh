@@ -233,6 +233,51 @@ echo "$show" | jq -e '[.[] | select(.proto == "tcp" and .peer == "[::ffff:10.0.0
 kill $hold 2>/dev/null || true
 ok "ringctl sock show lists the IPv6 listener and connection, v4-mapped peers as [::ffff:a.b.c.d]"
 
+# ---- the C program of ringsock_tcp_test (rs_tcp on libringsock, rs_tcp_linux
+# on kernel sockets) with AF_INET6 sockets: 32 MB both ways with half-close,
+# refused connects (blocking, and non-blocking through epoll), and its
+# socket-call cases (non-blocking connect, names, MSG_PEEK/WAITALL,
+# FIONREAD, half-close readiness, EPIPE) each way and over ::1
+BIN=$RS_BUILD/tests/integration
+[ -x "$BIN/rs_tcp" ] && [ -x "$BIN/rs_tcp_linux" ] || fail "rs_tcp / rs_tcp_linux not built"
+export RS_TCP_FAMILY=6
+C_BYTES=33554432
+rs_bg() { local log=$1; shift; timeout 60 "$BIN/rs_tcp" "$@" >"$RS_TMP/$log" 2>&1 & }
+c_listening() { grep -q "^listening" "$RS_TMP/$1"; }
+rs_bg c_srv.log srv 8090 $C_BYTES
+pid=$!
+wait_for 10 c_listening c_srv.log || fail "rs_tcp srv: $(cat "$RS_TMP/c_srv.log")"
+in_ns p1 timeout 60 "$BIN/rs_tcp_linux" cli 2001:db8::1 8090 $C_BYTES >"$RS_TMP/c_cli.log" 2>&1 ||
+	fail "Linux cli: $(cat "$RS_TMP/c_cli.log"); server: $(cat "$RS_TMP/c_srv.log")"
+wait $pid || fail "rs_tcp srv: $(cat "$RS_TMP/c_srv.log")"
+in_ns p1 timeout 60 "$BIN/rs_tcp_linux" srv 9095 $C_BYTES >"$RS_TMP/c_lsrv.log" 2>&1 &
+pid=$!
+wait_for 10 c_listening c_lsrv.log || fail "Linux srv: $(cat "$RS_TMP/c_lsrv.log")"
+timeout 60 "$BIN/rs_tcp" cli 2001:db8::2 9095 $C_BYTES >"$RS_TMP/c_rcli.log" 2>&1 ||
+	fail "rs_tcp cli: $(cat "$RS_TMP/c_rcli.log"); server: $(cat "$RS_TMP/c_lsrv.log")"
+wait $pid || fail "Linux srv: $(cat "$RS_TMP/c_lsrv.log")"
+timeout 30 "$BIN/rs_tcp" refused 2001:db8::2 9999 >"$RS_TMP/c_ref.log" 2>&1 || fail "refused: $(cat "$RS_TMP/c_ref.log")"
+in_ns p1 timeout 30 "$BIN/rs_tcp_linux" echo 7000 1 >"$RS_TMP/c_lecho.log" 2>&1 &
+pid=$!
+wait_for 10 c_listening c_lecho.log || fail "Linux echo: $(cat "$RS_TMP/c_lecho.log")"
+timeout 30 "$BIN/rs_tcp" cases 2001:db8::2 7000 >"$RS_TMP/c_cases1.log" 2>&1 ||
+	fail "cases against Linux: $(cat "$RS_TMP/c_cases1.log")"
+wait $pid || fail "Linux echo: $(cat "$RS_TMP/c_lecho.log")"
+rs_bg c_recho.log echo 7001 1
+pid=$!
+wait_for 10 c_listening c_recho.log || fail "rs_tcp echo: $(cat "$RS_TMP/c_recho.log")"
+in_ns p1 timeout 30 "$BIN/rs_tcp_linux" cases 2001:db8::1 7001 >"$RS_TMP/c_cases2.log" 2>&1 ||
+	fail "Linux cases against ringstack: $(cat "$RS_TMP/c_cases2.log"); server: $(cat "$RS_TMP/c_recho.log")"
+wait $pid || fail "rs_tcp echo: $(cat "$RS_TMP/c_recho.log")"
+rs_bg c_loecho.log echo 7002 1
+pid=$!
+wait_for 10 c_listening c_loecho.log || fail "rs_tcp echo: $(cat "$RS_TMP/c_loecho.log")"
+timeout 30 "$BIN/rs_tcp" cases ::1 7002 >"$RS_TMP/c_cases3.log" 2>&1 ||
+	fail "cases over ::1: $(cat "$RS_TMP/c_cases3.log"); server: $(cat "$RS_TMP/c_loecho.log")"
+wait $pid || fail "rs_tcp echo over ::1: $(cat "$RS_TMP/c_loecho.log")"
+unset RS_TCP_FAMILY
+ok "rs_tcp with AF_INET6: 32 MB each way both directions ($(grep -o '[0-9]* bytes each way.*' "$RS_TMP/c_rcli.log" | head -1)), refused, socket cases against Linux, from Linux and over ::1"
+
 # ---- Packet Too Big: p1 routes to p2 over a 1280-byte link; p2's SYN
 # says MSS 1440, so our first full segments are too big for the link and
 # p1 answers ICMPv6 Packet Too Big (RFC 8201): the MSS drops to 1220
