@@ -496,7 +496,10 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 				break;
 			continue;
 		}
-		if (copied >= target && !peek)
+		/* a zero-length read returns 0 once data is there, and
+		 * otherwise waits or fails as any read (tcp_recvmsg's
+		 * target is at least 1) */
+		if (copied >= target && !peek && (total > 0 || used > 0))
 			break;
 		/* Nothing (more) to take now: tcp_recvmsg's order. */
 		st = rs_stream_state(s);
