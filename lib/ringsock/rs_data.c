@@ -629,10 +629,7 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 		err = EAGAIN;	/* IP_RECVERR is not served: the queue is empty */
 		goto out;
 	}
-	if (flags & MSG_OOB) {
-		err = EOPNOTSUPP;	/* udp_recvmsg: no urgent data */
-		goto out;
-	}
+	/* MSG_OOB: udp_recvmsg ignores it (a datagram is read as usual) */
 	for (;;) {
 		n = rx_try(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, &rec,
 			   (flags & MSG_PEEK) != 0);
