@@ -1149,12 +1149,13 @@ rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	if (s == NULL)
 		return -1;
 	rc = -1;
-	if (addr == NULL) {
-		errno = EFAULT;
-		goto out;
-	}
+	/* the length first: connect(fd, NULL, 0) is EINVAL on Linux */
 	if (addrlen < sizeof(sa_family_t)) {
 		errno = EINVAL;
+		goto out;
+	}
+	if (addr == NULL) {
+		errno = EFAULT;
 		goto out;
 	}
 	sreq_init(&req, RS_SOP_CONNECT, s->sd);
@@ -1419,7 +1420,9 @@ rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 		errno = EFAULT;
 		goto out;
 	}
-	if ((int)*optlen < 0) {
+	/* do_ipv6_getsockopt takes the length as unsigned (a negative
+	 * one is large enough); the other levels refuse it */
+	if ((int)*optlen < 0 && level != IPPROTO_IPV6) {
 		errno = EINVAL;
 		goto out;
 	}
