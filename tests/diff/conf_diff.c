@@ -435,13 +435,29 @@ static void c_opt_defaults(void)
 
 static void c_opt_values(void)
 {
-	static const int bufv[] = { -1, 0, 1000, 5000, 100000 };
+	static const int bufv[] = { 0, 1000, 5000, 100000 };
 	for (size_t i = 0; i < sizeof(bufv) / sizeof(bufv[0]); i++) {
 		opt_set(K_UDP4, "SO_RCVBUF", bufv[i]);
 		opt_set(K_UDP4, "SO_SNDBUF", bufv[i]);
 		opt_set(K_TCP4, "SO_RCVBUF", bufv[i]);
 		opt_set(K_TCP4, "SO_SNDBUF", bufv[i]);
 	}
+	/* a negative size asks for the most (compared unsigned): whatever
+	 * {r,w}mem_max is on this host, the same as 1 << 30 gives */
+	for (int k = K_UDP4; k <= K_TCP4; k++)
+		for (int w = 0; w < 2; w++) {
+			int name = w ? SO_SNDBUF : SO_RCVBUF, big = 1 << 30, neg = -1, vb = 0, vn = 1;
+			socklen_t l = sizeof(int);
+			setcase("opt_%s_%s_m1", kname[k], w ? "SO_SNDBUF" : "SO_RCVBUF");
+			int fd = kind_sock((enum kind)k);
+			S(setsockopt)(fd, SOL_SOCKET, name, &big, sizeof(big));
+			S(getsockopt)(fd, SOL_SOCKET, name, &vb, &l);
+			DO(S(setsockopt)(fd, SOL_SOCKET, name, &neg, sizeof(neg)));
+			l = sizeof(int);
+			S(getsockopt)(fd, SOL_SOCKET, name, &vn, &l);
+			rep("set", "same_as_1g=%d", vn == vb);
+			xclose(fd);
+		}
 	opt_set(K_UDP4, "SO_REUSEADDR", 7);
 	opt_set(K_TCP4, "SO_REUSEADDR", 1);
 	opt_set(K_UDP4, "SO_REUSEPORT", 1);
@@ -752,6 +768,18 @@ static void c_state_udp(void)
 	S(bind)(fd, SA(&any0), sizeof(any0));
 	DO(S(recv)(fd, b, sizeof(b), MSG_OOB | MSG_DONTWAIT)); rep("recv_oob", NULL);
 	DO(S(recv)(fd, b, sizeof(b), MSG_ERRQUEUE)); rep("recv_errqueue", NULL);
+	{
+		struct sockaddr_in l0 = sin4(LOCAL_IP, 0);
+		struct sockaddr_storage n;
+		socklen_t nn = sizeof(n);
+		int a = kind_sock(K_UDP4);
+		S(bind)(a, SA(&l0), sizeof(l0));
+		S(getsockname)(a, SA(&n), &nn);
+		S(sendto)(fd, "oob", 3, 0, SA(&n), nn);
+		settle(a, POLLIN, 2000);
+		DO(S(recv)(a, b, sizeof(b), MSG_OOB)); rep("recv_oob_data", NULL);
+		xclose(a);
+	}
 	xclose(fd);
 
 	setcase("state_udp_bind_wrong_family");
