@@ -637,7 +637,10 @@ static int run_request(struct rs_app *a, const struct rs_sreq *r, struct rs_scpl
 		fill_saddr(s, &c->addr, &s->laddr, s->bound ? s->lport : 0);
 		return 0;
 	case RS_SOP_GETPEERNAME:
-		if (!s->connected)
+		/* a stream socket whose connection is over (TIME-WAIT, or
+		 * closed) has no peer: inet_getname on TCP_CLOSE */
+		if (!s->connected || (s->proto->type == SOCK_STREAM &&
+				      (atomic_load(&s->shm->state) & RS_SS_CLOSED)))
 			return -ENOTCONN;
 		fill_saddr(s, &c->addr, &s->raddr, s->rport);
 		return 0;
