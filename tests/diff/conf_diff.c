@@ -605,21 +605,34 @@ static void c_opt_misc(void)
 	getint(fd, IPPROTO_UDP, 1, "get");
 	xclose(fd);
 
-	/* SO_SNDBUF/SO_RCVBUF survive connect and apply to accepted sockets */
-	setcase("opt_tcp4_buf_inherit");
-	{
+	/* accepted sockets inherit the listener's options: set before
+	 * listen(), and set on a listener that already listens */
+	for (int after = 0; after < 2; after++) {
+		setcase("opt_tcp4_inherit_%s_listen", after ? "after" : "before");
 		struct sockaddr_storage n;
 		socklen_t nl = sizeof(n);
-		int ls = listener(AF_INET, 0);
-		int v = 20000;
+		struct sockaddr_in l0 = sin4(LOCAL_IP, 0);
+		int ls = kind_sock(K_TCP4), v = 20000, one = 1, ttl = 33;
+		struct linger lg = { 1, 7 };
+		S(bind)(ls, SA(&l0), sizeof(l0));
+		if (after)
+			S(listen)(ls, 8);
 		S(setsockopt)(ls, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-		S(setsockopt)(ls, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+		S(setsockopt)(ls, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		S(setsockopt)(ls, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		S(setsockopt)(ls, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+		S(setsockopt)(ls, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		if (!after)
+			S(listen)(ls, 8);
 		S(getsockname)(ls, SA(&n), &nl);
 		int c = kind_sock(K_TCP4);
 		S(connect)(c, SA(&n), nl);
 		int s = S(accept)(ls, NULL, NULL);
 		getint(s, SOL_SOCKET, SO_RCVBUF, "accepted_rcvbuf");
 		getint(s, IPPROTO_TCP, TCP_NODELAY, "accepted_nodelay");
+		getint(s, SOL_SOCKET, SO_KEEPALIVE, "accepted_keepalive");
+		getint(s, IPPROTO_IP, IP_TTL, "accepted_ttl");
+		rep_linger(s, "accepted_linger");
 		getint(s, SOL_SOCKET, SO_ACCEPTCONN, "accepted_acceptconn");
 		getint(ls, SOL_SOCKET, SO_ACCEPTCONN, "listener_acceptconn");
 		xclose(s);
@@ -1012,8 +1025,28 @@ static void c_names(void)
 	rep_name(fd, "sock", 0);
 	rep_name(fd, "peer", 1);
 	S(shutdown)(fd, SHUT_WR);
-	rep_name(fd, "peer_after_shut_wr", 1);
+	{
+		char b[8];
+		/* the echo service closes after our FIN: TIME-WAIT */
+		DO(S(recv)(fd, b, sizeof(b), 0)); rep("recv_eof", NULL);
+		settle(fd, 0, 2000);
+	}
+	rep_name(fd, "peer_time_wait", 1);
+	rep_name(fd, "sock_time_wait", 0);
 	xclose(fd);
+
+	setcase("name_tcp_half_closed");
+	if (tcp_pair(AF_INET, &c, &s) == 0) {
+		S(shutdown)(c, SHUT_WR);
+		settle(s, POLLRDHUP, 2000);
+		rep_name(c, "shut_wr_peer", 1);
+		rep_name(s, "fin_received_peer", 1);
+		S(shutdown)(s, SHUT_WR);
+		settle(c, POLLRDHUP, 2000);
+		rep_name(s, "last_ack_peer_sock", 0);
+		xclose(c);
+		xclose(s);
+	}
 
 	setcase("name_udp_connected_any_bound");
 	fd = kind_sock(K_UDP4);
