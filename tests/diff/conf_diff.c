@@ -14,6 +14,8 @@
  *   ready_*    poll and epoll (level and edge) after each event: connect
  *              done, data, FIN, RST, shutdown;
  *   udp6_*     AF_INET6 datagram sockets over ::1 and v4-mapped addresses;
+ *   select_*   select/pselect readiness (ringstack's side: this group of the
+ *              Linux build under the LD_PRELOAD shim, see c_select);
  *   tcp6_*     AF_INET6 stream sockets (tests/diff/run.sh skips them while
  *              RS_DIFF_SKIP lists them: ringstack has no TCP over IPv6 yet).
  *
@@ -2042,6 +2044,244 @@ static void c_udp6(void)
 	}
 }
 
+/* ---- select ----
+ * libringsock has no select of its own: run.sh runs this group of the
+ * Linux build under the LD_PRELOAD shim for ringstack's side (the shim's
+ * select, as unmodified programs use it), so it is compiled out of the
+ * USE_RS build. */
+#ifndef USE_RS
+#include <sys/select.h>
+
+/* select on one descriptor for read, write and exceptions */
+static void rep_select(int fd, int ms, const char *step)
+{
+	fd_set r, w, e;
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&e);
+	FD_SET(fd, &r);
+	FD_SET(fd, &w);
+	FD_SET(fd, &e);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	DO(select(fd + 1, &r, &w, &e, &tv));
+	rep(step, "r=%d w=%d e=%d", FD_ISSET(fd, &r) != 0, FD_ISSET(fd, &w) != 0, FD_ISSET(fd, &e) != 0);
+}
+
+/* wait (bounded) until fd is readable for select */
+static void settle_read(int fd, int ms)
+{
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(fd, &r);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	select(fd + 1, &r, NULL, NULL, &tv);
+}
+
+static void c_select(void)
+{
+	int c, s;
+	char b[16];
+
+	setcase("select_udp_fresh");
+	int fd = kind_sock(K_UDP4);
+	rep_select(fd, 0, "select");
+	xclose(fd);
+
+	setcase("select_udp_data");
+	{
+		struct sockaddr_in l0 = sin4(LOCAL_IP, 0);
+		struct sockaddr_storage n;
+		socklen_t nn = sizeof(n);
+		int a = kind_sock(K_UDP4), bb = kind_sock(K_UDP4);
+		S(bind)(a, SA(&l0), sizeof(l0));
+		S(getsockname)(a, SA(&n), &nn);
+		S(sendto)(bb, "s", 1, 0, SA(&n), nn);
+		settle_read(a, 2000);
+		rep_select(a, 0, "data");
+		S(recv)(a, b, sizeof(b), 0);
+		rep_select(a, 0, "drained");
+		xclose(a);
+		xclose(bb);
+	}
+
+	setcase("select_udp_refused");
+	{
+		struct sockaddr_in p = sin4(PEER_IP, CLOSED_PORT);
+		fd = kind_sock(K_UDP4);
+		S(connect)(fd, SA(&p), sizeof(p));
+		S(send)(fd, "x", 1, 0);
+		settle_read(fd, 2000);
+		rep_select(fd, 0, "icmp");
+		getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+		rep_select(fd, 0, "error_read");
+		xclose(fd);
+	}
+
+	setcase("select_tcp_fresh");
+	fd = kind_sock(K_TCP4);
+	rep_select(fd, 0, "select");
+	xclose(fd);
+
+	setcase("select_tcp_listener");
+	{
+		int ls = listener(AF_INET, 0);
+		struct sockaddr_storage n;
+		socklen_t nn = sizeof(n);
+		S(getsockname)(ls, SA(&n), &nn);
+		rep_select(ls, 0, "idle");
+		int cl = kind_sock(K_TCP4);
+		S(connect)(cl, SA(&n), nn);
+		settle_read(ls, 2000);
+		rep_select(ls, 0, "pending");
+		xclose(cl);
+		xclose(ls);
+	}
+
+	setcase("select_tcp_connected");
+	if (tcp_pair(AF_INET, &c, &s) == 0) {
+		rep_select(c, 0, "idle");
+		S(send)(s, "d", 1, 0);
+		settle_read(c, 2000);
+		rep_select(c, 0, "data");
+		S(recv)(c, b, sizeof(b), 0);
+		rep_select(c, 0, "drained");
+		S(shutdown)(s, SHUT_WR);
+		settle_read(c, 2000);
+		rep_select(c, 0, "fin");
+		S(shutdown)(c, SHUT_WR);
+		rep_select(c, 0, "both_shut");
+		xclose(c);
+		xclose(s);
+	}
+
+	setcase("select_tcp_rst");
+	if (tcp_pair(AF_INET, &c, &s) == 0) {
+		struct linger l = { 1, 0 };
+		S(setsockopt)(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		xclose(s);
+		settle_read(c, 2000);
+		rep_select(c, 0, "rst");
+		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv", NULL);
+		rep_select(c, 0, "after_recv");
+		xclose(c);
+	}
+
+	setcase("select_tcp_nbconnect");
+	{
+		struct sockaddr_in p = sin4(PEER_IP, ECHO_PORT);
+		fd = S(socket)(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		DO(S(connect)(fd, SA(&p), sizeof(p))); rep("connect", NULL);
+		fd_set w;
+		FD_ZERO(&w);
+		FD_SET(fd, &w);
+		struct timeval tv = { 3, 0 };
+		DO(select(fd + 1, NULL, &w, NULL, &tv)); rep("wait_writable", "w=%d", FD_ISSET(fd, &w) != 0);
+		getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+		xclose(fd);
+	}
+
+	setcase("select_tcp_nbconnect_refused");
+	{
+		struct sockaddr_in p = sin4(PEER_IP, CLOSED_PORT);
+		fd = S(socket)(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		DO(S(connect)(fd, SA(&p), sizeof(p))); rep("connect", NULL);
+		fd_set w;
+		FD_ZERO(&w);
+		FD_SET(fd, &w);
+		struct timeval tv = { 3, 0 };
+		DO(select(fd + 1, NULL, &w, NULL, &tv)); rep("wait_writable", "w=%d", FD_ISSET(fd, &w) != 0);
+		rep_select(fd, 0, "refused");
+		getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
+		xclose(fd);
+	}
+
+	setcase("select_timeout");
+	{
+		fd = kind_sock(K_UDP4);
+		struct sockaddr_in a0 = sin4("0.0.0.0", 0);
+		S(bind)(fd, SA(&a0), sizeof(a0));
+		fd_set r;
+		FD_ZERO(&r);
+		FD_SET(fd, &r);
+		struct timeval tv = { 0, 50000 };
+		DO(select(fd + 1, &r, NULL, NULL, &tv));
+		rep("select", "r=%d tv_left=%ld.%06ld", FD_ISSET(fd, &r) != 0, (long)tv.tv_sec, (long)tv.tv_usec);
+		xclose(fd);
+	}
+
+	setcase("select_errors");
+	{
+		fd = kind_sock(K_UDP4);
+		fd_set r;
+		FD_ZERO(&r);
+		FD_SET(fd, &r);
+		struct timeval tv = { 0, 0 };
+		DO(select(-1, &r, NULL, NULL, &tv)); rep("nfds_neg", NULL);
+		/* tv_usec of a second or more is folded into tv_sec (the
+		 * socket is writable: no wait) */
+		fd_set w;
+		FD_ZERO(&w);
+		FD_SET(fd, &w);
+		tv.tv_usec = 1000000;
+		DO(select(fd + 1, NULL, &w, NULL, &tv)); rep("usec_1000000", NULL);
+		tv.tv_usec = -1;
+		DO(select(fd + 1, NULL, &w, NULL, &tv)); rep("usec_neg", NULL);
+		tv.tv_usec = 0;
+		tv.tv_usec = 0;
+		tv.tv_sec = -1;
+		DO(select(fd + 1, &r, NULL, NULL, &tv)); rep("neg_sec", NULL);
+		int dead = kind_sock(K_UDP4);
+		xclose(dead);
+		FD_ZERO(&r);
+		FD_SET(fd, &r);
+		FD_SET(dead, &r);
+		tv.tv_sec = 0;
+		int hi = fd > dead ? fd : dead;
+		DO(select(hi + 1, &r, NULL, NULL, &tv)); rep("closed_fd_in_set", NULL);
+		xclose(fd);
+	}
+
+	setcase("select_mixed_pipe");
+	{
+		int pf[2];
+		if (pipe(pf) == 0) {
+			fd = kind_sock(K_UDP4);
+			fd_set r, w;
+			FD_ZERO(&r);
+			FD_ZERO(&w);
+			FD_SET(pf[0], &r);
+			FD_SET(fd, &r);
+			FD_SET(fd, &w);
+			if (write(pf[1], "p", 1) != 1)
+				printf("%s setup: pipe write failed\n", cs);
+			struct timeval tv = { 1, 0 };
+			int hi = fd > pf[0] ? fd : pf[0];
+			DO(select(hi + 1, &r, &w, NULL, &tv));
+			rep("select", "pipe_r=%d sock_r=%d sock_w=%d", FD_ISSET(pf[0], &r) != 0,
+			    FD_ISSET(fd, &r) != 0, FD_ISSET(fd, &w) != 0);
+			xclose(fd);
+			close(pf[0]);
+			close(pf[1]);
+		}
+	}
+
+	setcase("select_pselect");
+	if (tcp_pair(AF_INET, &c, &s) == 0) {
+		S(send)(s, "p", 1, 0);
+		settle_read(c, 2000);
+		fd_set r;
+		FD_ZERO(&r);
+		FD_SET(c, &r);
+		struct timespec ts = { 0, 0 };
+		sigset_t m;
+		sigemptyset(&m);
+		DO(pselect(c + 1, &r, NULL, NULL, &ts, &m)); rep("pselect", "r=%d", FD_ISSET(c, &r) != 0);
+		xclose(c);
+		xclose(s);
+	}
+}
+#endif
+
 /* ---- TCP over IPv6 (skipped by run.sh while RS_DIFF_SKIP lists tcp6_) ---- */
 
 static void c_tcp6(void)
@@ -2158,6 +2398,9 @@ int main(int argc, char **argv)
 		{ "names", c_names }, { "eph", c_eph }, { "msg", c_msg },
 		{ "ready", c_ready }, { "epoll", c_epoll }, { "udp6", c_udp6 },
 		{ "tcp6", c_tcp6 },
+#ifndef USE_RS
+		{ "select", c_select },
+#endif
 	};
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
