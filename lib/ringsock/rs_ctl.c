@@ -885,6 +885,8 @@ rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 			goto out;
 		}
 		c->domain = s->domain;
+		/* sk_clone_lock copies sk_rcvlowat */
+		atomic_store(&c->rcvlowat, atomic_load(&s->rcvlowat));
 		sreq_init(&req, RS_SOP_ACCEPT, s->sd);
 		wfd = -1;
 		rc = ctl_op(&req, &cpl, &wfd);
@@ -1318,6 +1320,23 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 		rc = err == 0 ? 0 : fail(err);
 		goto out;
 	}
+	if (level == SOL_SOCKET && optname == SO_RCVLOWAT) {
+		/* the library reads the rings: it keeps the low mark */
+		int v;
+
+		if (optlen < sizeof(int)) {
+			errno = EINVAL;
+			goto out;
+		}
+		memcpy(&v, optval, sizeof(v));
+		if (v < 0)
+			v = INT_MAX;
+		if (s->stream && (uint32_t)v > rs_stream_lowat_cap(s))
+			v = (int)rs_stream_lowat_cap(s);
+		atomic_store(&s->rcvlowat, v != 0 ? v : 1);
+		rc = 0;
+		goto out;
+	}
 	if (optlen > sizeof(req.opt)) {
 		/* No option the daemon knows takes more; Linux answers
 		 * oversized values of known options with EINVAL too. */
@@ -1349,6 +1368,15 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 			 * bounds what a stream socket queues */
 			atomic_store(&s->sndbuf_locked, true);
 		}
+	}
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_RCVBUF && s->stream) {
+		/* SOCK_RCVBUF_LOCK: the window is bounded by it, and so is
+		 * SO_RCVLOWAT (tcp_set_rcvlowat) */
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		if (rs_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0 && v > 0)
+			atomic_store(&s->rcvbuf_set, v);
 	}
 	if (rc == 0 && level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && optlen >= sizeof(int)) {
 		int on;
@@ -1440,6 +1468,12 @@ rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 		case SO_ERROR:
 			rc = int_out(rs_take_so_error(s), optval, optlen);
 			goto out;
+		case SO_RCVLOWAT: {
+			int v = atomic_load(&s->rcvlowat);
+
+			rc = int_out(v != 0 ? v : 1, optval, optlen);
+			goto out;
+		}
 		case SO_RCVTIMEO:
 		case SO_SNDTIMEO:
 			timeo_get(optname == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo, &tv);
