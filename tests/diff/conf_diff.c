@@ -332,6 +332,8 @@ static void wait_bytes(int fd, int n)
 	}
 }
 
+static unsigned ep_once(int fd, unsigned events, int timeout, const char *step);
+
 /* ---- options ---- */
 
 enum kind { K_UDP4, K_TCP4, K_UDP6, K_TCP6 };
@@ -472,7 +474,22 @@ static void c_opt_values(void)
 	opt_set(K_UDP4, "SO_RCVLOWAT", 0);
 	opt_set(K_UDP4, "SO_RCVLOWAT", 100);
 	opt_set(K_TCP4, "SO_RCVLOWAT", 100);
-	opt_set(K_TCP4, "SO_RCVLOWAT", -1);
+	opt_set(K_UDP4, "SO_RCVLOWAT", -1);
+	{
+		/* TCP bounds a negative (INT_MAX) mark by half its receive
+		 * buffer: how much depends on the host (tcp_rmem) */
+		setcase("opt_tcp4_SO_RCVLOWAT_m1");
+		int fd = kind_sock(K_TCP4), v = -1;
+		socklen_t l = sizeof(v);
+		setint(fd, SOL_SOCKET, SO_RCVLOWAT, -1, "set");
+		DO(S(getsockopt)(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l));
+		rep("get", "bounded=%d", v >= 65536 && v < INT32_MAX);
+		v = 4000;
+		S(setsockopt)(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+		setint(fd, SOL_SOCKET, SO_RCVLOWAT, 100000, "set_after_rcvbuf");
+		getint(fd, SOL_SOCKET, SO_RCVLOWAT, "get_after_rcvbuf");
+		xclose(fd);
+	}
 
 	static const int ttlv[] = { 1, 64, 255, 0, 256, -1, -2 };
 	for (size_t i = 0; i < sizeof(ttlv) / sizeof(ttlv[0]); i++)
@@ -1333,6 +1350,52 @@ static void c_msg(void)
 		DO(S(ioctl)(bb, TIOCOUTQ, &v)); rep("siocoutq_udp", "val=%d", v);
 		xclose(a);
 		xclose(bb);
+	}
+
+	setcase("msg_tcp_rcvlowat");
+	if (tcp_pair(AF_INET, &c, &s) == 0) {
+		int v = 5;
+		DO(S(setsockopt)(c, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v))); rep("set", NULL);
+		S(send)(s, "abc", 3, 0);
+		wait_bytes(c, 3);
+		rep_poll(c, POLLIN | POLLOUT, 0, "poll_below_mark");
+		ep_once(c, EPOLLIN | EPOLLOUT, 0, "epoll_below_mark");
+		S(send)(s, "de", 2, 0);
+		settle(c, POLLIN, 2000);
+		rep_poll(c, POLLIN | POLLOUT, 0, "poll_at_mark");
+		memset(b, 0, sizeof(b));
+		DO(S(recv)(c, b, 2, 0)); rep("recv_2", "data=%.2s", b);
+		rep_poll(c, POLLIN, 0, "poll_below_again");
+		DO(S(recv)(c, b, sizeof(b), MSG_DONTWAIT)); rep("recv_dontwait_below", NULL);
+		S(send)(s, "fghij", 5, 0);
+		S(send)(s, "k", 1, 0);
+		memset(b, 0, sizeof(b));
+		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv_blocking", "ge5=%d", g_r >= 5);
+		S(send)(s, "xy", 2, 0);
+		S(shutdown)(s, SHUT_WR);
+		settle(c, POLLRDHUP, 2000);
+		rep_poll(c, POLLIN | POLLRDHUP, 0, "poll_fin_below_mark");
+		memset(b, 0, sizeof(b));
+		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv_fin", NULL);
+		xclose(c);
+		xclose(s);
+	}
+
+	setcase("msg_tcp_rcvlowat_inherit");
+	{
+		int ls = listener(AF_INET, 0), v = 7;
+		S(setsockopt)(ls, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
+		getint(ls, SOL_SOCKET, SO_RCVLOWAT, "listener");
+		struct sockaddr_storage n;
+		socklen_t nn = sizeof(n);
+		S(getsockname)(ls, SA(&n), &nn);
+		int cl = kind_sock(K_TCP4);
+		S(connect)(cl, SA(&n), nn);
+		int a = S(accept)(ls, NULL, NULL);
+		getint(a, SOL_SOCKET, SO_RCVLOWAT, "accepted");
+		xclose(a);
+		xclose(cl);
+		xclose(ls);
 	}
 
 	setcase("msg_udp_rcvlowat_ignored");
