@@ -1048,8 +1048,16 @@ rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		sreq_init(&req, RS_SOP_BIND, s->sd);
 		err = rs_sa6_in(addr, addrlen, &req.addr, false);
 		rc = sock_op(s, &req, &cpl);
-		if (rc == 0)
+		if (rc == 0) {
+			static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+			static const uint8_t any[16];
+
 			atomic_store(&s->bound, true);
+			atomic_store(&s->bound6, memcmp(req.addr.addr, pfx, 12) == 0 ?
+							 RS_BOUND6_MAPPED :
+						 memcmp(req.addr.addr, any, 16) != 0 ?
+							 RS_BOUND6_V6 : RS_BOUND6_ANY);
+		}
 		goto out;
 	}
 	if (addrlen < sizeof(sin)) {

@@ -364,6 +364,17 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 			err = ENETUNREACH;
 			goto out;
 		}
+		/* bound to an IPv6 address, the IPv4 path has no source
+		 * (udp_sendmsg's route fails); bound to an IPv4-mapped one,
+		 * IPv6 has none (ip6_dst_lookup_tail) */
+		if (atomic_load(&s->bound6) == RS_BOUND6_V6 && memcmp(meta.to.addr, pfx, 12) == 0) {
+			err = ENETUNREACH;
+			goto out;
+		}
+		if (atomic_load(&s->bound6) == RS_BOUND6_MAPPED && memcmp(meta.to.addr, pfx, 12) != 0) {
+			err = EAFNOSUPPORT;
+			goto out;
+		}
 	} else if (msg->msg_name != NULL) {
 		if (msg->msg_namelen < sizeof(sin)) {
 			err = EINVAL;

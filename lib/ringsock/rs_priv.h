@@ -39,6 +39,10 @@
 #define RS_SHUT_RD 1
 #define RS_SHUT_WR 2
 
+#define RS_BOUND6_ANY 0		/* :: or not bound by rs_bind */
+#define RS_BOUND6_MAPPED 1	/* an IPv4-mapped address: IPv4 only */
+#define RS_BOUND6_V6 2		/* an IPv6 address: IPv6 only */
+
 struct rs_sock {
 	int fd;			/* the wake descriptor the daemon gave: the socket's number */
 	int sd;			/* daemon's slot index */
@@ -59,6 +63,9 @@ struct rs_sock {
 	_Atomic int shut;	/* RS_SHUT_RD | RS_SHUT_WR, as Linux's sk_shutdown */
 	_Atomic bool broadcast;	/* SO_BROADCAST as the daemon accepted it */
 	_Atomic bool v6only;	/* IPV6_V6ONLY as the daemon accepted it */
+	/* AF_INET6: what rs_bind bound to (RS_BOUND6_*), which decides the
+	 * destinations a send can reach (udpv6_sendmsg) */
+	_Atomic int bound6;
 	/* Stream (TCP) sockets: the rings are byte rings and the slot's
 	 * state word tells the connection's life (sock_shm.h). */
 	bool stream;
