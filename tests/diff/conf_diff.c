@@ -1995,6 +1995,7 @@ static void c_udp6(void)
 		DO(S(sendto)(a, "x", 1, 0, SA(&d6), sizeof(d6))); rep("sendto_v6_from_mapped", NULL);
 		struct sockaddr_in6 dm = sin6("::ffff:" PEER_IP, ECHO_PORT);
 		DO(S(sendto)(a, "x", 1, 0, SA(&dm), sizeof(dm))); rep("sendto_mapped", NULL);
+		DO(S(connect)(a, SA(&d6), sizeof(d6))); rep("connect_v6_from_mapped", NULL);
 		xclose(a);
 	}
 
