@@ -2393,6 +2393,8 @@ static void c_tcp6(void)
 			struct sockaddr_in6 *f6 = (void *)&f;
 			char ip[INET6_ADDRSTRLEN] = "";
 			inet_ntop(AF_INET6, &f6->sin6_addr, ip, sizeof(ip));
+			if (g_r >= 0)
+				g_r = 0; /* a descriptor: its number is not compared */
 			rep("accept", "family=%d addr=%s len=%u", f.ss_family, ip, (unsigned)fl);
 			xclose(s);
 			xclose(v4);
