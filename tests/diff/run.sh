@@ -74,7 +74,7 @@ lx=$!
 # through the LD_PRELOAD shim, as unmodified programs call it)
 bash -c "timeout 40 '$BIN/udp_diff_rs' && timeout 40 '$BIN/tcp_diff_rs' &&
 	timeout 60 '$BIN/conf_diff_rs' &&
-	LD_PRELOAD='$SHIM' timeout 30 '$BIN/conf_diff_linux' select" >"$RS_TMP/rs.out" 2>"$RS_TMP/rs.err" &
+	timeout 30 env LD_PRELOAD='$SHIM' '$BIN/conf_diff_linux' select" >"$RS_TMP/rs.out" 2>"$RS_TMP/rs.err" &
 rx=$!
 lrc=0 rrc=0
 wait $lx || lrc=$?
