@@ -1273,20 +1273,27 @@ select_rs(int nfds, fd_set *r, fd_set *w, fd_set *e, int ms)
 EXPORT int
 select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
-	int64_t start, left;
+	int64_t start, left, sec = 0, usec = 0;
 	int ms, rc;
 
 	if (in_lib || !select_has_rs(nfds, r, w, e))
 		return REAL(select)(nfds, r, w, e, tv);
-	if (tv != NULL && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000))
-		return fail(EINVAL);
-	ms = tv == NULL ? -1 : (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
+	if (tv != NULL) {
+		/* kern_select folds whole seconds of tv_usec into tv_sec
+		 * first; what is negative after that is EINVAL */
+		sec = (int64_t)tv->tv_sec + tv->tv_usec / 1000000;
+		usec = tv->tv_usec % 1000000;
+		if (sec < 0 || usec < 0)
+			return fail(EINVAL);
+	}
+	ms = tv == NULL ? -1 : sec >= INT_MAX / 1000 - 1 ? INT_MAX :
+			      (int)(sec * 1000 + (usec + 999) / 1000);
 	start = now_ns();
 	rc = select_rs(nfds, r, w, e, ms);
 	if (tv != NULL) {
 		/* Linux writes back the time left. */
-		left = (int64_t)tv->tv_sec * 1000000000 + tv->tv_usec * 1000 -
-		       (now_ns() - start);
+		left = sec > INT64_MAX / 1000000000 - 1 ? INT64_MAX :
+		       sec * 1000000000 + usec * 1000 - (now_ns() - start);
 		if (left < 0)
 			left = 0;
 		tv->tv_sec = left / 1000000000;

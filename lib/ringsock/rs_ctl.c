@@ -885,6 +885,8 @@ rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 			goto out;
 		}
 		c->domain = s->domain;
+		/* sk_clone_lock copies sk_rcvlowat */
+		atomic_store(&c->rcvlowat, atomic_load(&s->rcvlowat));
 		sreq_init(&req, RS_SOP_ACCEPT, s->sd);
 		wfd = -1;
 		rc = ctl_op(&req, &cpl, &wfd);
@@ -1046,8 +1048,16 @@ rs_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		sreq_init(&req, RS_SOP_BIND, s->sd);
 		err = rs_sa6_in(addr, addrlen, &req.addr, false);
 		rc = sock_op(s, &req, &cpl);
-		if (rc == 0)
+		if (rc == 0) {
+			static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+			static const uint8_t any[16];
+
 			atomic_store(&s->bound, true);
+			atomic_store(&s->bound6, memcmp(req.addr.addr, pfx, 12) == 0 ?
+							 RS_BOUND6_MAPPED :
+						 memcmp(req.addr.addr, any, 16) != 0 ?
+							 RS_BOUND6_V6 : RS_BOUND6_ANY);
+		}
 		goto out;
 	}
 	if (addrlen < sizeof(sin)) {
@@ -1149,12 +1159,13 @@ rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	if (s == NULL)
 		return -1;
 	rc = -1;
-	if (addr == NULL) {
-		errno = EFAULT;
-		goto out;
-	}
+	/* the length first: connect(fd, NULL, 0) is EINVAL on Linux */
 	if (addrlen < sizeof(sa_family_t)) {
 		errno = EINVAL;
+		goto out;
+	}
+	if (addr == NULL) {
+		errno = EFAULT;
 		goto out;
 	}
 	sreq_init(&req, RS_SOP_CONNECT, s->sd);
@@ -1317,6 +1328,23 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 		rc = err == 0 ? 0 : fail(err);
 		goto out;
 	}
+	if (level == SOL_SOCKET && optname == SO_RCVLOWAT) {
+		/* the library reads the rings: it keeps the low mark */
+		int v;
+
+		if (optlen < sizeof(int)) {
+			errno = EINVAL;
+			goto out;
+		}
+		memcpy(&v, optval, sizeof(v));
+		if (v < 0)
+			v = INT_MAX;
+		if (s->stream && (uint32_t)v > rs_stream_lowat_cap(s))
+			v = (int)rs_stream_lowat_cap(s);
+		atomic_store(&s->rcvlowat, v != 0 ? v : 1);
+		rc = 0;
+		goto out;
+	}
 	if (optlen > sizeof(req.opt)) {
 		/* No option the daemon knows takes more; Linux answers
 		 * oversized values of known options with EINVAL too. */
@@ -1348,6 +1376,15 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 			 * bounds what a stream socket queues */
 			atomic_store(&s->sndbuf_locked, true);
 		}
+	}
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_RCVBUF && s->stream) {
+		/* SOCK_RCVBUF_LOCK: the window is bounded by it, and so is
+		 * SO_RCVLOWAT (tcp_set_rcvlowat) */
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		if (rs_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0 && v > 0)
+			atomic_store(&s->rcvbuf_set, v);
 	}
 	if (rc == 0 && level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && optlen >= sizeof(int)) {
 		int on;
@@ -1419,7 +1456,9 @@ rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 		errno = EFAULT;
 		goto out;
 	}
-	if ((int)*optlen < 0) {
+	/* do_ipv6_getsockopt takes the length as unsigned (a negative
+	 * one is large enough); the other levels refuse it */
+	if ((int)*optlen < 0 && level != IPPROTO_IPV6) {
 		errno = EINVAL;
 		goto out;
 	}
@@ -1437,6 +1476,12 @@ rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 		case SO_ERROR:
 			rc = int_out(rs_take_so_error(s), optval, optlen);
 			goto out;
+		case SO_RCVLOWAT: {
+			int v = atomic_load(&s->rcvlowat);
+
+			rc = int_out(v != 0 ? v : 1, optval, optlen);
+			goto out;
+		}
 		case SO_RCVTIMEO:
 		case SO_SNDTIMEO:
 			timeo_get(optname == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo, &tv);

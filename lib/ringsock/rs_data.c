@@ -364,6 +364,17 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 			err = ENETUNREACH;
 			goto out;
 		}
+		/* bound to an IPv6 address, the IPv4 path has no source
+		 * (udp_sendmsg's route fails); bound to an IPv4-mapped one,
+		 * IPv6 has none (ip6_dst_lookup_tail) */
+		if (atomic_load(&s->bound6) == RS_BOUND6_V6 && memcmp(meta.to.addr, pfx, 12) == 0) {
+			err = ENETUNREACH;
+			goto out;
+		}
+		if (atomic_load(&s->bound6) == RS_BOUND6_MAPPED && memcmp(meta.to.addr, pfx, 12) != 0) {
+			err = EAFNOSUPPORT;
+			goto out;
+		}
 	} else if (msg->msg_name != NULL) {
 		if (msg->msg_namelen < sizeof(sin)) {
 			err = EINVAL;
@@ -629,10 +640,7 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 		err = EAGAIN;	/* IP_RECVERR is not served: the queue is empty */
 		goto out;
 	}
-	if (flags & MSG_OOB) {
-		err = EOPNOTSUPP;	/* udp_recvmsg: no urgent data */
-		goto out;
-	}
+	/* MSG_OOB: udp_recvmsg ignores it (a datagram is read as usual) */
 	for (;;) {
 		n = rx_try(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, &rec,
 			   (flags & MSG_PEEK) != 0);

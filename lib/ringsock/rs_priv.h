@@ -39,6 +39,10 @@
 #define RS_SHUT_RD 1
 #define RS_SHUT_WR 2
 
+#define RS_BOUND6_ANY 0		/* :: or not bound by rs_bind */
+#define RS_BOUND6_MAPPED 1	/* an IPv4-mapped address: IPv4 only */
+#define RS_BOUND6_V6 2		/* an IPv6 address: IPv6 only */
+
 struct rs_sock {
 	int fd;			/* the wake descriptor the daemon gave: the socket's number */
 	int sd;			/* daemon's slot index */
@@ -59,6 +63,9 @@ struct rs_sock {
 	_Atomic int shut;	/* RS_SHUT_RD | RS_SHUT_WR, as Linux's sk_shutdown */
 	_Atomic bool broadcast;	/* SO_BROADCAST as the daemon accepted it */
 	_Atomic bool v6only;	/* IPV6_V6ONLY as the daemon accepted it */
+	/* AF_INET6: what rs_bind bound to (RS_BOUND6_*), which decides the
+	 * destinations a send can reach (udpv6_sendmsg) */
+	_Atomic int bound6;
 	/* Stream (TCP) sockets: the rings are byte rings and the slot's
 	 * state word tells the connection's life (sock_shm.h). */
 	bool stream;
@@ -67,6 +74,8 @@ struct rs_sock {
 					 * (EINPROGRESS given, outcome not yet
 					 * reported by connect) */
 	_Atomic bool sndbuf_locked;	/* SO_SNDBUF set: it bounds the tx ring */
+	_Atomic int rcvlowat;		/* SO_RCVLOWAT as set, 0 before (1) */
+	_Atomic int32_t rcvbuf_set;	/* SO_RCVBUF as reported once set, else 0 */
 	_Atomic bool disconnected;	/* connect reported the connection's
 					 * failure: as after Linux's
 					 * tcp_disconnect, nothing is shut */
@@ -164,6 +173,7 @@ uint32_t rs_stream_state(struct rs_sock *s);
 uint32_t rs_stream_accept_ready(struct rs_sock *s);
 /* tcp_poll's mask for a stream socket. */
 uint32_t rs_stream_mask(struct rs_sock *s);
+uint32_t rs_stream_lowat_cap(struct rs_sock *s);
 ssize_t rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags);
 ssize_t rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags);
 /* Sleep on the wake descriptor until ready(s) or the deadline (0: none).

@@ -126,6 +126,33 @@ st_closed(uint32_t st)
 	return (st & ~RS_SS_LISTEN) == 0 || (st & (RS_SS_RESET | RS_SS_CLOSED));
 }
 
+/* tcp_set_rcvlowat's bound: half the receive buffer, here the ring (the
+ * window never exceeds it) or SO_RCVBUF once set, so that a read waiting
+ * for the mark can always be satisfied. */
+uint32_t
+rs_stream_lowat_cap(struct rs_sock *s)
+{
+	uint32_t b = s->rx.size;
+	int32_t set = atomic_load(&s->rcvbuf_set);
+
+	if (set > 0 && (uint32_t)set < b)
+		b = (uint32_t)set;
+	return b / 2 > 0 ? b / 2 : 1;
+}
+
+/* SO_RCVLOWAT in bytes: what a read without MSG_WAITALL waits for, and
+ * what EPOLLIN needs (sock_rcvlowat) */
+static uint32_t
+rcv_lowat(struct rs_sock *s)
+{
+	int v = atomic_load(&s->rcvlowat);
+	uint32_t cap = rs_stream_lowat_cap(s);
+
+	if (v <= 1)
+		return 1;
+	return (uint32_t)v < cap ? (uint32_t)v : cap;
+}
+
 uint32_t
 rs_stream_mask(struct rs_sock *s)
 {
@@ -141,7 +168,8 @@ rs_stream_mask(struct rs_sock *s)
 		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (!(st & RS_SS_CONNECTING) || (st & (RS_SS_CONNECTED | RS_SS_RESET | RS_SS_CLOSED))) {
 		avail = rx_avail(s);
-		if (avail != 0)	/* a corrupt ring is readable: the read says so */
+		/* a corrupt ring is readable: the read says so */
+		if (avail < 0 || (avail > 0 && (uint64_t)avail >= rcv_lowat(s)))
 			m |= EPOLLIN | EPOLLRDNORM;
 		if (snd_shut(s, st)) {
 			m |= EPOLLOUT | EPOLLWRNORM;
@@ -420,8 +448,8 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 	msg->msg_namelen = 0;
 	msg->msg_controllen = 0;
 	msg->msg_flags = 0;
-	/* sock_rcvlowat: MSG_WAITALL wants everything */
-	target = (flags & MSG_WAITALL) ? total : 1;
+	/* sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT */
+	target = (flags & MSG_WAITALL) ? total : rcv_lowat(s) < total ? rcv_lowat(s) : total;
 	if (target > s->rx.size && peek)
 		target = s->rx.size;	/* a peek can never see more than the ring */
 	if (total == 0)
@@ -496,7 +524,10 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 				break;
 			continue;
 		}
-		if (copied >= target && !peek)
+		/* a zero-length read returns 0 once data is there, and
+		 * otherwise waits or fails as any read (tcp_recvmsg's
+		 * target is at least 1) */
+		if (copied >= target && !peek && (total > 0 || used > 0))
 			break;
 		/* Nothing (more) to take now: tcp_recvmsg's order. */
 		st = rs_stream_state(s);

@@ -304,10 +304,24 @@ static int get_int(const struct rs_sreq *r, int *v)
 	return 0;
 }
 
-/* Linux: min(val, {r,w}mem_max) doubled, with a floor. */
+/* IPPROTO_IP's int options (do_ip_setsockopt): an int, or one byte when
+ * shorter, 0 when empty. */
+static int get_ip_int(const struct rs_sreq *r, int *v)
+{
+	if (r->optlen >= sizeof(int))
+		memcpy(v, r->opt, sizeof(int));
+	else if (r->optlen >= 1)
+		*v = r->opt[0];
+	else
+		*v = 0;
+	return 0;
+}
+
+/* Linux: min(val, {r,w}mem_max) doubled, with a floor; the value is
+ * compared unsigned (min_t(u32, ...)): a negative one asks for the most. */
 static int32_t buf_size(int v, int32_t floor)
 {
-	int64_t x = v < 0 ? 0 : v > RS_BUF_MAX ? RS_BUF_MAX : v;
+	int64_t x = (uint32_t)v > RS_BUF_MAX ? RS_BUF_MAX : v;
 	return (int32_t)(2 * x < floor ? floor : 2 * x);
 }
 
@@ -365,11 +379,12 @@ static int sol_socket_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 
 static int sol_ip_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 {
-	int v = 0, rc;
-	if ((rc = get_int(r, &v)) < 0)
-		return rc;
+	int v = 0;
+	get_ip_int(r, &v);
 	switch (name) {
 	case IP_TTL:
+		if (r->optlen < 1)
+			return -EINVAL;
 		if (v == -1) {
 			s->ttl = -1;
 			return 0;
@@ -379,8 +394,9 @@ static int sol_ip_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 		s->ttl = (int16_t)v;
 		return 0;
 	case IP_TOS:
-		/* UDP keeps the ECN bits; TCP masks them (its protocol does) */
-		s->tos = (int16_t)(v & 0xff);
+		/* UDP keeps the ECN bits; TCP's are the protocol's, never
+		 * the option's (Linux's __ip_sock_set_tos) */
+		s->tos = (int16_t)(v & (s->proto->type == SOCK_STREAM ? 0xfc : 0xff));
 		return 1;
 	/* ancillary data on receive: every datagram's meta carries the TTL,
 	 * TOS and destination; the library turns them into cmsgs */
@@ -462,6 +478,11 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		case SO_PROTOCOL: v = s->proto->ipproto; break;
 		case SO_DOMAIN: v = s->domain; break;
 		case SO_ERROR: v = atomic_exchange(&s->shm->so_error, 0); break;
+		case SO_ACCEPTCONN:
+			if (s->proto->type == SOCK_STREAM)
+				goto proto; /* the protocol knows whether it listens */
+			v = 0;
+			break;
 		case SO_LINGER: {
 			struct linger l = { .l_onoff = s->linger >= 0, .l_linger = s->linger >= 0 ? s->linger : 0 };
 			memcpy(c->opt, &l, sizeof(l));
@@ -500,6 +521,13 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		case IP_RECVTOS: v = s->recv_tos; break;
 		case IP_PKTINFO: v = s->recv_pktinfo; break;
 		default: goto proto;
+		}
+		/* do_ip_getsockopt: a buffer shorter than an int takes a
+		 * value that fits one byte as one byte */
+		if (r->optlen > 0 && r->optlen < sizeof(int) && v >= 0 && v <= 255) {
+			c->opt[0] = (uint8_t)v;
+			c->optlen = 1;
+			return 0;
 		}
 	} else {
 		goto proto;
@@ -649,7 +677,10 @@ static int run_request(struct rs_app *a, const struct rs_sreq *r, struct rs_scpl
 		fill_saddr(s, &c->addr, &s->laddr, s->bound ? s->lport : 0);
 		return 0;
 	case RS_SOP_GETPEERNAME:
-		if (!s->connected)
+		/* a stream socket whose connection is over (TIME-WAIT, or
+		 * closed) has no peer: inet_getname on TCP_CLOSE */
+		if (!s->connected || (s->proto->type == SOCK_STREAM &&
+				      (atomic_load(&s->shm->state) & RS_SS_CLOSED)))
 			return -ENOTCONN;
 		fill_saddr(s, &c->addr, &s->raddr, s->rport);
 		return 0;

@@ -760,11 +760,13 @@ static int tsk_getsockopt(struct rs_sock *s, int level, int name, void *v, uint3
 	case O_KEEPCNT: x = ps->so.keepcnt ? (int)ps->so.keepcnt : 9; break;
 	case O_USER_TIMEOUT: x = (int)ps->so.user_timeout_ms; break;
 	case O_CONGESTION: {
+		/* Linux copies TCP_CA_NAME_MAX (16) bytes, the name
+		 * zero-padded, and reports that length */
+		char nb[16] = "";
 		const char *n = ps->so.cc ? ps->so.cc->name : "cubic";
-		uint32_t l = (uint32_t)strlen(n) + 1;
-		if (l > *len)
-			l = *len;
-		memcpy(v, n, l);
+		uint32_t l = sizeof(nb) < *len ? (uint32_t)sizeof(nb) : *len;
+		strncpy(nb, n, sizeof(nb) - 1);
+		memcpy(v, nb, l);
 		*len = l;
 		return 0;
 	}

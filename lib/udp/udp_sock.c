@@ -173,7 +173,7 @@ static int udp_connect(struct rs_sock *s, const struct rs_saddr *a)
 	if (s->domain == AF_INET6 && !rs_ip_is4(&ip))
 		return udp_connect6(s, a, &ip, oif);
 	if (!rs_ip_is_any(&s->laddr) && !rs_ip_is4(&s->laddr))
-		return -EAFNOSUPPORT; /* an IPv6 local address cannot reach IPv4 */
+		return -ENETUNREACH; /* an IPv6 local address: no IPv4 route from it */
 	uint32_t dst = rs_ip_v4(&ip);
 	/* inet_dgram_connect binds an unbound socket first (and a connect that
 	 * fails below leaves it bound, as on Linux) */
