@@ -336,9 +336,26 @@ struct tcp_io {
 	 * unsent data). May only grow between calls, except by the
 	 * releases the engine asks for. */
 	uint32_t snd_avail;
-	/** Free bytes in the receive ring. */
+	/** Free bytes in the receive ring, as tcp_rcv_free_within() gives
+	 * them when the ring is larger than so.rcvbuf. */
 	uint32_t rcv_free;
 };
+
+/**
+ * What the caller reports as tcp_io.rcv_free for a receive ring of
+ * ring_size bytes with ring_free of them free: the engine counts unread
+ * bytes as so.rcvbuf - rcv_free, so with SO_RCVBUF below the ring's size
+ * the room left within that bound (else the window never closes while
+ * the unread bytes pile up in the larger ring); rcvbuf 0: not set yet.
+ */
+static inline uint32_t
+tcp_rcv_free_within(uint32_t rcvbuf, uint32_t ring_size, uint32_t ring_free)
+{
+	if (rcvbuf == 0 || rcvbuf >= ring_size || ring_free > ring_size)
+		return ring_free;
+	uint32_t unread = ring_size - ring_free;
+	return rcvbuf > unread ? rcvbuf - unread : 0;
+}
 
 /* ---- socket options a connection carries ---- */
 
