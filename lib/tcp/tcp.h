@@ -620,6 +620,18 @@ enum tcp_syn_verdict tcp_listen_syn(struct tcp_ctx *x, struct tcp_listener *l,
 				    const struct tcp_tuple *t, const struct tcp_seg *syn,
 				    uint32_t mtu, uint64_t now_ns, struct tcp_actions *a);
 
+/**
+ * Whether a segment for a listener that is neither a SYN it takes nor a
+ * SYN cookie's ACK gets a RST (RFC 9293 3.10.7.2, as Linux): only when it
+ * carries ACK and not RST; anything else (a bare FIN, data without ACK) is
+ * dropped silently.
+ */
+static inline bool
+tcp_listen_wants_rst(const struct tcp_seg *seg)
+{
+	return (seg->flags & (TCP_ACK | TCP_RST)) == TCP_ACK;
+}
+
 /** Builds a cookie SYN-ACK for syn in a (reset first; e.g. when no
  * connection could be allocated after TCP_SYN_CREATE). Returns 0 or
  * -EINVAL (not a SYN). */
