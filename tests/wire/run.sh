@@ -49,6 +49,9 @@ in_ns wl ip link set wl-t up
 in_ns wd ip link set wd-d up
 WL_MAC=$(mac_of wl wl-t)
 WD_MAC=$(mac_of wd wd-d)
+# Linux 6.x retries SYNs at linear intervals first (tcp_syn_linear_timeouts,
+# default 4); the comparison is with its RFC 6298 backoff, as ringstack has
+in_ns wd sysctl -qw net.ipv4.tcp_syn_linear_timeouts=0 2>/dev/null || true
 in_ns wd ip neigh replace 10.0.0.3 lladdr "$WL_MAC" dev wd-d nud permanent
 
 # ringstack DUT: port0, its tester p1

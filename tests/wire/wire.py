@@ -248,3 +248,38 @@ def run(main):
         main(dut)
     finally:
         dut.close()
+
+
+def collect_ports(ports, duration):
+    """Every segment from the DUT to any of ports within duration seconds,
+    as {port: [segments]}."""
+    got = {p: [] for p in ports}
+    end = time.time() + duration
+    while True:
+        left = end - time.time()
+        if left <= 0:
+            return got
+        r, _, _ = select.select([_sock], [], [], left)
+        if not r:
+            return got
+        p = _sock.recv()
+        if p is None or IP not in p or TCP not in p:
+            continue
+        if p[IP].src != DST or p[IP].dst != SRC or p[TCP].dport not in got:
+            continue
+        t = p[TCP]
+        t.rx_time = time.time()
+        got[t.dport].append(t)
+
+
+def backoff_class(times, lo=1.5, hi=2.6):
+    """Intervals between times: each about twice the one before?"""
+    iv = [b - a for a, b in zip(times, times[1:])]
+    if len(iv) < 2:
+        return "few(%d)" % len(times)
+    rs = [b / a for a, b in zip(iv, iv[1:]) if a > 0]
+    return "doubling" if all(lo <= r <= hi for r in rs) else "other"
+
+
+def within(x, lo, hi):
+    return x is not None and lo <= x <= hi
