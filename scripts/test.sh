@@ -48,6 +48,8 @@ for t in tests/integration/*_test.sh; do
 done
 # the same socket programs (UDP and TCP) against Linux and against libringsock
 step "diff/sockets" timeout 180 tests/diff/run.sh
+# wire-level TCP scripts (scapy) against Linux and ringstack, compared
+step "wire/tcp" timeout 300 tests/wire/run.sh
 
 if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 	if CC=clang scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false; then

@@ -336,9 +336,26 @@ struct tcp_io {
 	 * unsent data). May only grow between calls, except by the
 	 * releases the engine asks for. */
 	uint32_t snd_avail;
-	/** Free bytes in the receive ring. */
+	/** Free bytes in the receive ring, as tcp_rcv_free_within() gives
+	 * them when the ring is larger than so.rcvbuf. */
 	uint32_t rcv_free;
 };
+
+/**
+ * What the caller reports as tcp_io.rcv_free for a receive ring of
+ * ring_size bytes with ring_free of them free: the engine counts unread
+ * bytes as so.rcvbuf - rcv_free, so with SO_RCVBUF below the ring's size
+ * the room left within that bound (else the window never closes while
+ * the unread bytes pile up in the larger ring); rcvbuf 0: not set yet.
+ */
+static inline uint32_t
+tcp_rcv_free_within(uint32_t rcvbuf, uint32_t ring_size, uint32_t ring_free)
+{
+	if (rcvbuf == 0 || rcvbuf >= ring_size || ring_free > ring_size)
+		return ring_free;
+	uint32_t unread = ring_size - ring_free;
+	return rcvbuf > unread ? rcvbuf - unread : 0;
+}
 
 /* ---- socket options a connection carries ---- */
 
@@ -602,6 +619,18 @@ enum tcp_syn_verdict {
 enum tcp_syn_verdict tcp_listen_syn(struct tcp_ctx *x, struct tcp_listener *l,
 				    const struct tcp_tuple *t, const struct tcp_seg *syn,
 				    uint32_t mtu, uint64_t now_ns, struct tcp_actions *a);
+
+/**
+ * Whether a segment for a listener that is neither a SYN it takes nor a
+ * SYN cookie's ACK gets a RST (RFC 9293 3.10.7.2, as Linux): only when it
+ * carries ACK and not RST; anything else (a bare FIN, data without ACK) is
+ * dropped silently.
+ */
+static inline bool
+tcp_listen_wants_rst(const struct tcp_seg *seg)
+{
+	return (seg->flags & (TCP_ACK | TCP_RST)) == TCP_ACK;
+}
 
 /** Builds a cookie SYN-ACK for syn in a (reset first; e.g. when no
  * connection could be allocated after TCP_SYN_CREATE). Returns 0 or

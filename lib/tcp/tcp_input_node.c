@@ -140,7 +140,7 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 		}
 	}
 	tw->ctx.mib.in_segs++;
-	if (!(f & TCP_RST))
+	if (tcp_listen_wants_rst(seg))
 		send_rst(tw, w, k, oif, seg);
 	return E_NO_CONN;
 }

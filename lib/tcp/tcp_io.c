@@ -156,7 +156,7 @@ void tcp_io_fill(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 		io->snd_avail = (uint32_t)used;
 	}
 	sc->snd_last = io->snd_avail;
-	io->rcv_free = sc->shut_rd ? 0 : (uint32_t)fr;
+	io->rcv_free = sc->shut_rd ? 0 : tcp_rcv_free_within(sc->c.so.rcvbuf, s->rx.size, (uint32_t)fr);
 }
 
 static void set_state(struct rs_sock *s, uint32_t set, uint32_t clear)

@@ -302,7 +302,10 @@ static int tcp_listen(struct rs_sock *s, int backlog)
 	} else if ((rc = sock_port_flags(s, SOCK_PORT_LISTEN)) < 0) {
 		return rc;
 	}
-	ps->so.rcvbuf = TCP_RING;
+	/* the listener's window and scale cover the ring, unless SO_RCVBUF
+	 * bounds them: then its connections inherit that bound (Linux) */
+	if (!ps->so.rcvbuf_locked)
+		ps->so.rcvbuf = TCP_RING;
 	struct tcp_lsock *l = lsock_new(s, bl);
 	if (l == NULL) {
 		rc = -ENOBUFS;

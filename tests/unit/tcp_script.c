@@ -100,7 +100,8 @@ struct tcp_io
 ts_io(const struct tsock *t)
 {
 	return (struct tcp_io){ .now_ns = t->now, .snd_avail = t->snd_len,
-				.rcv_free = t->rcv_cap - t->rcv_len };
+				.rcv_free = tcp_rcv_free_within(t->c.so.rcvbuf, t->rcv_cap,
+								t->rcv_cap - t->rcv_len) };
 }
 
 static void

@@ -32,6 +32,25 @@ mksyn(uint32_t seq)
 
 /* ---- queues ---- */
 
+Test(listen, rst_only_for_ack)
+{
+	/* RFC 9293 3.10.7.2 (and Linux): in LISTEN a RST is ignored, an
+	 * ACK gets a RST, other segments without SYN are dropped */
+	static const struct {
+		uint8_t flags;
+		bool rst;
+	} c[] = {
+		{ TCP_ACK, true },	      { TCP_ACK | TCP_FIN, true }, { TCP_ACK | TCP_PSH, true },
+		{ TCP_SYN | TCP_ACK, true },  { TCP_FIN, false },	   { TCP_PSH, false },
+		{ TCP_URG, false },	      { 0, false },		   { TCP_RST, false },
+		{ TCP_RST | TCP_ACK, false },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct tcp_seg s = { .seq = seq_make(100), .ack = seq_make(200), .flags = c[i].flags };
+		cr_assert_eq(tcp_listen_wants_rst(&s), c[i].rst, "flags %s", ts_flags_str(c[i].flags));
+	}
+}
+
 Test(listen, verdicts)
 {
 	tcp_listener_init(&t->l, 2, &t->so);

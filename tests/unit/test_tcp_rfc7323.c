@@ -205,6 +205,41 @@ Test(rfc7323, auto_tuning_off_when_locked)
 	cr_assert_eq(tcp_setsockopt(&t->x, &t->c, TCP_SO_RCVBUF, 0, &io, &t->a), -EINVAL);
 }
 
+Test(rfc7323, rcvbuf_below_ring_closes_window)
+{
+	/* SO_RCVBUF of 4096 (set before the connection, or inherited from
+	 * the listener) on a 1 MB ring: 4096 unread bytes close the window
+	 * (the worker reports the room within the bound) */
+	ts_init(t);
+	t->rcv_cap = 1u << 20;
+	t->so.rcvbuf = 4096;
+	t->so.rcvbuf_locked = true;
+	ts_establish(t, 8192);
+	cr_assert_eq(tcp_rcv_free_within(4096, 1u << 20, (1u << 20) - 1000), 3096);
+	cr_assert_eq(tcp_rcv_free_within(4096, 1u << 20, 1000), 0);
+	cr_assert_eq(tcp_rcv_free_within(1u << 20, 1u << 20, 1000), 1000);
+	uint32_t seq = PEER_ISS + 1;
+	for (int i = 0; i < 8 && t->c.rcv_adv.v != t->c.rcv_nxt.v; i++) {
+		uint32_t wnd = t->c.rcv_adv.v - t->c.rcv_nxt.v;
+		uint32_t n = wnd < 1000 ? wnd : 1000;
+		ts_send(t, SEG(.seq = seq, .ack = OUR_ISS + 1, .flags = ACK, .wnd = 8192, .len = n));
+		seq += n;
+		while (ts_next(t))
+			;
+	}
+	cr_assert_eq(t->rcv_len, 4096, "4096 bytes taken, unread");
+	ts_advance(t, 300 * MS);
+	while (ts_next(t))
+		;
+	ts_send(t, SEG(.seq = seq, .ack = OUR_ISS + 1, .flags = ACK, .wnd = 8192, .len = 1));
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = seq, .flags = ACK, .wnd = 0, .wnd_chk = true));
+	cr_assert_eq(t->rcv_len, 4096, "nothing past the bound");
+	ts_read(t, NULL, 4096);
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r, "reading opens the window");
+	cr_assert_geq(r->s.wnd, 2048);
+}
+
 /* ---- §3-4 timestamps ---- */
 
 Test(rfc7323, timestamps_on_every_segment)
