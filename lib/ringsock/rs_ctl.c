@@ -116,6 +116,20 @@ rs_wait_leave(struct rs_sock *s)
 }
 
 void
+rs_wait_leave_drain(struct rs_sock *s)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	/* Alone: nobody else can be between its check of the rings and its
+	 * ppoll. A thread that enters after this checks the rings after the
+	 * events whose wake-ups were consumed here were published. */
+	if (s->nwait == 1)
+		rs_drain(s);
+	if (--s->nwait == 0)
+		atomic_store(&s->shm->app_wait, 0);
+	pthread_mutex_unlock(&s->wait_lock);
+}
+
+void
 rs_drain(struct rs_sock *s)
 {
 	char b[64];
