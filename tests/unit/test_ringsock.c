@@ -246,7 +246,10 @@ fake_wake(int sd)
 {
 	char one = 1;
 
-	if (atomic_load(&fake_slot(sd)->app_wait))
+	uint32_t armed = 1;
+
+	/* one wake-up per arming, as sock_wake */
+	if (atomic_compare_exchange_strong(&fake_slot(sd)->app_wait, &armed, 2))
 		send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
