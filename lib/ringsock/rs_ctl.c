@@ -38,6 +38,15 @@ pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS] = {
 /* Control operations and the attach: one at a time per process, as the
  * contract requires (one request in flight). */
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Requests sent without waiting for their answer (ctl_op_nowait) whose
+ * kick has not been read yet; under ctl_lock. The next waiting request
+ * reads their kicks first (they come before its own, the daemon answers in
+ * order), so the kick that carries a new socket's descriptor is never
+ * mistaken. Bounded so that neither the completion ring (the daemon
+ * disconnects an application whose ring is full) nor the unix socket can
+ * fill: at the bound the request waits. */
+static unsigned ctl_owed;
+#define RS_CTL_NOWAIT_MAX 8
 
 /* fd -> socket. Read-locked for lookups, write-locked to insert/remove, so
  * that a lookup's reference is taken before rs_close can drop the table's. */
@@ -110,6 +119,29 @@ void
 rs_wait_leave(struct rs_sock *s)
 {
 	pthread_mutex_lock(&s->wait_lock);
+	if (--s->nwait == 0)
+		atomic_store(&s->shm->app_wait, 0);
+	pthread_mutex_unlock(&s->wait_lock);
+}
+
+void
+rs_wait_rearm(struct rs_sock *s)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	if (s->nwait > 0)
+		atomic_store(&s->shm->app_wait, 1);
+	pthread_mutex_unlock(&s->wait_lock);
+}
+
+void
+rs_wait_leave_drain(struct rs_sock *s)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	/* Alone: nobody else can be between its check of the rings and its
+	 * ppoll. A thread that enters after this checks the rings after the
+	 * events whose wake-ups were consumed here were published. */
+	if (s->nwait == 1)
+		rs_drain(s);
 	if (--s->nwait == 0)
 		atomic_store(&s->shm->app_wait, 0);
 	pthread_mutex_unlock(&s->wait_lock);
@@ -401,6 +433,7 @@ attach_locked(void)
 	rs_g.size = rsp.size;
 	rs_g.usock = sock;
 	rs_g.seq = 0;
+	ctl_owed = 0;
 	rs_g.attached = true;
 	return 0;
 fail:
@@ -467,7 +500,7 @@ cpl_read(struct rs_scpl *cpl)
  * attaches first if needed.
  */
 static int
-ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
+ctl_op_do(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait)
 {
 	struct iovec iov = { req, sizeof(*req) };
 	int rc, fd = -1;
@@ -476,6 +509,8 @@ ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 	rc = attach_locked();
 	if (rc < 0)
 		goto out;
+	if (ctl_owed >= RS_CTL_NOWAIT_MAX)
+		nowait = false;
 	if (atomic_load(&rs_g.dead)) {
 		rc = -ECONNRESET;
 		goto out;
@@ -491,6 +526,20 @@ ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 	rc = kick_send();
 	if (rc < 0)
 		goto dead;
+	if (nowait) {
+		/* its completion is skipped as stale by a later request */
+		ctl_owed++;
+		goto out;
+	}
+	for (; ctl_owed > 0; ctl_owed--) {
+		rc = kick_wait(&fd);
+		if (rc < 0)
+			goto dead;
+		if (fd >= 0) {
+			close(fd);	/* no answer we wait for carries one */
+			fd = -1;
+		}
+	}
 	for (;;) {
 		rc = kick_wait(&fd);
 		if (rc < 0)
@@ -528,6 +577,22 @@ out:
 		close(fd);
 	pthread_mutex_unlock(&ctl_lock);
 	return rc;
+}
+
+static int
+ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
+{
+	return ctl_op_do(req, cpl, newfd, false);
+}
+
+/* A request whose answer nobody needs: sent, not waited for (unless
+ * RS_CTL_NOWAIT_MAX are outstanding). */
+static void
+ctl_op_nowait(struct rs_sreq *req)
+{
+	struct rs_scpl cpl;
+
+	ctl_op_do(req, &cpl, NULL, true);
 }
 
 static int
@@ -790,7 +855,18 @@ rs_close(int fd)
 	/* Linux's close always succeeds; a daemon that is gone already
 	 * dropped the socket. */
 	sreq_init(&req, RS_SOP_CLOSE, s->sd);
-	ctl_op(&req, &cpl, NULL);
+	if (s->stream && !atomic_load(&s->listening) &&
+	    (rs_stream_state(s) & RS_SS_CONNECTED))
+		/* A connection: its FIN or reset is the worker's to send and
+		 * the answer carries nothing (Linux's close always succeeds),
+		 * so the caller does not wait a round trip to the control
+		 * thread for it (one of two per short connection). Its port
+		 * stays the daemon's until the connection ends anyway; a
+		 * listener's or a datagram socket's close still waits, so the
+		 * port is free again when close returns. */
+		ctl_op_nowait(&req);
+	else
+		ctl_op(&req, &cpl, NULL);
 	/* Blocked callers see closed and leave, dropping their references:
 	 * shutting our end of the wake pair wakes every poller of it. */
 	shutdown(s->fd, SHUT_RDWR);

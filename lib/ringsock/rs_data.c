@@ -526,7 +526,8 @@ rx_sleep(struct rs_sock *s, int64_t deadline)
 	}
 	if (ppoll(&p, 1, tsp, NULL) < 0 && errno == EINTR)
 		rc = EINTR;
-	rs_drain(s);
+	rs_wait_leave_drain(s);
+	return rc;
 out:
 	rs_wait_leave(s);
 	return rc;
@@ -979,8 +980,9 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 			if (socks[i] == NULL)
 				continue;
 			if (kfds[i].revents & POLLIN)
-				rs_drain(socks[i]);
-			rs_wait_leave(socks[i]);
+				rs_wait_leave_drain(socks[i]);
+			else
+				rs_wait_leave(socks[i]);
 		}
 	}
 	rc = ready;

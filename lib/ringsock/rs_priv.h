@@ -144,6 +144,16 @@ int64_t rs_now_ns(void);
  * it when the last sleeper goes. */
 void rs_wait_enter(struct rs_sock *s);
 void rs_wait_leave(struct rs_sock *s);
+/* rs_wait_leave after a sleep on the wake descriptor (ppoll): the pending
+ * wake-ups are consumed only by the last sleeper to leave. One wake-up
+ * (one byte) may be meant for another thread that has set app_wait and
+ * checked the rings but is not yet inside ppoll; consumed under its feet,
+ * that thread would sleep through the event it waits for. Left in place,
+ * it makes every ppoll on the socket return until the last one goes. */
+void rs_wait_leave_drain(struct rs_sock *s);
+/* Arm again for a sleeper that stays registered (rs_event_arm): the daemon
+ * sends one wake-up per arming (sock_shm.h). */
+void rs_wait_rearm(struct rs_sock *s);
 /* Consume pending wake-ups (the daemon's one-byte datagrams). */
 void rs_drain(struct rs_sock *s);
 /* How long a sleeper may wait before looking again: with another thread

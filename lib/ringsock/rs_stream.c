@@ -228,7 +228,8 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 	}
 	if (ppoll(&p, 1, tsp, NULL) < 0 && errno == EINTR)
 		rc = EINTR;
-	rs_drain(s);
+	rs_wait_leave_drain(s);
+	return rc;
 out:
 	rs_wait_leave(s);
 	return rc;

@@ -119,6 +119,8 @@ struct tcp_worker {
 	uint64_t no_stock;          /* established children that waited for a socket */
 	uint64_t out_nomem;         /* segments not sent: no mbuf */
 	uint64_t app_lied;          /* transmit rings that shrank under us */
+	uint64_t tw_overflow;       /* TIME-WAITs cut short: the table was filling */
+	uint64_t max_conns;         /* the pool's and the table's size */
 	struct tcp_actions act;     /* scratch for one engine call */
 } __rte_cache_aligned;
 

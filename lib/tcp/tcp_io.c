@@ -464,6 +464,20 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 			tcp_sconn_done(tw, sc);
 			return;
 		}
+		if ((ev & TCP_EV_TIME_WAIT) && tw->nconns > tw->max_conns / 4 * 3) {
+			/* Linux's tcp_max_tw_buckets: when the table fills
+			 * with TIME-WAITs (a server closing first, thousands
+			 * of short connections a second: 8192 fill in two
+			 * seconds), a new one is not kept its 2MSL, so that
+			 * new connections still find room (they were refused:
+			 * no_conn_mem, and the peer hung on a connection we
+			 * never completed). It ends at the next timer tick,
+			 * through the usual expiry. */
+			tw->tw_overflow++;
+			sc->c.deadline[TCP_T_2MSL] = w->now_ns;
+			if (a->deadline > w->now_ns)
+				a->deadline = w->now_ns;
+		}
 		if ((ev & TCP_EV_TIME_WAIT) && s != NULL && !sc->app_closed) {
 			/* Linux hands TIME-WAIT to a timewait bucket and the
 			 * socket itself is closed (tcp_time_wait, tcp_done):

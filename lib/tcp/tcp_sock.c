@@ -852,6 +852,7 @@ void tcp_stats_show(struct rs_buf *out, bool json)
 {
 	uint64_t sum[sizeof(tcp_mib_names) / sizeof(tcp_mib_names[0])] = { 0 };
 	uint64_t conns = 0, no_conn_mem = 0, no_stock = 0, out_nomem = 0, app_lied = 0;
+	uint64_t tw_overflow = 0;
 	for (unsigned w = 0; w < RS_MAX_WORKERS; w++) {
 		const struct tcp_worker *tw = tcp_workers[w];
 		if (tw == NULL)
@@ -865,6 +866,7 @@ void tcp_stats_show(struct rs_buf *out, bool json)
 		no_stock += __atomic_load_n(&tw->no_stock, __ATOMIC_RELAXED);
 		out_nomem += __atomic_load_n(&tw->out_nomem, __ATOMIC_RELAXED);
 		app_lied += __atomic_load_n(&tw->app_lied, __ATOMIC_RELAXED);
+		tw_overflow += __atomic_load_n(&tw->tw_overflow, __ATOMIC_RELAXED);
 	}
 	if (json) {
 		rs_json_key(out, "tcp");
@@ -879,6 +881,7 @@ void tcp_stats_show(struct rs_buf *out, bool json)
 	stat_line(out, json, "no_stock", no_stock);
 	stat_line(out, json, "out_nomem", out_nomem);
 	stat_line(out, json, "app_lied", app_lied);
+	stat_line(out, json, "tw_overflow", tw_overflow);
 	if (json)
 		rs_json_obj_close(out);
 }
@@ -1288,6 +1291,7 @@ static int tcp_worker_init(struct rs_worker *w)
 		rte_free(tw);
 		return -ENOMEM;
 	}
+	tw->max_conns = rs_dp.params.tcp_max_conns;
 	rs_wheel_init(&tw->wheel, 1000000, rs_now_ns());
 	tcp_workers[w->idx] = tw;
 	return 0;

@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,7 +246,10 @@ fake_wake(int sd)
 {
 	char one = 1;
 
-	if (atomic_load(&fake_slot(sd)->app_wait))
+	uint32_t armed = 1;
+
+	/* one wake-up per arming, as sock_wake */
+	if (atomic_compare_exchange_strong(&fake_slot(sd)->app_wait, &armed, 2))
 		send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -1826,6 +1830,164 @@ Test(ringsock, stream_connect_accept_bulk_halfclose, .timeout = 30)
 	cr_assert_eq(errno, EPIPE);
 	cr_assert_eq(rs_recv(cl, in, 10, 0), 0);
 	free(in);
+	rs_close(c);
+	rs_close(cl);
+	rs_close(ls);
+	fake_stop();
+}
+
+/*
+ * ppoll, as the library calls it (statically linked: this definition is
+ * the one it gets). A thread whose pp_role is PP_HOLD stops once, just
+ * before its first sleep, until the test releases it; PP_COUNT counts its
+ * sleeps. Every other caller passes straight through.
+ */
+enum { PP_PASS, PP_HOLD, PP_COUNT };
+static __thread int pp_role;
+static struct {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	bool held, release;
+	atomic_int sleeps;
+} pp = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+
+int
+ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *sig)
+{
+	struct timespec t, *tp = NULL;
+
+	if (pp_role == PP_HOLD) {
+		pp_role = PP_PASS;
+		pthread_mutex_lock(&pp.m);
+		pp.held = true;
+		pthread_cond_broadcast(&pp.cv);
+		while (!pp.release)
+			pthread_cond_wait(&pp.cv, &pp.m);
+		pthread_mutex_unlock(&pp.m);
+	} else if (pp_role == PP_COUNT) {
+		atomic_fetch_add(&pp.sleeps, 1);
+	}
+	if (tmo != NULL) {
+		t = *tmo;
+		tp = &t;
+	}
+	return (int)syscall(SYS_ppoll, fds, n, tp, sig, sig != NULL ? _NSIG / 8 : 0);
+}
+
+struct two_waiters {
+	int fd;
+	ssize_t ret;
+	atomic_bool done;
+	char buf[64];
+};
+
+static void *
+held_reader(void *arg)
+{
+	struct two_waiters *w = arg;
+
+	pp_role = PP_HOLD;
+	w->ret = rs_recv(w->fd, w->buf, sizeof(w->buf), 0);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+static void *
+counted_sender(void *arg)
+{
+	struct bulk_arg *b = arg;
+
+	pp_role = PP_COUNT;
+	return bulk_sender(b);
+}
+
+static bool
+wait_until(bool (*cond)(void), double secs)
+{
+	struct timespec d = { 0, 1000000 };
+
+	for (int i = 0; i < (int)(secs * 1000); i++) {
+		if (cond())
+			return true;
+		nanosleep(&d, NULL);
+	}
+	return cond();
+}
+
+static bool pp_held(void) { bool h; pthread_mutex_lock(&pp.m); h = pp.held; pthread_mutex_unlock(&pp.m); return h; }
+static int pp_mark;
+static bool pp_slept_again(void) { return atomic_load(&pp.sleeps) > pp_mark; }
+static bool pp_slept(void) { return atomic_load(&pp.sleeps) > 0; }
+static struct two_waiters *tw_cur;
+static bool tw_done(void) { return atomic_load(&tw_cur->done); }
+
+/* Two threads asleep on one socket, a reader and a blocked writer (as
+ * tests/integration/rs_tcp.c's bulk): the reader has set app_wait and
+ * checked the empty ring, and is about to sleep, alone when it decided how
+ * long. Data for it comes, with one wake-up byte; the writer, asleep
+ * already, wakes on it, finds no room and goes back to sleep. The byte must
+ * still be there for the reader: consumed by the writer, the reader slept
+ * for ever on data that was already in its ring. The worker here is the
+ * test itself (the fake's is paused), so no other wake-up comes. */
+Test(ringsock, stream_two_sleepers_lose_no_wakeup, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5000);
+	struct two_waiters r = { 0 };
+	struct bulk_arg b = { .len = 4 * FD_SOCK_RING };
+	pthread_t tr, ts;
+	int ls, cl, c, sd = -1;
+	static uint8_t sink[8 * FD_SOCK_RING];
+
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(ls >= 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(cl >= 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+	atomic_store(&fk.tx_paused, true);
+	for (int i = 0; i < FD_MAX_SOCKS; i++)
+		if (fk.socks[i].used && fk.socks[i].stream && !fk.socks[i].listening &&
+		    (fk.socks[i].peer.port == a.sin_port || fk.socks[i].peer.port == 5000))
+			sd = i;
+	cr_assert(sd >= 0, "the fake has no client socket");
+
+	/* the reader goes to sleep first, alone on cl, and is held there */
+	r.fd = cl;
+	tw_cur = &r;
+	cr_assert_eq(pthread_create(&tr, NULL, held_reader, &r), 0);
+	cr_assert(wait_until(pp_held, 10), "the reader never went to sleep");
+	/* the writer fills cl's tx ring (nothing is taken) and sleeps too */
+	b.fd = cl;
+	cr_assert_eq(pthread_create(&ts, NULL, counted_sender, &b), 0);
+	cr_assert(wait_until(pp_slept, 10), "the writer never went to sleep");
+	/* data for the reader, and its one wake-up, which wakes the writer */
+	pp_mark = atomic_load(&pp.sleeps);
+	cr_assert_eq(shm_bytes_write(&fk.socks[sd].rx, "hello", 5), 5);
+	fake_wake(sd);
+	cr_assert(wait_until(pp_slept_again, 10), "the writer did not wake and sleep again");
+	/* now the reader sleeps: its data is there, and so must its wake-up */
+	pthread_mutex_lock(&pp.m);
+	pp.release = true;
+	pthread_cond_broadcast(&pp.cv);
+	pthread_mutex_unlock(&pp.m);
+	cr_assert(wait_until(tw_done, 3), "the reader slept through its data (lost wake-up)");
+	cr_assert_eq(r.ret, 5);
+	cr_assert_eq(memcmp(r.buf, "hello", 5), 0);
+	/* let the writer finish */
+	atomic_store(&fk.tx_paused, false);
+	size_t got = 0;
+	while (got < b.len) {
+		ssize_t n = rs_recv(c, sink, sizeof(sink), 0);
+		cr_assert(n > 0);
+		got += (size_t)n;
+	}
+	pthread_join(ts, NULL);
+	pthread_join(tr, NULL);
+	cr_assert_eq(b.ret, (ssize_t)b.len);
 	rs_close(c);
 	rs_close(cl);
 	rs_close(ls);
