@@ -1,5 +1,7 @@
 #!/bin/bash
 # 10,000 concurrent TCP connections between Linux and ringstack, both ways
+# Not in scripts/test.sh (not reliable yet: see README, "10,000
+# connections"); run: tests/integration/conns_many.sh
 # (issue 9): all open at once, a message echoed on each, all closed with
 # FIN; the daemon's TCP table is empty afterwards (no connection or socket
 # leaked, none reset). tests/integration/rs_conns.c is both sides: on
