@@ -1,11 +1,10 @@
 #!/bin/bash
 # 10,000 concurrent TCP connections between Linux and ringstack, both ways
-# Not in scripts/test.sh (not reliable yet: see README, "10,000
-# connections"); run: tests/integration/conns_many.sh
 # (issue 9): all open at once, a message echoed on each, all closed with
 # FIN; the daemon's TCP table is empty afterwards (no connection or socket
 # leaked, none reset). tests/integration/rs_conns.c is both sides: on
 # libringsock (rs_conns) and on kernel sockets (rs_conns_linux).
+# Not in scripts/test.sh: not reliable yet (README, "10,000 connections").
 #   RS_CONNS=N   connections (default 10000)
 #   RS_CONNS_WINDOW=W  handshakes, messages and shutdowns in flight per side
 #                (default 512; a larger one sends bursts ringstack and the

@@ -62,6 +62,8 @@ static int inflight = 512;
 			printf(__VA_ARGS__);				\
 			printf(" (errno %s)\n", strerror(e_));		\
 			fflush(stdout);					\
+			if (getenv("RS_CONNS_HOLD") != NULL)		\
+				sleep(20); /* for a look with ringctl */	\
 			exit(1);					\
 		}							\
 	} while (0)
