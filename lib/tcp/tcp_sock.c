@@ -993,7 +993,6 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 		tcp_conn_open_active(&tw->ctx, &sc->c, &t, &ps->so,
 				     tcp_route_mtu(w, &sc->key, sc->oif), c->a0, &io, &tw->act);
 		tcp_sconn_insert(tw, sc);
-		tw->ctx.mib.active_opens++;
 		tcp_act_run(tw, w, sc);
 		return;
 	}

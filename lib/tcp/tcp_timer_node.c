@@ -5,6 +5,14 @@
  * deadline passed (retransmission, delayed ACK, persist, keepalive,
  * TIME-WAIT, ...). One wheel per worker: O(1) arm and cancel, an advance
  * costs only the timers due (lib/util/rs_wheel.h).
+ *
+ * At most TCP_TIMER_BUDGET connections run per walk; the rest of the
+ * timers due are moved to the next tick. Without that bound, thousands of
+ * connections whose timers fell due together (a retransmission round after
+ * a burst of closes, say) put thousands of segments into one walk: the TX
+ * ring drops what it cannot take and the peer's answers overflow the RX
+ * ring while the walk lasts, and the timers, backed off in lockstep, lose
+ * the same way every round.
  */
 #include <stddef.h>
 
@@ -12,6 +20,8 @@
 
 #include "core/node.h"
 #include "tcp/tcp_dp.h"
+
+#define TCP_TIMER_BUDGET 256
 
 enum {
 	E_OUTPUT,
@@ -23,12 +33,20 @@ struct fire_ctx {
 	struct tcp_worker *tw;
 	struct rs_worker *w;
 	uint32_t n;
+	uint32_t deferred;
 };
 
 static void fire(void *arg, struct rs_timer *t)
 {
 	struct fire_ctx *x = arg;
 	struct tcp_sconn *sc = (struct tcp_sconn *)((char *)t - offsetof(struct tcp_sconn, timer));
+	if (x->n >= TCP_TIMER_BUDGET) {
+		/* a later tick: a deadline already passed would fire again
+		 * within this same advance */
+		rs_wheel_arm(&x->tw->wheel, t, x->w->now_ns + x->tw->wheel.tick_ns);
+		x->deferred++;
+		return;
+	}
 	struct tcp_io io;
 	tcp_io_fill(x->tw, x->w, sc, &io);
 	tcp_timer(&x->tw->ctx, &sc->c, &io, &x->tw->act);
