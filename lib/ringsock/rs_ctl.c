@@ -38,15 +38,6 @@ pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS] = {
 /* Control operations and the attach: one at a time per process, as the
  * contract requires (one request in flight). */
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Requests sent without waiting for their answer (ctl_op_nowait) whose
- * kick has not been read yet; under ctl_lock. The next waiting request
- * reads their kicks first (they come before its own, the daemon answers in
- * order), so the kick that carries a new socket's descriptor is never
- * mistaken. Bounded so that neither the completion ring (the daemon
- * disconnects an application whose ring is full) nor the unix socket can
- * fill: at the bound the request waits. */
-static unsigned ctl_owed;
-#define RS_CTL_NOWAIT_MAX 8
 
 /* fd -> socket. Read-locked for lookups, write-locked to insert/remove, so
  * that a lookup's reference is taken before rs_close can drop the table's. */
@@ -433,7 +424,6 @@ attach_locked(void)
 	rs_g.size = rsp.size;
 	rs_g.usock = sock;
 	rs_g.seq = 0;
-	ctl_owed = 0;
 	rs_g.attached = true;
 	return 0;
 fail:
@@ -500,7 +490,7 @@ cpl_read(struct rs_scpl *cpl)
  * attaches first if needed.
  */
 static int
-ctl_op_do(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait)
+ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 {
 	struct iovec iov = { req, sizeof(*req) };
 	int rc, fd = -1;
@@ -509,8 +499,6 @@ ctl_op_do(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait)
 	rc = attach_locked();
 	if (rc < 0)
 		goto out;
-	if (ctl_owed >= RS_CTL_NOWAIT_MAX)
-		nowait = false;
 	if (atomic_load(&rs_g.dead)) {
 		rc = -ECONNRESET;
 		goto out;
@@ -526,20 +514,6 @@ ctl_op_do(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait)
 	rc = kick_send();
 	if (rc < 0)
 		goto dead;
-	if (nowait) {
-		/* its completion is skipped as stale by a later request */
-		ctl_owed++;
-		goto out;
-	}
-	for (; ctl_owed > 0; ctl_owed--) {
-		rc = kick_wait(&fd);
-		if (rc < 0)
-			goto dead;
-		if (fd >= 0) {
-			close(fd);	/* no answer we wait for carries one */
-			fd = -1;
-		}
-	}
 	for (;;) {
 		rc = kick_wait(&fd);
 		if (rc < 0)
@@ -577,22 +551,6 @@ out:
 		close(fd);
 	pthread_mutex_unlock(&ctl_lock);
 	return rc;
-}
-
-static int
-ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
-{
-	return ctl_op_do(req, cpl, newfd, false);
-}
-
-/* A request whose answer nobody needs: sent, not waited for (unless
- * RS_CTL_NOWAIT_MAX are outstanding). */
-static void
-ctl_op_nowait(struct rs_sreq *req)
-{
-	struct rs_scpl cpl;
-
-	ctl_op_do(req, &cpl, NULL, true);
 }
 
 static int
@@ -855,18 +813,7 @@ rs_close(int fd)
 	/* Linux's close always succeeds; a daemon that is gone already
 	 * dropped the socket. */
 	sreq_init(&req, RS_SOP_CLOSE, s->sd);
-	if (s->stream && !atomic_load(&s->listening) &&
-	    (rs_stream_state(s) & RS_SS_CONNECTED))
-		/* A connection: its FIN or reset is the worker's to send and
-		 * the answer carries nothing (Linux's close always succeeds),
-		 * so the caller does not wait a round trip to the control
-		 * thread for it (one of two per short connection). Its port
-		 * stays the daemon's until the connection ends anyway; a
-		 * listener's or a datagram socket's close still waits, so the
-		 * port is free again when close returns. */
-		ctl_op_nowait(&req);
-	else
-		ctl_op(&req, &cpl, NULL);
+	ctl_op(&req, &cpl, NULL);
 	/* Blocked callers see closed and leave, dropping their references:
 	 * shutting our end of the wake pair wakes every poller of it. */
 	shutdown(s->fd, SHUT_RDWR);
