@@ -116,15 +116,6 @@ rs_wait_leave(struct rs_sock *s)
 }
 
 void
-rs_wait_rearm(struct rs_sock *s)
-{
-	pthread_mutex_lock(&s->wait_lock);
-	if (s->nwait > 0)
-		atomic_store(&s->shm->app_wait, 1);
-	pthread_mutex_unlock(&s->wait_lock);
-}
-
-void
 rs_wait_leave_drain(struct rs_sock *s)
 {
 	pthread_mutex_lock(&s->wait_lock);

@@ -172,8 +172,6 @@ rs_event_arm(void)
 		if (!s->ev_armed) {
 			s->ev_armed = true;
 			rs_wait_enter(s);
-		} else {
-			rs_wait_rearm(s);
 		}
 	}
 	/* After app_wait is visible (seq_cst in rs_wait_enter): either the

@@ -151,9 +151,6 @@ void rs_wait_leave(struct rs_sock *s);
  * that thread would sleep through the event it waits for. Left in place,
  * it makes every ppoll on the socket return until the last one goes. */
 void rs_wait_leave_drain(struct rs_sock *s);
-/* Arm again for a sleeper that stays registered (rs_event_arm): the daemon
- * sends one wake-up per arming (sock_shm.h). */
-void rs_wait_rearm(struct rs_sock *s);
 /* Consume pending wake-ups (the daemon's one-byte datagrams). */
 void rs_drain(struct rs_sock *s);
 /* How long a sleeper may wait before looking again: with another thread

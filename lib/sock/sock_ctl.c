@@ -107,13 +107,7 @@ void sock_fini(void)
 void sock_wake(struct rs_sock *s)
 {
 	atomic_thread_fence(memory_order_seq_cst);
-	/* One wake-up per arming (sock_shm.h): 1 -> 2 and a byte; 2 means
-	 * the sleepers have one coming already, 0 that there are none. A
-	 * bulk receiver asleep while a burst lands costs one send, not one
-	 * per segment. */
-	uint32_t armed = 1;
-	if (atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed) != 1 ||
-	    !atomic_compare_exchange_strong(&s->shm->app_wait, &armed, 2))
+	if (atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed) == 0)
 		return;
 	char b = 0;
 	/* EAGAIN: a wake-up is already pending; EPIPE etc.: the application

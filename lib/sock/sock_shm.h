@@ -42,11 +42,7 @@
  * SOCK_DGRAM unix socket pair made by the daemon, which keeps the other
  * end. The application uses it as the socket's descriptor number and
  * sleeps on it (poll: POLLIN); the worker that owns the socket sends one
- * byte on its end, MSG_DONTWAIT, only while app_wait is set: one byte per
- * arming. The application stores app_wait = 1 each time a thread is about
- * to sleep (then checks its rings); the daemon changes 1 to 2 (compare and
- * exchange) and sends the byte; 2 means a byte is on its way and nothing
- * more is sent until a sleeper arms again (0: nobody sleeps). Nothing the
+ * byte on its end, MSG_DONTWAIT, only while app_wait is set. Nothing the
  * application can do to its end (fill it, shrink its buffers, shut it down,
  * clear O_NONBLOCK, close it) can make that send block: MSG_DONTWAIT is per
  * call, and a full or broken pair only means the application already has
@@ -199,7 +195,7 @@ struct rs_shm_sock {
 	_Atomic uint32_t state;      /* RS_SS_* (stream sockets) */
 	uint32_t pad0[12];
 	/* line 2: the application's */
-	_Alignas(64) _Atomic uint32_t app_wait; /* 1: armed, 2: woken, 0: nobody sleeps */
+	_Alignas(64) _Atomic uint32_t app_wait; /* "a thread sleeps on the wake descriptor" */
 	_Atomic uint32_t tx_armed;   /* app sets with a doorbell; worker clears */
 	uint32_t pad1[14];
 	uint8_t pad2[64];

@@ -246,10 +246,7 @@ fake_wake(int sd)
 {
 	char one = 1;
 
-	uint32_t armed = 1;
-
-	/* one wake-up per arming, as sock_wake */
-	if (atomic_compare_exchange_strong(&fake_slot(sd)->app_wait, &armed, 2))
+	if (atomic_load(&fake_slot(sd)->app_wait))
 		send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
