@@ -340,10 +340,14 @@ static atomic_bool used;
 
 static int close_rs_locked(int fd);
 
+/* Whether fork_prepare took the locks (used may change meanwhile). */
+static bool fork_locked;
+
 static void
 fork_prepare(void)
 {
-	if (!atomic_load(&used))
+	fork_locked = atomic_load(&used);
+	if (!fork_locked)
 		return;
 	pthread_mutex_lock(&st_lock);
 	in_lib++;
@@ -354,7 +358,7 @@ fork_prepare(void)
 static void
 fork_parent(void)
 {
-	if (!atomic_load(&used))
+	if (!fork_locked)
 		return;
 	in_lib++;
 	rs_fork_parent();
@@ -367,8 +371,9 @@ fork_child(void)
 {
 	int fd, v;
 
-	if (!atomic_load(&used))
+	if (!fork_locked)
 		return;
+	fork_locked = false;
 
 	pthread_mutex_init(&st_lock, NULL);
 	in_lib++;

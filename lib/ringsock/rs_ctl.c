@@ -895,7 +895,7 @@ tx_drain(struct rs_sock *s, int64_t deadline)
 		nanosleep(&ts, NULL);
 }
 
-static void close_op(struct rs_sreq *req, struct rs_scpl *cpl);
+static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl);
 
 __attribute__((destructor)) static void
 exit_drain(void)
@@ -934,8 +934,8 @@ exit_drain(void)
 }
 
 /* RS_SOP_CLOSE, sent only when no other live process holds the socket
- * (docs/fork.md); forgets our hold either way. */
-static void
+ * (docs/fork.md); forgets our hold either way. Whether it was sent. */
+static bool
 close_op(struct rs_sreq *req, struct rs_scpl *cpl)
 {
 	struct rs_procs *pr;
@@ -946,7 +946,7 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl)
 	pr = rs_g.procs;
 	if (pr == NULL || (uint32_t)req->sd >= rs_g.max_socks) {
 		pthread_mutex_unlock(&ctl_lock);
-		return;
+		return true;
 	}
 	pctl_lock();
 	pr->holders[req->sd] &= ~(1ull << rs_g.pidx);
@@ -960,6 +960,7 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl)
 		ctl_op_locked(req, cpl, NULL);
 	pthread_mutex_unlock(&pr->ctl);
 	pthread_mutex_unlock(&ctl_lock);
+	return others == 0;
 }
 
 int
@@ -987,10 +988,14 @@ rs_close(int fd)
 	/* Linux's close always succeeds; a daemon that is gone already
 	 * dropped the socket. */
 	sreq_init(&req, RS_SOP_CLOSE, s->sd);
-	close_op(&req, &cpl);
 	/* Blocked callers see closed and leave, dropping their references:
-	 * shutting our end of the wake pair wakes every poller of it. */
-	shutdown(s->fd, SHUT_RDWR);
+	 * shutting our end of the wake pair wakes every poller of it. Not
+	 * while another process holds the socket: the pair is shared with
+	 * it (fork), and shutdown acts on the socket, not our descriptor;
+	 * our blocked callers then see closed at their next wake-up, as a
+	 * thread blocked on a descriptor another thread closes on Linux. */
+	if (close_op(&req, &cpl))
+		shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;
 }
