@@ -7,6 +7,8 @@
 #    copy: the child talks on it and its close ends the connection
 #  - exec: the socket (not close-on-exec) is closed in the new image
 #    (the documented divergence) and the peer sees the connection end
+#  - a child that ends with _exit() holding a connection: the parent's
+#    close ends it (the dead holder is forgotten)
 #  - daemon(): the daemonised process accepts on the inherited listener
 #  - python3: os.fork, the child echoes on an inherited UDP socket
 . "$(dirname "$0")/_init.sh"
@@ -84,6 +86,24 @@ PYEOF
 wait $srv || fail "exec: $(cat "$RS_TMP/exec.out")"
 grep -qx "exec: closed" "$RS_TMP/exec.out" || fail "exec: $(cat "$RS_TMP/exec.out")"
 ok "exec: the socket is closed in the new image and the peer saw the end"
+
+# --- a holder that died without closing ----------------------------------
+pre "$FS" deadchild 7404 >"$RS_TMP/dead.out" 2>&1 &
+srv=$!
+wait_for 10 grep -q ready "$RS_TMP/dead.out" || fail "deadchild: $(cat "$RS_TMP/dead.out")"
+out=$(in_ns p1 timeout 20 $PY -c '
+import socket
+c = socket.create_connection(("10.0.0.1", 7404), timeout=10)
+data = b""
+while True:
+    d = c.recv(100)      # a timeout: the dead child still counted
+    if not d:
+        break
+    data += d
+print(data.decode().strip())') || fail "deadchild client: $out $(cat "$RS_TMP/dead.out")"
+[ "$out" = parent ] || fail "deadchild: client got '$out'"
+wait $srv || fail "deadchild: $(cat "$RS_TMP/dead.out")"
+ok "a child ended by _exit() holding the connection: the parent's close ended it"
 
 # --- daemon() -------------------------------------------------------------
 pre "$FS" daemon 7403 "$RS_TMP/daemon.pid" >"$RS_TMP/daemon.out" 2>&1 ||

@@ -19,6 +19,11 @@
  *                               close-on-exec) is open in the new image,
  *                               then sleeps: the client must see EOF while
  *                               it sleeps; its next connection ends it
+ *   fork_serve deadchild PORT   accepts one connection, forks; the child
+ *                               ends with _exit() holding its copy; the
+ *                               parent reaps it, answers "parent\n" and
+ *                               closes: the client must see EOF (the dead
+ *                               holder is forgotten)
  *   fork_serve daemon PORT PIDFILE  listens, daemon(0, 1), writes its pid,
  *                               answers "daemon\n" to one connection
  */
@@ -181,6 +186,28 @@ exec_mode(int port)
 }
 
 static int
+deadchild(int port)
+{
+	int lfd = listener(port), c;
+	pid_t p;
+
+	printf("ready\n");
+	fflush(stdout);
+	c = accept_one(lfd);
+	p = fork();
+	if (p < 0)
+		die("fork");
+	if (p == 0)
+		_exit(0);	/* no close, no destructor: its hold stays */
+	if (waitpid(p, NULL, 0) != p)
+		die("waitpid");
+	say(c, "parent\n");
+	close(c);
+	close(lfd);
+	return 0;
+}
+
+static int
 daemon_mode(int port, const char *pidfile)
 {
 	int lfd = listener(port), c;
@@ -213,9 +240,11 @@ main(int argc, char **argv)
 		return handoff(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "exec") == 0)
 		return exec_mode(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "deadchild") == 0)
+		return deadchild(atoi(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "daemon") == 0)
 		return daemon_mode(atoi(argv[2]), argv[3]);
 	fprintf(stderr, "usage: fork_serve serve PORT N M | handoff PORT | exec PORT | "
-		"daemon PORT PIDFILE\n");
+		"deadchild PORT | daemon PORT PIDFILE\n");
 	return 2;
 }
