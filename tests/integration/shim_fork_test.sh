@@ -79,10 +79,13 @@ out=$(in_ns p1 timeout 20 $PY - <<'PYEOF'
 import socket
 c = socket.create_connection(("10.0.0.1", 7402), timeout=10)
 print("eof" if c.recv(100) == b"" else "data")   # a timeout: still open
-socket.create_connection(("10.0.0.1", 7402), timeout=10).close()
 PYEOF
 ) || fail "exec client: $out $(cat "$RS_TMP/exec.out")"
 [ "$out" = eof ] || fail "exec: client got $out"
+# the new image's report, then a connection that ends the server
+wait_for 10 grep -q "^exec: " "$RS_TMP/exec.out" || fail "exec: no report: $(cat "$RS_TMP/exec.out")"
+in_ns p1 $PY -c 'import socket; socket.create_connection(("10.0.0.1", 7402), timeout=10).close()' ||
+	fail "exec: second connection"
 wait $srv || fail "exec: $(cat "$RS_TMP/exec.out")"
 grep -qx "exec: closed" "$RS_TMP/exec.out" || fail "exec: $(cat "$RS_TMP/exec.out")"
 ok "exec: the socket is closed in the new image and the peer saw the end"
