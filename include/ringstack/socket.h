@@ -25,7 +25,7 @@
  * different sockets run in parallel; data calls on one socket are serialised
  * per direction; control calls (socket, bind, connect, close, set/getsockopt
  * forwarded to the daemon, getsockname, getpeername) are serialised per
- * process. A process that forks keeps its sockets in the parent only.
+ * process (and between the processes a fork made: rs_fork_prepare).
  */
 #ifndef RINGSTACK_SOCKET_H
 #define RINGSTACK_SOCKET_H
@@ -501,15 +501,29 @@ void rs_event_disarm(void);
 int rs_fd_kind(int fd);
 
 /**
- * Call in the child after fork(), before anything else of the library (the
- * shim does it from a pthread_atfork child handler). The child forgets the
- * parent's attachment and every inherited rs socket: orphan (if not NULL)
- * is called with each such descriptor number, which stays open in the
- * kernel (closing it is the caller's business) but is no rs socket any
- * more. rs epoll descriptors stay, with their ordinary descriptors only.
- * The child's next rs_socket() attaches it to the daemon as a process of
- * its own. Without this call a child must not use the library at all.
+ * fork() (docs/fork.md): register the three with pthread_atfork(prepare,
+ * parent, child), as the shim does. The child keeps the parent's
+ * attachment and every rs socket, as Linux's child keeps its descriptors:
+ * a listener accepts in every process that holds it (each accept takes
+ * one waiting connection); a connected socket may be used by one process
+ * at a time (data calls from two processes on one socket at the same time
+ * are undefined); a socket closes with the daemon when the last process
+ * holding it closes it or exits (exit(), not _exit() or a signal: then
+ * when another holder closes it, or the last process of the attachment
+ * goes). rs epoll descriptors stay, with their items, in each process.
+ * When 64 processes share the attachment already, or the parent was not
+ * attached, the child forgets the inherited rs sockets instead: orphan
+ * (if not NULL) is called with each such descriptor number, which stays
+ * open in the kernel but is no rs socket any more, and the child's next
+ * rs_socket() attaches it anew.
+ * rs_fork_failed: call in the parent when fork() failed (the child's
+ * reservation goes).
  */
+void rs_fork_prepare(void);
+void rs_fork_parent(void);
+void rs_fork_failed(void);
+/** 1 once a fork made other processes share this one's attachment. */
+int rs_fork_shared(void);
 void rs_fork_child(void (*orphan)(int fd));
 
 #ifdef __cplusplus

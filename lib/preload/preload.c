@@ -21,8 +21,13 @@
  *  - HIDDEN: p itself was closed by the program while aliases remain: the
  *    number stays taken (the library sleeps on it) and every call on it
  *    gives EBADF.
- *  - ORPHAN: an rs socket inherited across fork(): not usable in the child
- *    (docs/divergences.md); every call but close gives EBADF.
+ *  - ORPHAN: an rs socket inherited across fork() by a child the library
+ *    could not give the parent's sockets (docs/fork.md: more than 64
+ *    processes); every call but close gives EBADF.
+ *
+ * fork() keeps the child's rs sockets (pthread_atfork handlers, so that
+ * glibc's own forks, daemon()'s, are covered too); exec closes them first
+ * (docs/fork.md).
  *
  * Lazy: nothing but dlsym until the first AF_INET/AF_INET6 socket() (epoll
  * descriptors are the library's from the start, which needs no daemon).
@@ -33,6 +38,7 @@
  * -D_FILE_OFFSET_BITS=64, which renames fcntl to fcntl64 and sendfile to
  * sendfile64 in the headers): both variants are defined below. */
 #undef _FILE_OFFSET_BITS
+#include <alloca.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -109,7 +115,8 @@ REAL_DECL(select); REAL_DECL(pselect); REAL_DECL(epoll_create);
 REAL_DECL(epoll_create1); REAL_DECL(epoll_ctl); REAL_DECL(epoll_wait);
 REAL_DECL(epoll_pwait); REAL_DECL(epoll_pwait2); REAL_DECL(__read_chk);
 REAL_DECL(__recv_chk); REAL_DECL(__recvfrom_chk); REAL_DECL(syscall);
-REAL_DECL(sigaction);
+REAL_DECL(sigaction); REAL_DECL(fork); REAL_DECL(execve); REAL_DECL(execv);
+REAL_DECL(execvp); REAL_DECL(execvpe); REAL_DECL(fexecve);
 
 /*
  * Re-entry guard.
@@ -331,36 +338,202 @@ orphan(int fd)
  * then a fork has nothing to clean up and skips the table scans. */
 static atomic_bool used;
 
+static int close_rs_locked(int fd);
+
+/* Whether fork_prepare took the locks (used may change meanwhile). */
+static bool fork_locked;
+
+static void
+fork_prepare(void)
+{
+	fork_locked = atomic_load(&used);
+	if (!fork_locked)
+		return;
+	pthread_mutex_lock(&st_lock);
+	in_lib++;
+	rs_fork_prepare();
+	in_lib--;
+}
+
+static void
+fork_parent(void)
+{
+	if (!fork_locked)
+		return;
+	in_lib++;
+	rs_fork_parent();
+	in_lib--;
+	pthread_mutex_unlock(&st_lock);
+}
+
 static void
 fork_child(void)
 {
 	int fd, v;
 
-	if (!atomic_load(&used))
+	if (!fork_locked)
 		return;
+	fork_locked = false;
 
 	pthread_mutex_init(&st_lock, NULL);
-	/* Aliases of inherited sockets are orphans too; a hidden number was
-	 * closed by the program already: really close it now. */
-	for (fd = 0; fd < MAXFD; fd++) {
-		v = atomic_load(&st[fd]);
-		if (v > 0) {
-			atomic_store(&st[fd], ST_ORPHAN);
-		} else if (v == ST_HIDDEN) {
-			atomic_store(&st[fd], ST_NONE);
-			REAL(close)(fd);
-		}
-		nalias[fd] = 0;
-	}
 	in_lib++;
 	rs_fork_child(orphan);
 	in_lib--;
+	/* Names of sockets the library could not keep (orphan) are orphans
+	 * too; a hidden number whose socket is gone is really closed now. */
+	for (fd = 0; fd < MAXFD; fd++) {
+		v = atomic_load(&st[fd]);
+		if (v > 0 && rs_fd_kind(v - 1) == RS_FD_NONE) {
+			atomic_store(&st[fd], ST_ORPHAN);
+			nalias[v - 1] = 0;
+		} else if (v == ST_HIDDEN && rs_fd_kind(fd) == RS_FD_NONE) {
+			atomic_store(&st[fd], ST_NONE);
+			nalias[fd] = 0;
+			REAL(close)(fd);
+		}
+	}
 }
 
 __attribute__((constructor)) static void
 preload_init(void)
 {
-	pthread_atfork(NULL, NULL, fork_child);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+EXPORT pid_t
+fork(void)
+{
+	pid_t pid = REAL(fork)();
+
+	if (pid < 0 && atomic_load(&used)) {
+		int e = errno;
+
+		in_lib++;
+		rs_fork_failed();
+		in_lib--;
+		errno = e;
+	}
+	return pid;
+}
+
+/* vfork's child would run our handlers in the parent's memory: it is a
+ * fork here (POSIX lets vfork be one). */
+EXPORT pid_t
+vfork(void)
+{
+	return fork();
+}
+
+/*
+ * exec: an rs socket does not survive it (docs/fork.md). While other
+ * processes share the attachment, the sockets are closed before the exec
+ * as the kernel would close close-on-exec descriptors, so that a socket
+ * the exec'd image would have been the last holder of closes with the
+ * daemon; if the exec then fails they stay closed. A process alone on its
+ * attachment needs nothing: its connection is close-on-exec and the
+ * daemon closes everything when it goes.
+ */
+static void
+exec_prepare(void)
+{
+	int fd, v;
+
+	if (!atomic_load(&used) || !rs_fork_shared())
+		return;
+	pthread_mutex_lock(&st_lock);
+	for (fd = 0; fd < MAXFD; fd++) {
+		v = atomic_load(&st[fd]);
+		if (v != ST_NONE || rs_fd_kind(fd) == RS_FD_SOCKET)
+			close_rs_locked(fd);
+	}
+	pthread_mutex_unlock(&st_lock);
+}
+
+EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	exec_prepare();
+	return REAL(execve)(path, argv, envp);
+}
+
+EXPORT int
+execv(const char *path, char *const argv[])
+{
+	exec_prepare();
+	return REAL(execv)(path, argv);
+}
+
+EXPORT int
+execvp(const char *file, char *const argv[])
+{
+	exec_prepare();
+	return REAL(execvp)(file, argv);
+}
+
+EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	exec_prepare();
+	return REAL(execvpe)(file, argv, envp);
+}
+
+EXPORT int
+fexecve(int fd, char *const argv[], char *const envp[])
+{
+	exec_prepare();
+	return REAL(fexecve)(fd, argv, envp);
+}
+
+/* execl*: the argument list as execv's vector. */
+#define EXECL_ARGV(first, ap, argv)					\
+	do {								\
+		size_t _n = 1;						\
+		va_list _c;						\
+		va_copy(_c, ap);					\
+		while (va_arg(_c, char *) != NULL)			\
+			_n++;						\
+		va_end(_c);						\
+		argv = alloca((_n + 1) * sizeof(char *));		\
+		argv[0] = (char *)(first);				\
+		for (size_t _i = 1; _i <= _n; _i++)			\
+			argv[_i] = va_arg(ap, char *);			\
+	} while (0)
+
+EXPORT int
+execl(const char *path, const char *arg, ...)
+{
+	char **argv;
+	va_list ap;
+
+	va_start(ap, arg);
+	EXECL_ARGV(arg, ap, argv);
+	va_end(ap);
+	return execv(path, argv);
+}
+
+EXPORT int
+execlp(const char *file, const char *arg, ...)
+{
+	char **argv;
+	va_list ap;
+
+	va_start(ap, arg);
+	EXECL_ARGV(arg, ap, argv);
+	va_end(ap);
+	return execvp(file, argv);
+}
+
+EXPORT int
+execle(const char *path, const char *arg, ...)
+{
+	char **argv, **envp;
+	va_list ap;
+
+	va_start(ap, arg);
+	EXECL_ARGV(arg, ap, argv);
+	envp = va_arg(ap, char **);
+	va_end(ap);
+	return execve(path, argv, envp);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -99,10 +100,14 @@ void
 rs_wait_enter(struct rs_sock *s)
 {
 	pthread_mutex_lock(&s->wait_lock);
-	s->nwait++;
 	/* seq_cst, then the caller checks the ring again: either the worker
-	 * sees app_wait and signals, or we see its datagram (sock_shm.h). */
-	atomic_store(&s->shm->app_wait, 1);
+	 * sees app_wait and signals, or we see its datagram (sock_shm.h).
+	 * app_wait counts the processes with a sleeper (forked processes
+	 * share the slot: docs/fork.md); the daemon only tests it for 0. */
+	if (s->nwait++ == 0)
+		atomic_fetch_add(&s->shm->app_wait, 1);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
 	pthread_mutex_unlock(&s->wait_lock);
 }
 
@@ -111,7 +116,7 @@ rs_wait_leave(struct rs_sock *s)
 {
 	pthread_mutex_lock(&s->wait_lock);
 	if (--s->nwait == 0)
-		atomic_store(&s->shm->app_wait, 0);
+		atomic_fetch_sub(&s->shm->app_wait, 1);
 	pthread_mutex_unlock(&s->wait_lock);
 }
 
@@ -149,6 +154,9 @@ rs_wait_slice(struct rs_sock *s, int64_t left)
 	pthread_mutex_lock(&s->wait_lock);
 	n = s->nwait;
 	pthread_mutex_unlock(&s->wait_lock);
+	/* another process asleep on the same socket (a shared listener) */
+	if (rs_forked() && atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed) > 1)
+		n = 2;
 	if (n > 1 && (left < 0 || left > RS_SHARED_SLICE_NS))
 		return RS_SHARED_SLICE_NS;
 	return left;
@@ -314,6 +322,120 @@ segment_setup(uint8_t *base, size_t size)
 	return 0;
 }
 
+/*
+ * Processes sharing the attachment (rs_priv.h, docs/fork.md).
+ */
+
+void
+rs_plock(pthread_mutex_t *m)
+{
+	if (pthread_mutex_lock(m) == EOWNERDEAD)
+		/* Its holder died inside: the rings it used are resynced by
+		 * the next user; a request it left unanswered is skipped by
+		 * sequence number. */
+		pthread_mutex_consistent(m);
+}
+
+/* starttime (field 22) of /proc/PID/stat, 0 if the process is gone or a
+ * zombie. */
+static uint64_t
+proc_start(int pid)
+{
+	char path[32], buf[512], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* after the command name, which may hold anything but ends at the
+	 * last ')': state is field 3, starttime field 22 */
+	p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	p += 2;
+	for (i = 3; i < 22 && p != NULL; i++) {
+		p = strchr(p, ' ');
+		if (p != NULL)
+			p++;
+	}
+	if (p == NULL || sscanf(p, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Under procs->ctl: whether process entry i may still hold sockets. */
+static bool
+proc_alive(int i)
+{
+	struct rs_procs *pr = rs_g.procs;
+
+	if (pr->proc[i].pid == -1)
+		return true;	/* a child being forked */
+	if (pr->proc[i].pid <= 0)
+		return false;
+	return proc_start(pr->proc[i].pid) == pr->proc[i].start;
+}
+
+/* Under procs->ctl: entry i is dead: its holds go. */
+static void
+proc_forget(int i)
+{
+	struct rs_procs *pr = rs_g.procs;
+
+	for (uint32_t sd = 0; sd < rs_g.max_socks; sd++)
+		pr->holders[sd] &= ~(1ull << i);
+	pr->proc[i].pid = 0;
+	pr->proc[i].start = 0;
+}
+
+/* Under ctl_lock, at attach: the block forked processes will share, with
+ * us as its first process. */
+static int
+procs_setup(void)
+{
+	pthread_mutexattr_t ma;
+	struct rs_procs *pr;
+	size_t len = sizeof(*pr) + (size_t)rs_g.max_socks * sizeof(uint64_t);
+	int w;
+
+	pr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pr == MAP_FAILED)
+		return -errno;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&pr->ctl, &ma);
+	for (w = 0; w < RS_SHM_MAX_WORKERS; w++)
+		pthread_mutex_init(&pr->bell[w], &ma);
+	pthread_mutexattr_destroy(&ma);
+	pr->proc[0].pid = getpid();
+	pr->proc[0].start = proc_start(getpid());
+	rs_g.procs = pr;
+	rs_g.procs_len = len;
+	rs_g.pidx = 0;
+	return 0;
+}
+
+/* Take the shared control lock, with the request and completion rings
+ * resynced when other processes use them. */
+static void
+pctl_lock(void)
+{
+	rs_plock(&rs_g.procs->ctl);
+	if (rs_forked()) {
+		shm_ring_resync(&rs_g.req);
+		shm_ring_resync(&rs_g.cpl);
+	}
+}
+
 /* Under ctl_lock. 0 or -errno. */
 static int
 attach_locked(void)
@@ -411,6 +533,11 @@ attach_locked(void)
 	 * its answer as long as the daemon takes (it hangs up if it dies). */
 	tv = (struct timeval){ 0, 0 };
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	rc = procs_setup();
+	if (rc < 0) {
+		munmap(base, rsp.size);
+		goto fail;
+	}
 	rs_g.base = base;
 	rs_g.size = rsp.size;
 	rs_g.usock = sock;
@@ -480,21 +607,38 @@ cpl_read(struct rs_scpl *cpl)
  * that comes anyway is closed). Returns cpl->ret (>= 0) or -errno;
  * attaches first if needed.
  */
+static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd);
+
 static int
 ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
+{
+	int rc;
+
+	pthread_mutex_lock(&ctl_lock);
+	rc = attach_locked();
+	if (rc < 0) {
+		pthread_mutex_unlock(&ctl_lock);
+		return rc;
+	}
+	pctl_lock();
+	rc = ctl_op_locked(req, cpl, newfd);
+	pthread_mutex_unlock(&rs_g.procs->ctl);
+	pthread_mutex_unlock(&ctl_lock);
+	return rc;
+}
+
+/* Under ctl_lock and procs->ctl. */
+static int
+ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 {
 	struct iovec iov = { req, sizeof(*req) };
 	int rc, fd = -1;
 
-	pthread_mutex_lock(&ctl_lock);
-	rc = attach_locked();
-	if (rc < 0)
-		goto out;
 	if (atomic_load(&rs_g.dead)) {
 		rc = -ECONNRESET;
 		goto out;
 	}
-	req->seq = ++rs_g.seq;
+	req->seq = ++rs_g.procs->seq;
 	rc = shm_rec_write(&rs_g.req, NULL, 0, &iov, 1, 0);
 	if (rc < 0) {
 		/* One request in flight and the previous one answered: a
@@ -532,6 +676,9 @@ ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 		} else {
 			*newfd = fd;
 			fd = -1;
+			/* a new socket: held by this process alone */
+			if ((uint32_t)rc < rs_g.max_socks)
+				rs_g.procs->holders[rc] = 1ull << rs_g.pidx;
 		}
 	}
 	goto out;
@@ -540,7 +687,6 @@ dead:
 out:
 	if (fd >= 0)
 		close(fd);
-	pthread_mutex_unlock(&ctl_lock);
 	return rc;
 }
 
@@ -763,6 +909,8 @@ tx_drain(struct rs_sock *s, int64_t deadline)
 		nanosleep(&ts, NULL);
 }
 
+static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl);
+
 __attribute__((destructor)) static void
 exit_drain(void)
 {
@@ -777,6 +925,56 @@ exit_drain(void)
 		if (tab[fd] != NULL)
 			tx_drain(tab[fd], deadline);
 	pthread_rwlock_unlock(&tab_lock);
+	if (!rs_forked() || rs_daemon_gone())
+		return;	/* the daemon closes everything when we hang up */
+	/* Other processes share the attachment: the daemon will not see us
+	 * go, so our sockets are closed as the kernel closes a dying
+	 * process's descriptors (those others still hold stay open). */
+	for (fd = 0; fd < RS_MAX_FD; fd++) {
+		struct rs_sreq req;
+		struct rs_scpl cpl;
+		struct rs_sock *s = tab[fd];
+
+		if (s == NULL)
+			continue;
+		sreq_init(&req, RS_SOP_CLOSE, s->sd);
+		close_op(&req, &cpl);
+	}
+	pthread_mutex_lock(&ctl_lock);
+	pctl_lock();
+	proc_forget(rs_g.pidx);
+	pthread_mutex_unlock(&rs_g.procs->ctl);
+	pthread_mutex_unlock(&ctl_lock);
+}
+
+/* RS_SOP_CLOSE, sent only when no other live process holds the socket
+ * (docs/fork.md); forgets our hold either way. Whether it was sent. */
+static bool
+close_op(struct rs_sreq *req, struct rs_scpl *cpl)
+{
+	struct rs_procs *pr;
+	uint64_t others;
+	int i;
+
+	pthread_mutex_lock(&ctl_lock);
+	pr = rs_g.procs;
+	if (pr == NULL || (uint32_t)req->sd >= rs_g.max_socks) {
+		pthread_mutex_unlock(&ctl_lock);
+		return true;
+	}
+	pctl_lock();
+	pr->holders[req->sd] &= ~(1ull << rs_g.pidx);
+	others = pr->holders[req->sd];
+	for (i = 0; i < RS_PROCS_MAX; i++)
+		if ((others & (1ull << i)) && !proc_alive(i)) {
+			proc_forget(i);
+			others &= ~(1ull << i);
+		}
+	if (others == 0)
+		ctl_op_locked(req, cpl, NULL);
+	pthread_mutex_unlock(&pr->ctl);
+	pthread_mutex_unlock(&ctl_lock);
+	return others == 0;
 }
 
 int
@@ -804,10 +1002,14 @@ rs_close(int fd)
 	/* Linux's close always succeeds; a daemon that is gone already
 	 * dropped the socket. */
 	sreq_init(&req, RS_SOP_CLOSE, s->sd);
-	ctl_op(&req, &cpl, NULL);
 	/* Blocked callers see closed and leave, dropping their references:
-	 * shutting our end of the wake pair wakes every poller of it. */
-	shutdown(s->fd, SHUT_RDWR);
+	 * shutting our end of the wake pair wakes every poller of it. Not
+	 * while another process holds the socket: the pair is shared with
+	 * it (fork), and shutdown acts on the socket, not our descriptor;
+	 * our blocked callers then see closed at their next wake-up, as a
+	 * thread blocked on a descriptor another thread closes on Linux. */
+	if (close_op(&req, &cpl))
+		shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;
 }
@@ -1620,7 +1822,7 @@ rs_ioctl(int fd, unsigned long request, ...)
 			break;
 		}
 		/* Linux's UDP FIONREAD: the next datagram's payload length. */
-		pthread_mutex_lock(&s->rx_lock);
+		rs_rx_lock(s);
 		rc = shm_rec_peek(&s->rx, &rec);
 		pthread_mutex_unlock(&s->rx_lock);
 		if (rc == 0)
@@ -1661,19 +1863,121 @@ rs_sock_present(int fd)
 	       __atomic_load_n(&tab[fd], __ATOMIC_ACQUIRE) != NULL;
 }
 
+/*
+ * fork() (docs/fork.md). Prepare, in the parent: every private lock is
+ * taken (no thread of ours is inside a control operation, a doorbell or
+ * the table across the fork), a process entry is reserved for the child
+ * and the child is made a holder of every socket in the table, before
+ * fork() returns anywhere (so a parent that closes a socket at once does
+ * not close it under the child). Parent: the locks go. Child: its locks
+ * start afresh (only the forking thread lives on), it takes its entry and
+ * keeps the attachment, the segment and its sockets.
+ */
+static int fork_pidx = -1;	/* the entry reserved by rs_fork_prepare */
+
 void
+rs_ctl_fork_prepare(void)
+{
+	struct rs_procs *pr;
+	int fd, i, w;
+
+	pthread_mutex_lock(&ctl_lock);
+	for (w = 0; w < RS_SHM_MAX_WORKERS; w++)
+		pthread_mutex_lock(&rs_bell_lock[w]);
+	pthread_rwlock_rdlock(&tab_lock);
+	fork_pidx = -1;
+	pr = rs_g.procs;
+	if (!rs_g.attached || pr == NULL)
+		return;
+	pctl_lock();
+	for (i = 0; i < RS_PROCS_MAX; i++) {
+		if (i == rs_g.pidx)
+			continue;
+		if (pr->proc[i].pid != 0 && !proc_alive(i))
+			proc_forget(i);
+		if (pr->proc[i].pid == 0)
+			break;
+	}
+	if (i < RS_PROCS_MAX) {
+		fork_pidx = i;
+		pr->proc[i].pid = -1;
+		pr->proc[i].start = 0;
+		for (fd = 0; fd < RS_MAX_FD; fd++)
+			if (tab[fd] != NULL && (uint32_t)tab[fd]->sd < rs_g.max_socks)
+				pr->holders[tab[fd]->sd] |= 1ull << i;
+		/* From now on every process resyncs rings under their locks. */
+		atomic_store(&pr->forked, true);
+	}
+	pthread_mutex_unlock(&pr->ctl);
+}
+
+void
+rs_ctl_fork_parent(void)
+{
+	pthread_rwlock_unlock(&tab_lock);
+	for (int w = RS_SHM_MAX_WORKERS - 1; w >= 0; w--)
+		pthread_mutex_unlock(&rs_bell_lock[w]);
+	pthread_mutex_unlock(&ctl_lock);
+}
+
+void
+rs_ctl_fork_failed(void)
+{
+	struct rs_procs *pr = rs_g.procs;
+	int i = fork_pidx;
+
+	if (pr == NULL || i < 0)
+		return;
+	pthread_mutex_lock(&ctl_lock);
+	pctl_lock();
+	if (pr->proc[i].pid == -1)
+		proc_forget(i);
+	pthread_mutex_unlock(&pr->ctl);
+	pthread_mutex_unlock(&ctl_lock);
+	fork_pidx = -1;
+}
+
+bool
 rs_ctl_fork_child(void (*orphan)(int fd))
 {
 	int fd, w;
 
 	/* Only the forking thread lives on: a lock another thread held at
-	 * fork() stays held for ever, so every lock starts afresh, and the
-	 * inherited sockets are left alone (their own locks may be held):
-	 * forgotten, not freed. */
+	 * fork() stays held for ever, so every lock starts afresh. */
 	pthread_mutex_init(&ctl_lock, NULL);
 	pthread_rwlock_init(&tab_lock, NULL);
 	for (w = 0; w < RS_SHM_MAX_WORKERS; w++)
 		pthread_mutex_init(&rs_bell_lock[w], NULL);
+	if (rs_g.attached && fork_pidx >= 0) {
+		/* Our entry; the sockets are ours too (holders set by the
+		 * parent). A socket's own locks may have been held by a
+		 * thread of the parent; no call is in progress here. */
+		struct rs_procs *pr = rs_g.procs;
+
+		pctl_lock();
+		pr->proc[fork_pidx].start = proc_start(getpid());
+		pr->proc[fork_pidx].pid = getpid();
+		pthread_mutex_unlock(&pr->ctl);
+		rs_g.pidx = fork_pidx;
+		fork_pidx = -1;
+		for (fd = 0; fd < RS_MAX_FD; fd++) {
+			struct rs_sock *s = tab[fd];
+
+			if (s == NULL)
+				continue;
+			pthread_mutex_init(&s->rx_lock, NULL);
+			pthread_mutex_init(&s->tx_lock, NULL);
+			pthread_mutex_init(&s->wait_lock, NULL);
+			atomic_store(&s->refs, 1);
+			s->nwait = 0;
+			s->ev_armed = false;
+			s->lnext = s->lprev = NULL;
+		}
+		return true;
+	}
+	/* No entry (not attached, or RS_PROCS_MAX processes share the
+	 * attachment already): the inherited sockets are forgotten, not
+	 * freed, and the child attaches anew as a process of its own. */
 	for (fd = 0; fd < RS_MAX_FD; fd++) {
 		if (tab[fd] == NULL)
 			continue;
@@ -1681,11 +1985,23 @@ rs_ctl_fork_child(void (*orphan)(int fd))
 		if (orphan != NULL)
 			orphan(fd);
 	}
-	/* The parent's attachment (its connection carries the parent's
-	 * requests and kicks) is not ours: the child attaches anew. */
 	if (rs_g.attached) {
 		close(rs_g.usock);
 		munmap(rs_g.base, rs_g.size);
+		if (rs_g.procs != NULL)
+			munmap(rs_g.procs, rs_g.procs_len);
 	}
 	memset(&rs_g, 0, sizeof(rs_g));
+	fork_pidx = -1;
+	return false;
+}
+
+/* The child's sockets back in the process-wide list (rs_epoll.c), after
+ * rs_ep_fork_child emptied it. */
+void
+rs_ctl_fork_relist(void)
+{
+	for (int fd = 0; fd < RS_MAX_FD; fd++)
+		if (tab[fd] != NULL)
+			rs_event_sock_open(tab[fd]);
 }

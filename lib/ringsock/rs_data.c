@@ -67,6 +67,12 @@ rs_doorbell(struct rs_sock *s)
 	if (w >= rs_g.nworkers)
 		w = 0;
 	pthread_mutex_lock(&rs_bell_lock[w]);
+	/* Other processes ring the same doorbell ring after a fork. */
+	bool shared = rs_forked();
+	if (shared) {
+		rs_plock(&rs_g.procs->bell[w]);
+		shm_ring_resync(&rs_g.bell[w]);
+	}
 	for (;;) {
 		rc = shm_rec_write(&rs_g.bell[w], NULL, 0, &iov, 1, 0);
 		if (rc != -EAGAIN)
@@ -79,6 +85,8 @@ rs_doorbell(struct rs_sock *s)
 		}
 		nanosleep(&(struct timespec){ 0, RS_TX_SLEEP_NS }, NULL);
 	}
+	if (shared)
+		pthread_mutex_unlock(&rs_g.procs->bell[w]);
 	pthread_mutex_unlock(&rs_bell_lock[w]);
 	return rc == 0 ? 0 : rc == -ECONNRESET ? ECONNRESET : EPROTO;
 }
@@ -427,7 +435,7 @@ rs_sendmsg(int fd, const struct msghdr *msg, int flags)
 		goto out;
 	}
 
-	pthread_mutex_lock(&s->tx_lock);
+	rs_tx_lock(s);
 	err = tx_write(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, flags);
 	pthread_mutex_unlock(&s->tx_lock);
 	if (err == 0)
@@ -471,7 +479,7 @@ rx_try(struct rs_sock *s, struct rs_rx_meta *meta, const struct iovec *iov,
 
 	ssize_t n;
 
-	pthread_mutex_lock(&s->rx_lock);
+	rs_rx_lock(s);
 	if (peek)
 		n = shm_rec_peek_data(&s->rx, meta, sizeof(*meta), iov, iovcnt, rec);
 	else
@@ -488,7 +496,7 @@ rx_ready(struct rs_sock *s)
 {
 	int rc;
 
-	pthread_mutex_lock(&s->rx_lock);
+	rs_rx_lock(s);
 	rc = shm_rec_peek(&s->rx, NULL);
 	pthread_mutex_unlock(&s->rx_lock);
 	/* A broken ring is "ready": the next read reports it. */

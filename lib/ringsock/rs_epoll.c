@@ -828,7 +828,7 @@ rs_ep_present(int fd)
 }
 
 void
-rs_ep_fork_child(void)
+rs_ep_fork_child(bool keep)
 {
 	struct rs_ep *ep;
 	int fd, i, j;
@@ -849,9 +849,18 @@ rs_ep_fork_child(void)
 			continue;
 		pthread_mutex_init(&ep->lock, NULL);
 		atomic_store(&ep->refs, 1);
-		for (i = 0, j = 0; i < ep->n; i++)
-			if (ep->items[i].s == NULL)
-				ep->items[j++] = ep->items[i];
+		/* keep: the child kept the attachment and the sockets still
+		 * in the table (rs_ctl_fork_child), whose references are
+		 * counted afresh: one for the table, one per item. */
+		for (i = 0, j = 0; i < ep->n; i++) {
+			struct rs_sock *s = ep->items[i].s;
+
+			if (s != NULL && (!keep || atomic_load(&s->closed) || !rs_sock_present(s->fd)))
+				continue;
+			if (s != NULL)
+				atomic_fetch_add(&s->refs, 1);
+			ep->items[j++] = ep->items[i];
+		}
 		ep->n = j;
 		ep->rr = 0;
 	}

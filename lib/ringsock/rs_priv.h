@@ -100,6 +100,30 @@ struct rs_sock {
 	bool ev_armed;
 };
 
+/*
+ * Processes sharing one attachment (docs/fork.md). fork() gives the child
+ * the parent's segment, connection to the daemon and sockets, as Linux
+ * gives it the parent's descriptors; what the contract makes single-
+ * producer or one-at-a-time (the request ring and its completions, the
+ * doorbell rings) is then serialised between processes by locks in this
+ * block: anonymous MAP_SHARED memory made at attach, inherited by fork,
+ * never seen by the daemon (which trusts no lock). A socket is closed
+ * with the daemon when the last process holding it closes it (or exits):
+ * holders[sd] has one bit per process entry of proc[].
+ */
+#define RS_PROCS_MAX 64
+struct rs_procs {
+	pthread_mutex_t ctl;	/* process-shared, robust: one request in flight */
+	pthread_mutex_t bell[RS_SHM_MAX_WORKERS];	/* doorbell ring w's producers */
+	uint32_t seq;		/* request sequence, under ctl */
+	_Atomic bool forked;	/* a fork happened: rings are resynced under their locks */
+	struct {
+		int32_t pid;	/* 0: free; -1: reserved for a child being forked */
+		uint64_t start;	/* /proc/PID/stat starttime: tells a reused pid */
+	} proc[RS_PROCS_MAX];	/* under ctl */
+	uint64_t holders[];	/* [max_socks], under ctl */
+};
+
 /* Process-wide state; set once by the attach, then read-only except where
  * a lock is named. */
 struct rs_proc {
@@ -117,10 +141,42 @@ struct rs_proc {
 	struct shm_ring cpl;	/* consumer, under ctl_lock */
 	uint32_t nworkers;	/* doorbell rings */
 	struct shm_ring bell[RS_SHM_MAX_WORKERS];	/* producers, under rs_bell_lock[w] */
+	struct rs_procs *procs;	/* shared with forked processes; NULL before attach */
+	size_t procs_len;
+	int pidx;		/* our entry in procs->proc[] */
 };
 
 extern struct rs_proc rs_g;
 extern pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS];
+
+/* Whether other processes may use the segment's rings (a fork happened). */
+static inline bool
+rs_forked(void)
+{
+	return rs_g.procs != NULL && atomic_load_explicit(&rs_g.procs->forked, memory_order_relaxed);
+}
+
+/* A process-shared robust lock: one whose holder died is taken over
+ * (what it was doing is lost; the rings' indices are resynced anyway). */
+void rs_plock(pthread_mutex_t *m);
+
+/* A socket's rings, each side used by one thread at a time in a process
+ * (its private lock) and by one process at a time (docs/fork.md): after a
+ * fork the index another process left in shared memory is taken back. */
+static inline void
+rs_rx_lock(struct rs_sock *s)
+{
+	pthread_mutex_lock(&s->rx_lock);
+	if (rs_forked())
+		shm_ring_resync(&s->rx);
+}
+static inline void
+rs_tx_lock(struct rs_sock *s)
+{
+	pthread_mutex_lock(&s->tx_lock);
+	if (rs_forked())
+		shm_ring_resync(&s->tx);
+}
 
 /* Descriptor lookup: a referenced socket, or NULL with errno EBADF/ENOTSOCK.
  * Every rs_sock_get is paired with one rs_sock_put. */
@@ -205,7 +261,12 @@ void rs_ep_forget(int fd);
  * (rs_epoll.c) table, without locks; and the child's side of fork(). */
 bool rs_sock_present(int fd);
 bool rs_ep_present(int fd);
-void rs_ctl_fork_child(void (*orphan)(int fd));
-void rs_ep_fork_child(void);
+void rs_ctl_fork_prepare(void);
+void rs_ctl_fork_parent(void);
+void rs_ctl_fork_failed(void);
+/* true: the child kept the attachment and its sockets */
+bool rs_ctl_fork_child(void (*orphan)(int fd));
+void rs_ctl_fork_relist(void);
+void rs_ep_fork_child(bool keep);
 
 #endif

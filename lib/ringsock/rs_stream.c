@@ -308,7 +308,7 @@ rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags)
 		if (err != 0)
 			return fail(err);
 	}
-	pthread_mutex_lock(&s->tx_lock);
+	rs_tx_lock(s);
 	for (;;) {
 		uint32_t room;
 
@@ -456,7 +456,7 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 	if (total == 0)
 		target = 0;
 
-	pthread_mutex_lock(&s->rx_lock);
+	rs_rx_lock(s);
 	for (;;) {
 		ssize_t used = shm_bytes_used(&s->rx);
 		uint32_t st;
@@ -570,7 +570,7 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 				need.bytes = 1;
 			err = rs_stream_sleep(s, deadline, rx_ready, &need);
 		}
-		pthread_mutex_lock(&s->rx_lock);
+		rs_rx_lock(s);
 		if (err != 0)
 			break;
 	}

@@ -110,6 +110,20 @@ struct shm_rec {
 	uint32_t flags;
 };
 
+/*
+ * For a side shared by several processes that take turns under a lock of
+ * their own (libringsock after fork: docs/fork.md): our index is taken
+ * back from shared memory, where the process that used the ring last
+ * published it. Any value is safe (the peer's index is checked against
+ * ours on every use, as after shm_ring_init).
+ */
+static inline void
+shm_ring_resync(struct shm_ring *r)
+{
+	r->idx = atomic_load_explicit(r->side == SHM_RING_PROD ? &r->hdr->prod : &r->hdr->cons,
+				      memory_order_acquire);
+}
+
 /* For the creator, before the segment is shared: both indices to zero. */
 void shm_ring_hdr_init(struct shm_ring_hdr *hdr);
 
