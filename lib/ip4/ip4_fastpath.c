@@ -287,8 +287,7 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 		memcpy(f, &nh.hdr_lo, 8);
 		memcpy(f + 6, &nh.hdr_hi, 8);
 		m->port = nh.out_iface;
-		nexts[i] = E_TX;
-		continue;
+		continue; /* nexts[i] is E_TX once a frame went slow (below) */
 slow:
 		/* the general path's input state, as port_rx would set it */
 		{
@@ -296,6 +295,10 @@ slow:
 			p->iface = m->port;
 			p->flags = 0;
 		}
+		/* the edges are recorded only for a vector that splits: the
+		 * first slow frame marks every frame E_TX, this one E_SLOW */
+		if (nslow == 0)
+			rs_edges_fill(nexts, nb, E_TX);
 		nexts[i] = E_SLOW;
 		nslow++;
 	}
