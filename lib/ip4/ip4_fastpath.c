@@ -279,9 +279,9 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 		 * borrow), protocol and checksum written back as one word */
 		{
 			uint32_t lo = (uint32_t)w3;
-			uint32_t s = ((lo >> 16) ^ 0xffffu) + 0xfffeu;
+			uint32_t s = (~lo >> 16) + 0xfffeu; /* ~checksum + ~m + m' */
 			s = (s & 0xffff) + (s >> 16);
-			lo = (lo & 0xff00u) | ((lo & 0xffu) - 1u) | ((~s & 0xffffu) << 16);
+			lo = ((lo - 1u) & 0xffffu) | (~s << 16);
 			memcpy(f + ETH_HLEN + 8, &lo, 4);
 		}
 		memcpy(f, &nh.hdr_lo, 8);
