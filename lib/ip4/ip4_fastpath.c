@@ -38,12 +38,18 @@
  * one frame to the next). A four-wide version with the lookups issued
  * together spilled its state and cost 140. The ingress link, the next hop
  * and its neighbour are looked up once per vector (memos), as the general
- * nodes do. Reads only the published configuration, the FIB and the
+ * nodes do. A vector taken whole to one link (the common case) is
+ * transmitted here, the driver call port_tx would make, so it skips
+ * port_tx's walk over the vector and its graph visit; a link impaired on
+ * output is left to the general path. The TTL and checksum are updated in
+ * the header word already loaded and stored as one. Reads only the
+ * published configuration, the FIB and the
  * neighbour words (RCU; no lock, no allocation, no syscall). Writes only
  * the frames and per-worker counters (the graph's own per-node counters,
  * struct ip4_fp_stats).
  */
 #include <rte_byteorder.h>
+#include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
 #include "arp/neigh_ctl.h"
@@ -55,6 +61,7 @@
 enum {
 	E_TX,
 	E_SLOW,
+	E_TX_FULL,
 	E_NB,
 };
 
@@ -124,7 +131,10 @@ static __rte_noinline void fp_nh_memo(const struct rs_cfg *c, uint32_t nhi, uint
 	if (nh->type != RT_UNICAST)
 		return;
 	const struct rs_iface *out = &c->ifaces[nh->iface];
-	if (!out->present || !out->up || out->loopback)
+	/* as port_tx; a link impaired on output goes the general way (its
+	 * frames meet impair_out there), so what the fast path takes it may
+	 * transmit itself */
+	if (!out->present || !out->up || out->loopback || out->impair[RS_IMPAIR_OUT].on)
 		return;
 	o->onlink = nh->gw == 0;
 	o->nb_ip = nh->gw ? nh->gw : dst;
@@ -166,6 +176,10 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 	struct fp_in in = { .rx_csum = false, .mac_key = ETH_KEY_NONE };
 	uint32_t nhi_memo = FIB4_NH_NONE;
 	struct fp_nh nh = { .max_len = 0 };
+	/* the egress link of the frames taken, while there is only one
+	 * (checked only when the next-hop memo changes) */
+	int32_t tx_port = -1;
+	bool tx_mixed = false;
 
 	for (uint16_t k = 0; k < 4 && k < nb; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
@@ -247,6 +261,12 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 		if (unlikely(nhi != nhi_memo || (nh.onlink && dst != nh.nb_ip))) {
 			nhi_memo = nhi;
 			fp_nh_memo(c, nhi, dst, &nh);
+			if (nh.max_len != 0) {
+				if (tx_port < 0)
+					tx_port = nh.out_iface;
+				else if (tx_port != nh.out_iface)
+					tx_mixed = true;
+			}
 		}
 		if (unlikely(tot > nh.max_len))
 			goto slow;
@@ -255,12 +275,19 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 		 * TTL - 1 with the checksum adjusted, the Ethernet header */
 		m->data_len = (uint16_t)(tot + ETH_HLEN);
 		m->pkt_len = (uint32_t)tot + ETH_HLEN;
-		ip4_ttl_dec(f + ETH_HLEN);
+		/* ip4_ttl_dec on the word already loaded: TTL (above 1: no
+		 * borrow), protocol and checksum written back as one word */
+		{
+			uint32_t lo = (uint32_t)w3;
+			uint32_t s = (~lo >> 16) + 0xfffeu; /* ~checksum + ~m + m' */
+			s = (s & 0xffff) + (s >> 16);
+			lo = ((lo - 1u) & 0xffffu) | (~s << 16);
+			memcpy(f + ETH_HLEN + 8, &lo, 4);
+		}
 		memcpy(f, &nh.hdr_lo, 8);
 		memcpy(f + 6, &nh.hdr_hi, 8);
 		m->port = nh.out_iface;
-		nexts[i] = E_TX;
-		continue;
+		continue; /* nexts[i] is E_TX once a frame went slow (below) */
 slow:
 		/* the general path's input state, as port_rx would set it */
 		{
@@ -268,6 +295,10 @@ slow:
 			p->iface = m->port;
 			p->flags = 0;
 		}
+		/* the edges are recorded only for a vector that splits: the
+		 * first slow frame marks every frame E_TX, this one E_SLOW */
+		if (nslow == 0)
+			rs_edges_fill(nexts, nb, E_TX);
 		nexts[i] = E_SLOW;
 		nslow++;
 	}
@@ -276,8 +307,20 @@ slow:
 	struct ip4_fp_stats *st = &ip4_fp_stats[w->idx];
 	st->fast += (uint64_t)(nb - nslow);
 	st->slow += nslow;
-	if (likely(nslow == 0))
+	if (likely(nslow == 0)) {
+		/* the whole vector to one link (the common case): the driver
+		 * call here, as port_tx would make it (the memo checked the
+		 * link is present, up, not lo, not impaired); what the ring
+		 * does not take is dropped and counted as there */
+		if (likely(!tx_mixed && tx_port >= 0)) {
+			uint16_t sent = rte_eth_tx_burst((uint16_t)tx_port, w->idx, pkts, nb);
+			if (unlikely(sent < nb))
+				rte_node_enqueue(graph, node, E_TX_FULL, &objs[sent],
+						 (uint16_t)(nb - sent));
+			return nb;
+		}
 		return rs_node_move_all(graph, node, nb, E_TX);
+	}
 	rs_node_dispatch(graph, node, objs, nexts, nb);
 	return nb;
 }
@@ -290,6 +333,7 @@ static struct rte_node_register ip4_fastpath_node = {
 	.next_nodes = {
 		[E_TX] = "port_tx",
 		[E_SLOW] = "eth_input",
+		[E_TX_FULL] = RS_DROP_NODE(tx_full),
 	},
 };
 RTE_NODE_REGISTER(ip4_fastpath_node);
