@@ -18,11 +18,18 @@
 #      forwarding, and the packets dropped meanwhile (ringctl stats: every
 #      named drop and the ports' rx drops; every destination has a route
 #      all along, so any is a packet lost to the updates).
+# --ip6 adds IPv6 beside IPv4: in 1, each round also runs ringstackd and
+# l3fwd (its LPM mode with its own IPv6 routes: 2001:200::/64 on port 0,
+# 2001:200:0:1::/64 on port 1; ringstackd gets the same two) on 62-byte
+# IPv6/UDP frames, with the IPv6/IPv4 ratio and, with --callgrind, their
+# instructions per packet; in 3, the same for 200,000 IPv6 /48 routes (a
+# table that fills up first is measured as far as it loaded, and says so:
+# "routes" beside "routes_asked" in the JSON).
 # Writes perf/out/fwd.json and perf/out/fwd.png, prints a table.
 #
 #   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind] [--general]
 #                     [--huge | --both] [--no-linux] [--no-scale] [--smoke]
-#                     [--scale-only]
+#                     [--scale-only] [--ip6]
 # --scale-only: part 3 alone (no l3fwd build or rounds, no veth), written
 # to perf/out/fwd_scale.json; fwd.json is left as it was.
 # --smoke: 1-second windows, one round, ringstackd and l3fwd only (CI runs this).
@@ -31,7 +38,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0 scale_only=0
+secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0 scale_only=0 ip6=0
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -45,7 +52,8 @@ while [ $# -gt 0 ]; do
 	--both) modes="nohuge huge" ;;
 	--smoke) smoke=1 secs=1 rounds=1 linux=0 scale=0 callgrind=0 ;;
 	--scale-only) scale_only=1 ;;
-	-h|--help) sed -n 2,30p "$0"; exit 0 ;;
+	--ip6) ip6=1 ;;
+	-h|--help) sed -n 2,37p "$0"; exit 0 ;;
 	*) echo "fwd_bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -109,6 +117,25 @@ neigh add 10.1.0.2 lladdr 02:00:00:00:00:03 dev port1
 route add 198.18.1.0/24 via 10.1.0.2
 CONF
 src=(--vdev "net_pcap0,rx_pcap=$T/64.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
+if [ $ip6 -eq 1 ]; then
+	# IPv6: the routes l3fwd's LPM mode has built in for ports 0 and 1
+	$PY perf/genpcap.py "$T/v6.pcap" 1024 62 --ip6
+	cat >"$T/rs6.conf" <<CONF
+link set port0 address 02:00:00:00:00:01
+addr add 2001:200::1/64 dev port0
+addr add 2001:db8:1::1/64 dev port1
+neigh add 2001:db8:1::2 lladdr 02:00:00:00:00:03 dev port1
+route add 2001:200:0:1::/64 via 2001:db8:1::2
+CONF
+fi
+# as6 CMD...: CMD with the IPv6 traffic and configuration
+as6() {
+	local s4=("${src[@]}") rc
+	src=(--vdev "net_pcap0,rx_pcap=$T/v6.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1") rs_conf=rs6.conf
+	rc=0; "$@" || rc=$?
+	src=("${s4[@]}") rs_conf=""
+	return $rc
+}
 
 # start_rs PREFIX [valgrind...]: ringstackd on one worker (lcore 1), with
 # the daemon options in rs_extra
@@ -116,7 +143,7 @@ rs_extra=()
 start_rs() {
 	local prefix=$1; shift
 	"$@" "${rs_bin:-$RSD}" -l 0,1 "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
-		-- --ctl "$T/$prefix.sock" --config "$T/rs.conf" --fib-max-routes 1100000 \
+		-- --ctl "$T/$prefix.sock" --config "$T/${rs_conf:-rs.conf}" --fib-max-routes 1100000 \
 		--fib-max-tbl8 8192 "${rs_extra[@]}" >"$T/$prefix.log" 2>&1 &
 	pids+=($!)
 	# the control socket appears once --config is applied
@@ -176,6 +203,21 @@ json_mode() { # json_mode MODE: this mode's results, one JSON object a line
 		"$1" "$(IFS=,; echo "${rs_r[*]}")" "$(IFS=,; echo "${l3_r[*]}")" "$(IFS=,; echo "${gen_r[*]-}")" \
 		"$rs_ipp" "$rs_own" "$l3_ipp" "$l3_own" "$gen_ipp" "$gen_own" >>"$T/modes.json"
 }
+# measure_l3 PREFIX: pps of l3fwd over a window
+measure_l3() {
+	local pid pps
+	pid=$(start_l3fwd "$1")
+	tel "$1" /ethdev/list >/dev/null
+	sleep 1
+	pps=$(rate "$1" 1 "$secs")
+	stop "$pid"
+	echo "$pps"
+}
+json_mode6() { # json_mode6 MODE: the IPv6 results of this mode, one JSON object a line
+	printf '{"mode": "%s", "rs": [%s], "l3": [%s], "rs_ipp": %s, "rs_own_ipp": %s, "l3_ipp": %s, "l3_own_ipp": %s}\n' \
+		"$1" "$(IFS=,; echo "${rs6_r[*]}")" "$(IFS=,; echo "${l36_r[*]}")" \
+		"$rs6_ipp" "$rs6_own" "$l36_ipp" "$l36_own" >>"$T/modes6.json"
+}
 # the third contender: --no-fastpath, or RS_BASE_RSD's binary
 general_on() { if [ -n "${RS_BASE_RSD:-}" ]; then rs_bin=$RS_BASE_RSD; else rs_extra=(--no-fastpath); fi; }
 general_off() { rs_bin="" rs_extra=(); }
@@ -194,10 +236,12 @@ measure_rs() {
 }
 
 : >"$T/modes.json"
+: >"$T/modes6.json"
 for mode in $modes; do
 	set_mem "$mode"
 	echo "fwd_bench: pcap -> null, one worker core, $mode, $rounds alternating rounds of ${secs}s windows"
 	rs_r=() l3_r=() gen_r=() ratios=() gratios=()
+	rs6_r=() l36_r=() ratios6=() v6v4=()
 	for r in $(seq "$rounds"); do
 		rs_extra=()
 		rs_pps=$(measure_rs rsb)
@@ -222,12 +266,26 @@ for mode in $modes; do
 			line+=$(printf '; %s %.2f Mpps, ratio %.2f' "$glabel" "$(mpps "$g")" "${gratios[-1]}")
 		fi
 		echo "$line"
+		if [ $ip6 -eq 1 ]; then
+			rs6_pps=$(as6 measure_rs rsb6)
+			l36_pps=$(as6 measure_l3 l3b6)
+			rs6_r+=("$rs6_pps") l36_r+=("$l36_pps")
+			ratios6+=("$(echo "$rs6_pps / $l36_pps" | bc -l)")
+			v6v4+=("$(echo "$rs6_pps / $rs_pps" | bc -l)")
+			printf '  round %d IPv6: ringstackd %.2f Mpps, l3fwd %.2f Mpps, ratio %.2f; ringstackd IPv6/IPv4 %.2f\n' \
+				"$r" "$(mpps "$rs6_pps")" "$(mpps "$l36_pps")" "${ratios6[-1]}" "${v6v4[-1]}"
+		fi
 	done
 	printf '  %s: ratio ringstackd / l3fwd, median of %d rounds %.2f (min %.2f, max %.2f)\n' "$mode" "$rounds" \
 		"$(med "${ratios[@]}")" "$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)" \
 		"$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)"
 	if [ $general -eq 1 ]; then
 		printf '  %s: ratio %s / l3fwd, median %.2f\n' "$mode" "$glabel" "$(med "${gratios[@]}")"
+	fi
+	if [ $ip6 -eq 1 ]; then
+		printf '  %s IPv6: ratio ringstackd / l3fwd, median of %d rounds %.2f (min %.2f, max %.2f); ringstackd IPv6/IPv4 median %.2f\n' \
+			"$mode" "$rounds" "$(med "${ratios6[@]}")" "$(printf '%s\n' "${ratios6[@]}" | sort -g | head -1)" \
+			"$(printf '%s\n' "${ratios6[@]}" | sort -g | tail -1)" "$(med "${v6v4[@]}")"
 	fi
 
 	rs_ipp=null rs_own=null l3_ipp=null l3_own=null gen_ipp=null gen_own=null
@@ -248,7 +306,16 @@ for mode in $modes; do
 		echo "  $mode: instructions/packet, total and own (without the PMDs): ringstackd $rs_ipp and $rs_own, l3fwd $l3_ipp and $l3_own"
 		[ $general -eq 0 ] || echo "  $mode: $glabel: $gen_ipp and $gen_own"
 	fi
+	rs6_ipp=null rs6_own=null l36_ipp=null l36_own=null
+	if [ $ip6 -eq 1 ] && [ $callgrind -eq 1 ]; then
+		pid=$(as6 start_rs "rsv6$mode" "${vg[@]}")
+		read -r rs6_ipp rs6_own < <(callgrind_ipp "rsv6$mode" "$pid")
+		pid=$(as6 start_l3fwd "l3v6$mode" "${vg[@]}")
+		read -r l36_ipp l36_own < <(callgrind_ipp "l3v6$mode" "$pid")
+		echo "  $mode IPv6: instructions/packet, total and own (without the PMDs): ringstackd $rs6_ipp and $rs6_own, l3fwd $l36_ipp and $l36_own"
+	fi
 	json_mode "$mode"
+	[ $ip6 -eq 0 ] || json_mode6 "$mode"
 done
 set_mem nohuge
 huge_release
@@ -323,64 +390,130 @@ CONF
 fi
 
 load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null
-if [ $scale -eq 1 ]; then
-	routes=1000000
-	# 1M /24s in 16.0.0.0/4 via the next hop, plus the benchmark's own route
-	$PY - "$T/routes" <<'PYEOF'
+load6_s=null routes6=0 routes6_asked=0 scale6_pps=null upd6_rate=null upd6_lost=null
+# scale_files4|6 N: $T/routes (N routes via the next hop), $T/updates (every
+# tenth of them replaced) and $T/scale.pcap (traffic spread over the routes)
+scale_files4() {
+	# N /24s in 16.0.0.0/4 via the next hop, plus the benchmark's own route
+	$PY - "$T/routes" "$1" <<'PYEOF'
 import sys
 with open(sys.argv[1], "w") as f:
-    for i in range(1000000):
+    for i in range(int(sys.argv[2])):
         a = 16 + (i >> 16)
         f.write("route add %d.%d.%d.0/24 via 10.1.0.2\n" % (a, (i >> 8) & 255, i & 255))
 PYEOF
-	awk 'NR % 10 == 1 {sub(/route add/, "route replace"); print}' "$T/routes" | head -100000 >"$T/updates"
 	# traffic spread over the table: a destination in one of the routes
-	$PY - "$T/scale.pcap" <<'PYEOF'
+	$PY - "$T/scale.pcap" "$1" <<'PYEOF'
 import random, sys
 from scapy.all import Ether, IP, UDP, Raw, wrpcap
 random.seed(1)
 pk = []
 for i in range(4096):
-    r = random.randrange(1000000)  # one of the routes: 31.66.0.0 and up has none
+    r = random.randrange(int(sys.argv[2]))  # one of the routes: 31.66.0.0 and up has none
     d = "%d.%d.%d.%d" % (16 + (r >> 16), (r >> 8) & 255, r & 255, 1 + random.randrange(250))
     p = Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") / IP(src="198.18.0.2", dst=d) / UDP(sport=1024 + i, dport=9)
     pk.append(p / Raw(b"\0" * (60 - len(p))))
 wrpcap(sys.argv[1], pk)
 PYEOF
+}
+scale_files6() {
+	# N /48s in 2400::/16 (2400:0:0::/48 and up) via the next hop
+	$PY - "$T/routes" "$1" <<'PYEOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write("route add 2400:%x:%x::/48 via 2001:db8:1::2\n" % (i >> 16, i & 0xffff))
+PYEOF
+	$PY - "$T/scale.pcap" "$1" <<'PYEOF'
+import random, sys
+from scapy.all import Ether, IPv6, UDP, wrpcap
+random.seed(1)
+pk = []
+for i in range(4096):
+    r = random.randrange(int(sys.argv[2]))
+    d = "2400:%x:%x:%x::%x" % (r >> 16, r & 0xffff, random.randrange(65536), 1 + random.randrange(250))
+    pk.append(Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") / IPv6(src="2001:200::2", dst=d) /
+              UDP(sport=1024 + i, dport=9))
+wrpcap(sys.argv[1], pk)
+PYEOF
+}
+# scale_run 4|6 N: load N routes of the family with ringctl -b, forward over
+# them, then replace a tenth of them while forwarding; prints "ROUTES_LOADED
+# LOAD_SECONDS PPS UPDATES_PER_SECOND PACKETS_LOST" (and a line for people on
+# stderr). A table that fills up first (ringctl names the line) is measured
+# as far as it was loaded: the traffic and updates then cover those routes.
+scale_run() {
+	local fam=$1 n_routes=$2 pid t0 t1 n nupd load pps upd lost d0 d1 tx0 tx1 p=rss$1 err full=""
+	"scale_files$fam" "$n_routes"
 	src=(--vdev "net_pcap0,rx_pcap=$T/scale.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
-	pid=$(start_rs rss)
-	tel rss /ethdev/list >/dev/null
-	for _ in $(seq 300); do [ -S "$T/rss.sock" ] && break; sleep 0.1; done
+	local ex=() cf=""
+	# IPv6: the trie's 2-byte entries allow 32767 tbl8 groups at most
+	[ "$fam" = 4 ] || cf=rs6.conf ex=(--fib6-max-routes $((n_routes + 10000)) --fib6-max-tbl8 32767)
+	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
+	tel "$p" /ethdev/list >/dev/null
+	for _ in $(seq 300); do [ -S "$T/$p.sock" ] && break; sleep 0.1; done
 	t0=$(date +%s.%N)
-	$RCTL -s "$T/rss.sock" -b "$T/routes" >/dev/null
+	err=$($RCTL -s "$T/$p.sock" -b "$T/routes" 2>&1 >/dev/null) || full=$err
 	t1=$(date +%s.%N)
-	load_s=$(echo "$t1 - $t0" | bc -l)
-	n=$($RCTL -s "$T/rss.sock" -j route show | jq length)
-	[ "$n" -ge $routes ] || { echo "fwd_bench: only $n routes loaded" >&2; exit 1; }
-	scale_pps=$(rate rss 1 "$secs")
-	drops() { $RCTL -s "$T/rss.sock" -j stats | jq '.total_drops + ([.ports[]?.rx_dropped] | add // 0)'; }
+	load=$(printf %.6f "$(echo "$t1 - $t0" | bc -l)")
+	if [ -n "$full" ]; then
+		# "ringctl: FILE:LINE: why": the routes before LINE are in
+		n=$(echo "$full" | sed -n 's/^ringctl: [^:]*:\([0-9][0-9]*\): .*/\1/p' | head -1)
+		[ -n "$n" ] && [ "$n" -gt 1 ] || { echo "fwd_bench: IPv$fam route load failed: $full" >&2; return 1; }
+		echo "fwd_bench: IPv$fam table full after $((n - 1)) of $n_routes routes: $full" >&2
+		n_routes=$((n - 1))
+		# traffic to the loaded routes only (the file's first lines)
+		"scale_files$fam" "$n_routes"
+		stop "$pid"
+		p=${p}b
+		pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
+		tel "$p" /ethdev/list >/dev/null
+		t0=$(date +%s.%N)
+		$RCTL -s "$T/$p.sock" -b "$T/routes" >/dev/null
+		t1=$(date +%s.%N)
+		load=$(printf %.6f "$(echo "$t1 - $t0" | bc -l)")
+	fi
+	awk 'NR % 10 == 1 {sub(/route add/, "route replace"); print}' "$T/routes" >"$T/updates"
+	nupd=$(wc -l <"$T/updates")
+	if [ "$fam" = 6 ]; then n=$($RCTL -s "$T/$p.sock" -j route -6 show | jq length)
+	else n=$($RCTL -s "$T/$p.sock" -j route show | jq length); fi
+	[ "$n" -ge "$n_routes" ] || { echo "fwd_bench: only $n IPv$fam routes loaded" >&2; return 1; }
+	pps=$(rate "$p" 1 "$secs")
+	drops() { $RCTL -s "$T/$p.sock" -j stats | jq '.total_drops + ([.ports[]?.rx_dropped] | add // 0)'; }
 	d0=$(drops)
-	$RCTL -s "$T/rss.sock" stats >"$OUT/stats_scale_before_updates.txt"
-	tx0=$(opackets rss 1)
+	$RCTL -s "$T/$p.sock" stats >"$OUT/stats_scale${fam/4/}_before_updates.txt"
+	tx0=$(opackets "$p" 1)
 	t0=$(date +%s.%N)
-	$RCTL -s "$T/rss.sock" -b "$T/updates" >/dev/null
+	$RCTL -s "$T/$p.sock" -b "$T/updates" >/dev/null
 	t1=$(date +%s.%N)
-	tx1=$(opackets rss 1)
+	tx1=$(opackets "$p" 1)
 	d1=$(drops)
-	upd_rate=$(echo "100000 / ($t1 - $t0)" | bc -l)
-	upd_lost=$((d1 - d0))
-	$RCTL -s "$T/rss.sock" stats >"$OUT/stats_scale_after_updates.txt"
+	upd=$(printf %.1f "$(echo "$nupd / ($t1 - $t0)" | bc -l)")
+	lost=$((d1 - d0))
+	$RCTL -s "$T/$p.sock" stats >"$OUT/stats_scale${fam/4/}_after_updates.txt"
 	stop "$pid"
-	printf '  %d routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
-		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$((tx1 - tx0))" "$upd_lost"
+	printf '  %d IPv%s routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
+		"$n_routes" "$fam" "$load" "$pps" "$upd" "$((tx1 - tx0))" "$lost" >&2
+	echo "$n_routes $load $pps $upd $lost"
+}
+if [ $scale -eq 1 ]; then
+	routes=1000000
+	read -r routes load_s scale_pps upd_rate upd_lost < <(scale_run 4 $routes) || exit 1
+	if [ $ip6 -eq 1 ]; then
+		routes6_asked=200000
+		read -r routes6 load6_s scale6_pps upd6_rate upd6_lost < <(scale_run 6 $routes6_asked) || exit 1
+	fi
 fi
 if [ $scale_only -eq 1 ]; then
-	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}\n' \
-		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" | tee "$OUT/fwd_scale.json"
+	ip6json=""
+	[ $ip6 -eq 0 ] || ip6json=$(printf ', "ip6": {"routes_asked": %s, "routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}' \
+		"$routes6_asked" "$routes6" "$load6_s" "$scale6_pps" "$upd6_rate" "$upd6_lost")
+	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s%s}\n' \
+		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" "$ip6json" | tee "$OUT/fwd_scale.json"
 	exit 0
 fi
 
-$PY - "$OUT" "$T/modes.json" <<PYEOF
+$PY - "$OUT" "$T/modes.json" "$T/modes6.json" <<PYEOF
 import json, statistics, sys
 out = sys.argv[1]
 def n(x):
@@ -401,6 +534,19 @@ for line in open(sys.argv[2]):
         "general_instr_per_pkt": m["gen_ipp"], "general_own_instr_per_pkt": m["gen_own_ipp"],
     }
 first = modes[next(iter(modes))]
+modes6 = {}
+for line in open(sys.argv[3]):
+    m = json.loads(line)
+    ratios = [a / b for a, b in zip(m["rs"], m["l3"])]
+    v6v4 = [a / b for a, b in zip(m["rs"], [r["ringstackd_pps"] for r in modes[m["mode"]]["rounds"]])]
+    modes6[m["mode"]] = {
+        "rounds": [{"ringstackd_pps": a, "l3fwd_pps": b} for a, b in zip(m["rs"], m["l3"])],
+        "ringstackd_pps": statistics.median(m["rs"]), "l3fwd_pps": statistics.median(m["l3"]),
+        "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "ringstackd_ip6_over_ip4": statistics.median(v6v4),
+        "ringstackd_instr_per_pkt": m["rs_ipp"], "ringstackd_own_instr_per_pkt": m["rs_own_ipp"],
+        "l3fwd_instr_per_pkt": m["l3_ipp"], "l3fwd_own_instr_per_pkt": m["l3_own_ipp"],
+    }
 r = {
     "setup": {"seconds": $secs, "rounds": $rounds, "modes": list(modes), "frame_bytes": 64, "worker_cores": 1},
     "pcap_to_null": first,
@@ -410,6 +556,11 @@ r = {
     "scale": {"routes": $routes, "load_seconds": n("$load_s"), "pps_with_routes": n("$scale_pps"),
               "updates_per_second_while_forwarding": n("$upd_rate")},
 }
+if modes6:
+    r["ip6"] = {"frame_bytes": 62, "pcap_to_null": modes6[next(iter(modes6))], "pcap_to_null_by_mode": modes6}
+if "$ip6" == "1" and "$scale" == "1":
+    r["ip6_scale"] = {"routes_asked": $routes6_asked, "routes": $routes6, "load_seconds": n("$load6_s"), "pps_with_routes": n("$scale6_pps"),
+                      "updates_per_second_while_forwarding": n("$upd6_rate"), "lost_during_updates": n("$upd6_lost")}
 json.dump(r, open(out + "/fwd.json", "w"), indent=2)
 try:
     import matplotlib

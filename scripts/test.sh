@@ -71,8 +71,9 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_ctl" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_CTL_SECONDS:-20}" ctl
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_app" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_APP_SECONDS:-30}" app
 	# benchmarks: a short smoke run (the figures are not judged here)
-	step "perf/fwd_bench --smoke" bash -c 'perf/fwd_bench.sh --smoke >/tmp/rs-smoke.$$ 2>&1 &&
-		jq -e ".pcap_to_null.ringstackd_pps > 0 and .pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json'
+	step "perf/fwd_bench --smoke" bash -c 'perf/fwd_bench.sh --smoke --ip6 >/tmp/rs-smoke.$$ 2>&1 &&
+		jq -e ".pcap_to_null.ringstackd_pps > 0 and .pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json &&
+		jq -e ".ip6.pcap_to_null.ringstackd_pps > 0 and .ip6.pcap_to_null.l3fwd_pps > 0" perf/out/fwd.json'
 	step "perf/host_bench --seconds 1" bash -c 'perf/host_bench.sh --seconds 1 >/dev/null 2>&1 &&
 		jq -e ".input_pps_one_worker.icmp_echo_answered > 0" perf/out/host.json'
 	step "perf/tcp_bench --seconds 1" bash -c 'perf/tcp_bench.sh --seconds 1 >/dev/null 2>&1 &&

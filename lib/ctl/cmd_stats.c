@@ -27,6 +27,7 @@
 #include "icmp/icmp_rl.h"
 #include "ip4/ip4.h"
 #include "ip4/reass.h"
+#include "ip6/ra.h"
 #include "tcp/tcp_dp.h"
 #include "util/rs_log.h"
 
@@ -40,7 +41,7 @@ struct node_stat {
 static struct node_stat base_nodes[MAX_NODES];
 static unsigned nbase_nodes;
 static struct rte_eth_stats base_ports[RS_MAX_IFACES];
-static uint64_t base_neigh_queue;
+static uint64_t base_neigh_queue, base_slaac_full;
 
 static unsigned collect_nodes(struct node_stat *out)
 {
@@ -189,7 +190,8 @@ static int stats_show(struct cmd_ctx *ctx)
 	qsort(nodes, n, sizeof(nodes[0]), cmp_node);
 	/* drops made on the control thread */
 	uint64_t extra_queue = neigh_ctl_drop_queue - base_neigh_queue;
-	uint64_t total_drops = extra_queue;
+	uint64_t slaac_full = ra_slaac_full - base_slaac_full;
+	uint64_t total_drops = extra_queue + slaac_full;
 
 	if (ctx->json)
 		rs_json_obj_open(ctx->out);
@@ -240,6 +242,7 @@ static int stats_show(struct cmd_ctx *ctx)
 	/* drops made on the control thread (packets waiting for a neighbor) */
 	const struct { const char *name; uint64_t v; } ctl_drops[] = {
 		{ "neigh_queue_full", extra_queue },
+		{ "slaac_full", slaac_full }, /* RA prefixes that got no address */
 	};
 	for (unsigned i = 0; i < RTE_DIM(ctl_drops); i++) {
 		if (ctx->json)
@@ -321,6 +324,7 @@ static int stats_clear(void)
 		if (rs_cfg_current()->ifaces[i].present && !rs_cfg_current()->ifaces[i].loopback)
 			rte_eth_stats_get((uint16_t)i, &base_ports[i]);
 	base_neigh_queue = neigh_ctl_drop_queue;
+	base_slaac_full = ra_slaac_full;
 	return 0;
 }
 

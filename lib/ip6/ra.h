@@ -18,6 +18,9 @@
 #include <stdint.h>
 
 extern uint16_t ra_msg_ra, ra_msg_rs;
+/* autonomous prefixes of received RAs that got no address: the SLAAC
+ * table (32 addresses) or the link's address table was full */
+extern uint64_t ra_slaac_full;
 
 struct cmd_ctx;
 int cmd_ra(struct cmd_ctx *ctx, int argc, char **argv);

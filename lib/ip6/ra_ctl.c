@@ -57,6 +57,7 @@ struct slaac_addr {
 	uint64_t valid_until; /* UINT64_MAX: infinite */
 };
 static struct slaac_addr slaac[SLAAC_MAX];
+uint64_t ra_slaac_full;
 struct learned_router {
 	bool used;
 	uint8_t ip[16];
@@ -182,8 +183,10 @@ static void slaac_prefix(uint16_t iface, const uint8_t *pio, uint64_t now)
 		unsigned i = 0;
 		while (i < SLAAC_MAX && slaac[i].used)
 			i++;
-		if (i == SLAAC_MAX || ip6_addr_add(iface, a, 64, 0) < 0)
+		if (i == SLAAC_MAX || ip6_addr_add(iface, a, 64, 0) < 0) {
+			ra_slaac_full++; /* an RA flood's prefixes stop here */
 			return;
+		}
 		slaac[i] = (struct slaac_addr){ .used = true, .iface = iface,
 						.valid_until = deadline(now, valid) };
 		memcpy(slaac[i].ip, a, 16);
