@@ -16,8 +16,7 @@
  *   udp6_*     AF_INET6 datagram sockets over ::1 and v4-mapped addresses;
  *   select_*   select/pselect readiness (ringstack's side: this group of the
  *              Linux build under the LD_PRELOAD shim, see c_select);
- *   tcp6_*     AF_INET6 stream sockets (tests/diff/run.sh skips them while
- *              RS_DIFF_SKIP lists them: ringstack has no TCP over IPv6 yet).
+ *   tcp6_*     AF_INET6 stream sockets.
  *
  * Connections to our own listener use the local address 10.0.0.1 (Linux's
  * dl namespace loops them through lo, ringstack through its loopback path),
@@ -2349,7 +2348,7 @@ static void c_select(void)
 }
 #endif
 
-/* ---- TCP over IPv6 (skipped by run.sh while RS_DIFF_SKIP lists tcp6_) ---- */
+/* ---- TCP over IPv6 ---- */
 
 static void c_tcp6(void)
 {
