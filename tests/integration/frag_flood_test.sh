@@ -65,8 +65,11 @@ ok "flood of $sent tiny fragments sent, $rx received"
 
 # the bound: an eighth of the pool for reassembly (one worker)
 # a port whose pool ran dry stops receiving (AF_XDP cannot refill its ring)
-# (veth and AF_XDP drop a few on a busy machine: half is plenty to tell)
-[ "$rx" -ge $((sent / 2)) ] || fail "the port received $rx of $sent frames: it ran out of mbufs"
+# (checked below: free mbufs and pings after the flood). How many frames the
+# port takes depends on the machine: the kernel drops what a descheduled
+# worker's AF_XDP ring cannot hold, so only enough to overrun the bound
+# twice is required here.
+[ "$rx" -ge 5120 ] || fail "the port received $rx of $sent frames: too few to test the 2560 bound"
 read -r size free < <(ringctl -j stats | jq -r '"\(.mbufs.size) \(.mbufs.free)"')
 [ "$free" -ge $((size / 2)) ] || fail "$free of $size mbufs free after the flood"
 held=$(ringctl -j stats | jq '.workers[0].reass_frags')
