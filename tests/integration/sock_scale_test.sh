@@ -43,6 +43,10 @@ ringctl addr add 10.0.0.1/24 dev port0
 grep -q "^opened 100" "$RS_TMP/q1.log" && grep -q "Too many open files" "$RS_TMP/q1.log" ||
 	fail "quota: $(cat "$RS_TMP/q1.log")"
 ok "--socks-per-app 100: the 101st socket fails with EMFILE"
+# that application's quota share is given back once the daemon has released
+# its sockets (after its hang-up, asynchronously): wait for it
+gone() { [ "$(ringctl -j sock show | jq length)" -eq 0 ] && [ "$(ringctl -j stats | jq .ctl.apps)" -eq 0 ]; }
+wait_for 20 gone || fail "the first application's sockets were not released: $(ringctl sock show | head -3)"
 "$T/rs_many" 10 22000 20 >"$RS_TMP/a1.log" 2>&1 &
 a1=$!
 "$T/rs_many" 10 22100 20 >"$RS_TMP/a2.log" 2>&1 &
