@@ -126,11 +126,15 @@ rs_wait_leave_drain(struct rs_sock *s)
 	pthread_mutex_lock(&s->wait_lock);
 	/* Alone: nobody else can be between its check of the rings and its
 	 * ppoll. A thread that enters after this checks the rings after the
-	 * events whose wake-ups were consumed here were published. */
+	 * events whose wake-ups were consumed here were published. (Alone in
+	 * this process: another process sharing the socket after fork sleeps
+	 * in bounded slices, rs_wait_slice.) app_wait counts processes with a
+	 * sleeper, as in rs_wait_leave: storing 0 would leave the others of a
+	 * shared listener without their wake-ups. */
 	if (s->nwait == 1)
 		rs_drain(s);
 	if (--s->nwait == 0)
-		atomic_store(&s->shm->app_wait, 0);
+		atomic_fetch_sub(&s->shm->app_wait, 1);
 	pthread_mutex_unlock(&s->wait_lock);
 }
 
