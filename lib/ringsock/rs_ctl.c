@@ -111,31 +111,35 @@ rs_wait_enter(struct rs_sock *s)
 	pthread_mutex_unlock(&s->wait_lock);
 }
 
-void
-rs_wait_leave(struct rs_sock *s)
-{
-	pthread_mutex_lock(&s->wait_lock);
-	if (--s->nwait == 0)
-		atomic_fetch_sub(&s->shm->app_wait, 1);
-	pthread_mutex_unlock(&s->wait_lock);
-}
-
-void
-rs_wait_leave_drain(struct rs_sock *s)
+/* One place decrements app_wait (it counts processes with a sleeper:
+ * forked processes share the slot, docs/fork.md); drain: consume the
+ * pending wake-ups, only when this is the process's last sleeper. */
+static void
+wait_leave(struct rs_sock *s, bool drain)
 {
 	pthread_mutex_lock(&s->wait_lock);
 	/* Alone: nobody else can be between its check of the rings and its
 	 * ppoll. A thread that enters after this checks the rings after the
 	 * events whose wake-ups were consumed here were published. (Alone in
 	 * this process: another process sharing the socket after fork sleeps
-	 * in bounded slices, rs_wait_slice.) app_wait counts processes with a
-	 * sleeper, as in rs_wait_leave: storing 0 would leave the others of a
-	 * shared listener without their wake-ups. */
-	if (s->nwait == 1)
+	 * in bounded slices, rs_wait_slice.) */
+	if (drain && s->nwait == 1)
 		rs_drain(s);
 	if (--s->nwait == 0)
 		atomic_fetch_sub(&s->shm->app_wait, 1);
 	pthread_mutex_unlock(&s->wait_lock);
+}
+
+void
+rs_wait_leave(struct rs_sock *s)
+{
+	wait_leave(s, false);
+}
+
+void
+rs_wait_leave_drain(struct rs_sock *s)
+{
+	wait_leave(s, true);
 }
 
 void
