@@ -9,6 +9,8 @@
 #    (the documented divergence) and the peer sees the connection end
 #  - a child that ends with _exit() holding a connection: the parent's
 #    close ends it (the dead holder is forgotten)
+#  - a child killed by SIGKILL holding a connection alone: the connection
+#    ends (FIN) while the parent polls the listener
 #  - daemon(): the daemonised process accepts on the inherited listener
 #  - python3: os.fork, the child echoes on an inherited UDP socket
 . "$(dirname "$0")/_init.sh"
@@ -107,6 +109,26 @@ print(data.decode().strip())') || fail "deadchild client: $out $(cat "$RS_TMP/de
 [ "$out" = parent ] || fail "deadchild: client got '$out'"
 wait $srv || fail "deadchild: $(cat "$RS_TMP/dead.out")"
 ok "a child ended by _exit() holding the connection: the parent's close ended it"
+
+# --- a holder killed by a signal -------------------------------------------
+pre "$FS" killed 7405 >"$RS_TMP/killed.out" 2>&1 &
+srv=$!
+wait_for 10 grep -q ready "$RS_TMP/killed.out" || fail "killed: $(cat "$RS_TMP/killed.out")"
+out=$(in_ns p1 timeout 30 $PY -c '
+import socket
+c = socket.create_connection(("10.0.0.1", 7405), timeout=10)
+data = b""
+while True:
+    d = c.recv(100)      # a timeout: the killed child still holds it
+    if not d:
+        break
+    data += d
+c2 = socket.create_connection(("10.0.0.1", 7405), timeout=10)
+data += c2.recv(100)
+print(data.decode().replace("\n", " ").strip())') || fail "killed client: $out $(cat "$RS_TMP/killed.out")"
+[ "$out" = "child parent" ] || fail "killed: client got '$out'"
+wait $srv || fail "killed: $(cat "$RS_TMP/killed.out")"
+ok "a child killed by SIGKILL holding a connection: the connection ended while the parent polled"
 
 # --- daemon() -------------------------------------------------------------
 pre "$FS" daemon 7403 "$RS_TMP/daemon.pid" >"$RS_TMP/daemon.out" 2>&1 ||
