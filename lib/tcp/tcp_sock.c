@@ -358,6 +358,55 @@ undo_port:
 	return rc;
 }
 
+static int post_opt(struct rs_sock *s, enum tcp_sockopt o, uint32_t val);
+
+/* At accept: what was set on the listener after its stock was prepared
+ * reaches the child, as Linux's child is cloned from the listener at the
+ * handshake (the stock is filled at listen() and after each accept, so
+ * without this an option set on a listening socket never reached the
+ * children already in stock). Control thread; the connection lives on its
+ * worker, so TCP options go there as setsockopt's do. */
+static void inherit_late(const struct rs_sock *ls, struct rs_sock *s)
+{
+	const struct tcp_psock *lp = ls->proto_priv;
+	struct tcp_psock *cp = s->proto_priv;
+	const struct tcp_sockopts *lo = &lp->so;
+	struct tcp_sockopts *co = &cp->so;
+
+	s->ttl = ls->ttl;
+	s->tos = ls->tos;
+	s->hops = ls->hops;
+	s->tclass = ls->tclass;
+	s->linger = ls->linger;
+	s->sndbuf = ls->sndbuf;
+	s->keepalive = ls->keepalive;
+	if (co->nodelay != lo->nodelay)
+		post_opt(s, TCP_SO_NODELAY, lo->nodelay);
+	if (co->cork != lo->cork)
+		post_opt(s, TCP_SO_CORK, lo->cork);
+	if (co->user_mss != lo->user_mss)
+		post_opt(s, TCP_SO_MAXSEG, lo->user_mss);
+	if (co->keepalive != lo->keepalive)
+		post_opt(s, TCP_SO_KEEPALIVE, lo->keepalive);
+	if (co->keepidle_s != lo->keepidle_s)
+		post_opt(s, TCP_SO_KEEPIDLE, lo->keepidle_s);
+	if (co->keepintvl_s != lo->keepintvl_s)
+		post_opt(s, TCP_SO_KEEPINTVL, lo->keepintvl_s);
+	if (co->keepcnt != lo->keepcnt)
+		post_opt(s, TCP_SO_KEEPCNT, lo->keepcnt);
+	if (co->user_timeout_ms != lo->user_timeout_ms)
+		post_opt(s, TCP_SO_USER_TIMEOUT, lo->user_timeout_ms);
+	if (lo->rcvbuf_locked && (co->rcvbuf != lo->rcvbuf || !co->rcvbuf_locked)) {
+		s->rcvbuf = ls->rcvbuf;
+		post_opt(s, TCP_SO_RCVBUF, lo->rcvbuf);
+	}
+	if (co->cc != lo->cc && lo->cc != NULL) {
+		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_CONGESTION, .a1 = (uintptr_t)lo->cc };
+		sock_cmd_post(atomic_load(&s->worker), &cmd);
+	}
+	*co = *lo;
+}
+
 static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
 {
 	struct tcp_psock *lp = ls->proto_priv;
@@ -375,6 +424,7 @@ static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
 		atomic_store_explicit(&ls->shm->accept_cons[w], c + 1, memory_order_release);
 		struct tcp_psock *cp = s->proto_priv;
 		cp->connecting = true; /* a connection lives on a worker */
+		inherit_late(ls, s);
 		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_ACCEPTED };
 		sock_cmd_post(atomic_load(&s->worker), &cmd);
 		stock_fill(ls, w);
