@@ -380,22 +380,20 @@ static void inherit_late(const struct rs_sock *ls, struct rs_sock *s)
 	s->linger = ls->linger;
 	s->sndbuf = ls->sndbuf;
 	s->keepalive = ls->keepalive;
-	if (co->nodelay != lo->nodelay)
-		post_opt(s, TCP_SO_NODELAY, lo->nodelay);
-	if (co->cork != lo->cork)
-		post_opt(s, TCP_SO_CORK, lo->cork);
-	if (co->user_mss != lo->user_mss)
-		post_opt(s, TCP_SO_MAXSEG, lo->user_mss);
-	if (co->keepalive != lo->keepalive)
-		post_opt(s, TCP_SO_KEEPALIVE, lo->keepalive);
-	if (co->keepidle_s != lo->keepidle_s)
-		post_opt(s, TCP_SO_KEEPIDLE, lo->keepidle_s);
-	if (co->keepintvl_s != lo->keepintvl_s)
-		post_opt(s, TCP_SO_KEEPINTVL, lo->keepintvl_s);
-	if (co->keepcnt != lo->keepcnt)
-		post_opt(s, TCP_SO_KEEPCNT, lo->keepcnt);
-	if (co->user_timeout_ms != lo->user_timeout_ms)
-		post_opt(s, TCP_SO_USER_TIMEOUT, lo->user_timeout_ms);
+#define INHERIT(field, opt)                                                                        \
+	do {                                                                                       \
+		if (co->field != lo->field)                                                        \
+			post_opt(s, opt, (uint32_t)lo->field);                                     \
+	} while (0)
+	INHERIT(nodelay, TCP_SO_NODELAY);
+	INHERIT(cork, TCP_SO_CORK);
+	INHERIT(user_mss, TCP_SO_MAXSEG);
+	INHERIT(keepalive, TCP_SO_KEEPALIVE);
+	INHERIT(keepidle_s, TCP_SO_KEEPIDLE);
+	INHERIT(keepintvl_s, TCP_SO_KEEPINTVL);
+	INHERIT(keepcnt, TCP_SO_KEEPCNT);
+	INHERIT(user_timeout_ms, TCP_SO_USER_TIMEOUT);
+#undef INHERIT
 	if (lo->rcvbuf_locked && (co->rcvbuf != lo->rcvbuf || !co->rcvbuf_locked)) {
 		s->rcvbuf = ls->rcvbuf;
 		post_opt(s, TCP_SO_RCVBUF, lo->rcvbuf);
