@@ -1388,6 +1388,7 @@ stream_connect(struct rs_sock *s, struct rs_sreq *req)
 		if (req->addr.family == AF_UNSPEC)
 			return 0;
 		atomic_store(&s->bound, true);
+		atomic_store(&s->disconnected, false);	/* a new attempt */
 		atomic_store(&s->connecting, true);
 		if (atomic_load(&s->nonblock))
 			return fail(EINPROGRESS);
