@@ -417,24 +417,52 @@ wrpcap(sys.argv[1], pk)
 PYEOF
 }
 scale_files6() {
-	# N /48s in 2400::/16 (2400:0:0::/48 and up) via the next hop
-	$PY - "$T/routes" "$1" <<'PYEOF'
-import sys
+	# N routes shaped as the IPv6 Internet table is (a synthetic mix, not a
+	# real dump): allocations (/32, some /29) at random in the five RIRs'
+	# /12s, and under each one the prefixes it announces, mostly /48s:
+	# /29 2%, /32 10%, /36 3%, /40 7%, /44 10%, /46-/47 5%, /48 55%,
+	# /56 5%, /64 3%. The longer ones sit in two /40 "sites" per allocation.
+	# All via the next hop. $T/scale6_mix gets the count per length.
+	$PY - "$T/routes" "$1" "$T/scale.pcap" "$T/scale6_mix" <<'PYEOF'
+import ipaddress, random, sys
+from collections import Counter
+random.seed(6)
+n = int(sys.argv[2])
+rirs = [0x2400, 0x2a00, 0x2600, 0x2800, 0x2c00]
+mix = [(29, 2), (32, 10), (36, 3), (40, 7), (44, 10), (46, 2), (47, 3), (48, 55), (56, 5), (64, 3)]
+lens = [l for l, w in mix for _ in range(w)]
+nalloc = max(1, n // 8)
+allocs = []
+for _ in range(nalloc):
+    a = (random.choice(rirs) << 112) | (random.getrandbits(20) << 96)  # a /32 in a /12
+    allocs.append((a, [random.getrandbits(8) << 88 for _ in range(2)]))
+seen, routes = set(), []
+while len(routes) < n:
+    a, sites = random.choice(allocs)
+    l = random.choice(lens)
+    if l > 40:
+        a |= random.choice(sites) | (random.getrandbits(l - 40) << (128 - l))
+    elif l > 32:
+        a |= random.getrandbits(l - 32) << (128 - l)
+    a &= ((1 << l) - 1) << (128 - l)
+    if (a, l) in seen:
+        continue
+    seen.add((a, l))
+    routes.append((a, l))
 with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        f.write("route add 2400:%x:%x::/48 via 2001:db8:1::2\n" % (i >> 16, i & 0xffff))
-PYEOF
-	$PY - "$T/scale.pcap" "$1" <<'PYEOF'
-import random, sys
+    for a, l in routes:
+        f.write("route add %s/%d via 2001:db8:1::2\n" % (ipaddress.IPv6Address(a), l))
+with open(sys.argv[4], "w") as f:
+    f.write(" ".join("/%d:%d" % kv for kv in sorted(Counter(l for _, l in routes).items())) + "\n")
+# traffic spread over the table: each destination inside one of the routes
 from scapy.all import Ether, IPv6, UDP, wrpcap
-random.seed(1)
 pk = []
 for i in range(4096):
-    r = random.randrange(int(sys.argv[2]))
-    d = "2400:%x:%x:%x::%x" % (r >> 16, r & 0xffff, random.randrange(65536), 1 + random.randrange(250))
-    pk.append(Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") / IPv6(src="2001:200::2", dst=d) /
-              UDP(sport=1024 + i, dport=9))
-wrpcap(sys.argv[1], pk)
+    a, l = routes[random.randrange(len(routes))]
+    d = a | random.getrandbits(128 - l)
+    pk.append(Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") /
+              IPv6(src="2001:200::2", dst=str(ipaddress.IPv6Address(d))) / UDP(sport=1024 + i, dport=9))
+wrpcap(sys.argv[3], pk)
 PYEOF
 }
 # scale_run 4|6 N: load N routes of the family with ringctl -b, forward over
@@ -447,8 +475,8 @@ scale_run() {
 	"scale_files$fam" "$n_routes"
 	src=(--vdev "net_pcap0,rx_pcap=$T/scale.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
 	local ex=() cf=""
-	# IPv6: the trie's 2-byte entries allow 32767 tbl8 groups at most
-	[ "$fam" = 4 ] || cf=rs6.conf ex=(--fib6-max-routes $((n_routes + 10000)) --fib6-max-tbl8 32767)
+	# IPv6: groups are reserved, not touched, until a route needs them
+	[ "$fam" = 4 ] || cf=rs6.conf ex=(--fib6-max-routes $((n_routes + 10000)) --fib6-max-tbl8 $((1 << 20)))
 	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
 	tel "$p" /ethdev/list >/dev/null
 	for _ in $(seq 300); do [ -S "$T/$p.sock" ] && break; sleep 0.1; done
