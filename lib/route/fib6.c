@@ -659,7 +659,7 @@ static int fib6_module_init(void)
 	/* sized by its own options: a million IPv4 routes (--fib-max-routes)
 	 * must not make the daemon reserve a million IPv6 ones */
 	uint32_t routes = rs_dp.params.fib6_max_routes ? rs_dp.params.fib6_max_routes : 1u << 16;
-	uint32_t tbl8 = rs_dp.params.fib6_max_tbl8 ? rs_dp.params.fib6_max_tbl8 : 1u << 14;
+	uint32_t tbl8 = rs_dp.params.fib6_max_tbl8 ? rs_dp.params.fib6_max_tbl8 : 1u << 18;
 	return fib6_init(routes, tbl8);
 }
 
