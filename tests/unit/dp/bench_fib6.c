@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_fib6.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
@@ -177,7 +178,7 @@ static void bench_fib6(const struct pfx6 *r, uint32_t n)
 	fib6_fini();
 }
 
-static void bench_rte(const struct pfx6 *r, uint32_t n, enum rte_fib6_trie_nh_sz sz,
+static void bench_rte(const struct pfx6 *r, uint32_t n, enum rte_fib_trie_nh_sz sz,
 		      uint32_t ntbl8, const char *name)
 {
 	size_t h0 = heap_bytes();
