@@ -22,9 +22,11 @@
 # l3fwd (its LPM mode with its own IPv6 routes: 2001:200::/64 on port 0,
 # 2001:200:0:1::/64 on port 1; ringstackd gets the same two) on 62-byte
 # IPv6/UDP frames, with the IPv6/IPv4 ratio and, with --callgrind, their
-# instructions per packet; in 3, the same for 200,000 IPv6 /48 routes (a
-# table that fills up first is measured as far as it loaded, and says so:
-# "routes" beside "routes_asked" in the JSON).
+# instructions per packet; in 3, the same for 200,000 IPv6 routes shaped as
+# the Internet's table, mostly /48 (perf/fib6_routes.py; a table that fills
+# up first is measured as far as it loaded, and says so: "routes" beside
+# "routes_asked" in the JSON). Part 3 also gives the daemon's resident
+# memory grown by the load ("table_rss_mib": route store and FIB).
 # Writes perf/out/fwd.json and perf/out/fwd.png, prints a table.
 #
 #   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind] [--general]
@@ -389,8 +391,8 @@ CONF
 	echo "  veth: Linux $linux_pps pps (softirq cores $linux_cores), ringstackd/af_xdp $rsveth_pps pps"
 fi
 
-load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null
-load6_s=null routes6=0 routes6_asked=0 scale6_pps=null upd6_rate=null upd6_lost=null
+load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null mem_mib=null
+load6_s=null routes6=0 routes6_asked=0 scale6_pps=null upd6_rate=null upd6_lost=null mem6_mib=null
 # scale_files4|6 N: $T/routes (N routes via the next hop), $T/updates (every
 # tenth of them replaced) and $T/scale.pcap (traffic spread over the routes)
 scale_files4() {
@@ -417,61 +419,18 @@ wrpcap(sys.argv[1], pk)
 PYEOF
 }
 scale_files6() {
-	# N routes shaped as the IPv6 Internet table is (a synthetic mix, not a
-	# real dump): allocations (/32, some /29) at random in the five RIRs'
-	# /12s, and under each one the prefixes it announces, mostly /48s:
-	# /29 2%, /32 10%, /36 3%, /40 7%, /44 10%, /46-/47 5%, /48 55%,
-	# /56 5%, /64 3%. The longer ones sit in two /40 "sites" per allocation.
-	# All via the next hop. $T/scale6_mix gets the count per length.
-	$PY - "$T/routes" "$1" "$T/scale.pcap" "$T/scale6_mix" <<'PYEOF'
-import ipaddress, random, sys
-from collections import Counter
-random.seed(6)
-n = int(sys.argv[2])
-rirs = [0x2400, 0x2a00, 0x2600, 0x2800, 0x2c00]
-mix = [(29, 2), (32, 10), (36, 3), (40, 7), (44, 10), (46, 2), (47, 3), (48, 55), (56, 5), (64, 3)]
-lens = [l for l, w in mix for _ in range(w)]
-nalloc = max(1, n // 8)
-allocs = []
-for _ in range(nalloc):
-    a = (random.choice(rirs) << 112) | (random.getrandbits(20) << 96)  # a /32 in a /12
-    allocs.append((a, [random.getrandbits(8) << 88 for _ in range(2)]))
-seen, routes = set(), []
-while len(routes) < n:
-    a, sites = random.choice(allocs)
-    l = random.choice(lens)
-    if l > 40:
-        a |= random.choice(sites) | (random.getrandbits(l - 40) << (128 - l))
-    elif l > 32:
-        a |= random.getrandbits(l - 32) << (128 - l)
-    a &= ((1 << l) - 1) << (128 - l)
-    if (a, l) in seen:
-        continue
-    seen.add((a, l))
-    routes.append((a, l))
-with open(sys.argv[1], "w") as f:
-    for a, l in routes:
-        f.write("route add %s/%d via 2001:db8:1::2\n" % (ipaddress.IPv6Address(a), l))
-with open(sys.argv[4], "w") as f:
-    f.write(" ".join("/%d:%d" % kv for kv in sorted(Counter(l for _, l in routes).items())) + "\n")
-# traffic spread over the table: each destination inside one of the routes
-from scapy.all import Ether, IPv6, UDP, wrpcap
-pk = []
-for i in range(4096):
-    a, l = routes[random.randrange(len(routes))]
-    d = a | random.getrandbits(128 - l)
-    pk.append(Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") /
-              IPv6(src="2001:200::2", dst=str(ipaddress.IPv6Address(d))) / UDP(sport=1024 + i, dport=9))
-wrpcap(sys.argv[3], pk)
-PYEOF
+	# N routes shaped as the IPv6 Internet table is, mostly /48 (the mix:
+	# perf/fib6_routes.py), via the next hop; traffic to random addresses
+	# inside random routes. $T/scale6_mix gets the count per length.
+	$PY perf/fib6_routes.py "$T/routes" "$1" "$T/scale.pcap" "$T/scale6_mix"
 }
 # scale_run 4|6 N: load N routes of the family with ringctl -b, forward over
 # them, then replace a tenth of them while forwarding; prints "ROUTES_LOADED
-# LOAD_SECONDS PPS UPDATES_PER_SECOND PACKETS_LOST" (and a line for people on
-# stderr). A table that fills up first (ringctl names the line) is measured
+# LOAD_SECONDS PPS UPDATES_PER_SECOND PACKETS_LOST RSS_GROWTH_MIB" (and a
+# line for people on stderr). A table that fills up first (ringctl names the line) is measured
 # as far as it was loaded: the traffic and updates then cover those routes.
 scale_run() {
-	local fam=$1 n_routes=$2 pid t0 t1 n nupd load pps upd lost d0 d1 tx0 tx1 p=rss$1 err full=""
+	local fam=$1 n_routes=$2 pid t0 t1 n nupd load pps upd lost d0 d1 tx0 tx1 p=rss$1 err full="" r0 r1
 	"scale_files$fam" "$n_routes"
 	src=(--vdev "net_pcap0,rx_pcap=$T/scale.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
 	local ex=() cf=""
@@ -480,6 +439,8 @@ scale_run() {
 	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
 	tel "$p" /ethdev/list >/dev/null
 	for _ in $(seq 300); do [ -S "$T/$p.sock" ] && break; sleep 0.1; done
+	rss() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
+	r0=$(rss)
 	t0=$(date +%s.%N)
 	err=$($RCTL -s "$T/$p.sock" -b "$T/routes" 2>&1 >/dev/null) || full=$err
 	t1=$(date +%s.%N)
@@ -496,11 +457,13 @@ scale_run() {
 		p=${p}b
 		pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
 		tel "$p" /ethdev/list >/dev/null
+		r0=$(rss)
 		t0=$(date +%s.%N)
 		$RCTL -s "$T/$p.sock" -b "$T/routes" >/dev/null
 		t1=$(date +%s.%N)
 		load=$(printf %.6f "$(echo "$t1 - $t0" | bc -l)")
 	fi
+	r1=$(rss)
 	awk 'NR % 10 == 1 {sub(/route add/, "route replace"); print}' "$T/routes" >"$T/updates"
 	nupd=$(wc -l <"$T/updates")
 	if [ "$fam" = 6 ]; then n=$($RCTL -s "$T/$p.sock" -j route -6 show | jq length)
@@ -520,24 +483,27 @@ scale_run() {
 	lost=$((d1 - d0))
 	$RCTL -s "$T/$p.sock" stats >"$OUT/stats_scale${fam/4/}_after_updates.txt"
 	stop "$pid"
-	printf '  %d IPv%s routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
-		"$n_routes" "$fam" "$load" "$pps" "$upd" "$((tx1 - tx0))" "$lost" >&2
-	echo "$n_routes $load $pps $upd $lost"
+	local mem
+	mem=$(printf %.1f "$(echo "($r1 - $r0) / 1024" | bc -l)")
+	printf '  %d IPv%s routes loaded in %.2f s (+%s MiB resident); %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
+		"$n_routes" "$fam" "$load" "$mem" "$pps" "$upd" "$((tx1 - tx0))" "$lost" >&2
+	[ "$fam" = 4 ] || echo "  IPv6 prefix lengths: $(cat "$T/scale6_mix")" >&2
+	echo "$n_routes $load $pps $upd $lost $mem"
 }
 if [ $scale -eq 1 ]; then
 	routes=1000000
-	read -r routes load_s scale_pps upd_rate upd_lost < <(scale_run 4 $routes) || exit 1
+	read -r routes load_s scale_pps upd_rate upd_lost mem_mib < <(scale_run 4 $routes) || exit 1
 	if [ $ip6 -eq 1 ]; then
 		routes6_asked=200000
-		read -r routes6 load6_s scale6_pps upd6_rate upd6_lost < <(scale_run 6 $routes6_asked) || exit 1
+		read -r routes6 load6_s scale6_pps upd6_rate upd6_lost mem6_mib < <(scale_run 6 $routes6_asked) || exit 1
 	fi
 fi
 if [ $scale_only -eq 1 ]; then
 	ip6json=""
-	[ $ip6 -eq 0 ] || ip6json=$(printf ', "ip6": {"routes_asked": %s, "routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}' \
-		"$routes6_asked" "$routes6" "$load6_s" "$scale6_pps" "$upd6_rate" "$upd6_lost")
-	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s%s}\n' \
-		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" "$ip6json" | tee "$OUT/fwd_scale.json"
+	[ $ip6 -eq 0 ] || ip6json=$(printf ', "ip6": {"routes_asked": %s, "routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s, "table_rss_mib": %s}' \
+		"$routes6_asked" "$routes6" "$load6_s" "$scale6_pps" "$upd6_rate" "$upd6_lost" "$mem6_mib")
+	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s, "table_rss_mib": %s%s}\n' \
+		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" "$mem_mib" "$ip6json" | tee "$OUT/fwd_scale.json"
 	exit 0
 fi
 
@@ -582,13 +548,14 @@ r = {
     "veth": {"linux_pps": n("$linux_pps"), "linux_softirq_cores": n("$linux_cores"),
              "ringstackd_af_xdp_pps": n("$rsveth_pps"), "ringstackd_softirq_cores": n("$rsveth_cores")},
     "scale": {"routes": $routes, "load_seconds": n("$load_s"), "pps_with_routes": n("$scale_pps"),
-              "updates_per_second_while_forwarding": n("$upd_rate")},
+              "updates_per_second_while_forwarding": n("$upd_rate"), "table_rss_mib": n("$mem_mib")},
 }
 if modes6:
     r["ip6"] = {"frame_bytes": 62, "pcap_to_null": modes6[next(iter(modes6))], "pcap_to_null_by_mode": modes6}
 if "$ip6" == "1" and "$scale" == "1":
     r["ip6_scale"] = {"routes_asked": $routes6_asked, "routes": $routes6, "load_seconds": n("$load6_s"), "pps_with_routes": n("$scale6_pps"),
-                      "updates_per_second_while_forwarding": n("$upd6_rate"), "lost_during_updates": n("$upd6_lost")}
+                      "updates_per_second_while_forwarding": n("$upd6_rate"), "lost_during_updates": n("$upd6_lost"),
+                      "table_rss_mib": n("$mem6_mib")}
 json.dump(r, open(out + "/fwd.json", "w"), indent=2)
 try:
     import matplotlib
