@@ -26,7 +26,7 @@ static void *map(size_t sz)
 		       -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	if (getenv("NOTHP") == NULL) (void)madvise(p, sz, MADV_HUGEPAGE);
+	(void)madvise(p, sz, MADV_HUGEPAGE);
 	return p;
 }
 
