@@ -5,15 +5,16 @@
  * most 13). It is dir24.h (DIR-24-8) carried down to /128: the same entry
  * format idea, the same writer rules, the same RCU reuse of groups.
  *
- * Why not DPDK's rte_fib6 (measured, DPDK 22.11; README "IPv6 FIB"): its
- * trie reserves, per route, a group for every level below the first,
- * whether or not the route shares them (3 for a /48, 5 for a /64), and its
- * 2-byte entries cap the groups at 32,767: the table fills at ~10,900 /48s.
- * With 4-byte entries the cap goes, but the groups are allocated up front
- * for the worst case (200,000 routes, mostly /48: ~650,000 groups, 650 MiB
- * in the DPDK heap, more than ringstackd's "-m 512"), its reservation count
- * leaks on delete (churn ends in -ENOSPC with the table empty), and it has
- * no RCU hook. Here a group exists only while a prefix needs it, groups are
+ * Why not DPDK's rte_fib6 (DPDK 22.11, measured with
+ * tests/unit/dp/bench_fib6; docs/divergences.md "FIB6"): its trie reserves,
+ * per route, a group for every level below the first, whether or not the
+ * route shares them (3 for a /48, 5 for a /64), and its 2-byte entries cap
+ * the groups at 32,767: the table fills at ~10,900 /48s. With 4-byte
+ * entries the cap goes, but the groups are allocated up front for the
+ * worst case (perf/fib6_routes.py's 200,000 routes: 566,625 groups, 699 MiB
+ * of DPDK heap, more than ringstackd's "-m 512"), it loads several times
+ * slower, its reservation count leaks on delete (churn ends in -ENOSPC with
+ * the table empty), and it has no RCU hook. Here a group exists only while a prefix needs it, groups are
  * shared by every prefix below them, and both tables are anonymous memory
  * reserved but touched only where used.
  *
