@@ -11,7 +11,8 @@
  *  - ecmp: a group's members, the flow-hash choice, a link going down.
  *  - prefix lengths /0 and /128, and invalid arguments.
  *  - lpm_vs_naive: thousands of random prefixes of every length (clustered
- *    as real tables are), adds, replaces and deletes, every lookup checked
+ *    as real tables are), every route type and ECMP groups, adds, replaces
+ *    and deletes, every lookup checked
  *    against a naive longest match over all routes, at addresses inside and
  *    around the prefixes and at random; then everything deleted: every trie
  *    group and next hop comes back.
@@ -401,6 +402,9 @@ struct nroute {
 	uint8_t prefix[16];
 	uint8_t plen, type, gwi;
 	uint16_t iface;
+	uint8_t npaths; /* ECMP: > 1, the paths' links and gateways below */
+	uint8_t p_gwi[3];
+	uint16_t p_iface[3];
 };
 static struct nroute nm[NMAX];
 static unsigned nnm;
@@ -425,6 +429,17 @@ static void n_check(const uint8_t *a, unsigned step)
 	}
 	cr_assert_neq(nh, FIB6_NH_NONE, "step %u: no route, model /%u", step, m->plen);
 	const struct rs_nh6 *n = fib6_nh(nh);
+	if (m->npaths > 1) {
+		cr_assert_eq(n->type, RT_GROUP, "step %u: ECMP /%u", step, m->plen);
+		cr_assert_eq(n->nmemb, m->npaths, "step %u: ECMP members", step);
+		for (unsigned k = 0; k < m->npaths; k++) {
+			const struct rs_nh6 *e = fib6_nh(fib6_grp_tab[n->grp + k]);
+			cr_assert_eq(e->type, RT_UNICAST);
+			cr_assert_eq(e->iface, m->p_iface[k], "step %u: member %u link", step, k);
+			cr_assert_eq(e->gw[15], m->p_gwi[k], "step %u: member %u gateway", step, k);
+		}
+		return;
+	}
 	cr_assert_eq(n->type, m->type, "step %u: type %u, model %u (/%u)", step, n->type, m->type,
 		     m->plen);
 	if (m->type == RT_UNICAST) {
@@ -466,6 +481,13 @@ Test(fib6, lpm_vs_naive)
 			if (m.type == RT_UNICAST) {
 				m.iface = (uint16_t)(1 + rnd() % NLINKS);
 				m.gwi = (uint8_t)(1 + rnd() % 4);
+				if (rnd() % 8 == 0) { /* ECMP over 2 or 3 paths */
+					m.npaths = (uint8_t)(2 + rnd() % 2);
+					for (unsigned k = 0; k < m.npaths; k++) {
+						m.p_iface[k] = (uint16_t)(1 + rnd() % NLINKS);
+						m.p_gwi[k] = (uint8_t)(10 + k);
+					}
+				}
 			}
 			int at = -1;
 			for (unsigned i = 0; i < nnm && at < 0; i++)
@@ -479,6 +501,19 @@ Test(fib6, lpm_vs_naive)
 			if (m.type != RT_UNICAST)
 				memset(r.gw, 0, 16);
 			memcpy(r.prefix, m.prefix, 16);
+			struct fib6_path pa[3] = { 0 };
+			if (m.npaths > 1) {
+				for (unsigned k = 0; k < m.npaths; k++) {
+					pa[k].gw[0] = 0xfe;
+					pa[k].gw[1] = 0x80;
+					pa[k].gw[15] = m.p_gwi[k];
+					pa[k].iface = m.p_iface[k];
+				}
+				r.npaths = m.npaths;
+				r.paths = pa;
+				memset(r.gw, 0, 16);
+				r.iface = 0;
+			}
 			int rc = fib6_route_add(&r, true);
 			cr_assert_eq(rc, 0, "step %u: add /%u: %d", step, m.plen, rc);
 			if (at >= 0)
