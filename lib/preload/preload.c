@@ -54,6 +54,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -116,7 +118,7 @@ REAL_DECL(epoll_create1); REAL_DECL(epoll_ctl); REAL_DECL(epoll_wait);
 REAL_DECL(epoll_pwait); REAL_DECL(epoll_pwait2); REAL_DECL(__read_chk);
 REAL_DECL(__recv_chk); REAL_DECL(__recvfrom_chk); REAL_DECL(syscall);
 REAL_DECL(sigaction); REAL_DECL(fork); REAL_DECL(execve); REAL_DECL(execv);
-REAL_DECL(execvp); REAL_DECL(execvpe); REAL_DECL(fexecve);
+REAL_DECL(execvp); REAL_DECL(execvpe); REAL_DECL(fexecve); REAL_DECL(prctl);
 
 /*
  * Re-entry guard.
@@ -414,6 +416,27 @@ fork(void)
 		errno = e;
 	}
 	return pid;
+}
+
+/*
+ * A program about to confine its system calls with a seccomp filter (sshd's
+ * privilege-separated child: prctl(PR_SET_SECCOMP)) gets a library whose
+ * waits make only calls such filters allow (rs_confine: a flag, no daemon
+ * contact, so laziness holds). The same through syscall(SYS_seccomp).
+ */
+EXPORT int
+prctl(int op, ...)
+{
+	unsigned long a[4];
+	va_list ap;
+
+	va_start(ap, op);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (op == PR_SET_SECCOMP && a[0] == SECCOMP_MODE_FILTER)
+		rs_confine();
+	return REAL(prctl)(op, a[0], a[1], a[2], a[3]);
 }
 
 /* vfork's child would run our handlers in the parent's memory: it is a
@@ -1595,6 +1618,10 @@ syscall(long nr, ...)
 		if (classify_any((int)a[0], &t) != K_KERNEL)
 			break;
 		/* fall through */
+	case SYS_seccomp:	/* as prctl(PR_SET_SECCOMP) */
+		if (a[0] == SECCOMP_SET_MODE_FILTER)
+			rs_confine();
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	default:
 		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	}
