@@ -20,18 +20,22 @@
 # request/response rate with the server linked to libringsock and the plain
 # server under the shim.
 # Writes perf/out/apps.json.
-#   perf/apps_bench.sh [--seconds N] [--smoke]
+#   perf/apps_bench.sh [--seconds N] [--smoke] [--idle-sleep US]
 #   --smoke: 1-second runs, fewer requests (a check that it all still runs)
+#   --idle-sleep US: ringstackd's worker sleeps US microseconds when idle
+#   (default 0: busy polling; on a machine with more busy threads than
+#   cores a sleeping worker is scheduled sooner than a polling one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-secs=5 smoke=0
+secs=5 smoke=0 idle_sleep=0
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=$2; shift ;;
 	--smoke) smoke=1 secs=1 ;;
-	-h|--help) sed -n 2,24p "$0"; exit 0 ;;
+	--idle-sleep) idle_sleep=$2; shift ;;
+	-h|--help) sed -n 2,27p "$0"; exit 0 ;;
 	*) echo "apps_bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -43,7 +47,8 @@ for p in nginx wrk redis-server redis-benchmark iperf3; do
 	command -v $p >/dev/null || { echo "apps_bench: $p not installed (scripts/deps.sh perf)" >&2; exit 1; }
 done
 NGINX=$(command -v nginx)
-if [ $smoke = 1 ]; then rn=400 iters=20000; else rn=$((secs * 20000)) iters=1000000; fi
+# redis-benchmark requests per run (-P 16: 10 times as many), shim_cost calls
+if [ $smoke = 1 ]; then rn=1000 iters=20000; else rn=$((secs * 20000)) iters=200000; fi
 
 veth() { # veth A_NS A B_NS B  ("" = this namespace)
 	ip link add "$2" type veth peer name "$4"
@@ -65,7 +70,7 @@ ip netns exec c2 ip addr add 10.1.0.2/24 dev c2a
 ip netns exec lsrv ip addr add 10.1.0.1/24 dev ls0
 
 "$RSD" -l 0,1 --no-huge -m 512 --no-pci --file-prefix rsa --log-level='*:error' \
-	--vdev net_af_xdp0,iface=rs0 -- --ctl "$T/rsa.sock" >"$T/rsa.log" 2>&1 &
+	--vdev net_af_xdp0,iface=rs0 -- --ctl "$T/rsa.sock" --idle-sleep "$idle_sleep" >"$T/rsa.log" 2>&1 &
 rsd=$!; pids+=($rsd)
 for _ in $(seq 600); do [ -S "$T/rsa.sock" ] && break; sleep 0.1; done
 $RCTL -s "$T/rsa.sock" addr add 10.0.0.1/24 dev port0
@@ -171,10 +176,12 @@ for st in rs lx; do
 done
 
 # ---- redis ----
-# redis_run NS IP TEST [ARGS]: requests per second
+# redis_run NS IP TEST [-P N]: requests per second
 redis_run() {
 	local ns=$1 ip=$2 t=$3 out v; shift 3
-	out=$(ip netns exec "$ns" timeout 120 redis-benchmark -h "$ip" -p 6379 -c 20 -n "$rn" -t "$t" "$@" --csv 2>&1) ||
+	local n=$rn
+	[ $# -gt 0 ] && n=$((rn * 10))
+	out=$(ip netns exec "$ns" timeout 120 redis-benchmark -h "$ip" -p 6379 -c 20 -n "$n" -t "$t" "$@" --csv 2>&1) ||
 		die "redis-benchmark -t $t $*: $out"
 	v=$(echo "$out" | awk -F, -v t="\"${t^^}\"" '$1 == t {gsub("\"", "", $2); printf "%d", $2}')
 	[ -n "$v" ] && [ "$v" -gt 0 ] || die "redis-benchmark -t $t $*: $out"
@@ -274,14 +281,14 @@ $PY - "$OUT" <<PYEOF
 import json, sys
 def pair(a, b):
     return {"ringstack": a, "linux": b, "ratio": round(a / b, 3) if b else None}
-r = {"seconds": $secs, "smoke": bool($smoke), "loadavg_at_end": "$load", "cpus": $(nproc),
+r = {"seconds": $secs, "smoke": bool($smoke), "ringstackd_idle_sleep_us": $idle_sleep, "loadavg_at_end": "$load", "cpus": $(nproc),
      "nginx_req_per_s": {"keepalive": pair(${R[nginx_ka_rs]}, ${R[nginx_ka_lx]}),
                          "connection_close": pair(${R[nginx_close_rs]}, ${R[nginx_close_lx]})},
      "redis_req_per_s": {"set": pair(${R[redis_set_rs]}, ${R[redis_set_lx]}),
                          "get": pair(${R[redis_get_rs]}, ${R[redis_get_lx]}),
                          "set_pipeline16": pair(${R[redis_set_p16_rs]}, ${R[redis_set_p16_lx]}),
                          "get_pipeline16": pair(${R[redis_get_p16_rs]}, ${R[redis_get_p16_lx]}),
-                         "requests_per_run": $rn},
+                         "requests_per_run": $rn, "requests_per_pipelined_run": $((rn * 10))},
      "iperf3_bits_per_s": {"to_server": pair(${R[iperf_up_rs]}, ${R[iperf_up_lx]}),
                            "from_server": pair(${R[iperf_down_rs]}, ${R[iperf_down_lx]})},
      "cpu_seconds": {a: {"ringstack_server": float(s), "ringstack_daemon": float(d), "linux_server": float(l)}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -877,16 +878,20 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	struct rs_sock **socks = NULL;
 	struct pollfd *kfds = NULL;
+	struct rlimit rl;
 	int64_t deadline, spin_end;
 	nfds_t i;
 	int ready, rc = -1;
 	bool any_rs = false, want_out;
 
-	/* poll(2)'s EINVAL for nfds above RLIMIT_NOFILE, from the kernel's
-	 * own check (then EFAULT for the NULL array): ppoll, unlike
-	 * getrlimit, is allowed wherever the program polls (sshd's seccomp
-	 * filter) */
-	if (nfds > 0) {
+	/* poll(2)'s EINVAL for nfds above RLIMIT_NOFILE. A seccomp filter
+	 * (sshd's) refuses getrlimit: then from the kernel's own check,
+	 * through ppoll, which such a filter allows (EINVAL, else EFAULT
+	 * for the NULL array: a fault, some microseconds, so not always). */
+	if (!atomic_load_explicit(&rs_confined, memory_order_relaxed)) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && nfds > rl.rlim_cur)
+			return (int)fail(EINVAL);
+	} else if (nfds > 0) {
 		struct timespec zero = { 0, 0 };
 		int saved = errno;
 
