@@ -222,6 +222,24 @@ for st in rs lx; do
 done
 
 # ---- the shim's cost ----
+# tcp_perf rr: the server linked to libringsock, then the plain one under the shim
+TL=$ROOT/build-rel/perf/tcp_perf_linux
+for k in rs shim; do
+	if [ $k = rs ]; then
+		"$ROOT/build-rel/perf/tcp_perf_rs" srv 5001 >"$T/tp_$k.log" 2>&1 &
+	else
+		LD_PRELOAD=$SHIM "$TL" srv 5001 >"$T/tp_$k.log" 2>&1 &
+	fi
+	spid=$!; pids+=($spid)
+	wait_for 10 grep -q ready "$T/tp_$k.log" || die "tcp_perf srv ($k): $(cat "$T/tp_$k.log")"
+	wait_for 10 ip netns exec c1 ping -c1 -W1 10.0.0.1 || die "10.0.0.1 unreachable from the client"
+	read -r _ R[rr_$k] R[rr_p50_$k] R[rr_p99_$k] < <(ip netns exec c1 "$TL" rr 10.0.0.1 5001 "$secs")
+	[ -n "${R[rr_$k]:-}" ] || die "tcp_perf rr against the $k server failed"
+	stop
+	wait_for 10 bash -c "! $RCTL -s $RINGSTACK_CTL -j sock show | jq -e '.[] | select(.local | endswith(\":5001\"))'" ||
+		die "tcp_perf srv ($k): its listener stayed"
+done
+
 # shim_cost: a receiver on each peer that never reads (a full buffer drops)
 for x in c1:10.0.0.2 c2:10.1.0.2; do
 	ip netns exec "${x%%:*}" $PY -c 'import socket, sys, time
@@ -239,22 +257,6 @@ cost() { # KIND CMD...
 cost rs "$ROOT/build-rel/perf/shim_cost_rs" 10.0.0.2 9999 $iters
 cost shim env LD_PRELOAD="$SHIM" "$ROOT/build-rel/perf/shim_cost_plain" 10.0.0.2 9999 $iters
 cost lx ip netns exec lsrv "$ROOT/build-rel/perf/shim_cost_plain" 10.1.0.2 9999 $iters
-# tcp_perf rr: the server linked to libringsock, then the plain one under the shim
-TL=$ROOT/build-rel/perf/tcp_perf_linux
-for k in rs shim; do
-	if [ $k = rs ]; then
-		"$ROOT/build-rel/perf/tcp_perf_rs" srv 5001 >"$T/tp_$k.log" 2>&1 &
-	else
-		LD_PRELOAD=$SHIM "$TL" srv 5001 >"$T/tp_$k.log" 2>&1 &
-	fi
-	spid=$!; pids+=($spid)
-	wait_for 10 grep -q ready "$T/tp_$k.log" || die "tcp_perf srv ($k): $(cat "$T/tp_$k.log")"
-	read -r _ R[rr_$k] R[rr_p50_$k] R[rr_p99_$k] < <(ip netns exec c1 "$TL" rr 10.0.0.1 5001 "$secs")
-	stop
-	wait_for 10 bash -c "! $RCTL -s $RINGSTACK_CTL -j sock show | jq -e '.[] | select(.local | endswith(\":5001\"))'" ||
-		die "tcp_perf srv ($k): its listener stayed"
-done
-
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 row() { printf "  %-36s %14s %14s %7s\n" "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
