@@ -242,8 +242,8 @@ for k in $(for _ in $(seq $reps); do echo rs shim; done); do
 	R[rr_all_$k]="${R[rr_all_$k]:-}${R[rr_all_$k]:+, }$rate"
 	if [ "$rate" -gt "${R[rr_$k]:-0}" ]; then R[rr_$k]=$rate R[rr_p50_$k]=$p50 R[rr_p99_$k]=$p99; fi
 	stop
-	wait_for 10 bash -c "! $RCTL -s $RINGSTACK_CTL -j sock show | jq -e '.[] | select(.local | endswith(\":5001\"))'" ||
-		die "tcp_perf srv ($k): its listener stayed"
+	wait_for 30 bash -c "! $RCTL -s $RINGSTACK_CTL -j sock show | jq -e '.[] | select(.state == \"LISTEN\" and (.local | endswith(\":5001\")))'" ||
+		die "tcp_perf srv ($k): its listener stayed: $($RCTL -s "$RINGSTACK_CTL" sock show)"
 done
 
 # shim_cost: a receiver on each peer that never reads (a full buffer drops)
