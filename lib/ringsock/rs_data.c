@@ -900,6 +900,7 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 			return (int)fail(EINVAL);
 		errno = saved;
 	}
+	rs_procs_sweep();
 	if (nfds > 0) {
 		socks = calloc(nfds, sizeof(*socks));
 		kfds = calloc(nfds, sizeof(*kfds));
