@@ -37,7 +37,12 @@ int cmd_parse_prefix4(const char *s, uint32_t *ip, uint8_t *plen)
 		*plen = 0;
 		return 0;
 	}
-	snprintf(buf, sizeof(buf), "%s", s);
+	/* cut at the slash in a copy (truncated as snprintf would; but
+	 * cheaper: a million-route batch spent a tenth of the control
+	 * thread's time in snprintf here) */
+	size_t n = strnlen(s, sizeof(buf) - 1);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
 	char *slash = strchr(buf, '/');
 	uint32_t l = 32;
 	if (slash) {
