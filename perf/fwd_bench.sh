@@ -17,7 +17,11 @@
 #      forwarding rate with them, and route updates per second while
 #      forwarding, and the packets dropped meanwhile (ringctl stats: every
 #      named drop and the ports' rx drops; every destination has a route
-#      all along, so any is a packet lost to the updates).
+#      all along, so any is a packet lost to the updates). The CPU time
+#      the load took (ringstackd's control thread, and ringctl) is printed
+#      beside the wall time: on a shared machine the wall time mostly
+#      measures the others' load. With RS_BASE_RSD set, that binary's load
+#      and updates are measured too, right after, with the same files.
 # --ip6 adds IPv6 beside IPv4: in 1, each round also runs ringstackd and
 # l3fwd (its LPM mode with its own IPv6 routes: 2001:200::/64 on port 0,
 # 2001:200:0:1::/64 on port 1; ringstackd gets the same two) on 62-byte
@@ -389,7 +393,8 @@ CONF
 	echo "  veth: Linux $linux_pps pps (softirq cores $linux_cores), ringstackd/af_xdp $rsveth_pps pps"
 fi
 
-load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null
+load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null ctl_cpu=null rctl_cpu=null
+bload_s=null bscale_pps=null bupd_rate=null bupd_lost=null bctl_cpu=null brctl_cpu=null
 load6_s=null routes6=0 routes6_asked=0 scale6_pps=null upd6_rate=null upd6_lost=null
 # scale_files4|6 N: $T/routes (N routes via the next hop), $T/updates (every
 # tenth of them replaced) and $T/scale.pcap (traffic spread over the routes)
@@ -437,13 +442,18 @@ for i in range(4096):
 wrpcap(sys.argv[1], pk)
 PYEOF
 }
+# thread_cpu PID: CPU seconds the process's main (control) thread used
+thread_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/task/$1/stat"; }
 # scale_run 4|6 N: load N routes of the family with ringctl -b, forward over
 # them, then replace a tenth of them while forwarding; prints "ROUTES_LOADED
-# LOAD_SECONDS PPS UPDATES_PER_SECOND PACKETS_LOST" (and a line for people on
-# stderr). A table that fills up first (ringctl names the line) is measured
+# LOAD_SECONDS PPS UPDATES_PER_SECOND PACKETS_LOST CTL_CPU_SECONDS
+# RINGCTL_CPU_SECONDS" (CPU: the load's; and a line for people on stderr);
+# SUFFIX (optional third argument) keeps file prefixes apart. A table that
+# fills up first (ringctl names the line) is measured
 # as far as it was loaded: the traffic and updates then cover those routes.
 scale_run() {
-	local fam=$1 n_routes=$2 pid t0 t1 n nupd load pps upd lost d0 d1 tx0 tx1 p=rss$1 err full=""
+	local fam=$1 n_routes=$2 pid t0 t1 n nupd load pps upd lost d0 d1 tx0 tx1 p=rss$1${3:-} err full=""
+	local c0 c1 ctl_cpu rctl_cpu
 	"scale_files$fam" "$n_routes"
 	src=(--vdev "net_pcap0,rx_pcap=$T/scale.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
 	local ex=() cf=""
@@ -452,10 +462,14 @@ scale_run() {
 	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
 	tel "$p" /ethdev/list >/dev/null
 	for _ in $(seq 300); do [ -S "$T/$p.sock" ] && break; sleep 0.1; done
+	c0=$(thread_cpu "$pid")
 	t0=$(date +%s.%N)
-	err=$($RCTL -s "$T/$p.sock" -b "$T/routes" 2>&1 >/dev/null) || full=$err
+	err=$(/usr/bin/time -f "rctl_cpu %U %S" -o "$T/rctl_time" $RCTL -s "$T/$p.sock" -b "$T/routes" 2>&1 >/dev/null) || full=$err
 	t1=$(date +%s.%N)
+	c1=$(thread_cpu "$pid")
 	load=$(printf %.6f "$(echo "$t1 - $t0" | bc -l)")
+	ctl_cpu=$(printf %.2f "$(echo "$c1 - $c0" | bc -l)")
+	rctl_cpu=$(awk '/^rctl_cpu/ {printf "%.2f", $2 + $3}' "$T/rctl_time")
 	if [ -n "$full" ]; then
 		# "ringctl: FILE:LINE: why": the routes before LINE are in
 		n=$(echo "$full" | sed -n 's/^ringctl: [^:]*:\([0-9][0-9]*\): .*/\1/p' | head -1)
@@ -492,24 +506,30 @@ scale_run() {
 	lost=$((d1 - d0))
 	$RCTL -s "$T/$p.sock" stats >"$OUT/stats_scale${fam/4/}_after_updates.txt"
 	stop "$pid"
-	printf '  %d IPv%s routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
-		"$n_routes" "$fam" "$load" "$pps" "$upd" "$((tx1 - tx0))" "$lost" >&2
-	echo "$n_routes $load $pps $upd $lost"
+	printf '  %s: %d IPv%s routes loaded in %.2f s (CPU: control thread %.2f s, ringctl %.2f s); %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
+		"${rs_bin:-$RSD}" "$n_routes" "$fam" "$load" "$ctl_cpu" "$rctl_cpu" "$pps" "$upd" "$((tx1 - tx0))" "$lost" >&2
+	echo "$n_routes $load $pps $upd $lost $ctl_cpu $rctl_cpu"
 }
 if [ $scale -eq 1 ]; then
 	routes=1000000
-	read -r routes load_s scale_pps upd_rate upd_lost < <(scale_run 4 $routes) || exit 1
+	read -r routes load_s scale_pps upd_rate upd_lost ctl_cpu rctl_cpu < <(scale_run 4 $routes) || exit 1
+	if [ -n "${RS_BASE_RSD:-}" ]; then
+		read -r _ bload_s bscale_pps bupd_rate bupd_lost bctl_cpu brctl_cpu < <(rs_bin=$RS_BASE_RSD scale_run 4 $routes b) || exit 1
+	fi
 	if [ $ip6 -eq 1 ]; then
 		routes6_asked=200000
-		read -r routes6 load6_s scale6_pps upd6_rate upd6_lost < <(scale_run 6 $routes6_asked) || exit 1
+		read -r routes6 load6_s scale6_pps upd6_rate upd6_lost _ _ < <(scale_run 6 $routes6_asked) || exit 1
 	fi
 fi
 if [ $scale_only -eq 1 ]; then
 	ip6json=""
 	[ $ip6 -eq 0 ] || ip6json=$(printf ', "ip6": {"routes_asked": %s, "routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}' \
 		"$routes6_asked" "$routes6" "$load6_s" "$scale6_pps" "$upd6_rate" "$upd6_lost")
-	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s%s}\n' \
-		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" "$ip6json" | tee "$OUT/fwd_scale.json"
+	basejson=""
+	[ -z "${RS_BASE_RSD:-}" ] || basejson=$(printf ', "base": {"binary": "%s", "load_seconds": %s, "load_cpu_control_thread": %s, "load_cpu_ringctl": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}' \
+		"$RS_BASE_RSD" "$bload_s" "$bctl_cpu" "$brctl_cpu" "$bscale_pps" "$bupd_rate" "$bupd_lost")
+	printf '{"routes": %s, "load_seconds": %s, "load_cpu_control_thread": %s, "load_cpu_ringctl": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s%s%s}\n' \
+		"$routes" "$load_s" "$ctl_cpu" "$rctl_cpu" "$scale_pps" "$upd_rate" "$upd_lost" "$basejson" "$ip6json" | tee "$OUT/fwd_scale.json"
 	exit 0
 fi
 
@@ -554,7 +574,11 @@ r = {
     "veth": {"linux_pps": n("$linux_pps"), "linux_softirq_cores": n("$linux_cores"),
              "ringstackd_af_xdp_pps": n("$rsveth_pps"), "ringstackd_softirq_cores": n("$rsveth_cores")},
     "scale": {"routes": $routes, "load_seconds": n("$load_s"), "pps_with_routes": n("$scale_pps"),
-              "updates_per_second_while_forwarding": n("$upd_rate")},
+              "updates_per_second_while_forwarding": n("$upd_rate"),
+              "load_cpu_control_thread": n("$ctl_cpu"), "load_cpu_ringctl": n("$rctl_cpu"),
+              "base": {"load_seconds": n("$bload_s"), "load_cpu_control_thread": n("$bctl_cpu"),
+                       "load_cpu_ringctl": n("$brctl_cpu"), "pps_with_routes": n("$bscale_pps"),
+                       "updates_per_second_while_forwarding": n("$bupd_rate")}},
 }
 if modes6:
     r["ip6"] = {"frame_bytes": 62, "pcap_to_null": modes6[next(iter(modes6))], "pcap_to_null_by_mode": modes6}

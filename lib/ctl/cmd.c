@@ -14,6 +14,10 @@
 /* iproute2-style abbreviations: "a" for addr, "sh" for show, ... */
 bool cmd_is(const char *word, const char *full, unsigned min_prefix)
 {
+	/* most calls compare a word with the wrong keyword: the first
+	 * letter tells (an empty word goes the long way) */
+	if (word[0] != full[0] && word[0] != '\0')
+		return false;
 	size_t n = strlen(word);
 	return n >= min_prefix && n <= strlen(full) && strncmp(word, full, n) == 0;
 }
