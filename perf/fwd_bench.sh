@@ -31,18 +31,21 @@
 # "routes" beside "routes_asked" in the JSON).
 # Writes perf/out/fwd.json and perf/out/fwd.png, prints a table.
 #
-#   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind] [--general]
+#   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind [--cache-sim]] [--general]
 #                     [--huge | --both] [--no-linux] [--no-scale] [--smoke]
 #                     [--scale-only] [--ip6]
 # --scale-only: part 3 alone (no l3fwd build or rounds, no veth), written
 # to perf/out/fwd_scale.json; fwd.json is left as it was.
+# --cache-sim: callgrind also simulates the caches (valgrind's model: L1
+# and last level, no TLB) and prints the worker's data-cache misses per
+# forwarded packet, L1 and last level, for each contender.
 # --smoke: 1-second windows, one round, ringstackd and l3fwd only (CI runs this).
 # Hugepages: 1024 more 2 MiB pages are reserved while the hugepage rounds
 # run and given back after (the count others reserved is left as it was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0 scale_only=0 ip6=0
+cachesim=0 secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0 scale_only=0 ip6=0
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--general) general=1 ;;
 	--no-linux) linux=0 ;;
 	--no-scale) scale=0 ;;
+	--cache-sim) cachesim=1 ;;
 	--huge) modes=huge ;;
 	--both) modes="nohuge huge" ;;
 	--smoke) smoke=1 secs=1 rounds=1 linux=0 scale=0 callgrind=0 ;;
@@ -188,7 +192,14 @@ callgrind_ipp() {
 		ir=$(awk '/^totals:/ {print $2; exit}' "$f")
 		if [ "${ir:-0}" -gt "$best" ]; then best=$ir bestf=$f; fi
 	done
-	callgrind_annotate --inclusive=no --threshold=100 "$bestf" 2>/dev/null |
+	if [ $cachesim -eq 1 ]; then
+		# D1mr D1mw DLmr DLmw of the worker thread, per packet
+		read -r n _ < <($PY "$ROOT/perf/cg_packets.py" "$bestf")
+		awk -v n="$n" -v who="$prefix" '/^events:/ {for (i = 2; i <= NF; i++) ev[$i] = i}
+			/^totals:/ {printf "callgrind %s: data-cache misses per packet: L1 %.2f (read %.2f, write %.2f), last level %.3f\n",
+				who, ($ev["D1mr"] + $ev["D1mw"]) / n, $ev["D1mr"] / n, $ev["D1mw"] / n, ($ev["DLmr"] + $ev["DLmw"]) / n}' "$bestf" >&2
+	fi
+	callgrind_annotate --show=Ir --inclusive=no --threshold=100 "$bestf" 2>/dev/null |
 		sed -n '/file:function/,$p' >"$T/cg_$prefix.txt"
 	head -32 "$T/cg_$prefix.txt" >"$OUT/callgrind_$prefix.txt"
 	# the PMDs' share: net_pcap, net_null, libpcap, and the TLS look-ups
@@ -296,6 +307,7 @@ for mode in $modes; do
 	if [ $callgrind -eq 1 ]; then
 		vg=(valgrind --tool=callgrind --fair-sched=yes --instr-atstart=no --separate-threads=yes
 			--callgrind-out-file="$T/callgrind.out.%p")
+		[ $cachesim -eq 0 ] || vg+=(--cache-sim=yes)
 		rs_extra=()
 		pid=$(start_rs "rsv$mode" "${vg[@]}")
 		read -r rs_ipp rs_own < <(callgrind_ipp "rsv$mode" "$pid")
