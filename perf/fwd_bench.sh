@@ -20,7 +20,8 @@
 #      all along, so any is a packet lost to the updates). The CPU time
 #      the load took (ringstackd's control thread, and ringctl) is printed
 #      beside the wall time: on a shared machine the wall time mostly
-#      measures the others' load. With RS_BASE_RSD set, that binary's load
+#      measures the others' load (the control thread and ringctl run at
+#      nice -10 for the load and updates). With RS_BASE_RSD set, that binary's load
 #      and updates are measured too, right after, with the same files.
 # --ip6 adds IPv6 beside IPv4: in 1, each round also runs ringstackd and
 # l3fwd (its LPM mode with its own IPv6 routes: 2001:200::/64 on port 0,
@@ -474,9 +475,14 @@ scale_run() {
 	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
 	tel "$p" /ethdev/list >/dev/null
 	for _ in $(seq 300); do [ -S "$T/$p.sock" ] && break; sleep 0.1; done
+	# the control thread (its tid is the pid) and ringctl at nice -10:
+	# on a shared machine the others' builds otherwise decide the wall
+	# time (a thread that computes for long stretches gets its 1/load
+	# share of a core)
+	renice -n -10 -p "$pid" >/dev/null
 	c0=$(thread_cpu "$pid")
 	t0=$(date +%s.%N)
-	err=$(/usr/bin/time -f "rctl_cpu %U %S" -o "$T/rctl_time" $RCTL -s "$T/$p.sock" -b "$T/routes" 2>&1 >/dev/null) || full=$err
+	err=$(nice -n -10 /usr/bin/time -f "rctl_cpu %U %S" -o "$T/rctl_time" $RCTL -s "$T/$p.sock" -b "$T/routes" 2>&1 >/dev/null) || full=$err
 	t1=$(date +%s.%N)
 	c1=$(thread_cpu "$pid")
 	load=$(printf %.6f "$(echo "$t1 - $t0" | bc -l)")
@@ -510,7 +516,7 @@ scale_run() {
 	$RCTL -s "$T/$p.sock" stats >"$OUT/stats_scale${fam/4/}_before_updates.txt"
 	tx0=$(opackets "$p" 1)
 	t0=$(date +%s.%N)
-	$RCTL -s "$T/$p.sock" -b "$T/updates" >/dev/null
+	nice -n -10 $RCTL -s "$T/$p.sock" -b "$T/updates" >/dev/null
 	t1=$(date +%s.%N)
 	tx1=$(opackets "$p" 1)
 	d1=$(drops)
