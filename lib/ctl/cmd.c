@@ -14,6 +14,10 @@
 /* iproute2-style abbreviations: "a" for addr, "sh" for show, ... */
 bool cmd_is(const char *word, const char *full, unsigned min_prefix)
 {
+	/* most calls compare a word with the wrong keyword: the first
+	 * letter tells (an empty word goes the long way) */
+	if (word[0] != full[0] && word[0] != '\0')
+		return false;
 	size_t n = strlen(word);
 	return n >= min_prefix && n <= strlen(full) && strncmp(word, full, n) == 0;
 }
@@ -37,7 +41,12 @@ int cmd_parse_prefix4(const char *s, uint32_t *ip, uint8_t *plen)
 		*plen = 0;
 		return 0;
 	}
-	snprintf(buf, sizeof(buf), "%s", s);
+	/* cut at the slash in a copy (truncated as snprintf would, but
+	 * cheaper: snprintf here showed in the profile of a million-route
+	 * batch) */
+	size_t n = strnlen(s, sizeof(buf) - 1);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
 	char *slash = strchr(buf, '/');
 	uint32_t l = 32;
 	if (slash) {

@@ -46,6 +46,7 @@ struct client {
 	uint32_t slot;     /* index in clients[] */
 	uint8_t *in;       /* requests received, not run yet */
 	size_t inlen, incap;
+	bool in_filled;    /* the last read filled the buffer: more is waiting */
 	struct rs_buf out; /* encoded responses not yet written */
 	size_t outoff;
 	bool closing;      /* close once out is flushed */
@@ -727,8 +728,12 @@ static bool client_write(struct client *c)
 /* Reads what fits in the request buffer; false on hang-up or error. */
 static bool client_read(struct client *c)
 {
-	if (c->inlen == c->incap) {
-		if (c->incap == CLIENT_IN_MAX)
+	/* The buffer grows when it is full, and when the last read filled
+	 * it: a batch (ringctl -b) then comes in reads of up to
+	 * CLIENT_IN_MAX, where it came 512 bytes (8 route adds) a wakeup,
+	 * three system calls each */
+	if (c->inlen == c->incap || (c->in_filled && c->incap < CLIENT_IN_MAX)) {
+		if (c->inlen == c->incap && c->incap == CLIENT_IN_MAX)
 			return true; /* full of complete requests: run them first */
 		size_t cap = c->incap ? c->incap * 2 : CLIENT_IN_FIRST;
 		if (cap > CLIENT_IN_MAX)
@@ -742,6 +747,7 @@ static bool client_read(struct client *c)
 	ssize_t n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return false;
+	c->in_filled = n > 0 && (size_t)n == c->incap - c->inlen;
 	if (n > 0)
 		c->inlen += (size_t)n;
 	return true;
