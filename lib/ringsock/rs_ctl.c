@@ -100,6 +100,9 @@ void
 rs_wait_enter(struct rs_sock *s)
 {
 	pthread_mutex_lock(&s->wait_lock);
+	/* Armed again: the daemon sends one wake-up per arming (sock_shm.h),
+	 * whoever of our threads or processes armed before. */
+	rs_wait_rearm(s);
 	/* seq_cst, then the caller checks the ring again: either the worker
 	 * sees app_wait and signals, or we see its datagram (sock_shm.h).
 	 * app_wait counts the processes with a sleeper (forked processes
@@ -143,6 +146,15 @@ rs_wait_leave_drain(struct rs_sock *s)
 }
 
 void
+rs_wait_rearm(struct rs_sock *s)
+{
+	/* Loaded first: the store dirties a line the worker reads. seq_cst
+	 * store: it is visible before the caller looks at the rings. */
+	if (atomic_load_explicit(&s->shm->app_woken, memory_order_relaxed) != 0)
+		atomic_store(&s->shm->app_woken, 0);
+}
+
+void
 rs_drain(struct rs_sock *s)
 {
 	char b[64];
@@ -152,6 +164,11 @@ rs_drain(struct rs_sock *s)
 	for (int i = 0; i < 8; i++)
 		if (recv(s->fd, b, sizeof(b), MSG_DONTWAIT) <= 0)
 			break;
+	/* The wake-up is consumed: the next event sends another, for any
+	 * other sleeper of the socket (a thread in another call, another
+	 * process) that armed before us and whose byte this was. After the
+	 * reads: one sent in between is then only spurious, not lost. */
+	rs_wait_rearm(s);
 }
 
 int64_t

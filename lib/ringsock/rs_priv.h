@@ -207,8 +207,14 @@ void rs_wait_leave(struct rs_sock *s);
  * that thread would sleep through the event it waits for. Left in place,
  * it makes every ppoll on the socket return until the last one goes. */
 void rs_wait_leave_drain(struct rs_sock *s);
-/* Consume pending wake-ups (the daemon's one-byte datagrams). */
+/* Consume pending wake-ups (the daemon's one-byte datagrams), then arm
+ * again (below). */
 void rs_drain(struct rs_sock *s);
+/* The daemon sends one wake-up per arming (sock_shm.h: app_woken): clear
+ * app_woken before looking at the rings and sleeping (rs_wait_enter does;
+ * rs_event_arm for the sockets it keeps armed) and after consuming the
+ * pending wake-ups (rs_drain does). No lock. */
+void rs_wait_rearm(struct rs_sock *s);
 /* How long a sleeper may wait before looking again: with another thread
  * sleeping on the same socket, that thread may consume the wake-up meant
  * for both (the library cannot signal its own wake descriptor), so sleeps

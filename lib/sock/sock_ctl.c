@@ -109,6 +109,13 @@ void sock_wake(struct rs_sock *s)
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed) == 0)
 		return;
+	/* One wake-up per arming (sock_shm.h): the sleepers have one
+	 * coming already while app_woken is set. Loaded first: the exchange
+	 * dirties the application's line. Whatever the application stores
+	 * there costs it its own wake-ups, never us more than one send. */
+	if (atomic_load_explicit(&s->shm->app_woken, memory_order_relaxed) != 0 ||
+	    atomic_exchange_explicit(&s->shm->app_woken, 1, memory_order_relaxed) != 0)
+		return;
 	char b = 0;
 	/* EAGAIN: a wake-up is already pending; EPIPE etc.: the application
 	 * broke its own end. Neither is ours to handle. */

@@ -54,6 +54,8 @@
 /* Datagrams to this port fail with ECONNREFUSED, as after an ICMP port
  * unreachable. */
 #define FD_REFUSED_PORT 9
+/* The fake worker moves stream bytes in segments of this size. */
+#define FD_MSS 1460
 
 enum fake_mode {
 	FAKE_OK,
@@ -92,6 +94,8 @@ static struct fake {
 	_Atomic int ops[RS_SOP_SHUTDOWN + 1];	/* requests seen per op */
 	_Atomic bool done;
 	_Atomic bool tx_paused;	/* the worker takes nothing from tx rings */
+	_Atomic int wakes;	/* wake-ups sent (fake_wake) */
+	_Atomic int wake_calls;	/* events that would wake a sleeper */
 } fk;
 
 static void
@@ -241,13 +245,18 @@ fake_new_sock(int *app_fd)
 	return sd;
 }
 
-static void
+/* As sock_wake: only while app_wait is set, one wake-up per arming
+ * (app_woken, sock_shm.h). 1: sent; 0: none due; -1: the send failed. */
+static int
 fake_wake(int sd)
 {
 	char one = 1;
 
-	if (atomic_load(&fake_slot(sd)->app_wait))
-		send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	atomic_fetch_add(&fk.wake_calls, 1);
+	if (!atomic_load(&fake_slot(sd)->app_wait) || atomic_exchange(&fake_slot(sd)->app_woken, 1))
+		return 0;
+	atomic_fetch_add(&fk.wakes, 1);
+	return send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 1 : -1;
 }
 
 static void
@@ -361,9 +370,11 @@ fake_streams(void)
 		ssize_t room = shm_bytes_free(&fk.socks[d].rx);
 		ssize_t n = shm_bytes_peek(&s->tx, buf, room > 0 ? (size_t)room : 0);
 		cr_assert(n >= 0 && room >= 0);
-		if (n > 0) {
-			cr_assert_eq(shm_bytes_write(&fk.socks[d].rx, buf, (size_t)n), n);
-			cr_assert_eq(shm_bytes_skip(&s->tx, (size_t)n), n);
+		/* segment by segment, each with its wake-ups, as the worker */
+		for (ssize_t off = 0, seg; off < n; off += seg) {
+			seg = n - off < FD_MSS ? n - off : FD_MSS;
+			cr_assert_eq(shm_bytes_write(&fk.socks[d].rx, buf + off, (size_t)seg), seg);
+			cr_assert_eq(shm_bytes_skip(&s->tx, (size_t)seg), seg);
 			fake_wake(d);	/* data for d */
 			fake_wake(sd);	/* room for sd */
 		}
@@ -546,13 +557,10 @@ fake_tx(int sd)
 		memcpy(rm.dst, tm.to.addr, 16);
 		rm.ttl = 64;
 		out = (struct iovec){ buf, (size_t)n };
-		if (shm_rec_write(&d->rx, &rm, sizeof(rm), &out, 1, 0) < 0) {
+		if (shm_rec_write(&d->rx, &rm, sizeof(rm), &out, 1, 0) < 0)
 			atomic_fetch_add(&fake_slot((int)(d - fk.socks))->rx_drops, 1);
-		} else if (atomic_load(&fake_slot((int)(d - fk.socks))->app_wait)) {
-			char one = 1;
-
-			cr_assert_eq(send(d->wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL), 1);
-		}
+		else	/* the library consumes what woke it: never full */
+			cr_assert_geq(fake_wake((int)(d - fk.socks)), 0);
 	}
 }
 
@@ -1985,6 +1993,71 @@ Test(ringsock, stream_two_sleepers_lose_no_wakeup, .timeout = 30)
 	pthread_join(ts, NULL);
 	pthread_join(tr, NULL);
 	cr_assert_eq(b.ret, (ssize_t)b.len);
+	rs_close(c);
+	rs_close(cl);
+	rs_close(ls);
+	fake_stop();
+}
+
+static void *
+counted_receiver(void *arg)
+{
+	struct bulk_arg *b = arg;
+	uint8_t *in = malloc(b->len);
+
+	pp_role = PP_COUNT;
+	b->ret = rs_recv(b->fd, in, b->len, MSG_WAITALL);
+	b->err = errno;
+	for (size_t i = 0; b->ret == (ssize_t)b->len && i < b->len; i++)
+		if (in[i] != (uint8_t)(i * 7 + i / 251)) {
+			b->ret = -2;
+			break;
+		}
+	free(in);
+	return NULL;
+}
+
+/* One wake-up per arming (sock_shm.h, app_woken): the worker wakes a
+ * socket for every segment it delivers and every release of tx room, but
+ * sends a byte only to a sleeper that armed since the last one. A bulk
+ * transfer through 16 KiB rings, both ends blocking: the wake-ups sent are
+ * at most the sleeps (each sleep arms once), however many segments moved;
+ * and none is lost (the library re-arms before every sleep and after it
+ * consumed what woke it), or the transfer stalls. */
+Test(ringsock, stream_one_wakeup_per_arming, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5002);
+	struct bulk_arg snd = { .len = 1 << 20 }, rcv = { .len = 1 << 20 };
+	pthread_t ts, tr;
+	int ls, cl, c, calls, wakes, sleeps;
+
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+	atomic_store(&fk.wakes, 0);
+	atomic_store(&fk.wake_calls, 0);
+	atomic_store(&pp.sleeps, 0);
+	snd.fd = cl;
+	rcv.fd = c;
+	cr_assert_eq(pthread_create(&tr, NULL, counted_receiver, &rcv), 0);
+	cr_assert_eq(pthread_create(&ts, NULL, counted_sender, &snd), 0);
+	pthread_join(ts, NULL);
+	pthread_join(tr, NULL);
+	cr_assert_eq(snd.ret, (ssize_t)snd.len, "send: %zd (%s)", snd.ret, strerror(snd.err));
+	cr_assert_eq(rcv.ret, (ssize_t)rcv.len, "recv: %zd (%s)", rcv.ret, strerror(rcv.err));
+	calls = atomic_load(&fk.wake_calls);
+	wakes = atomic_load(&fk.wakes);
+	sleeps = atomic_load(&pp.sleeps);
+	cr_log_info("1 MiB: %d wake events, %d wake-ups sent, %d sleeps", calls, wakes, sleeps);
+	cr_assert_geq(calls, 2 * (1 << 20) / FD_MSS, "the fake moved fewer segments than 1 MiB takes");
+	/* the last event of each sleep may also find the next arming (+2:
+	 * the FIN's state change, the shutdown's) */
+	cr_assert_leq(wakes, sleeps + 2, "%d wake-ups for %d sleeps", wakes, sleeps);
 	rs_close(c);
 	rs_close(cl);
 	rs_close(ls);
