@@ -632,7 +632,7 @@ cpl_read(struct rs_scpl *cpl)
  * that comes anyway is closed). Returns cpl->ret (>= 0) or -errno;
  * attaches first if needed.
  */
-static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd);
+static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait);
 
 static int
 ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
@@ -646,15 +646,18 @@ ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 		return rc;
 	}
 	pctl_lock();
-	rc = ctl_op_locked(req, cpl, newfd);
+	rc = ctl_op_locked(req, cpl, newfd, false);
 	pthread_mutex_unlock(&rs_g.procs->ctl);
 	pthread_mutex_unlock(&ctl_lock);
 	return rc;
 }
 
-/* Under ctl_lock and procs->ctl. */
+/* Under ctl_lock and procs->ctl. nowait: a request whose answer nobody
+ * needs (the close of a connection): sent, its kick owed (procs->owed) and
+ * read by the next request that waits, unless RS_CTL_OWED_MAX are owed
+ * already. Returns 0 then. */
 static int
-ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
+ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait)
 {
 	struct iovec iov = { req, sizeof(*req) };
 	int rc, fd = -1;
@@ -663,6 +666,8 @@ ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 		rc = -ECONNRESET;
 		goto out;
 	}
+	if (rs_g.procs->owed >= RS_CTL_OWED_MAX)
+		nowait = false;
 	req->seq = ++rs_g.procs->seq;
 	rc = shm_rec_write(&rs_g.req, NULL, 0, &iov, 1, 0);
 	if (rc < 0) {
@@ -674,6 +679,24 @@ ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 	rc = kick_send();
 	if (rc < 0)
 		goto dead;
+	if (nowait) {
+		/* its completion is skipped as stale by a later request */
+		rs_g.procs->owed++;
+		goto out;
+	}
+	/* The kicks owed for earlier requests (of any process sharing the
+	 * attachment) come before ours: the daemon answers in order, one
+	 * kick each, so the one that carries a new socket's descriptor is
+	 * never taken for another's. None of those carries one. */
+	for (; rs_g.procs->owed > 0; rs_g.procs->owed--) {
+		rc = kick_wait(&fd);
+		if (rc < 0)
+			goto dead;
+		if (fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
 	for (;;) {
 		rc = kick_wait(&fd);
 		if (rc < 0)
@@ -934,7 +957,7 @@ tx_drain(struct rs_sock *s, int64_t deadline)
 		nanosleep(&ts, NULL);
 }
 
-static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl);
+static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait);
 
 __attribute__((destructor)) static void
 exit_drain(void)
@@ -963,7 +986,7 @@ exit_drain(void)
 		if (s == NULL)
 			continue;
 		sreq_init(&req, RS_SOP_CLOSE, s->sd);
-		close_op(&req, &cpl);
+		close_op(&req, &cpl, false);
 	}
 	pthread_mutex_lock(&ctl_lock);
 	pctl_lock();
@@ -973,9 +996,10 @@ exit_drain(void)
 }
 
 /* RS_SOP_CLOSE, sent only when no other live process holds the socket
- * (docs/fork.md); forgets our hold either way. Whether it was sent. */
+ * (docs/fork.md); forgets our hold either way. Whether it was sent.
+ * nowait: not waited for (ctl_op_locked). */
 static bool
-close_op(struct rs_sreq *req, struct rs_scpl *cpl)
+close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait)
 {
 	struct rs_procs *pr;
 	uint64_t others;
@@ -996,7 +1020,7 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl)
 			others &= ~(1ull << i);
 		}
 	if (others == 0)
-		ctl_op_locked(req, cpl, NULL);
+		ctl_op_locked(req, cpl, NULL, nowait);
 	pthread_mutex_unlock(&pr->ctl);
 	pthread_mutex_unlock(&ctl_lock);
 	return others == 0;
@@ -1033,7 +1057,15 @@ rs_close(int fd)
 	 * it (fork), and shutdown acts on the socket, not our descriptor;
 	 * our blocked callers then see closed at their next wake-up, as a
 	 * thread blocked on a descriptor another thread closes on Linux. */
-	if (close_op(&req, &cpl))
+	/* A connection's close is not waited for: its FIN or reset is the
+	 * worker's to send and the answer carries nothing (Linux's close
+	 * always succeeds), so a short connection costs one round trip to
+	 * the control thread (its accept), not two. Its port stays the
+	 * daemon's until the connection ends anyway; a listener's or a
+	 * datagram socket's close waits, so the port is free when close
+	 * returns. */
+	if (close_op(&req, &cpl, s->stream && !atomic_load(&s->listening) &&
+			 (rs_stream_state(s) & RS_SS_CONNECTED)))
 		shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;

@@ -112,10 +112,16 @@ struct rs_sock {
  * holders[sd] has one bit per process entry of proc[].
  */
 #define RS_PROCS_MAX 64
+/* Requests sent without waiting for their answer (a connection's close)
+ * whose kicks are unread: at most this many, so that neither the
+ * completion ring (the daemon disconnects an application whose ring is
+ * full) nor the unix socket fills; at the bound the request waits. */
+#define RS_CTL_OWED_MAX 8
 struct rs_procs {
 	pthread_mutex_t ctl;	/* process-shared, robust: one request in flight */
 	pthread_mutex_t bell[RS_SHM_MAX_WORKERS];	/* doorbell ring w's producers */
 	uint32_t seq;		/* request sequence, under ctl */
+	uint32_t owed;		/* kicks of requests not waited for, under ctl */
 	_Atomic bool forked;	/* a fork happened: rings are resynced under their locks */
 	struct {
 		int32_t pid;	/* 0: free; -1: reserved for a child being forked */

@@ -34,7 +34,10 @@
  * thread answers with one rs_scpl in the completion ring and one byte on
  * the unix socket; for RS_SOP_SOCKET and RS_SOP_ACCEPT that byte carries,
  * as SCM_RIGHTS, the new socket's wake descriptor (below). One request is
- * in flight at a time per application (libringsock serialises them).
+ * in flight at a time per application (libringsock serialises them),
+ * except that libringsock sends the RS_SOP_CLOSE of a connected stream
+ * socket without waiting for its answer (at most 8 unanswered; the
+ * completions and kicks come in order and it skips them later).
  * A descriptor is dead the moment its RS_SOP_CLOSE is taken: any later
  * request naming it (in the same batch too) gets EBADF.
  *

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +97,9 @@ static struct fake {
 	_Atomic bool tx_paused;	/* the worker takes nothing from tx rings */
 	_Atomic int wakes;	/* wake-ups sent (fake_wake) */
 	_Atomic int wake_calls;	/* events that would wake a sleeper */
+	_Atomic bool ctl_paused;	/* the control thread answers nothing */
+	_Atomic bool ctl_batch;	/* all waiting requests' completions, then their kicks */
+	_Atomic int conn;	/* the application's connection (the daemon's end) */
 } fk;
 
 static void
@@ -630,25 +634,39 @@ fake_main(void *arg)
 	fake_attach(c);
 	if (fk.mode != FAKE_OK)
 		goto out;
+	atomic_store(&fk.conn, c);
 	while (!atomic_load(&fk.done)) {
 		struct pollfd p = { c, POLLIN, 0 };
-		uint8_t byte;
+		uint8_t bytes[16];
+		int fds[16];
 		struct rs_sreq q;
 		struct iovec qv = { &q, sizeof(q) };
+		ssize_t nb;
 
 		fake_bells();
 		fake_streams();
-		if (poll(&p, 1, 1) <= 0)
+		if (atomic_load(&fk.ctl_paused)) {
+			usleep(1000);
 			continue;
-		if (recv(c, &byte, 1, 0) <= 0)
-			break;
-		/* One request per kick. */
-		if (shm_rec_read(&fk.req, NULL, 0, &qv, 1, NULL) == sizeof(q)) {
-			int fd = -1;
-
-			fake_request(&q, &fd);
-			fake_kick(c, fd);
 		}
+		/* paused checked again after: a kick sent after the pause
+		 * began is left alone */
+		if (poll(&p, 1, 1) <= 0 || atomic_load(&fk.ctl_paused))
+			continue;
+		/* One request per kick; in batch mode every waiting one is
+		 * answered before the first kick goes. */
+		nb = recv(c, bytes, atomic_load(&fk.ctl_batch) ? sizeof(bytes) : 1, 0);
+		if (nb <= 0)
+			break;
+		for (ssize_t i = 0; i < nb; i++) {
+			fds[i] = -1;
+			if (shm_rec_read(&fk.req, NULL, 0, &qv, 1, NULL) == sizeof(q))
+				fake_request(&q, &fds[i]);
+			if (nb == 1)
+				fake_kick(c, fds[i]);
+		}
+		for (ssize_t i = 0; nb > 1 && i < nb; i++)
+			fake_kick(c, fds[i]);
 	}
 out:
 	while (!atomic_load(&fk.done))
@@ -2059,6 +2077,155 @@ Test(ringsock, stream_one_wakeup_per_arming, .timeout = 30)
 	 * the FIN's state change, the shutdown's) */
 	cr_assert_leq(wakes, sleeps + 2, "%d wake-ups for %d sleeps", wakes, sleeps);
 	rs_close(c);
+	rs_close(cl);
+	rs_close(ls);
+	fake_stop();
+}
+
+struct closer {
+	int fd;
+	_Atomic bool done;
+};
+
+static void *
+closer_thread(void *arg)
+{
+	struct closer *k = arg;
+
+	rs_close(k->fd);
+	atomic_store(&k->done, true);
+	return NULL;
+}
+
+static struct closer *closer_cur;
+static bool closer_done(void) { return atomic_load(&closer_cur->done); }
+static int close_ops_mark;
+static bool close_seen(void) { return atomic_load(&fk.ops[RS_SOP_CLOSE]) > close_ops_mark; }
+
+/* A connected stream socket's close does not wait for the control thread
+ * (its FIN is the worker's to send, the answer carries nothing): with the
+ * fake's control thread stalled it returns at once; the request is taken
+ * when the thread is back, and the next request that waits reads the
+ * owed kick first, so it gets its own answer (and a new socket its wake
+ * descriptor). A listener's close still waits (its port is free when
+ * close returns). */
+Test(ringsock, stream_close_does_not_wait_for_the_control_thread, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5003), me;
+	socklen_t ml = sizeof(me);
+	struct closer k = { 0 }, kl = { 0 };
+	pthread_t t, tl;
+	char b;
+	int ls, cl, c, d;
+
+	alarm(25);	/* a close that waits for ever fails the test, not hangs it */
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+
+	close_ops_mark = atomic_load(&fk.ops[RS_SOP_CLOSE]);
+	atomic_store(&fk.ctl_paused, true);
+	k.fd = c;
+	closer_cur = &k;
+	cr_assert_eq(pthread_create(&t, NULL, closer_thread, &k), 0);
+	bool returned = wait_until(closer_done, 3);
+	atomic_store(&fk.ctl_paused, false);
+	pthread_join(t, NULL);
+	cr_assert(returned, "close of a connection waited for the stalled control thread");
+	cr_assert(wait_until(close_seen, 5), "the close never reached the control thread");
+	/* the peer sees the end of the stream */
+	cr_assert_eq(rs_recv(cl, &b, 1, 0), 0);
+
+	/* the next waiting request gets its own answer: a datagram socket
+	 * with its wake descriptor, bound and named */
+	d = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(d >= 0, "socket after an unanswered close: %s", strerror(errno));
+	me = sin_of(INADDR_LOOPBACK, 7044);
+	cr_assert_eq(rs_bind(d, SA(&me), sizeof(me)), 0);
+	cr_assert_eq(rs_getsockname(d, SA(&me), &ml), 0);
+	cr_assert_eq(ntohs(me.sin_port), 7044);
+
+	/* a listener's close waits */
+	atomic_store(&fk.ctl_paused, true);
+	kl.fd = ls;
+	closer_cur = &kl;
+	cr_assert_eq(pthread_create(&tl, NULL, closer_thread, &kl), 0);
+	returned = wait_until(closer_done, 0.3);
+	atomic_store(&fk.ctl_paused, false);
+	pthread_join(tl, NULL);
+	cr_assert(!returned, "a listener's close did not wait for its port to be free");
+	rs_close(d);
+	rs_close(cl);
+	fake_stop();
+}
+
+static bool fake_has_two_kicks(void)
+{
+	int n = 0;
+
+	return ioctl(atomic_load(&fk.conn), FIONREAD, &n) == 0 && n >= 2;
+}
+
+/* The owed kicks are the attachment's, not a process's: after fork, a
+ * connection closed without waiting in one process and a request of
+ * another, answered together (completions first, then kicks, the worst
+ * order), must not give the other the close's kick for its own (it would
+ * take the new socket's answer without its wake descriptor: EPROTO). */
+Test(ringsock, close_not_waited_for_is_owed_by_every_process, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5004);
+	struct closer k = { 0 };
+	int ls, cl, c, st = -1;
+	pthread_t t;
+	pid_t pid;
+
+	alarm(25);	/* a misread kick hangs the next request: fail, not hang */
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+
+	atomic_store(&fk.ctl_batch, true);
+	atomic_store(&fk.ctl_paused, true);
+	/* not answered: the control thread is stalled */
+	k.fd = c;
+	closer_cur = &k;
+	cr_assert_eq(pthread_create(&t, NULL, closer_thread, &k), 0);
+	if (!wait_until(closer_done, 3)) {
+		atomic_store(&fk.ctl_paused, false);
+		pthread_join(t, NULL);
+		cr_assert_fail("close of a connection waited for the stalled control thread");
+	}
+	pthread_join(t, NULL);
+	rs_fork_prepare();
+	pid = fork();
+	if (pid == 0) {
+		rs_fork_child(NULL);
+		int d = rs_socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+
+		_exit(d >= 0 && rs_getsockname(d, SA(&me), &ml) == 0 ? 0 : 10 + (d < 0 ? errno : 0));
+	}
+	rs_fork_parent();
+	cr_assert(pid > 0);
+	/* the close's kick and the child's wait together */
+	bool both = wait_until(fake_has_two_kicks, 5);
+	atomic_store(&fk.ctl_paused, false);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(both, "the child's request never came");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "the child's socket after the parent's unanswered close: status %#x (10 + errno)", st);
+	atomic_store(&fk.ctl_batch, false);
 	rs_close(cl);
 	rs_close(ls);
 	fake_stop();
