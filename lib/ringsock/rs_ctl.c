@@ -593,17 +593,6 @@ kick_send(void)
 	return n == 1 ? 0 : -ECONNRESET;
 }
 
-/* Wait for one kick from the daemon; a descriptor it carries (the wake
- * descriptor of a new socket) lands in *fdp (closed if *fdp is taken). */
-static int
-kick_wait(int *fdp)
-{
-	uint8_t byte;
-	int rc = recv_full_fd(rs_g.usock, &byte, 1, fdp);
-
-	return rc == -ETIMEDOUT ? -ECONNRESET : rc;
-}
-
 /* The next completion. The contract names the record type only; accept it
  * as the payload or as the meta part, nothing else. */
 static int
@@ -687,20 +676,20 @@ ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait)
 	/* The kicks owed for earlier requests (of any process sharing the
 	 * attachment) come before ours: the daemon answers in order, one
 	 * kick each, so the one that carries a new socket's descriptor is
-	 * never taken for another's. None of those carries one. */
-	for (; rs_g.procs->owed > 0; rs_g.procs->owed--) {
-		rc = kick_wait(&fd);
-		if (rc < 0)
+	 * never taken for another's. None of those carries one: read with
+	 * ours, in one call when they are all there (the first descriptor
+	 * that comes is ours). */
+	uint32_t owed = rs_g.procs->owed;
+
+	rs_g.procs->owed = 0;
+	for (size_t want = 1 + (owed < RS_CTL_OWED_MAX ? owed : RS_CTL_OWED_MAX);; want = 1) {
+		uint8_t kicks[RS_CTL_OWED_MAX + 1];
+
+		rc = recv_full_fd(rs_g.usock, kicks, want, &fd);
+		if (rc < 0) {
+			rc = rc == -ETIMEDOUT ? -ECONNRESET : rc;
 			goto dead;
-		if (fd >= 0) {
-			close(fd);
-			fd = -1;
 		}
-	}
-	for (;;) {
-		rc = kick_wait(&fd);
-		if (rc < 0)
-			goto dead;
 		/* A kick without a completion (one for something else) or a
 		 * stale completion: wait for ours. */
 		while ((rc = cpl_read(cpl)) == 0 && cpl->seq != req->seq)
@@ -1026,6 +1015,21 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait)
 	return others == 0;
 }
 
+/* Whether a thread of ours sleeps on s's wake descriptor (or is between
+ * its rs_wait_enter and its look at s->closed): the closer stores closed
+ * first, so one that enters after this sees it and leaves. Nobody: the
+ * shutdown that would wake them is a system call per close saved. */
+static bool
+wait_any(struct rs_sock *s)
+{
+	int n;
+
+	pthread_mutex_lock(&s->wait_lock);
+	n = s->nwait;
+	pthread_mutex_unlock(&s->wait_lock);
+	return n > 0;
+}
+
 int
 rs_close(int fd)
 {
@@ -1065,7 +1069,7 @@ rs_close(int fd)
 	 * datagram socket's close waits, so the port is free when close
 	 * returns. */
 	if (close_op(&req, &cpl, s->stream && !atomic_load(&s->listening) &&
-			 (rs_stream_state(s) & RS_SS_CONNECTED)))
+			 (rs_stream_state(s) & RS_SS_CONNECTED)) && wait_any(s))
 		shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;
