@@ -82,6 +82,10 @@ struct sock_proto {
 	 * layer publishes it and gives the application its descriptor.
 	 * -EAGAIN when none waits. */
 	int (*accept)(struct rs_sock *s, struct rs_sock **child);
+	/* after a successful accept's answer went out (completion and kick):
+	 * work that need not delay the application, such as preparing the
+	 * sockets of future connections. NULL: none. */
+	void (*accepted)(struct rs_sock *s);
 	int (*shutdown)(struct rs_sock *s, int how);
 	/* the application closed s (or died: dead_app). The protocol calls
 	 * sock_release(s) when it no longer needs the socket's rings (at once

@@ -725,6 +725,13 @@ void sock_app_kicks(struct rs_app *a, unsigned n)
 		kick(a, fd);
 		if (fd >= 0)
 			close(fd); /* the app has its copy; ours goes */
+		if (r.op == RS_SOP_ACCEPT && c.ret >= 0) {
+			/* the listener is still the one accept found (nothing
+			 * ran in between) */
+			struct rs_sock *ls = sock_of(a, r.sd);
+			if (ls != NULL && ls->proto->accepted != NULL)
+				ls->proto->accepted(ls);
+		}
 	}
 }
 
