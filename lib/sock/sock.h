@@ -252,6 +252,9 @@ static inline struct rs_sock *sock_slot(const struct rs_app *a, uint32_t sd)
  * One system call, only when the application sleeps.
  */
 void sock_wake(struct rs_sock *s);
+/* Wake-ups sent (one send(2) each), every worker and the control thread:
+ * ringctl -j stats, "sock": {"wakeups"}. */
+extern _Atomic uint64_t sock_wakeups;
 /* Set a pending asynchronous error (positive errno) and wake. */
 void sock_set_error(struct rs_sock *s, int err);
 /* Owner: a corrupt ring or record from the application: disconnect it. */

@@ -104,6 +104,8 @@ void sock_fini(void)
 
 /* ---- wake-ups ---- */
 
+_Atomic uint64_t sock_wakeups;
+
 void sock_wake(struct rs_sock *s)
 {
 	atomic_thread_fence(memory_order_seq_cst);
@@ -116,6 +118,8 @@ void sock_wake(struct rs_sock *s)
 	if (atomic_load_explicit(&s->shm->app_woken, memory_order_relaxed) != 0 ||
 	    atomic_exchange_explicit(&s->shm->app_woken, 1, memory_order_relaxed) != 0)
 		return;
+	/* counted beside the system call it costs, never per packet */
+	atomic_fetch_add_explicit(&sock_wakeups, 1, memory_order_relaxed);
 	char b = 0;
 	/* EAGAIN: a wake-up is already pending; EPIPE etc.: the application
 	 * broke its own end. Neither is ours to handle. */
