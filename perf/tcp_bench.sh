@@ -9,7 +9,11 @@
 # resident memory, over RS_TCP_IDLE connections, default 1000) and the CPU
 # time each stack used over those runs (ringstack: daemon + server, the
 # daemon's worker busy-polls; Linux: the server process, user + system; the
-# kernel's softirq work done outside it is not counted).
+# kernel's softirq work done outside it is not counted). For ringstack also
+# the daemon's counts (ringctl -j stats), which the machine's load does not
+# move as it moves times: wake-ups sent to the server per MB in bulk and per
+# connection, and control-thread wake-ups per connection (its 1 ms tick
+# included).
 # Writes perf/out/tcp.json.   perf/tcp_bench.sh [--seconds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,14 +76,26 @@ cpu() { local s=0 p; for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc
 rss() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $s; }
 slab() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
 
+# the daemon's counters: sock wake-ups sent, control-thread wake-ups
+counts() { $RCTL -s "$T/rst.sock" -j stats | jq -r '"\(.sock.wakeups // 0) \(.ctl.wakeups // 0)"'; }
 declare -A R
 run() { # STACK CLIENT_NS IP
-	local st=$1 ns=$2 ip=$3 c0 c1 w
+	local st=$1 ns=$2 ip=$3 c0 c1 w k0 k1 k2
 	if [ "$st" = rs ]; then w=("$rsd" "$rsrv"); else w=("$lsrv"); fi
 	c0=$(cpu "${w[@]}")
+	[ "$st" = rs ] && k0=$(counts)
 	R[${st}_bulk]=$(ip netns exec "$ns" "$TL" bulk "$ip" 5001 "$secs" | awk '{print $2}')
+	[ "$st" = rs ] && k1=$(counts)
 	read -r _ R[${st}_rr] R[${st}_p50] R[${st}_p99] < <(ip netns exec "$ns" "$TL" rr "$ip" 5001 "$secs")
+	[ "$st" = rs ] && k2=$(counts)
 	R[${st}_cps]=$(ip netns exec "$ns" "$TL" cps "$ip" 5001 "$secs" | awk '{print $2}')
+	if [ "$st" = rs ]; then
+		local k3; k3=$(counts)
+		read -r a0 _ <<<"$k0"; read -r a1 _ <<<"$k1"; read -r a2 b2 <<<"$k2"; read -r a3 b3 <<<"$k3"
+		R[wk_mb]=$(awk -v w=$((a1 - a0)) -v b="${R[rs_bulk]}" -v s="$secs" 'BEGIN {printf "%.1f", (b > 0 ? w / (b * s / 1e6) : 0)}')
+		R[wk_conn]=$(awk -v w=$((a3 - a2)) -v c="${R[rs_cps]}" -v s="$secs" 'BEGIN {printf "%.2f", (c > 0 ? w / (c * s) : 0)}')
+		R[ctl_conn]=$(awk -v w=$((b3 - b2)) -v c="${R[rs_cps]}" -v s="$secs" 'BEGIN {printf "%.2f", (c > 0 ? w / (c * s) : 0)}')
+	fi
 	c1=$(cpu "${w[@]}")
 	R[${st}_cpu]=$(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.2f\n", b - a}')
 	# idle connections: what they cost
@@ -105,6 +121,7 @@ echo "  latency p50/p99 (us):          ringstack ${R[rs_p50]}/${R[rs_p99]}, Linu
 echo "  connections per second:        ringstack ${R[rs_cps]}, Linux ${R[lx_cps]}  (ratio $(ratio "${R[rs_cps]}" "${R[lx_cps]}"))"
 echo "  bytes per idle connection:     ringstack ${R[rs_idle_b]}, Linux ${R[lx_idle_b]}  ($NIDLE connections)"
 echo "  CPU seconds over the runs:     ringstack ${R[rs_cpu]} (daemon + server), Linux ${R[lx_cpu]} (server process)"
+echo "  ringstack counts:              ${R[wk_mb]} wake-ups per MB (bulk), ${R[wk_conn]} wake-ups and ${R[ctl_conn]} control-thread wake-ups per connection (cps)"
 $PY - "$OUT" <<PYEOF
 import json, sys
 def ratio(a, b):
@@ -117,7 +134,9 @@ r = {"seconds": $secs,
      "connections_per_s": {"ringstack": ${R[rs_cps]}, "linux": ${R[lx_cps]}},
      "bytes_per_idle_connection": {"ringstack": ${R[rs_idle_b]}, "linux": ${R[lx_idle_b]},
                                    "connections": $NIDLE},
-     "cpu_seconds": {"ringstack_daemon_and_server": ${R[rs_cpu]}, "linux_server_process": ${R[lx_cpu]}}}
+     "cpu_seconds": {"ringstack_daemon_and_server": ${R[rs_cpu]}, "linux_server_process": ${R[lx_cpu]}},
+     "ringstack_counts": {"wakeups_per_mb_bulk": ${R[wk_mb]}, "wakeups_per_connection": ${R[wk_conn]},
+                          "ctl_wakeups_per_connection": ${R[ctl_conn]}}}
 r["ratios_ringstack_over_linux"] = {
     "bulk": ratio(${R[rs_bulk]}, ${R[lx_bulk]}), "rr": ratio(${R[rs_rr]}, ${R[lx_rr]}),
     "cps": ratio(${R[rs_cps]}, ${R[lx_cps]})}

@@ -28,6 +28,7 @@
 #include "ip4/ip4.h"
 #include "ip4/reass.h"
 #include "ip6/ra.h"
+#include "sock/sock.h"
 #include "tcp/tcp_dp.h"
 #include "util/rs_log.h"
 
@@ -273,6 +274,11 @@ static int stats_show(struct cmd_ctx *ctx)
 		rs_json_ku64(ctx->out, "dropped", cs.dropped);
 		rs_json_ku64(ctx->out, "accept_paused", cs.accept_paused);
 		rs_json_ku64(ctx->out, "wakeups", cs.wakeups);
+		rs_json_obj_close(ctx->out);
+		/* applications woken through their wake descriptors */
+		rs_json_key(ctx->out, "sock");
+		rs_json_obj_open(ctx->out);
+		rs_json_ku64(ctx->out, "wakeups", atomic_load_explicit(&sock_wakeups, memory_order_relaxed));
 		rs_json_obj_close(ctx->out);
 		rs_json_key(ctx->out, "mbufs");
 		rs_json_obj_open(ctx->out);

@@ -107,6 +107,9 @@ void
 rs_wait_enter(struct rs_sock *s)
 {
 	pthread_mutex_lock(&s->wait_lock);
+	/* Armed again: the daemon sends one wake-up per arming (sock_shm.h),
+	 * whoever of our threads or processes armed before. */
+	rs_wait_rearm(s);
 	/* seq_cst, then the caller checks the ring again: either the worker
 	 * sees app_wait and signals, or we see its datagram (sock_shm.h).
 	 * app_wait counts the processes with a sleeper (forked processes
@@ -150,6 +153,15 @@ rs_wait_leave_drain(struct rs_sock *s)
 }
 
 void
+rs_wait_rearm(struct rs_sock *s)
+{
+	/* Loaded first: the store dirties a line the worker reads. seq_cst
+	 * store: it is visible before the caller looks at the rings. */
+	if (atomic_load_explicit(&s->shm->app_woken, memory_order_relaxed) != 0)
+		atomic_store(&s->shm->app_woken, 0);
+}
+
+void
 rs_drain(struct rs_sock *s)
 {
 	char b[64];
@@ -159,6 +171,11 @@ rs_drain(struct rs_sock *s)
 	for (int i = 0; i < 8; i++)
 		if (read(s->fd, b, sizeof(b)) <= 0)
 			break;
+	/* The wake-up is consumed: the next event sends another, for any
+	 * other sleeper of the socket (a thread in another call, another
+	 * process) that armed before us and whose byte this was. After the
+	 * reads: one sent in between is then only spurious, not lost. */
+	rs_wait_rearm(s);
 }
 
 int64_t
@@ -641,17 +658,6 @@ kick_send(void)
 	return n == 1 ? 0 : -ECONNRESET;
 }
 
-/* Wait for one kick from the daemon; a descriptor it carries (the wake
- * descriptor of a new socket) lands in *fdp (closed if *fdp is taken). */
-static int
-kick_wait(int *fdp)
-{
-	uint8_t byte;
-	int rc = recv_full_fd(rs_g.usock, &byte, 1, fdp);
-
-	return rc == -ETIMEDOUT ? -ECONNRESET : rc;
-}
-
 /* The next completion. The contract names the record type only; accept it
  * as the payload or as the meta part, nothing else. */
 static int
@@ -680,7 +686,7 @@ cpl_read(struct rs_scpl *cpl)
  * that comes anyway is closed). Returns cpl->ret (>= 0) or -errno;
  * attaches first if needed.
  */
-static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd);
+static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait);
 
 static int
 ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
@@ -694,15 +700,18 @@ ctl_op(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 		return rc;
 	}
 	pctl_lock();
-	rc = ctl_op_locked(req, cpl, newfd);
+	rc = ctl_op_locked(req, cpl, newfd, false);
 	pthread_mutex_unlock(&rs_g.procs->ctl);
 	pthread_mutex_unlock(&ctl_lock);
 	return rc;
 }
 
-/* Under ctl_lock and procs->ctl. */
+/* Under ctl_lock and procs->ctl. nowait: a request whose answer nobody
+ * needs (the close of a connection): sent, its kick owed (procs->owed) and
+ * read by the next request that waits, unless RS_CTL_OWED_MAX are owed
+ * already. Returns 0 then. */
 static int
-ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
+ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait)
 {
 	struct iovec iov = { req, sizeof(*req) };
 	int rc, fd = -1;
@@ -711,6 +720,8 @@ ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 		rc = -ECONNRESET;
 		goto out;
 	}
+	if (rs_g.procs->owed >= RS_CTL_OWED_MAX)
+		nowait = false;
 	req->seq = ++rs_g.procs->seq;
 	rc = shm_rec_write(&rs_g.req, NULL, 0, &iov, 1, 0);
 	if (rc < 0) {
@@ -722,10 +733,28 @@ ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd)
 	rc = kick_send();
 	if (rc < 0)
 		goto dead;
-	for (;;) {
-		rc = kick_wait(&fd);
-		if (rc < 0)
+	if (nowait) {
+		/* its completion is skipped as stale by a later request */
+		rs_g.procs->owed++;
+		goto out;
+	}
+	/* The kicks owed for earlier requests (of any process sharing the
+	 * attachment) come before ours: the daemon answers in order, one
+	 * kick each, so the one that carries a new socket's descriptor is
+	 * never taken for another's. None of those carries one: read with
+	 * ours, in one call when they are all there (the first descriptor
+	 * that comes is ours). */
+	uint32_t owed = rs_g.procs->owed;
+
+	rs_g.procs->owed = 0;
+	for (size_t want = 1 + (owed < RS_CTL_OWED_MAX ? owed : RS_CTL_OWED_MAX);; want = 1) {
+		uint8_t kicks[RS_CTL_OWED_MAX + 1];
+
+		rc = recv_full_fd(rs_g.usock, kicks, want, &fd);
+		if (rc < 0) {
+			rc = rc == -ETIMEDOUT ? -ECONNRESET : rc;
 			goto dead;
+		}
 		/* A kick without a completion (one for something else) or a
 		 * stale completion: wait for ours. */
 		while ((rc = cpl_read(cpl)) == 0 && cpl->seq != req->seq)
@@ -986,7 +1015,7 @@ tx_drain(struct rs_sock *s, int64_t deadline)
 		nanosleep(&ts, NULL);
 }
 
-static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl);
+static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait);
 
 __attribute__((destructor)) static void
 exit_drain(void)
@@ -1015,7 +1044,7 @@ exit_drain(void)
 		if (s == NULL)
 			continue;
 		sreq_init(&req, RS_SOP_CLOSE, s->sd);
-		close_op(&req, &cpl);
+		close_op(&req, &cpl, false);
 	}
 	pthread_mutex_lock(&ctl_lock);
 	pctl_lock();
@@ -1025,9 +1054,10 @@ exit_drain(void)
 }
 
 /* RS_SOP_CLOSE, sent only when no other live process holds the socket
- * (docs/fork.md); forgets our hold either way. Whether it was sent. */
+ * (docs/fork.md); forgets our hold either way. Whether it was sent.
+ * nowait: not waited for (ctl_op_locked). */
 static bool
-close_op(struct rs_sreq *req, struct rs_scpl *cpl)
+close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait)
 {
 	struct rs_procs *pr;
 	uint64_t others;
@@ -1048,10 +1078,25 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl)
 			others &= ~(1ull << i);
 		}
 	if (others == 0)
-		ctl_op_locked(req, cpl, NULL);
+		ctl_op_locked(req, cpl, NULL, nowait);
 	pthread_mutex_unlock(&pr->ctl);
 	pthread_mutex_unlock(&ctl_lock);
 	return others == 0;
+}
+
+/* Whether a thread of ours sleeps on s's wake descriptor (or is between
+ * its rs_wait_enter and its look at s->closed): the closer stores closed
+ * first, so one that enters after this sees it and leaves. Nobody: the
+ * shutdown that would wake them is a system call per close saved. */
+static bool
+wait_any(struct rs_sock *s)
+{
+	int n;
+
+	pthread_mutex_lock(&s->wait_lock);
+	n = s->nwait;
+	pthread_mutex_unlock(&s->wait_lock);
+	return n > 0;
 }
 
 int
@@ -1085,7 +1130,15 @@ rs_close(int fd)
 	 * it (fork), and shutdown acts on the socket, not our descriptor;
 	 * our blocked callers then see closed at their next wake-up, as a
 	 * thread blocked on a descriptor another thread closes on Linux. */
-	if (close_op(&req, &cpl))
+	/* A connection's close is not waited for: its FIN or reset is the
+	 * worker's to send and the answer carries nothing (Linux's close
+	 * always succeeds), so a short connection costs one round trip to
+	 * the control thread (its accept), not two. Its port stays the
+	 * daemon's until the connection ends anyway; a listener's or a
+	 * datagram socket's close waits, so the port is free when close
+	 * returns. */
+	if (close_op(&req, &cpl, s->stream && !atomic_load(&s->listening) &&
+			 (rs_stream_state(s) & RS_SS_CONNECTED)) && wait_any(s))
 		shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;

@@ -172,8 +172,12 @@ rs_event_arm(void)
 		if (!s->ev_armed) {
 			s->ev_armed = true;
 			rs_wait_enter(s);
+		} else {
+			/* kept armed: one wake-up per arming */
+			rs_wait_rearm(s);
 		}
 	}
+	atomic_thread_fence(memory_order_seq_cst);
 	/* After app_wait is visible (seq_cst in rs_wait_enter): either the
 	 * worker sees it and writes the eventfd, or we see its datagram. */
 	for (s = list_head; s != NULL; s = s->lnext)

@@ -113,10 +113,16 @@ struct rs_sock {
  * holders[sd] has one bit per process entry of proc[].
  */
 #define RS_PROCS_MAX 64
+/* Requests sent without waiting for their answer (a connection's close)
+ * whose kicks are unread: at most this many, so that neither the
+ * completion ring (the daemon disconnects an application whose ring is
+ * full) nor the unix socket fills; at the bound the request waits. */
+#define RS_CTL_OWED_MAX 8
 struct rs_procs {
 	pthread_mutex_t ctl;	/* process-shared, robust: one request in flight */
 	pthread_mutex_t bell[RS_SHM_MAX_WORKERS];	/* doorbell ring w's producers */
 	uint32_t seq;		/* request sequence, under ctl */
+	uint32_t owed;		/* kicks of requests not waited for, under ctl */
 	_Atomic bool forked;	/* a fork happened: rings are resynced under their locks */
 	_Atomic int64_t sweep_ns;	/* rs_procs_sweep: next round (rs_now_ns) */
 	struct {
@@ -221,8 +227,14 @@ void rs_wait_leave(struct rs_sock *s);
  * that thread would sleep through the event it waits for. Left in place,
  * it makes every ppoll on the socket return until the last one goes. */
 void rs_wait_leave_drain(struct rs_sock *s);
-/* Consume pending wake-ups (the daemon's one-byte datagrams). */
+/* Consume pending wake-ups (the daemon's one-byte datagrams), then arm
+ * again (below). */
 void rs_drain(struct rs_sock *s);
+/* The daemon sends one wake-up per arming (sock_shm.h: app_woken): clear
+ * app_woken before looking at the rings and sleeping (rs_wait_enter does;
+ * rs_event_arm for the sockets it keeps armed) and after consuming the
+ * pending wake-ups (rs_drain does). No lock. */
+void rs_wait_rearm(struct rs_sock *s);
 /* How long a sleeper may wait before looking again: with another thread
  * sleeping on the same socket, that thread may consume the wake-up meant
  * for both (the library cannot signal its own wake descriptor), so sleeps

@@ -202,8 +202,6 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 			return atomic_load(&s->closed) ? EBADF : 0;
 		rs_relax();
 	}
-	if (rs_daemon_gone())
-		return ECONNRESET;
 	rs_wait_enter(s);
 	/* Checked after app_wait is visible: whatever the worker did before
 	 * it could see app_wait is found here; after, it wakes us. */
@@ -213,6 +211,12 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 	}
 	if (ready(s, arg))
 		goto out;
+	/* Only before a real sleep (a system call): a gone daemon wakes
+	 * nobody. */
+	if (rs_daemon_gone()) {
+		rc = ECONNRESET;
+		goto out;
+	}
 	if (deadline != 0) {
 		left = deadline - rs_now_ns();
 		if (left <= 0) {

@@ -82,6 +82,10 @@ struct sock_proto {
 	 * layer publishes it and gives the application its descriptor.
 	 * -EAGAIN when none waits. */
 	int (*accept)(struct rs_sock *s, struct rs_sock **child);
+	/* after a successful accept's answer went out (completion and kick):
+	 * work that need not delay the application, such as preparing the
+	 * sockets of future connections. NULL: none. */
+	void (*accepted)(struct rs_sock *s);
 	int (*shutdown)(struct rs_sock *s, int how);
 	/* the application closed s (or died: dead_app). The protocol calls
 	 * sock_release(s) when it no longer needs the socket's rings (at once
@@ -248,6 +252,9 @@ static inline struct rs_sock *sock_slot(const struct rs_app *a, uint32_t sd)
  * One system call, only when the application sleeps.
  */
 void sock_wake(struct rs_sock *s);
+/* Wake-ups sent (one send(2) each), every worker and the control thread:
+ * ringctl -j stats, "sock": {"wakeups"}. */
+extern _Atomic uint64_t sock_wakeups;
 /* Set a pending asynchronous error (positive errno) and wake. */
 void sock_set_error(struct rs_sock *s, int err);
 /* Owner: a corrupt ring or record from the application: disconnect it. */

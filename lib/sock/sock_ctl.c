@@ -104,11 +104,22 @@ void sock_fini(void)
 
 /* ---- wake-ups ---- */
 
+_Atomic uint64_t sock_wakeups;
+
 void sock_wake(struct rs_sock *s)
 {
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&s->shm->app_wait, memory_order_relaxed) == 0)
 		return;
+	/* One wake-up per arming (sock_shm.h): the sleepers have one
+	 * coming already while app_woken is set. Loaded first: the exchange
+	 * dirties the application's line. Whatever the application stores
+	 * there costs it its own wake-ups, never us more than one send. */
+	if (atomic_load_explicit(&s->shm->app_woken, memory_order_relaxed) != 0 ||
+	    atomic_exchange_explicit(&s->shm->app_woken, 1, memory_order_relaxed) != 0)
+		return;
+	/* counted beside the system call it costs, never per packet */
+	atomic_fetch_add_explicit(&sock_wakeups, 1, memory_order_relaxed);
 	char b = 0;
 	/* EAGAIN: a wake-up is already pending; EPIPE etc.: the application
 	 * broke its own end. Neither is ours to handle. */
@@ -718,6 +729,13 @@ void sock_app_kicks(struct rs_app *a, unsigned n)
 		kick(a, fd);
 		if (fd >= 0)
 			close(fd); /* the app has its copy; ours goes */
+		if (r.op == RS_SOP_ACCEPT && c.ret >= 0) {
+			/* the listener is still the one accept found (nothing
+			 * ran in between) */
+			struct rs_sock *ls = sock_of(a, r.sd);
+			if (ls != NULL && ls->proto->accepted != NULL)
+				ls->proto->accepted(ls);
+		}
 	}
 }
 

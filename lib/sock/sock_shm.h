@@ -34,7 +34,10 @@
  * thread answers with one rs_scpl in the completion ring and one byte on
  * the unix socket; for RS_SOP_SOCKET and RS_SOP_ACCEPT that byte carries,
  * as SCM_RIGHTS, the new socket's wake descriptor (below). One request is
- * in flight at a time per application (libringsock serialises them).
+ * in flight at a time per application (libringsock serialises them),
+ * except that libringsock sends the RS_SOP_CLOSE of a connected stream
+ * socket without waiting for its answer (at most 8 unanswered; the
+ * completions and kicks come in order and it skips them later).
  * A descriptor is dead the moment its RS_SOP_CLOSE is taken: any later
  * request naming it (in the same batch too) gets EBADF.
  *
@@ -42,7 +45,12 @@
  * SOCK_DGRAM unix socket pair made by the daemon, which keeps the other
  * end. The application uses it as the socket's descriptor number and
  * sleeps on it (poll: POLLIN); the worker that owns the socket sends one
- * byte on its end, MSG_DONTWAIT, only while app_wait is set. Nothing the
+ * byte on its end, MSG_DONTWAIT, only while app_wait is set, and one per
+ * arming: the daemon sends only when it changes app_woken from 0 to 1
+ * (exchange); the application stores app_woken = 0 each time a thread is
+ * about to sleep, before it checks its rings, and after it consumed the
+ * pending bytes. A bulk receiver asleep while a burst lands costs the
+ * worker one send, not one per segment. Nothing the
  * application can do to its end (fill it, shrink its buffers, shut it down,
  * clear O_NONBLOCK, close it) can make that send block: MSG_DONTWAIT is per
  * call, and a full or broken pair only means the application already has
@@ -61,8 +69,8 @@
  *
  * Receiving: the owner writes into the rx ring; a full datagram ring drops
  * (counted in rx_drops), then wakes the application if app_wait is set.
- * The application sets app_wait, checks the ring again, then sleeps; it
- * clears app_wait when it wakes.
+ * The application sets app_wait (and clears app_woken), checks the ring
+ * again, then sleeps; it clears app_wait when it wakes.
  *
  * Stream sockets (SOCK_STREAM: TCP). The rx ring is a byte ring of
  * in-order data (producer: the owner worker); the tx ring a byte ring of
@@ -106,7 +114,7 @@
 #include <stdint.h>
 
 #define RS_SHM_MAGIC 0x5253534du /* 'RSSM' */
-#define RS_SHM_VERSION 3
+#define RS_SHM_VERSION 4 /* 4: app_woken */
 #define RS_SHM_MAX_WORKERS 16
 /* SO_RCVBUF and SO_SNDBUF of a new socket: Linux's {r,w}mem_default. */
 #define RS_SNDBUF_DEFAULT 212992
@@ -197,7 +205,8 @@ struct rs_shm_sock {
 	/* line 2: the application's */
 	_Alignas(64) _Atomic uint32_t app_wait; /* "a thread sleeps on the wake descriptor" */
 	_Atomic uint32_t tx_armed;   /* app sets with a doorbell; worker clears */
-	uint32_t pad1[14];
+	_Atomic uint32_t app_woken;  /* worker sets with a wake-up; app clears when it arms */
+	uint32_t pad1[13];
 	uint8_t pad2[64];
 	/* the rings' indices (struct shm_ring_hdr: prod line, cons line) */
 	_Alignas(64) uint8_t rx_ring_hdr[128];

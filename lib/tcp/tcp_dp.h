@@ -104,6 +104,7 @@ struct tcp_lsock {
 	struct rte_ring *acceptq[RS_MAX_WORKERS];  /* w -> control: established children */
 	uint32_t stock_want;                        /* sockets to keep in each stock */
 	uint32_t rr;                                /* control: accept round robin */
+	uint32_t refill;                            /* control: stocks to refill after an accept's answer (bit w) */
 	bool ending;
 };
 

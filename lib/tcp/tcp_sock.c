@@ -425,11 +425,26 @@ static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
 		inherit_late(ls, s);
 		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_ACCEPTED };
 		sock_cmd_post(atomic_load(&s->worker), &cmd);
-		stock_fill(ls, w);
+		/* refilled once the answer is out (tcp_accepted): preparing a
+		 * socket (slot, rings, wake pair) is not the caller's wait */
+		l->refill |= 1u << w;
 		*child = s;
 		return 0;
 	}
 	return -EAGAIN;
+}
+
+static void tcp_accepted(struct rs_sock *ls)
+{
+	struct tcp_psock *lp = ls->proto_priv;
+	struct tcp_lsock *l = lp->lsock;
+	if (!lp->listening || l == NULL)
+		return;
+	for (unsigned w = 0; l->refill != 0 && w < RS_MAX_WORKERS; w++)
+		if (l->refill & (1u << w)) {
+			l->refill &= ~(1u << w);
+			stock_fill(ls, w);
+		}
 }
 
 /* The route of an active open to IPv4 ip: *laddr (when it is the
@@ -1182,6 +1197,7 @@ const struct sock_proto tcp_proto = {
 	.connect = tcp_connect,
 	.listen = tcp_listen,
 	.accept = tcp_accept,
+	.accepted = tcp_accepted,
 	.shutdown = tsk_shutdown,
 	.close = tsk_close,
 	.setsockopt = tsk_setsockopt,

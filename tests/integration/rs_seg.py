@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A by-hand client of the application segment (lib/sock/sock_shm.h,
-version 3) for hostile-application tests: it attaches, issues requests and
+version 4) for hostile-application tests: it attaches, issues requests and
 writes records the way libringsock does, and lets a test break any rule
 on purpose. Every offset here mirrors a struct in sock_shm.h; the
 _check_layout() asserts keep them honest against the header's sizes."""
@@ -26,6 +26,7 @@ RXMETA_FMT = "<" + SADDR_FMT[1:] + "16sHBB"
 SLOT_SIZE = 768
 SLOT_APP_WAIT = 128
 SLOT_TX_ARMED = 132
+SLOT_APP_WOKEN = 136
 SLOT_SO_ERROR = 48
 SLOT_WORKER = 56
 
@@ -123,7 +124,7 @@ class Ring:
 class Seg:
     """One attached application."""
 
-    def __init__(self, ctl_path, version=3, name=b"hostile"):
+    def __init__(self, ctl_path, version=4, name=b"hostile"):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.connect(ctl_path)
         body = struct.pack("<II32s", version, os.getpid(), name)
@@ -205,6 +206,10 @@ class Seg:
         return struct.unpack_from("<I", self.m, self.slot(sd) + SLOT_WORKER)[0]
 
     def set_app_wait(self, sd, v):
+        """Arm (v != 0) or disarm: arming clears app_woken, as libringsock's
+        rs_wait_enter does (the daemon sends one wake-up per arming)."""
+        if v:
+            struct.pack_into("<I", self.m, self.slot(sd) + SLOT_APP_WOKEN, 0)
         struct.pack_into("<I", self.m, self.slot(sd) + SLOT_APP_WAIT, v)
 
     def so_error(self, sd):

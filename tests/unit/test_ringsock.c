@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,8 @@
 /* Datagrams to this port fail with ECONNREFUSED, as after an ICMP port
  * unreachable. */
 #define FD_REFUSED_PORT 9
+/* The fake worker moves stream bytes in segments of this size. */
+#define FD_MSS 1460
 
 enum fake_mode {
 	FAKE_OK,
@@ -92,6 +95,11 @@ static struct fake {
 	_Atomic int ops[RS_SOP_SHUTDOWN + 1];	/* requests seen per op */
 	_Atomic bool done;
 	_Atomic bool tx_paused;	/* the worker takes nothing from tx rings */
+	_Atomic int wakes;	/* wake-ups sent (fake_wake) */
+	_Atomic int wake_calls;	/* events that would wake a sleeper */
+	_Atomic bool ctl_paused;	/* the control thread answers nothing */
+	_Atomic bool ctl_batch;	/* all waiting requests' completions, then their kicks */
+	_Atomic int conn;	/* the application's connection (the daemon's end) */
 } fk;
 
 static void
@@ -241,13 +249,18 @@ fake_new_sock(int *app_fd)
 	return sd;
 }
 
-static void
+/* As sock_wake: only while app_wait is set, one wake-up per arming
+ * (app_woken, sock_shm.h). 1: sent; 0: none due; -1: the send failed. */
+static int
 fake_wake(int sd)
 {
 	char one = 1;
 
-	if (atomic_load(&fake_slot(sd)->app_wait))
-		send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	atomic_fetch_add(&fk.wake_calls, 1);
+	if (!atomic_load(&fake_slot(sd)->app_wait) || atomic_exchange(&fake_slot(sd)->app_woken, 1))
+		return 0;
+	atomic_fetch_add(&fk.wakes, 1);
+	return send(fk.socks[sd].wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 1 : -1;
 }
 
 static void
@@ -361,9 +374,11 @@ fake_streams(void)
 		ssize_t room = shm_bytes_free(&fk.socks[d].rx);
 		ssize_t n = shm_bytes_peek(&s->tx, buf, room > 0 ? (size_t)room : 0);
 		cr_assert(n >= 0 && room >= 0);
-		if (n > 0) {
-			cr_assert_eq(shm_bytes_write(&fk.socks[d].rx, buf, (size_t)n), n);
-			cr_assert_eq(shm_bytes_skip(&s->tx, (size_t)n), n);
+		/* segment by segment, each with its wake-ups, as the worker */
+		for (ssize_t off = 0, seg; off < n; off += seg) {
+			seg = n - off < FD_MSS ? n - off : FD_MSS;
+			cr_assert_eq(shm_bytes_write(&fk.socks[d].rx, buf + off, (size_t)seg), seg);
+			cr_assert_eq(shm_bytes_skip(&s->tx, (size_t)seg), seg);
 			fake_wake(d);	/* data for d */
 			fake_wake(sd);	/* room for sd */
 		}
@@ -546,13 +561,10 @@ fake_tx(int sd)
 		memcpy(rm.dst, tm.to.addr, 16);
 		rm.ttl = 64;
 		out = (struct iovec){ buf, (size_t)n };
-		if (shm_rec_write(&d->rx, &rm, sizeof(rm), &out, 1, 0) < 0) {
+		if (shm_rec_write(&d->rx, &rm, sizeof(rm), &out, 1, 0) < 0)
 			atomic_fetch_add(&fake_slot((int)(d - fk.socks))->rx_drops, 1);
-		} else if (atomic_load(&fake_slot((int)(d - fk.socks))->app_wait)) {
-			char one = 1;
-
-			cr_assert_eq(send(d->wfd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL), 1);
-		}
+		else	/* the library consumes what woke it: never full */
+			cr_assert_geq(fake_wake((int)(d - fk.socks)), 0);
 	}
 }
 
@@ -622,25 +634,39 @@ fake_main(void *arg)
 	fake_attach(c);
 	if (fk.mode != FAKE_OK)
 		goto out;
+	atomic_store(&fk.conn, c);
 	while (!atomic_load(&fk.done)) {
 		struct pollfd p = { c, POLLIN, 0 };
-		uint8_t byte;
+		uint8_t bytes[16];
+		int fds[16];
 		struct rs_sreq q;
 		struct iovec qv = { &q, sizeof(q) };
+		ssize_t nb;
 
 		fake_bells();
 		fake_streams();
-		if (poll(&p, 1, 1) <= 0)
+		if (atomic_load(&fk.ctl_paused)) {
+			usleep(1000);
 			continue;
-		if (recv(c, &byte, 1, 0) <= 0)
-			break;
-		/* One request per kick. */
-		if (shm_rec_read(&fk.req, NULL, 0, &qv, 1, NULL) == sizeof(q)) {
-			int fd = -1;
-
-			fake_request(&q, &fd);
-			fake_kick(c, fd);
 		}
+		/* paused checked again after: a kick sent after the pause
+		 * began is left alone */
+		if (poll(&p, 1, 1) <= 0 || atomic_load(&fk.ctl_paused))
+			continue;
+		/* One request per kick; in batch mode every waiting one is
+		 * answered before the first kick goes. */
+		nb = recv(c, bytes, atomic_load(&fk.ctl_batch) ? sizeof(bytes) : 1, 0);
+		if (nb <= 0)
+			break;
+		for (ssize_t i = 0; i < nb; i++) {
+			fds[i] = -1;
+			if (shm_rec_read(&fk.req, NULL, 0, &qv, 1, NULL) == sizeof(q))
+				fake_request(&q, &fds[i]);
+			if (nb == 1)
+				fake_kick(c, fds[i]);
+		}
+		for (ssize_t i = 0; nb > 1 && i < nb; i++)
+			fake_kick(c, fds[i]);
 	}
 out:
 	while (!atomic_load(&fk.done))
@@ -1986,6 +2012,220 @@ Test(ringsock, stream_two_sleepers_lose_no_wakeup, .timeout = 30)
 	pthread_join(tr, NULL);
 	cr_assert_eq(b.ret, (ssize_t)b.len);
 	rs_close(c);
+	rs_close(cl);
+	rs_close(ls);
+	fake_stop();
+}
+
+static void *
+counted_receiver(void *arg)
+{
+	struct bulk_arg *b = arg;
+	uint8_t *in = malloc(b->len);
+
+	pp_role = PP_COUNT;
+	b->ret = rs_recv(b->fd, in, b->len, MSG_WAITALL);
+	b->err = errno;
+	for (size_t i = 0; b->ret == (ssize_t)b->len && i < b->len; i++)
+		if (in[i] != (uint8_t)(i * 7 + i / 251)) {
+			b->ret = -2;
+			break;
+		}
+	free(in);
+	return NULL;
+}
+
+/* One wake-up per arming (sock_shm.h, app_woken): the worker wakes a
+ * socket for every segment it delivers and every release of tx room, but
+ * sends a byte only to a sleeper that armed since the last one. A bulk
+ * transfer through 16 KiB rings, both ends blocking: the wake-ups sent are
+ * at most the sleeps (each sleep arms once), however many segments moved;
+ * and none is lost (the library re-arms before every sleep and after it
+ * consumed what woke it), or the transfer stalls. */
+Test(ringsock, stream_one_wakeup_per_arming, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5002);
+	struct bulk_arg snd = { .len = 1 << 20 }, rcv = { .len = 1 << 20 };
+	pthread_t ts, tr;
+	int ls, cl, c, calls, wakes, sleeps;
+
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+	atomic_store(&fk.wakes, 0);
+	atomic_store(&fk.wake_calls, 0);
+	atomic_store(&pp.sleeps, 0);
+	snd.fd = cl;
+	rcv.fd = c;
+	cr_assert_eq(pthread_create(&tr, NULL, counted_receiver, &rcv), 0);
+	cr_assert_eq(pthread_create(&ts, NULL, counted_sender, &snd), 0);
+	pthread_join(ts, NULL);
+	pthread_join(tr, NULL);
+	cr_assert_eq(snd.ret, (ssize_t)snd.len, "send: %zd (%s)", snd.ret, strerror(snd.err));
+	cr_assert_eq(rcv.ret, (ssize_t)rcv.len, "recv: %zd (%s)", rcv.ret, strerror(rcv.err));
+	calls = atomic_load(&fk.wake_calls);
+	wakes = atomic_load(&fk.wakes);
+	sleeps = atomic_load(&pp.sleeps);
+	cr_log_info("1 MiB: %d wake events, %d wake-ups sent, %d sleeps", calls, wakes, sleeps);
+	cr_assert_geq(calls, 2 * (1 << 20) / FD_MSS, "the fake moved fewer segments than 1 MiB takes");
+	/* the last event of each sleep may also find the next arming (+2:
+	 * the FIN's state change, the shutdown's) */
+	cr_assert_leq(wakes, sleeps + 2, "%d wake-ups for %d sleeps", wakes, sleeps);
+	rs_close(c);
+	rs_close(cl);
+	rs_close(ls);
+	fake_stop();
+}
+
+struct closer {
+	int fd;
+	_Atomic bool done;
+};
+
+static void *
+closer_thread(void *arg)
+{
+	struct closer *k = arg;
+
+	rs_close(k->fd);
+	atomic_store(&k->done, true);
+	return NULL;
+}
+
+static struct closer *closer_cur;
+static bool closer_done(void) { return atomic_load(&closer_cur->done); }
+static int close_ops_mark;
+static bool close_seen(void) { return atomic_load(&fk.ops[RS_SOP_CLOSE]) > close_ops_mark; }
+
+/* A connected stream socket's close does not wait for the control thread
+ * (its FIN is the worker's to send, the answer carries nothing): with the
+ * fake's control thread stalled it returns at once; the request is taken
+ * when the thread is back, and the next request that waits reads the
+ * owed kick first, so it gets its own answer (and a new socket its wake
+ * descriptor). A listener's close still waits (its port is free when
+ * close returns). */
+Test(ringsock, stream_close_does_not_wait_for_the_control_thread, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5003), me;
+	socklen_t ml = sizeof(me);
+	struct closer k = { 0 }, kl = { 0 };
+	pthread_t t, tl;
+	char b;
+	int ls, cl, c, d;
+
+	alarm(25);	/* a close that waits for ever fails the test, not hangs it */
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+
+	close_ops_mark = atomic_load(&fk.ops[RS_SOP_CLOSE]);
+	atomic_store(&fk.ctl_paused, true);
+	k.fd = c;
+	closer_cur = &k;
+	cr_assert_eq(pthread_create(&t, NULL, closer_thread, &k), 0);
+	bool returned = wait_until(closer_done, 3);
+	atomic_store(&fk.ctl_paused, false);
+	pthread_join(t, NULL);
+	cr_assert(returned, "close of a connection waited for the stalled control thread");
+	cr_assert(wait_until(close_seen, 5), "the close never reached the control thread");
+	/* the peer sees the end of the stream */
+	cr_assert_eq(rs_recv(cl, &b, 1, 0), 0);
+
+	/* the next waiting request gets its own answer: a datagram socket
+	 * with its wake descriptor, bound and named */
+	d = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(d >= 0, "socket after an unanswered close: %s", strerror(errno));
+	me = sin_of(INADDR_LOOPBACK, 7044);
+	cr_assert_eq(rs_bind(d, SA(&me), sizeof(me)), 0);
+	cr_assert_eq(rs_getsockname(d, SA(&me), &ml), 0);
+	cr_assert_eq(ntohs(me.sin_port), 7044);
+
+	/* a listener's close waits */
+	atomic_store(&fk.ctl_paused, true);
+	kl.fd = ls;
+	closer_cur = &kl;
+	cr_assert_eq(pthread_create(&tl, NULL, closer_thread, &kl), 0);
+	returned = wait_until(closer_done, 0.3);
+	atomic_store(&fk.ctl_paused, false);
+	pthread_join(tl, NULL);
+	cr_assert(!returned, "a listener's close did not wait for its port to be free");
+	rs_close(d);
+	rs_close(cl);
+	fake_stop();
+}
+
+static bool fake_has_two_kicks(void)
+{
+	int n = 0;
+
+	return ioctl(atomic_load(&fk.conn), FIONREAD, &n) == 0 && n >= 2;
+}
+
+/* The owed kicks are the attachment's, not a process's: after fork, a
+ * connection closed without waiting in one process and a request of
+ * another, answered together (completions first, then kicks, the worst
+ * order), must not give the other the close's kick for its own (it would
+ * take the new socket's answer without its wake descriptor: EPROTO). */
+Test(ringsock, close_not_waited_for_is_owed_by_every_process, .timeout = 30)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 5004);
+	struct closer k = { 0 };
+	int ls, cl, c, st = -1;
+	pthread_t t;
+	pid_t pid;
+
+	alarm(25);	/* a misread kick hangs the next request: fail, not hang */
+	fake_start(FAKE_OK);
+	ls = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_bind(ls, SA(&a), sizeof(a)), 0);
+	cr_assert_eq(rs_listen(ls, 4), 0);
+	cl = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(rs_connect(cl, SA(&a), sizeof(a)), 0);
+	c = rs_accept(ls, NULL, NULL);
+	cr_assert(c >= 0);
+
+	atomic_store(&fk.ctl_batch, true);
+	atomic_store(&fk.ctl_paused, true);
+	/* not answered: the control thread is stalled */
+	k.fd = c;
+	closer_cur = &k;
+	cr_assert_eq(pthread_create(&t, NULL, closer_thread, &k), 0);
+	if (!wait_until(closer_done, 3)) {
+		atomic_store(&fk.ctl_paused, false);
+		pthread_join(t, NULL);
+		cr_assert_fail("close of a connection waited for the stalled control thread");
+	}
+	pthread_join(t, NULL);
+	rs_fork_prepare();
+	pid = fork();
+	if (pid == 0) {
+		rs_fork_child(NULL);
+		int d = rs_socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+
+		_exit(d >= 0 && rs_getsockname(d, SA(&me), &ml) == 0 ? 0 : 10 + (d < 0 ? errno : 0));
+	}
+	rs_fork_parent();
+	cr_assert(pid > 0);
+	/* the close's kick and the child's wait together */
+	bool both = wait_until(fake_has_two_kicks, 5);
+	atomic_store(&fk.ctl_paused, false);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(both, "the child's request never came");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "the child's socket after the parent's unanswered close: status %#x (10 + errno)", st);
+	atomic_store(&fk.ctl_batch, false);
 	rs_close(cl);
 	rs_close(ls);
 	fake_stop();

@@ -29,6 +29,8 @@ struct fake_app {
 	int kfd;               /* the app's end of its unix socket: kicks come here */
 	struct shm_ring req, cpl;
 	uint32_t seq;
+	bool keep;             /* keep the next kick's descriptor in kept */
+	int kept;
 };
 
 /* UDP demultiplexing as udp_input asks it (host order addresses). */
@@ -105,7 +107,12 @@ static void take_kick(struct fake_app *f)
 			for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
 				int fd;
 				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
-				close(fd);
+				if (f->keep) {
+					f->kept = fd;
+					f->keep = false;
+				} else {
+					close(fd);
+				}
 			}
 }
 
@@ -335,6 +342,53 @@ Test(sock, detach_frees_everything_of_an_app)
 	cr_assert_null(sock_lookup(LOCAL, 9200, IP(10, 0, 0, 2), 1));
 	int s2 = t_sock_new(&g);
 	cr_assert_eq(op(&g, RS_SOP_BIND, s2, NULL, 0, 9200, -1, NULL), 0, "port not freed");
+}
+
+/* Wake-up bytes waiting on the application's end of a wake pair, consumed. */
+static int wakeups(int fd)
+{
+	char b[64];
+	int n = 0;
+	ssize_t k;
+	while ((k = recv(fd, b, sizeof(b), MSG_DONTWAIT)) > 0)
+		n += (int)k;
+	return n;
+}
+
+/* sock_wake sends one byte per arming (sock_shm.h, app_woken): nothing
+ * while nobody sleeps, one for any number of events while a sleeper is
+ * armed, one more once the application armed again. A bulk receiver
+ * asleep while a burst lands costs the worker one send(), not one per
+ * segment. */
+Test(sock, one_wakeup_per_arming)
+{
+	struct fake_app f;
+	app_new(&f);
+	f.keep = true;
+	int sd = t_sock_new(&f), afd = f.kept;
+	cr_assert_geq(afd, 0, "no wake descriptor came with the socket");
+	struct rs_sock *s = SOCK(f, sd);
+	cr_assert_not_null(s);
+	for (int i = 0; i < 100; i++)
+		sock_wake(s);
+	cr_assert_eq(wakeups(afd), 0, "woken with nobody asleep");
+	atomic_store(&s->shm->app_wait, 1);	/* a sleeper, armed */
+	for (int i = 0; i < 100; i++)
+		sock_wake(s);
+	cr_assert_eq(wakeups(afd), 1, "100 events while armed once");
+	for (int i = 0; i < 100; i++)
+		sock_wake(s);
+	cr_assert_eq(wakeups(afd), 0, "not armed again");
+	atomic_store(&s->shm->app_woken, 0);	/* it armed again */
+	sock_set_error(s, ECONNRESET);
+	sock_wake(s);
+	cr_assert_eq(wakeups(afd), 1);
+	/* the application's word is hostile: any value costs it only its
+	 * own wake-ups */
+	atomic_store(&s->shm->app_woken, 0xffffffffu);
+	sock_wake(s);
+	cr_assert_eq(wakeups(afd), 0);
+	close(afd);
 }
 
 /* ---- AF_INET6 (UDP): dual stack and IPV6_V6ONLY ---- */
