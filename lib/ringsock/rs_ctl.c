@@ -435,7 +435,7 @@ proc_forget(int i)
 	pr->proc[i].start = 0;
 }
 
-static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd);
+static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd, bool nowait);
 static void sreq_init(struct rs_sreq *req, enum rs_sop op, int sd);
 static void pctl_lock(void);
 
@@ -458,7 +458,7 @@ proc_reap(int i)
 			struct rs_scpl cpl;
 
 			sreq_init(&req, RS_SOP_CLOSE, (int)sd);
-			ctl_op_locked(&req, &cpl, NULL);
+			ctl_op_locked(&req, &cpl, NULL, false);
 		}
 	}
 	proc_forget(i);
