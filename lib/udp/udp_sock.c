@@ -16,10 +16,12 @@
 
 #include "core/dp.h"
 #include "ip4/ip4.h"
+#include "ip6/ip6_flowlabel.h"
 #include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "sock/sock.h"
 #include "sock/sock_int.h"
+#include "sock/sock_mcast.h"
 #include "udp/udp.h"
 #include "wire/wire.h"
 
@@ -314,11 +316,18 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 {
 	if (meta->ttl < -1 || meta->ttl > 255 || meta->tos < -1 || meta->tos > 255)
 		return -EINVAL; /* ip6_datagram_send_ctl's checks */
-	int oif = s->bind_iface;
-	if (scope != 0 && (ip6_is_linklocal(dst->b) || ip6_is_mcast(dst->b)))
+	/* udpv6_sendmsg's order: the scope id, IPV6_PKTINFO, the bound
+	 * device, then for a group IPV6_MULTICAST_IF, else its route */
+	bool mc = ip6_is_mcast(dst->b);
+	int oif = -1;
+	if (scope != 0 && (ip6_is_linklocal(dst->b) || mc))
 		oif = scope - 1 < RS_MAX_IFACES ? (int)scope - 1 : RS_MAX_IFACES;
 	if (meta->ifindex > 0)
 		oif = meta->ifindex - 1 < RS_MAX_IFACES ? meta->ifindex - 1 : RS_MAX_IFACES;
+	if (oif < 0)
+		oif = s->bind_iface;
+	if (oif < 0 && mc)
+		oif = s->mc_oif >= 0 ? s->mc_oif : sock_mc_default_iface(w->cfg);
 	if (oif >= RS_MAX_IFACES)
 		return -ENODEV;
 	uint16_t sport = s->lport;
@@ -361,15 +370,22 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	uint16_t ck = rs_csum_fold(rs_csum_pseudo6(src, dst->b, IPPROTO_UDP_, ulen) +
 				   rte_be_to_cpu_16(sum));
 	rs_st16(u + 6, ck ? ck : 0xffff); /* RFC 8200 §8.1: zero is never sent */
-	int hl = meta->ttl >= 0 ? meta->ttl : s->hops >= 0 ? s->hops : IP6_DEFAULT_HLIM;
+	int hl = meta->ttl >= 0 ? meta->ttl
+		 : mc ? (s->mc_hops >= 0 ? s->mc_hops : 1) /* IPV6_DEFAULT_MCASTHOPS */
+		 : s->hops >= 0 ? s->hops : IP6_DEFAULT_HLIM;
 	int tc = meta->tos >= 0 ? meta->tos : s->tclass >= 0 ? s->tclass : 0;
 	uint8_t srcb[16];
 	memcpy(srcb, src, 16); /* src may point into the configuration */
-	ip6_write(h, (uint8_t)tc, 0, (uint16_t)ulen, IPPROTO_UDP_, (uint8_t)hl, srcb, dst->b);
+	ip6_write(h, (uint8_t)tc, ip6_flowlabel(srcb, dst->b, IPPROTO_UDP_, sport, dport),
+		  (uint16_t)ulen, IPPROTO_UDP_, (uint8_t)hl, srcb, dst->b);
 	struct rs_priv *p = rs_priv(m);
-	p->flags = ip6_is_linklocal(dst->b) || ip6_is_mcast(dst->b) ? RS_PF_IFACE_SET : 0;
+	p->flags = ip6_is_linklocal(dst->b) || mc ? RS_PF_IFACE_SET : 0;
 	p->iface = r.iface;
 	p->nh = r.nh;
+	/* ip6_finish_output2: a copy for our own listeners when the link
+	 * listens to the group and IPV6_MULTICAST_LOOP is on */
+	if (mc && s->mc_loop && sock_mc_host_joined(r.iface, dst))
+		return 2;
 	return 1;
 }
 
@@ -482,6 +498,20 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	return 0;
 }
 
+/* A copy of multicast m for this host's sockets, entering ip6_local as
+ * if it had arrived on its egress link (RS_PF_LOOPBACK: it never left). */
+static void loop6(struct rte_graph *g, struct rte_node *node, struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, rs_dp.pool, 0, UINT32_MAX);
+	if (c == NULL)
+		return; /* as a lost loopback skb: the wire copy still goes */
+	struct rs_priv *cp = rs_priv(c);
+	cp->flags = RS_PF_LOOPBACK | RS_PF_LOCAL_BCAST;
+	cp->iface = rs_priv(m)->iface;
+	cp->nh = FIB6_NH_NONE;
+	rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6_LOCAL, c);
+}
+
 static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
 		       struct rs_sock *s, uint32_t budget, bool *more)
 {
@@ -508,7 +538,9 @@ static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 			if (rc < 0) {
 				sock_set_error(s, -rc);
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_BAD, m);
-			} else if (rc == 1) {
+			} else if (rc >= 1) {
+				if (rc == 2)
+					loop6(g, node, m);
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6, m);
 			} else {
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP4, m);

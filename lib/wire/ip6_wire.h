@@ -235,6 +235,11 @@ static inline uint32_t ip6_frag_id(const uint8_t *fh) { return rs_ld32(fh + 4); 
 #define ND_NEIGHBOR_ADVERT 136
 #define ND_REDIRECT 137
 #define ICMP6_MLD2_REPORT 143
+/* MLDv2 multicast address record types (RFC 3810 §5.2.12) */
+#define MLD2_MODE_IS_INCLUDE 1
+#define MLD2_MODE_IS_EXCLUDE 2
+#define MLD2_CHANGE_TO_INCLUDE 3
+#define MLD2_CHANGE_TO_EXCLUDE 4
 
 #define ICMP6_UNREACH_NOROUTE 0
 #define ICMP6_UNREACH_ADMIN 1
