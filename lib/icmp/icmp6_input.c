@@ -30,6 +30,8 @@
 #include "core/node.h"
 #include "ip6/ip6.h"
 #include "ip6/nd.h"
+#include "ip6/pmtu.h"
+#include "ip6/rt6_out.h"
 #include "ip6/ra.h"
 #include "route/fib6.h"
 #include "sock/sock.h"
@@ -232,6 +234,14 @@ static int icmp6_err_to_socket(struct rs_worker *w, struct rte_graph *graph,
 	}
 	x.laddr = rs_ip_from6(ip6_src(ih));
 	x.raddr = rs_ip_from6(ip6_dst(ih));
+	/* RFC 8201 §4: the path to the quoted destination is shared by
+	 * every socket sending there; only about a packet we sent (its
+	 * source one of our addresses) */
+	if (x.frag_needed && ip6_maybe_local(x.laddr.b)) {
+		uint16_t ifi;
+		if (rt6_addr_local(w->cfg, x.laddr.b, rs_priv(m)->iface, &ifi))
+			pmtu_learn(w, &x.raddr, x.mtu);
+	}
 	x.lport = rs_ld16(l4);
 	x.rport = rs_ld16(l4 + 2);
 	x.seq = rs_ld32(l4 + 4);

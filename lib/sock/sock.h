@@ -196,6 +196,11 @@ struct rs_sock {
 	int16_t mc_hops;
 	int mc_oif;
 	bool mc_loop, mc_all;
+	/* path MTU (RFC 8201): IPV6_MTU_DISCOVER (IPV6_PMTUDISC_*, default
+	 * WANT), IPV6_DONTFRAG, IPV6_MTU (0: none) */
+	uint8_t pmtudisc6;
+	bool dontfrag6;
+	uint16_t mtu6;
 	int32_t rcvbuf, sndbuf;      /* as getsockopt reports (doubled) */
 	int bind_iface;              /* SO_BINDTODEVICE, -1 none */
 	int32_t linger;              /* SO_LINGER seconds, -1 off */

@@ -21,6 +21,7 @@
 
 #include "core/dp.h"
 #include "core/module.h"
+#include "ip6/pmtu.h"
 #include "ip6/rt6_out.h"
 #include "route/fib4.h"
 #include "sock/sock_int.h"
@@ -504,6 +505,17 @@ static int sol_ip6_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 		s->mc_loop = v != 0;
 		return 0;
 	case IPV6_MULTICAST_ALL: s->mc_all = v != 0; return 0;
+	case IPV6_MTU_DISCOVER:
+		if (v < IPV6_PMTUDISC_DONT || v > IPV6_PMTUDISC_OMIT)
+			return -EINVAL;
+		s->pmtudisc6 = (uint8_t)v;
+		return 0;
+	case IPV6_DONTFRAG: s->dontfrag6 = v != 0; return 0;
+	case IPV6_MTU:
+		if (v != 0 && v < IP6_MIN_MTU)
+			return -EINVAL;
+		s->mtu6 = (uint16_t)(v > 65535 ? 65535 : v); /* larger never binds */
+		return 0;
 	case IPV6_V6ONLY:
 		/* fixed once the socket has a port (inet6's inet_num check) */
 		if (s->bound)
@@ -605,6 +617,21 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		case IPV6_MULTICAST_IF: v = s->mc_oif + 1; break;
 		case IPV6_MULTICAST_LOOP: v = s->mc_loop; break;
 		case IPV6_MULTICAST_ALL: v = s->mc_all; break;
+		case IPV6_MTU_DISCOVER: v = s->pmtudisc6; break;
+		case IPV6_DONTFRAG: v = s->dontfrag6; break;
+		case IPV6_MTU: {
+			/* the path MTU to the connected peer (dst_mtu) */
+			if (!s->connected || rs_ip_is4(&s->raddr))
+				return -ENOTCONN;
+			struct rt6_out o;
+			const struct rs_cfg *cfg = rs_cfg_current();
+			if (rt6_output(cfg, s->raddr.b, 0, s->bind_iface, &o) < 0)
+				return -ENOTCONN;
+			v = o.type == RT_LOCAL ? 65536
+					       : (int)pmtu_for6(&cfg->ifaces[o.iface], s->raddr.b,
+								rs_now_ns());
+			break;
+		}
 		default: goto proto;
 		}
 	} else if (level == IPPROTO_IP) {

@@ -19,6 +19,7 @@
 #include "core/rss.h"
 #include "ip4/ip4.h"
 #include "ip6/ip6_flowlabel.h"
+#include "ip6/pmtu.h"
 #include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "tcp/tcp_dp.h"
@@ -82,6 +83,11 @@ uint32_t tcp_route_mtu(struct rs_worker *w, const struct tcp_key *k, int oif)
 	}
 	if (type == RT_LOCAL)
 		return 65535 - 40; /* loopback: Linux's lo MTU is 64 KiB */
+	/* a path MTU another socket learnt (RFC 8201 §4: shared per
+	 * destination) lowers the MSS of a new connection, as Linux's
+	 * route exception does */
+	if (!rs_ip_is4(&r))
+		return pmtu_for6(&w->cfg->ifaces[iface], r.b, w->now_ns);
 	return w->cfg->ifaces[iface].mtu;
 }
 

@@ -17,6 +17,7 @@
 #include "core/dp.h"
 #include "ip4/ip4.h"
 #include "ip6/ip6_flowlabel.h"
+#include "ip6/pmtu.h"
 #include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "sock/sock.h"
@@ -356,6 +357,20 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	uint32_t ulen = m->pkt_len + UDP_HLEN;
 	if (ulen > 65535)
 		return -EMSGSIZE;
+	/* __ip6_append_data: IPV6_PMTUDISC_PROBE and above use the link's
+	 * MTU, the rest the path's; IPV6_MTU lowers it; with IPV6_DONTFRAG,
+	 * or a mode that does not let the stack fragment (DO, PROBE,
+	 * INTERFACE), a datagram larger fails with EMSGSIZE */
+	bool no_pmtu = s->pmtudisc6 >= IPV6_PMTUDISC_PROBE;
+	if (r.type != RT_LOCAL) {
+		const struct rs_iface *ifc = &w->cfg->ifaces[r.iface];
+		uint32_t mtu = no_pmtu ? ifc->mtu : pmtu_for6(ifc, dst->b, w->now_ns);
+		if (s->mtu6 != 0 && s->mtu6 < mtu)
+			mtu = s->mtu6;
+		bool may_frag = s->pmtudisc6 < IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_OMIT;
+		if ((s->dontfrag6 || !may_frag) && IP6_HLEN + ulen > mtu)
+			return -EMSGSIZE;
+	}
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, IP6_HLEN + UDP_HLEN);
 	if (h == NULL)
 		return -EMSGSIZE;
@@ -380,6 +395,8 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 		  (uint16_t)ulen, IPPROTO_UDP_, (uint8_t)hl, srcb, dst->b);
 	struct rs_priv *p = rs_priv(m);
 	p->flags = ip6_is_linklocal(dst->b) || mc ? RS_PF_IFACE_SET : 0;
+	if (no_pmtu)
+		p->flags |= RS_PF_NO_PMTU;
 	p->iface = r.iface;
 	p->nh = r.nh;
 	/* ip6_finish_output2: a copy for our own listeners when the link
