@@ -340,10 +340,16 @@ static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_graph *graph,
 		return RS_EDGE_CONSUMED;
 	}
 	case ICMP6_MLD_QUERY: {
-		/* RFC 3810 §5.1.14: link-local source, Hop Limit 1 */
-		if (!ip6_is_linklocal(ip6_src(b)) || ip6_hop_limit(b) != 1)
+		/* RFC 3810 §5.1.14: link-local source, Hop Limit 1; §8.1:
+		 * the length tells the version, others are ignored */
+		struct mld_query_view q;
+		if (!ip6_is_linklocal(ip6_src(b)) || ip6_hop_limit(b) != 1 ||
+		    m->data_len < off + len || mld_query_check(&q, ic, len) != 0)
 			return E_UNHANDLED;
+		/* data: the queried group (:: for all); the control thread
+		 * answers with our state for it (§6.2) */
 		struct rs_msg msg = { .type = nd_msg_mld_query, .iface = p->iface };
+		memcpy(msg.data, mld_query_group(&q), 16);
 		rs_msg_post(w, &msg);
 		return E_UNHANDLED;
 	}

@@ -498,11 +498,34 @@ static void on_dad_conflict(const struct rs_msg *msg, uint64_t now)
 	fib6_route_del(msg->data, 128, -1, RT_LOCAL, msg->iface, NULL);
 }
 
+/* RFC 3810 §6.2: a general query gets our whole state, a group-specific
+ * one only that group's, and only when we listen to it. One answer per
+ * link per interval: a flood of queries costs one report a second, not
+ * one per query (§6.2 merges pending responses the same way). */
+#define MLD_ANSWER_GAP_NS 1000000000ull
+static uint64_t mld_answered[RS_MAX_IFACES];
+
 static void on_mld_query(const struct rs_msg *msg, uint64_t now)
 {
-	(void)now;
 	if (msg->m)
 		rte_pktmbuf_free(msg->m);
+	if (msg->iface >= RS_MAX_IFACES)
+		return;
+	const uint8_t *g = msg->data;
+	if (!ip6_is_unspec(g)) {
+		const struct rs_iface *ifc = &rs_cfg_current()->ifaces[msg->iface];
+		struct rs_ip gi = rs_ip_from6(g);
+		if (!ip6_is_mcast(g) || !mld_reported(g) || !ifc->present || !ifc->up ||
+		    ifc->loopback ||
+		    (!ip6_iface_in_group(ifc, g) && !sock_mc_host_joined(msg->iface, &gi)))
+			return;
+		uint8_t type = MLD2_MODE_IS_EXCLUDE;
+		mld_send(msg->iface, &type, (const uint8_t(*)[16])g, 1);
+		return;
+	}
+	if (mld_answered[msg->iface] != 0 && now - mld_answered[msg->iface] < MLD_ANSWER_GAP_NS)
+		return;
+	mld_answered[msg->iface] = now;
 	nd_send_mld_report(msg->iface);
 }
 
@@ -544,6 +567,7 @@ static int ip6_ctl_init(void)
 	memset(dads, 0, sizeof(dads));
 	memset(ll_done, 0, sizeof(ll_done));
 	memset(mld_pend, 0, sizeof(mld_pend));
+	memset(mld_answered, 0, sizeof(mld_answered));
 	sock_mc_set_change_hook(AF_INET6, mld_change);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "core/dp.h"
 #include "core/module.h"
 #include "ip6/pmtu.h"
+#include "util/rs_siphash.h"
 
 struct pmtu_ent {
 	struct rs_ip dst;
@@ -21,12 +22,14 @@ struct pmtu_ent {
 };
 
 static struct pmtu_ent *_Atomic tbl[PMTU_BUCKETS][PMTU_WAYS];
-static uint32_t seed;
+static struct rs_siphash_key key;
 static uint16_t msg_pmtu;
 
+/* A Packet Too Big names any destination it likes (the quoted packet is
+ * the sender's to forge): the bucket is a keyed PRF of it. */
 static inline uint32_t bucket(const struct rs_ip *dst)
 {
-	return rs_ip_hash(dst, seed) & (PMTU_BUCKETS - 1);
+	return (uint32_t)rs_siphash24(&key, dst->b, 16) & (PMTU_BUCKETS - 1);
 }
 
 uint32_t pmtu_get(const struct rs_ip *dst, uint64_t now)
@@ -100,7 +103,12 @@ static void on_pmtu(const struct rs_msg *msg, uint64_t now)
 
 static int pmtu_init(void)
 {
-	seed = (uint32_t)rte_rand();
+	uint8_t k[16];
+	for (unsigned i = 0; i < sizeof(k); i += 8) {
+		uint64_t r = rte_rand();
+		memcpy(k + i, &r, 8);
+	}
+	rs_siphash_key_load(&key, k);
 	return 0;
 }
 
