@@ -1625,9 +1625,10 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 	}
 	if (rc == 0 && level == IPPROTO_IPV6 &&
 	    (optname == IPV6_RECVPKTINFO || optname == IPV6_RECVHOPLIMIT ||
-	     optname == IPV6_RECVTCLASS)) {
+	     optname == IPV6_RECVTCLASS || optname == IPV6_FLOWINFO)) {
 		int bit = optname == IPV6_RECVPKTINFO ? RS_RECV6_PKTINFO :
-			  optname == IPV6_RECVHOPLIMIT ? RS_RECV6_HLIM : RS_RECV6_TCLASS;
+			  optname == IPV6_RECVHOPLIMIT ? RS_RECV6_HLIM :
+			  optname == IPV6_FLOWINFO ? RS_RECV6_FLOW : RS_RECV6_TCLASS;
 		int on = 0;
 
 		if (optlen >= sizeof(int))

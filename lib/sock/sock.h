@@ -188,7 +188,7 @@ struct rs_sock {
 	int16_t ttl, tos;            /* -1: default */
 	/* IPPROTO_IPV6 (an AF_INET6 socket's IPv6 traffic) */
 	int16_t hops, tclass;        /* IPV6_UNICAST_HOPS, IPV6_TCLASS; -1: default */
-	bool recv6_pktinfo, recv6_hlim, recv6_tclass;
+	bool recv6_pktinfo, recv6_hlim, recv6_tclass, recv6_flow;
 	/* multicast (sock_mcast.h): memberships (RCU-published, workers
 	 * read), IPV6_MULTICAST_HOPS (-1: default 1), IPV6_MULTICAST_IF
 	 * (a link index, -1: none), IPV6_MULTICAST_LOOP, IPV6_MULTICAST_ALL */

@@ -535,6 +535,7 @@ static int sol_ip6_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 	case IPV6_RECVPKTINFO: s->recv6_pktinfo = v != 0; return 0;
 	case IPV6_RECVHOPLIMIT: s->recv6_hlim = v != 0; return 0;
 	case IPV6_RECVTCLASS: s->recv6_tclass = v != 0; return 0;
+	case IPV6_FLOWINFO: s->recv6_flow = v != 0; return 0;
 	default: return -ENOPROTOOPT;
 	}
 }
@@ -613,6 +614,7 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		case IPV6_RECVPKTINFO: v = s->recv6_pktinfo; break;
 		case IPV6_RECVHOPLIMIT: v = s->recv6_hlim; break;
 		case IPV6_RECVTCLASS: v = s->recv6_tclass; break;
+		case IPV6_FLOWINFO: v = s->recv6_flow; break;
 		case IPV6_MULTICAST_HOPS: v = s->mc_hops < 0 ? 1 : s->mc_hops; break;
 		case IPV6_MULTICAST_IF: v = s->mc_oif + 1; break;
 		case IPV6_MULTICAST_LOOP: v = s->mc_loop; break;

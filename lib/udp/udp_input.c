@@ -71,6 +71,8 @@ static rte_edge_t deliver_copy(struct rs_sock *so, struct rte_mbuf *m, uint16_t 
 			meta.from.scope = (uint32_t)meta.iface + 1;
 		meta.tos = ip6_tclass(b);
 		meta.ttl = ip6_hop_limit(b);
+		/* traffic class and flow label (IPV6_FLOWINFO), host order */
+		meta.from.flowinfo = rs_ld32(b) & 0x0fffffffu;
 	} else {
 		from = rs_ip_from4(rs_ld32(b + 12));
 		to = rs_ip_from4(rs_ld32(b + 16));

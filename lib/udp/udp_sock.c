@@ -115,8 +115,16 @@ static int udp_connect6(struct rs_sock *s, const struct rs_saddr *a, struct rs_i
 		oif = s->bind_iface;
 	else if (s->bind_iface >= 0 && s->bind_iface != oif)
 		return -EINVAL;
-	if ((ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b)) && oif < 0)
+	/* ip6_datagram_connect: a group's link is IPV6_MULTICAST_IF's when
+	 * nothing else names one; only a link-scope address needs one */
+	bool mc = ip6_is_mcast(ip->b);
+	bool link_scope = ip6_is_linklocal(ip->b) || (mc && ip6_mcast_scope(ip->b) <= 2);
+	if (mc && oif < 0)
+		oif = s->mc_oif;
+	if (link_scope && oif < 0)
 		return -EINVAL;
+	if (mc && oif < 0)
+		oif = sock_mc_default_iface(rs_cfg_current());
 	int rc = autobind(s);
 	if (rc < 0)
 		return rc;
@@ -130,7 +138,7 @@ static int udp_connect6(struct rs_sock *s, const struct rs_saddr *a, struct rs_i
 		s->lip_implicit = true;
 		sock_ports_set_addr(sock_ports_tbl, IPPROTO_UDP, s->lport, s, &s->laddr);
 	}
-	if (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b))
+	if (link_scope)
 		s->bind_iface = oif; /* Linux: sk_bound_dev_if follows the scope */
 	s->raddr = *ip;
 	s->rport = a->port;
@@ -310,7 +318,9 @@ static struct rte_mbuf *read_dgram(struct rs_sock *s, struct rs_tx_meta *meta, i
  * (the socket's SO_ERROR, as Linux's udp_sendmsg would return it). meta
  * is the application's: every field is checked. */
 /* An AF_INET6 socket's datagram to an IPv6 peer: an IPv6/UDP packet for
- * ip6_output (udpv6_sendmsg). 0 or -errno; *v6 tells the caller's edge. */
+ * ip6_output (udpv6_sendmsg). -errno, or 1: send it; 2: send it and loop
+ * a copy back to our listeners; 3: the loopback copy only (an
+ * interface-local group); 4: nothing (interface-local, no listener). */
 static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 		  const struct rs_tx_meta *meta, const struct rs_ip *dst, uint16_t dport,
 		  uint32_t scope)
@@ -402,7 +412,10 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	/* ip6_finish_output2: a copy for our own listeners when the link
 	 * listens to the group and IPV6_MULTICAST_LOOP is on */
 	if (mc && s->mc_loop && sock_mc_host_joined(r.iface, dst))
-		return 2;
+		return ip6_mcast_scope(dst->b) <= 1 ? 3 : 2;
+	/* ip6_finish_output2: interface-local scope never leaves the node */
+	if (mc && ip6_mcast_scope(dst->b) <= 1)
+		return 4;
 	return 1;
 }
 
@@ -556,9 +569,13 @@ static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 				sock_set_error(s, -rc);
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_BAD, m);
 			} else if (rc >= 1) {
-				if (rc == 2)
+				/* 2: a loopback copy too; 3: the copy only; 4: nothing */
+				if (rc == 2 || rc == 3)
 					loop6(g, node, m);
-				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6, m);
+				if (rc <= 2)
+					rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6, m);
+				else
+					rte_pktmbuf_free(m);
 			} else {
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP4, m);
 			}

@@ -394,6 +394,7 @@ static const struct opt opts[] = {
 	{ "IPV6_MTU_DISCOVER", IPPROTO_IPV6, IPV6_MTU_DISCOVER, KU6 },
 	{ "IPV6_DONTFRAG", IPPROTO_IPV6, IPV6_DONTFRAG, KU6 },
 	{ "IPV6_MTU", IPPROTO_IPV6, IPV6_MTU, KU6 },
+	{ "IPV6_FLOWINFO", IPPROTO_IPV6, 11 /* <linux/in6.h> */, KU6 },
 };
 
 static const struct opt *find_opt(const char *name)
@@ -554,6 +555,7 @@ static void c_opt_values(void)
 	for (size_t i = 0; i < sizeof(pdv) / sizeof(pdv[0]); i++)
 		opt_set(K_UDP6, "IPV6_MTU_DISCOVER", pdv[i]);
 	opt_set(K_UDP6, "IPV6_DONTFRAG", 1);
+	opt_set(K_UDP6, "IPV6_FLOWINFO", 1);
 	static const int mtv[] = { 1279, 1280, 9000, 0 };
 	for (size_t i = 0; i < sizeof(mtv) / sizeof(mtv[0]); i++)
 		opt_set(K_UDP6, "IPV6_MTU", mtv[i]);

@@ -196,20 +196,38 @@ try:
     raise SystemExit("IPV6_MULTICAST_LOOP 0 looped: %r" % (c.recvfrom(200),))
 except socket.timeout:
     pass
+# connected to a global-scope group without naming a link (Linux routes it)
+k = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+k.connect(("ff0e::456", 6000))
+k.send(b"conn")
+# interface-local scope (ff01::): looped back to a local member, never on the wire
+r = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); r.settimeout(3)
+r.bind(("::", 6001))
+r.setsockopt(V6, socket.IPV6_JOIN_GROUP, mreq("ff01::77", 1))
+r.setsockopt(V6, 11, 1)  # IPV6_FLOWINFO: traffic class and label come back
+k2 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+k2.setsockopt(V6, socket.IPV6_TCLASS, 0x20)
+k2.sendto(b"iflocal", ("ff01::77", 6001, 0, 1))
+data, anc, _, _ = r.recvmsg(100, 100)
+assert data == b"iflocal", data
+fi = [int.from_bytes(v[:4], "big") for _, t, v in anc if t == 11]
+assert fi and fi[0] >> 20 == 0x20 and fi[0] & 0xfffff != 0, (anc, fi)
 PYEOF
-wait_for 5 grep -q "^ll " "$RS_TMP/lrecv.log" || fail "Linux got: $(cat "$RS_TMP/lrecv.log")"
+wait_for 5 grep -q "^conn " "$RS_TMP/lrecv.log" || fail "Linux got: $(cat "$RS_TMP/lrecv.log")"
 $PY - "$RS_TMP/lrecv.log" <<'PYEOF' || fail "Linux receiver saw: $(cat "$RS_TMP/lrecv.log")"
 import sys
-rows = {l.split()[0]: l.split() for l in open(sys.argv[1]) if l[:2] in ("d1", "d2", "h5", "ll")}
+rows = {l.split()[0]: l.split() for l in open(sys.argv[1]) if l.split()[0] in ("d1", "d2", "h5", "ll", "noloop", "iflocal")}
 d1, d2, h5, ll = rows["d1"], rows["d2"], rows["h5"], rows["ll"]
 assert d1[1] == "ff0e::456" and d1[2] == "1" and d1[4] == "2001:db8::1", d1
 assert h5[2] == "5", h5
 assert ll[1] == "ff02::456" and ll[4].startswith("fe80::"), ll
 fl = int(d1[3])
 assert fl != 0 and d2[3] == d1[3] and h5[3] == d1[3], (d1, d2, h5)
-assert "noloop" not in rows
+assert "noloop" not in rows and "iflocal" not in rows
 PYEOF
-ok "ringstack -> Linux groups: hop limit 1 by default, IPV6_MULTICAST_HOPS, scope id; loopback on and off; flow label non-zero and stable per flow"
+in_ns p1 tcpdump -nn -r "$RS_TMP/mld.pcap" "ip6 dst ff01::77" 2>/dev/null | grep -q . &&
+	fail "interface-local ff01::77 left the node"
+ok "ringstack -> Linux groups: hop limit 1 by default, IPV6_MULTICAST_HOPS, scope id, connected; loopback on and off; interface-local kept in; flow labels non-zero and stable per flow; IPV6_FLOWINFO on receive"
 
 # --- MLD: a general query is answered with the joined groups
 in_ns p1 $PY - "$mac0" "$peer_ll" <<'PYEOF' || fail "scapy query"
