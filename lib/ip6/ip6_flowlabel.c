@@ -4,39 +4,63 @@
  * hash of the flow's 5-tuple, so one flow always carries one label, labels
  * of different flows look independent, and nobody outside can predict
  * them (§6.1). As Linux's net.ipv6.auto_flowlabels=1, on by default.
+ *
+ * Computed per packet, so the PRF is SipHash-1-3 (the variant hash tables
+ * use, as sock_demux.c) over five fixed 64-bit words: no byte loop, no
+ * length handling; about a third of rs_siphash24's cost on the same bytes.
  * Pure, DPDK-free; the key is drawn once at start.
  */
 #include <string.h>
 #include <sys/random.h>
 
 #include "ip6/ip6_flowlabel.h"
-#include "util/rs_siphash.h"
 
-static struct rs_siphash_key fl_key;
+static uint64_t fl_k0, fl_k1;
 
 __attribute__((constructor)) static void fl_key_init(void)
 {
-	uint8_t b[16] = { 0 };
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+	uint64_t k[2] = { 0x736f6d6570736575ull, 0x646f72616e646f6dull };
+	if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k)) {
 		/* no entropy yet: labels stay stable per flow, only guessable */
-		for (unsigned i = 0; i < sizeof(b); i++)
-			b[i] = (uint8_t)(i * 0x9d + 0x3b);
 	}
-	rs_siphash_key_load(&fl_key, b);
+	fl_k0 = k[0];
+	fl_k1 = k[1];
 }
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                                               \
+	do {                                                                                   \
+		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);                      \
+		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                                         \
+		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                                         \
+		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                      \
+	} while (0)
 
 uint32_t ip6_flowlabel(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
 		       uint16_t sport, uint16_t dport)
 {
-	uint8_t in[40];
-	memcpy(in, src, 16);
-	memcpy(in + 16, dst, 16);
-	in[32] = proto;
-	in[33] = (uint8_t)(sport >> 8);
-	in[34] = (uint8_t)sport;
-	in[35] = (uint8_t)(dport >> 8);
-	in[36] = (uint8_t)dport;
-	uint64_t h = rs_siphash24(&fl_key, in, 37);
+	uint64_t m[5];
+	memcpy(&m[0], src, 8);
+	memcpy(&m[1], src + 8, 8);
+	memcpy(&m[2], dst, 8);
+	memcpy(&m[3], dst + 8, 8);
+	m[4] = (uint64_t)proto << 32 | (uint64_t)sport << 16 | dport;
+	uint64_t v0 = fl_k0 ^ 0x736f6d6570736575ull, v1 = fl_k1 ^ 0x646f72616e646f6dull;
+	uint64_t v2 = fl_k0 ^ 0x6c7967656e657261ull, v3 = fl_k1 ^ 0x7465646279746573ull;
+	for (int i = 0; i < 5; i++) {
+		v3 ^= m[i];
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m[i];
+	}
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	uint64_t h = v0 ^ v1 ^ v2 ^ v3;
 	uint32_t fl = (uint32_t)(h ^ (h >> 32)) & 0xfffff;
 	return fl != 0 ? fl : 1; /* 0 means "not labelled" (RFC 6437 §2) */
 }

@@ -23,6 +23,9 @@ struct pmtu_ent {
 
 static struct pmtu_ent *_Atomic tbl[PMTU_BUCKETS][PMTU_WAYS];
 static struct rs_siphash_key key;
+/* entries in the table (control thread writes): a host that never got a
+ * Packet Too Big pays one load per packet, no hash */
+static _Atomic uint32_t pmtu_entries;
 static uint16_t msg_pmtu;
 
 /* A Packet Too Big names any destination it likes (the quoted packet is
@@ -34,6 +37,8 @@ static inline uint32_t bucket(const struct rs_ip *dst)
 
 uint32_t pmtu_get(const struct rs_ip *dst, uint64_t now)
 {
+	if (atomic_load_explicit(&pmtu_entries, memory_order_relaxed) == 0)
+		return 0;
 	struct pmtu_ent *_Atomic *b = tbl[bucket(dst)];
 	for (unsigned i = 0; i < PMTU_WAYS; i++) {
 		const struct pmtu_ent *e = atomic_load_explicit(&b[i], memory_order_acquire);
@@ -73,6 +78,8 @@ void pmtu_update(const struct rs_ip *dst, uint32_t mtu, uint64_t now)
 	struct pmtu_ent *old = atomic_exchange_explicit(&b[slot], n, memory_order_acq_rel);
 	if (old != NULL)
 		rs_defer_free(free, old);
+	else
+		atomic_fetch_add(&pmtu_entries, 1);
 }
 
 void pmtu_flush(void)
@@ -83,6 +90,7 @@ void pmtu_flush(void)
 			if (old != NULL)
 				rs_defer_free(free, old);
 		}
+	atomic_store(&pmtu_entries, 0);
 }
 
 void pmtu_learn(struct rs_worker *w, const struct rs_ip *dst, uint32_t mtu)
@@ -117,6 +125,7 @@ static void pmtu_fini(void)
 	for (unsigned i = 0; i < PMTU_BUCKETS; i++)
 		for (unsigned j = 0; j < PMTU_WAYS; j++)
 			free(atomic_exchange(&tbl[i][j], NULL));
+	atomic_store(&pmtu_entries, 0);
 }
 
 static struct rs_module pmtu_module = {
