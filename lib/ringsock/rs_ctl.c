@@ -1578,10 +1578,11 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 	/* The worker reads a datagram socket's IP options (hop limits,
 	 * multicast link and loop, TOS) when it builds each datagram: let it
 	 * take those queued already first, so they leave with the values in
-	 * force when they were sent, as on Linux. */
+	 * force when they were sent, as on Linux. (A worker takes them in
+	 * microseconds; the bound is for a daemon that stopped serving.) */
 	if (!s->stream && (level == IPPROTO_IP || level == IPPROTO_IPV6 ||
 			   (level == SOL_SOCKET && optname == SO_BINDTODEVICE)))
-		tx_drain(s, rs_now_ns() + RS_DRAIN_NS);
+		tx_drain(s, rs_now_ns() + 5 * RS_DRAIN_NS);
 	sreq_init(&req, RS_SOP_SETSOCKOPT, s->sd);
 	req.a[0] = level;
 	req.a[1] = optname;
