@@ -404,6 +404,57 @@ proc_forget(int i)
 	pr->proc[i].start = 0;
 }
 
+static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd);
+static void sreq_init(struct rs_sreq *req, enum rs_sop op, int sd);
+static void pctl_lock(void);
+
+/* Under ctl_lock and procs->ctl: entry i (not ours) is dead. Its holds go,
+ * and a socket it was the last to hold is closed with the daemon, as the
+ * kernel closes the descriptors of a process that died (a forked server
+ * worker killed by a signal: its connections get their FIN or RST instead
+ * of staying open for the life of the attachment). */
+static void
+proc_reap(int i)
+{
+	struct rs_procs *pr = rs_g.procs;
+
+	for (uint32_t sd = 0; sd < rs_g.max_socks; sd++) {
+		if (!(pr->holders[sd] & (1ull << i)))
+			continue;
+		pr->holders[sd] &= ~(1ull << i);
+		if (pr->holders[sd] == 0 && !atomic_load(&rs_g.dead)) {
+			struct rs_sreq req;
+			struct rs_scpl cpl;
+
+			sreq_init(&req, RS_SOP_CLOSE, (int)sd);
+			ctl_op_locked(&req, &cpl, NULL);
+		}
+	}
+	proc_forget(i);
+}
+
+void
+rs_procs_sweep(void)
+{
+	struct rs_procs *pr = rs_g.procs;
+	int64_t now, due;
+
+	if (pr == NULL || !rs_forked())
+		return;
+	now = rs_now_ns();
+	due = atomic_load_explicit(&pr->sweep_ns, memory_order_relaxed);
+	if (now < due || !atomic_compare_exchange_strong(&pr->sweep_ns, &due,
+							  now + RS_SWEEP_NS))
+		return;	/* not yet, or another process took this round */
+	pthread_mutex_lock(&ctl_lock);
+	pctl_lock();
+	for (int i = 0; i < RS_PROCS_MAX; i++)
+		if (i != rs_g.pidx && pr->proc[i].pid != 0 && !proc_alive(i))
+			proc_reap(i);
+	pthread_mutex_unlock(&pr->ctl);
+	pthread_mutex_unlock(&ctl_lock);
+}
+
 /* Under ctl_lock, at attach: the block forked processes will share, with
  * us as its first process. */
 static int
@@ -975,7 +1026,7 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl)
 	others = pr->holders[req->sd];
 	for (i = 0; i < RS_PROCS_MAX; i++)
 		if ((others & (1ull << i)) && !proc_alive(i)) {
-			proc_forget(i);
+			proc_reap(i);
 			others &= ~(1ull << i);
 		}
 	if (others == 0)
@@ -1071,6 +1122,7 @@ rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	/* __sys_accept4 checks the flags before the descriptor */
 	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
 		return fail(EINVAL);
+	rs_procs_sweep();
 	s = rs_sock_get(fd);
 	if (s == NULL)
 		return -1;
@@ -1911,7 +1963,7 @@ rs_ctl_fork_prepare(void)
 		if (i == rs_g.pidx)
 			continue;
 		if (pr->proc[i].pid != 0 && !proc_alive(i))
-			proc_forget(i);
+			proc_reap(i);
 		if (pr->proc[i].pid == 0)
 			break;
 	}

@@ -890,6 +890,7 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && nfds > rl.rlim_cur)
 		return (int)fail(EINVAL);
+	rs_procs_sweep();
 	if (nfds > 0) {
 		socks = calloc(nfds, sizeof(*socks));
 		kfds = calloc(nfds, sizeof(*kfds));

@@ -118,6 +118,7 @@ struct rs_procs {
 	pthread_mutex_t bell[RS_SHM_MAX_WORKERS];	/* doorbell ring w's producers */
 	uint32_t seq;		/* request sequence, under ctl */
 	_Atomic bool forked;	/* a fork happened: rings are resynced under their locks */
+	_Atomic int64_t sweep_ns;	/* rs_procs_sweep: next round (rs_now_ns) */
 	struct {
 		int32_t pid;	/* 0: free; -1: reserved for a child being forked */
 		uint64_t start;	/* /proc/PID/stat starttime: tells a reused pid */
@@ -268,6 +269,12 @@ void rs_ctl_fork_failed(void);
 /* true: the child kept the attachment and its sockets */
 bool rs_ctl_fork_child(void (*orphan)(int fd));
 void rs_ctl_fork_relist(void);
+/* Processes sharing the attachment: sockets held only by processes that
+ * died without closing them (a signal, _exit) are closed with the daemon.
+ * At most once per RS_SWEEP_NS over all processes, called where servers
+ * call often (epoll_wait, poll, accept); also done at fork() and close(). */
+#define RS_SWEEP_NS 1000000000
+void rs_procs_sweep(void);
 void rs_ep_fork_child(bool keep);
 
 #endif
