@@ -193,6 +193,8 @@ struct rs_sock {
 	 * read), IPV6_MULTICAST_HOPS (-1: default 1), IPV6_MULTICAST_IF
 	 * (a link index, -1: none), IPV6_MULTICAST_LOOP, IPV6_MULTICAST_ALL */
 	struct sock_mclist *_Atomic mc;
+	bool in_mc_demux;            /* published in the members' table (sock_mcast.c) */
+	struct sock_demux_key mc_key;
 	int16_t mc_hops;
 	int mc_oif;
 	bool mc_loop, mc_all;

@@ -187,6 +187,8 @@ static void twin_find(void *arg, const struct sock_binder *b)
 		x->found = o;
 }
 
+static int sock_rekey_demux(struct rs_sock *s);
+
 void sock_unkey(struct rs_sock *s)
 {
 	if (!s->in_demux)
@@ -201,12 +203,21 @@ void sock_unkey(struct rs_sock *s)
 	if (peerless == 0 && s->reuseaddr) {
 		struct twin_ctx x = { .gone = s };
 		sock_ports_foreach(sock_ports_tbl, s->proto->ipproto, s->key.lport, twin_find, &x);
-		if (x.found != NULL)
-			sock_rekey(x.found);
+		if (x.found != NULL) {
+			sock_rekey_demux(x.found);
+			sock_mc_rekey(x.found); /* it has a key now */
+		}
 	}
 }
 
 int sock_rekey(struct rs_sock *s)
+{
+	int rc = sock_rekey_demux(s);
+	sock_mc_rekey(s);
+	return rc;
+}
+
+static int sock_rekey_demux(struct rs_sock *s)
 {
 	sock_unkey(s);
 	if (!s->bound)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <rte_random.h>
+
 #include "core/dp.h"
 #include "sock/sock.h"
 #include "sock/sock_mcast.h"
@@ -26,6 +28,9 @@ struct host_pub {
 };
 
 static struct host_ent hosts[SOCK_MC_MAX_HOST]; /* control thread */
+/* bound, unconnected sockets with memberships (sock_mc_rekey); made on
+ * first use by the control thread, then published for workers */
+static struct sock_demux *_Atomic members;
 static uint32_t nhosts;
 static struct host_pub *_Atomic host_pub;
 static sock_mc_change_fn *hook4, *hook6;
@@ -137,6 +142,45 @@ static int list_set(struct rs_sock *s, const struct sock_mclist *from, int skip,
 	return 0;
 }
 
+void sock_mc_rekey(struct rs_sock *s)
+{
+	struct sock_demux *d = atomic_load_explicit(&members, memory_order_relaxed);
+	if (s->in_mc_demux) {
+		sock_demux_del(d, &s->mc_key, s);
+		s->in_mc_demux = false;
+	}
+	/* those with memberships, and SO_REUSEADDR twins the socket demux
+	 * has no room for (IPV6_MULTICAST_ALL gives them the host's groups) */
+	bool joined = atomic_load_explicit(&s->mc, memory_order_relaxed) != NULL;
+	if (!s->bound || s->connected || s->dead || s->proto->type != SOCK_DGRAM ||
+	    (!joined && (s->in_demux || !s->reuseaddr)))
+		return;
+	if (d == NULL) {
+		d = sock_demux_create(256, (uint32_t)rte_rand(), rs_defer_free);
+		if (d == NULL)
+			return; /* it still gets them through the socket demux when it holds the key */
+		atomic_store_explicit(&members, d, memory_order_release);
+	}
+	struct sock_demux_key k = { .laddr = s->laddr, .lport = s->lport,
+				    .proto = s->proto->ipproto };
+	/* every member may share: one uid, all "reuseport" (the port table
+	 * already decided who may bind here) */
+	if (sock_demux_add(d, &k, s, 0, SOCK_DEMUX_REUSEPORT) == 0) {
+		s->in_mc_demux = true;
+		s->mc_key = k;
+	}
+}
+
+void sock_mc_members(const struct rs_ip *addr, uint16_t port, uint8_t proto,
+		     void (*fn)(void *arg, void *sock), void *arg)
+{
+	const struct sock_demux *d = atomic_load_explicit(&members, memory_order_acquire);
+	if (d == NULL)
+		return;
+	struct sock_demux_key k = { .laddr = *addr, .lport = port, .proto = proto };
+	sock_demux_members(d, &k, fn, arg);
+}
+
 int sock_mc_join(struct rs_sock *s, const struct rs_ip *group, uint16_t iface)
 {
 	const struct sock_mclist *l = atomic_load_explicit(&s->mc, memory_order_relaxed);
@@ -153,6 +197,8 @@ int sock_mc_join(struct rs_sock *s, const struct rs_ip *group, uint16_t iface)
 	rc = list_set(s, l, -1, &k);
 	if (rc < 0)
 		host_dec(&k);
+	else if (n == 0)
+		sock_mc_rekey(s);
 	return rc;
 }
 
@@ -166,6 +212,8 @@ int sock_mc_leave(struct rs_sock *s, const struct rs_ip *group, int iface)
 			if (list_set(s, l, (int)i, NULL) < 0)
 				return -ENOMEM;
 			host_dec(&k);
+			if (n == 1)
+				sock_mc_rekey(s);
 			return 0;
 		}
 	}
@@ -177,6 +225,7 @@ void sock_mc_drop_all(struct rs_sock *s)
 	struct sock_mclist *l = atomic_exchange_explicit(&s->mc, NULL, memory_order_acq_rel);
 	if (l == NULL)
 		return;
+	sock_mc_rekey(s);
 	for (uint32_t i = 0; i < l->n; i++)
 		host_dec(&l->e[i]);
 	rs_defer_free(free, l);

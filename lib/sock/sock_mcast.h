@@ -42,6 +42,17 @@ struct sock_mclist {
 
 /* ---- control thread ---- */
 
+/* s's addressing or memberships changed: a bound, unconnected socket with
+ * memberships, or an SO_REUSEADDR twin the socket demux holds no key for
+ * (it holds one of them), is published under its address and port in a
+ * table of its own where every twin finds a place, so that each gets the
+ * groups it accepts, as on Linux. sock_rekey calls it; so do join and
+ * leave. */
+void sock_mc_rekey(struct rs_sock *s);
+/* Workers: the sockets of that table bound to (addr, port). */
+void sock_mc_members(const struct rs_ip *addr, uint16_t port, uint8_t proto,
+		     void (*fn)(void *arg, void *sock), void *arg);
+
 /* Joins group on link iface (an index, already resolved by the caller).
  * 0, -EADDRINUSE (already joined there), -ENOBUFS (too many), -ENOMEM. */
 int sock_mc_join(struct rs_sock *s, const struct rs_ip *group, uint16_t iface);

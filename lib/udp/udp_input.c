@@ -146,6 +146,7 @@ struct mc_walk {
 	const struct rs_ip *group;
 	uint16_t hlen, iface;
 	bool handed;
+	bool plain;       /* the socket demux pass: skip those met in the first */
 	unsigned found;
 	uint64_t others;  /* owners to hand a copy to */
 };
@@ -154,8 +155,8 @@ static void mc_one(void *arg, void *sock)
 {
 	struct mc_walk *x = arg;
 	struct rs_sock *so = sock;
-	if (so->connected || (so->bind_iface >= 0 && so->bind_iface != x->iface) ||
-	    !sock_mc_accepts(so, x->group))
+	if ((x->plain && so->in_mc_demux) || so->connected ||
+	    (so->bind_iface >= 0 && so->bind_iface != x->iface) || !sock_mc_accepts(so, x->group))
 		return;
 	x->found++;
 	uint16_t owner = atomic_load_explicit(&so->worker, memory_order_acquire);
@@ -172,9 +173,16 @@ static rte_edge_t mc_deliver(struct rs_worker *w, struct rte_graph *graph, struc
 	struct rs_priv *p = rs_priv(m);
 	struct mc_walk x = { .w = w, .m = m, .u = u, .group = dst, .hlen = hlen,
 			     .iface = p->iface, .handed = (p->flags & RS_PF_MC_HANDED) != 0 };
-	struct sock_demux_key k = { .laddr = *dst, .lport = udp_dport(u), .proto = IPPROTO_UDP_ };
+	/* the sockets that joined groups (SO_REUSEADDR twins included),
+	 * then through the socket demux those that joined none */
+	struct rs_ip any = rs_ip_any(rs_ip_is4(dst) ? AF_INET : AF_INET6);
+	uint16_t port = udp_dport(u);
+	sock_mc_members(dst, port, IPPROTO_UDP_, mc_one, &x);
+	sock_mc_members(&any, port, IPPROTO_UDP_, mc_one, &x);
+	x.plain = true;
+	struct sock_demux_key k = { .laddr = *dst, .lport = port, .proto = IPPROTO_UDP_ };
 	sock_demux_members(sock_demux_tbl, &k, mc_one, &x);
-	k.laddr = rs_ip_any(rs_ip_is4(dst) ? AF_INET : AF_INET6);
+	k.laddr = any;
 	sock_demux_members(sock_demux_tbl, &k, mc_one, &x);
 	if (x.found == 0)
 		return E_MC_NO_SOCK; /* RFC 4443 §2.4 (e.3): no error about a multicast */

@@ -146,6 +146,44 @@ for i in range(40):
 PYEOF
 ok "multicast from Linux to ff0e::123 and ff02::123 delivered (two workers); ff0e::999 not"
 
+# SO_REUSEADDR twins on one port (the socket demux holds one of them): each
+# gets the group it joined, as on Linux; a third socket that joined nothing
+# gets it too (IPV6_MULTICAST_ALL), a fourth with it off does not
+pre $PY - "$RS_TMP/mc.py" >"$RS_TMP/twins.log" 2>&1 <<'PYEOF' &
+import sys, select; exec(open(sys.argv[1]).read())
+V6 = socket.IPPROTO_IPV6
+socks = []
+for i in range(4):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", 5002))
+    if i < 2:
+        s.setsockopt(V6, socket.IPV6_JOIN_GROUP, mreq("ff0e::124", 1))
+    if i == 3:
+        s.setsockopt(V6, IPV6_MULTICAST_ALL, 0)
+    socks.append(s)
+print("ready", flush=True)
+got = []
+for i, s in enumerate(socks):
+    s.settimeout(3 if i < 3 else 1)
+    try:
+        s.recv(100)
+        got.append(i)
+    except socket.timeout:
+        pass
+print("got", got, flush=True)
+PYEOF
+twins=$!
+wait_for 10 grep -q ready "$RS_TMP/twins.log" || fail "twins: $(cat "$RS_TMP/twins.log")"
+in_ns p1 $PY - <<'PYEOF'
+import socket
+ifi = socket.if_nametoindex("p1-l")
+socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"t", ("ff0e::124", 5002, 0, ifi))
+PYEOF
+wait_for 15 grep -q "^got" "$RS_TMP/twins.log" || true
+grep -qx "got \[0, 1, 2\]" "$RS_TMP/twins.log" || fail "SO_REUSEADDR twins: $(cat "$RS_TMP/twins.log")"
+ok "SO_REUSEADDR twins each get the group they joined; IPV6_MULTICAST_ALL on and off"
+
 # --- ringstack sends to groups Linux joined: hops, scope id, flow label
 in_ns p1 $PY - >"$RS_TMP/lrecv.log" 2>&1 <<'PYEOF' &
 import socket, struct
