@@ -32,6 +32,13 @@
 #define RS_ATTACH_TIMEOUT_S 5
 
 struct rs_proc rs_g;
+atomic_bool rs_confined;
+
+void
+rs_confine(void)
+{
+	atomic_store(&rs_confined, true);
+}
 pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS] = {
 	[0 ... RS_SHM_MAX_WORKERS - 1] = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -150,7 +157,7 @@ rs_drain(struct rs_sock *s)
 	/* One byte per wake-up; a bounded number of reads (a full queue holds
 	 * a few hundred): what is left only makes a sleeper look once more. */
 	for (int i = 0; i < 8; i++)
-		if (recv(s->fd, b, sizeof(b), MSG_DONTWAIT) <= 0)
+		if (read(s->fd, b, sizeof(b)) <= 0)
 			break;
 }
 
@@ -384,12 +391,19 @@ static bool
 proc_alive(int i)
 {
 	struct rs_procs *pr = rs_g.procs;
+	uint64_t now;
 
 	if (pr->proc[i].pid == -1)
 		return true;	/* a child being forked */
 	if (pr->proc[i].pid <= 0)
 		return false;
-	return proc_start(pr->proc[i].pid) == pr->proc[i].start;
+	now = proc_start(pr->proc[i].pid);
+	if (now != 0)	/* start 0: it forked where /proc could not be read */
+		return pr->proc[i].start == 0 || now == pr->proc[i].start;
+	/* Gone or a zombie; or there is no /proc to read here (a chroot:
+	 * sshd's privilege-separated child), where nobody can be proven
+	 * dead: keep the holder, or its socket would close under it. */
+	return proc_start(getpid()) == 0;
 }
 
 /* Under procs->ctl: entry i is dead: its holds go. */
@@ -862,7 +876,11 @@ sock_install(struct rs_sock *s, int sd, int wfd)
 
 	s->sd = sd;
 	s->fd = wfd;
-	rc = wfd >= RS_MAX_FD ? -EMFILE : sock_rings(s);
+	/* rs_drain reads it without waiting (read: what sandboxes allow) */
+	if (wfd < RS_MAX_FD && fcntl(wfd, F_SETFL, O_NONBLOCK) < 0)
+		rc = -errno;
+	else
+		rc = wfd >= RS_MAX_FD ? -EMFILE : sock_rings(s);
 	if (rc < 0) {
 		sreq_init(&req, RS_SOP_CLOSE, s->sd);
 		ctl_op(&req, &cpl, NULL);
@@ -1388,6 +1406,7 @@ stream_connect(struct rs_sock *s, struct rs_sreq *req)
 		if (req->addr.family == AF_UNSPEC)
 			return 0;
 		atomic_store(&s->bound, true);
+		atomic_store(&s->disconnected, false);	/* a new attempt */
 		atomic_store(&s->connecting, true);
 		if (atomic_load(&s->nonblock))
 			return fail(EINPROGRESS);

@@ -625,7 +625,7 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 		if (spin_end == 0)
 			spin_end = rs_now_ns() + RS_SPIN_NS;
 		if (rs_now_ns() < spin_end) {
-			sched_yield();
+			rs_relax();
 			continue;
 		}
 		ms = -1;

@@ -8,6 +8,7 @@
 #define RS_RINGSOCK_PRIV_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -150,6 +151,18 @@ struct rs_proc {
 
 extern struct rs_proc rs_g;
 extern pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS];
+
+/* rs_confine() was called: no sched_yield (a seccomp filter may kill). */
+extern atomic_bool rs_confined;
+
+/* One turn of a short wait: give the core away, as the peer we wait for
+ * may need it, unless the program's seccomp filter forbids that. */
+static inline void
+rs_relax(void)
+{
+	if (!atomic_load_explicit(&rs_confined, memory_order_relaxed))
+		sched_yield();
+}
 
 /* Whether other processes may use the segment's rings (a fork happened). */
 static inline bool

@@ -480,6 +480,33 @@ static int route6(struct rs_sock *s, struct rs_ip *ip, int oif, struct rs_ip *la
 	return 0;
 }
 
+/* A socket whose active open failed goes back to its state before the
+ * connect (tcp_disconnect): its 4-tuple goes, and so does a port the
+ * connect chose (inet_put_port without SOCK_BINDPORT_LOCK); a port it was
+ * bound to stays. Control thread; the worker has let go of it. */
+static void disconnect(struct rs_sock *s)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	if (ps->have_tuple) {
+		struct tcp_key k;
+		key_of(s, &k);
+		rte_hash_del_key(tuples, &k);
+		ps->have_tuple = false;
+	}
+	if (s->port_implicit) {
+		sock_port_drop(s);
+		s->bound = false;
+		s->port_implicit = false;
+		memset(&s->laddr, 0, sizeof(s->laddr));
+	}
+	memset(&s->raddr, 0, sizeof(s->raddr));
+	s->rport = 0;
+	s->connected = false;
+	ps->connecting = false;
+	atomic_store(&ps->conn_ended, false);
+	atomic_store(&s->shm->state, 0);
+}
+
 static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 {
 	struct tcp_psock *ps = s->proto_priv;
@@ -488,8 +515,19 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 		return -EISCONN; /* __inet_stream_connect: sk_state is not TCP_CLOSE */
 	if (st & RS_SS_CONNECTED)
 		return -EISCONN;
-	if (ps->connecting)
-		return (st & (RS_SS_RESET | RS_SS_CLOSED)) ? -ECONNABORTED : -EALREADY;
+	if (ps->connecting) {
+		if (!(st & (RS_SS_RESET | RS_SS_CLOSED)))
+			return -EALREADY;
+		/* The handshake failed (refused, timed out, reset): as after
+		 * Linux's tcp_disconnect the socket may connect again, once
+		 * its worker let go of the connection. A connection that was
+		 * established stays (EISCONN above, Linux's SS_CONNECTED). */
+		if (!atomic_load_explicit(&ps->conn_ended, memory_order_acquire))
+			return -ECONNABORTED;
+		if (a->family == AF_UNSPEC)
+			return 0;
+		disconnect(s);
+	}
 	if (a->family == AF_UNSPEC)
 		return 0; /* nothing to dissolve on a socket that never connected */
 	struct rs_ip ip;
