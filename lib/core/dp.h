@@ -142,6 +142,8 @@ struct rs_priv {
 #define RS_PF_LOCAL_BCAST 0x08 /* arrived for a broadcast address of ours */
 #define RS_PF_L4_OK 0x10      /* L4 length and checksum checked (a hand-off) */
 #define RS_PF_LOOPBACK 0x20   /* looped back by ip4_output: never left the host */
+#define RS_PF_MC_HANDED 0x40  /* a multicast copy for the sockets its worker owns */
+#define RS_PF_NO_PMTU 0x80    /* ip6_output: the link's MTU, not the path's (IPV6_PMTUDISC_PROBE) */
 
 extern int rs_priv_offset;
 

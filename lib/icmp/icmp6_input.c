@@ -30,6 +30,8 @@
 #include "core/node.h"
 #include "ip6/ip6.h"
 #include "ip6/nd.h"
+#include "ip6/pmtu.h"
+#include "ip6/rt6_out.h"
 #include "ip6/ra.h"
 #include "route/fib6.h"
 #include "sock/sock.h"
@@ -232,6 +234,14 @@ static int icmp6_err_to_socket(struct rs_worker *w, struct rte_graph *graph,
 	}
 	x.laddr = rs_ip_from6(ip6_src(ih));
 	x.raddr = rs_ip_from6(ip6_dst(ih));
+	/* RFC 8201 §4: the path to the quoted destination is shared by
+	 * every socket sending there; only about a packet we sent (its
+	 * source one of our addresses) */
+	if (x.frag_needed && ip6_maybe_local(x.laddr.b)) {
+		uint16_t ifi;
+		if (rt6_addr_local(w->cfg, x.laddr.b, rs_priv(m)->iface, &ifi))
+			pmtu_learn(w, &x.raddr, x.mtu);
+	}
 	x.lport = rs_ld16(l4);
 	x.rport = rs_ld16(l4 + 2);
 	x.seq = rs_ld32(l4 + 4);
@@ -330,10 +340,16 @@ static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_graph *graph,
 		return RS_EDGE_CONSUMED;
 	}
 	case ICMP6_MLD_QUERY: {
-		/* RFC 3810 §5.1.14: link-local source, Hop Limit 1 */
-		if (!ip6_is_linklocal(ip6_src(b)) || ip6_hop_limit(b) != 1)
+		/* RFC 3810 §5.1.14: link-local source, Hop Limit 1; §8.1:
+		 * the length tells the version, others are ignored */
+		struct mld_query_view q;
+		if (!ip6_is_linklocal(ip6_src(b)) || ip6_hop_limit(b) != 1 ||
+		    m->data_len < off + len || mld_query_check(&q, ic, len) != 0)
 			return E_UNHANDLED;
+		/* data: the queried group (:: for all); the control thread
+		 * answers with our state for it (§6.2) */
 		struct rs_msg msg = { .type = nd_msg_mld_query, .iface = p->iface };
+		memcpy(msg.data, mld_query_group(&q), 16);
 		rs_msg_post(w, &msg);
 		return E_UNHANDLED;
 	}

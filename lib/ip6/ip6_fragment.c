@@ -13,6 +13,7 @@
 #include <rte_random.h>
 
 #include "core/node.h"
+#include "ip6/pmtu.h"
 #include "wire/ip6_wire.h"
 
 enum {
@@ -66,14 +67,17 @@ static uint16_t ip6_fragment_process(struct rte_graph *graph, struct rte_node *n
 		memcpy(hdr, rte_pktmbuf_mtod(m, uint8_t *), IP6_HLEN);
 		uint32_t payload = m->pkt_len - IP6_HLEN;
 		unsigned n = 0;
-		if (m->pkt_len <= ifc->mtu) {
+		/* the path's MTU when Packet Too Big taught a smaller one */
+		uint32_t pmtu = rs_priv(m)->flags & RS_PF_NO_PMTU
+					? ifc->mtu : pmtu_for6(ifc, hdr + 24, w->now_ns);
+		if (m->pkt_len <= pmtu) {
 			out[n] = make_frag(m, hdr, false, IP6_HLEN, (uint16_t)payload, 0, false, 0);
 			if (out[n] == NULL)
 				goto nomem;
 			n++;
 			goto send;
 		}
-		uint32_t mtu = ifc->mtu < IP6_MIN_MTU ? IP6_MIN_MTU : ifc->mtu;
+		uint32_t mtu = pmtu < IP6_MIN_MTU ? IP6_MIN_MTU : pmtu;
 		uint32_t room = (mtu - IP6_HLEN - IP6_FRAG_HLEN) & ~7u;
 		uint32_t id = (uint32_t)rte_rand();
 		for (uint32_t off = 0; off < payload;) {

@@ -14,6 +14,7 @@
 #include "icmp/icmp6.h"
 #include "ip6/ip6.h"
 #include "route/fib6.h"
+#include "sock/sock_mcast.h"
 #include "wire/ip6_wire.h"
 
 enum {
@@ -67,8 +68,11 @@ static rte_edge_t ip6_input_one(struct rs_worker *w, struct rte_graph *graph,
 		 * (RFC 4291 §2.7) */
 		if (ip6_mcast_scope(dst) <= 1 && !loop)
 			return E_MARTIAN_DST;
-		if (!ip6_iface_in_group(ifc, dst))
-			return E_NOT_FOR_US;
+		if (!ip6_iface_in_group(ifc, dst)) {
+			struct rs_ip g = rs_ip_from6(dst);
+			if (!sock_mc_host_joined(p->iface, &g))
+				return E_NOT_FOR_US;
+		}
 		p->flags |= RS_PF_LOCAL_BCAST;
 		next = E_LOCAL;
 	} else {

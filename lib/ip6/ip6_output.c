@@ -12,6 +12,7 @@
 #include "core/node.h"
 #include "ip6/ip6.h"
 #include "ip6/ip6_route.h"
+#include "ip6/pmtu.h"
 #include "route/fib6.h"
 #include "wire/ip6_wire.h"
 
@@ -69,7 +70,8 @@ static rte_edge_t ip6_output_one(struct rs_worker *w, struct rte_mbuf *m)
 		return E_LINK_DOWN;
 	/* we fragment what we originate (RFC 8200 §4.5); a chain the port
 	 * cannot send is copied into one segment there too */
-	if (m->pkt_len > ifc->mtu || (m->nb_segs > 1 && !ifc->tx_multiseg))
+	uint32_t mtu = p->flags & RS_PF_NO_PMTU ? ifc->mtu : pmtu_for6(ifc, dst, w->now_ns);
+	if (m->pkt_len > mtu || (m->nb_segs > 1 && !ifc->tx_multiseg))
 		return E_FRAG;
 	return E_ETH;
 local:

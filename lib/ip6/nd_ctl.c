@@ -11,16 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "core/dp.h"
 #include "core/module.h"
 #include "ip6/ip6.h"
 #include "ip6/nd.h"
 #include "route/fib6.h"
+#include "sock/sock_mcast.h"
 #include "util/rs_addr.h"
 #include "util/rs_log.h"
 #include "util/rs_siphash.h"
@@ -119,32 +122,13 @@ void nd_send_ns(uint16_t iface, const uint8_t target[16], const uint8_t *dmac, b
 	rs_inject(m, inj_port_tx);
 }
 
-void nd_send_mld_report(uint16_t iface)
+/* One MLDv2 report (RFC 3810 §5.2) of n records (type, group, no
+ * sources) on iface, from the link-local address or :: while there is
+ * none (§5.2.13), Hop Limit 1 with Router Alert (§5). */
+static void mld_send(uint16_t iface, const uint8_t *types, const uint8_t (*groups)[16],
+		     unsigned n)
 {
 	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
-	if (!ifc->present || !ifc->up || ifc->loopback)
-		return;
-	/* the groups: each distinct solicited-node group, all-routers when
-	 * forwarding; all-nodes is never reported (RFC 3810 §6) */
-	uint8_t groups[RS_MAX_ADDRS6 + 1][16];
-	unsigned n = 0;
-	for (unsigned i = 0; i < ifc->naddrs6; i++) {
-		uint8_t g[16];
-		ip6_solicited_node(g, ifc->addrs6[i].ip);
-		bool dup = false;
-		for (unsigned j = 0; j < n; j++)
-			dup |= memcmp(groups[j], g, 16) == 0;
-		if (!dup)
-			memcpy(groups[n++], g, 16);
-	}
-	if (ifc->forwarding) {
-		static const uint8_t ar[16] = { 0xff, 0x02, [15] = 2 };
-		memcpy(groups[n++], ar, 16);
-	}
-	if (n == 0)
-		return;
-	/* RFC 3810 §5.2.13: from the link-local address, or :: while there
-	 * is none; Hop Limit 1 with Router Alert (§5) */
 	static const uint8_t unspec[16];
 	static const uint8_t mld2[16] = { 0xff, 0x02, [15] = 0x16 };
 	const uint8_t *src = ip6_iface_src(ifc, mld2);
@@ -162,11 +146,116 @@ void nd_send_mld_report(uint16_t iface)
 	rs_st16(p + 6, (uint16_t)n);
 	for (unsigned j = 0; j < n; j++) {
 		uint8_t *r = p + 8 + 20 * j;
-		r[0] = 2; /* MODE_IS_EXCLUDE with no sources: listening to all */
+		r[0] = types[j];
 		memcpy(r + 4, groups[j], 16);
 	}
 	icmp6_fill_csum(p, len, src, mld2);
 	rs_inject(m, inj_port_tx);
+}
+
+/* RFC 3810 §6: no report for the all-nodes group, nor for reserved or
+ * interface-local scopes. */
+static bool mld_reported(const uint8_t g[16])
+{
+	return !ip6_is_all_nodes(g) && ip6_mcast_scope(g) > 1;
+}
+
+#define MLD_MAX_GROUPS (RS_MAX_ADDRS6 + 1 + SOCK_MC_MAX_HOST)
+
+void nd_send_mld_report(uint16_t iface)
+{
+	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
+	if (!ifc->present || !ifc->up || ifc->loopback)
+		return;
+	/* the groups: each distinct solicited-node group, all-routers when
+	 * forwarding, and those applications joined; all-nodes is never
+	 * reported (RFC 3810 §6) */
+	static uint8_t groups[MLD_MAX_GROUPS][16];
+	static uint8_t types[MLD_MAX_GROUPS];
+	static struct rs_ip joined[SOCK_MC_MAX_HOST];
+	unsigned n = 0;
+	for (unsigned i = 0; i < ifc->naddrs6; i++) {
+		uint8_t g[16];
+		ip6_solicited_node(g, ifc->addrs6[i].ip);
+		bool dup = false;
+		for (unsigned j = 0; j < n; j++)
+			dup |= memcmp(groups[j], g, 16) == 0;
+		if (!dup)
+			memcpy(groups[n++], g, 16);
+	}
+	if (ifc->forwarding) {
+		static const uint8_t ar[16] = { 0xff, 0x02, [15] = 2 };
+		memcpy(groups[n++], ar, 16);
+	}
+	unsigned nj = sock_mc_host_groups(AF_INET6, iface, joined, SOCK_MC_MAX_HOST);
+	for (unsigned i = 0; i < nj; i++) {
+		bool dup = !mld_reported(joined[i].b);
+		for (unsigned j = 0; j < n && !dup; j++)
+			dup = memcmp(groups[j], joined[i].b, 16) == 0;
+		if (!dup)
+			memcpy(groups[n++], joined[i].b, 16);
+	}
+	/* MODE_IS_EXCLUDE with no sources: listening to all (§5.2.12);
+	 * as many reports as the link's MTU needs (§5.2.15) */
+	memset(types, MLD2_MODE_IS_EXCLUDE, n);
+	unsigned per = ifc->mtu > IP6_HLEN + 8 + 8 + 20 ? (ifc->mtu - IP6_HLEN - 8 - 8) / 20 : 1;
+	for (unsigned i = 0; i < n; i += per)
+		mld_send(iface, types + i, groups + i, n - i < per ? n - i : per);
+}
+
+/* State-change reports (RFC 3810 §6.1) for groups applications join and
+ * leave: sent at once, then [Robustness Variable] - 1 more times, each at
+ * a random delay within [Unsolicited Report Interval] (§9.1, §9.11). */
+#define MLD_ROBUSTNESS 2
+#define MLD_UNSOL_NS 1000000000ull
+#define MLD_PEND_MAX 256
+
+struct mld_pend {
+	bool used;
+	uint8_t type;
+	uint8_t left;
+	uint16_t iface;
+	uint8_t group[16];
+	uint64_t deadline;
+};
+static struct mld_pend mld_pend[MLD_PEND_MAX];
+
+static void mld_change(uint16_t iface, const struct rs_ip *group, bool join)
+{
+	if (!mld_reported(group->b))
+		return;
+	uint8_t type = join ? MLD2_CHANGE_TO_EXCLUDE : MLD2_CHANGE_TO_INCLUDE;
+	mld_send(iface, &type, (const uint8_t(*)[16])group->b, 1);
+	struct mld_pend *free_slot = NULL;
+	for (unsigned i = 0; i < MLD_PEND_MAX; i++) {
+		struct mld_pend *q = &mld_pend[i];
+		if (q->used && q->iface == iface && memcmp(q->group, group->b, 16) == 0) {
+			free_slot = q; /* the newer change replaces the older one's retransmissions */
+			break;
+		}
+		if (!q->used && free_slot == NULL)
+			free_slot = q;
+	}
+	if (free_slot == NULL)
+		return; /* the first report went; only its repetition is lost */
+	*free_slot = (struct mld_pend){ .used = true, .type = type, .left = MLD_ROBUSTNESS - 1,
+					.iface = iface,
+					.deadline = rs_now_ns() + rte_rand_max(MLD_UNSOL_NS) };
+	memcpy(free_slot->group, group->b, 16);
+}
+
+static void mld_tick(uint64_t now)
+{
+	for (unsigned i = 0; i < MLD_PEND_MAX; i++) {
+		struct mld_pend *q = &mld_pend[i];
+		if (!q->used || now < q->deadline)
+			continue;
+		mld_send(q->iface, &q->type, (const uint8_t(*)[16])q->group, 1);
+		if (--q->left == 0)
+			q->used = false;
+		else
+			q->deadline = now + rte_rand_max(MLD_UNSOL_NS);
+	}
 }
 
 /* ---- addresses ---- */
@@ -409,11 +498,34 @@ static void on_dad_conflict(const struct rs_msg *msg, uint64_t now)
 	fib6_route_del(msg->data, 128, -1, RT_LOCAL, msg->iface, NULL);
 }
 
+/* RFC 3810 §6.2: a general query gets our whole state, a group-specific
+ * one only that group's, and only when we listen to it. One answer per
+ * link per interval: a flood of queries costs one report a second, not
+ * one per query (§6.2 merges pending responses the same way). */
+#define MLD_ANSWER_GAP_NS 1000000000ull
+static uint64_t mld_answered[RS_MAX_IFACES];
+
 static void on_mld_query(const struct rs_msg *msg, uint64_t now)
 {
-	(void)now;
 	if (msg->m)
 		rte_pktmbuf_free(msg->m);
+	if (msg->iface >= RS_MAX_IFACES)
+		return;
+	const uint8_t *g = msg->data;
+	if (!ip6_is_unspec(g)) {
+		const struct rs_iface *ifc = &rs_cfg_current()->ifaces[msg->iface];
+		struct rs_ip gi = rs_ip_from6(g);
+		if (!ip6_is_mcast(g) || !mld_reported(g) || !ifc->present || !ifc->up ||
+		    ifc->loopback ||
+		    (!ip6_iface_in_group(ifc, g) && !sock_mc_host_joined(msg->iface, &gi)))
+			return;
+		uint8_t type = MLD2_MODE_IS_EXCLUDE;
+		mld_send(msg->iface, &type, (const uint8_t(*)[16])g, 1);
+		return;
+	}
+	if (mld_answered[msg->iface] != 0 && now - mld_answered[msg->iface] < MLD_ANSWER_GAP_NS)
+		return;
+	mld_answered[msg->iface] = now;
 	nd_send_mld_report(msg->iface);
 }
 
@@ -446,6 +558,7 @@ static void ip6_ctl_tick(uint64_t now)
 		addr_flags(dads[i].iface, dads[i].ip, 0, RS_A6_TENTATIVE);
 		nd_send_mld_report(dads[i].iface);
 	}
+	mld_tick(now);
 }
 
 static int ip6_ctl_init(void)
@@ -453,6 +566,9 @@ static int ip6_ctl_init(void)
 	ll_key_init();
 	memset(dads, 0, sizeof(dads));
 	memset(ll_done, 0, sizeof(ll_done));
+	memset(mld_pend, 0, sizeof(mld_pend));
+	memset(mld_answered, 0, sizeof(mld_answered));
+	sock_mc_set_change_hook(AF_INET6, mld_change);
 	return 0;
 }
 

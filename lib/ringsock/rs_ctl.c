@@ -1699,6 +1699,14 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 		errno = EINVAL;
 		goto out;
 	}
+	/* The worker reads a datagram socket's IP options (hop limits,
+	 * multicast link and loop, TOS) when it builds each datagram: let it
+	 * take those queued already first, so they leave with the values in
+	 * force when they were sent, as on Linux. (A worker takes them in
+	 * microseconds; the bound is for a daemon that stopped serving.) */
+	if (!s->stream && (level == IPPROTO_IP || level == IPPROTO_IPV6 ||
+			   (level == SOL_SOCKET && optname == SO_BINDTODEVICE)))
+		tx_drain(s, rs_now_ns() + 5 * RS_DRAIN_NS);
 	sreq_init(&req, RS_SOP_SETSOCKOPT, s->sd);
 	req.a[0] = level;
 	req.a[1] = optname;
@@ -1742,9 +1750,10 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 	}
 	if (rc == 0 && level == IPPROTO_IPV6 &&
 	    (optname == IPV6_RECVPKTINFO || optname == IPV6_RECVHOPLIMIT ||
-	     optname == IPV6_RECVTCLASS)) {
+	     optname == IPV6_RECVTCLASS || optname == IPV6_FLOWINFO)) {
 		int bit = optname == IPV6_RECVPKTINFO ? RS_RECV6_PKTINFO :
-			  optname == IPV6_RECVHOPLIMIT ? RS_RECV6_HLIM : RS_RECV6_TCLASS;
+			  optname == IPV6_RECVHOPLIMIT ? RS_RECV6_HLIM :
+			  optname == IPV6_FLOWINFO ? RS_RECV6_FLOW : RS_RECV6_TCLASS;
 		int on = 0;
 
 		if (optlen >= sizeof(int))

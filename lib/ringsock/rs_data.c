@@ -594,6 +594,12 @@ rx_cmsgs(struct rs_sock *s, struct msghdr *msg, const struct rs_rx_meta *meta)
 
 		PUT_CMSG(IPV6_TCLASS, &tc, sizeof(tc));
 	}
+	if (from6 && (want & RS_RECV6_FLOW)) {
+		/* ip6_flowinfo(): traffic class and label, network order */
+		uint32_t fi = htonl(meta->from.flowinfo & 0x0fffffffu);
+
+		PUT_CMSG(IPV6_FLOWINFO, &fi, sizeof(fi));
+	}
 	level = IPPROTO_IP;
 	if (from6)
 		want = 0;

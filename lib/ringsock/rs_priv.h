@@ -35,6 +35,7 @@
 #define RS_RECV6_PKTINFO 0x8
 #define RS_RECV6_HLIM 0x10
 #define RS_RECV6_TCLASS 0x20
+#define RS_RECV6_FLOW 0x40
 
 /* rs_shutdown(): how + 1, as inet_shutdown maps it */
 #define RS_SHUT_RD 1

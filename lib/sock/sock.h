@@ -58,6 +58,7 @@ struct rs_worker;
 struct sock_txq;
 struct sock_cmd;
 struct sock_icmp;
+struct sock_mclist;
 struct rte_graph;
 struct rte_node;
 struct rte_mbuf;
@@ -151,6 +152,7 @@ enum {
 	SOCK_TX_E_IP4,   /* ip4_output: an IPv4 packet, header complete */
 	SOCK_TX_E_BAD,   /* drop: sock_tx_bad */
 	SOCK_TX_E_IP6,   /* ip6_output: an IPv6 packet, header complete */
+	SOCK_TX_E_IP6_LOCAL, /* ip6_local: a looped-back copy (IPV6_MULTICAST_LOOP) */
 	SOCK_TX_E_NB,
 };
 
@@ -190,7 +192,21 @@ struct rs_sock {
 	int16_t ttl, tos;            /* -1: default */
 	/* IPPROTO_IPV6 (an AF_INET6 socket's IPv6 traffic) */
 	int16_t hops, tclass;        /* IPV6_UNICAST_HOPS, IPV6_TCLASS; -1: default */
-	bool recv6_pktinfo, recv6_hlim, recv6_tclass;
+	bool recv6_pktinfo, recv6_hlim, recv6_tclass, recv6_flow;
+	/* multicast (sock_mcast.h): memberships (RCU-published, workers
+	 * read), IPV6_MULTICAST_HOPS (-1: default 1), IPV6_MULTICAST_IF
+	 * (a link index, -1: none), IPV6_MULTICAST_LOOP, IPV6_MULTICAST_ALL */
+	struct sock_mclist *_Atomic mc;
+	bool in_mc_demux;            /* published in the members' table (sock_mcast.c) */
+	struct sock_demux_key mc_key;
+	int16_t mc_hops;
+	int mc_oif;
+	bool mc_loop, mc_all;
+	/* path MTU (RFC 8201): IPV6_MTU_DISCOVER (IPV6_PMTUDISC_*, default
+	 * WANT), IPV6_DONTFRAG, IPV6_MTU (0: none) */
+	uint8_t pmtudisc6;
+	bool dontfrag6;
+	uint16_t mtu6;
 	int32_t rcvbuf, sndbuf;      /* as getsockopt reports (doubled) */
 	int bind_iface;              /* SO_BINDTODEVICE, -1 none */
 	int32_t linger;              /* SO_LINGER seconds, -1 off */

@@ -5,6 +5,7 @@
  * detach and release, per-user quotas.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,6 +445,10 @@ struct rs_sock *sock_new(struct rs_app *a, const struct sock_proto *p, int domai
 	s->rx_blk = s->tx_blk = UINT64_MAX;
 	s->ttl = s->tos = -1;
 	s->hops = s->tclass = -1;
+	s->mc_hops = -1;
+	s->mc_oif = -1;
+	s->mc_loop = s->mc_all = true;
+	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->bind_iface = -1;
 	s->linger = -1;
 	s->rcvbuf = RS_RCVBUF_DEFAULT;

@@ -21,9 +21,11 @@
 
 #include "core/dp.h"
 #include "core/module.h"
+#include "ip6/pmtu.h"
 #include "ip6/rt6_out.h"
 #include "route/fib4.h"
 #include "sock/sock_int.h"
+#include "sock/sock_mcast.h"
 #include "util/rs_log.h"
 #include "wire/wire.h"
 
@@ -196,6 +198,8 @@ static void twin_find(void *arg, const struct sock_binder *b)
 		x->found = o;
 }
 
+static int sock_rekey_demux(struct rs_sock *s);
+
 void sock_unkey(struct rs_sock *s)
 {
 	if (!s->in_demux)
@@ -210,12 +214,21 @@ void sock_unkey(struct rs_sock *s)
 	if (peerless == 0 && s->reuseaddr) {
 		struct twin_ctx x = { .gone = s };
 		sock_ports_foreach(sock_ports_tbl, s->proto->ipproto, s->key.lport, twin_find, &x);
-		if (x.found != NULL)
-			sock_rekey(x.found);
+		if (x.found != NULL) {
+			sock_rekey_demux(x.found);
+			sock_mc_rekey(x.found); /* it has a key now */
+		}
 	}
 }
 
 int sock_rekey(struct rs_sock *s)
+{
+	int rc = sock_rekey_demux(s);
+	sock_mc_rekey(s);
+	return rc;
+}
+
+static int sock_rekey_demux(struct rs_sock *s)
 {
 	sock_unkey(s);
 	if (!s->bound)
@@ -304,6 +317,9 @@ void sock_close(struct rs_sock *s, bool dead_app)
 		return;
 	s->dead = true;
 	sock_wake(s);
+	/* memberships end with the descriptor, whoever closed it (Linux's
+	 * ipv6_sock_mc_close at inet6_release) */
+	sock_mc_drop_all(s);
 	s->proto->close(s, dead_app);
 }
 
@@ -418,13 +434,110 @@ static int sol_ip_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 	}
 }
 
+/* The link a multicast membership or datagram uses when the application
+ * named none. Linux routes the group: every multicast-capable link has an
+ * ff00::/8 route of equal metric, and the first link's wins (the default
+ * route, /0, never does): our first link that is up and not lo. */
+int sock_mc_default_iface(const struct rs_cfg *c)
+{
+	for (int i = 0; i < RS_MAX_IFACES; i++)
+		if (c->ifaces[i].present && c->ifaces[i].up && !c->ifaces[i].loopback)
+			return i;
+	return -1;
+}
+
+/* ipv6_sock_mc_join / ipv6_sock_mc_drop: ifindex 0 means the routed link
+ * on join, any link on leave. */
+static int mc6_join_leave(struct rs_sock *s, bool join, const uint8_t group[16], int32_t ifindex)
+{
+	if (!ip6_is_mcast(group))
+		return -EINVAL;
+	struct rs_ip g = rs_ip_from6(group);
+	const struct rs_cfg *c = rs_cfg_current();
+	if (!join)
+		return sock_mc_leave(s, &g, ifindex > 0 ? ifindex - 1 : -1);
+	/* the duplicate check comes first, with ifindex 0 matching any link */
+	const struct sock_mclist *l = atomic_load(&s->mc);
+	for (uint32_t i = 0; l != NULL && i < l->n; i++)
+		if ((ifindex == 0 || l->e[i].iface == ifindex - 1) && rs_ip_eq(&l->e[i].group, &g))
+			return -EADDRINUSE;
+	int iface = ifindex > 0 ? ifindex - 1 : sock_mc_default_iface(c);
+	if (iface < 0 || iface >= RS_MAX_IFACES || !c->ifaces[iface].present)
+		return -ENODEV;
+	return sock_mc_join(s, &g, (uint16_t)iface);
+}
+
 /* IPPROTO_IPV6 on an AF_INET6 socket (Linux's do_ipv6_setsockopt). */
 static int sol_ip6_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 {
 	int v = 0, rc;
 	if ((rc = get_int(r, &v)) < 0)
 		return rc;
+	bool stream = s->proto->type == SOCK_STREAM;
 	switch (name) {
+	case IPV6_ADD_MEMBERSHIP:
+	case IPV6_DROP_MEMBERSHIP: {
+		struct ipv6_mreq mr;
+		if (r->optlen < sizeof(mr))
+			return -EINVAL;
+		if (stream)
+			return -EPROTO; /* Linux: not on a connection socket */
+		memcpy(&mr, r->opt, sizeof(mr));
+		return mc6_join_leave(s, name == IPV6_ADD_MEMBERSHIP, mr.ipv6mr_multiaddr.s6_addr,
+				      (int32_t)mr.ipv6mr_interface);
+	}
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP: {
+		struct group_req gr;
+		if (r->optlen < sizeof(gr))
+			return -EINVAL;
+		memcpy(&gr, r->opt, sizeof(gr));
+		if (gr.gr_group.ss_family != AF_INET6)
+			return -EADDRNOTAVAIL;
+		struct sockaddr_in6 sin6;
+		memcpy(&sin6, &gr.gr_group, sizeof(sin6));
+		return mc6_join_leave(s, name == MCAST_JOIN_GROUP, sin6.sin6_addr.s6_addr,
+				      (int32_t)gr.gr_interface);
+	}
+	case IPV6_MULTICAST_HOPS:
+		if (stream)
+			return -ENOPROTOOPT;
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		s->mc_hops = (int16_t)(v == -1 ? 1 : v);
+		return 0;
+	case IPV6_MULTICAST_IF: {
+		if (stream)
+			return -ENOPROTOOPT;
+		int oif = -1;
+		if (v != 0) {
+			const struct rs_cfg *c = rs_cfg_current();
+			if (v < 0 || v > RS_MAX_IFACES || !c->ifaces[v - 1].present)
+				return -ENODEV;
+			oif = v - 1;
+			if (s->bind_iface >= 0 && s->bind_iface != oif)
+				return -EINVAL;
+		}
+		s->mc_oif = oif;
+		return 0;
+	}
+	case IPV6_MULTICAST_LOOP:
+		if (v != 0 && v != 1)
+			return -EINVAL;
+		s->mc_loop = v != 0;
+		return 0;
+	case IPV6_MULTICAST_ALL: s->mc_all = v != 0; return 0;
+	case IPV6_MTU_DISCOVER:
+		if (v < IPV6_PMTUDISC_DONT || v > IPV6_PMTUDISC_OMIT)
+			return -EINVAL;
+		s->pmtudisc6 = (uint8_t)v;
+		return 0;
+	case IPV6_DONTFRAG: s->dontfrag6 = v != 0; return 0;
+	case IPV6_MTU:
+		if (v != 0 && v < IP6_MIN_MTU)
+			return -EINVAL;
+		s->mtu6 = (uint16_t)(v > 65535 ? 65535 : v); /* larger never binds */
+		return 0;
 	case IPV6_V6ONLY:
 		/* fixed once the socket has a port (inet6's inet_num check) */
 		if (s->bound)
@@ -444,6 +557,7 @@ static int sol_ip6_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 	case IPV6_RECVPKTINFO: s->recv6_pktinfo = v != 0; return 0;
 	case IPV6_RECVHOPLIMIT: s->recv6_hlim = v != 0; return 0;
 	case IPV6_RECVTCLASS: s->recv6_tclass = v != 0; return 0;
+	case IPV6_FLOWINFO: s->recv6_flow = v != 0; return 0;
 	default: return -ENOPROTOOPT;
 	}
 }
@@ -522,6 +636,26 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		case IPV6_RECVPKTINFO: v = s->recv6_pktinfo; break;
 		case IPV6_RECVHOPLIMIT: v = s->recv6_hlim; break;
 		case IPV6_RECVTCLASS: v = s->recv6_tclass; break;
+		case IPV6_FLOWINFO: v = s->recv6_flow; break;
+		case IPV6_MULTICAST_HOPS: v = s->mc_hops < 0 ? 1 : s->mc_hops; break;
+		case IPV6_MULTICAST_IF: v = s->mc_oif + 1; break;
+		case IPV6_MULTICAST_LOOP: v = s->mc_loop; break;
+		case IPV6_MULTICAST_ALL: v = s->mc_all; break;
+		case IPV6_MTU_DISCOVER: v = s->pmtudisc6; break;
+		case IPV6_DONTFRAG: v = s->dontfrag6; break;
+		case IPV6_MTU: {
+			/* the path MTU to the connected peer (dst_mtu) */
+			if (!s->connected || rs_ip_is4(&s->raddr))
+				return -ENOTCONN;
+			struct rt6_out o;
+			const struct rs_cfg *cfg = rs_cfg_current();
+			if (rt6_output(cfg, s->raddr.b, 0, s->bind_iface, &o) < 0)
+				return -ENOTCONN;
+			v = o.type == RT_LOCAL ? 65536
+					       : (int)pmtu_for6(&cfg->ifaces[o.iface], s->raddr.b,
+								rs_now_ns());
+			break;
+		}
 		default: goto proto;
 		}
 	} else if (level == IPPROTO_IP) {

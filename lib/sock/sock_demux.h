@@ -99,7 +99,9 @@ void *sock_demux_lookup(const struct sock_demux *d, uint8_t proto, const struct 
  * not removed, counting each group member), and number of keys. */
 uint32_t sock_demux_count(const struct sock_demux *d);
 uint32_t sock_demux_keys(const struct sock_demux *d);
-/* Writer: calls fn for every member of k (no call when absent). */
+/* Calls fn for every member of k (no call when absent). The writer, or a
+ * reader (a worker delivering a multicast datagram to every socket on its
+ * port): the walk is the lock-free lookup's. */
 void sock_demux_members(const struct sock_demux *d, const struct sock_demux_key *k,
 			void (*fn)(void *arg, void *sock), void *arg);
 

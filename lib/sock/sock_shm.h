@@ -244,6 +244,10 @@ struct rs_saddr {
 };
 
 #define RS_SOPT_MAX 256
+/* Linux's <linux/in6.h> option glibc's <netinet/in.h> does not name */
+#ifndef IPV6_FLOWINFO
+#define IPV6_FLOWINFO 11
+#endif
 struct rs_sreq {
 	uint32_t seq;
 	uint16_t op;         /* enum rs_sop */

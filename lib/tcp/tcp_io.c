@@ -18,6 +18,8 @@
 
 #include "core/rss.h"
 #include "ip4/ip4.h"
+#include "ip6/ip6_flowlabel.h"
+#include "ip6/pmtu.h"
 #include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "tcp/tcp_dp.h"
@@ -81,6 +83,11 @@ uint32_t tcp_route_mtu(struct rs_worker *w, const struct tcp_key *k, int oif)
 	}
 	if (type == RT_LOCAL)
 		return 65535 - 40; /* loopback: Linux's lo MTU is 64 KiB */
+	/* a path MTU another socket learnt (RFC 8201 §4: shared per
+	 * destination) lowers the MSS of a new connection, as Linux's
+	 * route exception does */
+	if (!rs_ip_is4(&r))
+		return pmtu_for6(&w->cfg->ifaces[iface], r.b, w->now_ns);
 	return w->cfg->ifaces[iface].mtu;
 }
 
@@ -260,8 +267,10 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 		int hl = s != NULL && s->hops >= 0 ? s->hops : IP6_DEFAULT_HLIM;
 		/* as for IPv4, TCP keeps the DSCP bits; ECN is its own (unused) */
 		int tc = s != NULL && s->tclass > 0 ? (s->tclass & 0xfc) : 0;
-		ip6_write(p, (uint8_t)tc, 0, (uint16_t)seglen, IPPROTO_TCP_, (uint8_t)hl, k->laddr,
-			  k->raddr);
+		/* RFC 6437: one stable label per connection (auto_flowlabels) */
+		ip6_write(p, (uint8_t)tc,
+			  ip6_flowlabel(k->laddr, k->raddr, IPPROTO_TCP_, k->lport, k->rport),
+			  (uint16_t)seglen, IPPROTO_TCP_, (uint8_t)hl, k->laddr, k->raddr);
 		/* a link-local peer is on the link the connection came from or
 		 * was opened on (RFC 4291 §2.5.6); anything else ip6_output
 		 * routes */

@@ -21,6 +21,7 @@
 #include "icmp/icmp6.h"
 #include "wire/ip6_wire.h"
 #include "sock/sock.h"
+#include "sock/sock_mcast.h"
 #include "wire/wire.h"
 
 enum {
@@ -32,6 +33,7 @@ enum {
 	E_RCVBUF,
 	E_CORRUPT,
 	E_OUTPUT6,
+	E_MC_NO_SOCK,
 	E_NB,
 };
 
@@ -45,11 +47,12 @@ RTE_INIT(udp_input_register)
 /*
  * Copies the datagram into the socket's rx ring (one copy, mbuf -> ring)
  * and wakes the application only if it sleeps (one syscall then, none
- * otherwise). Frees m when delivered. Everything in the ring header may have
+ * otherwise). Borrows m: RS_EDGE_CONSUMED when delivered (m still the
+ * caller's), else the drop edge. Everything in the ring header may have
  * been written by a hostile application: shm_rec_write checks it.
  */
-static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
-			  const struct udp_view *u)
+static rte_edge_t deliver_copy(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
+			       const struct udp_view *u)
 {
 	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct rs_ip from, to;
@@ -68,6 +71,8 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 			meta.from.scope = (uint32_t)meta.iface + 1;
 		meta.tos = ip6_tclass(b);
 		meta.ttl = ip6_hop_limit(b);
+		/* traffic class and flow label (IPV6_FLOWINFO), host order */
+		meta.from.flowinfo = rs_ld32(b) & 0x0fffffffu;
 	} else {
 		from = rs_ip_from4(rs_ld32(b + 12));
 		to = rs_ip_from4(rs_ld32(b + 16));
@@ -102,7 +107,6 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 	if (rc == 0) {
 		so->rx_dgrams++;
 		sock_wake(so);
-		rte_pktmbuf_free(m);
 		return RS_EDGE_CONSUMED;
 	}
 	if (rc != -EAGAIN && rc != -EMSGSIZE) {
@@ -114,6 +118,90 @@ full:;
 	uint32_t d = atomic_load_explicit(&so->shm->rx_drops, memory_order_relaxed);
 	atomic_store_explicit(&so->shm->rx_drops, d + 1, memory_order_relaxed);
 	return E_RCVBUF;
+}
+
+/* The same, consuming m when delivered. */
+static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
+			  const struct udp_view *u)
+{
+	rte_edge_t e = deliver_copy(so, m, hlen, u);
+	if (e == RS_EDGE_CONSUMED)
+		rte_pktmbuf_free(m);
+	return e;
+}
+
+/*
+ * A datagram to a group the host listens to on the link it came in on
+ * (ip6_input checked): every socket bound to the port, on the wildcard
+ * or on the group, takes a copy if it accepts the group (its memberships,
+ * IPV6_MULTICAST_ALL) and its bound device matches, as Linux's
+ * __udp6_lib_mcast_deliver. The sockets this worker owns get theirs here;
+ * each other owner gets one hand-off copy, and delivers there to the
+ * sockets it owns (RS_PF_MC_HANDED: no further hand-off). Consumes m.
+ */
+struct mc_walk {
+	struct rs_worker *w;
+	struct rte_mbuf *m;
+	const struct udp_view *u;
+	const struct rs_ip *group;
+	uint16_t hlen, iface;
+	bool handed;
+	bool plain;       /* the socket demux pass: skip those met in the first */
+	unsigned found;
+	uint64_t others;  /* owners to hand a copy to */
+};
+
+static void mc_one(void *arg, void *sock)
+{
+	struct mc_walk *x = arg;
+	struct rs_sock *so = sock;
+	if ((x->plain && so->in_mc_demux) || so->connected ||
+	    (so->bind_iface >= 0 && so->bind_iface != x->iface) || !sock_mc_accepts(so, x->group))
+		return;
+	x->found++;
+	uint16_t owner = atomic_load_explicit(&so->worker, memory_order_acquire);
+	if (owner == x->w->idx)
+		(void)deliver_copy(so, x->m, x->hlen, x->u); /* a full ring counts its drop */
+	else if (!x->handed && owner < 64)
+		x->others |= 1ull << owner;
+}
+
+static rte_edge_t mc_deliver(struct rs_worker *w, struct rte_graph *graph, struct rte_node *node,
+			     struct rte_mbuf *m, uint16_t hlen, const struct udp_view *u,
+			     const struct rs_ip *dst)
+{
+	struct rs_priv *p = rs_priv(m);
+	struct mc_walk x = { .w = w, .m = m, .u = u, .group = dst, .hlen = hlen,
+			     .iface = p->iface, .handed = (p->flags & RS_PF_MC_HANDED) != 0 };
+	/* the sockets that joined groups (SO_REUSEADDR twins included),
+	 * then through the socket demux those that joined none */
+	struct rs_ip any = rs_ip_any(rs_ip_is4(dst) ? AF_INET : AF_INET6);
+	uint16_t port = udp_dport(u);
+	sock_mc_members(dst, port, IPPROTO_UDP_, mc_one, &x);
+	sock_mc_members(&any, port, IPPROTO_UDP_, mc_one, &x);
+	x.plain = true;
+	struct sock_demux_key k = { .laddr = *dst, .lport = port, .proto = IPPROTO_UDP_ };
+	sock_demux_members(sock_demux_tbl, &k, mc_one, &x);
+	k.laddr = any;
+	sock_demux_members(sock_demux_tbl, &k, mc_one, &x);
+	if (x.found == 0)
+		return E_MC_NO_SOCK; /* RFC 4443 §2.4 (e.3): no error about a multicast */
+	for (unsigned o = 0; x.others != 0; o++, x.others >>= 1) {
+		if (!(x.others & 1))
+			continue;
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, rs_dp.pool, 0, UINT32_MAX);
+		if (c == NULL)
+			continue; /* no mbufs: that worker's sockets miss this one */
+		struct rs_priv *cp = rs_priv(c);
+		*cp = *p;
+		cp->owner = (uint16_t)o;
+		cp->inject = handoff_target;
+		cp->flags |= RS_PF_L4_OK | RS_PF_MC_HANDED;
+		c->l3_len = m->l3_len;
+		rte_node_enqueue_x1(graph, node, E_HANDOFF, c);
+	}
+	rte_pktmbuf_free(m);
+	return RS_EDGE_CONSUMED;
 }
 
 static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -169,6 +257,14 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 				dst = rs_ip_from4(rs_ld32(b + 16));
 			}
 			uint16_t sport = udp_sport(&u), dport = udp_dport(&u);
+			if (v6 && ip6_is_mcast(dst.b)) {
+				next = mc_deliver(w, graph, node, m, hlen, &u, &dst);
+				if (next == RS_EDGE_CONSUMED) {
+					nexts[i] = next;
+					continue;
+				}
+				goto out;
+			}
 			/* the flow's hash picks an SO_REUSEPORT member: every
 			 * bit of the output depends on every input bit */
 			uint32_t fh = src.w[3] ^ ((uint32_t)sport << 16 | dport);
@@ -230,6 +326,7 @@ static struct rte_node_register udp_input_node = {
 		[E_RCVBUF] = RS_DROP_NODE(udp_rcvbuf_full),
 		[E_CORRUPT] = RS_DROP_NODE(sock_corrupt),
 		[E_OUTPUT6] = "ip6_output",
+		[E_MC_NO_SOCK] = RS_DROP_NODE(udp_mcast_no_socket),
 	},
 };
 RTE_NODE_REGISTER(udp_input_node);

@@ -16,10 +16,13 @@
 
 #include "core/dp.h"
 #include "ip4/ip4.h"
+#include "ip6/ip6_flowlabel.h"
+#include "ip6/pmtu.h"
 #include "ip6/rt6_out.h"
 #include "route/rt4_out.h"
 #include "sock/sock.h"
 #include "sock/sock_int.h"
+#include "sock/sock_mcast.h"
 #include "udp/udp.h"
 #include "wire/wire.h"
 
@@ -112,8 +115,16 @@ static int udp_connect6(struct rs_sock *s, const struct rs_saddr *a, struct rs_i
 		oif = s->bind_iface;
 	else if (s->bind_iface >= 0 && s->bind_iface != oif)
 		return -EINVAL;
-	if ((ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b)) && oif < 0)
+	/* ip6_datagram_connect: a group's link is IPV6_MULTICAST_IF's when
+	 * nothing else names one; only a link-scope address needs one */
+	bool mc = ip6_is_mcast(ip->b);
+	bool link_scope = ip6_is_linklocal(ip->b) || (mc && ip6_mcast_scope(ip->b) <= 2);
+	if (mc && oif < 0)
+		oif = s->mc_oif;
+	if (link_scope && oif < 0)
 		return -EINVAL;
+	if (mc && oif < 0)
+		oif = sock_mc_default_iface(rs_cfg_current());
 	int rc = autobind(s);
 	if (rc < 0)
 		return rc;
@@ -127,7 +138,7 @@ static int udp_connect6(struct rs_sock *s, const struct rs_saddr *a, struct rs_i
 		s->lip_implicit = true;
 		sock_ports_set_addr(sock_ports_tbl, IPPROTO_UDP, s->lport, s, &s->laddr);
 	}
-	if (ip6_is_linklocal(ip->b) || ip6_is_mcast(ip->b))
+	if (link_scope)
 		s->bind_iface = oif; /* Linux: sk_bound_dev_if follows the scope */
 	s->raddr = *ip;
 	s->rport = a->port;
@@ -307,18 +318,27 @@ static struct rte_mbuf *read_dgram(struct rs_sock *s, struct rs_tx_meta *meta, i
  * (the socket's SO_ERROR, as Linux's udp_sendmsg would return it). meta
  * is the application's: every field is checked. */
 /* An AF_INET6 socket's datagram to an IPv6 peer: an IPv6/UDP packet for
- * ip6_output (udpv6_sendmsg). 0 or -errno; *v6 tells the caller's edge. */
+ * ip6_output (udpv6_sendmsg). -errno, or 1: send it; 2: send it and loop
+ * a copy back to our listeners; 3: the loopback copy only (an
+ * interface-local group); 4: nothing (interface-local, no listener). */
 static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 		  const struct rs_tx_meta *meta, const struct rs_ip *dst, uint16_t dport,
 		  uint32_t scope)
 {
 	if (meta->ttl < -1 || meta->ttl > 255 || meta->tos < -1 || meta->tos > 255)
 		return -EINVAL; /* ip6_datagram_send_ctl's checks */
-	int oif = s->bind_iface;
-	if (scope != 0 && (ip6_is_linklocal(dst->b) || ip6_is_mcast(dst->b)))
+	/* udpv6_sendmsg's order: the scope id, IPV6_PKTINFO, the bound
+	 * device, then for a group IPV6_MULTICAST_IF, else its route */
+	bool mc = ip6_is_mcast(dst->b);
+	int oif = -1;
+	if (scope != 0 && (ip6_is_linklocal(dst->b) || mc))
 		oif = scope - 1 < RS_MAX_IFACES ? (int)scope - 1 : RS_MAX_IFACES;
 	if (meta->ifindex > 0)
 		oif = meta->ifindex - 1 < RS_MAX_IFACES ? meta->ifindex - 1 : RS_MAX_IFACES;
+	if (oif < 0)
+		oif = s->bind_iface;
+	if (oif < 0 && mc)
+		oif = s->mc_oif >= 0 ? s->mc_oif : sock_mc_default_iface(w->cfg);
 	if (oif >= RS_MAX_IFACES)
 		return -ENODEV;
 	uint16_t sport = s->lport;
@@ -347,6 +367,20 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	uint32_t ulen = m->pkt_len + UDP_HLEN;
 	if (ulen > 65535)
 		return -EMSGSIZE;
+	/* __ip6_append_data: IPV6_PMTUDISC_PROBE and above use the link's
+	 * MTU, the rest the path's; IPV6_MTU lowers it; with IPV6_DONTFRAG,
+	 * or a mode that does not let the stack fragment (DO, PROBE,
+	 * INTERFACE), a datagram larger fails with EMSGSIZE */
+	bool no_pmtu = s->pmtudisc6 >= IPV6_PMTUDISC_PROBE;
+	if (r.type != RT_LOCAL) {
+		const struct rs_iface *ifc = &w->cfg->ifaces[r.iface];
+		uint32_t mtu = no_pmtu ? ifc->mtu : pmtu_for6(ifc, dst->b, w->now_ns);
+		if (s->mtu6 != 0 && s->mtu6 < mtu)
+			mtu = s->mtu6;
+		bool may_frag = s->pmtudisc6 < IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_OMIT;
+		if ((s->dontfrag6 || !may_frag) && IP6_HLEN + ulen > mtu)
+			return -EMSGSIZE;
+	}
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, IP6_HLEN + UDP_HLEN);
 	if (h == NULL)
 		return -EMSGSIZE;
@@ -361,15 +395,27 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	uint16_t ck = rs_csum_fold(rs_csum_pseudo6(src, dst->b, IPPROTO_UDP_, ulen) +
 				   rte_be_to_cpu_16(sum));
 	rs_st16(u + 6, ck ? ck : 0xffff); /* RFC 8200 §8.1: zero is never sent */
-	int hl = meta->ttl >= 0 ? meta->ttl : s->hops >= 0 ? s->hops : IP6_DEFAULT_HLIM;
+	int hl = meta->ttl >= 0 ? meta->ttl
+		 : mc ? (s->mc_hops >= 0 ? s->mc_hops : 1) /* IPV6_DEFAULT_MCASTHOPS */
+		 : s->hops >= 0 ? s->hops : IP6_DEFAULT_HLIM;
 	int tc = meta->tos >= 0 ? meta->tos : s->tclass >= 0 ? s->tclass : 0;
 	uint8_t srcb[16];
 	memcpy(srcb, src, 16); /* src may point into the configuration */
-	ip6_write(h, (uint8_t)tc, 0, (uint16_t)ulen, IPPROTO_UDP_, (uint8_t)hl, srcb, dst->b);
+	ip6_write(h, (uint8_t)tc, ip6_flowlabel(srcb, dst->b, IPPROTO_UDP_, sport, dport),
+		  (uint16_t)ulen, IPPROTO_UDP_, (uint8_t)hl, srcb, dst->b);
 	struct rs_priv *p = rs_priv(m);
-	p->flags = ip6_is_linklocal(dst->b) || ip6_is_mcast(dst->b) ? RS_PF_IFACE_SET : 0;
+	p->flags = ip6_is_linklocal(dst->b) || mc ? RS_PF_IFACE_SET : 0;
+	if (no_pmtu)
+		p->flags |= RS_PF_NO_PMTU;
 	p->iface = r.iface;
 	p->nh = r.nh;
+	/* ip6_finish_output2: a copy for our own listeners when the link
+	 * listens to the group and IPV6_MULTICAST_LOOP is on */
+	if (mc && s->mc_loop && sock_mc_host_joined(r.iface, dst))
+		return ip6_mcast_scope(dst->b) <= 1 ? 3 : 2;
+	/* ip6_finish_output2: interface-local scope never leaves the node */
+	if (mc && ip6_mcast_scope(dst->b) <= 1)
+		return 4;
 	return 1;
 }
 
@@ -482,6 +528,20 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	return 0;
 }
 
+/* A copy of multicast m for this host's sockets, entering ip6_local as
+ * if it had arrived on its egress link (RS_PF_LOOPBACK: it never left). */
+static void loop6(struct rte_graph *g, struct rte_node *node, struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, rs_dp.pool, 0, UINT32_MAX);
+	if (c == NULL)
+		return; /* as a lost loopback skb: the wire copy still goes */
+	struct rs_priv *cp = rs_priv(c);
+	cp->flags = RS_PF_LOOPBACK | RS_PF_LOCAL_BCAST;
+	cp->iface = rs_priv(m)->iface;
+	cp->nh = FIB6_NH_NONE;
+	rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6_LOCAL, c);
+}
+
 static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
 		       struct rs_sock *s, uint32_t budget, bool *more)
 {
@@ -508,8 +568,14 @@ static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 			if (rc < 0) {
 				sock_set_error(s, -rc);
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_BAD, m);
-			} else if (rc == 1) {
-				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6, m);
+			} else if (rc >= 1) {
+				/* 2: a loopback copy too; 3: the copy only; 4: nothing */
+				if (rc == 2 || rc == 3)
+					loop6(g, node, m);
+				if (rc <= 2)
+					rte_node_enqueue_x1(g, node, SOCK_TX_E_IP6, m);
+				else
+					rte_pktmbuf_free(m);
 			} else {
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_IP4, m);
 			}

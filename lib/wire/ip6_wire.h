@@ -235,6 +235,11 @@ static inline uint32_t ip6_frag_id(const uint8_t *fh) { return rs_ld32(fh + 4); 
 #define ND_NEIGHBOR_ADVERT 136
 #define ND_REDIRECT 137
 #define ICMP6_MLD2_REPORT 143
+/* MLDv2 multicast address record types (RFC 3810 §5.2.12) */
+#define MLD2_MODE_IS_INCLUDE 1
+#define MLD2_MODE_IS_EXCLUDE 2
+#define MLD2_CHANGE_TO_INCLUDE 3
+#define MLD2_CHANGE_TO_EXCLUDE 4
 
 #define ICMP6_UNREACH_NOROUTE 0
 #define ICMP6_UNREACH_ADMIN 1
@@ -296,5 +301,43 @@ static inline int nd_check(struct nd_view *v, const uint8_t *b, size_t len)
 }
 static inline const uint8_t *nd_target(const struct nd_view *v) { return v->b + 8; }
 static inline uint8_t nd_na_flags(const struct nd_view *v) { return v->b[4]; }
+
+/* ---- MLD queries (RFC 3810 §5.1; MLDv1, RFC 2710 §3) ---- */
+
+#define MLD1_QUERY_LEN 24
+#define MLD2_QUERY_LEN 28
+
+struct mld_query_view {
+	const uint8_t *b;
+	bool v2;
+	uint16_t nsrc;      /* MLDv2: sources listed (all within the message) */
+};
+
+/*
+ * A Multicast Listener Query of len bytes at b (the ICMPv6 message):
+ * exactly 24 bytes is MLDv1 (RFC 3810 §8.1), at least 28 with every
+ * listed source inside is MLDv2; anything else is not a query we answer
+ * (§8.1: "other lengths ... MUST be silently ignored"). 0 or
+ * WIRE_ETRUNC / WIRE_EFORMAT.
+ */
+static inline int mld_query_check(struct mld_query_view *v, const uint8_t *b, size_t len)
+{
+	if (len < MLD1_QUERY_LEN)
+		return WIRE_ETRUNC;
+	v->b = b;
+	v->v2 = len != MLD1_QUERY_LEN;
+	v->nsrc = 0;
+	if (!v->v2)
+		return 0;
+	if (len < MLD2_QUERY_LEN)
+		return WIRE_EFORMAT;
+	uint16_t n = (uint16_t)(b[26] << 8 | b[27]);
+	if ((size_t)MLD2_QUERY_LEN + (size_t)n * 16 > len)
+		return WIRE_EFORMAT;
+	v->nsrc = n;
+	return 0;
+}
+/* The queried group: :: for a general query. */
+static inline const uint8_t *mld_query_group(const struct mld_query_view *v) { return v->b + 8; }
 
 #endif

@@ -387,6 +387,14 @@ static const struct opt opts[] = {
 	{ "IPV6_RECVPKTINFO", IPPROTO_IPV6, IPV6_RECVPKTINFO, KU6 },
 	{ "IPV6_RECVHOPLIMIT", IPPROTO_IPV6, IPV6_RECVHOPLIMIT, KU6 },
 	{ "IPV6_RECVTCLASS", IPPROTO_IPV6, IPV6_RECVTCLASS, KU6 },
+	{ "IPV6_MULTICAST_HOPS", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, KU6 },
+	{ "IPV6_MULTICAST_IF", IPPROTO_IPV6, IPV6_MULTICAST_IF, KU6 },
+	{ "IPV6_MULTICAST_LOOP", IPPROTO_IPV6, IPV6_MULTICAST_LOOP, KU6 },
+	{ "IPV6_MULTICAST_ALL", IPPROTO_IPV6, IPV6_MULTICAST_ALL, KU6 },
+	{ "IPV6_MTU_DISCOVER", IPPROTO_IPV6, IPV6_MTU_DISCOVER, KU6 },
+	{ "IPV6_DONTFRAG", IPPROTO_IPV6, IPV6_DONTFRAG, KU6 },
+	{ "IPV6_MTU", IPPROTO_IPV6, IPV6_MTU, KU6 },
+	{ "IPV6_FLOWINFO", IPPROTO_IPV6, 11 /* <linux/in6.h> */, KU6 },
 };
 
 static const struct opt *find_opt(const char *name)
@@ -533,6 +541,30 @@ static void c_opt_values(void)
 	opt_set(K_UDP6, "IPV6_RECVPKTINFO", 1);
 	opt_set(K_UDP6, "IPV6_RECVHOPLIMIT", 1);
 	opt_set(K_UDP6, "IPV6_RECVTCLASS", 1);
+	static const int mhv[] = { -1, 0, 5, 255, 256, -2 };
+	for (size_t i = 0; i < sizeof(mhv) / sizeof(mhv[0]); i++)
+		opt_set(K_UDP6, "IPV6_MULTICAST_HOPS", mhv[i]);
+	static const int mlv[] = { 0, 1, 2, -1 };
+	for (size_t i = 0; i < sizeof(mlv) / sizeof(mlv[0]); i++)
+		opt_set(K_UDP6, "IPV6_MULTICAST_LOOP", mlv[i]);
+	opt_set(K_UDP6, "IPV6_MULTICAST_IF", 0);
+	opt_set(K_UDP6, "IPV6_MULTICAST_IF", 77);
+	opt_set(K_UDP6, "IPV6_MULTICAST_IF", -3);
+	opt_set(K_UDP6, "IPV6_MULTICAST_ALL", 0);
+	static const int pdv[] = { 0, 2, 3, 5, 6, -1 };
+	for (size_t i = 0; i < sizeof(pdv) / sizeof(pdv[0]); i++)
+		opt_set(K_UDP6, "IPV6_MTU_DISCOVER", pdv[i]);
+	opt_set(K_UDP6, "IPV6_DONTFRAG", 1);
+	opt_set(K_UDP6, "IPV6_FLOWINFO", 1);
+	static const int mtv[] = { 1279, 1280, 9000, 0 };
+	for (size_t i = 0; i < sizeof(mtv) / sizeof(mtv[0]); i++)
+		opt_set(K_UDP6, "IPV6_MTU", mtv[i]);
+	/* a stream socket has no multicast sending options */
+	setcase("opt_tcp6_IPV6_MULTICAST_HOPS_3");
+	int tfd = kind_sock(K_TCP6);
+	setint(tfd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 3, "set");
+	setint(tfd, IPPROTO_IPV6, IPV6_MULTICAST_IF, 1, "set_if");
+	xclose(tfd);
 	/* SOL_IP options on an AF_INET6 socket (its v4-mapped traffic) */
 	setcase("opt_udp6_IP_TTL_9");
 	int fd = kind_sock(K_UDP6);
@@ -1874,6 +1906,85 @@ static void c_epoll(void)
 
 /* ---- UDP over IPv6 ---- */
 
+/* IPv6 group membership (ipv6_sock_mc_join / _drop): the errno of each
+ * refusal; joins on link 1 (Linux: lo; ringstack: port0) and their
+ * duplicates, leaves and the leave of what is gone. */
+static void mreq_op(int fd, int name, const char *group, unsigned ifindex, socklen_t len,
+		    const char *step)
+{
+	struct ipv6_mreq mr;
+	memset(&mr, 0, sizeof(mr));
+	inet_pton(AF_INET6, group, &mr.ipv6mr_multiaddr);
+	mr.ipv6mr_interface = ifindex;
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, name, &mr, len));
+	rep(step, NULL);
+}
+
+static void greq_op(int fd, int name, int family, const char *group, unsigned ifindex,
+		    socklen_t len, const char *step)
+{
+	struct group_req gr;
+	memset(&gr, 0, sizeof(gr));
+	gr.gr_interface = ifindex;
+	struct sockaddr_in6 s6;
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = (sa_family_t)family;
+	inet_pton(AF_INET6, group, &s6.sin6_addr);
+	memcpy(&gr.gr_group, &s6, sizeof(s6));
+	DO(S(setsockopt)(fd, IPPROTO_IPV6, name, &gr, len));
+	rep(step, NULL);
+}
+
+static void c_mcast6(void)
+{
+	int fd;
+	setcase("mcast6_join_unicast");
+	fd = kind_sock(K_UDP6);
+	mreq_op(fd, IPV6_ADD_MEMBERSHIP, "2001:db8::1", 1, sizeof(struct ipv6_mreq), "join");
+	xclose(fd);
+	setcase("mcast6_join_short");
+	fd = kind_sock(K_UDP6);
+	mreq_op(fd, IPV6_ADD_MEMBERSHIP, "ff0e::1:2", 1, sizeof(struct ipv6_mreq) - 1, "join");
+	xclose(fd);
+	setcase("mcast6_join_no_link");
+	fd = kind_sock(K_UDP6);
+	mreq_op(fd, IPV6_ADD_MEMBERSHIP, "ff0e::1:2", 77, sizeof(struct ipv6_mreq), "join");
+	xclose(fd);
+	setcase("mcast6_leave_not_joined");
+	fd = kind_sock(K_UDP6);
+	mreq_op(fd, IPV6_DROP_MEMBERSHIP, "ff0e::1:2", 0, sizeof(struct ipv6_mreq), "leave");
+	mreq_op(fd, IPV6_DROP_MEMBERSHIP, "2001:db8::1", 0, sizeof(struct ipv6_mreq), "leave_ucast");
+	xclose(fd);
+	setcase("mcast6_join_tcp");
+	fd = kind_sock(K_TCP6);
+	mreq_op(fd, IPV6_ADD_MEMBERSHIP, "ff0e::1:2", 1, sizeof(struct ipv6_mreq), "join");
+	xclose(fd);
+	setcase("mcast6_join_twice");
+	fd = kind_sock(K_UDP6);
+	mreq_op(fd, IPV6_ADD_MEMBERSHIP, "ff0e::1:2", 1, sizeof(struct ipv6_mreq), "join");
+	mreq_op(fd, IPV6_ADD_MEMBERSHIP, "ff0e::1:2", 1, sizeof(struct ipv6_mreq), "again");
+	mreq_op(fd, IPV6_ADD_MEMBERSHIP, "ff0e::1:2", 0, sizeof(struct ipv6_mreq), "again_any");
+	mreq_op(fd, IPV6_DROP_MEMBERSHIP, "ff0e::1:2", 0, sizeof(struct ipv6_mreq), "leave_any");
+	mreq_op(fd, IPV6_DROP_MEMBERSHIP, "ff0e::1:2", 1, sizeof(struct ipv6_mreq), "leave_gone");
+	xclose(fd);
+	setcase("mcast6_group_req");
+	fd = kind_sock(K_UDP6);
+	greq_op(fd, MCAST_JOIN_GROUP, AF_INET, "ff0e::1:3", 1, sizeof(struct group_req), "join_inet");
+	greq_op(fd, MCAST_JOIN_GROUP, AF_INET6, "ff0e::1:3", 1, sizeof(struct group_req) - 1, "join_short");
+	greq_op(fd, MCAST_JOIN_GROUP, AF_INET6, "ff0e::1:3", 1, sizeof(struct group_req), "join");
+	greq_op(fd, MCAST_JOIN_GROUP, AF_INET6, "ff0e::1:3", 1, sizeof(struct group_req), "again");
+	greq_op(fd, MCAST_LEAVE_GROUP, AF_INET6, "ff0e::1:3", 1, sizeof(struct group_req), "leave");
+	greq_op(fd, MCAST_LEAVE_GROUP, AF_INET6, "ff0e::1:3", 1, sizeof(struct group_req), "leave_gone");
+	xclose(fd);
+	setcase("mcast6_mtu_unconnected");
+	fd = kind_sock(K_UDP6);
+	int v = 0;
+	socklen_t l = sizeof(v);
+	DO(S(getsockopt)(fd, IPPROTO_IPV6, IPV6_MTU, &v, &l));
+	rep("get", NULL);
+	xclose(fd);
+}
+
 static void c_udp6(void)
 {
 	char b[64];
@@ -2465,6 +2576,7 @@ int main(int argc, char **argv)
 		{ "state_udp", c_state_udp }, { "state_tcp", c_state_tcp },
 		{ "names", c_names }, { "eph", c_eph }, { "msg", c_msg },
 		{ "ready", c_ready }, { "epoll", c_epoll }, { "udp6", c_udp6 },
+		{ "mcast6", c_mcast6 },
 		{ "tcp6", c_tcp6 },
 #ifndef USE_RS
 		{ "select", c_select },

@@ -281,6 +281,45 @@ static void ip6_seeds(struct seed *s)
 	frame_rec(s, FZ_F_L4CSUM, fr, fl);
 	ctl_rec(s);
 	save(s, "ip6_nd");
+	/* MLD queries (RFC 3810 §5.1): v1 (24 bytes), v2 general with two
+	 * sources, v2 for our solicited-node group, a 26-byte one (neither),
+	 * from a link-local source with hop limit 1; then a Packet Too Big
+	 * about a datagram of ours (the path MTU cache) */
+	static const uint8_t ll_peer[16] = { 0xfe, 0x80, [15] = 2 };
+	uint8_t mq[28 + 32];
+	memset(mq, 0, sizeof(mq));
+	mq[0] = 130;
+	rs_st16(mq + 4, 1000);
+	fl = ip6f(fr, mc1, ll_peer, A6_ALLNODES, 58, 1, mq, 24);
+	frame_rec(s, FZ_F_L4CSUM, fr, fl);
+	rs_st16(mq + 26, 2);
+	memcpy(mq + 28, A6_PEER, 16);
+	memcpy(mq + 44, A6_FAR, 16);
+	fl = ip6f(fr, mc1, ll_peer, A6_ALLNODES, 58, 1, mq, sizeof(mq));
+	frame_rec(s, FZ_F_L4CSUM, fr, fl);
+	memcpy(mq + 8, snaddr, 16);
+	rs_st16(mq + 26, 0);
+	fl = ip6f(fr, sn1, ll_peer, snaddr, 58, 1, mq, 28);
+	frame_rec(s, FZ_F_L4CSUM, fr, fl);
+	fl = ip6f(fr, mc1, ll_peer, A6_ALLNODES, 58, 1, mq, 26);
+	frame_rec(s, FZ_F_L4CSUM, fr, fl);
+	ctl_rec(s);
+	uint8_t ptb6[8 + 40 + 8 + 16];
+	memset(ptb6, 0, sizeof(ptb6));
+	ptb6[0] = 2;
+	rs_st32(ptb6 + 4, 1300);
+	rs_st32(ptb6 + 8, 0x60000000u);
+	rs_st16(ptb6 + 12, 8 + 16);
+	ptb6[14] = 17;
+	ptb6[15] = 64;
+	memcpy(ptb6 + 16, A6_US, 16);
+	memcpy(ptb6 + 32, A6_FAR, 16);
+	rs_st16(ptb6 + 48, 40000);
+	rs_st16(ptb6 + 50, 9);
+	fl = ip6f(fr, dummy_dst, A6_PEER, A6_US, 58, 64, ptb6, sizeof(ptb6));
+	frame_rec(s, F6, fr, fl);
+	ctl_rec(s);
+	save(s, "ip6_mld_ptb");
 	/* hop-by-hop with an unknown option (action 10), RH0 with segments left */
 	uint8_t x[64];
 	memset(x, 0, sizeof(x));

@@ -349,3 +349,64 @@ Test(nd, ns_and_every_truncation)
 	cr_expect_eq(nd_check(&v, ns, sizeof(ns)), 0);
 	cr_expect_not_null(v.lladdr);
 }
+
+/* ---- MLD queries (RFC 3810 §5.1, §8.1) ---- */
+
+static size_t mk_query(uint8_t *q, bool v2, uint16_t nsrc)
+{
+	size_t n = v2 ? MLD2_QUERY_LEN + (size_t)nsrc * 16 : MLD1_QUERY_LEN;
+	memset(q, 0, n);
+	q[0] = ICMP6_MLD_QUERY;
+	q[8] = 0xff;
+	q[9] = 0x0e;
+	q[23] = 0x42;
+	if (v2) {
+		q[26] = (uint8_t)(nsrc >> 8);
+		q[27] = (uint8_t)nsrc;
+	}
+	return n;
+}
+
+Test(mld, query_versions_and_every_truncation)
+{
+	uint8_t q[MLD2_QUERY_LEN + 3 * 16];
+	struct mld_query_view v;
+	/* MLDv1: exactly 24 bytes */
+	size_t n = mk_query(q, false, 0);
+	uint8_t *p = dup_exact(q, n);
+	cr_assert_eq(mld_query_check(&v, p, n), 0);
+	cr_assert(!v.v2);
+	cr_assert_eq(mld_query_group(&v)[0], 0xff);
+	cr_assert_eq(mld_query_group(&v)[15], 0x42);
+	free(p);
+	/* MLDv2 with three sources, then every shorter length */
+	n = mk_query(q, true, 3);
+	for (size_t len = 0; len <= n; len++) {
+		p = dup_exact(q, len);
+		int rc = mld_query_check(&v, p, len);
+		if (len == n) {
+			cr_assert_eq(rc, 0);
+			cr_assert(v.v2);
+			cr_assert_eq(v.nsrc, 3);
+		} else if (len == MLD1_QUERY_LEN) {
+			cr_assert_eq(rc, 0, "24 bytes is an MLDv1 query");
+			cr_assert(!v.v2);
+		} else {
+			cr_assert_neq(rc, 0, "length %zu accepted", len);
+		}
+		free(p);
+	}
+	/* 25..27 bytes: neither version (§8.1: ignored) */
+	for (size_t len = 25; len < MLD2_QUERY_LEN; len++) {
+		p = dup_exact(q, len);
+		cr_assert_eq(mld_query_check(&v, p, len), WIRE_EFORMAT);
+		free(p);
+	}
+	/* a source count that runs past the message */
+	n = mk_query(q, true, 1);
+	q[27] = 0xff;
+	q[26] = 0xff;
+	p = dup_exact(q, n);
+	cr_assert_eq(mld_query_check(&v, p, n), WIRE_EFORMAT);
+	free(p);
+}
