@@ -122,7 +122,7 @@ void tcp_sconn_done(struct tcp_worker *tw, struct tcp_sconn *sc)
 		sc->in_table = false;
 		tw->nconns--;
 	}
-	tcp_conn_destroy(&tw->ctx, &sc->c); /* held buffers back, if any */
+	tcp_conn_destroy(&tw->ctx, &sc->c);
 	rte_mempool_put(tw->pool, sc);
 }
 
@@ -166,8 +166,10 @@ static void set_state(struct rs_sock *s, uint32_t set, uint32_t clear)
 	atomic_store_explicit(&s->shm->state, (v & ~clear) | set, memory_order_release);
 }
 
-/* Copies [off, off + len) of an mbuf chain into s's receive ring. */
-static void deliver(struct rs_sock *s, struct rte_mbuf *m, uint32_t off, uint32_t len)
+/* Copies [off, off + len) of an mbuf chain into s's receive ring, at bytes
+ * past its write point, unpublished. The engine placed it within the free
+ * space it was told of: less room now is a hostile application. */
+static void deliver(struct rs_sock *s, struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t at)
 {
 	for (struct rte_mbuf *seg = m; seg != NULL && len > 0; seg = seg->next) {
 		if (off >= seg->data_len) {
@@ -177,12 +179,13 @@ static void deliver(struct rs_sock *s, struct rte_mbuf *m, uint32_t off, uint32_
 		uint32_t take = seg->data_len - off;
 		if (take > len)
 			take = len;
-		ssize_t n = shm_bytes_write(&s->rx, rte_pktmbuf_mtod_offset(seg, void *, off), take);
-		if (n < 0) {
+		ssize_t n = shm_bytes_write_at(&s->rx, at, rte_pktmbuf_mtod_offset(seg, void *, off), take);
+		if (n != (ssize_t)take) {
 			sock_app_corrupt(s);
 			return;
 		}
 		len -= take;
+		at += take;
 		off = 0;
 	}
 }
@@ -424,11 +427,12 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 		}
 		for (uint16_t i = 0; i < a->ndeliver; i++) {
 			struct tcp_delivery *d = &a->deliver[i];
-			struct rte_mbuf *m = d->buf != NULL ? d->buf : tw->cur;
-			if (s != NULL && m != NULL)
-				deliver(s, m, d->off, d->len);
-			if (d->buf != NULL)
-				rte_pktmbuf_free(d->buf);
+			if (s != NULL && tw->cur != NULL)
+				deliver(s, tw->cur, d->off, d->len, d->at);
+		}
+		if (a->publish && s != NULL) {
+			if (shm_bytes_publish(&s->rx, a->publish) != (ssize_t)a->publish)
+				sock_app_corrupt(s);
 			wake = true;
 		}
 		for (uint16_t i = 0; i < a->nsegs; i++)

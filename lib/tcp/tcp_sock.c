@@ -1248,12 +1248,6 @@ static void tcp_tick(uint64_t now)
 
 /* ---- the module ---- */
 
-static void buf_free(void *arg, void *buf)
-{
-	(void)arg;
-	rte_pktmbuf_free(buf);
-}
-
 static int tcp_worker_init(struct rs_worker *w)
 {
 	char name[RTE_HASH_NAMESIZE];
@@ -1266,7 +1260,7 @@ static int tcp_worker_init(struct rs_worker *w)
 		uint64_t r = rte_rand();
 		memcpy(secret + i, &r, 8);
 	}
-	tcp_ctx_init(&tw->ctx, secret, buf_free, NULL);
+	tcp_ctx_init(&tw->ctx, secret);
 	snprintf(name, sizeof(name), "tcp_conns_%u", w->idx);
 	struct rte_hash_parameters hp = {
 		.name = name,
