@@ -86,7 +86,7 @@ neigh_params_default(struct neigh_params *p)
 	p->gc_stale_ns = 60ull * 1000000000ull;
 	p->failed_hold_ns = 3ull * 1000000000ull;
 	p->max_entries = 4096;
-	p->queue_len = 8;
+	p->queue_len = 101; /* Linux: unres_qlen_bytes 212992 is ~101 full frames */
 	p->max_queued = 1024;
 }
 

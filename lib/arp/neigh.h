@@ -24,7 +24,7 @@
  * params.queue_len packets wait per unresolved entry (the oldest is dropped
  * when a new one arrives, as Linux does), and at most params.max_queued
  * across all entries: queued packets pin packet buffers, and 4096 entries
- * x 8 packets is more than a small pool holds. When that total is reached
+ * x 101 packets is more than a pool holds. When that total is reached
  * a new packet takes the place of the oldest packet of the entry with the
  * longest queue (its own, when no queue is longer than the one it joins):
  * a flood toward many unresolvable addresses cannot starve resolution of
@@ -63,7 +63,7 @@ enum neigh_src {
 	NEIGH_SRC_OTHER,
 };
 
-#define NEIGH_QUEUE_MAX 64
+#define NEIGH_QUEUE_MAX 128
 
 struct neigh_params {
 	uint64_t reachable_ns;   /* REACHABLE lifetime after confirmation (30 s) */

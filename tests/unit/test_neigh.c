@@ -374,7 +374,7 @@ Test(neigh, params_default_are_linux_defaults)
 	cr_expect_eq(p.gc_stale_ns, 60 * S);
 	cr_expect_eq(p.failed_hold_ns, 3 * S);
 	cr_expect_eq(p.max_entries, 4096);
-	cr_expect_eq(p.queue_len, 8);
+	cr_expect_eq(p.queue_len, 101, "Linux's unres_qlen");
 }
 
 Test(neigh, state_names)
@@ -535,17 +535,17 @@ Test(neigh, queue_overflow_drops_oldest)
 {
 	uintptr_t i;
 
-	for (i = 1; i <= 10; i++)
+	for (i = 1; i <= 103; i++)
 		cr_assert_eq(offer(IPA, i), 0);
-	cr_expect_eq(get(IPA)->qlen, 8);
+	cr_expect_eq(get(IPA)->qlen, 101);
 	cr_expect_eq(R.ndrop, 2);
 	cr_expect_eq(R.drop[0].id, 1);
 	cr_expect_eq(R.drop[1].id, 2);
 	cr_expect_eq(R.drop[0].state, NEIGH_INCOMPLETE);
 
 	arp(IPA, MAC1, NEIGH_SRC_REPLY);
-	cr_expect_eq(R.ntx, 8);
-	for (i = 0; i < 8; i++)
+	cr_expect_eq(R.ntx, 101);
+	for (i = 0; i < 101; i++)
 		cr_expect_eq(R.tx[i].id, i + 3);
 }
 
