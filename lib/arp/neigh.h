@@ -138,6 +138,14 @@ int neigh_resolve(struct neigh_table *t, uint16_t iface, struct rs_ip ip, void *
 /* A packet was sent through e (reported by a worker): STALE -> DELAY. */
 void neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now);
 
+/* Upper-layer reachability confirmation through e (RFC 4861 §7.3.1: TCP
+ * saw new data acknowledged; Linux's dst_confirm), reported by a worker:
+ * any state with an address (not INCOMPLETE/FAILED/PERMANENT) becomes
+ * REACHABLE, and a REACHABLE one stays so without probing. A bulk
+ * transfer then never stops to probe, and cannot lose its neighbour to
+ * probes that congestion dropped. */
+void neigh_confirm(struct neigh_table *t, struct neigh_entry *e, uint64_t now);
+
 /* ARP or ND input: (ip, mac) seen on iface. See enum neigh_src for rules. */
 void neigh_on_arp(struct neigh_table *t, uint16_t iface, struct rs_ip ip,
 		  const uint8_t mac[6], enum neigh_src src, uint64_t now);

@@ -142,6 +142,7 @@ struct rs_priv {
 #define RS_PF_LOCAL_BCAST 0x08 /* arrived for a broadcast address of ours */
 #define RS_PF_L4_OK 0x10      /* L4 length and checksum checked (a hand-off) */
 #define RS_PF_LOOPBACK 0x20   /* looped back by ip4_output: never left the host */
+#define RS_PF_CONFIRM 0x40    /* the sender saw forward progress: eth_output confirms the neighbour */
 
 extern int rs_priv_offset;
 

@@ -191,6 +191,7 @@ struct tcp_mib {
 	uint64_t listen_overflows, listen_drops, req_qfull_drops;
 	uint64_t paws_drops, challenge_acks, challenge_acks_limited;
 	uint64_t ooo_queued, ooo_dropped_full, ooo_dup, rcv_pruned;
+	uint64_t rcv_qdrop;  /* Linux's TCPRcvQDrop: in-window data the ring had no room for */
 	uint64_t sack_blocks_ignored, dsack_recv, dsack_sent;
 	uint64_t timeouts, tlp_probes, rack_losses, fast_retrans, sack_recoveries, reno_recoveries;
 	uint64_t abort_on_data, abort_on_close, abort_on_timeout, abort_on_linger;

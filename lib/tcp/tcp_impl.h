@@ -186,7 +186,8 @@ unsigned tcp_reass_sack(const struct tcp_conn *c, struct tcp_sack_block *b, unsi
 void tcp_reass_purge(struct tcp_ctx *x, struct tcp_conn *c);
 /* in-order payload [off, off + len) of the current segment: copied and
  * published (bounded by the ring's free space); returns bytes delivered */
-uint32_t tcp_deliver_n(struct tcp_conn *c, struct tcp_actions *a, uint32_t off, uint32_t len);
+uint32_t tcp_deliver_n(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, uint32_t off,
+		       uint32_t len);
 bool tcp_txq_room(const struct tcp_conn *c, uint64_t now);
 
 /* ---- hashes (tcp_isn.c) ---- */

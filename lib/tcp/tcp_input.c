@@ -179,7 +179,7 @@ text_and_fin(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, s
 		ato_update(x, c, now);
 		rcv_rtt_measure(c, seg, now);
 		if (seq_eq(s, c->rcv_nxt)) {
-			uint32_t n = tcp_deliver_n(c, a, skip, len);
+			uint32_t n = tcp_deliver_n(x, c, a, skip, len);
 			if (n < len)
 				fin = false; /* the ring was full: the rest is lost */
 			bool had_ooo = c->nooo > 0;

@@ -253,7 +253,10 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 		return NULL;
 	}
 	struct rs_priv *pv = rs_priv(m);
-	pv->flags = 0;
+	/* RFC 4861 §7.3.1 / Linux's dst_confirm: new data acknowledged
+	 * proves the neighbour reachable, so a bulk transfer does not stop
+	 * to probe it */
+	pv->flags = tw->confirm ? RS_PF_CONFIRM : 0;
 	pv->iface = 0;
 	pv->nh_ip = 0;
 	if (!v4) {
@@ -270,7 +273,7 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 		 * routes */
 		pv->nh = FIB6_NH_NONE;
 		if (oif >= 0) {
-			pv->flags = RS_PF_IFACE_SET;
+			pv->flags |= RS_PF_IFACE_SET;
 			pv->iface = (uint16_t)oif;
 		}
 		return m;
@@ -289,7 +292,7 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 	ip4_write(p, (uint8_t)tos, (uint16_t)m->pkt_len, ip4_next_id(w), IP4_DF, (uint8_t)ttl,
 		  IPPROTO_TCP_, src, dst);
 	if (s != NULL && s->bind_iface >= 0) {
-		pv->flags = RS_PF_IFACE_SET;
+		pv->flags |= RS_PF_IFACE_SET;
 		pv->iface = (uint16_t)s->bind_iface;
 	}
 	return m;
@@ -310,6 +313,7 @@ static void send_seg(struct tcp_worker *tw, struct rs_worker *w, const struct tc
 void tcp_send_bare(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k, int oif,
 		   const struct tcp_out_seg *o)
 {
+	tw->confirm = false;
 	send_seg(tw, w, k, o, NULL, oif);
 }
 
@@ -435,6 +439,9 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 				sock_app_corrupt(s);
 			wake = true;
 		}
+		/* a later round (a->more) sends on after the same ACK */
+		if (round == 0)
+			tw->confirm = a->release > 0 || (ev & TCP_EV_ESTABLISHED);
 		for (uint16_t i = 0; i < a->nsegs; i++)
 			send_seg(tw, w, &sc->key, &a->segs[i], s, sc->oif);
 		if (s != NULL) {

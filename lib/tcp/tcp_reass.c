@@ -61,10 +61,12 @@ publish(struct tcp_conn *c, struct tcp_actions *a, uint32_t n)
 }
 
 uint32_t
-tcp_deliver_n(struct tcp_conn *c, struct tcp_actions *a, uint32_t off, uint32_t len)
+tcp_deliver_n(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, uint32_t off, uint32_t len)
 {
-	if (len > c->rcv_free)
+	if (len > c->rcv_free) {
 		len = c->rcv_free; /* never more than the ring takes */
+		x->mib.rcv_qdrop++;
+	}
 	if (len == 0 || a->ndeliver >= TCP_ACT_DELIVER)
 		return 0;
 	a->deliver[a->ndeliver++] = (struct tcp_delivery){ .off = off, .len = len, .at = a->publish };
@@ -79,15 +81,18 @@ tcp_reass_insert(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, s
 	*dup = false;
 	if (len == 0 || !seq_gt(s, c->rcv_nxt))
 		return false;
-	/* the ring takes bytes up to rcv_nxt + rcv_free; the window never
-	 * reached further, so anything beyond is the peer's excess */
+	/* the ring takes bytes up to rcv_nxt + rcv_free; the window reaches
+	 * further only by its scaling's rounding (tcp_select_window never
+	 * shrinks it) or after the application shrank SO_RCVBUF */
 	uint32_t at = seq_diff(s, c->rcv_nxt);
 	if (at >= c->rcv_free) {
-		x->mib.ooo_dropped_full++;
+		x->mib.rcv_qdrop++;
 		return false;
 	}
-	if (len > c->rcv_free - at)
+	if (len > c->rcv_free - at) {
 		len = c->rcv_free - at;
+		x->mib.rcv_qdrop++;
+	}
 	struct seq e = seq_add(s, len);
 
 	/* i: the first range that ends at or after s (touches or follows

@@ -735,6 +735,54 @@ Test(neigh, used_moves_stale_to_delay)
 	cr_expect_eq(neigh_count(tbl), 2);
 }
 
+/* RFC 4861 §7.3.1 upper-layer confirmation (TCP forward progress): an
+ * entry confirmed all along never leaves REACHABLE and never probes, so
+ * a bulk transfer cannot lose its neighbour to probes congestion dropped;
+ * DELAY and PROBE go back to REACHABLE at once. */
+Test(neigh, upper_layer_confirmation_keeps_reachable)
+{
+	struct neigh_entry bogus;
+	uint64_t end;
+	uint32_t req;
+
+	make_reachable(IPA, MAC1, 1);
+	req = R.nreq;
+	end = now + 100 * S;
+	while (now < end) {
+		run_until(now + 1 * S);
+		neigh_confirm(tbl, get(IPA), now);
+		cr_assert_eq(offer(IPA, 2), 0);
+	}
+	expect_state(IPA, NEIGH_REACHABLE);
+	cr_expect_eq(R.nreq, req, "no request while TCP confirms");
+	cr_expect_eq(R.ndrop, 0);
+
+	/* unconfirmed: the usual REACHABLE -> STALE -> DELAY -> PROBE */
+	run_until(now + 31 * S);
+	expect_state(IPA, NEIGH_STALE);
+	cr_assert_eq(offer(IPA, 3), 0);
+	expect_state(IPA, NEIGH_DELAY);
+	neigh_confirm(tbl, get(IPA), now);
+	expect_state(IPA, NEIGH_REACHABLE);
+	run_until(now + 31 * S);
+	cr_assert_eq(offer(IPA, 4), 0);
+	run_until(now + 5 * S);
+	expect_state(IPA, NEIGH_PROBE);
+	neigh_confirm(tbl, get(IPA), now);
+	expect_state(IPA, NEIGH_REACHABLE);
+	run_until(now + 3 * S);
+	expect_state(IPA, NEIGH_REACHABLE);
+
+	/* INCOMPLETE has no address to confirm; a foreign entry is ignored */
+	make_incomplete(IPB, 5);
+	neigh_confirm(tbl, get(IPB), now);
+	expect_state(IPB, NEIGH_INCOMPLETE);
+	memset(&bogus, 0, sizeof(bogus));
+	bogus.state = NEIGH_DELAY;
+	neigh_confirm(tbl, &bogus, now);
+	cr_expect_eq(neigh_count(tbl), 2);
+}
+
 /* ---- GC ---- */
 
 Test(neigh, stale_unused_is_collected_after_gc_stale)

@@ -232,6 +232,7 @@ Test(reass, bounded_by_the_ring)
 	uint32_t fr = ts_io(t).rcv_free;
 	data(fr - 100, 300);
 	cr_assert_eq(t->c.ooo_bytes, 100);
+	cr_assert_eq(t->x.mib.ooo_dropped_full, 0);
 	data(fr + 10, 10);
 	cr_assert_eq(t->a.ndeliver, 0, "nothing placed beyond the ring");
 	cr_assert_eq(t->c.ooo_bytes, 100);
@@ -296,6 +297,10 @@ Test(reass, ring_that_shrank_prunes)
 	data(3000, 1000);
 	cr_assert_eq(t->c.nooo, 2);
 	t->rcv_cap = 1500;
+	/* within the window advertised before, beyond the ring now */
+	data(5000, 100);
+	cr_assert_eq(t->a.ndeliver, 0);
+	cr_assert_eq(t->x.mib.rcv_qdrop, 1, "counted as Linux's TCPRcvQDrop");
 	data(0, 1000);
 	check_stream(1000);
 	cr_assert_eq(t->c.nooo, 0);
