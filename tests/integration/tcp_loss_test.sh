@@ -6,8 +6,8 @@
 # queued, none was dropped for want of room (ooo_dropped_full) and nothing
 # SACKed was given up (rcv_pruned, reneging: a Linux sender repairs that
 # only with a retransmission timeout). Before out-of-order data went into
-# the receive ring, the queue's 64 buffers overflowed here at once
-# (thousands of drops and over a hundred evictions for 64 MB).
+# the receive ring, the queue's 64 buffers overflowed here at once (this
+# test on that code: ooo_dropped_full 290, rcv_pruned 7).
 # tests/integration/tcp_interop.sh measures the same at any size.
 #   RS_LOSS_BYTES (default 4 MiB each way)
 . "$(dirname "$0")/_init.sh"
