@@ -86,7 +86,7 @@ neigh_params_default(struct neigh_params *p)
 	p->gc_stale_ns = 60ull * 1000000000ull;
 	p->failed_hold_ns = 3ull * 1000000000ull;
 	p->max_entries = 4096;
-	p->queue_len = 8;
+	p->queue_len = 101; /* Linux: unres_qlen_bytes 212992 is ~101 full frames */
 	p->max_queued = 1024;
 }
 
@@ -803,6 +803,34 @@ neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now)
 }
 
 void
+neigh_confirm(struct neigh_table *t, struct neigh_entry *e, uint64_t now)
+{
+	uintptr_t off = (uintptr_t)e - (uintptr_t)t->slots;
+	struct neigh_slot *s;
+
+	/* reported asynchronously, as neigh_used */
+	if (off >= (uintptr_t)t->p.max_entries * sizeof(*s) ||
+	    off % sizeof(*s) != 0)
+		return;
+	s = &t->slots[off / sizeof(*s)];
+	if (!s->in_use)
+		return;
+	switch (s->e.state) {
+	case NEIGH_REACHABLE:
+		/* the expiry re-arms from here (neigh_expire) */
+		s->e.confirmed_ns = now;
+		break;
+	case NEIGH_STALE:
+	case NEIGH_DELAY:
+	case NEIGH_PROBE:
+		neigh_to_reachable(t, s, now, now);
+		break;
+	default:
+		break;
+	}
+}
+
+void
 neigh_on_arp(struct neigh_table *t, uint16_t iface, struct rs_ip ip,
 	     const uint8_t mac[6], enum neigh_src src, uint64_t now)
 {
@@ -888,7 +916,12 @@ neigh_expire(struct neigh_table *t, struct neigh_slot *s, uint64_t now)
 			neigh_request(t, s, false, now);
 		break;
 	case NEIGH_REACHABLE:
-		neigh_to_stale(t, s, now);
+		/* confirmed since the timer was set: stay (Linux's
+		 * neigh_timer_handler) */
+		if (now - s->e.confirmed_ns < t->p.reachable_ns)
+			neigh_set_timer(t, s, neigh_after(s->e.confirmed_ns, t->p.reachable_ns));
+		else
+			neigh_to_stale(t, s, now);
 		break;
 	case NEIGH_DELAY:
 		/* Confirmed since entering DELAY (updated_ns): no probe. */

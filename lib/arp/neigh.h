@@ -24,7 +24,7 @@
  * params.queue_len packets wait per unresolved entry (the oldest is dropped
  * when a new one arrives, as Linux does), and at most params.max_queued
  * across all entries: queued packets pin packet buffers, and 4096 entries
- * x 8 packets is more than a small pool holds. When that total is reached
+ * x 101 packets is more than a pool holds. When that total is reached
  * a new packet takes the place of the oldest packet of the entry with the
  * longest queue (its own, when no queue is longer than the one it joins):
  * a flood toward many unresolvable addresses cannot starve resolution of
@@ -63,7 +63,7 @@ enum neigh_src {
 	NEIGH_SRC_OTHER,
 };
 
-#define NEIGH_QUEUE_MAX 64
+#define NEIGH_QUEUE_MAX 128
 
 struct neigh_params {
 	uint64_t reachable_ns;   /* REACHABLE lifetime after confirmation (30 s) */
@@ -137,6 +137,14 @@ int neigh_resolve(struct neigh_table *t, uint16_t iface, struct rs_ip ip, void *
 
 /* A packet was sent through e (reported by a worker): STALE -> DELAY. */
 void neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now);
+
+/* Upper-layer reachability confirmation through e (RFC 4861 §7.3.1: TCP
+ * saw new data acknowledged; Linux's dst_confirm), reported by a worker:
+ * any state with an address (not INCOMPLETE/FAILED/PERMANENT) becomes
+ * REACHABLE, and a REACHABLE one stays so without probing. A bulk
+ * transfer then never stops to probe, and cannot lose its neighbour to
+ * probes that congestion dropped. */
+void neigh_confirm(struct neigh_table *t, struct neigh_entry *e, uint64_t now);
 
 /* ARP or ND input: (ip, mac) seen on iface. See enum neigh_src for rules. */
 void neigh_on_arp(struct neigh_table *t, uint16_t iface, struct rs_ip ip,

@@ -121,6 +121,7 @@ static void op_publish(void *ctx, struct neigh_entry *e)
 		p = &pubs[slot];
 		p->e = e;
 		p->used = 0;
+		p->confirmed = 0;
 		atomic_store_explicit(&p->word, make_word(e), memory_order_relaxed);
 		struct neigh_key k = { .ip = e->ip, .iface = e->iface, .zero = 0 };
 		/* the word is written before the key becomes visible */
@@ -243,7 +244,7 @@ static void on_msg_arp(const struct rs_msg *msg, uint64_t now)
 static void tick_used(void *arg, const struct neigh_entry *e)
 {
 	struct neigh_pub *p = e->priv;
-	if (p != NULL && p->used)
+	if (p != NULL && (p->used || p->confirmed))
 		*(bool *)arg = true;
 }
 
@@ -255,7 +256,8 @@ void neigh_ctl_tick(uint64_t now)
 		return;
 	next_ns = now + 10000000;
 	/* Entries workers sent through while STALE: STALE -> DELAY. Only
-	 * STALE entries are flagged, and only when there are entries. */
+	 * STALE entries are flagged, and only when there are entries.
+	 * Entries TCP confirmed: REACHABLE. */
 	if (neigh_count(tbl) == 0)
 		return;
 	bool any = false;
@@ -266,6 +268,10 @@ void neigh_ctl_tick(uint64_t now)
 			if (p->used && p->e != NULL) {
 				p->used = 0;
 				neigh_used(tbl, p->e, now);
+			}
+			if (p->confirmed && p->e != NULL) {
+				p->confirmed = 0;
+				neigh_confirm(tbl, p->e, now);
 			}
 		}
 	}

@@ -33,6 +33,9 @@ struct neigh_pub {
 	/* set by a worker that sent through a STALE entry; read and cleared by
 	 * the control thread (a lost update only delays DELAY by a tick) */
 	volatile uint8_t used;
+	/* set by a worker that sent a packet whose upper layer saw forward
+	 * progress (RS_PF_CONFIRM); read and cleared by the control thread */
+	volatile uint8_t confirmed;
 	struct neigh_entry *e; /* control thread only */
 };
 

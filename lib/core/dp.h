@@ -129,12 +129,12 @@ _Static_assert(sizeof(struct rs_msg) == 64, "ring element size: one cache line")
 struct rs_priv {
 	uint32_t nh_ip;     /* next hop for eth_output (host order) */
 	uint16_t iface;     /* ingress iface on input, egress iface on output */
-	uint8_t flags;
-	uint8_t inject;     /* rs_inject target id (core/module.h) for ctl_input */
+	uint16_t flags;     /* RS_PF_* */
 	uint32_t nh;        /* ip4_input's FIB result for ip4_forward; for IPv6 output
 			     * the FIB6 next hop whose gateway eth_output6 resolves
 			     * (FIB6_NH_NONE: the destination itself) */
 	uint16_t owner;     /* sock_handoff: the worker the packet goes to */
+	uint8_t inject;     /* rs_inject target id (core/module.h) for ctl_input */
 };
 #define RS_PF_L2_BCAST 0x01   /* received as link-layer broadcast/multicast */
 #define RS_PF_OUT_BCAST 0x02  /* send to the link-layer broadcast address */
@@ -144,6 +144,7 @@ struct rs_priv {
 #define RS_PF_LOOPBACK 0x20   /* looped back by ip4_output: never left the host */
 #define RS_PF_MC_HANDED 0x40  /* a multicast copy for the sockets its worker owns */
 #define RS_PF_NO_PMTU 0x80    /* ip6_output: the link's MTU, not the path's (IPV6_PMTUDISC_PROBE) */
+#define RS_PF_CONFIRM 0x100   /* the sender saw forward progress: eth_output confirms the neighbour */
 
 extern int rs_priv_offset;
 

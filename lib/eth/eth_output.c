@@ -84,6 +84,8 @@ static __rte_noinline rte_edge_t eth_output_one(struct rs_worker *w, const struc
 		mo->fast_stale = neigh_word_state(word) == NEIGH_STALE;
 		if (mo->fast_stale && !mo->np->used)
 			mo->np->used = 1;
+		if ((p->flags & RS_PF_CONFIRM) && !mo->np->confirmed)
+			mo->np->confirmed = 1;
 	}
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
 	if (h == NULL)
@@ -106,6 +108,8 @@ static __rte_always_inline rte_edge_t eth_output_step(struct rs_worker *w, const
 		   !(p->flags & RS_PF_OUT_BCAST) && rte_pktmbuf_headroom(m) >= ETH_HLEN)) {
 		if (unlikely(mo->fast_stale) && !mo->np->used)
 			mo->np->used = 1;
+		if (unlikely(p->flags & RS_PF_CONFIRM) && !mo->np->confirmed)
+			mo->np->confirmed = 1;
 		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
 		memcpy(h, &mo->hdr_lo, 8);
 		memcpy(h + 6, &mo->hdr_hi, 8);

@@ -59,6 +59,8 @@ static rte_edge_t eth_output6_one(struct rs_worker *w, struct rte_mbuf *m, struc
 		}
 		if (neigh_word_state(word) == NEIGH_STALE && !np->used)
 			np->used = 1;
+		if ((p->flags & RS_PF_CONFIRM) && !np->confirmed)
+			np->confirmed = 1;
 		neigh_word_mac(word, dmac);
 	}
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);

@@ -22,11 +22,14 @@
  *    been applied (struct tcp_actions.release bytes dropped from the head
  *    first).
  *  - Receive: the caller tells the engine the free space of the receive
- *    ring (struct tcp_io.rcv_free). In-order payload is delivered as
- *    "copy bytes [off, off + len) of this buffer" (struct tcp_delivery).
- *    Out-of-order segments are held by the engine as opaque caller buffers
- *    (void *), in a bounded queue, and returned through deliveries when the
- *    hole fills, or through the context's buf_free callback when dropped.
+ *    ring (struct tcp_io.rcv_free). Payload is placed as "copy bytes
+ *    [off, off + len) of this segment to `at` bytes past the ring's write
+ *    point" (struct tcp_delivery) and made readable by publishing
+ *    (struct tcp_actions.publish). Out-of-order data is placed in the ring
+ *    at its offset too and published when the hole before it fills: the
+ *    engine keeps only its sequence ranges, so the out-of-order queue is
+ *    bounded by the receive window (bytes), never by the caller's buffers,
+ *    and the engine never holds a caller's buffer.
  *
  * Concurrency: none inside. A connection, its listener and its context
  * belong to one thread (a worker) for their life; calls on them must not
@@ -52,12 +55,12 @@
  *     or the cookie SYN-ACK), a bare ACK to tcp_syncookie_check() and
  *     tcp_conn_open_cookie(); anything else gets tcp_rst_reply().
  *  3. process every struct tcp_actions in this order: release, deliveries
- *     (copy, then free non-NULL buffers), segments (build each with
+ *     (copies into the receive ring, not yet readable), publish, segments (build each with
  *     tcp_hdr_write(), payload from the ring at data_off, checksum),
  *     events; re-arm the connection's one wheel timer at a->deadline (or
  *     cancel it for UINT64_MAX); while a->more, tcp_output() and again.
  *     Free the connection after TCP_EV_CLOSED (tcp_conn_destroy() first
- *     if it may hold buffers, e.g. when the worker itself tears it down).
+ *     when the worker itself tears it down).
  *  4. the wheel timer fires: tcp_timer(). The application wrote:
  *     tcp_output(); read: tcp_rcvd(); closed: tcp_close(); and so on.
  *
@@ -96,12 +99,13 @@
 /** Segments one struct tcp_actions holds; more are sent by calling
  * tcp_output() again while tcp_actions.more is set. */
 #define TCP_ACT_SEGS 32
-/** Out-of-order buffers a connection may hold (tcp_params.reass_max_bufs
- * may lower it). */
-#define TCP_REASS_MAX 64
-/** Deliveries one call may return: the current segment and every held
- * buffer. */
-#define TCP_ACT_DELIVER (TCP_REASS_MAX + 1)
+/** Out-of-order ranges (runs of received bytes beyond a hole, data in
+ * the receive ring) a connection tracks (tcp_params.reass_max_bufs may
+ * lower it). Adjacent data merges into one range, so this bounds the
+ * holes, not the bytes: those are bounded by the receive window. */
+#define TCP_REASS_MAX 128
+/** Deliveries one call may return (parts of the current segment). */
+#define TCP_ACT_DELIVER 2
 /** Entries of the transmit scoreboard (each covers one or more segments
  * sent together; a SACK boundary may split one). */
 #define TCP_TXQ_MAX 64
@@ -167,8 +171,8 @@ struct tcp_params {
 	uint32_t init_cwnd;          /**< 10 segments (RFC 6928) */
 	uint64_t cork_ns;            /**< 200 ms: TCP_CORK ceiling */
 	uint64_t invalid_ratelimit_ns; /**< 500 ms: challenge/dup ACKs per connection */
-	uint32_t reass_max_bufs;     /**< out-of-order buffers per connection (<= TCP_REASS_MAX) */
-	uint32_t reass_max_bytes;    /**< out-of-order payload bytes per connection */
+	uint32_t reass_max_bufs;     /**< out-of-order ranges per connection (<= TCP_REASS_MAX) */
+	uint32_t reass_max_bytes;    /**< out-of-order bytes per connection (0: the window's) */
 	uint8_t syncookies;          /**< 0 never, 1 when the SYN queue is full, 2 always */
 	bool timestamps;             /**< offer/accept RFC 7323 timestamps */
 	bool window_scaling;         /**< offer/accept RFC 7323 window scale */
@@ -187,6 +191,7 @@ struct tcp_mib {
 	uint64_t listen_overflows, listen_drops, req_qfull_drops;
 	uint64_t paws_drops, challenge_acks, challenge_acks_limited;
 	uint64_t ooo_queued, ooo_dropped_full, ooo_dup, rcv_pruned;
+	uint64_t rcv_qdrop;  /* Linux's TCPRcvQDrop: in-window data the ring had no room for */
 	uint64_t sack_blocks_ignored, dsack_recv, dsack_sent;
 	uint64_t timeouts, tlp_probes, rack_losses, fast_retrans, sack_recoveries, reno_recoveries;
 	uint64_t abort_on_data, abort_on_close, abort_on_timeout, abort_on_linger;
@@ -201,10 +206,6 @@ struct tcp_ctx {
 	struct rs_siphash_key isn_key;    /**< RFC 6528 secret */
 	struct rs_siphash_key cookie_key; /**< RFC 4987 secret */
 	struct rs_siphash_key ts_key;     /**< per-path timestamp offsets */
-	/** Gives a held buffer back to its owner (out-of-order data dropped
-	 * or the connection destroyed). Must not call into the engine. */
-	void (*buf_free)(void *arg, void *buf);
-	void *buf_free_arg;
 	struct tcp_mib mib;
 };
 
@@ -216,11 +217,8 @@ void tcp_params_default(struct tcp_params *p);
  * @param x        the context (caller memory)
  * @param secret   48 bytes of secret randomness: the ISN, cookie and
  *                 timestamp keys (borrowed; copied)
- * @param buf_free callback for held buffers (may be NULL only if the
- *                 caller never passes buffers)
  */
-void tcp_ctx_init(struct tcp_ctx *x, const uint8_t secret[48],
-		  void (*buf_free)(void *arg, void *buf), void *buf_free_arg);
+void tcp_ctx_init(struct tcp_ctx *x, const uint8_t secret[48]);
 
 /* ---- congestion control ---- */
 
@@ -281,14 +279,14 @@ struct tcp_out_seg {
 	uint32_t data_len;  /**< payload bytes (0 for none) */
 };
 
-/** Bytes to deliver, in this order, into the receive ring. */
+/** Bytes of the segment given to this call to copy into the receive
+ * ring, not yet readable: payload [off, off + len) goes to `at` bytes past
+ * the ring's write point as it was when the call began (at + len never
+ * exceeds that call's tcp_io.rcv_free). */
 struct tcp_delivery {
-	/** NULL: the buffer of the segment given to this call (borrowed by
-	 * the engine, still the caller's). Otherwise a buffer the engine
-	 * held: after copying, it is the caller's again (free it). */
-	void *buf;
-	uint32_t off;       /**< from the start of that segment's payload */
+	uint32_t off;       /**< from the start of the segment's payload */
 	uint32_t len;
+	uint32_t at;
 };
 
 /* events */
@@ -298,7 +296,7 @@ struct tcp_delivery {
 #define TCP_EV_PEER_FIN    0x0008 /**< the peer's FIN: end of stream after delivered data */
 #define TCP_EV_ERROR       0x0010 /**< tcp_actions.err is set (SO_ERROR) */
 #define TCP_EV_CLOSED      0x0020 /**< the engine is done with the connection: free it after
-                                       processing these actions (held buffers were freed) */
+                                       processing these actions */
 #define TCP_EV_TIME_WAIT   0x0040 /**< entered TIME-WAIT (the socket may be released; the
                                        connection lives until TCP_EV_CLOSED) */
 #define TCP_EV_URGENT      0x0080 /**< urgent pointer advanced (tcp_actions.urg_mark) */
@@ -314,10 +312,11 @@ struct tcp_actions {
 	/** More segments are allowed now than segs holds: send these, then
 	 * call tcp_output(). */
 	bool more;
-	/** The buffer given to tcp_input() is now held by the engine: do not
-	 * free or reuse it. */
-	bool held;
 	uint16_t ndeliver;
+	/** After the deliveries' copies: make this many bytes from the ring's
+	 * write point readable (in-order data, and out-of-order data placed
+	 * earlier whose hole has filled). */
+	uint32_t publish;
 	uint32_t events;     /**< TCP_EV_* */
 	int err;             /**< with TCP_EV_ERROR: a positive errno as Linux reports it */
 	struct seq urg_mark; /**< with TCP_EV_URGENT: sequence number after the urgent byte */
@@ -398,12 +397,10 @@ struct tcp_txe {
 	uint8_t flags;     /**< TXE_* (tcp_impl.h) */
 };
 
-/** One held out-of-order buffer: payload bytes [off, off + len) of buf,
- * the first of which has sequence number seq. */
+/** One out-of-order range: bytes [seq, seq + len), already placed in the
+ * receive ring at seq - rcv_nxt past its write point. */
 struct tcp_ooo {
-	void *buf;
 	struct seq seq;
-	uint32_t off;
 	uint32_t len;
 	uint32_t stamp;    /**< arrival order, for RFC 2018 §4's block order */
 };
@@ -686,12 +683,12 @@ void tcp_conn_open_passive(struct tcp_ctx *x, struct tcp_listener *l, struct tcp
 
 /**
  * Opens c ESTABLISHED from an ACK that tcp_syncookie_check() accepted,
- * then processes that ACK (it may carry data; buf as for tcp_input()).
+ * then processes that ACK (it may carry data, as for tcp_input()).
  * Returns 0, or -ENOBUFS when l's accept queue is full (c is then not
  * opened; the ACK is dropped and counted, as Linux does).
  */
 int tcp_conn_open_cookie(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn *c,
-			 const struct tcp_tuple *t, const struct tcp_seg *ack, void *buf,
+			 const struct tcp_tuple *t, const struct tcp_seg *ack,
 			 const struct tcp_cookie_info *info, uint32_t mtu, const struct tcp_io *io,
 			 struct tcp_actions *a);
 
@@ -723,7 +720,7 @@ int tcp_shutdown(struct tcp_ctx *x, struct tcp_conn *c, int how, const struct tc
 /** Abort: RST if synchronized, CLOSED at once (ECONNABORTED not reported). */
 void tcp_abort(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a);
 
-/** Frees every held buffer through buf_free and marks c CLOSED. Sends
+/** Forgets out-of-order data and marks c CLOSED. Sends
  * nothing. Safe in any state; c may be freed afterwards. */
 void tcp_conn_destroy(struct tcp_ctx *x, struct tcp_conn *c);
 
@@ -731,12 +728,10 @@ void tcp_conn_destroy(struct tcp_ctx *x, struct tcp_conn *c);
 
 /**
  * A segment for c arrived (the caller's demultiplexing found c).
- * @param buf  the caller's buffer holding the segment (opaque). Borrowed,
- *             unless a->held is set on return: then the engine keeps it
- *             (out-of-order data) and gives it back through a delivery or
- *             buf_free. Deliveries with buf == NULL refer to it.
+ * Its payload (seg->len bytes) stays the caller's: deliveries name
+ * ranges of it to copy when the call's actions are carried out.
  */
-void tcp_input(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, void *buf,
+void tcp_input(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 	       const struct tcp_io *io, struct tcp_actions *a);
 
 /** Sends what may be sent now: new data the application queued (call it

@@ -118,7 +118,9 @@ struct tcp_worker {
 	struct rte_node *node;      /* the node enqueuing output (tcp_input, tcp_timer, sock_tx) */
 	rte_edge_t out_edge;        /* that node's edge to ip4_output */
 	rte_edge_t out_edge6;       /* and to ip6_output */
-	struct rte_mbuf *cur;       /* the segment being input (deliveries with buf NULL) */
+	struct rte_mbuf *cur;       /* the segment being input (what deliveries copy from) */
+	bool confirm;               /* segments built now follow an ACK of new data:
+				     * they confirm the neighbour (RS_PF_CONFIRM) */
 	uint64_t nconns;
 	uint64_t no_conn_mem;       /* SYNs refused: pool empty */
 	uint64_t no_stock;          /* established children that waited for a socket */

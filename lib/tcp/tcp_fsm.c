@@ -55,7 +55,7 @@ tcp_params_default(struct tcp_params *p)
 	p->cork_ns = 200 * NS_PER_MS;
 	p->invalid_ratelimit_ns = 500 * NS_PER_MS;
 	p->reass_max_bufs = TCP_REASS_MAX;
-	p->reass_max_bytes = 4 * 1024 * 1024;
+	p->reass_max_bytes = 0; /* the receive window's */
 	p->syncookies = 1;
 	p->timestamps = true;
 	p->window_scaling = true;
@@ -67,16 +67,13 @@ tcp_params_default(struct tcp_params *p)
 }
 
 void
-tcp_ctx_init(struct tcp_ctx *x, const uint8_t secret[48], void (*buf_free)(void *arg, void *buf),
-	     void *buf_free_arg)
+tcp_ctx_init(struct tcp_ctx *x, const uint8_t secret[48])
 {
 	memset(x, 0, sizeof(*x));
 	tcp_params_default(&x->p);
 	rs_siphash_key_load(&x->isn_key, secret);
 	rs_siphash_key_load(&x->cookie_key, secret + 16);
 	rs_siphash_key_load(&x->ts_key, secret + 32);
-	x->buf_free = buf_free;
-	x->buf_free_arg = buf_free_arg;
 }
 
 int
@@ -441,7 +438,7 @@ tcp_conn_open_passive(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn
 
 int
 tcp_conn_open_cookie(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn *c,
-		     const struct tcp_tuple *t, const struct tcp_seg *ack, void *buf,
+		     const struct tcp_tuple *t, const struct tcp_seg *ack,
 		     const struct tcp_cookie_info *info, uint32_t mtu, const struct tcp_io *io,
 		     struct tcp_actions *a)
 {
@@ -491,7 +488,7 @@ tcp_conn_open_cookie(struct tcp_ctx *x, struct tcp_listener *l, struct tcp_conn 
 	c->segs_in++;
 	c->last_rcv_ns = now;
 	/* the rest of the ACK (its data, FIN) as in ESTABLISHED */
-	tcp_input_sync(x, c, ack, buf, io, a);
+	tcp_input_sync(x, c, ack, io, a);
 	tcp_finish(x, c, io, a);
 	return 0;
 }

@@ -168,23 +168,26 @@ uint64_t tcp_rack_reo_wnd(const struct tcp_conn *c);
 
 void tcp_process_ack_loss(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now);
 void tcp_enter_recovery(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now);
-void tcp_input_sync(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, void *buf,
+void tcp_input_sync(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 		    const struct tcp_io *io, struct tcp_actions *a);
 void tcp_rcv_space_adjust(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now);
 
 /* ---- reassembly (tcp_reass.c) ---- */
 
-/* Takes ownership of buf when it returns true (payload bytes [off, off +
- * len) of buf, starting at seq). */
-bool tcp_reass_insert(struct tcp_ctx *x, struct tcp_conn *c, struct seq seq, void *buf, uint32_t off,
-		      uint32_t len, bool *dup);
-/* Delivers held data that became contiguous with rcv_nxt; frees what is
- * wholly below it. */
+/* Out-of-order payload bytes [off, off + len) of the current segment,
+ * starting at seq > rcv_nxt: placed in the ring (a delivery) and recorded
+ * when it returns true; *dup when every byte was held already. */
+bool tcp_reass_insert(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, struct seq seq,
+		      uint32_t off, uint32_t len, bool *dup);
+/* Publishes held data that became contiguous with rcv_nxt; forgets what
+ * is wholly below it. */
 void tcp_reass_deliver(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a);
 unsigned tcp_reass_sack(const struct tcp_conn *c, struct tcp_sack_block *b, unsigned max);
 void tcp_reass_purge(struct tcp_ctx *x, struct tcp_conn *c);
-/* records a delivery (bounded by the ring's free space); returns bytes delivered */
-uint32_t tcp_deliver_n(struct tcp_conn *c, struct tcp_actions *a, void *buf, uint32_t off, uint32_t len);
+/* in-order payload [off, off + len) of the current segment: copied and
+ * published (bounded by the ring's free space); returns bytes delivered */
+uint32_t tcp_deliver_n(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, uint32_t off,
+		       uint32_t len);
 bool tcp_txq_room(const struct tcp_conn *c, uint64_t now);
 
 /* ---- hashes (tcp_isn.c) ---- */

@@ -9,26 +9,6 @@
  */
 #include "tcp_impl.h"
 
-/* ---- delivery ---- */
-
-uint32_t
-tcp_deliver_n(struct tcp_conn *c, struct tcp_actions *a, void *buf, uint32_t off, uint32_t len)
-{
-	if (len == 0 || a->ndeliver >= TCP_ACT_DELIVER)
-		return 0;
-	if (len > c->rcv_free)
-		len = c->rcv_free; /* never more than the ring takes */
-	if (len == 0)
-		return 0;
-	a->deliver[a->ndeliver++] = (struct tcp_delivery){ .buf = buf, .off = off, .len = len };
-	c->rcv_free -= len;
-	c->rcv_nxt = seq_add(c->rcv_nxt, len);
-	c->delivered_total += len;
-	c->bytes_received += len;
-	a->events |= TCP_EV_READABLE;
-	return len;
-}
-
 /* ---- receive-side estimates ---- */
 
 /* Linux's tcp_rcv_rtt_update: the receiver's view of the RTT, from the
@@ -168,7 +148,7 @@ process_fin(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, uint64
  * the caller already trimmed; here the arguments are the trimmed view.
  */
 static void
-text_and_fin(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, void *buf, struct seq s,
+text_and_fin(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, struct seq s,
 	     uint32_t skip, uint32_t len, bool fin, const struct tcp_io *io, struct tcp_actions *a)
 {
 	uint64_t now = io->now_ns;
@@ -199,7 +179,7 @@ text_and_fin(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, v
 		ato_update(x, c, now);
 		rcv_rtt_measure(c, seg, now);
 		if (seq_eq(s, c->rcv_nxt)) {
-			uint32_t n = tcp_deliver_n(c, a, NULL, skip, len);
+			uint32_t n = tcp_deliver_n(x, c, a, skip, len);
 			if (n < len)
 				fin = false; /* the ring was full: the rest is lost */
 			bool had_ooo = c->nooo > 0;
@@ -212,8 +192,7 @@ text_and_fin(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, v
 				c->ack_now = true;
 		} else {
 			bool dup = false;
-			if (buf && tcp_reass_insert(x, c, s, buf, skip, len, &dup))
-				a->held = true;
+			tcp_reass_insert(x, c, a, s, skip, len, &dup);
 			if (dup && c->sack_ok) {
 				c->dsack_pending = true;
 				c->dsack.start = s.v;
@@ -450,7 +429,7 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 /* ---- SYN-SENT (RFC 9293 §3.10.7.3) ---- */
 
 static void
-input_syn_sent(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, void *buf,
+input_syn_sent(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 	       const struct tcp_io *io, struct tcp_actions *a)
 {
 	uint64_t now = io->now_ns;
@@ -513,7 +492,7 @@ input_syn_sent(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 			len = room;
 			fin = false;
 		}
-		text_and_fin(x, c, seg, buf, c->rcv_nxt, 0, len, fin, io, a);
+		text_and_fin(x, c, seg, c->rcv_nxt, 0, len, fin, io, a);
 		return;
 	}
 	/* simultaneous open: SYN-RECEIVED, SYN-ACK with our ISN (RFC 9293
@@ -577,7 +556,7 @@ process_rst(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 }
 
 void
-tcp_input_sync(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, void *buf,
+tcp_input_sync(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 	       const struct tcp_io *io, struct tcp_actions *a)
 {
 	uint64_t now = io->now_ns;
@@ -828,11 +807,11 @@ tcp_input_sync(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 	}
 
 	/* seventh and eighth */
-	text_and_fin(x, c, seg, buf, s, skip, len, fin, io, a);
+	text_and_fin(x, c, seg, s, skip, len, fin, io, a);
 }
 
 void
-tcp_input(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, void *buf,
+tcp_input(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 	  const struct tcp_io *io, struct tcp_actions *a)
 {
 	tcp_io_enter(c, io, a);
@@ -855,10 +834,10 @@ tcp_input(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, void
 		return;
 	}
 	case TCP_SYN_SENT:
-		input_syn_sent(x, c, seg, buf, io, a);
+		input_syn_sent(x, c, seg, io, a);
 		break;
 	default:
-		tcp_input_sync(x, c, seg, buf, io, a);
+		tcp_input_sync(x, c, seg, io, a);
 		break;
 	}
 	tcp_finish(x, c, io, a);

@@ -128,15 +128,14 @@ static rte_edge_t listen_input(struct tcp_worker *tw, struct rs_worker *w, struc
 			struct tcp_io io;
 			tcp_io_fill(tw, w, sc, &io);
 			tw->cur = m;
-			if (tcp_conn_open_cookie(&tw->ctx, l, &sc->c, &t, seg, m, &info, mtu, &io, a) < 0) {
+			if (tcp_conn_open_cookie(&tw->ctx, l, &sc->c, &t, seg, &info, mtu, &io, a) < 0) {
 				tcp_sock_post_release(w, s);
 				rte_mempool_put(tw->pool, sc);
 				return E_LISTEN_DROP;
 			}
-			bool held = a->held;
 			tcp_sconn_insert(tw, sc);
 			tcp_act_run(tw, w, sc);
-			return held ? RS_EDGE_CONSUMED : DONE;
+			return DONE;
 		}
 	}
 	tw->ctx.mib.in_segs++;
@@ -223,13 +222,12 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 		struct tcp_io io;
 		tcp_io_fill(tw, w, sc, &io);
 		tw->cur = m;
-		tcp_input(&tw->ctx, &sc->c, &seg, m, &io, a);
-		bool held = a->held;
+		tcp_input(&tw->ctx, &sc->c, &seg, &io, a);
 		bool reuse = (a->events & TCP_EV_TW_REUSE) != 0;
 		isn = a->tw_isn.v;
 		tcp_act_run(tw, w, sc);
 		if (!reuse)
-			return held ? RS_EDGE_CONSUMED : DONE;
+			return DONE;
 		/* RFC 6191: the TIME-WAIT connection made way for a new one */
 		if (sc != NULL && tcp_sconn_lookup(tw, &k) == sc)
 			tcp_sconn_done(tw, sc);

@@ -129,7 +129,7 @@ void tcp_sconn_done(struct tcp_worker *tw, struct tcp_sconn *sc)
 		sc->in_table = false;
 		tw->nconns--;
 	}
-	tcp_conn_destroy(&tw->ctx, &sc->c); /* held buffers back, if any */
+	tcp_conn_destroy(&tw->ctx, &sc->c);
 	rte_mempool_put(tw->pool, sc);
 }
 
@@ -173,8 +173,10 @@ static void set_state(struct rs_sock *s, uint32_t set, uint32_t clear)
 	atomic_store_explicit(&s->shm->state, (v & ~clear) | set, memory_order_release);
 }
 
-/* Copies [off, off + len) of an mbuf chain into s's receive ring. */
-static void deliver(struct rs_sock *s, struct rte_mbuf *m, uint32_t off, uint32_t len)
+/* Copies [off, off + len) of an mbuf chain into s's receive ring, at bytes
+ * past its write point, unpublished. The engine placed it within the free
+ * space it was told of: less room now is a hostile application. */
+static void deliver(struct rs_sock *s, struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t at)
 {
 	for (struct rte_mbuf *seg = m; seg != NULL && len > 0; seg = seg->next) {
 		if (off >= seg->data_len) {
@@ -184,12 +186,13 @@ static void deliver(struct rs_sock *s, struct rte_mbuf *m, uint32_t off, uint32_
 		uint32_t take = seg->data_len - off;
 		if (take > len)
 			take = len;
-		ssize_t n = shm_bytes_write(&s->rx, rte_pktmbuf_mtod_offset(seg, void *, off), take);
-		if (n < 0) {
+		ssize_t n = shm_bytes_write_at(&s->rx, at, rte_pktmbuf_mtod_offset(seg, void *, off), take);
+		if (n != (ssize_t)take) {
 			sock_app_corrupt(s);
 			return;
 		}
 		len -= take;
+		at += take;
 		off = 0;
 	}
 }
@@ -257,7 +260,10 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 		return NULL;
 	}
 	struct rs_priv *pv = rs_priv(m);
-	pv->flags = 0;
+	/* RFC 4861 §7.3.1 / Linux's dst_confirm: new data acknowledged
+	 * proves the neighbour reachable, so a bulk transfer does not stop
+	 * to probe it */
+	pv->flags = tw->confirm ? RS_PF_CONFIRM : 0;
 	pv->iface = 0;
 	pv->nh_ip = 0;
 	if (!v4) {
@@ -276,7 +282,7 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 		 * routes */
 		pv->nh = FIB6_NH_NONE;
 		if (oif >= 0) {
-			pv->flags = RS_PF_IFACE_SET;
+			pv->flags |= RS_PF_IFACE_SET;
 			pv->iface = (uint16_t)oif;
 		}
 		return m;
@@ -295,7 +301,7 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 	ip4_write(p, (uint8_t)tos, (uint16_t)m->pkt_len, ip4_next_id(w), IP4_DF, (uint8_t)ttl,
 		  IPPROTO_TCP_, src, dst);
 	if (s != NULL && s->bind_iface >= 0) {
-		pv->flags = RS_PF_IFACE_SET;
+		pv->flags |= RS_PF_IFACE_SET;
 		pv->iface = (uint16_t)s->bind_iface;
 	}
 	return m;
@@ -316,6 +322,7 @@ static void send_seg(struct tcp_worker *tw, struct rs_worker *w, const struct tc
 void tcp_send_bare(struct tcp_worker *tw, struct rs_worker *w, const struct tcp_key *k, int oif,
 		   const struct tcp_out_seg *o)
 {
+	tw->confirm = false;
 	send_seg(tw, w, k, o, NULL, oif);
 }
 
@@ -433,13 +440,17 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 		}
 		for (uint16_t i = 0; i < a->ndeliver; i++) {
 			struct tcp_delivery *d = &a->deliver[i];
-			struct rte_mbuf *m = d->buf != NULL ? d->buf : tw->cur;
-			if (s != NULL && m != NULL)
-				deliver(s, m, d->off, d->len);
-			if (d->buf != NULL)
-				rte_pktmbuf_free(d->buf);
+			if (s != NULL && tw->cur != NULL)
+				deliver(s, tw->cur, d->off, d->len, d->at);
+		}
+		if (a->publish && s != NULL) {
+			if (shm_bytes_publish(&s->rx, a->publish) != (ssize_t)a->publish)
+				sock_app_corrupt(s);
 			wake = true;
 		}
+		/* a later round (a->more) sends on after the same ACK */
+		if (round == 0)
+			tw->confirm = a->release > 0 || (ev & TCP_EV_ESTABLISHED);
 		for (uint16_t i = 0; i < a->nsegs; i++)
 			send_seg(tw, w, &sc->key, &a->segs[i], s, sc->oif);
 		if (s != NULL) {

@@ -16,7 +16,7 @@ tcp_act_reset(struct tcp_actions *a)
 	a->release = 0;
 	a->nsegs = 0;
 	a->more = false;
-	a->held = false;
+	a->publish = 0;
 	a->ndeliver = 0;
 	a->events = 0;
 	a->err = 0;

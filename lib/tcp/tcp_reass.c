@@ -4,35 +4,35 @@
  * RCV.NXT are held for later delivery) and the SACK blocks that describe
  * it (RFC 2018 §4).
  *
- * The queue holds the caller's buffers (opaque), sorted by sequence number
- * and never overlapping: a new segment is trimmed to what no held segment
- * covers, held segments it covers whole are freed, and a segment entirely
- * covered is a duplicate (freed, reported for D-SACK). So every payload
- * byte is held at most once and the byte count is exact.
- *
- * Bounds: reass_max_bufs buffers (<= TCP_REASS_MAX) and reass_max_bytes
- * payload bytes per connection. When full, a segment that lies above
- * everything held is dropped (counted ooo_dropped_full); one that lies
- * below the highest held segment evicts held segments from the top
- * (counted rcv_pruned, as Linux's tcp_prune_ofo_queue does): data nearer
- * RCV.NXT is worth more. Evicting SACKed data is reneging, which RFC 2018
- * §8 allows; the sender here keeps everything until cumulatively acked.
+ * Out-of-order bytes go straight into the receive ring, at their offset
+ * past its write point (seq - RCV.NXT), unpublished; the engine keeps only
+ * the ranges they form, sorted, disjoint and never adjacent (a segment
+ * that touches a range merges with it). When the hole before the first
+ * range fills, that range is published without another copy. So:
+ *  - the queue holds whatever the advertised window lets the peer send
+ *    (the window never exceeds the ring's free space): it is bounded in
+ *    bytes by the receive buffer, as Linux's is by sk_rcvbuf, and no
+ *    caller buffer (mbuf) is pinned while a hole lasts;
+ *  - reass_max_bufs bounds the ranges (holes), not the segments; a
+ *    segment that would need one more range is dropped (ooo_dropped_full)
+ *    and nothing held is evicted: evicting SACKed data is reneging
+ *    (RFC 2018 §8), which a Linux sender answers only with a
+ *    retransmission timeout. A segment at RCV.NXT never needs a range, so
+ *    a full queue never stops the connection: the hole's retransmission
+ *    is always taken and publishes the ranges behind it;
+ *  - data is dropped from the queue only when the ring can no longer take
+ *    it (the application shrank SO_RCVBUF or shut reading), counted
+ *    rcv_pruned.
  */
 #include "tcp_impl.h"
 
 static void
-ooo_free(struct tcp_ctx *x, void *buf)
+ooo_remove_n(struct tcp_conn *c, uint16_t i, uint16_t n)
 {
-	if (x->buf_free && buf)
-		x->buf_free(x->buf_free_arg, buf);
-}
-
-static void
-ooo_remove(struct tcp_conn *c, uint16_t i)
-{
-	c->ooo_bytes -= c->ooo[i].len;
-	memmove(&c->ooo[i], &c->ooo[i + 1], (size_t)(c->nooo - i - 1) * sizeof(c->ooo[0]));
-	c->nooo--;
+	for (uint16_t k = i; k < i + n; k++)
+		c->ooo_bytes -= c->ooo[k].len;
+	memmove(&c->ooo[i], &c->ooo[i + n], (size_t)(c->nooo - i - n) * sizeof(c->ooo[0]));
+	c->nooo = (uint16_t)(c->nooo - n);
 }
 
 static inline struct seq
@@ -42,89 +42,101 @@ ooo_end(const struct tcp_ooo *o)
 }
 
 static uint32_t
-max_bufs(const struct tcp_ctx *x)
+max_ranges(const struct tcp_ctx *x)
 {
 	uint32_t m = x->p.reass_max_bufs;
 	return m == 0 || m > TCP_REASS_MAX ? TCP_REASS_MAX : m;
 }
 
+/* Makes n bytes from the ring's write point readable. */
+static void
+publish(struct tcp_conn *c, struct tcp_actions *a, uint32_t n)
+{
+	a->publish += n;
+	c->rcv_free -= n;
+	c->rcv_nxt = seq_add(c->rcv_nxt, n);
+	c->delivered_total += n;
+	c->bytes_received += n;
+	a->events |= TCP_EV_READABLE;
+}
+
+uint32_t
+tcp_deliver_n(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, uint32_t off, uint32_t len)
+{
+	if (len > c->rcv_free) {
+		len = c->rcv_free; /* never more than the ring takes */
+		x->mib.rcv_qdrop++;
+	}
+	if (len == 0 || a->ndeliver >= TCP_ACT_DELIVER)
+		return 0;
+	a->deliver[a->ndeliver++] = (struct tcp_delivery){ .off = off, .len = len, .at = a->publish };
+	publish(c, a, len);
+	return len;
+}
+
 bool
-tcp_reass_insert(struct tcp_ctx *x, struct tcp_conn *c, struct seq s, void *buf, uint32_t off,
+tcp_reass_insert(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, struct seq s, uint32_t off,
 		 uint32_t len, bool *dup)
 {
+	*dup = false;
+	if (len == 0 || !seq_gt(s, c->rcv_nxt))
+		return false;
+	/* the ring takes bytes up to rcv_nxt + rcv_free; the window reaches
+	 * further only by its scaling's rounding (tcp_select_window never
+	 * shrinks it) or after the application shrank SO_RCVBUF */
+	uint32_t at = seq_diff(s, c->rcv_nxt);
+	if (at >= c->rcv_free) {
+		x->mib.rcv_qdrop++;
+		return false;
+	}
+	if (len > c->rcv_free - at) {
+		len = c->rcv_free - at;
+		x->mib.rcv_qdrop++;
+	}
 	struct seq e = seq_add(s, len);
 
-	*dup = false;
-	if (len == 0)
-		return false;
-	/* duplicate: wholly inside one held segment (they never overlap, so
-	 * "covered by several" means several adjacent ones) */
-	struct seq cov = s;
-	for (uint16_t i = 0; i < c->nooo; i++) {
-		struct tcp_ooo *o = &c->ooo[i];
-		if (seq_le(o->seq, cov) && seq_gt(ooo_end(o), cov))
-			cov = ooo_end(o);
-		if (seq_ge(cov, e))
-			break;
-	}
-	if (seq_ge(cov, e)) {
+	/* i: the first range that ends at or after s (touches or follows
+	 * it); j: one past the last that starts at or before e */
+	uint16_t i = 0;
+	while (i < c->nooo && seq_lt(ooo_end(&c->ooo[i]), s))
+		i++;
+	uint16_t j = i;
+	while (j < c->nooo && seq_le(c->ooo[j].seq, e))
+		j++;
+	if (j == i + 1 && seq_le(c->ooo[i].seq, s) && seq_ge(ooo_end(&c->ooo[i]), e)) {
+		/* all of it is held already */
 		*dup = true;
 		x->mib.ooo_dup++;
 		return false;
 	}
-
-	/* where the new one starts and ends once trimmed against a held
-	 * predecessor overlapping its head and a successor overlapping its
-	 * tail; held segments wholly inside are dropped */
-	uint16_t i = 0;
-	while (i < c->nooo && seq_le(ooo_end(&c->ooo[i]), s))
-		i++;
-	/* c->ooo[i] is the first that ends after s */
-	if (i < c->nooo && seq_lt(c->ooo[i].seq, s)) {
-		/* overlaps our head: start after it */
-		struct seq ne = ooo_end(&c->ooo[i]);
-		uint32_t cut = seq_diff(ne, s);
-		s = ne;
-		off += cut;
-		len -= cut;
-		i++;
+	struct seq ns = s, ne = e;
+	uint32_t had = 0;
+	for (uint16_t k = i; k < j; k++) {
+		if (seq_lt(c->ooo[k].seq, ns))
+			ns = c->ooo[k].seq;
+		if (seq_gt(ooo_end(&c->ooo[k]), ne))
+			ne = ooo_end(&c->ooo[k]);
+		had += c->ooo[k].len;
 	}
-	/* drop held segments wholly inside [s, e) */
-	while (i < c->nooo && seq_le(ooo_end(&c->ooo[i]), e) && seq_ge(c->ooo[i].seq, s)) {
-		ooo_free(x, c->ooo[i].buf);
-		ooo_remove(c, i);
-	}
-	if (i < c->nooo && seq_lt(c->ooo[i].seq, e)) {
-		/* overlaps our tail: end where it starts */
-		len = seq_diff(c->ooo[i].seq, s);
-		e = c->ooo[i].seq;
-	}
-	if (len == 0)
-		return false; /* cannot happen: cov said part is new */
-
-	/* bounds */
-	uint32_t mb = max_bufs(x);
+	uint32_t grow = seq_diff(ne, ns) - had;
 	uint32_t mbytes = x->p.reass_max_bytes;
-	while (c->nooo > 0 && (c->nooo >= mb || (mbytes && c->ooo_bytes + len > mbytes))) {
-		struct tcp_ooo *last = &c->ooo[c->nooo - 1];
-		if (!seq_gt(last->seq, s))
-			break;
-		/* the new one is nearer RCV.NXT: evict from the top */
-		ooo_free(x, last->buf);
-		ooo_remove(c, (uint16_t)(c->nooo - 1));
-		x->mib.rcv_pruned++;
-		if (i > c->nooo)
-			i = c->nooo;
-	}
-	if (c->nooo >= mb || (mbytes && c->ooo_bytes + len > mbytes)) {
+	if ((j == i && c->nooo >= max_ranges(x)) || (mbytes && c->ooo_bytes + grow > mbytes) ||
+	    a->ndeliver >= TCP_ACT_DELIVER) {
 		x->mib.ooo_dropped_full++;
 		return false;
 	}
-	memmove(&c->ooo[i + 1], &c->ooo[i], (size_t)(c->nooo - i) * sizeof(c->ooo[0]));
-	c->ooo[i] = (struct tcp_ooo){ .buf = buf, .seq = s, .off = off, .len = len,
-				      .stamp = ++c->ooo_stamp };
-	c->nooo++;
-	c->ooo_bytes += len;
+	/* copy all of it (bytes already held are rewritten with the same
+	 * stream bytes: one copy instead of one per piece) */
+	a->deliver[a->ndeliver++] = (struct tcp_delivery){ .off = off, .len = len, .at = a->publish + at };
+	if (j == i) {
+		memmove(&c->ooo[i + 1], &c->ooo[i], (size_t)(c->nooo - i) * sizeof(c->ooo[0]));
+		c->nooo++;
+	} else if (j > i + 1) {
+		memmove(&c->ooo[i + 1], &c->ooo[j], (size_t)(c->nooo - j) * sizeof(c->ooo[0]));
+		c->nooo = (uint16_t)(c->nooo - (j - i - 1));
+	}
+	c->ooo[i] = (struct tcp_ooo){ .seq = ns, .len = seq_diff(ne, ns), .stamp = ++c->ooo_stamp };
+	c->ooo_bytes += grow;
 	x->mib.ooo_queued++;
 	return true;
 }
@@ -137,64 +149,49 @@ tcp_reass_deliver(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a)
 		if (seq_gt(o->seq, c->rcv_nxt))
 			break;
 		if (seq_le(ooo_end(o), c->rcv_nxt)) {
-			/* all of it already arrived in order */
-			ooo_free(x, o->buf);
-			ooo_remove(c, 0);
+			/* all of it arrived again in order */
+			ooo_remove_n(c, 0, 1);
 			continue;
 		}
-		uint32_t skip = seq_diff(c->rcv_nxt, o->seq);
-		uint32_t n = o->len - skip;
-		if (c->rcv_free < n || a->ndeliver >= TCP_ACT_DELIVER) {
+		uint32_t n = seq_diff(ooo_end(o), c->rcv_nxt);
+		if (c->rcv_free < n) {
 			/* the ring cannot take what we advertised (the
-			 * caller shrank it): drop, the peer retransmits */
-			ooo_free(x, o->buf);
-			ooo_remove(c, 0);
-			x->mib.rcv_pruned++;
-			continue;
+			 * application shrank it): forget the rest, the peer
+			 * retransmits */
+			x->mib.rcv_pruned += c->nooo;
+			ooo_remove_n(c, 0, c->nooo);
+			break;
 		}
-		void *buf = o->buf;
-		uint32_t boff = o->off + skip;
-		ooo_remove(c, 0);
-		tcp_deliver_n(c, a, buf, boff, n);
+		ooo_remove_n(c, 0, 1);
+		publish(c, a, n);
 	}
 }
 
 /*
  * RFC 2018 §4: the first block holds the most recently received segment,
- * then the most recently reported other blocks. Blocks are maximal runs
- * of held data (adjacent buffers merged); a block's age is its newest
- * buffer's.
+ * then the most recently reported other blocks. A range's age is that of
+ * the newest segment merged into it.
  */
 unsigned
 tcp_reass_sack(const struct tcp_conn *c, struct tcp_sack_block *b, unsigned max)
 {
-	struct tcp_sack_block blk[TCP_REASS_MAX];
-	uint32_t stamp[TCP_REASS_MAX];
-	unsigned nb = 0;
-
-	for (uint16_t i = 0; i < c->nooo; i++) {
-		const struct tcp_ooo *o = &c->ooo[i];
-		if (nb && blk[nb - 1].end == o->seq.v) {
-			blk[nb - 1].end = ooo_end(o).v;
-			if (o->stamp > stamp[nb - 1])
-				stamp[nb - 1] = o->stamp;
-		} else {
-			blk[nb].start = o->seq.v;
-			blk[nb].end = ooo_end(o).v;
-			stamp[nb] = o->stamp;
-			nb++;
-		}
-	}
+	uint32_t last = 0;
 	unsigned n = 0;
-	while (n < max && nb > 0) {
-		unsigned best = 0;
-		for (unsigned k = 1; k < nb; k++)
-			if (stamp[k] > stamp[best])
-				best = k;
-		b[n++] = blk[best];
-		blk[best] = blk[nb - 1];
-		stamp[best] = stamp[nb - 1];
-		nb--;
+
+	/* selection by decreasing stamp; max is at most 4 */
+	while (n < max) {
+		int best = -1;
+		for (uint16_t i = 0; i < c->nooo; i++) {
+			uint32_t st = c->ooo[i].stamp;
+			if ((n == 0 || st < last) && (best < 0 || st > c->ooo[best].stamp))
+				best = i;
+		}
+		if (best < 0)
+			break;
+		last = c->ooo[best].stamp;
+		b[n].start = c->ooo[best].seq.v;
+		b[n].end = ooo_end(&c->ooo[best]).v;
+		n++;
 	}
 	return n;
 }
@@ -202,8 +199,7 @@ tcp_reass_sack(const struct tcp_conn *c, struct tcp_sack_block *b, unsigned max)
 void
 tcp_reass_purge(struct tcp_ctx *x, struct tcp_conn *c)
 {
-	for (uint16_t i = 0; i < c->nooo; i++)
-		ooo_free(x, c->ooo[i].buf);
+	(void)x;
 	c->nooo = 0;
 	c->ooo_bytes = 0;
 	c->ooo_fin = false;

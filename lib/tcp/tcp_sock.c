@@ -928,7 +928,7 @@ static const struct { const char *name; size_t off; } tcp_mib_names[] = {
 	MIB(syncookies_sent), MIB(syncookies_recv), MIB(syncookies_failed),
 	MIB(listen_overflows), MIB(listen_drops), MIB(req_qfull_drops),
 	MIB(paws_drops), MIB(challenge_acks), MIB(challenge_acks_limited),
-	MIB(ooo_queued), MIB(ooo_dropped_full), MIB(ooo_dup), MIB(rcv_pruned),
+	MIB(ooo_queued), MIB(ooo_dropped_full), MIB(ooo_dup), MIB(rcv_pruned), MIB(rcv_qdrop),
 	MIB(sack_blocks_ignored), MIB(dsack_recv), MIB(dsack_sent),
 	MIB(timeouts), MIB(tlp_probes), MIB(rack_losses), MIB(fast_retrans),
 	MIB(sack_recoveries), MIB(reno_recoveries),
@@ -1350,12 +1350,6 @@ static void tcp_tick(uint64_t now)
 
 /* ---- the module ---- */
 
-static void buf_free(void *arg, void *buf)
-{
-	(void)arg;
-	rte_pktmbuf_free(buf);
-}
-
 static int tcp_worker_init(struct rs_worker *w)
 {
 	char name[RTE_HASH_NAMESIZE];
@@ -1368,7 +1362,7 @@ static int tcp_worker_init(struct rs_worker *w)
 		uint64_t r = rte_rand();
 		memcpy(secret + i, &r, 8);
 	}
-	tcp_ctx_init(&tw->ctx, secret, buf_free, NULL);
+	tcp_ctx_init(&tw->ctx, secret);
 	snprintf(name, sizeof(name), "tcp_conns_%u", w->idx);
 	struct rte_hash_parameters hp = {
 		.name = name,

@@ -206,6 +206,38 @@ shm_bytes_write(struct shm_ring *r, const void *buf, size_t len)
 }
 
 ssize_t
+shm_bytes_write_at(struct shm_ring *r, size_t off, const void *buf, size_t len)
+{
+	uint32_t room, n;
+	int rc;
+
+	if (buf == NULL && len != 0)
+		return -EINVAL;
+	rc = prod_room(r, &room);
+	if (rc < 0)
+		return rc;
+	if (off >= room)
+		return 0;
+	n = min_u32(room - (uint32_t)off, len);
+	ring_copy_in(r, r->idx + (uint32_t)off, buf, n);
+	return n;
+}
+
+ssize_t
+shm_bytes_publish(struct shm_ring *r, size_t n)
+{
+	uint32_t room;
+	int rc = prod_room(r, &room);
+
+	if (rc < 0)
+		return rc;
+	room = min_u32(room, n);
+	if (room > 0)
+		prod_publish(r, room);
+	return room;
+}
+
+ssize_t
 shm_bytes_free(const struct shm_ring *r)
 {
 	uint32_t room;

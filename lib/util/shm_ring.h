@@ -153,6 +153,17 @@ int shm_ring_init(struct shm_ring *r, struct shm_ring_hdr *hdr, void *data,
  */
 ssize_t shm_bytes_write(struct shm_ring *r, const void *buf, size_t len);
 ssize_t shm_bytes_free(const struct shm_ring *r);
+/*
+ * Producer side, for data that arrives out of order (TCP): copy len bytes
+ * to off bytes past the write point without publishing them, and later
+ * publish n bytes from the write point. Bytes past the write point are
+ * the producer's until published (the consumer never reads them), so a
+ * placement stays intact across calls. Each returns the bytes written or
+ * published (short only when the room does not reach that far: the
+ * consumer lied about its index), or SHM_ECORRUPT, or -EINVAL.
+ */
+ssize_t shm_bytes_write_at(struct shm_ring *r, size_t off, const void *buf, size_t len);
+ssize_t shm_bytes_publish(struct shm_ring *r, size_t n);
 ssize_t shm_bytes_read(struct shm_ring *r, void *buf, size_t len);
 /* Copy from the front without consuming. */
 ssize_t shm_bytes_peek(const struct shm_ring *r, void *buf, size_t len);

@@ -113,11 +113,10 @@ struct fbuf {
 static long live;
 
 static void
-fbuf_free(void *arg, void *buf)
+fbuf_free(struct fbuf *b)
 {
-	struct fbuf *b = buf;
-	CHECK(b != NULL, "buf_free(NULL)");
-	CHECK(b->magic == FBUF_MAGIC, "buf_free of a buffer not alive (double free)");
+	CHECK(b != NULL, "fbuf_free(NULL)");
+	CHECK(b->magic == FBUF_MAGIC, "fbuf_free of a buffer not alive (double free)");
 	b->magic = 0;
 	free(b);
 	live--;
@@ -240,11 +239,11 @@ check_conn(struct fconn *f, int i)
 		CHECK(seq_gt(o->seq, c->rcv_nxt), "conn %d: held data at %u not above RCV.NXT %u", i, o->seq.v,
 		      c->rcv_nxt.v);
 		if (k + 1 < c->nooo)
-			CHECK(seq_le(seq_add(o->seq, o->len), c->ooo[k + 1].seq), "conn %d: held ranges overlap", i);
-		const struct fbuf *b = o->buf;
-		CHECK(b && b->magic == FBUF_MAGIC, "conn %d: holds a dead buffer", i);
-		CHECK((uint64_t)o->off + o->len <= b->len, "conn %d: held range beyond its buffer", i);
-		CHECK(b->seq + o->off == o->seq.v, "conn %d: held range at the wrong sequence number", i);
+			CHECK(seq_lt(seq_add(o->seq, o->len), c->ooo[k + 1].seq),
+			      "conn %d: held ranges overlap or touch", i);
+		/* placed in the ring: within what it had free */
+		CHECK((uint64_t)seq_diff(seq_add(o->seq, o->len), c->rcv_nxt) <= f->rcv_cap - f->rcv_len,
+		      "conn %d: held range beyond the ring", i);
 		bytes += o->len;
 	}
 	CHECK(bytes == c->ooo_bytes, "conn %d: held bytes %u, counted %u", i, bytes, c->ooo_bytes);
@@ -263,13 +262,11 @@ check_conn(struct fconn *f, int i)
 static void
 check_world(void)
 {
-	long held = 0;
 	uint32_t syn = 0, acc = 0;
 	for (int i = 0; i < FZ_NCONN; i++) {
 		if (!F[i].used)
 			continue;
 		check_conn(&F[i], i);
-		held += F[i].c.nooo;
 		if (F[i].c.listener == &L) {
 			if (F[i].c.in_accept_queue)
 				acc++;
@@ -277,7 +274,7 @@ check_world(void)
 				syn++;
 		}
 	}
-	CHECK(live == held, "%ld buffers alive, %ld held by connections", live, held);
+	CHECK(live == 0, "%ld buffers alive: the engine never keeps one", live);
 	CHECK(L.syn_qlen == syn && L.accept_qlen == acc, "listener counts %u/%u, children %u/%u", L.syn_qlen,
 	      L.accept_qlen, syn, acc);
 }
@@ -294,31 +291,25 @@ apply(int i, const struct fbuf *cur)
 		CHECK(A.release <= f->snd_len, "conn %d: release %u of %u ring bytes", i, A.release, f->snd_len);
 		memmove(f->snd, f->snd + A.release, f->snd_len - A.release);
 		f->snd_len -= A.release;
-		struct seq pos = seq_sub(f->c.rcv_nxt, 0);
-		/* deliveries were made from RCV.NXT before the call: rebuild
-		 * it from their total */
-		uint32_t total = 0;
-		for (unsigned k = 0; k < A.ndeliver; k++)
-			total += A.deliver[k].len;
+		/* deliveries are placed from RCV.NXT as it was before the
+		 * call: rebuild it from what was published */
 		uint32_t fin_adj = (A.events & TCP_EV_PEER_FIN) ? 1 : 0;
-		if (f->c.state != TCP_CLOSED && f->c.state != TCP_TIME_WAIT)
-			pos = seq_sub(f->c.rcv_nxt, total + fin_adj);
+		struct seq base = seq_sub(f->c.rcv_nxt, A.publish + fin_adj);
 		for (unsigned k = 0; k < A.ndeliver; k++) {
 			const struct tcp_delivery *d = &A.deliver[k];
-			const struct fbuf *b = d->buf ? d->buf : cur;
+			const struct fbuf *b = cur;
 			CHECK(b != NULL, "conn %d: delivery from no buffer", i);
 			CHECK(b->magic == FBUF_MAGIC, "conn %d: delivery from a dead buffer", i);
 			CHECK(d->len > 0 && (uint64_t)d->off + d->len <= b->len, "conn %d: delivery [%u, +%u) beyond %u",
 			      i, d->off, d->len, b->len);
-			CHECK(f->rcv_len + d->len <= f->rcv_cap, "conn %d: delivery overflows the ring", i);
+			CHECK((uint64_t)f->rcv_len + d->at + d->len <= f->rcv_cap, "conn %d: delivery overflows the ring",
+			      i);
 			if (f->c.state != TCP_CLOSED && f->c.state != TCP_TIME_WAIT)
-				CHECK(b->seq + d->off == pos.v, "conn %d: bytes of %u delivered as %u", i,
-				      b->seq + d->off, pos.v);
-			pos = seq_add(pos, d->len);
-			f->rcv_len += d->len;
-			if (d->buf)
-				fbuf_free(NULL, d->buf);
+				CHECK(b->seq + d->off == seq_add(base, d->at).v, "conn %d: bytes of %u placed as %u", i,
+				      b->seq + d->off, seq_add(base, d->at).v);
 		}
+		CHECK(f->rcv_len + A.publish <= f->rcv_cap, "conn %d: publish overflows the ring", i);
+		f->rcv_len += A.publish;
 		for (unsigned k = 0; k < A.nsegs; k++) {
 			const struct tcp_out_seg *s = &A.segs[k];
 			CHECK((uint64_t)s->data_off + s->data_len <= f->snd_len,
@@ -492,13 +483,12 @@ op_segment(struct rd *r)
 	if (!make_seg(r, f, &seg, &b))
 		return;
 	struct tcp_io io = io_of(f);
-	tcp_input(&X, &f->c, &seg, b, &io, &A);
-	bool held = A.held;
+	tcp_input(&X, &f->c, &seg, &io, &A);
 	bool reuse = A.events & TCP_EV_TW_REUSE;
 	struct seq tw_isn = A.tw_isn;
 	apply(i, b);
-	if (!held)
-		fbuf_free(NULL, b);
+	if (b)
+		fbuf_free(b);
 	if (reuse && (seg.flags & TCP_SYN)) {
 		/* the listener takes the SYN with the ISN TIME-WAIT gave */
 		if (tcp_listen_syn(&X, &L, &f->t, &seg, 1500, now, &A) == TCP_SYN_CREATE) {
@@ -525,7 +515,8 @@ op_syn(struct rd *r)
 	struct fbuf *b = NULL;
 	if (!make_seg(r, NULL, &seg, &b))
 		return;
-	fbuf_free(NULL, b);
+	if (b)
+		fbuf_free(b);
 	seg.flags = (seg.flags & ~(TCP_ACK | TCP_RST)) | TCP_SYN;
 	enum tcp_syn_verdict v = tcp_listen_syn(&X, &L, &t, &seg, 1280 + u8(r) * 4, now, &A);
 	int i = free_slot();
@@ -579,15 +570,13 @@ op_cookie_ack(struct rd *r)
 	slot_init(i, k, 0);
 	F[i].passive = true;
 	struct tcp_io io = io_of(&F[i]);
-	if (tcp_conn_open_cookie(&X, &L, &F[i].c, &t, &seg, b, &info, 1500, &io, &A) != 0) {
+	if (tcp_conn_open_cookie(&X, &L, &F[i].c, &t, &seg, &info, 1500, &io, &A) != 0) {
 		F[i].used = false;
-		fbuf_free(NULL, b);
+		fbuf_free(b);
 		return;
 	}
-	bool held = A.held;
 	apply(i, b);
-	if (!held)
-		fbuf_free(NULL, b);
+	fbuf_free(b);
 }
 
 static void
@@ -718,7 +707,7 @@ static void
 reset_world(struct rd *r)
 {
 	static const uint8_t secret[48] = { 7, 1, 4, 1, 5, 9, 2, 6 };
-	tcp_ctx_init(&X, secret, fbuf_free, NULL);
+	tcp_ctx_init(&X, secret);
 	uint8_t c0 = u8(r), c1 = u8(r);
 	X.p.sack = !(c0 & 1);
 	X.p.timestamps = !(c0 & 2);

@@ -9,26 +9,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-long ts_live_bufs;
-
 /* a buffer as the worker would hand it over: the segment's payload */
 struct tbuf {
-	uint32_t magic;
 	uint32_t len;
 	uint8_t data[];
 };
-#define TBUF_MAGIC 0x7cb0f00du
-
-static void
-tbuf_free(void *arg, void *buf)
-{
-	struct tbuf *b = buf;
-	cr_assert_not_null(b, "buf_free(NULL)");
-	cr_assert_eq(b->magic, TBUF_MAGIC, "buf_free of a buffer that is not live (double free?)");
-	b->magic = 0;
-	free(b);
-	ts_live_bufs--;
-}
 
 const char *
 ts_flags_str(uint8_t f)
@@ -53,7 +38,7 @@ ts_init_opts(struct tsock *t, bool ts, bool sack, bool ws)
 	memset(t, 0, sizeof(*t));
 	for (int i = 0; i < 48; i++)
 		secret[i] = (uint8_t)(i * 13 + 1);
-	tcp_ctx_init(&t->x, secret, tbuf_free, NULL);
+	tcp_ctx_init(&t->x, secret);
 	t->x.p.timestamps = ts;
 	t->x.p.sack = sack;
 	t->x.p.window_scaling = ws;
@@ -76,7 +61,6 @@ ts_init_opts(struct tsock *t, bool ts, bool sack, bool ws)
 	t->out = calloc(TS_MAXOUT, sizeof(struct rseg));
 	t->mtu = 1500;
 	cr_assert(t->snd && t->rcv && t->out && t->rcv_stream);
-	ts_live_bufs = 0;
 }
 
 void
@@ -89,7 +73,6 @@ void
 ts_fini(struct tsock *t)
 {
 	tcp_conn_destroy(&t->x, &t->c);
-	cr_assert_eq(ts_live_bufs, 0, "%ld buffers given to the engine were never returned", ts_live_bufs);
 	free(t->snd);
 	free(t->rcv);
 	free(t->rcv_stream);
@@ -104,21 +87,34 @@ ts_io(const struct tsock *t)
 								t->rcv_cap - t->rcv_len) };
 }
 
+/* copies n bytes to at bytes past the ring's write point (rcv_len),
+ * within the free space the call was told of */
 static void
-rcv_put(struct tsock *t, const uint8_t *p, uint32_t n)
+rcv_place(struct tsock *t, const uint8_t *p, uint32_t n, uint32_t at, uint32_t free_at_call)
 {
 	cr_assert_leq(t->rcv_cap, TS_RCV_MAX, "test ring larger than its memory");
-	cr_assert_leq(t->rcv_len + n, t->rcv_cap, "delivery overflows the receive ring (%u + %u > %u)",
+	cr_assert_leq((uint64_t)at + n, free_at_call, "delivery [%u,+%u) beyond the %u free bytes", at, n,
+		      free_at_call);
+	cr_assert_leq((uint64_t)t->rcv_len + at + n, t->rcv_cap,
+		      "delivery overflows the receive ring (%u + %u + %u > %u)", t->rcv_len, at, n, t->rcv_cap);
+	memcpy(t->rcv + t->rcv_len + at, p, n);
+}
+
+/* makes n bytes from the write point readable */
+static void
+rcv_publish(struct tsock *t, uint32_t n)
+{
+	cr_assert_leq(t->rcv_len + n, t->rcv_cap, "publish overflows the receive ring (%u + %u > %u)",
 		      t->rcv_len, n, t->rcv_cap);
-	memcpy(t->rcv + t->rcv_len, p, n);
+	const uint8_t *p = t->rcv + t->rcv_len;
+	for (uint32_t i = 0; i < n && t->rcv_total + i < t->rcv_stream_cap; i++)
+		t->rcv_stream[t->rcv_total + i] = p[i];
 	t->rcv_len += n;
-	if (t->rcv_total + n <= t->rcv_stream_cap)
-		memcpy(t->rcv_stream + t->rcv_total, p, n);
 	t->rcv_total += n;
 }
 
 static void
-apply_once(struct tsock *t, const struct tbuf *cur)
+apply_once(struct tsock *t, const struct tbuf *cur, uint32_t free_at_call)
 {
 	struct tcp_actions *a = &t->a;
 
@@ -128,17 +124,19 @@ apply_once(struct tsock *t, const struct tbuf *cur)
 	t->snd_len -= a->release;
 	t->snd_head += a->release;
 	t->released += a->release;
-	/* 2. deliveries */
+	/* 2. deliveries (placed, unpublished), then publish */
+	cr_assert_leq(a->ndeliver, TCP_ACT_DELIVER);
 	for (unsigned i = 0; i < a->ndeliver; i++) {
 		struct tcp_delivery *d = &a->deliver[i];
-		const struct tbuf *b = d->buf ? d->buf : cur;
+		const struct tbuf *b = cur;
 		cr_assert_not_null(b, "a delivery from the current segment outside tcp_input");
-		cr_assert_eq(b->magic, TBUF_MAGIC, "delivery from a dead buffer");
 		cr_assert_leq((uint64_t)d->off + d->len, b->len, "delivery [%u,+%u) beyond the buffer's %u",
 			      d->off, d->len, b->len);
-		rcv_put(t, b->data + d->off, d->len);
-		if (d->buf)
-			tbuf_free(NULL, d->buf);
+		rcv_place(t, b->data + d->off, d->len, d->at, free_at_call);
+	}
+	if (a->publish) {
+		cr_assert(a->events & TCP_EV_READABLE, "published without TCP_EV_READABLE");
+		rcv_publish(t, a->publish);
 	}
 	/* 3. segments, payload from the ring */
 	if (t->rd == t->nout)
@@ -167,28 +165,22 @@ apply_once(struct tsock *t, const struct tbuf *cur)
 	t->deadline = a->deadline;
 }
 
-void
-ts_apply(struct tsock *t)
+static void
+apply_with(struct tsock *t, const struct tbuf *cur, uint32_t free_at_call)
 {
-	apply_once(t, NULL);
+	apply_once(t, cur, free_at_call);
 	for (int guard = 0; t->a.more && !t->closed; guard++) {
 		cr_assert_lt(guard, 100000, "transmit loop does not end");
 		struct tcp_io io = ts_io(t);
 		tcp_output(&t->x, &t->c, &io, &t->a);
-		apply_once(t, NULL);
+		apply_once(t, NULL, io.rcv_free);
 	}
 }
 
-static void
-apply_with(struct tsock *t, const struct tbuf *cur)
+void
+ts_apply(struct tsock *t)
 {
-	apply_once(t, cur);
-	for (int guard = 0; t->a.more && !t->closed; guard++) {
-		cr_assert_lt(guard, 100000, "transmit loop does not end");
-		struct tcp_io io = ts_io(t);
-		tcp_output(&t->x, &t->c, &io, &t->a);
-		apply_once(t, NULL);
-	}
+	apply_with(t, NULL, ts_io(t).rcv_free);
 }
 
 void
@@ -262,19 +254,15 @@ ts_send(struct tsock *t, const struct sspec *s)
 {
 	struct tbuf *b = malloc(sizeof(*b) + s->len + 1);
 	cr_assert_not_null(b);
-	b->magic = TBUF_MAGIC;
 	b->len = s->len;
 	for (uint32_t i = 0; i < s->len; i++)
 		b->data[i] = s->data ? ((const uint8_t *)s->data)[i] : ts_pat((uint64_t)(s->seq - PEER_ISS - 1) + i);
-	ts_live_bufs++;
 	struct tcp_seg seg = { .seq = seq_make(s->seq), .ack = seq_make(s->ack), .flags = s->flags,
 			       .wnd = s->wnd, .urp = s->urp, .len = s->len, .opts = s->opts };
 	struct tcp_io io = ts_io(t);
-	tcp_input(&t->x, &t->c, &seg, b, &io, &t->a);
-	bool held = t->a.held;
-	apply_with(t, b);
-	if (!held)
-		tbuf_free(NULL, b);
+	tcp_input(&t->x, &t->c, &seg, &io, &t->a);
+	apply_with(t, b, io.rcv_free);
+	free(b);
 }
 
 unsigned
@@ -402,7 +390,8 @@ ts_read(struct tsock *t, void *dst, uint32_t max)
 	uint32_t n = t->rcv_len < max ? t->rcv_len : max;
 	if (dst)
 		memcpy(dst, t->rcv, n);
-	memmove(t->rcv, t->rcv + n, t->rcv_len - n);
+	/* unpublished bytes past rcv_len (out-of-order data) move too */
+	memmove(t->rcv, t->rcv + n, t->rcv_cap - n);
 	t->rcv_len -= n;
 	t->rcv_read += n;
 	struct tcp_io io = ts_io(t);

@@ -7,10 +7,9 @@
  * A struct tsock is the connection under test plus what the worker and the
  * application would hold: a transmit ring and a receive ring (plain
  * arrays), the segments the engine asked to send (recorded, with their
- * payload copied from the transmit ring as a worker would), events, and
- * the buffers given to the engine (each malloc'd and counted: the engine
- * must give every one back, through a delivery or buf_free, and
- * ts_fini() checks it did).
+ * payload copied from the transmit ring as a worker would), and events.
+ * Deliveries are checked to stay within the free space the call was told
+ * of; out-of-order bytes wait past rcv_len, unpublished, as in a real ring.
  *
  * Our side's ISN is 1000 (the first data byte 1001) and the peer's 5000,
  * unless a test says otherwise, so the scripts read like RFC examples.
@@ -139,9 +138,6 @@ void ts_shutdown_wr(struct tsock *t);
 
 /* pattern byte of stream offset o (both directions use it) */
 static inline uint8_t ts_pat(uint64_t o) { return (uint8_t)(o * 7 + (o >> 8) + 3); }
-
-/* buffers handed to the engine and not returned yet */
-extern long ts_live_bufs;
 
 const char *ts_flags_str(uint8_t f);
 

@@ -374,7 +374,7 @@ Test(neigh, params_default_are_linux_defaults)
 	cr_expect_eq(p.gc_stale_ns, 60 * S);
 	cr_expect_eq(p.failed_hold_ns, 3 * S);
 	cr_expect_eq(p.max_entries, 4096);
-	cr_expect_eq(p.queue_len, 8);
+	cr_expect_eq(p.queue_len, 101, "Linux's unres_qlen");
 }
 
 Test(neigh, state_names)
@@ -535,17 +535,17 @@ Test(neigh, queue_overflow_drops_oldest)
 {
 	uintptr_t i;
 
-	for (i = 1; i <= 10; i++)
+	for (i = 1; i <= 103; i++)
 		cr_assert_eq(offer(IPA, i), 0);
-	cr_expect_eq(get(IPA)->qlen, 8);
+	cr_expect_eq(get(IPA)->qlen, 101);
 	cr_expect_eq(R.ndrop, 2);
 	cr_expect_eq(R.drop[0].id, 1);
 	cr_expect_eq(R.drop[1].id, 2);
 	cr_expect_eq(R.drop[0].state, NEIGH_INCOMPLETE);
 
 	arp(IPA, MAC1, NEIGH_SRC_REPLY);
-	cr_expect_eq(R.ntx, 8);
-	for (i = 0; i < 8; i++)
+	cr_expect_eq(R.ntx, 101);
+	for (i = 0; i < 101; i++)
 		cr_expect_eq(R.tx[i].id, i + 3);
 }
 
@@ -732,6 +732,54 @@ Test(neigh, used_moves_stale_to_delay)
 	memset(&bogus, 0, sizeof(bogus));
 	bogus.state = NEIGH_STALE;
 	neigh_used(tbl, &bogus, now);
+	cr_expect_eq(neigh_count(tbl), 2);
+}
+
+/* RFC 4861 §7.3.1 upper-layer confirmation (TCP forward progress): an
+ * entry confirmed all along never leaves REACHABLE and never probes, so
+ * a bulk transfer cannot lose its neighbour to probes congestion dropped;
+ * DELAY and PROBE go back to REACHABLE at once. */
+Test(neigh, upper_layer_confirmation_keeps_reachable)
+{
+	struct neigh_entry bogus;
+	uint64_t end;
+	uint32_t req;
+
+	make_reachable(IPA, MAC1, 1);
+	req = R.nreq;
+	end = now + 100 * S;
+	while (now < end) {
+		run_until(now + 1 * S);
+		neigh_confirm(tbl, get(IPA), now);
+		cr_assert_eq(offer(IPA, 2), 0);
+	}
+	expect_state(IPA, NEIGH_REACHABLE);
+	cr_expect_eq(R.nreq, req, "no request while TCP confirms");
+	cr_expect_eq(R.ndrop, 0);
+
+	/* unconfirmed: the usual REACHABLE -> STALE -> DELAY -> PROBE */
+	run_until(now + 31 * S);
+	expect_state(IPA, NEIGH_STALE);
+	cr_assert_eq(offer(IPA, 3), 0);
+	expect_state(IPA, NEIGH_DELAY);
+	neigh_confirm(tbl, get(IPA), now);
+	expect_state(IPA, NEIGH_REACHABLE);
+	run_until(now + 31 * S);
+	cr_assert_eq(offer(IPA, 4), 0);
+	run_until(now + 5 * S);
+	expect_state(IPA, NEIGH_PROBE);
+	neigh_confirm(tbl, get(IPA), now);
+	expect_state(IPA, NEIGH_REACHABLE);
+	run_until(now + 3 * S);
+	expect_state(IPA, NEIGH_REACHABLE);
+
+	/* INCOMPLETE has no address to confirm; a foreign entry is ignored */
+	make_incomplete(IPB, 5);
+	neigh_confirm(tbl, get(IPB), now);
+	expect_state(IPB, NEIGH_INCOMPLETE);
+	memset(&bogus, 0, sizeof(bogus));
+	bogus.state = NEIGH_DELAY;
+	neigh_confirm(tbl, &bogus, now);
 	cr_expect_eq(neigh_count(tbl), 2);
 }
 

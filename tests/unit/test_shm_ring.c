@@ -265,6 +265,38 @@ Test(shm_bytes, peek_at_and_skip)
 	tr_fini(&t);
 }
 
+
+/* TCP's out-of-order data: placed past the write point (wrapping), unseen
+ * by the consumer until published; never beyond the room. */
+Test(shm_bytes, write_at_then_publish)
+{
+	struct tring t;
+	uint8_t in[64], out[64];
+
+	tr_init(&t, 64, 50);
+	fill(in, 64, 9);
+	cr_assert_eq(shm_bytes_write(&t.p, in, 4), 4);
+	/* bytes [10, 30) of the stream after the 4 published, across the wrap */
+	cr_assert_eq(shm_bytes_write_at(&t.p, 10, in + 14, 20), 20);
+	cr_assert_eq(shm_bytes_used(&t.c), 4, "placed bytes are not readable");
+	cr_assert_eq(shm_bytes_write_at(&t.p, 0, in + 4, 10), 10);
+	cr_assert_eq(shm_bytes_used(&t.c), 4);
+	cr_assert_eq(shm_bytes_publish(&t.p, 30), 30);
+	cr_assert_eq(shm_bytes_read(&t.c, out, 64), 34);
+	cr_assert_eq(memcmp(in, out, 34), 0);
+	/* 64 free again: up to the room and no further */
+	cr_assert_eq(shm_bytes_write_at(&t.p, 60, in, 8), 4);
+	cr_assert_eq(shm_bytes_write_at(&t.p, 64, in, 8), 0);
+	cr_assert_eq(shm_bytes_write_at(&t.p, SIZE_MAX, in, 8), 0);
+	cr_assert_eq(shm_bytes_publish(&t.p, 100), 64);
+	cr_assert_eq(shm_bytes_publish(&t.p, 1), 0);
+	cr_assert_eq(shm_bytes_write_at(&t.p, 0, NULL, 1), -EINVAL);
+	/* a consumer index out of range is corruption, as for write */
+	atomic_store(&t.hdr->cons, 0);
+	cr_assert_eq(shm_bytes_write_at(&t.p, 0, in, 1), SHM_ECORRUPT);
+	cr_assert_eq(shm_bytes_publish(&t.p, 1), SHM_ECORRUPT);
+	tr_fini(&t);
+}
 /*
  * Record rings.
  */

@@ -55,9 +55,8 @@ struct pkt {
 static long live;
 
 static void
-pkt_free(void *arg, void *buf)
+pkt_free(struct pkt *p)
 {
-	struct pkt *p = buf;
 	cr_assert_eq(p->magic, PKT_MAGIC, "engine freed a dead buffer");
 	p->magic = 0;
 	free(p);
@@ -79,7 +78,9 @@ struct end {
 	uint32_t snd_len;
 	uint64_t written, total;
 	bool shut;
-	/* receive ring (the application drains it at once) */
+	/* receive ring (the application drains it at once); out-of-order
+	 * bytes wait past rcv_len, unpublished */
+	uint8_t rcv[RING];
 	uint32_t rcv_len;
 	uint64_t received;
 	bool eof;
@@ -185,19 +186,19 @@ act(int i, const struct pkt *cur)
 		e->snd_len -= a->release;
 		for (unsigned k = 0; k < a->ndeliver; k++) {
 			const struct tcp_delivery *d = &a->deliver[k];
-			const struct pkt *p = d->buf ? d->buf : cur;
+			const struct pkt *p = cur;
 			cr_assert_not_null(p);
 			cr_assert_eq(p->magic, PKT_MAGIC);
 			cr_assert_leq((uint64_t)d->off + d->len, p->len - p->hlen);
-			const uint8_t *src = p->b + p->hlen + d->off;
-			for (uint32_t j = 0; j < d->len; j++)
-				cr_assert_eq(src[j], stream_byte(!i, e->received + j),
-					     "side %d: byte %lu corrupted", i, (unsigned long)(e->received + j));
-			e->received += d->len;
-			e->rcv_len += d->len;
-			if (d->buf)
-				pkt_free(NULL, d->buf);
+			cr_assert_leq((uint64_t)e->rcv_len + d->at + d->len, RING);
+			memcpy(e->rcv + e->rcv_len + d->at, p->b + p->hlen + d->off, d->len);
 		}
+		cr_assert_leq((uint64_t)e->rcv_len + a->publish, RING);
+		for (uint32_t j = 0; j < a->publish; j++)
+			cr_assert_eq(e->rcv[e->rcv_len + j], stream_byte(!i, e->received + j),
+				     "side %d: byte %lu corrupted", i, (unsigned long)(e->received + j));
+		e->received += a->publish;
+		e->rcv_len += a->publish;
 		for (unsigned k = 0; k < a->nsegs; k++)
 			put_on_link(!i, e, &a->segs[k]);
 		if (a->events & TCP_EV_PEER_FIN)
@@ -210,8 +211,10 @@ act(int i, const struct pkt *cur)
 		bool more = a->more && !e->closed;
 		/* the application reads at once: the window opens */
 		bool read = e->rcv_len > 0 && !e->closed;
-		if (read)
+		if (read) {
+			memmove(e->rcv, e->rcv + e->rcv_len, RING - e->rcv_len);
 			e->rcv_len = 0;
+		}
 		struct tcp_io io = io_of(e);
 		if (more)
 			tcp_output(&e->x, &e->c, &io, a);
@@ -241,18 +244,16 @@ deliver(struct pkt *p)
 				act(i, NULL);
 			}
 		}
-		pkt_free(NULL, p);
+		pkt_free(p);
 		return;
 	}
 	if (e->closed) {
-		pkt_free(NULL, p);
+		pkt_free(p);
 		return;
 	}
-	tcp_input(&e->x, &e->c, &seg, p, &io, &e->a);
-	bool held = e->a.held;
+	tcp_input(&e->x, &e->c, &seg, &io, &e->a);
 	act(i, p);
-	if (!held)
-		pkt_free(NULL, p);
+	pkt_free(p);
 	if (e->a.events & TCP_EV_ESTABLISHED)
 		tcp_listener_accepted(&e->l, &e->c);
 }
@@ -270,7 +271,7 @@ setup_ends(const char *cc, bool sack, bool ts, uint64_t a_bytes, uint64_t b_byte
 		struct end *e = &E[i];
 		for (int k = 0; k < 48; k++)
 			sec[k] = (uint8_t)(k * 31 + i * 7 + 1);
-		tcp_ctx_init(&e->x, sec, pkt_free, NULL);
+		tcp_ctx_init(&e->x, sec);
 		e->x.p.sack = sack;
 		e->x.p.timestamps = ts;
 		e->so.rcvbuf = RING;
@@ -347,7 +348,7 @@ run(void)
 	}
 	/* what is still on the link is freed here */
 	for (unsigned k = 0; k < nq; k++)
-		pkt_free(NULL, q[k]);
+		pkt_free(q[k]);
 	nq = 0;
 }
 

@@ -394,7 +394,7 @@ Test(listen, cookie_opens_connection)
 	cr_assert_eq(tcp_syncookie_check(&t->x, &t->t, &ack, t->now, &info), 0);
 	struct tcp_io io = ts_io(t);
 	uint64_t in0 = t->x.mib.in_segs;
-	cr_assert_eq(tcp_conn_open_cookie(&t->x, &t->l, &t->c, &t->t, &ack, NULL, &info, 1500, &io, &t->a), 0);
+	cr_assert_eq(tcp_conn_open_cookie(&t->x, &t->l, &t->c, &t->t, &ack, &info, 1500, &io, &t->a), 0);
 	ts_apply(t);
 	cr_assert_eq(t->x.mib.in_segs, in0 + 1, "the cookie ACK counted once");
 	cr_assert_eq(t->c.state, TCP_ESTABLISHED);
@@ -414,7 +414,7 @@ Test(listen, cookie_opens_connection)
 	/* and with the accept queue full, no connection */
 	struct tcp_conn c2;
 	t->l.accept_qlen = 9;
-	cr_assert_eq(tcp_conn_open_cookie(&t->x, &t->l, &c2, &t->t, &ack, NULL, &info, 1500, &io, &t->a),
+	cr_assert_eq(tcp_conn_open_cookie(&t->x, &t->l, &c2, &t->t, &ack, &info, 1500, &io, &t->a),
 		     -ENOBUFS);
 	cr_assert_eq(t->x.mib.in_segs, in0 + 2, "a dropped cookie ACK was received all the same");
 	t->l.accept_qlen = 1;
@@ -435,7 +435,7 @@ Test(listen, isn_properties)
 	/* a different secret, a different sequence */
 	struct tcp_ctx y;
 	uint8_t sec[48] = { 1 };
-	tcp_ctx_init(&y, sec, NULL, NULL);
+	tcp_ctx_init(&y, sec);
 	cr_assert_neq(tcp_isn(&y, &a, now), ia);
 	/* spread: the low bits of many tuples look uniform */
 	unsigned hist[16] = { 0 };
