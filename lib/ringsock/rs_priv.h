@@ -75,6 +75,7 @@ struct rs_sock {
 					 * reported by connect) */
 	_Atomic bool sndbuf_locked;	/* SO_SNDBUF set: it bounds the tx ring */
 	_Atomic int rcvlowat;		/* SO_RCVLOWAT as set, 0 before (1) */
+	_Atomic bool oobinline;		/* SO_OOBINLINE (Linux's SOCK_URGINLINE) */
 	_Atomic int32_t rcvbuf_set;	/* SO_RCVBUF as reported once set, else 0 */
 	_Atomic bool disconnected;	/* connect reported the connection's
 					 * failure: as after Linux's
@@ -236,6 +237,8 @@ uint32_t rs_stream_state(struct rs_sock *s);
 uint32_t rs_stream_accept_ready(struct rs_sock *s);
 /* tcp_poll's mask for a stream socket. */
 uint32_t rs_stream_mask(struct rs_sock *s);
+/* SIOCATMARK: 1 when the next byte a read takes is at the urgent mark */
+int rs_stream_atmark(struct rs_sock *s);
 uint32_t rs_stream_lowat_cap(struct rs_sock *s);
 ssize_t rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags);
 ssize_t rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags);

@@ -635,17 +635,23 @@ tcp_rcvd(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct 
 	tcp_finish(x, c, io, a);
 }
 
-void
-tcp_send_urgent(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a)
+int
+tcp_send_urgent(struct tcp_ctx *x, struct tcp_conn *c, uint32_t up_off, const struct tcp_io *io,
+		struct tcp_actions *a)
 {
+	int rc = 0;
+
 	tcp_io_enter(c, io, a);
-	if (c->snd_avail > 0 && !c->fin_queued) {
-		/* RFC 6093 §4: the pointer points to the byte after the
-		 * last urgent byte */
-		c->snd_up = seq_add(c->snd_base, c->snd_avail);
+	if (up_off > 0 && up_off <= c->snd_avail && !c->fin_queued) {
+		/* RFC 6093 §4 and Linux's tcp_mark_urg: the pointer points
+		 * to the byte after the last urgent byte */
+		c->snd_up = seq_add(c->snd_base, up_off);
 		c->snd_up_valid = true;
+	} else {
+		rc = -EINVAL;
 	}
 	tcp_finish(x, c, io, a);
+	return rc;
 }
 
 int

@@ -399,6 +399,21 @@ static void snapshot(struct tcp_sconn *sc)
 	atomic_store_explicit(&ps->snap_unacked, tcp_conn_unacked(c), memory_order_relaxed);
 }
 
+/* A new urgent pointer (sock_shm.h "Urgent data"), after this call's
+ * deliveries: the rx ring's prod is the position of the first byte not
+ * yet received (RCV.NXT, less the peer's FIN), so the urgent byte, the
+ * one before the mark, sits at prod + (mark - 1 - that), which may be
+ * ahead of prod when the byte has not arrived yet. */
+static void publish_urgent(struct rs_sock *s, const struct tcp_conn *c, struct seq mark)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	struct seq end = c->fin_rcvd ? seq_sub(c->rcv_nxt, 1) : c->rcv_nxt;
+	uint32_t pos = s->rx.idx + seq_diff(seq_sub(mark, 1), end);
+	if (++ps->urg_rx_gen == 0)
+		ps->urg_rx_gen = 1;
+	atomic_store_explicit(&s->shm->urg_rx, RS_URG_MAKE(ps->urg_rx_gen, pos), memory_order_release);
+}
+
 /* Carries out tw->act for sc. May free sc (TCP_EV_CLOSED). */
 void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *sc)
 {
@@ -441,6 +456,10 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 			if (ev & TCP_EV_ERROR) {
 				atomic_store_explicit(&s->shm->so_error, a->err, memory_order_relaxed);
 				set_state(s, RS_SS_RESET | RS_SS_SND_CLOSED, RS_SS_CONNECTING);
+				wake = true;
+			}
+			if (ev & TCP_EV_URGENT) {
+				publish_urgent(s, &sc->c, a->urg_mark);
 				wake = true;
 			}
 			if (ev & (TCP_EV_WRITABLE | TCP_EV_READABLE))
