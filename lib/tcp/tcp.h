@@ -341,6 +341,12 @@ struct tcp_io {
 	/** Free bytes in the receive ring, as tcp_rcv_free_within() gives
 	 * them when the ring is larger than so.rcvbuf. */
 	uint32_t rcv_free;
+	/** MSG_OOB marked since the last call: the offset from the ring's
+	 * head just past the last urgent byte, 1..snd_avail (else ignored);
+	 * 0 for none. Every call takes it (as tcp_send_urgent()) before
+	 * anything it sends, so that bytes the caller reports are never
+	 * sent without their mark. */
+	uint32_t snd_urg;
 };
 
 /**

@@ -251,6 +251,12 @@ tcp_io_enter(struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a)
 	}
 	c->snd_avail = avail;
 	c->rcv_free = io->rcv_free;
+	if (io->snd_urg > 0 && io->snd_urg <= avail && !c->fin_queued) {
+		/* RFC 6093 §4 and Linux's tcp_mark_urg: the pointer points
+		 * to the byte after the last urgent byte */
+		c->snd_up = seq_add(c->snd_base, io->snd_urg);
+		c->snd_up_valid = true;
+	}
 }
 
 void
@@ -639,19 +645,12 @@ int
 tcp_send_urgent(struct tcp_ctx *x, struct tcp_conn *c, uint32_t up_off, const struct tcp_io *io,
 		struct tcp_actions *a)
 {
-	int rc = 0;
+	struct tcp_io u = *io;
 
-	tcp_io_enter(c, io, a);
-	if (up_off > 0 && up_off <= c->snd_avail && !c->fin_queued) {
-		/* RFC 6093 §4 and Linux's tcp_mark_urg: the pointer points
-		 * to the byte after the last urgent byte */
-		c->snd_up = seq_add(c->snd_base, up_off);
-		c->snd_up_valid = true;
-	} else {
-		rc = -EINVAL;
-	}
-	tcp_finish(x, c, io, a);
-	return rc;
+	u.snd_urg = up_off;
+	tcp_io_enter(c, &u, a);
+	tcp_finish(x, c, &u, a);
+	return up_off > 0 && up_off <= c->snd_avail && !c->fin_queued ? 0 : -EINVAL;
 }
 
 int

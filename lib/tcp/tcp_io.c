@@ -131,10 +131,10 @@ void tcp_sconn_done(struct tcp_worker *tw, struct tcp_sconn *sc)
 void tcp_io_fill(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *sc,
 		 struct tcp_io *io)
 {
-	(void)tw;
 	io->now_ns = w->now_ns;
 	io->snd_avail = 0;
 	io->rcv_free = 0;
+	io->snd_urg = 0;
 	struct rs_sock *s = sc->s;
 	if (s == NULL)
 		return;
@@ -156,6 +156,23 @@ void tcp_io_fill(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 		io->snd_avail = (uint32_t)used;
 	}
 	sc->snd_last = io->snd_avail;
+	/* send(MSG_OOB) (sock_shm.h "Urgent data"): loaded once, after the
+	 * ring's prod (the library stores it before it publishes the bytes
+	 * it names, so no call sends them unmarked); a position the ring
+	 * does not hold yet waits for a later call, one it cannot hold (0,
+	 * beyond the ring) is the application's lie and is dropped */
+	struct tcp_psock *ps = s->proto_priv;
+	uint64_t ut = atomic_load_explicit(&s->shm->urg_tx, memory_order_acquire);
+	if (RS_URG_GEN(ut) != ps->urg_tx_gen) {
+		uint32_t off = RS_URG_POS(ut) - s->tx.idx;
+		if (off == 0 || off > s->tx.size) {
+			ps->urg_tx_gen = RS_URG_GEN(ut);
+			tw->app_lied++;
+		} else if (off <= io->snd_avail) {
+			ps->urg_tx_gen = RS_URG_GEN(ut);
+			io->snd_urg = off;
+		}
+	}
 	io->rcv_free = sc->shut_rd ? 0 : tcp_rcv_free_within(sc->c.so.rcvbuf, s->rx.size, (uint32_t)fr);
 }
 

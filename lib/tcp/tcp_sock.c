@@ -908,28 +908,7 @@ static uint32_t tcp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 	struct tcp_io io;
 	uint32_t before = sc->snd_last;
 	tcp_io_fill(tw, w, sc, &io);
-	/* send(MSG_OOB) (sock_shm.h "Urgent data"): loaded once, after the
-	 * ring's prod (the library stores it before publishing the bytes
-	 * it names, so bytes sent here are never sent unmarked); a
-	 * position the ring does not hold yet waits for the next doorbell,
-	 * one that cannot be (0, or beyond the ring) is the application's
-	 * lie and is dropped */
-	uint64_t ut = atomic_load_explicit(&s->shm->urg_tx, memory_order_acquire);
-	uint32_t off = RS_URG_POS(ut) - s->tx.idx;
-	bool urgent = false;
-	if (RS_URG_GEN(ut) != ps->urg_tx_gen) {
-		if (off == 0 || off > s->tx.size) {
-			ps->urg_tx_gen = RS_URG_GEN(ut);
-			tw->app_lied++;
-		} else if (off <= io.snd_avail) {
-			ps->urg_tx_gen = RS_URG_GEN(ut);
-			urgent = true;
-		}
-	}
-	if (urgent)
-		tcp_send_urgent(&tw->ctx, &sc->c, off, &io, &tw->act);
-	else
-		tcp_output(&tw->ctx, &sc->c, &io, &tw->act);
+	tcp_output(&tw->ctx, &sc->c, &io, &tw->act);
 	tcp_act_run(tw, w, sc);
 	if (ps->conn != sc)
 		return 0; /* closed */
