@@ -1805,6 +1805,14 @@ stream_ioctl(struct rs_sock *s, unsigned long request, int *argp)
 
 	if (atomic_load(&s->listening) || (rs_stream_state(s) & RS_SS_LISTEN))
 		return fail(EINVAL);
+	if (request == FIONREAD) {
+		int64_t n = rs_stream_inq(s);
+
+		if (n < 0)
+			return fail(EPROTO);
+		*argp = (int)n;
+		return 0;
+	}
 	prod = atomic_load_explicit(&r->hdr->prod, memory_order_acquire);
 	cons = atomic_load_explicit(&r->hdr->cons, memory_order_acquire);
 	if (prod - cons > r->size)
@@ -1869,10 +1877,6 @@ rs_ioctl(int fd, unsigned long request, ...)
 		}
 		if (argp == NULL) {
 			rc = fail(EFAULT);
-			break;
-		}
-		if (atomic_load(&s->listening) || (rs_stream_state(s) & RS_SS_LISTEN)) {
-			rc = fail(EINVAL);
 			break;
 		}
 		*argp = rs_stream_atmark(s);

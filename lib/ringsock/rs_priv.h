@@ -239,6 +239,9 @@ uint32_t rs_stream_accept_ready(struct rs_sock *s);
 uint32_t rs_stream_mask(struct rs_sock *s);
 /* SIOCATMARK: 1 when the next byte a read takes is at the urgent mark */
 int rs_stream_atmark(struct rs_sock *s);
+/* FIONREAD (tcp_inq): bytes readable, up to the urgent mark while its
+ * byte waits; -1: the ring is corrupt */
+int64_t rs_stream_inq(struct rs_sock *s);
 uint32_t rs_stream_lowat_cap(struct rs_sock *s);
 ssize_t rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags);
 ssize_t rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags);

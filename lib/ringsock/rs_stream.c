@@ -225,6 +225,28 @@ urg_span(struct rs_sock *s, uint32_t used, size_t copied, uint32_t *skip)
 	return off < used ? off : used;
 }
 
+int64_t
+rs_stream_inq(struct rs_sock *s)
+{
+	struct urg_view u;
+	uint32_t prod, cons;
+	int64_t n;
+
+	rs_rx_lock(s);
+	urg_sync(s, &u);
+	prod = atomic_load_explicit(&s->rx.hdr->prod, memory_order_acquire);
+	cons = s->rx.idx;
+	if (prod - cons > s->rx.size)
+		n = -1;
+	else if (u.live && u.arrived && !atomic_load(&s->oobinline))
+		/* tcp_inq: with an urgent byte waiting, up to the mark */
+		n = u.pos - cons;
+	else
+		n = prod - cons;
+	pthread_mutex_unlock(&s->rx_lock);
+	return n;
+}
+
 int
 rs_stream_atmark(struct rs_sock *s)
 {
