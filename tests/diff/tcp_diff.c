@@ -903,6 +903,33 @@ static void c_urgent(void)
 	xclose(ls);
 }
 
+#ifndef USE_RS
+/* libc's calls on whatever serves them: the kernel in the Linux run, the
+ * LD_PRELOAD shim on ringstack (run.sh: tcp_diff_linux urgent_shim);
+ * sockatmark(3) is glibc's, which the shim has to serve itself */
+static void c_urgent_shim(void)
+{
+	int cl, sv;
+
+	cs = "tcp_urgent_shim";
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	send(cl, "ab", 2, 0);
+	DO(send(cl, "X", 1, MSG_OOB));
+	rep("send_oob", NULL);
+	wait_ev(sv, POLLPRI);
+	DO(sockatmark(sv));
+	rep("sockatmark_before", NULL);
+	recv_str(sv, 0, "recv_to_mark");
+	DO(sockatmark(sv));
+	rep("sockatmark_at", NULL);
+	revents(sv, "poll_at");
+	recv_str(sv, MSG_OOB, "recv_oob");
+	xclose(cl);
+	xclose(sv);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -911,6 +938,12 @@ int main(int argc, char **argv)
 		c_urgent();
 		return 0;
 	}
+#ifndef USE_RS
+	if (argc > 1 && strcmp(argv[1], "urgent_shim") == 0) {
+		c_urgent_shim();
+		return 0;
+	}
+#endif
 	c_socket();
 	c_options();
 	c_unconnected();
@@ -923,6 +956,9 @@ int main(int argc, char **argv)
 	c_backlog();
 	c_timewait_reuse();
 	c_urgent();
+#ifndef USE_RS
+	c_urgent_shim();
+#endif
 	c_v6();
 	return 0;
 }
