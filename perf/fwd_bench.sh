@@ -22,9 +22,11 @@
 # l3fwd (its LPM mode with its own IPv6 routes: 2001:200::/64 on port 0,
 # 2001:200:0:1::/64 on port 1; ringstackd gets the same two) on 62-byte
 # IPv6/UDP frames, with the IPv6/IPv4 ratio and, with --callgrind, their
-# instructions per packet; in 3, the same for 200,000 IPv6 /48 routes (a
-# table that fills up first is measured as far as it loaded, and says so:
-# "routes" beside "routes_asked" in the JSON).
+# instructions per packet; in 3, the same for 200,000 IPv6 routes shaped as
+# the Internet's table, mostly /48 (perf/fib6_routes.py; a table that fills
+# up first is measured as far as it loaded, and says so: "routes" beside
+# "routes_asked" in the JSON). Part 3 also gives the daemon's resident
+# memory grown by the load ("table_rss_mib": route store and FIB).
 # Writes perf/out/fwd.json and perf/out/fwd.png, prints a table.
 #
 #   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind] [--general]
@@ -389,8 +391,8 @@ CONF
 	echo "  veth: Linux $linux_pps pps (softirq cores $linux_cores), ringstackd/af_xdp $rsveth_pps pps"
 fi
 
-load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null
-load6_s=null routes6=0 routes6_asked=0 scale6_pps=null upd6_rate=null upd6_lost=null
+load_s=null routes=0 scale_pps=null upd_rate=null upd_lost=null mem_mib=null
+load6_s=null routes6=0 routes6_asked=0 scale6_pps=null upd6_rate=null upd6_lost=null mem6_mib=null
 # scale_files4|6 N: $T/routes (N routes via the next hop), $T/updates (every
 # tenth of them replaced) and $T/scale.pcap (traffic spread over the routes)
 scale_files4() {
@@ -417,41 +419,28 @@ wrpcap(sys.argv[1], pk)
 PYEOF
 }
 scale_files6() {
-	# N /48s in 2400::/16 (2400:0:0::/48 and up) via the next hop
-	$PY - "$T/routes" "$1" <<'PYEOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        f.write("route add 2400:%x:%x::/48 via 2001:db8:1::2\n" % (i >> 16, i & 0xffff))
-PYEOF
-	$PY - "$T/scale.pcap" "$1" <<'PYEOF'
-import random, sys
-from scapy.all import Ether, IPv6, UDP, wrpcap
-random.seed(1)
-pk = []
-for i in range(4096):
-    r = random.randrange(int(sys.argv[2]))
-    d = "2400:%x:%x:%x::%x" % (r >> 16, r & 0xffff, random.randrange(65536), 1 + random.randrange(250))
-    pk.append(Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") / IPv6(src="2001:200::2", dst=d) /
-              UDP(sport=1024 + i, dport=9))
-wrpcap(sys.argv[1], pk)
-PYEOF
+	# N routes shaped as the IPv6 Internet table is, mostly /48 (the mix:
+	# perf/fib6_routes.py), via the next hop; traffic to random addresses
+	# inside random routes. $T/scale6_mix gets the count per length.
+	$PY perf/fib6_routes.py "$T/routes" "$1" "$T/scale.pcap" "$T/scale6_mix"
 }
 # scale_run 4|6 N: load N routes of the family with ringctl -b, forward over
 # them, then replace a tenth of them while forwarding; prints "ROUTES_LOADED
-# LOAD_SECONDS PPS UPDATES_PER_SECOND PACKETS_LOST" (and a line for people on
-# stderr). A table that fills up first (ringctl names the line) is measured
+# LOAD_SECONDS PPS UPDATES_PER_SECOND PACKETS_LOST RSS_GROWTH_MIB" (and a
+# line for people on stderr). A table that fills up first (ringctl names the line) is measured
 # as far as it was loaded: the traffic and updates then cover those routes.
 scale_run() {
-	local fam=$1 n_routes=$2 pid t0 t1 n nupd load pps upd lost d0 d1 tx0 tx1 p=rss$1 err full=""
+	local fam=$1 n_routes=$2 pid t0 t1 n nupd load pps upd lost d0 d1 tx0 tx1 p=rss$1 err full="" r0 r1
 	"scale_files$fam" "$n_routes"
 	src=(--vdev "net_pcap0,rx_pcap=$T/scale.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
 	local ex=() cf=""
-	# IPv6: the trie's 2-byte entries allow 32767 tbl8 groups at most
-	[ "$fam" = 4 ] || cf=rs6.conf ex=(--fib6-max-routes $((n_routes + 10000)) --fib6-max-tbl8 32767)
+	# IPv6: groups are reserved, not touched, until a route needs them
+	[ "$fam" = 4 ] || cf=rs6.conf ex=(--fib6-max-routes $((n_routes + 10000)) --fib6-max-tbl8 $((1 << 20)))
 	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
 	tel "$p" /ethdev/list >/dev/null
 	for _ in $(seq 300); do [ -S "$T/$p.sock" ] && break; sleep 0.1; done
+	rss() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
+	r0=$(rss)
 	t0=$(date +%s.%N)
 	err=$($RCTL -s "$T/$p.sock" -b "$T/routes" 2>&1 >/dev/null) || full=$err
 	t1=$(date +%s.%N)
@@ -468,11 +457,13 @@ scale_run() {
 		p=${p}b
 		pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
 		tel "$p" /ethdev/list >/dev/null
+		r0=$(rss)
 		t0=$(date +%s.%N)
 		$RCTL -s "$T/$p.sock" -b "$T/routes" >/dev/null
 		t1=$(date +%s.%N)
 		load=$(printf %.6f "$(echo "$t1 - $t0" | bc -l)")
 	fi
+	r1=$(rss)
 	awk 'NR % 10 == 1 {sub(/route add/, "route replace"); print}' "$T/routes" >"$T/updates"
 	nupd=$(wc -l <"$T/updates")
 	if [ "$fam" = 6 ]; then n=$($RCTL -s "$T/$p.sock" -j route -6 show | jq length)
@@ -492,24 +483,27 @@ scale_run() {
 	lost=$((d1 - d0))
 	$RCTL -s "$T/$p.sock" stats >"$OUT/stats_scale${fam/4/}_after_updates.txt"
 	stop "$pid"
-	printf '  %d IPv%s routes loaded in %.2f s; %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
-		"$n_routes" "$fam" "$load" "$pps" "$upd" "$((tx1 - tx0))" "$lost" >&2
-	echo "$n_routes $load $pps $upd $lost"
+	local mem
+	mem=$(printf %.1f "$(echo "($r1 - $r0) / 1024" | bc -l)")
+	printf '  %d IPv%s routes loaded in %.2f s (+%s MiB resident); %s pps over them; %.0f updates/s while forwarding (about %d packets forwarded, %d dropped meanwhile)\n' \
+		"$n_routes" "$fam" "$load" "$mem" "$pps" "$upd" "$((tx1 - tx0))" "$lost" >&2
+	[ "$fam" = 4 ] || echo "  IPv6 prefix lengths: $(cat "$T/scale6_mix")" >&2
+	echo "$n_routes $load $pps $upd $lost $mem"
 }
 if [ $scale -eq 1 ]; then
 	routes=1000000
-	read -r routes load_s scale_pps upd_rate upd_lost < <(scale_run 4 $routes) || exit 1
+	read -r routes load_s scale_pps upd_rate upd_lost mem_mib < <(scale_run 4 $routes) || exit 1
 	if [ $ip6 -eq 1 ]; then
 		routes6_asked=200000
-		read -r routes6 load6_s scale6_pps upd6_rate upd6_lost < <(scale_run 6 $routes6_asked) || exit 1
+		read -r routes6 load6_s scale6_pps upd6_rate upd6_lost mem6_mib < <(scale_run 6 $routes6_asked) || exit 1
 	fi
 fi
 if [ $scale_only -eq 1 ]; then
 	ip6json=""
-	[ $ip6 -eq 0 ] || ip6json=$(printf ', "ip6": {"routes_asked": %s, "routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s}' \
-		"$routes6_asked" "$routes6" "$load6_s" "$scale6_pps" "$upd6_rate" "$upd6_lost")
-	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s%s}\n' \
-		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" "$ip6json" | tee "$OUT/fwd_scale.json"
+	[ $ip6 -eq 0 ] || ip6json=$(printf ', "ip6": {"routes_asked": %s, "routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s, "table_rss_mib": %s}' \
+		"$routes6_asked" "$routes6" "$load6_s" "$scale6_pps" "$upd6_rate" "$upd6_lost" "$mem6_mib")
+	printf '{"routes": %s, "load_seconds": %s, "pps_with_routes": %s, "updates_per_second_while_forwarding": %s, "lost_during_updates": %s, "table_rss_mib": %s%s}\n' \
+		"$routes" "$load_s" "$scale_pps" "$upd_rate" "$upd_lost" "$mem_mib" "$ip6json" | tee "$OUT/fwd_scale.json"
 	exit 0
 fi
 
@@ -554,13 +548,14 @@ r = {
     "veth": {"linux_pps": n("$linux_pps"), "linux_softirq_cores": n("$linux_cores"),
              "ringstackd_af_xdp_pps": n("$rsveth_pps"), "ringstackd_softirq_cores": n("$rsveth_cores")},
     "scale": {"routes": $routes, "load_seconds": n("$load_s"), "pps_with_routes": n("$scale_pps"),
-              "updates_per_second_while_forwarding": n("$upd_rate")},
+              "updates_per_second_while_forwarding": n("$upd_rate"), "table_rss_mib": n("$mem_mib")},
 }
 if modes6:
     r["ip6"] = {"frame_bytes": 62, "pcap_to_null": modes6[next(iter(modes6))], "pcap_to_null_by_mode": modes6}
 if "$ip6" == "1" and "$scale" == "1":
     r["ip6_scale"] = {"routes_asked": $routes6_asked, "routes": $routes6, "load_seconds": n("$load6_s"), "pps_with_routes": n("$scale6_pps"),
-                      "updates_per_second_while_forwarding": n("$upd6_rate"), "lost_during_updates": n("$upd6_lost")}
+                      "updates_per_second_while_forwarding": n("$upd6_rate"), "lost_during_updates": n("$upd6_lost"),
+                      "table_rss_mib": n("$mem6_mib")}
 json.dump(r, open(out + "/fwd.json", "w"), indent=2)
 try:
     import matplotlib

@@ -13,8 +13,9 @@ demo=(iproute2 iputils-ping ethtool jq)
 # has setpriv, unshare and prlimit.
 test=(python3 python3-scapy tcpdump socat netcat-openbsd arping iperf3 traceroute bc procps
       util-linux libclang-rt-14-dev llvm bind9-dnsutils dnsmasq-base
-      libpython3.11-testsuite radvd curl wget redis-server redis-tools nginx-light)
-perf=(dpdk-doc valgrind python3-matplotlib bc make)
+      libpython3.11-testsuite radvd curl wget redis-server redis-tools nginx-light
+      openssh-server openssh-client)
+perf=(dpdk-doc valgrind python3-matplotlib bc make wrk)
 
 want=("${build[@]}")
 case "${1:-test}" in

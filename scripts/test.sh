@@ -78,6 +78,9 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 		jq -e ".input_pps_one_worker.icmp_echo_answered > 0" perf/out/host.json'
 	step "perf/tcp_bench --seconds 1" bash -c 'perf/tcp_bench.sh --seconds 1 >/dev/null 2>&1 &&
 		jq -e ".bulk_bytes_per_s.ringstack > 0 and .rr_64_per_s.ringstack > 0 and .connections_per_s.ringstack > 0" perf/out/tcp.json'
+	step "perf/apps_bench --smoke" bash -c 'perf/apps_bench.sh --smoke >/dev/null 2>&1 &&
+		jq -e "[.nginx_req_per_s[], .redis_req_per_s.set, .redis_req_per_s.get, .iperf3_bits_per_s[] | .ringstack > 0 and .linux > 0] | all" perf/out/apps.json &&
+		jq -e "([.shim_ns_per_call[] | .libringsock > 0 and .shim > 0] | all) and .tcp_perf_rr_64_per_s.shim > 0" perf/out/apps.json'
 fi
 
 echo

@@ -56,7 +56,8 @@ static void usage(FILE *f)
 "  --fib-max-routes N     IPv4 routes (default 65536)\n"
 "  --fib-max-tbl8 N       IPv4 FIB tbl8 groups (default 4096)\n"
 "  --fib6-max-routes N    IPv6 routes (default 65536)\n"
-"  --fib6-max-tbl8 N      IPv6 FIB tbl8 groups (default 16384)\n"
+"  --fib6-max-tbl8 N      IPv6 FIB trie groups, 1 KiB each, reserved, touched as used\n"
+"                         (default 262144, at most 4194304)\n"
 "  --neigh-max N          neighbor entries (default 4096)\n"
 "  --neigh-queue-max N    packets waiting for resolution, all neighbors (default 1024)\n"
 "  --reass-timeout MS     IPv4 reassembly timeout (default 30000)\n"
@@ -317,7 +318,7 @@ int main(int argc, char **argv)
 		case O_ROUTES: bad = parse_num("--fib-max-routes", optarg, 16, 1u << 24, &p.fib_max_routes); break;
 		case O_TBL8: bad = parse_num("--fib-max-tbl8", optarg, 16, 1u << 24, &p.fib_max_tbl8); break;
 		case O_ROUTES6: bad = parse_num("--fib6-max-routes", optarg, 16, 1u << 24, &p.fib6_max_routes); break;
-		case O_TBL86: bad = parse_num("--fib6-max-tbl8", optarg, 16, 1u << 24, &p.fib6_max_tbl8); break;
+		case O_TBL86: bad = parse_num("--fib6-max-tbl8", optarg, 16, 1u << 22, &p.fib6_max_tbl8); break;
 		case O_NEIGH: bad = parse_num("--neigh-max", optarg, 16, 1u << 22, &p.neigh_max); break;
 		case O_NEIGH_Q: bad = parse_num("--neigh-queue-max", optarg, 1, 1u << 24, &p.neigh_queue_max); break;
 		case O_REASS_FRAGS: bad = parse_num("--reass-max-frags", optarg, 64, 1u << 24, &p.reass_max_frags); break;

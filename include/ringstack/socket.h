@@ -538,6 +538,17 @@ void rs_fork_failed(void);
 int rs_fork_shared(void);
 void rs_fork_child(void (*orphan)(int fd));
 
+/**
+ * rs_confine: call before the program confines its own system calls with a
+ * seccomp filter (as sshd's privilege-separated child does: poll, read,
+ * write, nanosleep, futex and little else). From then on the library's
+ * short waits spin without sched_yield(), which such filters refuse (the
+ * process is killed); everything else a data call or a wait makes is among
+ * those calls. The shim calls it when the program installs a filter.
+ * Inherited by fork(); never undone.
+ */
+void rs_confine(void);
+
 #ifdef __cplusplus
 }
 #endif

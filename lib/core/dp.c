@@ -27,7 +27,7 @@ void rs_dp_params_default(struct rs_dp_params *p)
 	p->fib_max_routes = 1 << 16;
 	p->fib_max_tbl8 = 1 << 12;
 	p->fib6_max_routes = 1 << 16;
-	p->fib6_max_tbl8 = 1 << 14;
+	p->fib6_max_tbl8 = 1 << 18; /* reserved, touched as used (dir6.c) */
 	p->neigh_max = 4096;
 	p->neigh_queue_max = 1024;
 	p->reass_max_datagrams = 1024;

@@ -295,6 +295,9 @@ static int stats_show(struct cmd_ctx *ctx)
 			if (icmp_workers[w].rl != NULL)
 				icmp_rl_get_stats(icmp_workers[w].rl, &rl);
 			rs_json_ku64(ctx->out, "icmp_dest_limited", rl.limited);
+			/* ... and the per-worker one (icmp_msgs_per_sec) */
+			rs_json_ku64(ctx->out, "icmp_global_limited",
+				     __atomic_load_n(&icmp_workers[w].global_limited, __ATOMIC_RELAXED));
 			/* what reassembly holds (lib/ip4/reass.h bounds) */
 			struct reass_stats rs = { 0 };
 			if (ip4_workers[w].reass != NULL)

@@ -15,6 +15,7 @@ struct icmp_worker {
 	uint64_t tokens_ns;  /* time credit (see icmp4_error.c) */
 	uint64_t last_ns;
 	struct icmp_rl *rl;  /* per-destination limit (icmp_rl.h), or NULL */
+	uint64_t global_limited; /* errors the per-worker bucket held back */
 } __rte_cache_aligned;
 extern struct icmp_worker icmp_workers[RS_MAX_WORKERS];
 

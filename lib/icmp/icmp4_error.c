@@ -68,8 +68,10 @@ static void global_consume(struct rs_worker *w)
  * allow it, then the global token is taken. */
 bool icmp_ratelimit_ok(struct rs_worker *w, uint8_t family, const void *addr, uint8_t alen)
 {
-	if (!global_allow(w))
+	if (!global_allow(w)) {
+		icmp_workers[w->idx].global_limited++;
 		return false;
+	}
 	if (icmp_workers[w->idx].rl != NULL &&
 	    !icmp_rl_allow(icmp_workers[w->idx].rl, family, addr, alen, w->now_ns))
 		return false;

@@ -54,6 +54,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -116,7 +118,7 @@ REAL_DECL(epoll_create1); REAL_DECL(epoll_ctl); REAL_DECL(epoll_wait);
 REAL_DECL(epoll_pwait); REAL_DECL(epoll_pwait2); REAL_DECL(__read_chk);
 REAL_DECL(__recv_chk); REAL_DECL(__recvfrom_chk); REAL_DECL(syscall);
 REAL_DECL(sigaction); REAL_DECL(fork); REAL_DECL(execve); REAL_DECL(execv);
-REAL_DECL(execvp); REAL_DECL(execvpe); REAL_DECL(fexecve);
+REAL_DECL(execvp); REAL_DECL(execvpe); REAL_DECL(fexecve); REAL_DECL(prctl);
 
 /*
  * Re-entry guard.
@@ -414,6 +416,27 @@ fork(void)
 		errno = e;
 	}
 	return pid;
+}
+
+/*
+ * A program about to confine its system calls with a seccomp filter (sshd's
+ * privilege-separated child: prctl(PR_SET_SECCOMP)) gets a library whose
+ * waits make only calls such filters allow (rs_confine: a flag, no daemon
+ * contact, so laziness holds). The same through syscall(SYS_seccomp).
+ */
+EXPORT int
+prctl(int op, ...)
+{
+	unsigned long a[4];
+	va_list ap;
+
+	va_start(ap, op);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (op == PR_SET_SECCOMP && a[0] == SECCOMP_MODE_FILTER)
+		rs_confine();
+	return REAL(prctl)(op, a[0], a[1], a[2], a[3]);
 }
 
 /* vfork's child would run our handlers in the parent's memory: it is a
@@ -1337,18 +1360,65 @@ ts_to_ms(const struct timespec *ts)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
-/* The signal mask of ppoll/pselect/epoll_pwait is set around the wait, not
- * atomically with it (docs/divergences.md). */
-#define WITH_MASK(mask, expr) ({						\
-	sigset_t _old;								\
-	if ((mask) != NULL)							\
-		pthread_sigmask(SIG_SETMASK, (mask), &_old);			\
-	__typeof__(expr) _wr = (expr);						\
-	int _e = errno;								\
-	if ((mask) != NULL)							\
-		pthread_sigmask(SIG_SETMASK, &_old, NULL);			\
-	errno = _e;								\
-	_wr; })
+/*
+ * The signal mask of ppoll/pselect/epoll_pwait is set around the wait, not
+ * atomically with it (docs/divergences.md). A signal the mask lets in may
+ * be handled after the mask is set and before the library's wait sleeps
+ * (pending at the call, or arriving while it spins): the tramp counts it,
+ * and the wait, cut into slices of MASK_SLICE_MS, fails with EINTR at the
+ * end of the slice, as the kernel's would have at once. (sshd blocks
+ * SIGCHLD but for its ppoll: its session waited for the end of its shell
+ * for ever.)
+ */
+#define MASK_SLICE_MS 10
+
+static int
+wait_masked(const sigset_t *mask, int ms, int (*fn)(void *arg, int ms), void *arg)
+{
+	unsigned n0 = sig_restart_n + sig_norestart_n;
+	int64_t end = ms < 0 ? -1 : now_ns() + (int64_t)ms * 1000000;
+	sigset_t old;
+	int rc, e;
+
+	if (mask == NULL)
+		return fn(arg, ms);
+	pthread_sigmask(SIG_SETMASK, mask, &old);
+	for (;;) {
+		int slice = MASK_SLICE_MS;
+
+		if (sig_restart_n + sig_norestart_n != n0) {
+			rc = -1;
+			errno = EINTR;
+			break;
+		}
+		if (end >= 0) {
+			int64_t left = end - now_ns();
+
+			if (left < (int64_t)slice * 1000000)
+				slice = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+		}
+		rc = fn(arg, slice);
+		if (rc != 0 || (end >= 0 && now_ns() >= end))
+			break;
+	}
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return rc;
+}
+
+struct poll_args {
+	struct pollfd *fds;
+	nfds_t n;
+};
+
+static int
+poll_slice(void *arg, int ms)
+{
+	struct poll_args *a = arg;
+
+	return poll_rs(a->fds, a->n, ms);
+}
 
 EXPORT int
 ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
@@ -1360,7 +1430,7 @@ ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *m
 	ms = ts_to_ms(ts);
 	if (ms == -2)
 		return fail(EINVAL);
-	return WITH_MASK(mask, poll_rs(fds, n, ms));
+	return wait_masked(mask, ms, poll_slice, &(struct poll_args){ fds, n });
 }
 
 EXPORT int
@@ -1487,10 +1557,31 @@ select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 	return rc;
 }
 
+struct select_args {
+	int nfds;
+	fd_set *r, *w, *e;
+	fd_set r0, w0, e0;	/* what was asked: select_rs overwrites the sets */
+};
+
+static int
+select_slice(void *arg, int ms)
+{
+	struct select_args *a = arg;
+
+	if (a->r != NULL)
+		*a->r = a->r0;
+	if (a->w != NULL)
+		*a->w = a->w0;
+	if (a->e != NULL)
+		*a->e = a->e0;
+	return select_rs(a->nfds, a->r, a->w, a->e, ms);
+}
+
 EXPORT int
 pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
 	const sigset_t *mask)
 {
+	struct select_args a = { nfds, r, w, e };
 	int ms;
 
 	if (in_lib || !select_has_rs(nfds, r, w, e))
@@ -1498,7 +1589,13 @@ pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
 	ms = ts_to_ms(ts);
 	if (ms == -2)
 		return fail(EINVAL);
-	return WITH_MASK(mask, select_rs(nfds, r, w, e, ms));
+	if (r != NULL)
+		a.r0 = *r;
+	if (w != NULL)
+		a.w0 = *w;
+	if (e != NULL)
+		a.e0 = *e;
+	return wait_masked(mask, ms, select_slice, &a);
 }
 
 /* Every epoll descriptor is the library's: rs sockets may be added to it
@@ -1548,6 +1645,20 @@ epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 	}
 }
 
+struct epoll_args {
+	int epfd;
+	struct epoll_event *evs;
+	int max;
+};
+
+static int
+epoll_slice(void *arg, int ms)
+{
+	struct epoll_args *a = arg;
+
+	return LIB(rs_epoll_wait(a->epfd, a->evs, a->max, ms));
+}
+
 EXPORT int
 epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 	    const sigset_t *mask)
@@ -1556,7 +1667,9 @@ epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 
 	switch (classify_any(epfd, &t)) {
 	case K_KERNEL: return REAL(epoll_pwait)(epfd, evs, max, timeout, mask);
-	case K_RS: return WITH_MASK(mask, LIB(rs_epoll_wait(t, evs, max, timeout)));
+	case K_RS:
+		return wait_masked(mask, timeout, epoll_slice,
+				   &(struct epoll_args){ t, evs, max });
 	default: return fail(EBADF);
 	}
 }
@@ -1573,7 +1686,7 @@ epoll_pwait2(int epfd, struct epoll_event *evs, int max,
 		ms = ts_to_ms(ts);
 		if (ms == -2)
 			return fail(EINVAL);
-		return WITH_MASK(mask, LIB(rs_epoll_wait(t, evs, max, ms)));
+		return wait_masked(mask, ms, epoll_slice, &(struct epoll_args){ t, evs, max });
 	default: return fail(EBADF);
 	}
 }
@@ -1607,6 +1720,10 @@ syscall(long nr, ...)
 		if (classify_any((int)a[0], &t) != K_KERNEL)
 			break;
 		/* fall through */
+	case SYS_seccomp:	/* as prctl(PR_SET_SECCOMP) */
+		if (a[0] == SECCOMP_SET_MODE_FILTER)
+			rs_confine();
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	default:
 		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	}

@@ -32,6 +32,13 @@
 #define RS_ATTACH_TIMEOUT_S 5
 
 struct rs_proc rs_g;
+atomic_bool rs_confined;
+
+void
+rs_confine(void)
+{
+	atomic_store(&rs_confined, true);
+}
 pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS] = {
 	[0 ... RS_SHM_MAX_WORKERS - 1] = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -150,7 +157,7 @@ rs_drain(struct rs_sock *s)
 	/* One byte per wake-up; a bounded number of reads (a full queue holds
 	 * a few hundred): what is left only makes a sleeper look once more. */
 	for (int i = 0; i < 8; i++)
-		if (recv(s->fd, b, sizeof(b), MSG_DONTWAIT) <= 0)
+		if (read(s->fd, b, sizeof(b)) <= 0)
 			break;
 }
 
@@ -384,12 +391,19 @@ static bool
 proc_alive(int i)
 {
 	struct rs_procs *pr = rs_g.procs;
+	uint64_t now;
 
 	if (pr->proc[i].pid == -1)
 		return true;	/* a child being forked */
 	if (pr->proc[i].pid <= 0)
 		return false;
-	return proc_start(pr->proc[i].pid) == pr->proc[i].start;
+	now = proc_start(pr->proc[i].pid);
+	if (now != 0)	/* start 0: it forked where /proc could not be read */
+		return pr->proc[i].start == 0 || now == pr->proc[i].start;
+	/* Gone or a zombie; or there is no /proc to read here (a chroot:
+	 * sshd's privilege-separated child), where nobody can be proven
+	 * dead: keep the holder, or its socket would close under it. */
+	return proc_start(getpid()) == 0;
 }
 
 /* Under procs->ctl: entry i is dead: its holds go. */
@@ -402,6 +416,57 @@ proc_forget(int i)
 		pr->holders[sd] &= ~(1ull << i);
 	pr->proc[i].pid = 0;
 	pr->proc[i].start = 0;
+}
+
+static int ctl_op_locked(struct rs_sreq *req, struct rs_scpl *cpl, int *newfd);
+static void sreq_init(struct rs_sreq *req, enum rs_sop op, int sd);
+static void pctl_lock(void);
+
+/* Under ctl_lock and procs->ctl: entry i (not ours) is dead. Its holds go,
+ * and a socket it was the last to hold is closed with the daemon, as the
+ * kernel closes the descriptors of a process that died (a forked server
+ * worker killed by a signal: its connections get their FIN or RST instead
+ * of staying open for the life of the attachment). */
+static void
+proc_reap(int i)
+{
+	struct rs_procs *pr = rs_g.procs;
+
+	for (uint32_t sd = 0; sd < rs_g.max_socks; sd++) {
+		if (!(pr->holders[sd] & (1ull << i)))
+			continue;
+		pr->holders[sd] &= ~(1ull << i);
+		if (pr->holders[sd] == 0 && !atomic_load(&rs_g.dead)) {
+			struct rs_sreq req;
+			struct rs_scpl cpl;
+
+			sreq_init(&req, RS_SOP_CLOSE, (int)sd);
+			ctl_op_locked(&req, &cpl, NULL);
+		}
+	}
+	proc_forget(i);
+}
+
+void
+rs_procs_sweep(void)
+{
+	struct rs_procs *pr = rs_g.procs;
+	int64_t now, due;
+
+	if (pr == NULL || !rs_forked())
+		return;
+	now = rs_now_ns();
+	due = atomic_load_explicit(&pr->sweep_ns, memory_order_relaxed);
+	if (now < due || !atomic_compare_exchange_strong(&pr->sweep_ns, &due,
+							  now + RS_SWEEP_NS))
+		return;	/* not yet, or another process took this round */
+	pthread_mutex_lock(&ctl_lock);
+	pctl_lock();
+	for (int i = 0; i < RS_PROCS_MAX; i++)
+		if (i != rs_g.pidx && pr->proc[i].pid != 0 && !proc_alive(i))
+			proc_reap(i);
+	pthread_mutex_unlock(&pr->ctl);
+	pthread_mutex_unlock(&ctl_lock);
 }
 
 /* Under ctl_lock, at attach: the block forked processes will share, with
@@ -811,7 +876,11 @@ sock_install(struct rs_sock *s, int sd, int wfd)
 
 	s->sd = sd;
 	s->fd = wfd;
-	rc = wfd >= RS_MAX_FD ? -EMFILE : sock_rings(s);
+	/* rs_drain reads it without waiting (read: what sandboxes allow) */
+	if (wfd < RS_MAX_FD && fcntl(wfd, F_SETFL, O_NONBLOCK) < 0)
+		rc = -errno;
+	else
+		rc = wfd >= RS_MAX_FD ? -EMFILE : sock_rings(s);
 	if (rc < 0) {
 		sreq_init(&req, RS_SOP_CLOSE, s->sd);
 		ctl_op(&req, &cpl, NULL);
@@ -975,7 +1044,7 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl)
 	others = pr->holders[req->sd];
 	for (i = 0; i < RS_PROCS_MAX; i++)
 		if ((others & (1ull << i)) && !proc_alive(i)) {
-			proc_forget(i);
+			proc_reap(i);
 			others &= ~(1ull << i);
 		}
 	if (others == 0)
@@ -1071,6 +1140,7 @@ rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	/* __sys_accept4 checks the flags before the descriptor */
 	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
 		return fail(EINVAL);
+	rs_procs_sweep();
 	s = rs_sock_get(fd);
 	if (s == NULL)
 		return -1;
@@ -1337,6 +1407,7 @@ stream_connect(struct rs_sock *s, struct rs_sreq *req)
 		if (req->addr.family == AF_UNSPEC)
 			return 0;
 		atomic_store(&s->bound, true);
+		atomic_store(&s->disconnected, false);	/* a new attempt */
 		atomic_store(&s->connecting, true);
 		if (atomic_load(&s->nonblock))
 			return fail(EINPROGRESS);
@@ -1941,7 +2012,7 @@ rs_ctl_fork_prepare(void)
 		if (i == rs_g.pidx)
 			continue;
 		if (pr->proc[i].pid != 0 && !proc_alive(i))
-			proc_forget(i);
+			proc_reap(i);
 		if (pr->proc[i].pid == 0)
 			break;
 	}

@@ -612,6 +612,7 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 		/* A kernel epoll fd of the application's, or no epoll at all:
 		 * the kernel answers (EBADF, EINVAL). */
 		return epoll_wait(epfd, events, maxevents, timeout);
+	rs_procs_sweep();
 	deadline = timeout < 0 ? 0 : rs_now_ns() + (int64_t)timeout * 1000000;
 	for (;;) {
 		struct rs_sock **socks;
@@ -624,7 +625,7 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 		if (spin_end == 0)
 			spin_end = rs_now_ns() + RS_SPIN_NS;
 		if (rs_now_ns() < spin_end) {
-			sched_yield();
+			rs_relax();
 			continue;
 		}
 		ms = -1;

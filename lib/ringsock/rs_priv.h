@@ -8,6 +8,7 @@
 #define RS_RINGSOCK_PRIV_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -118,6 +119,7 @@ struct rs_procs {
 	pthread_mutex_t bell[RS_SHM_MAX_WORKERS];	/* doorbell ring w's producers */
 	uint32_t seq;		/* request sequence, under ctl */
 	_Atomic bool forked;	/* a fork happened: rings are resynced under their locks */
+	_Atomic int64_t sweep_ns;	/* rs_procs_sweep: next round (rs_now_ns) */
 	struct {
 		int32_t pid;	/* 0: free; -1: reserved for a child being forked */
 		uint64_t start;	/* /proc/PID/stat starttime: tells a reused pid */
@@ -149,6 +151,18 @@ struct rs_proc {
 
 extern struct rs_proc rs_g;
 extern pthread_mutex_t rs_bell_lock[RS_SHM_MAX_WORKERS];
+
+/* rs_confine() was called: no sched_yield (a seccomp filter may kill). */
+extern atomic_bool rs_confined;
+
+/* One turn of a short wait: give the core away, as the peer we wait for
+ * may need it, unless the program's seccomp filter forbids that. */
+static inline void
+rs_relax(void)
+{
+	if (!atomic_load_explicit(&rs_confined, memory_order_relaxed))
+		sched_yield();
+}
 
 /* Whether other processes may use the segment's rings (a fork happened). */
 static inline bool
@@ -273,6 +287,12 @@ void rs_ctl_fork_failed(void);
 /* true: the child kept the attachment and its sockets */
 bool rs_ctl_fork_child(void (*orphan)(int fd));
 void rs_ctl_fork_relist(void);
+/* Processes sharing the attachment: sockets held only by processes that
+ * died without closing them (a signal, _exit) are closed with the daemon.
+ * At most once per RS_SWEEP_NS over all processes, called where servers
+ * call often (epoll_wait, poll, accept); also done at fork() and close(). */
+#define RS_SWEEP_NS 1000000000
+void rs_procs_sweep(void);
 void rs_ep_fork_child(bool keep);
 
 #endif

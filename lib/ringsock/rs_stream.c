@@ -347,7 +347,7 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 	while (rs_now_ns() < spin_end) {
 		if (ready(s, arg) || atomic_load(&s->closed))
 			return atomic_load(&s->closed) ? EBADF : 0;
-		sched_yield();
+		rs_relax();
 	}
 	if (rs_daemon_gone())
 		return ECONNRESET;

@@ -2,8 +2,8 @@
 /*
  * IPv6 FIB (see fib6.h). The control side keeps every route of a prefix,
  * sorted by metric, in a hash keyed by (prefix, length); the best usable
- * one is installed in the rte_fib6 trie, whose own RIB makes a deleted
- * prefix fall back to the covering one.
+ * one is installed in the trie (dir6.h). The same design as fib4.c, with
+ * 128-bit prefixes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,9 +21,6 @@
 
 struct rs_nh6 fib6_nh_tab[FIB6_NH_MAX];
 uint32_t fib6_grp_tab[FIB6_GRP_MAX * FIB6_ECMP_MAX];
-struct rte_fib6 *_Atomic fib6_fib;
-static uint32_t fib6_max_routes, fib6_max_tbl8, fib6_gen;
-uint64_t fib6_rebuilds;
 
 struct pfx_key {
 	uint8_t prefix[16];
@@ -34,19 +31,38 @@ struct pfx {
 	struct pfx_key k;
 	uint32_t n, cap;
 	struct route6 *alts; /* sorted by metric */
-	int installed;       /* index in alts of the installed route, -1: none */
+	int installed;       /* index in alts of the route the trie holds, -1: none */
+	bool in_fib;         /* the trie holds an entry for this prefix */
 };
 
 static struct rte_hash *store;
 static uint32_t nroutes, max_nroutes;
-static uint32_t nh_free[FIB6_NH_MAX], nh_nfree;
-static uint32_t grp_free[FIB6_GRP_MAX], grp_nfree;
+static uint32_t *nh_free; /* stack of free next-hop indices */
+static uint32_t nh_nfree;
+/* Plain next hops are shared by every route with the same (type, link,
+ * gateway) and reference-counted; ECMP groups and their members belong to
+ * one route (as in fib4.c). */
+static uint32_t *nh_ref;
+static uint8_t *nh_shared;
+static struct rte_hash *nh_dedup;
+
+struct nh_key {
+	uint8_t gw[16];
+	uint16_t iface;
+	uint8_t type;
+	uint8_t zero;
+};
+static uint32_t grp_free[FIB6_GRP_MAX]; /* stack of free ECMP blocks */
+static uint32_t grp_nfree;
 static bool iface_up[RS_MAX_IFACES];
 static const uint8_t zero16[16];
+
+static struct pfx *pfx_get(const uint8_t prefix[16], uint8_t plen, bool create);
 
 static void nh_release_now(uint32_t i)
 {
 	struct rs_nh6 *nh = &fib6_nh_tab[i];
+	nh_shared[i] = 0;
 	if (nh->type == RT_GROUP) {
 		for (uint32_t m = 0; m < nh->nmemb; m++)
 			nh_free[nh_nfree++] = fib6_grp_tab[nh->grp + m];
@@ -57,13 +73,30 @@ static void nh_release_now(uint32_t i)
 
 static void nh_release(void *arg) { nh_release_now((uint32_t)(uintptr_t)arg); }
 
-/* Published next hops are never rewritten; an index is reused only after
- * a grace period (workers may hold it for the rest of their walk). Unlike
- * fib4 each route owns its next hops (no sharing). */
+static void nh_key_of(struct nh_key *k, uint8_t type, uint16_t iface, const uint8_t gw[16])
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->gw, gw, 16);
+	k->iface = iface;
+	k->type = type;
+}
+
+/* A next hop, once published, is never written again: workers may be
+ * reading it. Its index (and an ECMP group's members and block) is reused
+ * only after a grace period. */
 static void nh_put(uint32_t i)
 {
-	if (i != FIB6_NH_NONE)
-		rs_defer_free(nh_release, (void *)(uintptr_t)i);
+	if (i == FIB6_NH_NONE)
+		return;
+	if (nh_shared[i]) {
+		if (--nh_ref[i] > 0)
+			return;
+		const struct rs_nh6 *nh = &fib6_nh_tab[i];
+		struct nh_key k;
+		nh_key_of(&k, nh->type, nh->iface, nh->gw);
+		rte_hash_del_key(nh_dedup, &k); /* no new user finds it */
+	}
+	rs_defer_free(nh_release, (void *)(uintptr_t)i);
 }
 
 static uint32_t nh_new(uint8_t type, uint16_t iface, const uint8_t gw[16])
@@ -79,16 +112,39 @@ static uint32_t nh_new(uint8_t type, uint16_t iface, const uint8_t gw[16])
 	nh->iface = iface;
 	nh->grp = 0;
 	memcpy(nh->gw, gw, 16);
+	nh_ref[i] = 1;
 	return i;
 }
 
-/* r's next hop from the paths whose link is up; FIB6_NH_NONE with *full
- * false when none is. */
-static uint32_t nh_build(const struct route6 *r, bool *full)
+/* The shared next hop for (type, iface, gw), created on first use. */
+static uint32_t nh_get(uint8_t type, uint16_t iface, const uint8_t gw[16])
+{
+	struct nh_key k;
+	nh_key_of(&k, type, iface, gw);
+	void *d;
+	if (rte_hash_lookup_data(nh_dedup, &k, &d) >= 0) {
+		uint32_t i = (uint32_t)(uintptr_t)d;
+		nh_ref[i]++;
+		return i;
+	}
+	uint32_t i = nh_new(type, iface, gw);
+	if (i == FIB6_NH_NONE)
+		return i;
+	if (rte_hash_add_key_data(nh_dedup, &k, (void *)(uintptr_t)i) < 0)
+		return i; /* works unshared */
+	nh_shared[i] = 1;
+	return i;
+}
+
+/* r's next hop from the paths whose link is up: a plain next hop, an ECMP
+ * group, or FIB6_NH_NONE when no path is usable (*full tells a full table
+ * apart). degrade: with no ECMP group left, keep one live path (a link
+ * change must not blackhole the route). */
+static uint32_t nh_build(const struct route6 *r, bool *full, bool degrade)
 {
 	*full = false;
 	if (r->npaths <= 1) {
-		uint32_t i = nh_new(r->type, r->iface, r->gw);
+		uint32_t i = nh_get(r->type, r->iface, r->gw);
 		*full = i == FIB6_NH_NONE;
 		return i;
 	}
@@ -105,9 +161,17 @@ static uint32_t nh_build(const struct route6 *r, bool *full)
 		return FIB6_NH_NONE;
 	if (n == 1)
 		return memb[0];
+	if (grp_nfree == 0 && rs_defer_pending() > 0)
+		rs_rcu_reclaim_wait(); /* groups still waiting for readers to move on */
 	uint32_t g = grp_nfree ? nh_new(RT_GROUP, 0, zero16) : FIB6_NH_NONE;
-	if (g == FIB6_NH_NONE)
-		goto full;
+	if (g == FIB6_NH_NONE) {
+		if (!degrade)
+			goto full;
+		rs_log("IPv6 ECMP group table full: a route keeps one path of %u", n);
+		while (n > 1)
+			nh_release_now(memb[--n]);
+		return memb[0];
+	}
 	uint32_t blk = grp_free[--grp_nfree] * FIB6_ECMP_MAX;
 	memcpy(&fib6_grp_tab[blk], memb, n * sizeof(memb[0]));
 	fib6_nh_tab[g].grp = blk;
@@ -130,92 +194,76 @@ static bool route_has_iface(const struct route6 *r, uint16_t iface)
 	return false;
 }
 
+static void route_free(struct route6 *r)
+{
+	nh_put(r->nh);
+	free(r->paths);
+	r->paths = NULL;
+}
+
 static bool usable(const struct route6 *r)
 {
 	if (r->nh == FIB6_NH_NONE)
-		return false;
+		return false; /* ECMP route with every path's link down */
 	if (r->type == RT_BLACKHOLE || r->type == RT_UNREACHABLE || r->type == RT_PROHIBIT ||
 	    r->npaths > 1)
 		return true;
 	return r->iface < RS_MAX_IFACES && iface_up[r->iface];
 }
 
-/* 2-byte entries: the trie's first level (2^24 entries) is 32 MiB rather
- * than 64 MiB with 4-byte ones; 32767 next hops are plenty (they are
- * shared by no route here, but a route holds one, an ECMP route one per
- * path plus its group). During a rebuild two tries coexist. */
-static struct rte_fib6 *fib_new(void)
+static int fib_set(struct pfx *p, uint32_t nh)
 {
-	char name[32];
-	snprintf(name, sizeof(name), "rs_fib6_%u", fib6_gen++);
-	struct rte_fib6_conf fc = {
-		.type = RTE_FIB6_TRIE,
-		.default_nh = FIB6_NH_DEFAULT,
-		.max_routes = (int)(fib6_max_routes < 1024 ? 1024 : fib6_max_routes),
-		.trie = { .nh_sz = RTE_FIB6_TRIE_2B, .num_tbl8 = fib6_max_tbl8 },
-	};
-	return rte_fib6_create(name, (int)rte_socket_id(), &fc);
-}
-
-static void fib_free(void *f) { rte_fib6_free(f); }
-
-/*
- * A fresh trie holding every installed route, published whole: workers see
- * the old trie or the new one, each complete. -ENOSPC when even a fresh
- * trie cannot hold them (the table is really full).
- */
-static int fib6_rebuild(void)
-{
-	struct rte_fib6 *n = fib_new();
-	if (n == NULL && rs_defer_pending() > 0) {
-		rs_rcu_reclaim_wait(); /* an earlier trie may still wait to be freed */
-		n = fib_new();
-	}
-	if (n == NULL)
-		return -ENOMEM;
-	const void *k;
-	void *d;
-	uint32_t it = 0;
-	while (rte_hash_iterate(store, &k, &d, &it) >= 0) {
-		struct pfx *p = d;
-		if (p->installed < 0 || p->installed >= (int)p->n)
-			continue;
-		if (rte_fib6_add(n, p->k.prefix, (uint8_t)p->k.plen, p->alts[p->installed].nh) < 0) {
-			rte_fib6_free(n);
-			return -ENOSPC;
-		}
-	}
-	struct rte_fib6 *old = atomic_load_explicit(&fib6_fib, memory_order_relaxed);
-	atomic_store_explicit(&fib6_fib, n, memory_order_release);
-	rs_defer_free(fib_free, old);
-	fib6_rebuilds++;
+	int rc = dir6_add(p->k.prefix, (uint8_t)p->k.plen, nh);
+	if (rc < 0)
+		return rc;
+	p->in_fib = true;
 	return 0;
 }
 
-/* Installs the best usable route of p (an 8-byte store in the trie: a
- * worker sees the old or the new next hop), or removes the prefix. */
+/* The addresses p owned go to the longest installed shorter prefix. */
+static void fib_clear(struct pfx *p)
+{
+	if (!p->in_fib)
+		return;
+	int repl_len = -1;
+	uint32_t repl_nh = 0;
+	for (int l = (int)p->k.plen - 1; l >= 0; l--) {
+		uint8_t pf[16];
+		memcpy(pf, p->k.prefix, 16);
+		ip6_prefix_mask(pf, (uint8_t)l);
+		struct pfx *q = pfx_get(pf, (uint8_t)l, false);
+		if (q && q->in_fib && q->installed >= 0) {
+			repl_len = l;
+			repl_nh = q->alts[q->installed].nh;
+			break;
+		}
+	}
+	dir6_del(p->k.prefix, (uint8_t)p->k.plen, repl_len, repl_nh);
+	p->in_fib = false;
+}
+
+/* Installs the best usable alternative of p in the trie (or removes it).
+ * p->installed always says what the trie holds. */
 static int reinstall(struct pfx *p)
 {
 	int best = -1;
-	for (uint32_t i = 0; i < p->n && best < 0; i++)
-		if (usable(&p->alts[i]))
+	for (uint32_t i = 0; i < p->n; i++)
+		if (usable(&p->alts[i])) {
 			best = (int)i;
+			break;
+		}
 	if (best < 0) {
-		if (p->installed >= 0 || p->n == 0)
-			rte_fib6_delete(fib6_fib, p->k.prefix, (uint8_t)p->k.plen);
+		fib_clear(p);
 		p->installed = -1;
 		return 0;
 	}
-	int rc = rte_fib6_add(fib6_fib, p->k.prefix, (uint8_t)p->k.plen, p->alts[best].nh);
-	if (rc == -ENOSPC) {
-		/* the trie's groups went to churn: start a fresh one (this
-		 * prefix is in it with its old route if it had one) */
-		if ((rc = fib6_rebuild()) == 0)
-			rc = rte_fib6_add(fib6_fib, p->k.prefix, (uint8_t)p->k.plen,
-					  p->alts[best].nh);
-	}
-	if (rc < 0)
+	int rc = fib_set(p, p->alts[best].nh);
+	if (rc < 0) {
+		/* never leave the trie pointing at a route that is gone */
+		if (p->installed < 0)
+			fib_clear(p);
 		return rc;
+	}
 	p->installed = best;
 	return 0;
 }
@@ -250,19 +298,15 @@ static void pfx_maybe_free(struct pfx *p)
 	free(p);
 }
 
-static void route_free(struct route6 *r)
-{
-	nh_put(r->nh);
-	free(r->paths);
-	r->paths = NULL;
-}
-
 int fib6_init(uint32_t max_routes, uint32_t max_tbl8)
 {
 	max_nroutes = max_routes;
-	fib6_max_routes = max_routes;
-	fib6_max_tbl8 = max_tbl8;
-	fib6_fib = fib_new();
+	if (max_tbl8 > D6_TBL8_MAX)
+		max_tbl8 = D6_TBL8_MAX;
+	if (dir6_init(max_tbl8) < 0) {
+		rs_err_set("cannot reserve the IPv6 FIB (64 MiB + %u groups of 1 KiB)", max_tbl8);
+		return -ENOMEM;
+	}
 	struct rte_hash_parameters hp = {
 		.name = "rs_fib6_store",
 		.entries = max_routes < 1024 ? 1024 : max_routes,
@@ -271,12 +315,24 @@ int fib6_init(uint32_t max_routes, uint32_t max_tbl8)
 		.socket_id = (int)rte_socket_id(),
 	};
 	store = rte_hash_create(&hp);
-	if (fib6_fib == NULL || store == NULL) {
-		rs_err_set("cannot create the IPv6 FIB (%u routes, %u tbl8 groups)", max_routes,
-			   max_tbl8);
+	nh_free = malloc(sizeof(*nh_free) * FIB6_NH_MAX);
+	nh_ref = calloc(FIB6_NH_MAX, sizeof(*nh_ref));
+	nh_shared = calloc(FIB6_NH_MAX, sizeof(*nh_shared));
+	struct rte_hash_parameters np = {
+		.name = "rs_fib6_nh",
+		.entries = FIB6_NH_MAX,
+		.key_len = sizeof(struct nh_key),
+		.hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+	};
+	nh_dedup = rte_hash_create(&np);
+	if (store == NULL || nh_free == NULL || nh_ref == NULL || nh_shared == NULL ||
+	    nh_dedup == NULL) {
+		rs_err_set("cannot create the IPv6 route store (%u routes)", max_routes);
+		fib6_fini();
 		return -ENOMEM;
 	}
-	/* index 0 is rte_fib6's "no route" */
+	/* index 0 stays unused so that a zeroed value is never a valid hop */
 	for (uint32_t i = FIB6_NH_MAX - 1; i > 0; i--)
 		nh_free[nh_nfree++] = i;
 	for (uint32_t g = FIB6_GRP_MAX; g > 0; g--)
@@ -299,9 +355,16 @@ void fib6_fini(void)
 		free(p);
 	}
 	rte_hash_free(store);
+	rte_hash_free(nh_dedup);
+	dir6_fini();
+	free(nh_free);
+	free(nh_ref);
+	free(nh_shared);
 	store = NULL;
-	rte_fib6_free(fib6_fib);
-	fib6_fib = NULL;
+	nh_dedup = NULL;
+	nh_free = NULL;
+	nh_ref = NULL;
+	nh_shared = NULL;
 	nh_nfree = grp_nfree = nroutes = 0;
 }
 
@@ -339,7 +402,7 @@ int fib6_route_add(const struct route6 *r0, bool replace)
 		return exists ? -EEXIST : -ENOSPC;
 	}
 	bool full;
-	r.nh = nh_build(&r, &full);
+	r.nh = nh_build(&r, &full, false);
 	if (full) {
 		free(r.paths);
 		pfx_maybe_free(p);
@@ -355,7 +418,7 @@ int fib6_route_add(const struct route6 *r0, bool replace)
 			uint32_t cap = p->cap ? p->cap * 2 : 1;
 			struct route6 *a = realloc(p->alts, cap * sizeof(*a));
 			if (a == NULL) {
-				nh_release_now(r.nh);
+				nh_put(r.nh);
 				free(r.paths);
 				pfx_maybe_free(p);
 				return -ENOMEM;
@@ -371,7 +434,8 @@ int fib6_route_add(const struct route6 *r0, bool replace)
 			p->installed++;
 	}
 	if (reinstall(p) < 0) {
-		rs_err_set("IPv6 FIB full (raise --fib6-max-routes/--fib6-max-tbl8)");
+		/* undo: the table is as it was */
+		rs_err_set("IPv6 FIB full (raise --fib6-max-tbl8)");
 		nh_put(p->alts[pos].nh);
 		free(p->alts[pos].paths);
 		if (exists) {
@@ -391,7 +455,6 @@ int fib6_route_add(const struct route6 *r0, bool replace)
 		route_free(&old);
 	return 0;
 }
-
 static bool match(const struct route6 *r, int64_t metric, int type, uint16_t iface,
 		  const uint8_t *gw)
 {
@@ -428,7 +491,7 @@ int fib6_route_del(const uint8_t prefix0[16], uint8_t plen, int64_t metric, int 
 		}
 		route_free(&p->alts[i]);
 		if (p->installed == (int)i)
-			p->installed = -2; /* the trie entry stays until reinstall */
+			p->installed = -1; /* the trie entry stays until reinstall */
 		else if (p->installed > (int)i)
 			p->installed--;
 		memmove(&p->alts[i], &p->alts[i + 1], (p->n - i - 1) * sizeof(p->alts[0]));
@@ -438,8 +501,6 @@ int fib6_route_del(const uint8_t prefix0[16], uint8_t plen, int64_t metric, int 
 	}
 	if (del == 0)
 		return -ESRCH;
-	if (p->installed == -2)
-		p->installed = 0; /* something is in the trie: reinstall replaces or removes it */
 	reinstall(p);
 	pfx_maybe_free(p);
 	return del;
@@ -467,7 +528,7 @@ static void rebuild_groups(struct pfx *p, uint16_t iface)
 		if (r->npaths <= 1 || !route_has_iface(r, iface))
 			continue;
 		bool full;
-		uint32_t nh = nh_build(r, &full);
+		uint32_t nh = nh_build(r, &full, true);
 		nh_put(r->nh);
 		r->nh = nh;
 	}
@@ -507,15 +568,17 @@ void fib6_iface_flush(uint16_t iface)
 				r->paths = NULL;
 			}
 			bool full;
-			uint32_t nh = nh_build(r, &full);
+			uint32_t nh = nh_build(r, &full, true);
 			nh_put(r->nh);
 			r->nh = nh;
 		}
-		if (p->installed < 0)
-			p->installed = 0;
 		reinstall(p);
-		for (int t = RT_UNICAST; t <= RT_BROADCAST; t++)
-			fib6_route_del(pfx, plen, -1, t, iface, NULL);
+		bool has = false;
+		for (uint32_t j = 0; j < p->n && !has; j++)
+			has = route_has_iface(&p->alts[j], iface);
+		if (has) /* may free p */
+			for (int t = RT_UNICAST; t <= RT_BROADCAST; t++)
+				fib6_route_del(pfx, plen, -1, t, iface, NULL);
 	}
 	free(v);
 }
@@ -571,6 +634,11 @@ void fib6_foreach(void (*fn)(void *arg, const struct route6 *r, bool installed),
 
 uint32_t fib6_count(void) { return nroutes; }
 
+uint32_t fib6_nh_refs(uint32_t nh) { return nh < FIB6_NH_MAX ? nh_ref[nh] : 0; }
+uint32_t fib6_nh_free_count(void) { return nh_nfree; }
+uint32_t fib6_tbl8_used(void) { return dir6_tbl8_used(); }
+uint32_t fib6_tbl8_total(void) { return dir6_tbl8_total(); }
+
 int fib6_route_get(const uint8_t dst[16], struct route6 *out)
 {
 	for (int plen = 128; plen >= 0; plen--) {
@@ -591,7 +659,7 @@ static int fib6_module_init(void)
 	/* sized by its own options: a million IPv4 routes (--fib-max-routes)
 	 * must not make the daemon reserve a million IPv6 ones */
 	uint32_t routes = rs_dp.params.fib6_max_routes ? rs_dp.params.fib6_max_routes : 1u << 16;
-	uint32_t tbl8 = rs_dp.params.fib6_max_tbl8 ? rs_dp.params.fib6_max_tbl8 : 1u << 14;
+	uint32_t tbl8 = rs_dp.params.fib6_max_tbl8 ? rs_dp.params.fib6_max_tbl8 : 1u << 18;
 	return fib6_init(routes, tbl8);
 }
 

@@ -88,6 +88,10 @@ struct tcp_psock {
 	bool listening;
 	struct tcp_lsock *lsock;    /* a listener's per-worker state */
 	bool have_tuple;            /* control thread: registered in the 4-tuple set */
+	/* the owner let go of an active open's connection (it ended): the
+	 * control thread may connect the socket again (tcp_connect). Not the
+	 * segment's state word, which the application can write. */
+	_Atomic bool conn_ended;
 	/* the owner let go of the socket but its release message found the
 	 * worker -> control ring full: the control thread's sweep releases it */
 	_Atomic uint32_t release_lost;

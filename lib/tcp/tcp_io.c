@@ -490,11 +490,15 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 				rs_msg_post(w, &msg);
 			}
 			if (s != NULL) {
-				set_state(s, RS_SS_CLOSED | RS_SS_SND_CLOSED, RS_SS_CONNECTING);
-				sock_wake(s);
+				/* conn first: a socket seen CLOSED may connect
+				 * again (tcp_connect), on another worker */
 				struct tcp_psock *ps = s->proto_priv;
 				ps->conn = NULL;
-				if (sc->app_closed)
+				bool app_closed = sc->app_closed;
+				atomic_store_explicit(&ps->conn_ended, true, memory_order_release);
+				set_state(s, RS_SS_CLOSED | RS_SS_SND_CLOSED, RS_SS_CONNECTING);
+				sock_wake(s);
+				if (app_closed)
 					tcp_sock_post_release(w, s);
 			}
 			tcp_sconn_done(tw, sc);

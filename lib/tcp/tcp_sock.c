@@ -358,6 +358,53 @@ undo_port:
 	return rc;
 }
 
+static int post_opt(struct rs_sock *s, enum tcp_sockopt o, uint32_t val);
+
+/* At accept: what was set on the listener after its stock was prepared
+ * reaches the child, as Linux's child is cloned from the listener at the
+ * handshake (the stock is filled at listen() and after each accept, so
+ * without this an option set on a listening socket never reached the
+ * children already in stock). Control thread; the connection lives on its
+ * worker, so TCP options go there as setsockopt's do. */
+static void inherit_late(const struct rs_sock *ls, struct rs_sock *s)
+{
+	const struct tcp_psock *lp = ls->proto_priv;
+	struct tcp_psock *cp = s->proto_priv;
+	const struct tcp_sockopts *lo = &lp->so;
+	struct tcp_sockopts *co = &cp->so;
+
+	s->ttl = ls->ttl;
+	s->tos = ls->tos;
+	s->hops = ls->hops;
+	s->tclass = ls->tclass;
+	s->linger = ls->linger;
+	s->sndbuf = ls->sndbuf;
+	s->keepalive = ls->keepalive;
+#define INHERIT(field, opt)                                                                        \
+	do {                                                                                       \
+		if (co->field != lo->field)                                                        \
+			post_opt(s, opt, (uint32_t)lo->field);                                     \
+	} while (0)
+	INHERIT(nodelay, TCP_SO_NODELAY);
+	INHERIT(cork, TCP_SO_CORK);
+	INHERIT(user_mss, TCP_SO_MAXSEG);
+	INHERIT(keepalive, TCP_SO_KEEPALIVE);
+	INHERIT(keepidle_s, TCP_SO_KEEPIDLE);
+	INHERIT(keepintvl_s, TCP_SO_KEEPINTVL);
+	INHERIT(keepcnt, TCP_SO_KEEPCNT);
+	INHERIT(user_timeout_ms, TCP_SO_USER_TIMEOUT);
+#undef INHERIT
+	if (lo->rcvbuf_locked && (co->rcvbuf != lo->rcvbuf || !co->rcvbuf_locked)) {
+		s->rcvbuf = ls->rcvbuf;
+		post_opt(s, TCP_SO_RCVBUF, lo->rcvbuf);
+	}
+	if (co->cc != lo->cc && lo->cc != NULL) {
+		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_CONGESTION, .a1 = (uintptr_t)lo->cc };
+		sock_cmd_post(atomic_load(&s->worker), &cmd);
+	}
+	*co = *lo;
+}
+
 static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
 {
 	struct tcp_psock *lp = ls->proto_priv;
@@ -375,6 +422,7 @@ static int tcp_accept(struct rs_sock *ls, struct rs_sock **child)
 		atomic_store_explicit(&ls->shm->accept_cons[w], c + 1, memory_order_release);
 		struct tcp_psock *cp = s->proto_priv;
 		cp->connecting = true; /* a connection lives on a worker */
+		inherit_late(ls, s);
 		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_ACCEPTED };
 		sock_cmd_post(atomic_load(&s->worker), &cmd);
 		stock_fill(ls, w);
@@ -432,6 +480,33 @@ static int route6(struct rs_sock *s, struct rs_ip *ip, int oif, struct rs_ip *la
 	return 0;
 }
 
+/* A socket whose active open failed goes back to its state before the
+ * connect (tcp_disconnect): its 4-tuple goes, and so does a port the
+ * connect chose (inet_put_port without SOCK_BINDPORT_LOCK); a port it was
+ * bound to stays. Control thread; the worker has let go of it. */
+static void disconnect(struct rs_sock *s)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	if (ps->have_tuple) {
+		struct tcp_key k;
+		key_of(s, &k);
+		rte_hash_del_key(tuples, &k);
+		ps->have_tuple = false;
+	}
+	if (s->port_implicit) {
+		sock_port_drop(s);
+		s->bound = false;
+		s->port_implicit = false;
+		memset(&s->laddr, 0, sizeof(s->laddr));
+	}
+	memset(&s->raddr, 0, sizeof(s->raddr));
+	s->rport = 0;
+	s->connected = false;
+	ps->connecting = false;
+	atomic_store(&ps->conn_ended, false);
+	atomic_store(&s->shm->state, 0);
+}
+
 static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 {
 	struct tcp_psock *ps = s->proto_priv;
@@ -440,8 +515,19 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 		return -EISCONN; /* __inet_stream_connect: sk_state is not TCP_CLOSE */
 	if (st & RS_SS_CONNECTED)
 		return -EISCONN;
-	if (ps->connecting)
-		return (st & (RS_SS_RESET | RS_SS_CLOSED)) ? -ECONNABORTED : -EALREADY;
+	if (ps->connecting) {
+		if (!(st & (RS_SS_RESET | RS_SS_CLOSED)))
+			return -EALREADY;
+		/* The handshake failed (refused, timed out, reset): as after
+		 * Linux's tcp_disconnect the socket may connect again, once
+		 * its worker let go of the connection. A connection that was
+		 * established stays (EISCONN above, Linux's SS_CONNECTED). */
+		if (!atomic_load_explicit(&ps->conn_ended, memory_order_acquire))
+			return -ECONNABORTED;
+		if (a->family == AF_UNSPEC)
+			return 0;
+		disconnect(s);
+	}
 	if (a->family == AF_UNSPEC)
 		return 0; /* nothing to dissolve on a socket that never connected */
 	struct rs_ip ip;

@@ -789,7 +789,7 @@ static void c_state_udp(void)
 	S(bind)(fd, SA(&any0), sizeof(any0));
 	DO(S(recv)(fd, b, 0, MSG_DONTWAIT)); rep("recv0", NULL);
 	DO(S(sendto)(fd, b, 0, 0, SA(&p), sizeof(p))); rep("sendto0", NULL);
-	settle(fd, POLLIN, 2000);
+	settle(fd, POLLIN, 5000);
 	DO(S(recv)(fd, b, 0, 0)); rep("recv0_datagram", NULL);
 	DO(S(recv)(fd, b, sizeof(b), MSG_DONTWAIT)); rep("recv_after", NULL);
 	xclose(fd);
@@ -807,7 +807,7 @@ static void c_state_udp(void)
 		S(bind)(a, SA(&l0), sizeof(l0));
 		S(getsockname)(a, SA(&n), &nn);
 		S(sendto)(fd, "oob", 3, 0, SA(&n), nn);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		DO(S(recv)(a, b, sizeof(b), MSG_OOB)); rep("recv_oob_data", NULL);
 		xclose(a);
 	}
@@ -1047,7 +1047,7 @@ static void c_names(void)
 		char b[8];
 		/* the echo service closes after our FIN: TIME-WAIT */
 		DO(S(recv)(fd, b, sizeof(b), 0)); rep("recv_eof", NULL);
-		settle(fd, 0, 2000);
+		settle(fd, 0, 5000);
 	}
 	rep_name(fd, "peer_time_wait", 1);
 	rep_name(fd, "sock_time_wait", 0);
@@ -1056,11 +1056,11 @@ static void c_names(void)
 	setcase("name_tcp_half_closed");
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		S(shutdown)(c, SHUT_WR);
-		settle(s, POLLRDHUP, 2000);
+		settle(s, POLLRDHUP, 5000);
 		rep_name(c, "shut_wr_peer", 1);
 		rep_name(s, "fin_received_peer", 1);
 		S(shutdown)(s, SHUT_WR);
-		settle(c, POLLRDHUP, 2000);
+		settle(c, POLLRDHUP, 5000);
 		rep_name(s, "last_ack_peer_sock", 0);
 		xclose(c);
 		xclose(s);
@@ -1084,7 +1084,7 @@ static void c_names(void)
 		socklen_t nn = sizeof(n), fl = sizeof(f);
 		S(getsockname)(a, SA(&n), &nn);
 		DO(S(sendto)(bb, "loop", 4, 0, SA(&n), nn)); rep("sendto", NULL);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		char b[8];
 		memset(&f, 0, sizeof(f));
 		DO(S(recvfrom)(a, b, sizeof(b), 0, SA(&f), &fl));
@@ -1311,7 +1311,7 @@ static void c_msg(void)
 		}
 		rep("siocoutq_acked", "val=%d", v);
 		S(shutdown)(c, SHUT_WR);
-		settle(s, POLLRDHUP, 2000);
+		settle(s, POLLRDHUP, 5000);
 		DO(S(ioctl)(s, FIONREAD, &v)); rep("fionread_after_fin", "val=%d", v);
 		xclose(c);
 		xclose(s);
@@ -1327,7 +1327,7 @@ static void c_msg(void)
 		S(getsockname)(a, SA(&n), &nn);
 		S(sendto)(bb, "0123456789", 10, 0, SA(&n), nn);
 		S(sendto)(bb, "second", 6, 0, SA(&n), nn);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		wait_bytes(a, 10);
 		DO(S(recv)(a, b, 4, MSG_PEEK | MSG_TRUNC)); rep("peek_trunc", NULL);
 		DO(S(recv)(a, b, 4, MSG_PEEK)); rep("peek_short", NULL);
@@ -1360,7 +1360,7 @@ static void c_msg(void)
 		rep_poll(c, POLLIN | POLLOUT, 0, "poll_below_mark");
 		ep_once(c, EPOLLIN | EPOLLOUT, 0, "epoll_below_mark");
 		S(send)(s, "de", 2, 0);
-		settle(c, POLLIN, 2000);
+		settle(c, POLLIN, 5000);
 		rep_poll(c, POLLIN | POLLOUT, 0, "poll_at_mark");
 		memset(b, 0, sizeof(b));
 		DO(S(recv)(c, b, 2, 0)); rep("recv_2", "data=%.2s", b);
@@ -1372,7 +1372,7 @@ static void c_msg(void)
 		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv_blocking", "ge5=%d", g_r >= 5);
 		S(send)(s, "xy", 2, 0);
 		S(shutdown)(s, SHUT_WR);
-		settle(c, POLLRDHUP, 2000);
+		settle(c, POLLRDHUP, 5000);
 		rep_poll(c, POLLIN | POLLRDHUP, 0, "poll_fin_below_mark");
 		memset(b, 0, sizeof(b));
 		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv_fin", NULL);
@@ -1407,7 +1407,7 @@ static void c_msg(void)
 		S(getsockname)(a, SA(&n), &nn);
 		S(setsockopt)(a, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
 		S(sendto)(bb, "tiny", 4, 0, SA(&n), nn);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		rep_poll(a, POLLIN, 0, "poll");
 		DO(S(recv)(a, b, sizeof(b), MSG_DONTWAIT)); rep("recv", NULL);
 		xclose(a);
@@ -1465,7 +1465,7 @@ static void c_ready(void)
 		S(getsockname)(ls, SA(&n), &nn);
 		int cl = kind_sock(K_TCP4);
 		S(connect)(cl, SA(&n), nn);
-		settle(ls, POLLIN, 2000);
+		settle(ls, POLLIN, 5000);
 		ready_both(ls, "pending");
 		int a = S(accept)(ls, NULL, NULL);
 		ready_both(ls, "accepted");
@@ -1485,7 +1485,7 @@ static void c_ready(void)
 	setcase("ready_tcp_data");
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		S(send)(s, "data", 4, 0);
-		settle(c, POLLIN, 2000);
+		settle(c, POLLIN, 5000);
 		ready_both(c, "data");
 		S(recv)(c, b, sizeof(b), 0);
 		ready_both(c, "drained");
@@ -1496,7 +1496,7 @@ static void c_ready(void)
 	setcase("ready_tcp_peer_shut_wr");
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		S(shutdown)(s, SHUT_WR);
-		settle(c, POLLRDHUP, 2000);
+		settle(c, POLLRDHUP, 5000);
 		ready_both(c, "fin");
 		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv", NULL);
 		ready_both(c, "fin_read");
@@ -1508,7 +1508,7 @@ static void c_ready(void)
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		S(send)(s, "last", 4, 0);
 		S(shutdown)(s, SHUT_WR);
-		settle(c, POLLRDHUP, 2000);
+		settle(c, POLLRDHUP, 5000);
 		ready_both(c, "fin_data");
 		xclose(c);
 		xclose(s);
@@ -1517,7 +1517,7 @@ static void c_ready(void)
 	setcase("ready_tcp_peer_close");
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		xclose(s);
-		settle(c, POLLRDHUP, 2000);
+		settle(c, POLLRDHUP, 5000);
 		ready_both(c, "closed");
 		xclose(c);
 	}
@@ -1526,7 +1526,7 @@ static void c_ready(void)
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		S(shutdown)(c, SHUT_WR);
 		ready_both(c, "shut_wr");
-		settle(s, POLLRDHUP, 2000);
+		settle(s, POLLRDHUP, 5000);
 		ready_both(s, "peer_of_shut_wr");
 		xclose(c);
 		xclose(s);
@@ -1544,12 +1544,12 @@ static void c_ready(void)
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		S(shutdown)(c, SHUT_WR);
 		S(shutdown)(s, SHUT_WR);
-		settle(c, POLLRDHUP, 2000);
-		settle(s, POLLRDHUP, 2000);
+		settle(c, POLLRDHUP, 5000);
+		settle(s, POLLRDHUP, 5000);
 		/* both FINs in and both sides shut: hung up, whatever the
 		 * last ACK's progress */
-		settle(c, 0, 2000);
-		settle(s, 0, 2000);
+		settle(c, 0, 5000);
+		settle(s, 0, 5000);
 		ready_both(c, "client");
 		ready_both(s, "server");
 		xclose(c);
@@ -1569,7 +1569,7 @@ static void c_ready(void)
 		struct linger l = { 1, 0 };
 		S(setsockopt)(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		xclose(s);
-		settle(c, 0, 2000);
+		settle(c, 0, 5000);
 		ready_both(c, "rst");
 		getint(c, SOL_SOCKET, SO_ERROR, "so_error");
 		ready_both(c, "rst_error_read");
@@ -1582,7 +1582,7 @@ static void c_ready(void)
 		struct linger l = { 1, 0 };
 		S(setsockopt)(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		xclose(s);
-		settle(c, 0, 2000);
+		settle(c, 0, 5000);
 		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv", NULL);
 		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv_again", NULL);
 		ready_both(c, "after_recv");
@@ -1594,7 +1594,7 @@ static void c_ready(void)
 		S(send)(c, "unread", 6, 0);
 		wait_bytes(s, 6);
 		xclose(s); /* unread data: RST */
-		settle(c, 0, 2000);
+		settle(c, 0, 5000);
 		ready_both(c, "rst");
 		DO(S(send)(c, "x", 1, MSG_NOSIGNAL)); rep("send", NULL);
 		xclose(c);
@@ -1660,7 +1660,7 @@ static void c_ready(void)
 		S(bind)(a, SA(&a0), sizeof(a0));
 		S(getsockname)(a, SA(&n), &nn);
 		S(sendto)(bb, "u", 1, 0, SA(&n), nn);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		ready_both(a, "data");
 		S(recv)(a, b, sizeof(b), 0);
 		ready_both(a, "drained");
@@ -1676,7 +1676,7 @@ static void c_ready(void)
 		fd = kind_sock(K_UDP4);
 		S(connect)(fd, SA(&p), sizeof(p));
 		S(send)(fd, "x", 1, 0);
-		settle(fd, 0, 2000);
+		settle(fd, 0, 5000);
 		ready_both(fd, "icmp");
 		getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
 		ready_both(fd, "error_read");
@@ -1690,7 +1690,7 @@ static void c_ready(void)
 		fd = kind_sock(K_UDP4);
 		S(connect)(fd, SA(&p), sizeof(p));
 		DO(S(send)(fd, "x", 1, 0)); rep("send", NULL);
-		settle(fd, 0, 2000);
+		settle(fd, 0, 5000);
 		DO(S(recv)(fd, bb, sizeof(bb), MSG_DONTWAIT)); rep("recv", NULL);
 		DO(S(recv)(fd, bb, sizeof(bb), MSG_DONTWAIT)); rep("recv_again", NULL);
 		xclose(fd);
@@ -1889,7 +1889,7 @@ static void c_udp6(void)
 		S(getsockname)(a, SA(&n), &nn);
 		rep_name(a, "name", 0);
 		DO(S(sendto)(bb, "six", 3, 0, SA(&n), nn)); rep("sendto", NULL);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		fl = sizeof(f);
 		memset(&f, 0, sizeof(f));
 		DO(S(recvfrom)(a, b, sizeof(b), 0, SA(&f), &fl)); rep("recvfrom", "from=%s", aname(&f, fl));
@@ -1909,7 +1909,7 @@ static void c_udp6(void)
 		rep_name(bb, "peer", 1);
 		rep_name(bb, "sock", 0);
 		DO(S(send)(bb, "c6", 2, 0)); rep("send", NULL);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		DO(S(recv)(a, b, sizeof(b), 0)); rep("recv", NULL);
 		xclose(a);
 		xclose(bb);
@@ -1921,7 +1921,7 @@ static void c_udp6(void)
 		struct sockaddr_in6 d = sin6("::1", 9997);
 		DO(S(connect)(a, SA(&d), sizeof(d))); rep("connect", NULL);
 		DO(S(send)(a, "x", 1, 0)); rep("send", NULL);
-		settle(a, 0, 2000);
+		settle(a, 0, 5000);
 		DO(S(recv)(a, b, sizeof(b), MSG_DONTWAIT)); rep("recv", NULL);
 		DO(S(recv)(a, b, sizeof(b), MSG_DONTWAIT)); rep("recv_again", NULL);
 		xclose(a);
@@ -1934,7 +1934,7 @@ static void c_udp6(void)
 		DO(S(bind)(a, SA(&any), sizeof(any))); rep("bind6_any", NULL);
 		struct sockaddr_in to = sin4(LOCAL_IP, 5201);
 		DO(S(sendto)(v4, "v4", 2, 0, SA(&to), sizeof(to))); rep("sendto_v4", NULL);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		fl = sizeof(f);
 		memset(&f, 0, sizeof(f));
 		DO(S(recvfrom)(a, b, sizeof(b), 0, SA(&f), &fl));
@@ -1944,7 +1944,7 @@ static void c_udp6(void)
 		rep("recvfrom", "family=%d addr=%s len=%u", f.ss_family, ip, (unsigned)fl);
 		/* and back to the mapped address */
 		DO(S(sendto)(a, "re", 2, 0, SA(&f), fl)); rep("reply_mapped", NULL);
-		settle(v4, POLLIN, 2000);
+		settle(v4, POLLIN, 5000);
 		fl = sizeof(f);
 		DO(S(recvfrom)(v4, b, sizeof(b), 0, SA(&f), &fl)); rep("v4_recvfrom", "from=%s", aname(&f, fl));
 		xclose(a);
@@ -2025,7 +2025,7 @@ static void c_udp6(void)
 		nn = sizeof(n);
 		S(getsockname)(a, SA(&n), &nn);
 		DO(S(sendto)(bb, "cm", 2, 0, SA(&n), nn)); rep("sendto", NULL);
-		settle(a, POLLIN, 2000);
+		settle(a, POLLIN, 5000);
 		union { char c[256]; struct cmsghdr a; } cb;
 		struct iovec iv = { b, sizeof(b) };
 		struct msghdr m;
@@ -2162,7 +2162,7 @@ static void c_select(void)
 		S(bind)(a, SA(&l0), sizeof(l0));
 		S(getsockname)(a, SA(&n), &nn);
 		S(sendto)(bb, "s", 1, 0, SA(&n), nn);
-		settle_read(a, 2000);
+		settle_read(a, 5000);
 		rep_select(a, 0, "data");
 		S(recv)(a, b, sizeof(b), 0);
 		rep_select(a, 0, "drained");
@@ -2176,7 +2176,7 @@ static void c_select(void)
 		fd = kind_sock(K_UDP4);
 		S(connect)(fd, SA(&p), sizeof(p));
 		S(send)(fd, "x", 1, 0);
-		settle_read(fd, 2000);
+		settle_read(fd, 5000);
 		rep_select(fd, 0, "icmp");
 		getint(fd, SOL_SOCKET, SO_ERROR, "so_error");
 		rep_select(fd, 0, "error_read");
@@ -2197,7 +2197,7 @@ static void c_select(void)
 		rep_select(ls, 0, "idle");
 		int cl = kind_sock(K_TCP4);
 		S(connect)(cl, SA(&n), nn);
-		settle_read(ls, 2000);
+		settle_read(ls, 5000);
 		rep_select(ls, 0, "pending");
 		xclose(cl);
 		xclose(ls);
@@ -2207,12 +2207,12 @@ static void c_select(void)
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		rep_select(c, 0, "idle");
 		S(send)(s, "d", 1, 0);
-		settle_read(c, 2000);
+		settle_read(c, 5000);
 		rep_select(c, 0, "data");
 		S(recv)(c, b, sizeof(b), 0);
 		rep_select(c, 0, "drained");
 		S(shutdown)(s, SHUT_WR);
-		settle_read(c, 2000);
+		settle_read(c, 5000);
 		rep_select(c, 0, "fin");
 		S(shutdown)(c, SHUT_WR);
 		rep_select(c, 0, "both_shut");
@@ -2225,7 +2225,7 @@ static void c_select(void)
 		struct linger l = { 1, 0 };
 		S(setsockopt)(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		xclose(s);
-		settle_read(c, 2000);
+		settle_read(c, 5000);
 		rep_select(c, 0, "rst");
 		DO(S(recv)(c, b, sizeof(b), 0)); rep("recv", NULL);
 		rep_select(c, 0, "after_recv");
@@ -2334,7 +2334,7 @@ static void c_select(void)
 	setcase("select_pselect");
 	if (tcp_pair(AF_INET, &c, &s) == 0) {
 		S(send)(s, "p", 1, 0);
-		settle_read(c, 2000);
+		settle_read(c, 5000);
 		fd_set r;
 		FD_ZERO(&r);
 		FD_SET(c, &r);
@@ -2368,7 +2368,7 @@ static void c_tcp6(void)
 		memset(b, 0, sizeof(b));
 		DO(S(recv)(s, b, 2, MSG_WAITALL)); rep("recv", "data=%.2s", b);
 		S(shutdown)(c, SHUT_WR);
-		settle(s, POLLRDHUP, 2000);
+		settle(s, POLLRDHUP, 5000);
 		ready_both(s, "fin");
 		xclose(c);
 		xclose(s);

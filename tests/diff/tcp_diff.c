@@ -354,6 +354,23 @@ static void c_refused(void)
 	DO(S(connect)(fd, SA(&a), sizeof(a)));
 	rep("connect_again", NULL);
 	xclose(fd);
+
+	/* the same socket, refused, then connected to a listening port:
+	 * a new handshake, and the connection carries data */
+	cs = "tcp_refused_then_connect";
+	struct sockaddr_in e = sin4(PEER_IP, ECHO_PORT);
+	char eb[8];
+	fd = tcp_sock(0);
+	DO(S(connect)(fd, SA(&a), sizeof(a)));
+	rep("refused", NULL);
+	DO(S(connect)(fd, SA(&e), sizeof(e)));
+	rep("connect", NULL);
+	DO(S(send)(fd, "again", 5, 0));
+	rep("send", NULL);
+	memset(eb, 0, sizeof(eb));
+	DO(S(recv)(fd, eb, 5, MSG_WAITALL));
+	rep("recv", "data=%.5s", eb);
+	xclose(fd);
 }
 
 static void c_nbconnect(void)

@@ -678,7 +678,7 @@ static void c_econnrefused(void)
 	int fd = peer_sock(0);
 	DO(S(connect)(fd, SA(&c), sizeof(c))); rep("connect", NULL);
 	DO(S(send)(fd, "x", 1, 0)); rep("send", NULL);
-	poll_err(fd, 1000);
+	poll_err(fd, 5000);
 	DO(S(recv)(fd, b, sizeof(b), 0)); rep("recv", NULL);
 	DO(S(recv)(fd, b, sizeof(b), MSG_DONTWAIT)); rep("recv_again", NULL);
 	xclose(fd);
@@ -687,7 +687,7 @@ static void c_econnrefused(void)
 	fd = peer_sock(0);
 	S(connect)(fd, SA(&c), sizeof(c));
 	DO(S(send)(fd, "x", 1, 0)); rep("send", NULL);
-	poll_err(fd, 1000);
+	poll_err(fd, 5000);
 	DO(S(send)(fd, "x", 1, 0)); rep("send_after_icmp", NULL);
 	DO(S(recv)(fd, b, sizeof(b), MSG_DONTWAIT)); rep("recv_after", NULL);
 	xclose(fd);
@@ -696,7 +696,7 @@ static void c_econnrefused(void)
 	fd = peer_sock(0);
 	S(connect)(fd, SA(&c), sizeof(c));
 	DO(S(send)(fd, "x", 1, 0)); rep("send", NULL);
-	poll_err(fd, 1000);
+	poll_err(fd, 5000);
 	int v = -1;
 	socklen_t vl = sizeof(v);
 	DO(S(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &v, &vl)); rep("so_error", "val=%s", ename(v));
@@ -795,6 +795,7 @@ static void echo_roundtrip(int fd, const void *d, size_t n, size_t rlen, int rfl
 	socklen_t fl = sizeof(f);
 	DO(S(sendto)(fd, d, n, 0, SA(&p), sizeof(p))); rep("sendto", NULL);
 	memset(&f, 0, sizeof(f));
+	wait_in(fd, 10000); /* the echo, late under load: beyond SO_RCVTIMEO's 2 s */
 	DO(S(recvfrom)(fd, rbig, rlen, rflags, SA(&f), &fl));
 	rep("recvfrom", "data=%s addr=%s", dname(rbig, g_r < (long)rlen ? g_r : (long)rlen),
 	    g_r >= 0 ? aname(&f, fl) : "none");
@@ -854,7 +855,7 @@ static void c_data(void)
 		struct sockaddr_in p = sin4(PEER_IP, ECHO_PORT), f;
 		socklen_t fl = sizeof(f);
 		DO(S(sendto)(fd, "peekaboo", 8, 0, SA(&p), sizeof(p))); rep("sendto", NULL);
-		wait_in(fd, 2000);
+		wait_in(fd, 5000);
 		char b[16];
 		DO(S(recvfrom)(fd, b, sizeof(b), MSG_PEEK, SA(&f), &fl));
 		rep("peek", "data=%s", dname(b, g_r));
@@ -870,7 +871,7 @@ static void c_data(void)
 		struct sockaddr_in p = sin4(PEER_IP, ECHO_PORT);
 		char b[16];
 		DO(S(sendto)(fd, "dw", 2, MSG_DONTWAIT, SA(&p), sizeof(p))); rep("sendto", NULL);
-		DO(wait_in(fd, 2000)); rep("poll", NULL);
+		DO(wait_in(fd, 5000)); rep("poll", NULL);
 		DO(S(recv)(fd, b, sizeof(b), MSG_DONTWAIT)); rep("recv", "data=%s", dname(b, g_r));
 	}
 	xclose(fd);
@@ -1132,17 +1133,18 @@ static void c_fionread(void)
 	DO(S(ioctl)(fd, FIONREAD, &n)); rep("empty", "val=%d", n);
 	S(sendto)(fd, big, 37, 0, SA(&p), sizeof(p));
 	S(sendto)(fd, big, 5, 0, SA(&p), sizeof(p));
-	DO(wait_in(fd, 2000)); rep("poll", NULL);
-	usleep(100000); /* let the second echo arrive too */
+	DO(wait_in(fd, 5000)); rep("poll", NULL);
+	/* the first datagram's length, whether or not the second has come */
 	n = -1;
 	DO(S(ioctl)(fd, FIONREAD, &n)); rep("queued_37_5", "val=%d", n);
 	char b[64];
 	S(recv)(fd, b, sizeof(b), 0);
+	wait_in(fd, 5000); /* the second echo (a fixed 100 ms was too short under load) */
 	n = -1;
 	DO(S(ioctl)(fd, FIONREAD, &n)); rep("queued_5", "val=%d", n);
 	S(recv)(fd, b, sizeof(b), 0);
 	S(sendto)(fd, "", 0, 0, SA(&p), sizeof(p));
-	wait_in(fd, 2000);
+	wait_in(fd, 5000);
 	n = -1;
 	DO(S(ioctl)(fd, FIONREAD, &n)); rep("queued_0", "val=%d", n);
 	DO(S(ioctl)(fd, 0x5401 /* TCGETS */, &n)); rep("tcgets", NULL);

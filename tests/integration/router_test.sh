@@ -81,8 +81,9 @@ in_ns b ip addr add 172.16.0.1/32 dev lo
 ringctl route add 172.16.0.0/24 via 10.2.0.2
 in_ns a ping -c 1 -W 2 172.16.0.1 >/dev/null || fail "static route not used"
 ringctl route del 172.16.0.0/24
-in_ns a ping -c 1 -W 2 172.16.0.1 >"$RS_TMP/p" 2>&1 && fail "deleted route still used"
-grep -qi "unreachable" "$RS_TMP/p" || fail "no ICMP after route del"
+in_ns a ping -c 1 -W 5 172.16.0.1 >"$RS_TMP/p" 2>&1 && fail "deleted route still used"
+grep -qi "unreachable" "$RS_TMP/p" ||
+	fail "no ICMP after route del: $(tr '\n' ' ' <"$RS_TMP/p") workers: $(ringctl -j stats | jq -c '[.workers[] | {icmp_dest_limited, icmp_global_limited}]')"
 ok "route add / del"
 
 # -- route types

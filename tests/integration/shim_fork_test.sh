@@ -9,6 +9,8 @@
 #    (the documented divergence) and the peer sees the connection end
 #  - a child that ends with _exit() holding a connection: the parent's
 #    close ends it (the dead holder is forgotten)
+#  - a child killed by SIGKILL holding a connection alone: the connection
+#    ends (FIN) while the parent polls the listener
 #  - daemon(): the daemonised process accepts on the inherited listener
 #  - python3: os.fork, the child echoes on an inherited UDP socket
 . "$(dirname "$0")/_init.sh"
@@ -22,6 +24,23 @@ pre() { LD_PRELOAD=$SHIM "$@"; }
 rs_peer p1 10.0.0.2/24
 rs_start
 ringctl addr add 10.0.0.1/24 dev port0
+# eof_client PORT N: N connections one after the other, each read to its
+# end; prints what they got, newlines as spaces (a recv timeout: a holder
+# that should be gone still keeps a connection open)
+eof_client() {
+	in_ns p1 timeout 30 $PY -c '
+import socket, sys
+data = b""
+for i in range(int(sys.argv[2])):
+    c = socket.create_connection(("10.0.0.1", int(sys.argv[1])), timeout=10)
+    while True:
+        d = c.recv(100)
+        if not d:
+            break
+        data += d
+    c.close()
+print(data.decode().replace("\n", " ").strip())' "$1" "$2"
+}
 listening() { ringctl -j sock show | jq -e ".[] | select(.local | endswith(\":$1\"))" >/dev/null; }
 
 # --- a shared listener, 4 accepting children ----------------------------
@@ -94,19 +113,19 @@ ok "exec: the socket is closed in the new image and the peer saw the end"
 pre "$FS" deadchild 7404 >"$RS_TMP/dead.out" 2>&1 &
 srv=$!
 wait_for 10 grep -q ready "$RS_TMP/dead.out" || fail "deadchild: $(cat "$RS_TMP/dead.out")"
-out=$(in_ns p1 timeout 20 $PY -c '
-import socket
-c = socket.create_connection(("10.0.0.1", 7404), timeout=10)
-data = b""
-while True:
-    d = c.recv(100)      # a timeout: the dead child still counted
-    if not d:
-        break
-    data += d
-print(data.decode().strip())') || fail "deadchild client: $out $(cat "$RS_TMP/dead.out")"
+out=$(eof_client 7404 1) || fail "deadchild client: $out $(cat "$RS_TMP/dead.out")"
 [ "$out" = parent ] || fail "deadchild: client got '$out'"
 wait $srv || fail "deadchild: $(cat "$RS_TMP/dead.out")"
 ok "a child ended by _exit() holding the connection: the parent's close ended it"
+
+# --- a holder killed by a signal -------------------------------------------
+pre "$FS" killed 7405 >"$RS_TMP/killed.out" 2>&1 &
+srv=$!
+wait_for 10 grep -q ready "$RS_TMP/killed.out" || fail "killed: $(cat "$RS_TMP/killed.out")"
+out=$(eof_client 7405 2) || fail "killed client: $out $(cat "$RS_TMP/killed.out")"
+[ "$out" = "child parent" ] || fail "killed: client got '$out'"
+wait $srv || fail "killed: $(cat "$RS_TMP/killed.out")"
+ok "a child killed by SIGKILL holding a connection: the connection ended while the parent polled"
 
 # --- daemon() -------------------------------------------------------------
 pre "$FS" daemon 7403 "$RS_TMP/daemon.pid" >"$RS_TMP/daemon.out" 2>&1 ||

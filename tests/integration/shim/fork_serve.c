@@ -24,11 +24,19 @@
  *                               parent reaps it, answers "parent\n" and
  *                               closes: the client must see EOF (the dead
  *                               holder is forgotten)
+ *   fork_serve killed PORT      forks a child that accepts one connection,
+ *                               answers "child\n" and waits; the parent
+ *                               kills it (SIGKILL: no close, no destructor)
+ *                               and polls the listener: the client must see
+ *                               EOF, as when the kernel closes a killed
+ *                               process's descriptors; its next connection
+ *                               gets "parent\n" and ends the parent
  *   fork_serve daemon PORT PIDFILE  listens, daemon(0, 1), writes its pid,
  *                               answers "daemon\n" to one connection
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +216,48 @@ deadchild(int port)
 }
 
 static int
+killed(int port)
+{
+	int lfd = listener(port), c, pfd[2];
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	char b;
+	pid_t pid;
+
+	if (pipe(pfd) < 0)
+		die("pipe");
+	printf("ready\n");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		c = accept_one(lfd);
+		say(c, "child\n");
+		if (write(pfd[1], "a", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();	/* killed here, holding c alone */
+	}
+	if (read(pfd[0], &b, 1) != 1)
+		die("child");
+	kill(pid, SIGKILL);
+	if (waitpid(pid, NULL, 0) != pid)
+		die("waitpid");
+	/* a server's master keeps polling: the library closes what the
+	 * killed child held alone */
+	for (int i = 0; i < 60 && p.revents == 0; i++)
+		if (poll(&p, 1, 500) < 0)
+			die("poll");
+	if (p.revents == 0)
+		die("no second connection");
+	c = accept_one(lfd);
+	say(c, "parent\n");
+	close(c);
+	close(lfd);
+	return 0;
+}
+
+static int
 daemon_mode(int port, const char *pidfile)
 {
 	int lfd = listener(port), c;
@@ -242,9 +292,11 @@ main(int argc, char **argv)
 		return exec_mode(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "deadchild") == 0)
 		return deadchild(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "killed") == 0)
+		return killed(atoi(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "daemon") == 0)
 		return daemon_mode(atoi(argv[2]), argv[3]);
 	fprintf(stderr, "usage: fork_serve serve PORT N M | handoff PORT | exec PORT | "
-		"deadchild PORT | daemon PORT PIDFILE\n");
+		"deadchild PORT | killed PORT | daemon PORT PIDFILE\n");
 	return 2;
 }

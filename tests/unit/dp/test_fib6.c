@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests for the IPv6 FIB (lib/route/fib6.c over rte_fib6).
+ * Unit tests for the IPv6 FIB (lib/route/fib6.c over the dir6.c trie).
  *  - prop_model: a seeded random sequence of adds (unicast with a gateway
  *    or on-link, blackhole/unreachable/prohibit, several metrics, replace),
  *    deletes (with and without filters) and link down/up, checked after
@@ -10,6 +10,14 @@
  *    fib6_count.
  *  - ecmp: a group's members, the flow-hash choice, a link going down.
  *  - prefix lengths /0 and /128, and invalid arguments.
+ *  - lpm_vs_naive: thousands of random prefixes of every length (clustered
+ *    as real tables are), every route type and ECMP groups, adds, replaces
+ *    and deletes, every lookup checked
+ *    against a naive longest match over all routes, at addresses inside and
+ *    around the prefixes and at random; then everything deleted: every trie
+ *    group and next hop comes back.
+ *  - next hops shared between routes and reference-counted; a full trie
+ *    refuses an add and changes nothing; churn leaks no group.
  * The RCU variable has no reader, so rs_sync() ends a grace period at once.
  */
 #include <errno.h>
@@ -283,15 +291,17 @@ Test(fib6, edges_and_errors)
 	cr_assert_eq(fib6_count(), 0);
 }
 
-/* Route churn: DPDK 22.11's trie loses groups to adds and deletes of long
- * prefixes (adds fail with -ENOSPC with the table empty); fib6.c then
- * loads the installed routes into a fresh trie. Churn must go on without
- * an error, and routes must survive the rebuild. */
-Test(fib6, churn_rebuilds_and_keeps_routes)
+/* Route churn: adds and deletes of long prefixes must leave no group
+ * behind (DPDK 22.11's rte_fib6 leaked its reservation count here and
+ * refused adds with the table empty). */
+Test(fib6, churn_keeps_routes_and_groups)
 {
 	struct route6 keep = { .plen = 64, .type = RT_PROHIBIT, .proto = RTPROT_STATIC,
 			       .prefix = { 0x20, 0x01, 0x0d, 0xb8, 0x77 } };
 	cr_assert_eq(fib6_route_add(&keep, false), 0);
+	rs_sync();
+	uint32_t base = fib6_tbl8_used();
+	cr_assert_eq(base, 5, "a /64 needs a group for each of bytes 3-7 (%u)", base);
 	uint8_t p[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x42 };
 	for (unsigned i = 0; i < 20000; i++) {
 		p[7] = (uint8_t)i;
@@ -303,12 +313,265 @@ Test(fib6, churn_rebuilds_and_keeps_routes)
 		cr_assert_eq(rc, 0, "add %u: %d", i, rc);
 		cr_assert_eq(fib6_nh(fib6_lookup(p))->type, RT_BLACKHOLE);
 		cr_assert_eq(fib6_route_del(r.prefix, 120, -1, -1, FIB6_ANY_IFACE, NULL), 1);
+		cr_assert_eq(fib6_lookup(p), FIB6_NH_NONE, "del %u", i);
 		if (i % 256 == 0)
-			rs_sync(); /* old tries and next hops go */
+			rs_sync(); /* groups and next hops go back */
 	}
-	cr_expect_gt(fib6_rebuilds, 0, "the trie never ran out: the workaround is not needed");
+	rs_sync();
+	cr_assert_eq(fib6_tbl8_used(), base, "groups leaked: %u, was %u", fib6_tbl8_used(), base);
 	const uint8_t in[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x77, [15] = 1 };
-	cr_assert_eq(fib6_nh(fib6_lookup(in))->type, RT_PROHIBIT, "lost in a rebuild");
+	cr_assert_eq(fib6_nh(fib6_lookup(in))->type, RT_PROHIBIT);
 	cr_assert_eq(fib6_route_del(keep.prefix, 64, -1, -1, FIB6_ANY_IFACE, NULL), 1);
 	cr_assert_eq(fib6_count(), 0);
+	rs_sync();
+	cr_assert_eq(fib6_tbl8_used(), 0);
+}
+
+Test(fib6, next_hops_shared)
+{
+	const uint8_t gw1[16] = { 0xfe, 0x80, [15] = 1 }, gw2[16] = { 0xfe, 0x80, [15] = 2 };
+	uint32_t nfree = fib6_nh_free_count(), first = FIB6_NH_NONE;
+	for (unsigned i = 0; i < 1000; i++) {
+		struct route6 r = { .plen = 48, .type = RT_UNICAST, .proto = RTPROT_STATIC,
+				    .iface = 1, .prefix = { 0x24, 0x00, 0, 0, (uint8_t)(i >> 8),
+							    (uint8_t)i } };
+		memcpy(r.gw, gw1, 16);
+		cr_assert_eq(fib6_route_add(&r, false), 0);
+		uint32_t nh = fib6_lookup(r.prefix);
+		if (first == FIB6_NH_NONE)
+			first = nh;
+		cr_assert_eq(nh, first, "route %u has its own next hop", i);
+	}
+	cr_assert_eq(fib6_nh_refs(first), 1000);
+	cr_assert_eq(fib6_nh_free_count(), nfree - 1, "one next hop for 1000 routes");
+	/* another gateway, another link, another type: other next hops */
+	struct route6 r = { .plen = 48, .type = RT_UNICAST, .proto = RTPROT_STATIC, .iface = 1,
+			    .prefix = { 0x24, 0x00, 0, 0, 0, 0 } };
+	memcpy(r.gw, gw2, 16);
+	cr_assert_eq(fib6_route_add(&r, true), 0);
+	cr_assert_neq(fib6_lookup(r.prefix), first);
+	cr_assert_eq(fib6_nh_refs(first), 999);
+	r.iface = 2;
+	memcpy(r.gw, gw1, 16);
+	r.prefix[5] = 1;
+	cr_assert_eq(fib6_route_add(&r, true), 0);
+	cr_assert_neq(fib6_lookup(r.prefix), first);
+	cr_assert_eq(fib6_nh_refs(first), 998);
+	for (unsigned i = 0; i < 1000; i++) {
+		uint8_t pf[16] = { 0x24, 0x00, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		cr_assert_eq(fib6_route_del(pf, 48, -1, -1, FIB6_ANY_IFACE, NULL), 1);
+	}
+	rs_sync();
+	cr_assert_eq(fib6_nh_free_count(), nfree, "every next hop back");
+	cr_assert_eq(fib6_tbl8_used(), 0, "every group back");
+}
+
+/* 4096 groups (setup): /128s in distinct /24s need 13 each. The add that
+ * finds too few fails with -ENOSPC and changes nothing; a delete gives its
+ * groups back (after a grace period). */
+Test(fib6, full_trie_changes_nothing)
+{
+	unsigned n = 0;
+	int rc;
+	for (;; n++) {
+		struct route6 r = { .plen = 128, .type = RT_BLACKHOLE, .proto = RTPROT_STATIC,
+				    .prefix = { 0x20, (uint8_t)(n >> 8), (uint8_t)n, [15] = 1 } };
+		if ((rc = fib6_route_add(&r, false)) < 0)
+			break;
+	}
+	cr_assert_eq(rc, -ENOSPC);
+	cr_assert_eq(n, 4096 / 13, "%u /128s", n);
+	cr_assert_eq(fib6_count(), n);
+	uint8_t a[16] = { 0x20, (uint8_t)(n >> 8), (uint8_t)n, [15] = 1 };
+	cr_assert_eq(fib6_lookup(a), FIB6_NH_NONE, "the refused route");
+	a[1] = 0;
+	a[2] = 7;
+	cr_assert_eq(fib6_nh(fib6_lookup(a))->type, RT_BLACKHOLE);
+	cr_assert_eq(fib6_route_del(a, 128, -1, -1, FIB6_ANY_IFACE, NULL), 1);
+	rs_sync();
+	struct route6 r = { .plen = 128, .type = RT_PROHIBIT, .proto = RTPROT_STATIC,
+			    .prefix = { 0x20, (uint8_t)(n >> 8), (uint8_t)n, [15] = 1 } };
+	cr_assert_eq(fib6_route_add(&r, false), 0, "groups given back");
+	cr_assert_eq(fib6_nh(fib6_lookup(r.prefix))->type, RT_PROHIBIT);
+}
+
+/* Random tables against a naive model: the longest matching prefix over
+ * every route (one route per prefix here: metrics are prop_model's). */
+#define NMAX 3000
+struct nroute {
+	uint8_t prefix[16];
+	uint8_t plen, type, gwi;
+	uint16_t iface;
+	uint8_t npaths; /* ECMP: > 1, the paths' links and gateways below */
+	uint8_t p_gwi[3];
+	uint16_t p_iface[3];
+};
+static struct nroute nm[NMAX];
+static unsigned nnm;
+
+static const struct nroute *n_best(const uint8_t *a)
+{
+	const struct nroute *best = NULL;
+	for (unsigned i = 0; i < nnm; i++)
+		if ((best == NULL || nm[i].plen > best->plen) &&
+		    ip6_prefix_eq(nm[i].prefix, a, nm[i].plen))
+			best = &nm[i];
+	return best;
+}
+
+static void n_check(const uint8_t *a, unsigned step)
+{
+	const struct nroute *m = n_best(a);
+	uint32_t nh = fib6_lookup(a);
+	if (m == NULL) {
+		cr_assert_eq(nh, FIB6_NH_NONE, "step %u: a route where the model has none", step);
+		return;
+	}
+	cr_assert_neq(nh, FIB6_NH_NONE, "step %u: no route, model /%u", step, m->plen);
+	const struct rs_nh6 *n = fib6_nh(nh);
+	if (m->npaths > 1) {
+		cr_assert_eq(n->type, RT_GROUP, "step %u: ECMP /%u", step, m->plen);
+		cr_assert_eq(n->nmemb, m->npaths, "step %u: ECMP members", step);
+		for (unsigned k = 0; k < m->npaths; k++) {
+			const struct rs_nh6 *e = fib6_nh(fib6_grp_tab[n->grp + k]);
+			cr_assert_eq(e->type, RT_UNICAST);
+			cr_assert_eq(e->iface, m->p_iface[k], "step %u: member %u link", step, k);
+			cr_assert_eq(e->gw[15], m->p_gwi[k], "step %u: member %u gateway", step, k);
+		}
+		return;
+	}
+	cr_assert_eq(n->type, m->type, "step %u: type %u, model %u (/%u)", step, n->type, m->type,
+		     m->plen);
+	if (m->type == RT_UNICAST) {
+		cr_assert_eq(n->iface, m->iface, "step %u: link (/%u)", step, m->plen);
+		cr_assert_eq(n->gw[15], m->gwi, "step %u: gateway (/%u)", step, m->plen);
+	}
+}
+
+static uint8_t rand_len(void)
+{
+	uint32_t x = rnd() % 100;
+	if (x < 5)
+		return (uint8_t)(rnd() % 25);        /* /0-/24 */
+	if (x < 60)
+		return (uint8_t)(25 + rnd() % 40);   /* /25-/64 */
+	return (uint8_t)(rnd() % 129);               /* anything */
+}
+
+Test(fib6, lpm_vs_naive)
+{
+	/* clusters: prefixes share their first bytes as real tables do */
+	uint8_t base[8][16];
+	for (unsigned c = 0; c < 8; c++)
+		for (unsigned b = 0; b < 16; b++)
+			base[c][b] = (uint8_t)rnd();
+	uint32_t nfree = fib6_nh_free_count();
+	for (unsigned step = 0; step < 12000; step++) {
+		uint32_t op = rnd() % 10;
+		if (op < 6 || nnm == 0) {
+			struct nroute m = { .plen = rand_len() };
+			memcpy(m.prefix, base[rnd() % 8], 16);
+			for (unsigned b = 16 + rnd() % 48; b < 128; b++) /* vary the tail */
+				if (rnd() % 2)
+					m.prefix[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+			ip6_prefix_mask(m.prefix, m.plen);
+			uint32_t t = rnd() % 8;
+			m.type = t < 5 ? RT_UNICAST : t == 5 ? RT_BLACKHOLE
+					      : t == 6 ? RT_UNREACHABLE : RT_PROHIBIT;
+			if (m.type == RT_UNICAST) {
+				m.iface = (uint16_t)(1 + rnd() % NLINKS);
+				m.gwi = (uint8_t)(1 + rnd() % 4);
+				if (rnd() % 8 == 0) { /* ECMP over 2 or 3 paths */
+					m.npaths = (uint8_t)(2 + rnd() % 2);
+					for (unsigned k = 0; k < m.npaths; k++) {
+						m.p_iface[k] = (uint16_t)(1 + rnd() % NLINKS);
+						m.p_gwi[k] = (uint8_t)(10 + k);
+					}
+				}
+			}
+			int at = -1;
+			for (unsigned i = 0; i < nnm && at < 0; i++)
+				if (nm[i].plen == m.plen && memcmp(nm[i].prefix, m.prefix, 16) == 0)
+					at = (int)i;
+			if (at < 0 && nnm == NMAX)
+				continue;
+			struct route6 r = { .plen = m.plen, .type = m.type, .proto = RTPROT_STATIC,
+					    .iface = m.iface, .metric = 1024,
+					    .gw = { 0xfe, 0x80, [15] = m.gwi } };
+			if (m.type != RT_UNICAST)
+				memset(r.gw, 0, 16);
+			memcpy(r.prefix, m.prefix, 16);
+			struct fib6_path pa[3] = { 0 };
+			if (m.npaths > 1) {
+				for (unsigned k = 0; k < m.npaths; k++) {
+					pa[k].gw[0] = 0xfe;
+					pa[k].gw[1] = 0x80;
+					pa[k].gw[15] = m.p_gwi[k];
+					pa[k].iface = m.p_iface[k];
+				}
+				r.npaths = m.npaths;
+				r.paths = pa;
+				memset(r.gw, 0, 16);
+				r.iface = 0;
+			}
+			int rc = fib6_route_add(&r, true);
+			cr_assert_eq(rc, 0, "step %u: add /%u: %d", step, m.plen, rc);
+			if (at >= 0)
+				nm[at] = m;
+			else
+				nm[nnm++] = m;
+		} else {
+			unsigned i = rnd() % nnm;
+			int rc = fib6_route_del(nm[i].prefix, nm[i].plen, -1, -1, FIB6_ANY_IFACE, NULL);
+			cr_assert_eq(rc, 1, "step %u: del /%u: %d", step, nm[i].plen, rc);
+			nm[i] = nm[--nnm];
+		}
+		if (step % 64 == 0)
+			rs_sync();
+		if (step % 1000 != 999)
+			continue;
+		cr_assert_eq(fib6_count(), nnm);
+		for (unsigned i = 0; i < nnm; i++) {
+			uint8_t a[16];
+			memcpy(a, nm[i].prefix, 16);
+			n_check(a, step); /* first address */
+			for (unsigned b = nm[i].plen; b < 128; b++)
+				a[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+			n_check(a, step); /* last address */
+			if (nm[i].plen > 0) {
+				unsigned b = nm[i].plen - 1u; /* just outside */
+				a[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+				n_check(a, step);
+			}
+			for (unsigned b = nm[i].plen; b < 128; b++) /* inside, at random */
+				if (rnd() % 2)
+					a[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+			n_check(a, step);
+		}
+		for (unsigned k = 0; k < 500; k++) { /* near a cluster, and anywhere */
+			uint8_t a[16];
+			memcpy(a, base[rnd() % 8], 16);
+			for (unsigned b = k % 2 ? 0 : 24 + rnd() % 40; b < 128; b++)
+				if (rnd() % 2)
+					a[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+			n_check(a, step);
+		}
+	}
+	cr_assert_gt(fib6_tbl8_used(), 0);
+	while (nnm > 0) {
+		nnm--;
+		cr_assert_eq(fib6_route_del(nm[nnm].prefix, nm[nnm].plen, -1, -1, FIB6_ANY_IFACE,
+					    NULL), 1);
+		if (nnm % 100 == 0) {
+			uint8_t a[16];
+			for (unsigned b = 0; b < 16; b++)
+				a[b] = (uint8_t)rnd();
+			n_check(a, 0);
+			n_check(nm[rnd() % (nnm + 1)].prefix, 0);
+		}
+	}
+	rs_sync();
+	cr_assert_eq(fib6_count(), 0);
+	cr_assert_eq(fib6_tbl8_used(), 0, "%u groups left with the table empty", fib6_tbl8_used());
+	cr_assert_eq(fib6_nh_free_count(), nfree, "next hops leaked");
 }
