@@ -271,7 +271,7 @@ int rs_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /**
  * Set a socket option (setsockopt(2)). SO_RCVTIMEO and SO_SNDTIMEO (struct
- * timeval) are kept in the library; every other option goes to the daemon
+ * timeval), SO_RCVLOWAT and SO_OOBINLINE (int) are kept in the library; every other option goes to the daemon
  * (at most 64 bytes of value), which answers as Linux (ENOPROTOOPT for an
  * unknown option).
  *
@@ -306,8 +306,10 @@ int rs_fcntl(int fd, int cmd, ...);
 
 /**
  * Device control (ioctl(2)). Stream sockets: FIONREAD/SIOCINQ (int *) the
- * bytes readable now, SIOCOUTQ (int *) the bytes not yet acknowledged by the
- * peer (EINVAL on a listener). Datagram sockets: SIOCOUTQ the bytes queued to
+ * bytes readable now (up to the urgent mark while an out-of-band byte
+ * waits, as Linux's tcp_inq), SIOCOUTQ (int *) the bytes not yet
+ * acknowledged by the peer (EINVAL on a listener), SIOCATMARK (int *) 1 when
+ * the next byte read is at the urgent mark. Datagram sockets: SIOCOUTQ the bytes queued to
  * send, and FIONREAD (int *) gives the length of the next
  * queued datagram, 0 if none; FIONBIO (int *) sets or clears O_NONBLOCK.
  * Others: ENOTTY.
@@ -415,16 +417,24 @@ int rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
  * with EAGAIN only when nothing did. A send waits for a connect in
  * progress; on a socket never connected, shut for writing or reset it fails
  * with the pending error, else EPIPE, and raises SIGPIPE in the calling
- * thread unless MSG_NOSIGNAL is given. MSG_OOB: EOPNOTSUPP. What a socket
- * may queue is its ring (256 KiB) or SO_SNDBUF once set.
+ * thread unless MSG_NOSIGNAL is given. MSG_OOB: the last byte sent is
+ * urgent (the urgent pointer just past it, URG on the segments before it,
+ * as Linux's tcp_mark_urg). What a socket may queue is its ring (256 KiB) or SO_SNDBUF once set.
  *
  * rs_recv/rs_recvfrom/rs_recvmsg/rs_read/rs_readv: the bytes available, up
  * to the length (MSG_WAITALL: all of it unless the stream ends, an error,
  * a signal or SO_RCVTIMEO comes first); 0 at the end of the stream (the
  * peer's FIN, or our SHUT_RD); data queued before a reset is read first,
  * then ECONNRESET once, then 0. MSG_PEEK copies without consuming, MSG_TRUNC
- * discards, MSG_DONTWAIT does not wait; MSG_OOB: EINVAL (no urgent data is
- * ever pending); MSG_ERRQUEUE: EAGAIN. No source address is returned
+ * discards, MSG_DONTWAIT does not wait; MSG_ERRQUEUE: EAGAIN.
+ * Urgent data as Linux (tcp_stdurg 0): the byte before the peer's urgent
+ * pointer is the out-of-band byte; a read stops before it (having taken
+ * anything), and without SO_OOBINLINE steps over it (a read past it loses
+ * it). MSG_OOB returns that byte (MSG_OOB set in msg_flags; MSG_PEEK
+ * leaves it), never waiting: EINVAL with SO_OOBINLINE, when no urgent
+ * pointer came or the byte was taken, EAGAIN while the byte has not
+ * arrived, 0 after the end of the stream. SIOCATMARK (rs_ioctl) tells
+ * whether the next byte read is at the mark. No source address is returned
  * (*addrlen is set to 0), as Linux. ENOTCONN on a listener or a socket
  * never connected.
  *
@@ -439,7 +449,9 @@ int rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
  * limit is free (and always once sending is shut), POLLRDHUP after the
  * peer's FIN or a reset, POLLHUP when both directions are shut or the
  * socket is not connected (a new socket included), POLLERR with a pending
- * error. Nothing is reported during the handshake.
+ * error, POLLPRI while an out-of-band byte is there to take (POLLIN then
+ * does not count it when it is next). Nothing is reported during the
+ * handshake.
  */
 
 /**

@@ -254,6 +254,11 @@ static inline uint64_t rs_now_ns(void)
 int rs_dp_init(const struct rs_dp_params *p);  /* after rte_eal_init */
 int rs_ports_init(void);                        /* configure + start every probed port */
 uint32_t rs_pool_size(void);                    /* mbufs in the pool (made or to be made) */
+/* A packet mbuf pool as rte_pktmbuf_pool_create (no private area), with its
+ * objects packed end to end when the EAL runs without hugepages (ports.c:
+ * what an AF_XDP UMEM made from it covers). NULL with rte_errno set. */
+struct rte_mempool *rs_pktmbuf_pool_create(const char *name, uint32_t n, uint32_t cache,
+					   uint16_t data_room, int socket);
 int rs_port_setup(uint16_t port, const char *name); /* one port (hot-plug too) */
 void rs_port_teardown(uint16_t port);
 int rs_workers_create(void);                    /* graphs + rings; after ports */

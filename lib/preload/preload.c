@@ -1244,6 +1244,18 @@ ioctl(int fd, unsigned long req, ...)
 	}
 }
 
+/* glibc's sockatmark calls the kernel's ioctl directly, which would ask
+ * the wake descriptor: served here for rs sockets. */
+EXPORT int
+sockatmark(int fd)
+{
+	int v = 0;
+
+	if (ioctl(fd, SIOCATMARK, &v) < 0)
+		return -1;
+	return v;
+}
+
 /*
  * Readiness: poll, select, epoll.
  */

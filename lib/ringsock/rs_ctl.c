@@ -1234,6 +1234,7 @@ rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 		c->domain = s->domain;
 		/* sk_clone_lock copies sk_rcvlowat */
 		atomic_store(&c->rcvlowat, atomic_load(&s->rcvlowat));
+		atomic_store(&c->oobinline, atomic_load(&s->oobinline));
 		sreq_init(&req, RS_SOP_ACCEPT, s->sd);
 		wfd = -1;
 		rc = ctl_op(&req, &cpl, &wfd);
@@ -1676,6 +1677,20 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 		rc = err == 0 ? 0 : fail(err);
 		goto out;
 	}
+	if (level == SOL_SOCKET && optname == SO_OOBINLINE) {
+		/* the library reads the rings: it keeps the flag
+		 * (sock_setsockopt: any socket, an int, as a bool) */
+		int v;
+
+		if (optlen < sizeof(int)) {
+			errno = EINVAL;
+			goto out;
+		}
+		memcpy(&v, optval, sizeof(v));
+		atomic_store(&s->oobinline, v != 0);
+		rc = 0;
+		goto out;
+	}
 	if (level == SOL_SOCKET && optname == SO_RCVLOWAT) {
 		/* the library reads the rings: it keeps the low mark */
 		int v;
@@ -1833,6 +1848,9 @@ rs_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 		case SO_ERROR:
 			rc = int_out(rs_take_so_error(s), optval, optlen);
 			goto out;
+		case SO_OOBINLINE:
+			rc = int_out(atomic_load(&s->oobinline), optval, optlen);
+			goto out;
 		case SO_RCVLOWAT: {
 			int v = atomic_load(&s->rcvlowat);
 
@@ -1920,6 +1938,14 @@ stream_ioctl(struct rs_sock *s, unsigned long request, int *argp)
 
 	if (atomic_load(&s->listening) || (rs_stream_state(s) & RS_SS_LISTEN))
 		return fail(EINVAL);
+	if (request == FIONREAD) {
+		int64_t n = rs_stream_inq(s);
+
+		if (n < 0)
+			return fail(EPROTO);
+		*argp = (int)n;
+		return 0;
+	}
 	prod = atomic_load_explicit(&r->hdr->prod, memory_order_acquire);
 	cons = atomic_load_explicit(&r->hdr->cons, memory_order_acquire);
 	if (prod - cons > r->size)
@@ -1974,6 +2000,19 @@ rs_ioctl(int fd, unsigned long request, ...)
 			rc = fail(EPROTO);
 			break;
 		}
+		rc = 0;
+		break;
+	case SIOCATMARK:
+		/* tcp_ioctl; other sockets have no urgent data */
+		if (!s->stream) {
+			rc = fail(ENOTTY);
+			break;
+		}
+		if (argp == NULL) {
+			rc = fail(EFAULT);
+			break;
+		}
+		*argp = rs_stream_atmark(s);
 		rc = 0;
 		break;
 	case FIONBIO:

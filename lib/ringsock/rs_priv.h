@@ -77,6 +77,7 @@ struct rs_sock {
 					 * reported by connect) */
 	_Atomic bool sndbuf_locked;	/* SO_SNDBUF set: it bounds the tx ring */
 	_Atomic int rcvlowat;		/* SO_RCVLOWAT as set, 0 before (1) */
+	_Atomic bool oobinline;		/* SO_OOBINLINE (Linux's SOCK_URGINLINE) */
 	_Atomic int32_t rcvbuf_set;	/* SO_RCVBUF as reported once set, else 0 */
 	_Atomic bool disconnected;	/* connect reported the connection's
 					 * failure: as after Linux's
@@ -263,6 +264,11 @@ uint32_t rs_stream_state(struct rs_sock *s);
 uint32_t rs_stream_accept_ready(struct rs_sock *s);
 /* tcp_poll's mask for a stream socket. */
 uint32_t rs_stream_mask(struct rs_sock *s);
+/* SIOCATMARK: 1 when the next byte a read takes is at the urgent mark */
+int rs_stream_atmark(struct rs_sock *s);
+/* FIONREAD (tcp_inq): bytes readable, up to the urgent mark while its
+ * byte waits; -1: the ring is corrupt */
+int64_t rs_stream_inq(struct rs_sock *s);
 uint32_t rs_stream_lowat_cap(struct rs_sock *s);
 ssize_t rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags);
 ssize_t rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags);

@@ -126,6 +126,141 @@ st_closed(uint32_t st)
 	return (st & ~RS_SS_LISTEN) == 0 || (st & (RS_SS_RESET | RS_SS_CLOSED));
 }
 
+/*
+ * Urgent data (sock_shm.h "Urgent data"), Linux's tp->urg_data and
+ * tp->urg_seq kept in the slot's application line so that every process
+ * sharing the socket sees one state.
+ */
+struct urg_view {
+	bool live;	/* a mark is pending (urg_data != 0) */
+	bool read;	/* recv(MSG_OOB) took the byte (TCP_URG_READ) */
+	bool arrived;	/* the byte is in the ring (TCP_URG_VALID) */
+	uint32_t pos;	/* the urgent byte's ring index (urg_seq) */
+};
+
+/* Without the rx lock (readiness): what the state is or is about to be. */
+static void
+urg_look(struct rs_sock *s, uint32_t cons, uint32_t prod, struct urg_view *u)
+{
+	uint64_t v = atomic_load_explicit(&s->shm->urg_rx, memory_order_acquire);
+	uint32_t st = atomic_load_explicit(&s->shm->urg_st, memory_order_acquire);
+	uint32_t pos = atomic_load_explicit(&s->shm->urg_pos, memory_order_relaxed);
+
+	if (RS_URG_GEN(v) != 0 &&
+	    RS_URG_GEN(v) != atomic_load_explicit(&s->shm->urg_gen, memory_order_relaxed)) {
+		pos = RS_URG_POS(v);
+		st = RS_URG_ST_LIVE;
+	}
+	/* a read took the byte's place: the mark is gone (tcp_recvmsg) */
+	if ((st & RS_URG_ST_LIVE) && (int32_t)(cons - pos) > 0)
+		st = 0;
+	u->live = st & RS_URG_ST_LIVE;
+	u->read = u->live && (st & RS_URG_ST_READ);
+	u->arrived = u->live && (int32_t)(prod - pos) > 0;
+	u->pos = pos;
+}
+
+/* Under the rx lock: takes a new mark the owner published, and forgets a
+ * mark a read went past. */
+static void
+urg_sync(struct rs_sock *s, struct urg_view *u)
+{
+	uint64_t v = atomic_load_explicit(&s->shm->urg_rx, memory_order_acquire);
+	uint32_t prod = atomic_load_explicit(&s->rx.hdr->prod, memory_order_acquire);
+	uint32_t st = atomic_load_explicit(&s->shm->urg_st, memory_order_relaxed);
+	uint32_t pos = atomic_load_explicit(&s->shm->urg_pos, memory_order_relaxed);
+	uint32_t gen = RS_URG_GEN(v);
+
+	if (gen != 0 && gen != atomic_load_explicit(&s->shm->urg_gen, memory_order_relaxed)) {
+		/* tcp_check_urg: a new mark while reads sit at the old
+		 * urgent byte, which has arrived, steps over that byte
+		 * (else it would be read as data) */
+		if ((st & RS_URG_ST_LIVE) && s->rx.idx == pos && !atomic_load(&s->oobinline) &&
+		    (int32_t)(prod - pos) > 0 && shm_bytes_skip(&s->rx, 1) != 1)
+			prod = s->rx.idx; /* corrupt: the next read says so */
+		pos = RS_URG_POS(v);
+		st = RS_URG_ST_LIVE;
+		atomic_store_explicit(&s->shm->urg_pos, pos, memory_order_relaxed);
+		atomic_store_explicit(&s->shm->urg_gen, gen, memory_order_relaxed);
+		atomic_store_explicit(&s->shm->urg_st, st, memory_order_release);
+	}
+	if ((st & RS_URG_ST_LIVE) && (int32_t)(s->rx.idx - pos) > 0) {
+		st = 0;
+		atomic_store_explicit(&s->shm->urg_st, st, memory_order_release);
+	}
+	u->live = st & RS_URG_ST_LIVE;
+	u->read = u->live && (st & RS_URG_ST_READ);
+	u->arrived = u->live && (int32_t)(prod - pos) > 0;
+	u->pos = pos;
+}
+
+/*
+ * tcp_recvmsg at the urgent mark, under the rx lock, before taking bytes
+ * at the ring's head with used bytes there and copied taken already:
+ * how many may be taken (stopping before the mark), and *skip = 1 when
+ * the read starts at the out-of-band byte without SO_OOBINLINE (it is
+ * stepped over, not delivered). -1: the read ends here (it took bytes
+ * and the mark is next).
+ */
+static int64_t
+urg_span(struct rs_sock *s, uint32_t used, size_t copied, uint32_t *skip)
+{
+	struct urg_view u;
+	uint32_t off;
+
+	*skip = 0;
+	urg_sync(s, &u);
+	if (!u.live)
+		return used;
+	off = u.pos - s->rx.idx;
+	if (off == 0) {
+		if (copied > 0)
+			return -1;
+		if (!atomic_load(&s->oobinline) && used > 0) {
+			*skip = 1;
+			return used - 1;
+		}
+		return used;
+	}
+	return off < used ? off : used;
+}
+
+int64_t
+rs_stream_inq(struct rs_sock *s)
+{
+	struct urg_view u;
+	uint32_t prod, cons;
+	int64_t n;
+
+	rs_rx_lock(s);
+	urg_sync(s, &u);
+	prod = atomic_load_explicit(&s->rx.hdr->prod, memory_order_acquire);
+	cons = s->rx.idx;
+	if (prod - cons > s->rx.size)
+		n = -1;
+	else if (u.live && u.arrived && !atomic_load(&s->oobinline))
+		/* tcp_inq: with an urgent byte waiting, up to the mark */
+		n = u.pos - cons;
+	else
+		n = prod - cons;
+	pthread_mutex_unlock(&s->rx_lock);
+	return n;
+}
+
+int
+rs_stream_atmark(struct rs_sock *s)
+{
+	struct urg_view u;
+	int r;
+
+	rs_rx_lock(s);
+	urg_sync(s, &u);
+	/* tcp_ioctl: urg_data && urg_seq == copied_seq */
+	r = u.live && u.pos == s->rx.idx;
+	pthread_mutex_unlock(&s->rx_lock);
+	return r;
+}
+
 /* tcp_set_rcvlowat's bound: half the receive buffer, here the ring (the
  * window never exceeds it) or SO_RCVBUF once set, so that a read waiting
  * for the mark can always be satisfied. */
@@ -167,9 +302,21 @@ rs_stream_mask(struct rs_sock *s)
 	if (rcv_shut(s, st))
 		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (!(st & RS_SS_CONNECTING) || (st & (RS_SS_CONNECTED | RS_SS_RESET | RS_SS_CLOSED))) {
+		uint32_t cons = atomic_load_explicit(&s->rx.hdr->cons, memory_order_relaxed);
+		uint32_t prod = atomic_load_explicit(&s->rx.hdr->prod, memory_order_acquire);
+		uint64_t lowat = rcv_lowat(s);
+		struct urg_view u;
+
 		avail = rx_avail(s);
+		urg_look(s, cons, prod, &u);
+		/* tcp_poll: the out-of-band byte next in line is not data
+		 * to read; a byte not yet taken with MSG_OOB is EPOLLPRI */
+		if (u.live && u.pos == cons && !atomic_load(&s->oobinline))
+			lowat++;
+		if (u.arrived && !u.read)
+			m |= EPOLLPRI;
 		/* a corrupt ring is readable: the read says so */
-		if (avail < 0 || (avail > 0 && (uint64_t)avail >= rcv_lowat(s)))
+		if (avail < 0 || (avail > 0 && (uint64_t)avail >= lowat))
 			m |= EPOLLIN | EPOLLRDNORM;
 		if (snd_shut(s, st)) {
 			m |= EPOLLOUT | EPOLLWRNORM;
@@ -274,6 +421,19 @@ tx_ready(struct rs_sock *s, void *arg)
 	return tx_room(s) > 0 || snd_shut(s, st) || atomic_load(&s->shm->so_error) != 0;
 }
 
+/* send(MSG_OOB), under the tx lock: the urgent pointer goes just past
+ * tx ring index pos (Linux's tcp_mark_urg: snd_up = write_seq). */
+static void
+urg_tx_mark(struct rs_sock *s, uint32_t pos)
+{
+	uint64_t v = atomic_load_explicit(&s->shm->urg_tx, memory_order_relaxed);
+	uint32_t gen = RS_URG_GEN(v) + 1;
+
+	if (gen == 0)
+		gen = 1;
+	atomic_store_explicit(&s->shm->urg_tx, RS_URG_MAKE(gen, pos), memory_order_release);
+}
+
 ssize_t
 rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags)
 {
@@ -288,9 +448,6 @@ rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags)
 			return fail(EINVAL);
 		total += msg->msg_iov[i].iov_len;
 	}
-	if (flags & MSG_OOB)
-		/* urgent data is not sent (docs/divergences.md) */
-		return fail(EOPNOTSUPP);
 	/* sk_stream_wait_connect: wait out an active open */
 	if (atomic_load(&s->disconnected)) {
 		err = EPIPE;	/* TCP_CLOSE after a failed connect */
@@ -336,6 +493,11 @@ rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags)
 			}
 			if (want > room)
 				want = room;
+			if ((flags & MSG_OOB) && copied + want == total)
+				/* the last bytes: marked before they are
+				 * published, so the worker never sends them
+				 * without URG (sock_shm.h) */
+				urg_tx_mark(s, s->tx.idx + (uint32_t)want);
 			n = shm_bytes_write(&s->tx, (const uint8_t *)v->iov_base + ivoff, want);
 			if (n < 0) {
 				err = EPROTO;
@@ -371,6 +533,9 @@ rs_stream_sendmsg(struct rs_sock *s, const struct msghdr *msg, int flags)
 		if (err != 0)
 			break;
 	}
+	/* tcp_sendmsg: a partial send marks the end of what it queued */
+	if ((flags & MSG_OOB) && copied > 0 && copied < total)
+		urg_tx_mark(s, s->tx.idx);
 	pthread_mutex_unlock(&s->tx_lock);
 	if (copied > 0) {
 		int e = rs_doorbell(s);
@@ -428,6 +593,56 @@ rx_ready(struct rs_sock *s, void *arg)
 	       rcv_shut(s, rs_stream_state(s));
 }
 
+/* tcp_recv_urg: the out-of-band byte, never waiting. */
+static ssize_t
+recv_urg(struct rs_sock *s, struct msghdr *msg, size_t total, int flags)
+{
+	struct urg_view u;
+	uint32_t st;
+	uint8_t c;
+	ssize_t n;
+
+	if (atomic_load(&s->oobinline))
+		return fail(EINVAL);	/* "Yes this is right !" (Linux) */
+	rs_rx_lock(s);
+	urg_sync(s, &u);
+	if (!u.live || u.read) {
+		pthread_mutex_unlock(&s->rx_lock);
+		return fail(EINVAL);
+	}
+	if (u.arrived) {
+		n = shm_bytes_peek_at(&s->rx, u.pos - s->rx.idx, &c, 1);
+		if (n != 1) {
+			pthread_mutex_unlock(&s->rx_lock);
+			return fail(EPROTO);
+		}
+		if (!(flags & MSG_PEEK))
+			atomic_store_explicit(&s->shm->urg_st, RS_URG_ST_LIVE | RS_URG_ST_READ,
+					      memory_order_release);
+		pthread_mutex_unlock(&s->rx_lock);
+		msg->msg_flags |= MSG_OOB;
+		if (total == 0) {
+			msg->msg_flags |= MSG_TRUNC;
+			return 0;
+		}
+		if (!(flags & MSG_TRUNC)) {
+			for (size_t i = 0; i < msg->msg_iovlen; i++) {
+				if (msg->msg_iov[i].iov_len > 0) {
+					*(uint8_t *)msg->msg_iov[i].iov_base = c;
+					break;
+				}
+			}
+		}
+		return 1;
+	}
+	pthread_mutex_unlock(&s->rx_lock);
+	st = rs_stream_state(s);
+	if (st_closed(st) || rcv_shut(s, st))
+		return 0;
+	/* the pointer came, its byte not yet: BSD and Linux never wait */
+	return fail(EAGAIN);
+}
+
 ssize_t
 rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 {
@@ -435,6 +650,7 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 	bool peek = (flags & MSG_PEEK) != 0, trunc = (flags & MSG_TRUNC) != 0;
 	int64_t deadline = -1;
 	size_t total = 0, copied = 0, iv = 0, ivoff = 0, target;
+	uint32_t peek_skip = 0;	/* a peek steps over the out-of-band byte */
 	bool notify = false;
 	int err = 0;
 
@@ -447,12 +663,11 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 	}
 	if (atomic_load(&s->listening) || (rs_stream_state(s) & RS_SS_LISTEN))
 		return fail(ENOTCONN);
-	if (flags & MSG_OOB)
-		/* tcp_recv_urg: no urgent data is ever pending here */
-		return fail(EINVAL);
 	msg->msg_namelen = 0;
 	msg->msg_controllen = 0;
 	msg->msg_flags = 0;
+	if (flags & MSG_OOB)
+		return recv_urg(s, msg, total, flags);
 	/* sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT */
 	target = (flags & MSG_WAITALL) ? total : rcv_lowat(s) < total ? rcv_lowat(s) : total;
 	if (target > s->rx.size && peek)
@@ -472,30 +687,55 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 		if (peek) {
 			/* Linux copies as it peeks: what is there once no
 			 * more will come, or the caller will not wait */
-			if (used > 0 &&
+			uint32_t skip = 0;
+			int64_t span = used > 0 ? urg_span(s, (uint32_t)used, 0, &skip) : 0;
+
+			peek_skip = skip;
+			if (span > 0 &&
 			    ((size_t)used >= target || nonblock ||
 			     atomic_load(&s->shm->so_error) != 0 ||
 			     rcv_shut(s, rs_stream_state(s)))) {
-				size_t off = 0;
+				size_t off = skip, end = skip + (size_t)span;
 
-				for (size_t i = 0; i < msg->msg_iovlen && off < (size_t)used; i++) {
-					ssize_t n = shm_bytes_peek_at(&s->rx, off,
-								      msg->msg_iov[i].iov_base,
-								      msg->msg_iov[i].iov_len);
+				/* as tcp_recvmsg peeks: past the out-of-band
+				 * byte at the head, up to the next mark */
+				for (size_t i = 0; i < msg->msg_iovlen && off < end; i++) {
+					size_t want = msg->msg_iov[i].iov_len;
+					ssize_t n;
 
+					if (want > end - off)
+						want = end - off;
+					n = shm_bytes_peek_at(&s->rx, off, msg->msg_iov[i].iov_base, want);
 					if (n < 0) {
 						err = EPROTO;
 						break;
 					}
 					off += (size_t)n;
 				}
-				copied = off;
+				copied = off - skip;
 				break;
 			}
 		} else if (used > 0 && copied < total) {
-			uint32_t free_before = s->rx.size - (uint32_t)used, got = 0;
+			uint32_t free_before = s->rx.size - (uint32_t)used, got = 0, skip = 0;
+			int64_t span = urg_span(s, (uint32_t)used, copied, &skip);
 
-			while (iv < msg->msg_iovlen && copied < total) {
+			if (span < 0)
+				break;	/* tcp_recvmsg: stop before the urgent mark */
+			if (skip > 0) {
+				/* the out-of-band byte is not data (no
+				 * SO_OOBINLINE): stepped over */
+				if (shm_bytes_skip(&s->rx, skip) != (ssize_t)skip) {
+					err = EPROTO;
+					break;
+				}
+				got += skip;
+				if (span == 0) {
+					if (rx_notify(s, free_before, got))
+						notify = true;
+					continue;
+				}
+			}
+			while (iv < msg->msg_iovlen && copied < total && span > 0) {
 				const struct iovec *v = &msg->msg_iov[iv];
 				size_t want = v->iov_len - ivoff;
 				ssize_t n;
@@ -505,6 +745,8 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 					ivoff = 0;
 					continue;
 				}
+				if (want > (uint64_t)span)
+					want = (size_t)span;
 				n = trunc ? shm_bytes_skip(&s->rx, want)
 					  : shm_bytes_read(&s->rx, (uint8_t *)v->iov_base + ivoff, want);
 				if (n < 0) {
@@ -513,6 +755,7 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 				}
 				if (n == 0)
 					break;
+				span -= n;
 				got += (uint32_t)n;
 				copied += (size_t)n;
 				ivoff += (size_t)n;
@@ -569,6 +812,9 @@ rs_stream_recvmsg(struct rs_sock *s, struct msghdr *msg, int flags)
 				.bytes = peek ? (uint32_t)(target > s->rx.size ? s->rx.size : target)
 					      : 1,
 			};
+
+			if (peek && need.bytes < s->rx.size)
+				need.bytes += peek_skip;
 
 			if (need.bytes == 0)
 				need.bytes = 1;

@@ -2,7 +2,7 @@
 /*
  * The segment an application shares with ringstackd (DESIGN.md "Sockets
  * over shared memory"). DPDK-free: libringsock and the daemon both include
- * it. Version 3.
+ * it. Version 3 (the urgent-data fields took padding that older peers leave zero).
  *
  * Attach. The application connects to the daemon's unix socket (the same
  * one ringctl uses) and sends one management frame (ctl_proto.h header) of
@@ -187,6 +187,25 @@ struct rs_shm_addrs {
 #define RS_SS_CONNECTING 0x40 /* an active open in progress */
 
 /*
+ * Urgent data (stream sockets) as Linux keeps it (tcp_check_urg, tcp_urg,
+ * tcp_recvmsg): the byte before the urgent pointer is the out-of-band
+ * byte; it stays in the rx ring, where reads stop before it and, without
+ * SO_OOBINLINE, step over it. The owner publishes each new pointer in
+ * urg_rx (one 64-bit store); the library keeps the rest in its line:
+ *   RS_URG_ST_LIVE  a mark is pending (Linux's urg_data != 0): reads stop
+ *                   at it, SIOCATMARK reports it; cleared once a read
+ *                   passes the byte
+ *   RS_URG_ST_READ  recv(MSG_OOB) took the byte (Linux's TCP_URG_READ)
+ * The byte has arrived (TCP_URG_VALID) when the rx ring's prod is past
+ * pos; recv(MSG_OOB) and POLLPRI read it from the ring.
+ */
+#define RS_URG_MAKE(gen, pos) (((uint64_t)(gen) << 32) | (uint32_t)(pos))
+#define RS_URG_GEN(v) ((uint32_t)((v) >> 32))
+#define RS_URG_POS(v) ((uint32_t)(v))
+#define RS_URG_ST_LIVE 0x1
+#define RS_URG_ST_READ 0x2
+
+/*
  * Per socket slot. The first two cache lines are written by the daemon
  * only (ring descriptors before it completes the request that made the
  * socket; the rest by the owner worker), the third by the application
@@ -201,12 +220,27 @@ struct rs_shm_sock {
 	_Atomic uint32_t rx_drops;   /* datagrams dropped, rx ring full */
 	_Atomic uint32_t worker;     /* whose doorbell ring serves this socket's tx */
 	_Atomic uint32_t state;      /* RS_SS_* (stream sockets) */
-	uint32_t pad0[12];
+	/* stream sockets, urgent data received (RS_URG_MAKE(gen, pos)): the
+	 * latest urgent pointer the owner took, gen counting them from 1
+	 * (0: none yet), pos the rx ring index of the urgent byte */
+	_Atomic uint64_t urg_rx;
+	uint32_t pad0[10];
 	/* line 2: the application's */
 	_Alignas(64) _Atomic uint32_t app_wait; /* "a thread sleeps on the wake descriptor" */
 	_Atomic uint32_t tx_armed;   /* app sets with a doorbell; worker clears */
 	_Atomic uint32_t app_woken;  /* worker sets with a wake-up; app clears when it arms */
-	uint32_t pad1[13];
+	uint32_t pad_woken; /* urg_tx is 8-aligned */
+	/* stream sockets, urgent data sent (send MSG_OOB): RS_URG_MAKE(gen,
+	 * pos), pos the tx ring index just past the last urgent byte; a new
+	 * gen is taken with the next doorbell (hostile: the owner ignores a
+	 * pos outside the bytes the ring holds) */
+	_Atomic uint64_t urg_tx;
+	/* the library's view of urg_rx (never read by the daemon): the gen
+	 * it took, the urgent byte's position, RS_URG_ST_* */
+	_Atomic uint32_t urg_gen;
+	_Atomic uint32_t urg_pos;
+	_Atomic uint32_t urg_st;
+	uint32_t pad1[7];
 	uint8_t pad2[64];
 	/* the rings' indices (struct shm_ring_hdr: prod line, cons line) */
 	_Alignas(64) uint8_t rx_ring_hdr[128];

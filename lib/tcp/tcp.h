@@ -299,7 +299,8 @@ struct tcp_delivery {
                                        processing these actions */
 #define TCP_EV_TIME_WAIT   0x0040 /**< entered TIME-WAIT (the socket may be released; the
                                        connection lives until TCP_EV_CLOSED) */
-#define TCP_EV_URGENT      0x0080 /**< urgent pointer advanced (tcp_actions.urg_mark) */
+#define TCP_EV_URGENT      0x0080 /**< a new urgent pointer (tcp_actions.urg_mark): the byte
+                                       before it is the out-of-band byte (Linux) */
 #define TCP_EV_TW_REUSE    0x0100 /**< TIME-WAIT ended by a new SYN (RFC 6191): hand the SYN to
                                        the listener with tcp_actions.tw_isn as the ISN */
 #define TCP_EV_SHUT_WR_DONE 0x0200 /**< our FIN was acknowledged */
@@ -319,7 +320,8 @@ struct tcp_actions {
 	uint32_t publish;
 	uint32_t events;     /**< TCP_EV_* */
 	int err;             /**< with TCP_EV_ERROR: a positive errno as Linux reports it */
-	struct seq urg_mark; /**< with TCP_EV_URGENT: sequence number after the urgent byte */
+	struct seq urg_mark; /**< with TCP_EV_URGENT: sequence number after the urgent byte
+	                          (never one before RCV.NXT as the call began) */
 	struct seq tw_isn;   /**< with TCP_EV_TW_REUSE */
 	/** When tcp_timer() must be called next (absolute ns), UINT64_MAX for
 	 * never. Replaces any earlier deadline of this connection. */
@@ -338,6 +340,12 @@ struct tcp_io {
 	/** Free bytes in the receive ring, as tcp_rcv_free_within() gives
 	 * them when the ring is larger than so.rcvbuf. */
 	uint32_t rcv_free;
+	/** MSG_OOB marked since the last call: the offset from the ring's
+	 * head just past the last urgent byte, 1..snd_avail (else ignored);
+	 * 0 for none. Every call takes it (as tcp_send_urgent()) before
+	 * anything it sends, so that bytes the caller reports are never
+	 * sent without their mark. */
+	uint32_t snd_urg;
 };
 
 /**
@@ -745,9 +753,15 @@ void tcp_timer(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, s
  * the window opens enough (RFC 9293 §3.8.6.2.2). */
 void tcp_rcvd(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a);
 
-/** MSG_OOB: the last byte queued so far (snd_avail) is urgent (RFC 6093:
- * the pointer points after it). */
-void tcp_send_urgent(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a);
+/**
+ * MSG_OOB: the byte up_off - 1 bytes from the transmit ring's head is the
+ * last urgent byte (RFC 6093 §4, Linux's tcp_mark_urg: the pointer points
+ * after it); segments carry URG while the pointer is ahead of them. Then
+ * sends what may be sent, as tcp_output(). Returns 0, or -EINVAL (up_off
+ * 0 or beyond io->snd_avail, or our FIN queued: nothing marked).
+ */
+int tcp_send_urgent(struct tcp_ctx *x, struct tcp_conn *c, uint32_t up_off, const struct tcp_io *io,
+		    struct tcp_actions *a);
 
 /** Sets an option (see enum tcp_sockopt). Returns 0 or -EINVAL. May send
  * (uncork, quick ACK). */

@@ -95,6 +95,11 @@ struct tcp_psock {
 	/* the owner let go of the socket but its release message found the
 	 * worker -> control ring full: the control thread's sweep releases it */
 	_Atomic uint32_t release_lost;
+	/* urgent data (sock_shm.h "Urgent data"), owner worker only: the
+	 * generation last published in urg_rx, and the last urg_tx
+	 * generation taken from the application */
+	uint32_t urg_rx_gen;
+	uint32_t urg_tx_gen;
 };
 
 /* A listening socket, per worker. */

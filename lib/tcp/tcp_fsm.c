@@ -248,6 +248,12 @@ tcp_io_enter(struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a)
 	}
 	c->snd_avail = avail;
 	c->rcv_free = io->rcv_free;
+	if (io->snd_urg > 0 && io->snd_urg <= avail && !c->fin_queued) {
+		/* RFC 6093 §4 and Linux's tcp_mark_urg: the pointer points
+		 * to the byte after the last urgent byte */
+		c->snd_up = seq_add(c->snd_base, io->snd_urg);
+		c->snd_up_valid = true;
+	}
 }
 
 void
@@ -632,17 +638,16 @@ tcp_rcvd(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct 
 	tcp_finish(x, c, io, a);
 }
 
-void
-tcp_send_urgent(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a)
+int
+tcp_send_urgent(struct tcp_ctx *x, struct tcp_conn *c, uint32_t up_off, const struct tcp_io *io,
+		struct tcp_actions *a)
 {
-	tcp_io_enter(c, io, a);
-	if (c->snd_avail > 0 && !c->fin_queued) {
-		/* RFC 6093 §4: the pointer points to the byte after the
-		 * last urgent byte */
-		c->snd_up = seq_add(c->snd_base, c->snd_avail);
-		c->snd_up_valid = true;
-	}
-	tcp_finish(x, c, io, a);
+	struct tcp_io u = *io;
+
+	u.snd_urg = up_off;
+	tcp_io_enter(c, &u, a);
+	tcp_finish(x, c, &u, a);
+	return up_off > 0 && up_off <= c->snd_avail && !c->fin_queued ? 0 : -EINVAL;
 }
 
 int

@@ -162,6 +162,17 @@ text_and_fin(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, s
 		default:
 			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's
 			 * FIN came already; ignore the text */
+			if (c->state == TCP_TIME_WAIT) {
+				/* RFC 9293 3.10.7.4 lets TIME-WAIT ignore it;
+				 * Linux (tcp_timewait_state_process) answers
+				 * anything but an in-window bare ACK or RST
+				 * with the TIME-WAIT ACK and restarts 2 MSL
+				 * when it carries ACK; data occupies sequence
+				 * space, so no rate limit */
+				c->ack_now = true;
+				if (seg->flags & TCP_ACK)
+					tcp_set_deadline(c, TCP_T_2MSL, now + x->p.time_wait_ns);
+			}
 			len = 0;
 			fin = false;
 			break;
@@ -793,12 +804,19 @@ tcp_input_sync(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
 		break;
 	}
 
-	/* sixth: URG (RFC 6093: the pointer is the byte after the urgent
-	 * data; the data itself stays in line) */
+	/* sixth: URG, as Linux's tcp_check_urg (tcp_stdurg 0, RFC 6093 §4):
+	 * the urgent byte is the one before the pointer (a zero pointer
+	 * names the segment's first byte); a pointer to a byte already
+	 * received, or not beyond the last one, is ignored. The data stays
+	 * in line: what the application sees is the socket layer's. */
 	if ((fl & TCP_URG) && (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
-			       c->state == TCP_FIN_WAIT_2) && seg->urp) {
-		struct seq up = seq_add(seg->seq, seg->urp);
-		if (!c->rcv_up_valid || seq_gt(up, c->rcv_up)) {
+			       c->state == TCP_FIN_WAIT_2)) {
+		struct seq ub = seq_add(seg->seq, seg->urp ? seg->urp - 1u : 0u);
+		struct seq up = seq_add(ub, 1);
+		/* an old mark whose byte came already cannot hide a new one,
+		 * however far the stream went since */
+		if (!seq_lt(ub, c->rcv_nxt) &&
+		    (!c->rcv_up_valid || seq_le(c->rcv_up, c->rcv_nxt) || seq_gt(up, c->rcv_up))) {
 			c->rcv_up = up;
 			c->rcv_up_valid = true;
 			a->urg_mark = up;

@@ -138,10 +138,10 @@ void tcp_sconn_done(struct tcp_worker *tw, struct tcp_sconn *sc)
 void tcp_io_fill(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *sc,
 		 struct tcp_io *io)
 {
-	(void)tw;
 	io->now_ns = w->now_ns;
 	io->snd_avail = 0;
 	io->rcv_free = 0;
+	io->snd_urg = 0;
 	struct rs_sock *s = sc->s;
 	if (s == NULL)
 		return;
@@ -163,6 +163,23 @@ void tcp_io_fill(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 		io->snd_avail = (uint32_t)used;
 	}
 	sc->snd_last = io->snd_avail;
+	/* send(MSG_OOB) (sock_shm.h "Urgent data"): loaded once, after the
+	 * ring's prod (the library stores it before it publishes the bytes
+	 * it names, so no call sends them unmarked); a position the ring
+	 * does not hold yet waits for a later call, one it cannot hold (0,
+	 * beyond the ring) is the application's lie and is dropped */
+	struct tcp_psock *ps = s->proto_priv;
+	uint64_t ut = atomic_load_explicit(&s->shm->urg_tx, memory_order_acquire);
+	if (RS_URG_GEN(ut) != ps->urg_tx_gen) {
+		uint32_t off = RS_URG_POS(ut) - s->tx.idx;
+		if (off == 0 || off > s->tx.size) {
+			ps->urg_tx_gen = RS_URG_GEN(ut);
+			tw->app_lied++;
+		} else if (off <= io->snd_avail) {
+			ps->urg_tx_gen = RS_URG_GEN(ut);
+			io->snd_urg = off;
+		}
+	}
 	io->rcv_free = sc->shut_rd ? 0 : tcp_rcv_free_within(sc->c.so.rcvbuf, s->rx.size, (uint32_t)fr);
 }
 
@@ -415,6 +432,21 @@ static void snapshot(struct tcp_sconn *sc)
 	atomic_store_explicit(&ps->snap_unacked, tcp_conn_unacked(c), memory_order_relaxed);
 }
 
+/* A new urgent pointer (sock_shm.h "Urgent data"), after this call's
+ * deliveries: the rx ring's prod is the position of the first byte not
+ * yet received (RCV.NXT, less the peer's FIN), so the urgent byte, the
+ * one before the mark, sits at prod + (mark - 1 - that), which may be
+ * ahead of prod when the byte has not arrived yet. */
+static void publish_urgent(struct rs_sock *s, const struct tcp_conn *c, struct seq mark)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	struct seq end = c->fin_rcvd ? seq_sub(c->rcv_nxt, 1) : c->rcv_nxt;
+	uint32_t pos = s->rx.idx + seq_diff(seq_sub(mark, 1), end);
+	if (++ps->urg_rx_gen == 0)
+		ps->urg_rx_gen = 1;
+	atomic_store_explicit(&s->shm->urg_rx, RS_URG_MAKE(ps->urg_rx_gen, pos), memory_order_release);
+}
+
 /* Carries out tw->act for sc. May free sc (TCP_EV_CLOSED). */
 void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *sc)
 {
@@ -461,6 +493,10 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 			if (ev & TCP_EV_ERROR) {
 				atomic_store_explicit(&s->shm->so_error, a->err, memory_order_relaxed);
 				set_state(s, RS_SS_RESET | RS_SS_SND_CLOSED, RS_SS_CONNECTING);
+				wake = true;
+			}
+			if (ev & TCP_EV_URGENT) {
+				publish_urgent(s, &sc->c, a->urg_mark);
 				wake = true;
 			}
 			if (ev & (TCP_EV_WRITABLE | TCP_EV_READABLE))

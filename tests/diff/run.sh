@@ -70,8 +70,10 @@ in_ns dl bash -c "timeout 40 '$BIN/udp_diff_linux' && timeout 40 '$BIN/tcp_diff_
 	timeout 60 '$BIN/conf_diff_linux'" >"$RS_TMP/linux.out" 2>"$RS_TMP/linux.err" &
 lx=$!
 # (libringsock has no select: conf_diff's select_ cases run on ringstack
-# through the LD_PRELOAD shim, as unmodified programs call it)
+# through the LD_PRELOAD shim, as unmodified programs call it; so does
+# tcp_diff's tcp_urgent_shim, for glibc's sockatmark)
 bash -c "timeout 40 '$BIN/udp_diff_rs' && timeout 40 '$BIN/tcp_diff_rs' &&
+	timeout 20 env LD_PRELOAD='$SHIM' '$BIN/tcp_diff_linux' urgent_shim &&
 	timeout 60 '$BIN/conf_diff_rs' &&
 	timeout 30 env LD_PRELOAD='$SHIM' '$BIN/conf_diff_linux' select" >"$RS_TMP/rs.out" 2>"$RS_TMP/rs.err" &
 rx=$!

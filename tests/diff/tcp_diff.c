@@ -718,9 +718,249 @@ static void c_v6(void)
 	xclose(ls);
 }
 
-int main(void)
+/* ---- urgent data (Linux: tcp_check_urg, tcp_recv_urg, SIOCATMARK) ---- */
+
+/* a connected pair on this host: *cl the client (TCP_NODELAY), *sv the
+ * accepted server side; the listener is closed */
+static int local_pair(int *cl, int *sv)
+{
+	int ls = tcp_sock(0), one = 1;
+	struct sockaddr_in a = sin4(LOCAL_IP, 0);
+	socklen_t al = sizeof(a);
+	S(setsockopt)(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (S(bind)(ls, SA(&a), sizeof(a)) < 0 || S(listen)(ls, 4) < 0 ||
+	    S(getsockname)(ls, SA(&a), &al) < 0) {
+		printf("%s setup: listener failed: %s\n", cs, ename(errno));
+		xclose(ls);
+		return -1;
+	}
+	*cl = tcp_sock(0);
+	S(setsockopt)(*cl, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (S(connect)(*cl, SA(&a), sizeof(a)) < 0 || (*sv = S(accept)(ls, NULL, NULL)) < 0) {
+		printf("%s setup: connect/accept failed: %s\n", cs, ename(errno));
+		xclose(*cl);
+		xclose(ls);
+		return -1;
+	}
+	xclose(ls);
+	return 0;
+}
+
+/* waits (bounded) for an event (FIONREAD is no measure: it stops at the
+ * urgent mark) */
+static void wait_ev(int fd, short ev)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+	if (S(poll)(&p, 1, 3000) != 1 || !(p.revents & ev))
+		printf("%s setup: event %#x never came\n", cs, ev);
+}
+
+static void inq(int fd, const char *step)
+{
+	int q = -1;
+	DO(S(ioctl)(fd, FIONREAD, &q));
+	rep(step, "val=%d", q);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* waits (3 s at most) until the out-of-band byte is c (POLLPRI may be
+ * set already by the previous one: the clock bounds it, not a count) */
+static void wait_oob(int fd, char c)
+{
+	for (uint64_t end = now_ms() + 3000; now_ms() < end;) {
+		char b = 0;
+		if (S(recv)(fd, &b, 1, MSG_OOB | MSG_PEEK) == 1 && b == c)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	printf("%s setup: out-of-band byte %c never came\n", cs, c);
+}
+
+static void atmark(int fd, const char *step)
+{
+	int v = -1;
+	DO(S(ioctl)(fd, SIOCATMARK, &v));
+	rep(step, "val=%d", v);
+}
+
+static void revents(int fd, const char *step)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLPRI | POLLOUT };
+	DO(S(poll)(&p, 1, 0));
+	rep(step, "in=%d pri=%d", !!(p.revents & POLLIN), !!(p.revents & POLLPRI));
+}
+
+static void recv_str(int fd, int flags, const char *step)
+{
+	char b[64];
+	struct iovec v = { b, sizeof(b) - 1 };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+	DO(S(recvmsg)(fd, &m, flags | MSG_DONTWAIT));
+	b[g_r > 0 ? g_r : 0] = 0;
+	rep(step, "got=%s oob=%d", g_r >= 0 ? b : "-", g_r >= 0 && (m.msg_flags & MSG_OOB) != 0);
+}
+
+static void c_urgent(void)
+{
+	int cl, sv, ls;
+
+	cs = "tcp_urgent";
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	getint(sv, SOL_SOCKET, SO_OOBINLINE, "oobinline_default");
+	recv_str(sv, MSG_OOB, "recv_oob_none");
+	DO(S(send)(cl, "abc", 3, 0));
+	rep("send", NULL);
+	DO(S(send)(cl, "X", 1, MSG_OOB));
+	rep("send_oob", NULL);
+	wait_ev(sv, POLLPRI);
+	inq(sv, "fionread_before");
+	revents(sv, "poll_before");
+	atmark(sv, "atmark_before");
+	recv_str(sv, 0, "recv_to_mark");
+	atmark(sv, "atmark_at");
+	revents(sv, "poll_at");
+	inq(sv, "fionread_at");
+	recv_str(sv, MSG_PEEK, "peek_at_mark");
+	recv_str(sv, MSG_OOB | MSG_PEEK, "peek_oob");
+	recv_str(sv, MSG_OOB, "recv_oob");
+	recv_str(sv, MSG_OOB, "recv_oob_again");
+	atmark(sv, "atmark_after_oob");
+	revents(sv, "poll_after_oob");
+	DO(S(send)(cl, "de", 2, 0));
+	rep("send_more", NULL);
+	wait_ev(sv, POLLIN);
+	inq(sv, "fionread_more");
+	recv_str(sv, 0, "recv_past_mark");
+	atmark(sv, "atmark_past");
+	recv_str(sv, MSG_OOB, "recv_oob_past");
+	DO(S(send)(cl, "", 0, MSG_OOB));
+	rep("send_oob_empty", NULL);
+	xclose(cl);
+	xclose(sv);
+
+	/* a read past the out-of-band byte without MSG_OOB loses it */
+	cs = "tcp_urgent_unread";
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	S(send)(cl, "ab", 2, 0);
+	S(send)(cl, "Z", 1, MSG_OOB);
+	S(send)(cl, "cd", 2, 0);
+	S(shutdown)(cl, SHUT_WR);
+	wait_ev(sv, POLLRDHUP);
+	inq(sv, "fionread");
+	recv_str(sv, 0, "recv_to_mark");
+	recv_str(sv, 0, "recv_past");
+	recv_str(sv, MSG_OOB, "recv_oob");
+	recv_str(sv, 0, "recv_eof");
+	xclose(cl);
+	xclose(sv);
+
+	/* a second mark while reads sit at the first steps over its byte */
+	cs = "tcp_urgent_twice";
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	S(send)(cl, "A", 1, MSG_OOB);
+	wait_oob(sv, 'A');
+	atmark(sv, "atmark_first");
+	S(send)(cl, "B", 1, MSG_OOB);
+	wait_oob(sv, 'B');
+	atmark(sv, "atmark_second");
+	inq(sv, "fionread");
+	recv_str(sv, MSG_OOB, "recv_oob");
+	recv_str(sv, 0, "recv");
+	xclose(cl);
+	xclose(sv);
+
+	cs = "tcp_urgent_inline";
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	setint(sv, SOL_SOCKET, SO_OOBINLINE, 1, "set_oobinline");
+	getint(sv, SOL_SOCKET, SO_OOBINLINE, "oobinline");
+	S(send)(cl, "ab", 2, 0);
+	S(send)(cl, "Y", 1, MSG_OOB);
+	S(send)(cl, "cd", 2, 0);
+	S(shutdown)(cl, SHUT_WR);
+	wait_ev(sv, POLLRDHUP);
+	inq(sv, "fionread");
+	revents(sv, "poll_before");
+	recv_str(sv, 0, "recv_to_mark");
+	atmark(sv, "atmark_at");
+	revents(sv, "poll_at");
+	recv_str(sv, MSG_OOB, "recv_oob");
+	recv_str(sv, 0, "recv_through");
+	atmark(sv, "atmark_past");
+	revents(sv, "poll_past");
+	xclose(cl);
+	xclose(sv);
+
+	cs = "tcp_urgent_listener";
+	ls = tcp_sock(0);
+	struct sockaddr_in a = sin4(LOCAL_IP, 0);
+	S(bind)(ls, SA(&a), sizeof(a));
+	S(listen)(ls, 1);
+	recv_str(ls, MSG_OOB, "recv_oob");
+	atmark(ls, "atmark");
+	setint(ls, SOL_SOCKET, SO_OOBINLINE, 1, "set_oobinline");
+	DO(S(setsockopt)(ls, SOL_SOCKET, SO_OOBINLINE, "", 1));
+	rep("set_oobinline_short", NULL);
+	xclose(ls);
+	ls = tcp_sock(0);
+	atmark(ls, "atmark_unconnected");
+	recv_str(ls, MSG_OOB, "recv_oob_unconnected");
+	DO(S(send)(ls, "x", 1, MSG_OOB | MSG_NOSIGNAL));
+	rep("send_oob_unconnected", NULL);
+	xclose(ls);
+}
+
+#ifndef USE_RS
+/* libc's calls on whatever serves them: the kernel in the Linux run, the
+ * LD_PRELOAD shim on ringstack (run.sh: tcp_diff_linux urgent_shim);
+ * sockatmark(3) is glibc's, which the shim has to serve itself */
+static void c_urgent_shim(void)
+{
+	int cl, sv;
+
+	cs = "tcp_urgent_shim";
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	send(cl, "ab", 2, 0);
+	DO(send(cl, "X", 1, MSG_OOB));
+	rep("send_oob", NULL);
+	wait_ev(sv, POLLPRI);
+	DO(sockatmark(sv));
+	rep("sockatmark_before", NULL);
+	recv_str(sv, 0, "recv_to_mark");
+	DO(sockatmark(sv));
+	rep("sockatmark_at", NULL);
+	revents(sv, "poll_at");
+	recv_str(sv, MSG_OOB, "recv_oob");
+	xclose(cl);
+	xclose(sv);
+}
+#endif
+
+int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "urgent") == 0) {
+		/* one group alone, for debugging */
+		c_urgent();
+		return 0;
+	}
+#ifndef USE_RS
+	if (argc > 1 && strcmp(argv[1], "urgent_shim") == 0) {
+		c_urgent_shim();
+		return 0;
+	}
+#endif
 	c_socket();
 	c_options();
 	c_unconnected();
@@ -732,6 +972,10 @@ int main(void)
 	c_reset();
 	c_backlog();
 	c_timewait_reuse();
+	c_urgent();
+#ifndef USE_RS
+	c_urgent_shim();
+#endif
 	c_v6();
 	return 0;
 }

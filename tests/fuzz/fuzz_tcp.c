@@ -664,7 +664,8 @@ op_app(struct rd *r, uint8_t op)
 		break;
 	case 8:
 		io = io_of(f);
-		tcp_send_urgent(&X, &f->c, &io, &A);
+		/* any offset: 0 and beyond the ring are refused */
+		tcp_send_urgent(&X, &f->c, (u8(r) & 1) ? io.snd_avail : u32(r) % (io.snd_avail + 2), &io, &A);
 		break;
 	case 9:
 		if (f->c.listener == &L && f->c.in_accept_queue)

@@ -2351,3 +2351,113 @@ Test(ringsock, stream_close_with_unread_data_resets, .timeout = 20)
 	rs_close(ls);
 	fake_stop();
 }
+
+/* the stream socket in the fake daemon's table (the test's only one) */
+static int
+fake_only_stream(void)
+{
+	for (int sd = 0; sd < FD_MAX_SOCKS; sd++)
+		if (fk.socks[sd].used && fk.socks[sd].stream && !fk.socks[sd].listening)
+			return sd;
+	cr_assert_fail("no stream socket");
+	return -1;
+}
+
+static void
+wait_inq(int fd, int n)
+{
+	for (int i = 0; i < 5000; i++) {
+		int v = -1;
+
+		cr_assert_eq(rs_ioctl(fd, FIONREAD, &v), 0);
+		if (v >= n)
+			return;
+		rs_poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 1);
+	}
+	cr_assert_fail("%d bytes never came", n);
+}
+
+/* urgent data through the slot (sock_shm.h "Urgent data"): what the
+ * library tells the worker on send(MSG_OOB), and what it makes of the
+ * marks the worker publishes, hostile ones included */
+Test(ringsock, stream_urgent_mark_and_hostile_marks, .timeout = 20)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 7);
+	char b[64];
+	int fd, v = -1;
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_eq(rs_connect(fd, SA(&a), sizeof(a)), -1);
+	cr_assert_eq(rs_poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 5000), 1);
+	struct rs_shm_sock *sl = fake_slot(fake_only_stream());
+
+	/* tcp_mark_urg: the pointer goes just past the last byte sent */
+	cr_assert_eq(rs_send(fd, "abcX", 4, 0), 4);
+	cr_assert_eq(atomic_load(&sl->urg_tx), 0);
+	cr_assert_eq(rs_send(fd, "Y", 1, MSG_OOB), 1);
+	uint64_t ut = atomic_load(&sl->urg_tx);
+	cr_assert_eq(RS_URG_GEN(ut), 1);
+	cr_assert_eq(RS_URG_POS(ut), 5);
+	wait_inq(fd, 5);	/* echoed into our rx ring, indices 0..4 */
+
+	/* the worker's pointer: Y (index 4) is the out-of-band byte */
+	cr_assert_eq(rs_recv(fd, b, 1, MSG_OOB), -1);
+	cr_assert_eq(errno, EINVAL, "no mark yet");
+	atomic_store(&sl->urg_rx, RS_URG_MAKE(1, 4));
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLPRI };
+	cr_assert_eq(rs_poll(&p, 1, 0), 1);
+	cr_assert_eq(p.revents, POLLIN | POLLPRI);
+	cr_assert_eq(rs_ioctl(fd, FIONREAD, &v), 0);
+	cr_assert_eq(v, 4, "tcp_inq stops at the mark");
+	cr_assert_eq(rs_recv(fd, b, sizeof(b), 0), 4);
+	cr_assert(memcmp(b, "abcX", 4) == 0);
+	cr_assert_eq(rs_ioctl(fd, SIOCATMARK, &v), 0);
+	cr_assert_eq(v, 1);
+	p.revents = 0;
+	cr_assert_eq(rs_poll(&p, 1, 0), 1);
+	cr_assert_eq(p.revents, POLLPRI, "the OOB byte is not data to read");
+	struct iovec iov = { b, sizeof(b) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	b[0] = 0;
+	cr_assert_eq(rs_recvmsg(fd, &m, MSG_OOB), 1);
+	cr_assert_eq(b[0], 'Y');
+	cr_assert(m.msg_flags & MSG_OOB);
+	errno = 0;
+	cr_assert_eq(rs_recv(fd, b, 1, MSG_OOB), -1);
+	cr_assert_eq(errno, EINVAL, "taken already");
+	errno = 0;
+	cr_assert_eq(rs_recv(fd, b, sizeof(b), 0), -1);
+	cr_assert_eq(errno, EAGAIN, "Y stepped over");
+	cr_assert_eq(rs_ioctl(fd, SIOCATMARK, &v), 0);
+	cr_assert_eq(v, 0);
+
+	/* hostile marks: far ahead, behind the reader, generation 0: no
+	 * read outside the ring, no byte lost or invented */
+	static const uint32_t bad[] = { 0x80001234u, 0xfffffff0u, 2u, 5u + (1u << 20) };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		atomic_store(&sl->urg_rx, RS_URG_MAKE(2 + i, bad[i]));
+		(void)rs_recv(fd, b, 1, MSG_OOB | MSG_PEEK);
+		(void)rs_ioctl(fd, SIOCATMARK, &v);
+		cr_assert_eq(rs_send(fd, "zz", 2, 0), 2);
+		wait_inq(fd, 2);
+		memset(b, 0, sizeof(b));
+		cr_assert_eq(rs_recv(fd, b, sizeof(b), 0), 2, "mark %#x", bad[i]);
+		cr_assert(memcmp(b, "zz", 2) == 0);
+	}
+	atomic_store(&sl->urg_rx, RS_URG_MAKE(0, 7));
+	cr_assert_eq(rs_send(fd, "q", 1, 0), 1);
+	wait_inq(fd, 1);
+	cr_assert_eq(rs_recv(fd, b, sizeof(b), 0), 1);
+
+	/* SO_OOBINLINE: the library's, inherited by nothing here */
+	cr_assert_eq(rs_setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){ 1 }, sizeof(int)), 0);
+	socklen_t l = sizeof(v);
+	cr_assert_eq(rs_getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &v, &l), 0);
+	cr_assert_eq(v, 1);
+	errno = 0;
+	cr_assert_eq(rs_recv(fd, b, 1, MSG_OOB), -1);
+	cr_assert_eq(errno, EINVAL);
+	rs_close(fd);
+	fake_stop();
+}

@@ -376,9 +376,65 @@ Test(tcp_state, urgent_send_sets_pointer)
 	t->snd_len = 20;
 	t->snd_written = 20;
 	struct tcp_io io = ts_io(t);
-	tcp_send_urgent(&t->x, &t->c, &io, &t->a);
+	cr_assert_eq(tcp_send_urgent(&t->x, &t->c, 0, &io, &t->a), -EINVAL);
 	ts_apply(t);
-	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = ACK | PSH | URG, .len = 20, .urp = 20));
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = ACK | PSH, .len = 20));
+	ts_expect_nothing(t);
+}
+
+Test(tcp_state, urgent_send_pointer_after_last_urgent_byte)
+{
+	ts_establish(t, 8192);
+	t->so.nodelay = true;
+	/* send("abc", MSG_OOB) then more data before the worker looks: the
+	 * pointer stays after "abc" */
+	for (uint32_t i = 0; i < 20; i++)
+		t->snd[i] = ts_pat(i);
+	t->snd_len = 20;
+	t->snd_written = 20;
+	struct tcp_io io = ts_io(t);
+	cr_assert_eq(tcp_send_urgent(&t->x, &t->c, 3, &io, &t->a), 0);
+	ts_apply(t);
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = ACK | PSH | URG, .len = 20, .urp = 3));
+	io = ts_io(t);
+	cr_assert_eq(tcp_send_urgent(&t->x, &t->c, 21, &io, &t->a), -EINVAL, "beyond the ring");
+	ts_apply(t);
+	ts_expect_nothing(t);
+	/* acknowledged: later segments carry no URG */
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 21, .flags = ACK, .wnd = 8192));
+	ts_write(t, NULL, 5);
+	ts_expect(t, SEG(.seq = OUR_ISS + 21, .ack = PEER_ISS + 1, .flags = ACK | PSH, .len = 5));
+}
+
+Test(tcp_state, urgent_pointer_linux_rules)
+{
+	ts_establish(t, 8192);
+	/* a zero pointer names the segment's first byte (tcp_check_urg) */
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 1, .flags = ACK | URG, .wnd = 8192, .len = 4,
+		       .urp = 0));
+	cr_assert(t->events & TCP_EV_URGENT);
+	cr_assert_eq(t->urg_mark, PEER_ISS + 2);
+	/* a pointer to a byte already received (the segment overlaps
+	 * new data): ignored */
+	t->events = 0;
+	ts_send(t, SEG(.seq = PEER_ISS + 3, .ack = OUR_ISS + 1, .flags = ACK | URG, .wnd = 8192, .len = 4,
+		       .urp = 1));
+	cr_assert_not(t->events & TCP_EV_URGENT);
+	cr_assert_eq(t->rcv_total, 6);
+	/* not beyond the last pointer: ignored; beyond it: taken */
+	ts_send(t, SEG(.seq = PEER_ISS + 7, .ack = OUR_ISS + 1, .flags = ACK | URG, .wnd = 8192, .len = 0,
+		       .urp = 0));
+	cr_assert(t->events & TCP_EV_URGENT, "a zero pointer without data names the next byte");
+	cr_assert_eq(t->urg_mark, PEER_ISS + 8);
+	t->events = 0;
+	ts_send(t, SEG(.seq = PEER_ISS + 7, .ack = OUR_ISS + 1, .flags = ACK | URG, .wnd = 8192, .len = 0,
+		       .urp = 0));
+	cr_assert_not(t->events & TCP_EV_URGENT);
+	ts_send(t, SEG(.seq = PEER_ISS + 7, .ack = OUR_ISS + 1, .flags = ACK | URG, .wnd = 8192, .len = 2,
+		       .urp = 2));
+	cr_assert(t->events & TCP_EV_URGENT);
+	cr_assert_eq(t->urg_mark, PEER_ISS + 9);
+	cr_assert_eq(t->rcv_total, 8, "urgent data stays in line");
 }
 
 /* ---- §3.6 closing ---- */
@@ -520,6 +576,29 @@ Test(tcp_state, time_wait_acks_fin_again_and_restarts_2msl)
 	ts_advance(t, 30 * SEC);
 	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 2, .flags = FIN | ACK, .wnd = 8192));
 	ts_expect(t, SEG(.seq = OUR_ISS + 2, .ack = PEER_ISS + 2, .flags = ACK));
+	ts_advance(t, 59 * SEC);
+	cr_assert_not(t->closed, "the timer restarted");
+	ts_advance(t, 1 * SEC);
+	cr_assert(t->closed);
+}
+
+Test(tcp_state, time_wait_acks_new_data_and_restarts_2msl)
+{
+	ts_establish(t, 8192);
+	ts_close(t);
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = FIN | ACK));
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 2, .flags = FIN | ACK, .wnd = 8192));
+	ts_expect(t, SEG(.seq = OUR_ISS + 2, .ack = PEER_ISS + 2, .flags = ACK));
+	ts_advance(t, 30 * SEC);
+	/* data after the peer's FIN (a broken peer): Linux answers with
+	 * the TIME-WAIT ACK, delivers nothing, and restarts 2 MSL */
+	ts_send(t, SEG(.seq = PEER_ISS + 2, .ack = OUR_ISS + 2, .flags = ACK | PSH, .wnd = 8192, .len = 3));
+	ts_expect(t, SEG(.seq = OUR_ISS + 2, .ack = PEER_ISS + 2, .flags = ACK));
+	cr_assert_eq(t->rcv_total, 0);
+	cr_assert_eq(t->c.state, TCP_TIME_WAIT);
+	/* a bare ACK at RCV.NXT gets no answer */
+	ts_send(t, SEG(.seq = PEER_ISS + 2, .ack = OUR_ISS + 2, .flags = ACK, .wnd = 8192));
+	ts_expect_nothing(t);
 	ts_advance(t, 59 * SEC);
 	cr_assert_not(t->closed, "the timer restarted");
 	ts_advance(t, 1 * SEC);
