@@ -10,6 +10,7 @@
 
 uint32_t *dir6_tbl24;
 uint32_t *dir6_tbl8;
+uint32_t dir6_def;
 static uint32_t ntbl8;
 static uint32_t *free8; /* stack: the lowest groups first (touched pages stay few) */
 static uint32_t nfree8;
@@ -60,6 +61,7 @@ void dir6_fini(void)
 	dir6_tbl24 = dir6_tbl8 = NULL;
 	free8 = NULL;
 	ntbl8 = nfree8 = 0;
+	dir6_def = 0;
 }
 
 uint32_t dir6_tbl8_used(void) { return ntbl8 - nfree8; }
@@ -110,6 +112,10 @@ static void clear_range(uint32_t *slots, uint32_t n, uint8_t len, uint32_t e)
 int dir6_add(const uint8_t prefix[16], uint8_t len, uint32_t nh)
 {
 	uint32_t e = mk(len, nh);
+	if (len == 0) {
+		put(&dir6_def, e);
+		return 0;
+	}
 	if (len <= 24) {
 		set_range(&dir6_tbl24[idx24(prefix)], 1u << (24 - len), len, e);
 		return 0;
@@ -166,7 +172,12 @@ static bool foldable(const uint32_t *grp, unsigned first_bit)
 
 void dir6_del(const uint8_t prefix[16], uint8_t len, int repl_len, uint32_t repl_nh)
 {
-	uint32_t e = repl_len < 0 ? 0 : mk((uint8_t)repl_len, repl_nh);
+	if (len == 0) {
+		put(&dir6_def, 0);
+		return;
+	}
+	/* what ::/0 covers is entry 0 in the tables (dir6_def) */
+	uint32_t e = repl_len <= 0 ? 0 : mk((uint8_t)repl_len, repl_nh);
 	if (len <= 24) {
 		clear_range(&dir6_tbl24[idx24(prefix)], 1u << (24 - len), len, e);
 		return;

@@ -40,6 +40,11 @@
 
 extern uint32_t *dir6_tbl24;
 extern uint32_t *dir6_tbl8;
+/* ::/0 is not in the tables: an address no longer prefix owns has entry 0
+ * there and gets this one (0: no default route). Writing ::/0 into the
+ * first level would rewrite all 2^24 entries (64 MiB) at each change of
+ * the default route, and an RA flood changes it thousands of times. */
+extern uint32_t dir6_def;
 
 /* The entry owning a (network order): D6_VALID set and value = next hop,
  * or 0. Groups at the last byte never hold D6_EXT (bounded walk). */
@@ -50,6 +55,8 @@ static inline uint32_t dir6_lookup(const uint8_t a[16])
 	for (unsigned i = 3; (e & D6_EXT) && i < 16; i++)
 		e = __atomic_load_n(&dir6_tbl8[(size_t)(e & D6_VAL_MASK) << 8 | a[i]],
 				    __ATOMIC_ACQUIRE);
+	if (!(e & D6_VALID))
+		e = __atomic_load_n(&dir6_def, __ATOMIC_ACQUIRE);
 	return e;
 }
 
