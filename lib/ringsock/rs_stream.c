@@ -294,6 +294,20 @@ rs_stream_mask(struct rs_sock *s)
 	uint32_t st = rs_stream_state(s), m = 0;
 	int64_t avail;
 
+	/* The owner stores so_error and then the state that goes with it
+	 * (RESET): a look between the two stores would give EPOLLERR without
+	 * the EPOLLIN | EPOLLHUP of a reset, which a woken poller never sees
+	 * on Linux (tcp_reset sets sk_err before tcp_done). Wait that window
+	 * out, bounded: a daemon that never sets the state costs a few us. */
+	if (!(st & (RS_SS_RESET | RS_SS_CLOSED | RS_SS_LISTEN)) &&
+	    atomic_load_explicit(&s->shm->so_error, memory_order_acquire) != 0)
+		for (int i = 0; i < 4096 && !(st & (RS_SS_RESET | RS_SS_CLOSED)); i++) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause(); /* no syscall: seccomp'd callers (rs_confine) */
+#endif
+			st = rs_stream_state(s);
+		}
+
 	if (st & RS_SS_LISTEN)
 		/* inet_csk_listen_poll */
 		return rs_stream_accept_ready(s) ? EPOLLIN | EPOLLRDNORM : 0;
