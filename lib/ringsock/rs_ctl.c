@@ -983,6 +983,13 @@ rs_shutdown(int fd, int how)
 			err = -rc;
 			goto out;
 		}
+		/* A listener shut for reading stopped listening and is a
+		 * fresh closed socket again (tcp_disconnect clears
+		 * sk_shutdown): it may listen() anew. */
+		if (((how + 1) & RS_SHUT_RD) && atomic_load(&s->listening)) {
+			atomic_store(&s->listening, false);
+			goto out;
+		}
 		atomic_fetch_or(&s->shut, how + 1);
 		goto out;
 	}

@@ -221,14 +221,31 @@ static struct tcp_lsock *lsock_new(struct rs_sock *s, uint32_t backlog)
 	return l;
 }
 
-/* Listeners being closed: released once every worker has let go. */
+/* Listeners being closed or stopped (shutdown): their per-worker state
+ * is released once every worker has let go; a closed one's socket too. */
 struct ending {
 	struct rs_sock *s;
 	struct tcp_lsock *l;
-	uint32_t ended;  /* workers done (control thread) */
+	_Atomic uint32_t ended; /* workers done: each adds 1 (listen_end) */
+	bool keep;              /* stopped by shutdown: the socket stays */
 	struct ending *next;
 };
 static struct ending *endings;
+
+static struct ending *ending_of(const struct rs_sock *s)
+{
+	for (struct ending *e = endings; e != NULL; e = e->next)
+		if (e->s == s)
+			return e;
+	return NULL;
+}
+
+static bool ending_done(struct ending *e)
+{
+	return atomic_load_explicit(&e->ended, memory_order_acquire) >= rs_dp.nb_workers;
+}
+
+static void ending_finish(struct ending *e);
 
 /* ---- control-thread operations ---- */
 
@@ -288,6 +305,20 @@ static int tcp_listen(struct rs_sock *s, int backlog)
 		for (unsigned w = 0; w < rs_dp.nb_workers; w++)
 			ps->lsock->l[w].backlog = bl; /* as Linux: the new bound, at once */
 		return 0;
+	}
+	if (ps->lsock != NULL) {
+		/* stopped by shutdown a moment ago: its workers let go first
+		 * (they never block, so a few grace periods at most) */
+		struct ending *e = ending_of(s);
+		for (unsigned i = 0; e != NULL && !ending_done(e) && i < 1000; i++)
+			rs_sync();
+		if (e == NULL || !ending_done(e))
+			return -EAGAIN;
+		struct ending **pe = &endings;
+		while (*pe != e)
+			pe = &(*pe)->next;
+		*pe = e->next;
+		ending_finish(e);
 	}
 	int rc;
 	bool took_port = !s->bound;
@@ -605,43 +636,68 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 	return 0;
 }
 
+/* Stop a listener: no SYN finds it from now on; every worker resets the
+ * connections it has not handed over and lets go (listen_end), and
+ * tcp_tick frees what is left once all have (ending_finish). keep
+ * (shutdown, Linux's inet_csk_listen_stop): the socket stays, closed,
+ * and may listen again; a port listen() chose is given up, one it was
+ * bound to stays (tcp_set_state(TCP_CLOSE) without SOCK_BINDPORT_LOCK).
+ * Otherwise (close) the port goes at once too, as on Linux. */
+static int listener_end(struct rs_sock *s, bool keep)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	struct tcp_lsock *l = ps->lsock;
+	struct ending *e = calloc(1, sizeof(*e));
+	if (e == NULL && keep)
+		return -ENOMEM; /* nothing changed: it still listens */
+	sock_unkey(s); /* no new SYN finds it */
+	if (!keep || s->port_implicit) {
+		sock_port_drop(s);
+		if (keep) {
+			s->bound = false;
+			s->port_implicit = false;
+		}
+	} else {
+		sock_port_flags(s, 0); /* bound, no longer listening */
+	}
+	l->ending = true;
+	if (keep) {
+		listener_unlive(s);
+		ps->listening = false; /* accept: EINVAL */
+		atomic_store(&s->shm->state, 0);
+	}
+	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
+		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_LISTEN_END, .a1 = (uintptr_t)e };
+		while (sock_cmd_post(w, &cmd) != 0)
+			rs_sync(); /* a full ring: let the worker drain it */
+	}
+	if (e == NULL) {
+		rs_log("out of memory closing a listener: it is leaked");
+		return 0;
+	}
+	e->s = s;
+	e->l = l;
+	e->keep = keep;
+	e->next = endings;
+	endings = e;
+	if (keep)
+		sock_wake(s); /* accept sleepers look again: EINVAL */
+	return 0;
+}
+
 static int tsk_shutdown(struct rs_sock *s, int how)
 {
 	struct tcp_psock *ps = s->proto_priv;
 	uint32_t st = atomic_load(&s->shm->state);
 	if (ps->listening) {
 		/* Linux: SHUT_RD (or RDWR) on a listener stops it listening
-		 * (not served here: the application closes it to stop), and
-		 * SHUT_WR does nothing */
-		return (how == SHUT_WR) ? 0 : -EOPNOTSUPP;
+		 * (inet_shutdown -> tcp_disconnect), SHUT_WR does nothing */
+		return (how == SHUT_WR) ? 0 : listener_end(s, true);
 	}
 	if (!ps->connecting || (st & RS_SS_CLOSED))
 		return -ENOTCONN;
 	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_SHUTDOWN, .a0 = (uint32_t)how };
 	return sock_cmd_post(atomic_load(&s->worker), &cmd);
-}
-
-static void listener_close(struct rs_sock *s)
-{
-	struct tcp_psock *ps = s->proto_priv;
-	struct tcp_lsock *l = ps->lsock;
-	sock_unkey(s); /* no new SYN finds it */
-	sock_port_drop(s); /* and the port is free at once, as on Linux */
-	l->ending = true;
-	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
-		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_LISTEN_END };
-		while (sock_cmd_post(w, &cmd) != 0)
-			rs_sync(); /* a full ring: let the worker drain it */
-	}
-	struct ending *e = calloc(1, sizeof(*e));
-	if (e == NULL) {
-		rs_log("out of memory closing a listener: it is leaked");
-		return;
-	}
-	e->s = s;
-	e->l = l;
-	e->next = endings;
-	endings = e;
 }
 
 static void tsk_close(struct rs_sock *s, bool dead_app)
@@ -653,7 +709,15 @@ static void tsk_close(struct rs_sock *s, bool dead_app)
 		return;
 	}
 	if (ps->listening) {
-		listener_close(s);
+		listener_end(s, false);
+		return;
+	}
+	struct ending *e = ps->lsock != NULL ? ending_of(s) : NULL;
+	if (e != NULL) {
+		/* stopped by shutdown, its workers not all done yet: the
+		 * socket goes with the rest of it (ending_finish) */
+		sock_port_drop(s);
+		e->keep = false;
 		return;
 	}
 	/* Decided by the daemon's own flag, never the slot's state word,
@@ -1020,10 +1084,11 @@ static uint32_t tcp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 	return sc->snd_last > before ? sc->snd_last - before : 0;
 }
 
-static void listen_end(struct tcp_worker *tw, struct rs_worker *w, struct rs_sock *ls)
+static void listen_end(struct tcp_worker *tw, struct rs_worker *w, struct rs_sock *ls,
+		       struct ending *e)
 {
 	struct tcp_psock *lp = ls->proto_priv;
-	struct tcp_lsock *l = lp->lsock;
+	struct tcp_lsock *l = e != NULL ? e->l : lp->lsock;
 	struct tcp_listener *mine = &l->l[w->idx];
 	/* children still on this worker: embryonic or established, not yet
 	 * accepted (reset as Linux does when the listener closes) */
@@ -1054,9 +1119,8 @@ static void listen_end(struct tcp_worker *tw, struct rs_worker *w, struct rs_soc
 	struct rs_sock *s;
 	while (rte_ring_sc_dequeue(l->stock[w->idx], (void **)&s) == 0)
 		tcp_sock_post_release(w, s);
-	struct rs_msg msg = { .type = tcp_msg_stock, .u32 = UINT32_MAX - w->idx };
-	memcpy(msg.data, &ls, sizeof(ls));
-	rs_msg_post(w, &msg); /* "done with it here" */
+	if (e != NULL) /* "done with it here" */
+		atomic_fetch_add_explicit(&e->ended, 1, memory_order_release);
 }
 
 static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
@@ -1149,7 +1213,7 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 			tcp_listener_accepted(sc->c.listener, &sc->c);
 		return;
 	case TCP_CMD_LISTEN_END:
-		listen_end(tw, w, s);
+		listen_end(tw, w, s, (struct ending *)(uintptr_t)c->a1);
 		return;
 	}
 }
@@ -1272,19 +1336,12 @@ static void on_release(const struct rs_msg *msg, uint64_t now)
 	free_psock_then_release(s);
 }
 
-/* A worker's stock of a listener runs low (u32: the worker), or
- * (u32 >= UINT32_MAX - workers) a worker is done with a closing one. */
+/* A worker's stock of a listener runs low (u32: the worker). */
 static void on_stock(const struct rs_msg *msg, uint64_t now)
 {
 	struct rs_sock *ls;
 	(void)now;
 	memcpy(&ls, msg->data, sizeof(ls));
-	if (msg->u32 >= UINT32_MAX - RS_MAX_WORKERS) {
-		for (struct ending *e = endings; e != NULL; e = e->next)
-			if (e->s == ls)
-				e->ended++;
-		return;
-	}
 	/* compared by pointer before anything is read through it */
 	if (msg->u32 < rs_dp.nb_workers && listener_live(ls))
 		stock_fill(ls, msg->u32);
@@ -1301,6 +1358,41 @@ static void sweep_one(void *arg, struct rs_sock *s)
 		free_psock_then_release(s);
 }
 
+/* Every worker let go of a stopped listener (unlinked from endings):
+ * the children it queued and never handed over are reset (Linux), its
+ * stock released, and a closed listener's socket goes. */
+static void ending_finish(struct ending *e)
+{
+	struct tcp_lsock *l = e->l;
+	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
+		struct rs_sock *s;
+		while (rte_ring_sc_dequeue(l->stock[w], (void **)&s) == 0)
+			free_psock_then_release(s);
+		while (rte_ring_sc_dequeue(l->acceptq[w], (void **)&s) == 0) {
+			/* established, never accepted: reset (Linux). It
+			 * lives on its worker (which may have let go
+			 * already, in listen_end) */
+			if (s->released)
+				continue;
+			struct tcp_psock *cp = s->proto_priv;
+			if (cp != NULL)
+				cp->connecting = true;
+			s->linger = 0;
+			tsk_close(s, true);
+		}
+	}
+	listener_unlive(e->s);
+	struct tcp_psock *ps = e->s->proto_priv;
+	ps->lsock = NULL;
+	ps->listening = false;
+	rs_defer_free((void (*)(void *))lsock_free, l);
+	if (!e->keep) {
+		e->s->dead = true;
+		sock_release(e->s);
+	}
+	free(e);
+}
+
 static void tcp_tick(uint64_t now)
 {
 	(void)now;
@@ -1314,37 +1406,12 @@ static void tcp_tick(uint64_t now)
 	struct ending **pe = &endings;
 	while (*pe != NULL) {
 		struct ending *e = *pe;
-		if (e->ended < rs_dp.nb_workers) {
+		if (!ending_done(e)) {
 			pe = &e->next;
 			continue;
 		}
 		*pe = e->next;
-		struct tcp_lsock *l = e->l;
-		for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
-			struct rs_sock *s;
-			while (rte_ring_sc_dequeue(l->stock[w], (void **)&s) == 0)
-				free_psock_then_release(s);
-			while (rte_ring_sc_dequeue(l->acceptq[w], (void **)&s) == 0) {
-				/* established, never accepted: reset (Linux). It
-				 * lives on its worker (which may have let go
-				 * already, in listen_end) */
-				if (s->released)
-					continue;
-				struct tcp_psock *cp = s->proto_priv;
-				if (cp != NULL)
-					cp->connecting = true;
-				s->linger = 0;
-				tsk_close(s, true);
-			}
-		}
-		listener_unlive(e->s);
-		struct tcp_psock *ps = e->s->proto_priv;
-		ps->lsock = NULL;
-		ps->listening = false;
-		rs_defer_free((void (*)(void *))lsock_free, l);
-		e->s->dead = true;
-		sock_release(e->s);
-		free(e);
+		ending_finish(e);
 	}
 }
 

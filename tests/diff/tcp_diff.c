@@ -276,6 +276,60 @@ static void c_unconnected(void)
 	xclose(fd);
 }
 
+/* A listener bound to a port stops on shutdown(SHUT_RD): the connection
+ * it had not handed over is reset, and it keeps the port to listen on
+ * again (Linux: inet_csk_listen_stop; SOCK_BINDPORT_LOCK). */
+static void c_listen_shut_bound(void)
+{
+	cs = "tcp_listen_shut_bound";
+	struct sockaddr_in a = sin4(LOCAL_IP, 47123), n;
+	socklen_t nl = sizeof(n);
+	struct timeval tv = { .tv_sec = 3 };
+	char b[4];
+	int ls = tcp_sock(0), cl = tcp_sock(0);
+	DO(S(bind)(ls, SA(&a), sizeof(a)));
+	rep("bind", NULL);
+	DO(S(listen)(ls, 4));
+	rep("listen", NULL);
+	S(setsockopt)(cl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	DO(S(connect)(cl, SA(&a), sizeof(a)));
+	rep("connect", NULL);
+	DO(S(shutdown)(ls, SHUT_RD));
+	rep("shutdown_rd", NULL);
+	DO(S(accept)(ls, NULL, NULL));
+	rep("accept", NULL);
+	rep_poll(ls, POLLIN | POLLOUT, 0, "poll");
+	DO(S(recv)(cl, b, sizeof(b), 0));
+	rep("client_recv", NULL);
+	xclose(cl);
+	int other = tcp_sock(0);
+	DO(S(bind)(other, SA(&a), sizeof(a)));
+	rep("bind_other", NULL);
+	xclose(other);
+	DO(S(listen)(ls, 4));
+	rep("listen_again", NULL);
+	DO(S(getsockname)(ls, SA(&n), &nl));
+	rep("getsockname", "port=%u", ntohs(n.sin_port));
+	getint(ls, SOL_SOCKET, SO_ACCEPTCONN, "so_acceptconn");
+	cl = tcp_sock(0);
+	S(setsockopt)(cl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	DO(S(connect)(cl, SA(&a), sizeof(a)));
+	rep("connect_again", NULL);
+	int c;
+	DO(c = S(accept)(ls, NULL, NULL));
+	if (g_r > 0)
+		g_r = 0; /* a descriptor: which one differs */
+	rep("accept_again", NULL);
+	DO(S(send)(c, "hi", 2, MSG_NOSIGNAL));
+	rep("send", NULL);
+	DO(S(recv)(cl, b, sizeof(b), 0));
+	rep("client_recv_again", NULL);
+	if (c >= 0)
+		xclose(c);
+	xclose(cl);
+	xclose(ls);
+}
+
 static void c_listen(void)
 {
 	cs = "tcp_listen";
@@ -312,7 +366,19 @@ static void c_listen(void)
 	S(listen)(fd, 4);
 	DO(S(shutdown)(fd, SHUT_RD));
 	rep("shutdown_rd", NULL);
+	/* stopped: a closed socket again (its implicit port given up) */
+	rep_poll(fd, POLLIN | POLLOUT, 0, "poll");
+	getint(fd, SOL_SOCKET, SO_ACCEPTCONN, "so_acceptconn");
+	DO(S(accept)(fd, NULL, NULL));
+	rep("accept", NULL);
+	DO(S(shutdown)(fd, SHUT_RD));
+	rep("shutdown_again", NULL);
+	DO(S(listen)(fd, 4));
+	rep("listen_again", NULL);
+	DO(S(shutdown)(fd, SHUT_RDWR));
+	rep("shutdown_rdwr", NULL);
 	xclose(fd);
+	c_listen_shut_bound();
 	cs = "tcp_listen_udp";
 	fd = S(socket)(AF_INET, SOCK_DGRAM, 0);
 	DO(S(listen)(fd, 4));
