@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -330,6 +331,46 @@ static void c_listen_shut_bound(void)
 	xclose(ls);
 }
 
+static void *accept_thread(void *arg)
+{
+	int *fd = arg; /* in: the listener; out: accept's errno (0: it took one) */
+	int c = S(accept)(*fd, NULL, NULL);
+	*fd = c < 0 ? errno : 0; /* not DO: g_r and g_e are the main thread's */
+	if (c >= 0)
+		xclose(c);
+	return NULL;
+}
+
+/* An accept blocked on a listener wakes with EINVAL when another thread
+ * shuts the listener down. (The pause lets the accept go to sleep first;
+ * if it has not, it fails the same way without sleeping.) */
+static void c_listen_shut_wake(void)
+{
+	cs = "tcp_listen_shut_wake";
+	int ls = tcp_sock(0), arg;
+	pthread_t th;
+	S(listen)(ls, 4);
+	arg = ls;
+	if (pthread_create(&th, NULL, accept_thread, &arg) != 0) {
+		printf("%s setup: pthread_create failed\n", cs);
+		xclose(ls);
+		return;
+	}
+	usleep(100000);
+	DO(S(shutdown)(ls, SHUT_RDWR));
+	rep("shutdown_rdwr", NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	if (pthread_timedjoin_np(th, NULL, &ts) != 0) {
+		printf("%s accept: still blocked after 3 s\n", cs);
+		fflush(stdout);
+		_exit(1); /* the thread holds the socket: no clean way on */
+	}
+	printf("%s accept: errno=%s\n", cs, ename(arg));
+	xclose(ls);
+}
+
 static void c_listen(void)
 {
 	cs = "tcp_listen";
@@ -379,6 +420,7 @@ static void c_listen(void)
 	rep("shutdown_rdwr", NULL);
 	xclose(fd);
 	c_listen_shut_bound();
+	c_listen_shut_wake();
 	cs = "tcp_listen_udp";
 	fd = S(socket)(AF_INET, SOCK_DGRAM, 0);
 	DO(S(listen)(fd, 4));
