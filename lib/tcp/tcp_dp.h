@@ -86,6 +86,7 @@ struct tcp_psock {
 	_Atomic uint32_t snap_cwnd, snap_srtt_us, snap_rto_us, snap_retrans, snap_unacked;
 	bool connecting;            /* control thread: an active open was started */
 	bool listening;
+	bool listen_stopped;        /* control thread: shut down while listening */
 	struct tcp_lsock *lsock;    /* a listener's per-worker state */
 	bool have_tuple;            /* control thread: registered in the 4-tuple set */
 	/* the owner let go of an active open's connection (it ended): the

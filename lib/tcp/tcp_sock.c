@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_graph_worker.h>
 #include <rte_hash.h>
@@ -247,6 +248,34 @@ static bool ending_done(struct ending *e)
 
 static void ending_finish(struct ending *e);
 
+/* A listener stopped by shutdown a moment ago: before it listens
+ * again, its workers let go of the old listener and what is
+ * left of it goes. They never block, but an idle one sleeps between
+ * polls (idle_sleep_us, offline for RCU: rs_sync does not wait for it),
+ * so this waits by the clock, a second at most. */
+static int ending_wait(struct rs_sock *s)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	if (ps->listening || ps->lsock == NULL)
+		return 0;
+	struct ending *e = ending_of(s);
+	if (e == NULL)
+		return -EAGAIN; /* out of memory when it stopped: never here */
+	uint64_t hz = rte_get_timer_hz(), t0 = rte_get_timer_cycles();
+	while (!ending_done(e) && rte_get_timer_cycles() - t0 < hz) {
+		struct timespec ts = { .tv_nsec = 20000 };
+		nanosleep(&ts, NULL);
+	}
+	if (!ending_done(e))
+		return -EAGAIN;
+	struct ending **pe = &endings;
+	while (*pe != e)
+		pe = &(*pe)->next;
+	*pe = e->next;
+	ending_finish(e);
+	return 0;
+}
+
 /* ---- control-thread operations ---- */
 
 static int tcp_sock_init(struct rs_sock *s)
@@ -306,21 +335,9 @@ static int tcp_listen(struct rs_sock *s, int backlog)
 			ps->lsock->l[w].backlog = bl; /* as Linux: the new bound, at once */
 		return 0;
 	}
-	if (ps->lsock != NULL) {
-		/* stopped by shutdown a moment ago: its workers let go first
-		 * (they never block, so a few grace periods at most) */
-		struct ending *e = ending_of(s);
-		for (unsigned i = 0; e != NULL && !ending_done(e) && i < 1000; i++)
-			rs_sync();
-		if (e == NULL || !ending_done(e))
-			return -EAGAIN;
-		struct ending **pe = &endings;
-		while (*pe != e)
-			pe = &(*pe)->next;
-		*pe = e->next;
-		ending_finish(e);
-	}
-	int rc;
+	int rc = ending_wait(s);
+	if (rc < 0)
+		return rc;
 	bool took_port = !s->bound;
 	uint16_t old_extra = s->port_extra;
 	uint32_t old_rcvbuf = ps->so.rcvbuf;
@@ -356,6 +373,7 @@ static int tcp_listen(struct rs_sock *s, int backlog)
 	live[nlive++] = s;
 	ps->lsock = l;
 	ps->listening = true;
+	ps->listen_stopped = false;
 	for (unsigned w = 0; w < rs_dp.nb_workers; w++)
 		stock_fill(s, w);
 	atomic_store(&s->shm->state, RS_SS_LISTEN);
@@ -576,9 +594,14 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 	}
 	if (a->family == AF_UNSPEC)
 		return 0; /* nothing to dissolve on a socket that never connected */
+	/* Linux: a listener stopped by shutdown may listen again but not
+	 * connect (EINVAL, as its kernel sockets answer; tcp_diff) */
+	if (ps->listen_stopped)
+		return -EINVAL;
+	int rc;
 	struct rs_ip ip;
 	int oif;
-	int rc = sock_req_addr(s, a, &ip, &oif);
+	rc = sock_req_addr(s, a, &ip, &oif);
 	if (rc < 0)
 		return rc;
 	if (a->port == 0 && rs_ip_is_any(&ip))
@@ -664,6 +687,7 @@ static int listener_end(struct rs_sock *s, bool keep)
 	if (keep) {
 		listener_unlive(s);
 		ps->listening = false; /* accept: EINVAL */
+		ps->listen_stopped = true;
 		atomic_store(&s->shm->state, 0);
 	}
 	for (unsigned w = 0; w < rs_dp.nb_workers; w++) {
@@ -712,7 +736,7 @@ static void tsk_close(struct rs_sock *s, bool dead_app)
 		listener_end(s, false);
 		return;
 	}
-	struct ending *e = ps->lsock != NULL ? ending_of(s) : NULL;
+	struct ending *e = ps->lsock != NULL && !ps->connecting ? ending_of(s) : NULL;
 	if (e != NULL) {
 		/* stopped by shutdown, its workers not all done yet: the
 		 * socket goes with the rest of it (ending_finish) */

@@ -418,6 +418,10 @@ static void c_listen(void)
 	rep("listen_again", NULL);
 	DO(S(shutdown)(fd, SHUT_RDWR));
 	rep("shutdown_rdwr", NULL);
+	/* but not connect (Linux: EINVAL) */
+	struct sockaddr_in e = sin4(PEER_IP, ECHO_PORT);
+	DO(S(connect)(fd, SA(&e), sizeof(e)));
+	rep("connect", NULL);
 	xclose(fd);
 	c_listen_shut_bound();
 	c_listen_shut_wake();
