@@ -1024,6 +1024,43 @@ tx_drain(struct rs_sock *s, int64_t deadline)
 
 static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait);
 
+/* SO_LINGER's wait (l_linger > 0): done when every byte sent is
+ * acknowledged (the tx ring empty: SIOCOUTQ 0) or the connection is
+ * over. A ring whose counters make no sense ends the wait. */
+static bool
+linger_done(struct rs_sock *s, void *arg)
+{
+	uint32_t st = rs_stream_state(s);
+	uint32_t prod, cons;
+
+	(void)arg;
+	if (!(st & RS_SS_CONNECTED) || (st & (RS_SS_RESET | RS_SS_CLOSED)))
+		return true;
+	prod = atomic_load_explicit(&s->tx.hdr->prod, memory_order_relaxed);
+	cons = atomic_load_explicit(&s->tx.hdr->cons, memory_order_acquire);
+	return prod == cons || prod - cons > s->tx.size;
+}
+
+/* Linux's close with SO_LINGER on and l_linger > 0 blocks (even on a
+ * non-blocking socket: inet_release) until what was sent is acknowledged
+ * or l_linger seconds pass, and then returns 0 either way; the data
+ * still goes after a timeout (no reset). Here the wait comes before the
+ * close request, so the FIN follows the last ACK rather than the data. */
+static void
+linger_wait(struct rs_sock *s)
+{
+	int secs = atomic_load(&s->linger_s);
+	int64_t deadline;
+
+	if (secs <= 0 || atomic_load(&s->listening))
+		return;
+	/* 0 is rs_stream_sleep's "no deadline" */
+	deadline = secs == INT_MAX ? 0 : rs_now_ns() + (int64_t)secs * 1000000000;
+	while (!linger_done(s, NULL) && !rs_daemon_gone())
+		if (rs_stream_sleep(s, deadline, linger_done, NULL) != 0)
+			break;
+}
+
 __attribute__((destructor)) static void
 exit_drain(void)
 {
@@ -1126,6 +1163,8 @@ rs_close(int fd)
 		return fail((fd < 0 || fcntl(fd, F_GETFD) < 0) ? EBADF : ENOTSOCK);
 	}
 	tx_drain(s, rs_now_ns() + RS_DRAIN_NS);
+	if (s->stream)
+		linger_wait(s);
 	atomic_store(&s->closed, true);
 	rs_event_sock_close(s);
 	/* Linux's close always succeeds; a daemon that is gone already
@@ -1242,6 +1281,8 @@ rs_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 		/* sk_clone_lock copies sk_rcvlowat */
 		atomic_store(&c->rcvlowat, atomic_load(&s->rcvlowat));
 		atomic_store(&c->oobinline, atomic_load(&s->oobinline));
+		/* the daemon's child inherits the listener's SO_LINGER */
+		atomic_store(&c->linger_s, atomic_load(&s->linger_s));
 		sreq_init(&req, RS_SOP_ACCEPT, s->sd);
 		wfd = -1;
 		rc = ctl_op(&req, &cpl, &wfd);
@@ -1763,6 +1804,16 @@ rs_setsockopt(int fd, int level, int optname, const void *optval,
 
 		if (rs_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0 && v > 0)
 			atomic_store(&s->rcvbuf_set, v);
+	}
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_LINGER && s->stream &&
+	    optlen >= sizeof(struct linger)) {
+		/* close waits for it (sock_setsockopt: a negative or huge
+		 * l_linger is for ever) */
+		struct linger l;
+
+		memcpy(&l, optval, sizeof(l));
+		atomic_store(&s->linger_s, !l.l_onoff || l.l_linger == 0 ? 0 :
+				 l.l_linger < 0 ? INT_MAX : l.l_linger);
 	}
 	if (rc == 0 && level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && optlen >= sizeof(int)) {
 		int on;

@@ -78,6 +78,9 @@ struct rs_sock {
 	_Atomic bool sndbuf_locked;	/* SO_SNDBUF set: it bounds the tx ring */
 	_Atomic int rcvlowat;		/* SO_RCVLOWAT as set, 0 before (1) */
 	_Atomic bool oobinline;		/* SO_OOBINLINE (Linux's SOCK_URGINLINE) */
+	_Atomic int linger_s;		/* SO_LINGER's l_linger when on and > 0
+					 * (close waits), INT_MAX: for ever;
+					 * 0: close does not wait */
 	_Atomic int32_t rcvbuf_set;	/* SO_RCVBUF as reported once set, else 0 */
 	_Atomic bool disconnected;	/* connect reported the connection's
 					 * failure: as after Linux's

@@ -1059,6 +1059,86 @@ static void c_urgent_shim(void)
 }
 #endif
 
+/* SO_LINGER {1, l_linger}: close blocks (even non-blocking) until what
+ * was sent is acknowledged, at most l_linger seconds, and returns 0; the
+ * data still arrives after a timeout. A server that does not read (small
+ * receive buffer) keeps the client's data unacknowledged. */
+static void c_linger(void)
+{
+	cs = "tcp_linger_wait";
+	struct sockaddr_in a = sin4(LOCAL_IP, 0), n;
+	socklen_t nl = sizeof(n);
+	int ls = tcp_sock(0), small = 4096;
+	S(setsockopt)(ls, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	S(bind)(ls, SA(&a), sizeof(a));
+	S(listen)(ls, 4);
+	S(getsockname)(ls, SA(&n), &nl);
+	int cl = tcp_sock(SOCK_NONBLOCK);
+	S(connect)(cl, SA(&n), sizeof(n));
+	struct pollfd p = { .fd = cl, .events = POLLOUT };
+	S(poll)(&p, 1, 2000);
+	int sv = S(accept)(ls, NULL, NULL);
+	if (sv < 0) {
+		printf("%s setup: accept failed: %s\n", cs, ename(errno));
+		xclose(cl);
+		xclose(ls);
+		return;
+	}
+	static char buf[65536];
+	long sent = 0;
+	for (uint64_t end = now_ms() + 2000; now_ms() < end;) {
+		ssize_t r = S(send)(cl, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (r > 0) {
+			sent += r;
+			continue;
+		}
+		/* full: wait a moment for more room, until none comes */
+		p.events = POLLOUT;
+		if (S(poll)(&p, 1, 100) != 1)
+			break;
+	}
+	struct linger lg = { .l_onoff = 1, .l_linger = 1 };
+	DO(S(setsockopt)(cl, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	rep("setsockopt", NULL);
+	uint64_t t0 = now_ms();
+	DO(S(close)(cl));
+	uint64_t dt = now_ms() - t0;
+	rep("close", "blocked=%d", dt >= 900 && dt < 3000);
+	long got = 0;
+	struct timeval tv = { .tv_sec = 5 };
+	S(setsockopt)(sv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		ssize_t r = S(recv)(sv, buf, sizeof(buf), 0);
+		if (r <= 0) {
+			DO(r);
+			break;
+		}
+		got += r;
+	}
+	rep("server_end", "all_data=%d", got == sent && sent > 0);
+	xclose(sv);
+
+	cs = "tcp_linger_acked";
+	cl = tcp_sock(0);
+	S(connect)(cl, SA(&n), sizeof(n));
+	sv = S(accept)(ls, NULL, NULL);
+	lg.l_linger = 5;
+	S(setsockopt)(cl, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	DO(S(send)(cl, "hello", 5, MSG_NOSIGNAL));
+	rep("send", NULL);
+	t0 = now_ms();
+	DO(S(close)(cl));
+	dt = now_ms() - t0;
+	rep("close", "quick=%d", dt < 2000);
+	char b[8];
+	S(setsockopt)(sv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	DO(S(recv)(sv, b, sizeof(b), MSG_WAITALL));
+	rep("server_recv", NULL);
+	if (sv >= 0)
+		xclose(sv);
+	xclose(ls);
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1084,6 +1164,7 @@ int main(int argc, char **argv)
 	c_reset();
 	c_backlog();
 	c_timewait_reuse();
+	c_linger();
 	c_urgent();
 #ifndef USE_RS
 	c_urgent_shim();
