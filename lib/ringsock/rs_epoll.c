@@ -435,11 +435,22 @@ scan_rs(struct rs_ep *ep, struct epoll_event *evs, int n, int max, bool *tx_poll
 		it = &ep->items[i];
 		if (it->s == NULL || it->off)
 			continue;
-		/* The indices before the rings: a datagram that lands after
-		 * this is a later edge, never one taken for reported. */
+		/* Error and state before the mask: a reset that lands after
+		 * this look is a later edge. The ring indices after it: data
+		 * (or room, or a connection) that lands between is part of
+		 * this report, as an arrival Linux queues before
+		 * ep_send_events collects the item, and an edge-triggered
+		 * reader drains to EAGAIN and reads it. Taken before the mask,
+		 * one datagram landing in between was reported twice. */
 		if (it->events & EPOLLET)
 			et_snapshot(it, &rx, &tx, &err, &st, &acc);
 		rev = rs_sock_mask(it->s) & it->events;
+		if (it->events & EPOLLET) {
+			bool err2;
+			uint32_t st2;
+
+			et_snapshot(it, &rx, &tx, &err2, &st2, &acc);
+		}
 		if ((it->events & EPOLLOUT) && rs_tx_pending(it->s) &&
 		    (!(rev & EPOLLOUT) || (it->events & EPOLLET)))
 			*tx_poll = true;
