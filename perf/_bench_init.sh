@@ -28,3 +28,28 @@ PY=/usr/bin/python3
 RSD=$ROOT/build-rel/app/ringstackd
 RCTL=$ROOT/build-rel/app/ringctl
 pids=()
+
+# veth A_NS A B_NS B ("" = this namespace): a veth pair, up, offloads off
+veth() {
+	ip link add "$2" type veth peer name "$4"
+	[ -n "$1" ] && ip link set "$2" netns "$1"
+	[ -n "$3" ] && ip link set "$4" netns "$3"
+	for x in "$1:$2" "$3:$4"; do
+		local ns=${x%%:*} dev=${x#*:} ex=()
+		[ -n "$ns" ] && ex=(ip netns exec "$ns")
+		"${ex[@]}" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
+		"${ex[@]}" ip link set "$dev" up
+	done
+}
+
+# two_paths: client 1 (netns c1, 10.0.0.2) <-> rs0 for ringstackd, and
+# client 2 (netns c2, 10.1.0.2) <-> Linux server (netns lsrv, 10.1.0.1)
+two_paths() {
+	for n in c1 c2 lsrv; do ip netns add $n; ip netns exec $n ip link set lo up; done
+	veth c1 c1a "" rs0          # client 1 <-> ringstackd
+	veth c2 c2a lsrv ls0        # client 2 <-> Linux server
+	sysctl -qw net.ipv6.conf.rs0.disable_ipv6=1
+	ip netns exec c1 ip addr add 10.0.0.2/24 dev c1a
+	ip netns exec c2 ip addr add 10.1.0.2/24 dev c2a
+	ip netns exec lsrv ip addr add 10.1.0.1/24 dev ls0
+}

@@ -54,24 +54,7 @@ NGINX=$(command -v nginx)
 # on a shared machine the rest measure the neighbours)
 if [ $smoke = 1 ]; then rn=1000 iters=20000 reps=1; else rn=$((secs * 20000)) iters=200000 reps=3; fi
 
-veth() { # veth A_NS A B_NS B  ("" = this namespace)
-	ip link add "$2" type veth peer name "$4"
-	[ -n "$1" ] && ip link set "$2" netns "$1"
-	[ -n "$3" ] && ip link set "$4" netns "$3"
-	for x in "$1:$2" "$3:$4"; do
-		local ns=${x%%:*} dev=${x#*:} ex=()
-		[ -n "$ns" ] && ex=(ip netns exec "$ns")
-		"${ex[@]}" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
-		"${ex[@]}" ip link set "$dev" up
-	done
-}
-for n in c1 c2 lsrv; do ip netns add $n; ip netns exec $n ip link set lo up; done
-veth c1 c1a "" rs0          # client 1 <-> ringstackd
-veth c2 c2a lsrv ls0        # client 2 <-> Linux server
-sysctl -qw net.ipv6.conf.rs0.disable_ipv6=1
-ip netns exec c1 ip addr add 10.0.0.2/24 dev c1a
-ip netns exec c2 ip addr add 10.1.0.2/24 dev c2a
-ip netns exec lsrv ip addr add 10.1.0.1/24 dev ls0
+two_paths
 
 "$RSD" -l 0,1 --no-huge -m 512 --no-pci --file-prefix rsa --log-level='*:error' \
 	--vdev net_af_xdp0,iface=rs0 -- --ctl "$T/rsa.sock" --idle-sleep "$idle_sleep" >"$T/rsa.log" 2>&1 &

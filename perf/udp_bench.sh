@@ -29,17 +29,6 @@ trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/n
 UL=$ROOT/build-rel/perf/udp_perf_linux
 UR=$ROOT/build-rel/perf/udp_perf_rs
 
-veth() { # veth A_NS A B_NS B  ("" = this namespace)
-	ip link add "$2" type veth peer name "$4"
-	[ -n "$1" ] && ip link set "$2" netns "$1"
-	[ -n "$3" ] && ip link set "$4" netns "$3"
-	for x in "$1:$2" "$3:$4"; do
-		local ns=${x%%:*} dev=${x#*:} ex=()
-		[ -n "$ns" ] && ex=(ip netns exec "$ns")
-		"${ex[@]}" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
-		"${ex[@]}" ip link set "$dev" up
-	done
-}
 for n in c1 c2 lsrv; do ip netns add $n; ip netns exec $n ip link set lo up; done
 if [ "$workers" = 2 ]; then
 	# two queues each way, so af_packet's fanout has two to spread over
