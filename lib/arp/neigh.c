@@ -779,19 +779,26 @@ neigh_resolve(struct neigh_table *t, uint16_t iface, struct rs_ip ip, void *pkt,
 	}
 }
 
-void
-neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now)
+/* An entry reported asynchronously by a worker: its slot, or NULL when
+ * it is not (or no longer) one of ours, rather than corrupt the table. */
+static struct neigh_slot *
+reported_slot(struct neigh_table *t, struct neigh_entry *e)
 {
 	uintptr_t off = (uintptr_t)e - (uintptr_t)t->slots;
 	struct neigh_slot *s;
 
-	/* Reported asynchronously by a worker: ignore an entry that is not
-	 * (or no longer) one of ours rather than corrupt the table. */
-	if (off >= (uintptr_t)t->p.max_entries * sizeof(*s) ||
-	    off % sizeof(*s) != 0)
-		return;
+	if (off >= (uintptr_t)t->p.max_entries * sizeof(*s) || off % sizeof(*s) != 0)
+		return NULL;
 	s = &t->slots[off / sizeof(*s)];
-	if (!s->in_use)
+	return s->in_use ? s : NULL;
+}
+
+void
+neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now)
+{
+	struct neigh_slot *s = reported_slot(t, e);
+
+	if (s == NULL)
 		return;
 	if (s->e.state == NEIGH_STALE) {
 		/* State first: used_ns is part of a STALE entry's heap key. */
@@ -805,15 +812,9 @@ neigh_used(struct neigh_table *t, struct neigh_entry *e, uint64_t now)
 void
 neigh_confirm(struct neigh_table *t, struct neigh_entry *e, uint64_t now)
 {
-	uintptr_t off = (uintptr_t)e - (uintptr_t)t->slots;
-	struct neigh_slot *s;
+	struct neigh_slot *s = reported_slot(t, e);
 
-	/* reported asynchronously, as neigh_used */
-	if (off >= (uintptr_t)t->p.max_entries * sizeof(*s) ||
-	    off % sizeof(*s) != 0)
-		return;
-	s = &t->slots[off / sizeof(*s)];
-	if (!s->in_use)
+	if (s == NULL)
 		return;
 	switch (s->e.state) {
 	case NEIGH_REACHABLE:
