@@ -58,6 +58,7 @@
 struct binder_node {
 	struct binder_node *next;
 	struct sock_binder b;
+	uint32_t holds; /* a TIME-WAIT holder (sock_ports_tw_get): connections it counts */
 };
 
 struct sock_ports {
@@ -256,6 +257,7 @@ insert(struct sock_ports *t, const struct sock_binder *b)
 		return -ENOMEM;
 	n->next = NULL;
 	n->b = *b;
+	n->holds = 0;
 	*link = n; /* at the tail: the oldest binder is the first conflict */
 	t->count++;
 	return 0;
@@ -398,6 +400,54 @@ sock_ports_rehome(struct sock_ports *t, uint8_t proto, uint16_t port, void *sock
 	(*link)->b.sock = to;
 	(*link)->b.flags = flags;
 	return 0;
+}
+
+static bool
+same_holder(const struct binder_node *n, const struct sock_binder *b)
+{
+	return n->holds > 0 && n->b.sock == n && n->b.flags == b->flags &&
+	       n->b.uid == b->uid && n->b.ifindex == b->ifindex &&
+	       rs_ip_eq(&n->b.laddr, &b->laddr);
+}
+
+void *
+sock_ports_tw_get(struct sock_ports *t, const struct sock_binder *b)
+{
+	struct binder_node *n;
+	struct sock_binder nb;
+
+	if (t == NULL || b == NULL)
+		return NULL;
+	nb = *b;
+	nb.flags |= SOCK_PORT_TIMEWAIT;
+	for (n = port_list(t, nb.proto, nb.port); n != NULL; n = n->next)
+		if (same_holder(n, &nb)) {
+			if (n->holds == UINT32_MAX)
+				return NULL;
+			n->holds++;
+			return n;
+		}
+	/* No conflict check: the port is held already (by the listener the
+	 * connection came through, or by what replaced it). The node is its
+	 * own opaque socket, so unbinding it needs nothing else. */
+	nb.sock = &nb; /* placeholder, replaced below: insert() refuses NULL */
+	if (insert(t, &nb) != 0)
+		return NULL;
+	for (n = port_list(t, nb.proto, nb.port); n->next != NULL; n = n->next)
+		;
+	n->b.sock = n; /* insert() appends */
+	n->holds = 1;
+	return n;
+}
+
+void
+sock_ports_tw_put(struct sock_ports *t, void *holder)
+{
+	struct binder_node *n = holder;
+
+	if (t == NULL || n == NULL || n->holds == 0 || --n->holds > 0)
+		return;
+	sock_ports_unbind(t, n->b.proto, n->b.port, n);
 }
 
 void

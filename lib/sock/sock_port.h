@@ -101,6 +101,18 @@ int sock_ports_set_addr(struct sock_ports *t, uint8_t proto, uint16_t port, void
  * check. 0 or -ENOENT. */
 int sock_ports_rehome(struct sock_ports *t, uint8_t proto, uint16_t port, void *sock, void *to,
 		      uint16_t flags);
+/*
+ * A passively opened TCP connection in TIME-WAIT holds its listener's port
+ * as Linux's TIME-WAIT bucket does (bind() without SO_REUSEADDR fails
+ * until it ends), but has no socket of its own to bind. A server closing
+ * first can have tens of thousands on one port, so they share a counted
+ * holder per distinct (port, address, device, uid, flags): get adds one
+ * (b->sock is ignored; SOCK_PORT_TIMEWAIT is added to b->flags) and
+ * returns the holder, or NULL on ENOMEM; put removes one, and the binding
+ * with the last.
+ */
+void *sock_ports_tw_get(struct sock_ports *t, const struct sock_binder *b);
+void sock_ports_tw_put(struct sock_ports *t, void *holder);
 /* Binders of (proto, port), for introspection: calls fn for each. */
 void sock_ports_foreach(const struct sock_ports *t, uint8_t proto, uint16_t port,
 			void (*fn)(void *arg, const struct sock_binder *b), void *arg);

@@ -38,6 +38,7 @@ _Atomic uint32_t tcp_releases_lost;
  * the 4-tuple (as Linux's TIME-WAIT bucket does) until it ends. */
 struct tcp_tw {
 	struct tcp_key key;
+	void *hold; /* passive: the counted holder of the listener's port (sock_ports_tw_get) */
 };
 
 /* Ring sizes of a TCP socket. The receive ring bounds the window the
@@ -176,6 +177,8 @@ static void stock_fill(struct rs_sock *ls, unsigned w)
 		s->tclass = ls->tclass;
 		s->v6only = ls->v6only;
 		s->bind_iface = ls->bind_iface;
+		s->reuseaddr = ls->reuseaddr; /* Linux's child: sk_reuse, sk_reuseport */
+		s->reuseport = ls->reuseport;
 		s->keepalive = ls->keepalive;
 		s->linger = ls->linger;
 		if (rte_ring_sp_enqueue(l->stock[w], s) != 0) {
@@ -429,6 +432,8 @@ static void inherit_late(const struct rs_sock *ls, struct rs_sock *s)
 	s->linger = ls->linger;
 	s->sndbuf = ls->sndbuf;
 	s->keepalive = ls->keepalive;
+	s->reuseaddr = ls->reuseaddr;
+	s->reuseport = ls->reuseport;
 #define INHERIT(field, opt)                                                                        \
 	do {                                                                                       \
 		if (co->field != lo->field)                                                        \
@@ -1325,6 +1330,7 @@ static void on_tw(const struct rs_msg *msg, uint64_t now)
 		key_of(s, &k);
 		if (tw != NULL) {
 			tw->key = k;
+			tw->hold = NULL;
 			sock_ports_rehome(sock_ports_tbl, IPPROTO_TCP, s->lport, s, tw,
 					  SOCK_PORT_TIMEWAIT | SOCK_PORT_CONNECT |
 						  (s->reuseaddr ? SOCK_PORT_REUSEADDR : 0) |
@@ -1332,6 +1338,31 @@ static void on_tw(const struct rs_msg *msg, uint64_t now)
 			s->in_ports = false;
 			rte_hash_add_key_data(tuples, &k, tw); /* replaces: now the placeholder's */
 			ps->have_tuple = false;
+		}
+	} else if (ps != NULL && !ps->have_tuple && !s->in_ports && s->connected && s->lport != 0) {
+		/* Passively opened: the connection holds its listener's port
+		 * until it ends, as Linux's TIME-WAIT bucket (bind() without
+		 * SO_REUSEADDR fails meanwhile), through a holder counted per
+		 * port and address, not an entry each. */
+		struct sock_binder b = {
+			.laddr = s->laddr,
+			.uid = s->app->uid,
+			.ifindex = s->bind_iface,
+			.flags = (uint16_t)((s->reuseaddr ? SOCK_PORT_REUSEADDR : 0) |
+					    (s->reuseport ? SOCK_PORT_REUSEPORT : 0)),
+			.port = s->lport,
+			.proto = IPPROTO_TCP,
+		};
+		struct tcp_tw *tw = malloc(sizeof(*tw));
+		struct tcp_key k;
+		key_of(s, &k);
+		if (tw != NULL) {
+			tw->key = k;
+			tw->hold = sock_ports_tw_get(sock_ports_tbl, &b);
+			if (tw->hold == NULL || rte_hash_add_key_data(tuples, &k, tw) < 0) {
+				sock_ports_tw_put(sock_ports_tbl, tw->hold);
+				free(tw);
+			}
 		}
 	}
 	free_psock_then_release(s);
@@ -1347,7 +1378,10 @@ static void on_tw_done(const struct rs_msg *msg, uint64_t now)
 	if (rte_hash_lookup_data(tuples, &k, &d) < 0 || d == NULL)
 		return;
 	struct tcp_tw *tw = d;
-	sock_ports_unbind(sock_ports_tbl, IPPROTO_TCP, k.lport, tw);
+	if (tw->hold != NULL)
+		sock_ports_tw_put(sock_ports_tbl, tw->hold);
+	else
+		sock_ports_unbind(sock_ports_tbl, IPPROTO_TCP, k.lport, tw);
 	rte_hash_del_key(tuples, &k);
 	free(tw);
 }

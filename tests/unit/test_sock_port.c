@@ -330,6 +330,55 @@ Test(sock_port, unbind_set_flags_foreach)
 	sock_ports_destroy(t);
 }
 
+/* Passive TIME-WAIT connections hold their listener's port through one
+ * counted holder per (address, device, uid, flags), not an entry each. */
+Test(sock_port, timewait_holders_counted)
+{
+	struct sock_ports *t = sock_ports_create(30000, 30100);
+	struct sock_binder b;
+	void *h[3], *h2;
+	struct seen s;
+
+	cr_assert_not_null(t);
+	cr_assert_eq(bind_one(t, TCP, "10.0.0.1", 80, RA | SOCK_PORT_LISTEN, 0, S(1), NULL), 0);
+	b = binder(TCP, "10.0.0.1", 80, RA, 0, NULL);
+	for (int i = 0; i < 3; i++) {
+		h[i] = sock_ports_tw_get(t, &b);
+		cr_assert_not_null(h[i]);
+	}
+	cr_assert_eq(h[0], h[1]);
+	cr_assert_eq(h[1], h[2]);
+	b = binder(TCP, "10.0.0.2", 80, RA, 0, NULL);
+	h2 = sock_ports_tw_get(t, &b); /* another address: another holder */
+	cr_assert_not_null(h2);
+	cr_assert_neq(h2, h[0]);
+	cr_assert_eq(sock_ports_count(t), 3);
+	memset(&s, 0, sizeof(s));
+	sock_ports_foreach(t, TCP, 80, record, &s);
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(s.flags[1], RA | SOCK_PORT_TIMEWAIT);
+
+	/* The listener closes; while the TIME-WAITs last, bind() without
+	 * SO_REUSEADDR fails, with it succeeds (Linux). */
+	cr_assert_eq(sock_ports_unbind(t, TCP, 80, S(1)), 0);
+	cr_assert_eq(bind_one(t, TCP, "10.0.0.1", 80, 0, 0, S(2), NULL), -EADDRINUSE);
+	cr_assert_eq(bind_one(t, TCP, "10.0.0.1", 80, RA, 0, S(2), NULL), 0);
+	cr_assert_eq(sock_ports_set_flags(t, TCP, 80, S(2), RA | SOCK_PORT_LISTEN), 0);
+	cr_assert_eq(sock_ports_unbind(t, TCP, 80, S(2)), 0);
+
+	/* Two of three end: the port is still held; the last frees it. */
+	sock_ports_tw_put(t, h[0]);
+	sock_ports_tw_put(t, h[1]);
+	cr_assert_eq(bind_one(t, TCP, "10.0.0.1", 80, 0, 0, S(3), NULL), -EADDRINUSE);
+	sock_ports_tw_put(t, h[2]);
+	cr_assert_eq(bind_one(t, TCP, "10.0.0.1", 80, 0, 0, S(3), NULL), 0);
+	cr_assert_eq(sock_ports_unbind(t, TCP, 80, S(3)), 0);
+	sock_ports_tw_put(t, h2);
+	sock_ports_tw_put(t, NULL);
+	cr_assert_eq(sock_ports_count(t), 0);
+	sock_ports_destroy(t);
+}
+
 Test(sock_port, ipv6_only_and_connected_addresses)
 {
 	struct sock_ports *t = sock_ports_create(30000, 30100);
