@@ -145,6 +145,9 @@ import socket, sys, time
 from rs_seg import Seg, saddr4
 g = Seg(sys.argv[1])
 ls = g.socket(socket.SOCK_STREAM)
+# as servers do, so that a restart binds over the dead one's TIME-WAITs
+one = (1).to_bytes(4, "little")
+assert g.op("SETSOCKOPT", ls, a=(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0), opt=one)[0] == 0
 assert g.op("BIND", ls, addr=saddr4("0.0.0.0", 8181))[0] == 0
 assert g.op("LISTEN", ls, a=(16, 0, 0))[0] == 0
 print("listening", flush=True)
@@ -175,11 +178,13 @@ ringctl -j sock show | jq -e '[.[] | select(.proto == "tcp") | .state] | index("
 kill -9 $die
 wait $cli || true
 grep -q "reset\|recv b''" "$RS_TMP/die_cli.log" || fail "peer of a killed app: $(cat "$RS_TMP/die_cli.log")"
-$PY - "$RS_SOCK" <<'PYEOF' || fail "port 8181 not free after the app died"
+$PY - "$RS_SOCK" <<'PYEOF' || fail "port 8181 not free for SO_REUSEADDR after the app died"
 import socket, sys, time
 from rs_seg import Seg, saddr4
 g = Seg(sys.argv[1])
 ls = g.socket(socket.SOCK_STREAM)
+one = (1).to_bytes(4, "little")
+assert g.op("SETSOCKOPT", ls, a=(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0), opt=one)[0] == 0
 end = time.time() + 5
 while True:
     r = g.op("BIND", ls, addr=saddr4("0.0.0.0", 8181))[0]
