@@ -1185,6 +1185,8 @@ fcntl_rs(int t, int cmd, long arg)
 	case F_GETFL:
 	case F_SETFL:
 	case F_GETFD:
+	case F_SETOWN:
+	case F_SETOWN_EX:
 		return LIB(rs_fcntl(t, cmd, arg));
 	default:
 		/* Locks, owners, signals: the kernel's, on the wake

@@ -1976,6 +1976,31 @@ rs_fcntl(int fd, int cmd, ...)
 		/* The descriptor is a real one: the kernel keeps its flags. */
 		rc = fcntl(fd, cmd, (int)arg);
 		break;
+	case F_GETOWN:
+	case F_GETOWN_EX:
+		/* the kernel keeps the owner (F_SETOWN set it on the
+		 * descriptor too) */
+		rc = fcntl(fd, cmd, arg);
+		break;
+	case F_SETOWN:
+	case F_SETOWN_EX: {
+		/* The kernel checks the owner and keeps it; the daemon sends
+		 * SIGURG to it when urgent data arrives (Linux's
+		 * sk_send_sigurg), so it learns it too. */
+		int owner = (int)arg;
+
+		rc = fcntl(fd, cmd, arg); /* first: it checks the pointer */
+		if (rc == 0 && cmd == F_SETOWN_EX) {
+			struct f_owner_ex ex;
+
+			memcpy(&ex, (const void *)arg, sizeof(ex));
+			owner = ex.type == F_OWNER_PGRP ? -ex.pid : ex.pid;
+		}
+		if (rc == 0 && rs_setsockopt(fd, SOL_SOCKET, RS_SO_OWNER, &owner,
+					     sizeof(owner)) != 0)
+			rc = -1;
+		break;
+	}
 	default:
 		/* F_DUPFD and friends would make a descriptor the table
 		 * does not know. */

@@ -172,6 +172,7 @@ struct rs_sock {
 	uint64_t rx_blk, tx_blk;     /* arena blocks (offsets), UINT64_MAX: none */
 	uint32_t rx_blk_len, tx_blk_len;
 	_Atomic uint16_t worker;     /* owner */
+	_Atomic int32_t sig_owner;   /* F_SETOWN (RS_SO_OWNER): whom SIGURG goes to, 0 none */
 	bool dead;                   /* closed by the app: its sd is EBADF */
 	bool released;               /* the protocol let go: slot reusable after a grace period */
 
@@ -273,6 +274,10 @@ void sock_wake(struct rs_sock *s);
 extern _Atomic uint64_t sock_wakeups;
 /* Set a pending asynchronous error (positive errno) and wake. */
 void sock_set_error(struct rs_sock *s, int err);
+/* Control thread: SIGURG to an F_SETOWN owner (> 0 a process, < 0 a
+ * process group) on behalf of an application whose effective uid is euid,
+ * only where Linux's sigio_perm would let it. Returns how many got it. */
+int sock_send_sigurg(int32_t owner, uint32_t euid);
 /* Owner: a corrupt ring or record from the application: disconnect it. */
 static inline void sock_app_corrupt(struct rs_sock *s)
 {

@@ -381,6 +381,11 @@ static int sol_socket_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 	if ((rc = get_int(r, &v)) < 0)
 		return rc;
 	switch (name) {
+	case RS_SO_OWNER:
+		/* whom a worker's SIGURG goes to; permission is checked when
+		 * one is sent (sock_send_sigurg), as Linux's sigio_perm */
+		atomic_store_explicit(&s->sig_owner, v, memory_order_relaxed);
+		return 0;
 	/* Linux reads sk_reuse / sk_reuseport of bound sockets live at the
 	 * next bind's conflict check: keep the port table's copy current (the
 	 * demux group itself is formed at bind, as sk_reuseport_cb is) */

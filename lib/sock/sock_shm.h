@@ -278,6 +278,11 @@ struct rs_saddr {
 };
 
 #define RS_SOPT_MAX 256
+/* RS_SOP_SETSOCKOPT at SOL_SOCKET: the socket's owner as F_SETOWN names it
+ * (> 0 a process, < 0 a process group, 0 none), sent SIGURG when urgent
+ * data arrives (the library sends it at F_SETOWN; not an option Linux
+ * has). */
+#define RS_SO_OWNER 0x5253
 /* Linux's <linux/in6.h> option glibc's <netinet/in.h> does not name */
 #ifndef IPV6_FLOWINFO
 #define IPV6_FLOWINFO 11

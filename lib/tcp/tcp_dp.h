@@ -133,12 +133,13 @@ struct tcp_worker {
 	uint64_t out_nomem;         /* segments not sent: no mbuf */
 	uint64_t app_lied;          /* transmit rings that shrank under us */
 	uint64_t tw_overflow;       /* TIME-WAITs cut short: the table was filling */
+	uint64_t sigurg_lost;       /* SIGURGs not sent: the message ring was full */
 	uint64_t max_conns;         /* the pool's and the table's size */
 	struct tcp_actions act;     /* scratch for one engine call */
 } __rte_cache_aligned;
 
 extern struct tcp_worker *tcp_workers[RS_MAX_WORKERS];
-extern uint16_t tcp_msg_release, tcp_msg_stock, tcp_msg_tw, tcp_msg_tw_done;
+extern uint16_t tcp_msg_release, tcp_msg_stock, tcp_msg_tw, tcp_msg_tw_done, tcp_msg_sigurg;
 extern const struct sock_proto tcp_proto;
 
 /* Worker side (tcp_io.c). */

@@ -498,6 +498,18 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 			if (ev & TCP_EV_URGENT) {
 				publish_urgent(s, &sc->c, a->urg_mark);
 				wake = true;
+				/* F_SETOWN: SIGURG, sent by the control thread
+				 * (a syscall, and rare: one per new urgent
+				 * pointer); a full message ring loses it */
+				int32_t owner = atomic_load_explicit(&s->sig_owner,
+								     memory_order_relaxed);
+				if (owner != 0) {
+					struct rs_msg msg = { .type = tcp_msg_sigurg,
+							      .u32 = s->app->uid };
+					memcpy(msg.data, &owner, sizeof(owner));
+					if (rs_msg_post(w, &msg) != 0)
+						tw->sigurg_lost++;
+				}
 			}
 			if (ev & (TCP_EV_WRITABLE | TCP_EV_READABLE))
 				wake = true;

@@ -31,7 +31,7 @@
 #include "tcp/tcp_dp.h"
 #include "util/rs_log.h"
 
-uint16_t tcp_msg_release, tcp_msg_stock, tcp_msg_tw, tcp_msg_tw_done;
+uint16_t tcp_msg_release, tcp_msg_stock, tcp_msg_tw, tcp_msg_tw_done, tcp_msg_sigurg;
 _Atomic uint32_t tcp_releases_lost;
 
 /* A connection in TIME-WAIT whose socket is gone: it keeps the port and
@@ -1046,7 +1046,7 @@ void tcp_stats_show(struct rs_buf *out, bool json)
 {
 	uint64_t sum[sizeof(tcp_mib_names) / sizeof(tcp_mib_names[0])] = { 0 };
 	uint64_t conns = 0, no_conn_mem = 0, no_stock = 0, out_nomem = 0, app_lied = 0;
-	uint64_t tw_overflow = 0;
+	uint64_t tw_overflow = 0, sigurg_lost = 0;
 	for (unsigned w = 0; w < RS_MAX_WORKERS; w++) {
 		const struct tcp_worker *tw = tcp_workers[w];
 		if (tw == NULL)
@@ -1061,6 +1061,7 @@ void tcp_stats_show(struct rs_buf *out, bool json)
 		out_nomem += __atomic_load_n(&tw->out_nomem, __ATOMIC_RELAXED);
 		app_lied += __atomic_load_n(&tw->app_lied, __ATOMIC_RELAXED);
 		tw_overflow += __atomic_load_n(&tw->tw_overflow, __ATOMIC_RELAXED);
+		sigurg_lost += __atomic_load_n(&tw->sigurg_lost, __ATOMIC_RELAXED);
 	}
 	if (json) {
 		rs_json_key(out, "tcp");
@@ -1076,6 +1077,7 @@ void tcp_stats_show(struct rs_buf *out, bool json)
 	stat_line(out, json, "out_nomem", out_nomem);
 	stat_line(out, json, "app_lied", app_lied);
 	stat_line(out, json, "tw_overflow", tw_overflow);
+	stat_line(out, json, "sigurg_lost", sigurg_lost);
 	if (json)
 		rs_json_obj_close(out);
 }
@@ -1386,6 +1388,17 @@ static void on_tw_done(const struct rs_msg *msg, uint64_t now)
 	free(tw);
 }
 
+/* New urgent data on a socket with an F_SETOWN owner (data: the owner,
+ * u32: the application's effective uid): SIGURG, as Linux's
+ * sk_send_sigurg. The worker copied both; no socket is read here. */
+static void on_sigurg(const struct rs_msg *msg, uint64_t now)
+{
+	int32_t owner;
+	(void)now;
+	memcpy(&owner, msg->data, sizeof(owner));
+	sock_send_sigurg(owner, msg->u32);
+}
+
 static void on_release(const struct rs_msg *msg, uint64_t now)
 {
 	struct rs_sock *s;
@@ -1589,4 +1602,5 @@ RTE_INIT(tcp_sock_register)
 	tcp_msg_stock = rs_msg_type_register("tcp_stock", on_stock);
 	tcp_msg_tw = rs_msg_type_register("tcp_tw", on_tw);
 	tcp_msg_tw_done = rs_msg_type_register("tcp_tw_done", on_tw_done);
+	tcp_msg_sigurg = rs_msg_type_register("tcp_sigurg", on_sigurg);
 }

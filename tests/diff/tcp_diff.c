@@ -919,6 +919,47 @@ static void recv_str(int fd, int flags, const char *step)
 	rep(step, "got=%s oob=%d", g_r >= 0 ? b : "-", g_r >= 0 && (m.msg_flags & MSG_OOB) != 0);
 }
 
+static volatile sig_atomic_t n_sigurg;
+static void on_sigurg(int sig)
+{
+	(void)sig;
+	n_sigurg++;
+}
+
+/* F_SETOWN, then urgent data: SIGURG reaches the owner (waits 5 s at most
+ * for it: the daemon sends it from its control thread). fc is fcntl as
+ * the case calls it (rs_fcntl, or libc's under the shim). */
+static void sigurg_case(int (*fc)(int, int, ...), ssize_t (*sendf)(int, const void *, size_t, int))
+{
+	int cl, sv;
+	struct sigaction sa = { .sa_handler = on_sigurg }, old;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGURG, &sa, &old);
+	n_sigurg = 0;
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	DO(fc(sv, F_GETOWN));
+	rep("getown_default", NULL);
+	DO(fc(sv, F_SETOWN, getpid()));
+	rep("setown", NULL);
+	DO(fc(sv, F_GETOWN));
+	g_r = g_r == getpid();
+	rep("getown_is_self", NULL);
+	DO(sendf(cl, "U", 1, MSG_OOB));
+	rep("send_oob", NULL);
+	for (uint64_t end = now_ms() + 5000; n_sigurg == 0 && now_ms() < end;) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	g_r = 0;
+	rep("sigurg", "got=%d", n_sigurg > 0);
+	recv_str(sv, MSG_OOB, "recv_oob");
+	xclose(cl);
+	xclose(sv);
+	sigaction(SIGURG, &old, NULL);
+}
+
 static void c_urgent(void)
 {
 	int cl, sv, ls;
@@ -1030,6 +1071,9 @@ static void c_urgent(void)
 	DO(S(send)(ls, "x", 1, MSG_OOB | MSG_NOSIGNAL));
 	rep("send_oob_unconnected", NULL);
 	xclose(ls);
+
+	cs = "tcp_urgent_sigurg";
+	sigurg_case(S(fcntl), S(send));
 }
 
 #ifndef USE_RS
@@ -1056,6 +1100,9 @@ static void c_urgent_shim(void)
 	recv_str(sv, MSG_OOB, "recv_oob");
 	xclose(cl);
 	xclose(sv);
+
+	cs = "tcp_urgent_shim_sigurg";
+	sigurg_case(fcntl, send);
 }
 #endif
 

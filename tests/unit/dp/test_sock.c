@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -455,4 +456,48 @@ Test(sock, inet6_dual_stack_and_v6only)
 	int ll = op(&f, RS_SOP_SOCKET, 0, a6, 0, 0, -1, NULL);
 	static const uint8_t lla[16] = { 0xfe, 0x80, [15] = 1 };
 	cr_assert_eq(op6(&f, RS_SOP_BIND, ll, lla, 5002), -EINVAL);
+}
+
+/* SIGURG to an F_SETOWN owner goes only where Linux's sigio_perm lets it:
+ * the application's effective uid is root or the target's real or saved
+ * uid; a process group gets it process by process. */
+static volatile sig_atomic_t n_urg;
+static void on_urg(int sig)
+{
+	(void)sig;
+	n_urg++;
+}
+
+static bool urg_seen(int want)
+{
+	for (int i = 0; i < 5000 && n_urg < want; i++)
+		usleep(1000);
+	return n_urg >= want;
+}
+
+Test(sock, sigurg_to_owner_with_permission_only)
+{
+	struct sigaction sa = { .sa_handler = on_urg }, old;
+	uid_t me = getuid();
+
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGURG, &sa, &old), 0);
+	n_urg = 0;
+	/* another uid than ours (root's or a user's): refused, nothing sent */
+	cr_assert_eq(sock_send_sigurg(getpid(), me == 12345 ? 12346 : 12345), 0);
+	if (me != 0) {
+		cr_assert_eq(sock_send_sigurg(getpid(), (uint32_t)me), 1);
+	} else {
+		cr_assert_eq(sock_send_sigurg(getpid(), 0), 1);
+	}
+	cr_assert(urg_seen(1));
+	cr_assert_eq(n_urg, 1, "the refused one was sent too: %d", (int)n_urg);
+	/* our process group: every member we may signal, we among them */
+	cr_assert_geq(sock_send_sigurg(-(int32_t)getpgrp(), (uint32_t)me), 1);
+	cr_assert(urg_seen(2));
+	/* no owner, a process that does not exist, INT32_MIN */
+	cr_assert_eq(sock_send_sigurg(0, 0), 0);
+	cr_assert_eq(sock_send_sigurg(INT32_MAX, 0), 0);
+	cr_assert_eq(sock_send_sigurg(INT32_MIN, 0), 0);
+	sigaction(SIGURG, &old, NULL);
 }
