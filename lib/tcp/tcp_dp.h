@@ -55,6 +55,7 @@ struct tcp_sconn {
 	struct tcp_key key;
 	int16_t oif;                /* IPv6 link-local peer: its link (the scope), else -1 */
 	uint32_t snd_last;          /* ring bytes last reported to the engine (hostile check) */
+	uint64_t sigurg_ns;         /* when this connection last asked for a SIGURG */
 	bool in_table;
 	bool app_closed;            /* the application closed the socket */
 	bool orphan_tw;             /* in TIME-WAIT without its socket (released) */

@@ -499,11 +499,15 @@ void tcp_act_run(struct tcp_worker *tw, struct rs_worker *w, struct tcp_sconn *s
 				publish_urgent(s, &sc->c, a->urg_mark);
 				wake = true;
 				/* F_SETOWN: SIGURG, sent by the control thread
-				 * (a syscall, and rare: one per new urgent
-				 * pointer); a full message ring loses it */
+				 * (a syscall); a full message ring loses it.
+				 * At most one per connection and millisecond:
+				 * a peer sending urgent pointers as fast as it
+				 * can must not keep the control thread busy
+				 * (pending signals merge anyway). */
 				int32_t owner = atomic_load_explicit(&s->sig_owner,
 								     memory_order_relaxed);
-				if (owner != 0) {
+				if (owner != 0 && w->now_ns - sc->sigurg_ns >= 1000000) {
+					sc->sigurg_ns = w->now_ns;
 					struct rs_msg msg = { .type = tcp_msg_sigurg,
 							      .u32 = s->app->uid };
 					memcpy(msg.data, &owner, sizeof(owner));
