@@ -31,73 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef USE_RS
-#include <ringstack/socket.h>
-#define S(x) rs_##x
-#else
-#define S(x) x
-#endif
-
-#define LOCAL_IP "10.0.0.1"
-#define PEER_IP "10.0.0.2"
-#define ECHO_PORT 7
-#define RST_PORT 9
-#define CLOSED_PORT 9999
-#define EPH_LO 32768
-#define EPH_HI 60999
-
-static const char *cs;
-static long g_r;
-static int g_e;
-
-#define DO(expr) ((void)(errno = 0, g_r = (long)(expr), g_e = errno))
-
-static const char *ename(int e)
-{
-	static char b[16];
-	if (e == 0)
-		return "0";
-	const char *n = strerrorname_np(e);
-	if (n)
-		return n;
-	snprintf(b, sizeof(b), "%d", e);
-	return b;
-}
-
-static void rep(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rep(const char *step, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s %s: ret=%ld errno=%s", cs, step, g_r, g_r < 0 ? ename(g_e) : "0");
-	if (fmt) {
-		putchar(' ');
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-	}
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void rep_fd(const char *step)
-{
-	if (g_r >= 0)
-		printf("%s %s: ret=fd errno=0\n", cs, step);
-	else
-		rep(step, NULL);
-}
-
-static struct sockaddr_in sin4(const char *ip, int port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	return a;
-}
-
-#define SA(a) ((struct sockaddr *)(a))
+#include "diff_common.h"
 
 static const char *addrname(const struct sockaddr_in *a)
 {
@@ -149,29 +83,9 @@ static void rep_poll(int fd, short events, int timeout, const char *step)
 	rep(step, "revents=%s", revname(p.revents));
 }
 
-static void getint(int fd, int level, int name, const char *step)
-{
-	int v = -12345;
-	socklen_t l = sizeof(v);
-	DO(S(getsockopt)(fd, level, name, &v, &l));
-	rep(step, "val=%d len=%u", v, (unsigned)l);
-}
-
-static void setint(int fd, int level, int name, int v, const char *step)
-{
-	DO(S(setsockopt)(fd, level, name, &v, sizeof(v)));
-	rep(step, NULL);
-}
-
 static int tcp_sock(int flags)
 {
 	return S(socket)(AF_INET, SOCK_STREAM | flags, 0);
-}
-
-static void xclose(int fd)
-{
-	if (fd >= 0)
-		S(close)(fd);
 }
 
 static int connect_echo(void)

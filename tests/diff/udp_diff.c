@@ -37,94 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef USE_RS
-#include <ringstack/socket.h>
-#define S(x) rs_##x
-#else
-#define S(x) x
-#endif
+#include "diff_common.h"
 
-#define LOCAL_IP "10.0.0.1"
-#define PEER_IP "10.0.0.2"
 #define BCAST_IP "10.0.0.255"
 #define NONLOCAL_IP "10.0.0.77"
-#define ECHO_PORT 7
-#define INFO_PORT 8
-#define CLOSED_PORT 9999
-#define EPH_LO 32768
-#define EPH_HI 60999
-
-static const char *cs; /* current case */
-static long g_r;       /* last call's return value */
-static int g_e;        /* errno after the last call */
-
-#define DO(expr) ((void)(errno = 0, g_r = (long)(expr), g_e = errno))
-
-static const char *ename(int e)
-{
-	static char b[16];
-	if (e == 0)
-		return "0";
-	const char *n = strerrorname_np(e);
-	if (n)
-		return n;
-	snprintf(b, sizeof(b), "%d", e);
-	return b;
-}
-
-static void vrep(const char *step, const char *fmt, va_list ap)
-{
-	printf("%s %s: ret=%ld errno=%s", cs, step, g_r, g_r < 0 ? ename(g_e) : "0");
-	if (fmt) {
-		putchar(' ');
-		vprintf(fmt, ap);
-	}
-	putchar('\n');
-	fflush(stdout);
-}
-
-/* rep(step, fmt, ...): report the last DO() */
-static void rep(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rep(const char *step, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vrep(step, fmt, ap);
-	va_end(ap);
-}
-
-/* rep_fd: as rep(), a descriptor prints as "fd" */
-static void rep_fd(const char *step)
-{
-	if (g_r >= 0)
-		printf("%s %s: ret=fd errno=0\n", cs, step);
-	else
-		rep(step, NULL);
-}
-
-static void note(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(const char *step, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s %s: ", cs, step);
-	vprintf(fmt, ap);
-	putchar('\n');
-	fflush(stdout);
-	va_end(ap);
-}
-
-static struct sockaddr_in sin4(const char *ip, int port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	return a;
-}
-
-#define SA(a) ((struct sockaddr *)(a))
 
 static const char *ipname(struct in_addr in)
 {
@@ -210,12 +126,6 @@ static int wait_in(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	return S(poll)(&p, 1, ms);
-}
-
-static void xclose(int fd)
-{
-	if (fd >= 0)
-		S(close)(fd);
 }
 
 static char big[70000], rbig[70000];
