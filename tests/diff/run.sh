@@ -87,88 +87,10 @@ if [ -n "${RS_DIFF_OUT:-}" ]; then
 fi
 
 rc=0
-$PY - "$RS_TMP/linux.out" "$RS_TMP/rs.out" "$DIV" "$rrc" "$SKIP" "$RS_TMP/unexpected" <<'PYEOF' || rc=$?
-import re, sys
-lin_path, rs_path, div_path, rrc, skip, bad_path = sys.argv[1:7]
-skip = skip.split()
-
-def cases(path):
-    out = {}
-    for line in open(path, errors="replace"):
-        line = line.rstrip("\n")
-        if not line:
-            continue
-        name = line.split(" ", 1)[0]
-        out.setdefault(name, []).append(line)
-    return out
-
-lin, rs = cases(lin_path), cases(rs_path)
-listed = []
-for line in open(div_path):
-    m = re.match(r"^- id: (\S+)\s*$", line)
-    if m:
-        listed.append(m.group(1))
-dups = sorted({i for i in listed if listed.count(i) > 1})
-listed = set(listed)
-
-order = list(lin) + [c for c in rs if c not in lin]
-skipped = [c for c in order if any(c.startswith(p) for p in skip)]
-order = [c for c in order if c not in skipped]
-equal = divergent = unexpected = 0
-bad = []
-for c in order:
-    a, b = lin.get(c, []), rs.get(c, [])
-    if a == b:
-        if c in listed:
-            unexpected += 1
-            bad.append(c)
-            print("UNEXPECTED PASS: %s is listed in docs/divergences.md but both sides agree:" % c)
-            for l in a:
-                print("    " + l)
-        else:
-            equal += 1
-        continue
-    if c in listed:
-        divergent += 1
-        print("divergent (listed): %s" % c)
-        tag = "  "
-    else:
-        unexpected += 1
-        bad.append(c)
-        print("UNEXPECTED DIFFERENCE: %s (not in docs/divergences.md)" % c)
-        tag = "!!"
-    n = max(len(a), len(b))
-    for i in range(n):
-        la = a[i] if i < len(a) else "(missing)"
-        lb = b[i] if i < len(b) else "(missing)"
-        if la == lb:
-            print("  %s   both:  %s" % (tag, la))
-        else:
-            print("  %s - linux: %s" % (tag, la))
-            print("  %s + rs:    %s" % (tag, lb))
-for c in sorted(listed - set(order) - set(skipped)):
-    unexpected += 1
-    bad.append(c)
-    print("STALE ENTRY: %s is listed in docs/divergences.md but no such case ran" % c)
-for c in dups:
-    unexpected += 1
-    bad.append(c)
-    print("DUPLICATE ENTRY: %s is listed twice in docs/divergences.md" % c)
-if rrc != "0":
-    print("note: udp_diff_rs exited %s" % rrc)
-print("diff: %d compared, %d equal, %d divergent (listed), %d unexpected, %d skipped (%s)"
-      % (len(order), equal, divergent, unexpected, len(skipped), " ".join(skip) or "none"))
-# the first differing lines again, last: a CI log shows only the tail
-with open(bad_path, "w") as f:
-    for c in bad:
-        a, b = lin.get(c, []), rs.get(c, [])
-        d = [(x, y) for x, y in zip(a + ["(missing)"] * len(b), b + ["(missing)"] * len(a)) if x != y]
-        if d:
-            f.write("%s: linux '%s' rs '%s'; " % ((c,) + d[0]))
-        else:
-            f.write("%s: listed in docs/divergences.md but equal, missing or listed twice; " % c)
-sys.exit(1 if unexpected else 0)
-PYEOF
+$PY "$RS_ROOT/tests/compare_cases.py" --skip "$SKIP" --bad "$RS_TMP/unexpected" \
+	--summary "diff: {compared} compared, {equal} equal, {listed} divergent (listed), {unexpected} unexpected, {skipped} skipped ({skip})" \
+	"$RS_TMP/linux.out" "$RS_TMP/rs.out" "$DIV" || rc=$?
+[ $rrc -eq 0 ] || echo "note: udp_diff_rs exited $rrc"
 [ $rrc -eq 0 ] || { echo "udp_diff_rs stderr:" >&2; tail -5 "$RS_TMP/rs.err" >&2; }
 [ $rc -eq 0 ] || fail "unexpected differences: $(head -c 1500 "$RS_TMP/unexpected")"
 ok "differential tests: Linux and libringsock agree except for the listed divergences"

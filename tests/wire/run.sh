@@ -107,72 +107,9 @@ for s in "${scripts[@]}"; do
 done
 
 rc=0
-$PY - "$RS_TMP/all.linux" "$RS_TMP/all.rs" "$EXP" "$#" <<'PYEOF' || rc=$?
-import re, sys
-lin_path, rs_path, exp_path, subset = sys.argv[1:5]
-
-def cases(path):
-    out = {}
-    for line in open(path, errors="replace"):
-        line = line.rstrip("\n")
-        if line:
-            out.setdefault(line.split(" ", 1)[0], []).append(line)
-    return out
-
-lin, rs = cases(lin_path), cases(rs_path)
-listed = [m.group(1) for m in (re.match(r"^- id: (\S+)\s*$", l) for l in open(exp_path)) if m]
-dups = sorted({i for i in listed if listed.count(i) > 1})
-listed = set(listed)
-order = list(lin) + [c for c in rs if c not in lin]
-ran = {c.split("/")[0] for c in order}
-table = {}
-unexpected = 0
-for c in order:
-    script = c.split("/")[0]
-    row = table.setdefault(script, [0, 0, 0, 0])  # cases, equal, listed, unexpected
-    row[0] += 1
-    a, b = lin.get(c, []), rs.get(c, [])
-    if a == b:
-        if c in listed:
-            row[3] += 1
-            print("UNEXPECTED PASS: %s is listed in expectations.md but both DUTs agree:" % c)
-            for l in a:
-                print("    " + l)
-        else:
-            row[1] += 1
-        continue
-    if c in listed:
-        row[2] += 1
-        print("difference (listed): %s" % c)
-        tag = "  "
-    else:
-        row[3] += 1
-        print("UNEXPECTED DIFFERENCE: %s (not in expectations.md)" % c)
-        tag = "!!"
-    for i in range(max(len(a), len(b))):
-        la = a[i] if i < len(a) else "(missing)"
-        lb = b[i] if i < len(b) else "(missing)"
-        if la == lb:
-            print("  %s   both:  %s" % (tag, la))
-        else:
-            print("  %s - linux: %s" % (tag, la))
-            print("  %s + rs:    %s" % (tag, lb))
-for c in sorted(listed - set(order)):
-    if subset != "0" and c.split("/")[0] not in ran:
-        continue
-    unexpected += 1
-    print("STALE ENTRY: %s is listed in expectations.md but no such case ran" % c)
-for c in dups:
-    unexpected += 1
-    print("DUPLICATE ENTRY: %s is listed twice in expectations.md" % c)
-print()
-print("%-16s %6s %7s %7s %10s" % ("script", "cases", "equal", "listed", "unexpected"))
-for s, r in table.items():
-    print("%-16s %6d %7d %7d %10d" % (s, *r))
-    unexpected += r[3]
-print("wire: %d cases, %d unexpected" % (len(order), unexpected))
-sys.exit(1 if unexpected else 0)
-PYEOF
+$PY "$RS_ROOT/tests/compare_cases.py" --table $([ $# -eq 0 ] || echo --subset) \
+	--summary "wire: {compared} cases, {unexpected} unexpected" \
+	"$RS_TMP/all.linux" "$RS_TMP/all.rs" "$EXP" || rc=$?
 echo "wire: $((SECONDS - t0)) s for ${#scripts[@]} scripts"
 [ $rc -eq 0 ] || fail "unexpected results (see above); RS_WIRE_OUT=DIR keeps the outputs"
 ok "wire-level TCP: Linux and ringstack agree except for the listed differences"
