@@ -43,6 +43,15 @@ rs_cleanup() {
 	if [ $rc -ne 0 ] && [ -n "$RS_PID" ] && [ -S "$RS_SOCK" ]; then
 		echo "---- ringctl stats at failure ($RS_NAME) ----" >&2
 		timeout 5 "$RS_BUILD/app/ringctl" -s "$RS_SOCK" stats >&2 2>&1 || true
+		echo "---- ringctl sock show at failure ($RS_NAME) ----" >&2
+		timeout 5 "$RS_BUILD/app/ringctl" -s "$RS_SOCK" sock show 2>&1 | head -n 20 >&2 || true
+		local l
+		for l in "${RS_LINKS[@]}"; do
+			# the Linux peer's view of its TCP connections (a stall shows
+			# as unacknowledged data, a zero window, a backed-off RTO)
+			echo "---- ss -tni in ${l%-rs} ----" >&2
+			timeout 5 ip netns exec "${l%-rs}" ss -tni 2>&1 | head -n 20 >&2 || true
+		done
 	fi
 	if [ -n "$RS_PID" ] && kill -0 "$RS_PID" 2>/dev/null; then
 		kill -TERM "$RS_PID" 2>/dev/null || true
