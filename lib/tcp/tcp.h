@@ -72,8 +72,10 @@
  *  - RTO = max(SRTT + max(G, 4 RTTVAR), 200 ms) (RFC 6298 with Linux's
  *    floor); Linux computes SRTT + max(4 mdev, 200 ms).
  *  - loss recovery follows RFC 6675's pipe (with RFC 3042 limited
- *    transmit), not Linux's PRR (RFC 6937); no undo (Eifel, F-RTO,
- *    D-SACK undo); CUBIC without HyStart++.
+ *    transmit), not Linux's PRR (RFC 6937); a loss episode whose every
+ *    retransmission is D-SACKed is undone (RFC 3708, as Linux), but there
+ *    is no Eifel (timestamp) detection and no F-RTO; CUBIC without
+ *    HyStart++.
  *  - the scoreboard tracks bursts, not single segments (TCP_TXQ_MAX
  *    entries): RACK times a burst as one.
  *  - a SYN in SYN-RECEIVED that is not the retransmitted one gets a
@@ -193,6 +195,7 @@ struct tcp_mib {
 	uint64_t ooo_queued, ooo_dropped_full, ooo_dup, rcv_pruned;
 	uint64_t rcv_qdrop;  /* Linux's TCPRcvQDrop: in-window data the ring had no room for */
 	uint64_t sack_blocks_ignored, dsack_recv, dsack_sent;
+	uint64_t dsack_undo;  /* Linux's TCPDSACKUndo: loss episodes undone by D-SACKs */
 	uint64_t timeouts, tlp_probes, rack_losses, fast_retrans, sack_recoveries, reno_recoveries;
 	uint64_t abort_on_data, abort_on_close, abort_on_timeout, abort_on_linger;
 	uint64_t tw_recycled, pmtu_updates, icmp_ignored;
@@ -505,6 +508,16 @@ struct tcp_conn {
 	struct seq recover;            /* RFC 6582 / RFC 6675 RecoveryPoint */
 	uint32_t dupacks;
 	uint32_t prior_cwnd;
+	/* D-SACK undo (RFC 3708 §3, Linux's undo_marker/undo_retrans): a
+	 * loss episode (fast recovery or RTO) keeps the window it reduced;
+	 * when D-SACKs show every byte it retransmitted reached the peer
+	 * twice, the reduction was for nothing and is undone */
+	uint32_t prior_ssthresh;
+	uint32_t undo_retrans;         /* bytes retransmitted in the episode not D-SACKed yet;
+	                                * UINT32_MAX: none retransmitted (nothing to undo) */
+	struct seq undo_marker;        /* SND.UNA when the episode began */
+	struct seq undo_lo, undo_hi;   /* what it retransmitted lies in [lo, hi) */
+	bool undo_on;                  /* an episode that may still be undone */
 	_Alignas(8) uint8_t cc_priv[TCP_CC_PRIV];
 
 	/* transmit scoreboard: [snd_una, snd_nxt) in order */

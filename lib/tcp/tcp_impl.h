@@ -152,6 +152,12 @@ void tcp_txq_recount(struct tcp_conn *c);
 void tcp_txq_mark_lost_rfc6675(struct tcp_conn *c);
 void tcp_txq_mark_head_lost(struct tcp_conn *c);
 void tcp_txq_mark_all_lost(struct tcp_conn *c);
+/* D-SACK undo (tcp_sack.c): a loss episode begins (before its window is
+ * reduced); a D-SACK reports [s, e) twice; tcp_undo_try restores the
+ * window when every byte the episode retransmitted was reported twice. */
+void tcp_undo_begin(struct tcp_conn *c);
+void tcp_undo_dsack(struct tcp_ctx *x, struct tcp_conn *c, struct seq s, struct seq e);
+bool tcp_undo_try(struct tcp_ctx *x, struct tcp_conn *c);
 int tcp_txq_split(struct tcp_conn *c, uint16_t i, struct seq at);
 void tcp_txq_compact(struct tcp_conn *c);
 void tcp_txq_mark_retrans(struct tcp_conn *c, uint16_t i, uint64_t now, uint32_t tsval);

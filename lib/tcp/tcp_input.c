@@ -239,7 +239,7 @@ tcp_enter_recovery(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now)
 {
 	/* RFC 6675 §5 (4.2) / RFC 6582 §3.2 (2): once per window */
 	c->recover = c->snd_nxt;
-	c->prior_cwnd = c->cwnd;
+	tcp_undo_begin(c);
 	c->ssthresh = c->cc->ssthresh(c, now);
 	c->cwnd = c->ssthresh;
 	c->bytes_acked_ca = 0;
@@ -396,7 +396,9 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 	bool exiting = false;
 	if (advanced && (c->ca_state == TCP_CA_RECOVERY || c->ca_state == TCP_CA_LOSS) &&
 	    seq_ge(c->snd_una, c->recover)) {
-		if (c->ca_state == TCP_CA_RECOVERY)
+		/* every retransmission of the episode reported twice: it
+		 * was spurious, its reduction is undone (RFC 3708) */
+		if (!tcp_undo_try(x, c) && c->ca_state == TCP_CA_RECOVERY)
 			c->cwnd = max32(c->ssthresh, c->mss);
 		c->ca_state = TCP_CA_OPEN;
 		exiting = true;

@@ -172,6 +172,19 @@ tcp_emit_range(struct tcp_ctx *x, struct tcp_conn *c, struct seq start, uint32_t
 			c->bytes_retrans += len;
 			c->total_retrans++;
 			x->mib.retrans_segs++;
+			if (c->undo_on) {
+				struct seq end = seq_add(start, len);
+				if (c->undo_retrans == UINT32_MAX) {
+					c->undo_retrans = 0;
+					c->undo_lo = start;
+					c->undo_hi = end;
+				}
+				if (seq_lt(start, c->undo_lo))
+					c->undo_lo = start;
+				if (seq_gt(end, c->undo_hi))
+					c->undo_hi = end;
+				c->undo_retrans += len;
+			}
 		} else {
 			c->bytes_sent += len;
 		}

@@ -261,6 +261,7 @@ tcp_txq_sack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, u
 		c->dsack_seen = true;
 		x->mib.dsack_recv++;
 		first = 1;
+		tcp_undo_dsack(x, c, seq_make(o->sack[0].start), seq_make(o->sack[0].end));
 	}
 	for (unsigned k = first; k < o->nsack && k < TCP_MAX_SACK; k++) {
 		struct seq s = seq_make(o->sack[k].start), e = seq_make(o->sack[k].end);
@@ -338,4 +339,54 @@ tcp_txq_mark_all_lost(struct tcp_conn *c)
 	}
 	tcp_txq_compact(c);
 	c->high_sacked = c->snd_una;
+}
+
+/* ---- D-SACK undo (RFC 3708 §3, as Linux's undo_marker/undo_retrans) ---- */
+
+void
+tcp_undo_begin(struct tcp_conn *c)
+{
+	c->prior_cwnd = c->cwnd;
+	/* Linux's tcp_current_ssthresh: what a window not being reduced
+	 * would grow back to */
+	uint32_t q = c->cwnd / 2 + c->cwnd / 4;
+	c->prior_ssthresh = c->ca_state >= TCP_CA_RECOVERY ? c->ssthresh
+							 : (c->ssthresh > q ? c->ssthresh : q);
+	c->undo_marker = c->snd_una;
+	c->undo_retrans = UINT32_MAX;
+	c->undo_on = true;
+}
+
+bool
+tcp_undo_try(struct tcp_ctx *x, struct tcp_conn *c)
+{
+	if (!c->undo_on || c->undo_retrans != 0 || !seq_gt(c->recover, c->undo_marker))
+		return false;
+	if (c->cwnd < c->prior_cwnd)
+		c->cwnd = c->prior_cwnd;
+	if (c->ssthresh < c->prior_ssthresh)
+		c->ssthresh = c->prior_ssthresh;
+	c->bytes_acked_ca = 0;
+	c->undo_on = false;
+	x->mib.dsack_undo++;
+	return true;
+}
+
+void
+tcp_undo_dsack(struct tcp_ctx *x, struct tcp_conn *c, struct seq s, struct seq e)
+{
+	/* only duplicates of this episode's data count, and only while it
+	 * retransmitted something not yet reported twice */
+	if (!c->undo_on || c->undo_retrans == 0 || c->undo_retrans == UINT32_MAX || !seq_lt(s, e) ||
+	    seq_lt(s, c->undo_marker) || seq_gt(e, c->recover) ||
+	    /* a duplicate of data never retransmitted (the network copied
+	     * it) proves nothing about the retransmissions */
+	    !seq_gt(e, c->undo_lo) || !seq_lt(s, c->undo_hi))
+		return;
+	uint32_t n = seq_diff(e, s);
+	c->undo_retrans = n >= c->undo_retrans ? 0 : c->undo_retrans - n;
+	/* during recovery the undo waits for its end (tcp_input), where the
+	 * window would otherwise be set to ssthresh */
+	if (c->ca_state <= TCP_CA_DISORDER)
+		tcp_undo_try(x, c);
 }

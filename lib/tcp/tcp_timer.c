@@ -151,6 +151,11 @@ rto_fire(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct 
 	x->mib.timeouts++;
 	/* RFC 5681 §3.1 eq. 4 and RFC 6675 §5.1: ssthresh once per loss
 	 * episode, cwnd to the loss window, everything outstanding lost */
+	/* a new episode to undo, unless this RTO continues one (Linux's
+	 * tcp_enter_loss: recovery still under way, or backed off) */
+	if (c->ca_state <= TCP_CA_DISORDER || !seq_gt(c->recover, c->snd_una) ||
+	    (c->ca_state == TCP_CA_LOSS && c->backoff == 0))
+		tcp_undo_begin(c);
 	if (c->ca_state != TCP_CA_LOSS || c->backoff == 0) {
 		c->ssthresh = c->cc->ssthresh(c, now);
 		if (c->cc->on_rto)

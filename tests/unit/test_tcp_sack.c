@@ -210,3 +210,70 @@ Test(sack, reneging_receiver_does_not_stall)
 	cr_assert_not_null(r);
 	cr_assert_eq(r->s.seq.v, D(1));
 }
+
+/* RFC 3708: the segment fast-retransmitted was only reordered; the D-SACK
+ * for the retransmission undoes the window reduction. */
+Test(sack, spurious_fast_retransmit_undone_by_dsack)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	uint32_t cwnd0 = t->c.cwnd;
+	sack(D(0), 1, (uint32_t[]){ 1, 4 });
+	cr_assert_eq(t->c.ca_state, TCP_CA_RECOVERY);
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	drain();
+	/* the original arrives: a full ACK ends recovery at ssthresh */
+	sack(D(10), 0, NULL);
+	cr_assert_eq(t->c.ca_state, TCP_CA_OPEN);
+	cr_assert_lt(t->c.cwnd, cwnd0);
+	cr_assert_eq(t->x.mib.dsack_undo, 0);
+	/* a D-SACK for a segment never retransmitted (duplicated by the
+	 * network) proves nothing */
+	sack(D(10), 1, (uint32_t[]){ 5, 6 });
+	cr_assert_eq(t->x.mib.dsack_undo, 0);
+	cr_assert_lt(t->c.cwnd, cwnd0);
+	/* then the retransmission arrives too: reported twice, undone */
+	sack(D(10), 1, (uint32_t[]){ 0, 1 });
+	cr_assert_eq(t->x.mib.dsack_recv, 2);
+	cr_assert_eq(t->x.mib.dsack_undo, 1);
+	cr_assert_eq(t->c.cwnd, cwnd0, "cwnd %u, before the episode %u", t->c.cwnd, cwnd0);
+	cr_assert_geq(t->c.ssthresh, cwnd0 / 2 + cwnd0 / 4);
+	/* once only */
+	sack(D(10), 1, (uint32_t[]){ 0, 1 });
+	cr_assert_eq(t->x.mib.dsack_undo, 1);
+}
+
+/* A D-SACK that arrives during recovery waits for its end, then undoes
+ * instead of setting the window to ssthresh. */
+Test(sack, dsack_during_recovery_undoes_at_its_end)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	uint32_t cwnd0 = t->c.cwnd;
+	sack(D(0), 1, (uint32_t[]){ 1, 4 });
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	drain();
+	/* the original and then the copy of segment 0 arrived, in that
+	 * order, before the rest: a partial ACK with a D-SACK */
+	sack(D(4), 1, (uint32_t[]){ 0, 1 });
+	cr_assert_eq(t->c.ca_state, TCP_CA_RECOVERY);
+	cr_assert_eq(t->x.mib.dsack_undo, 0);
+	sack(D(10), 0, NULL);
+	cr_assert_eq(t->c.ca_state, TCP_CA_OPEN);
+	cr_assert_eq(t->x.mib.dsack_undo, 1);
+	cr_assert_eq(t->c.cwnd, cwnd0);
+}
+
+/* A real loss: the retransmission is the only copy, no D-SACK comes, the
+ * reduction stays (three_sacked_segments_trigger_fast_retransmit checks
+ * the window; here the count). */
+Test(sack, genuine_loss_not_undone)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	sack(D(0), 1, (uint32_t[]){ 1, 4 });
+	drain();
+	sack(D(10), 0, NULL);
+	cr_assert_eq(t->c.cwnd, t->c.ssthresh);
+	cr_assert_eq(t->x.mib.dsack_undo, 0);
+}
