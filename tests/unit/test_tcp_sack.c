@@ -277,3 +277,24 @@ Test(sack, genuine_loss_not_undone)
 	cr_assert_eq(t->c.cwnd, t->c.ssthresh);
 	cr_assert_eq(t->x.mib.dsack_undo, 0);
 }
+
+/* A spurious timeout: the ACKs were only late. The retransmission comes
+ * back D-SACKed and the loss window (one segment) is undone. */
+Test(sack, spurious_rto_undone_by_dsack)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	uint32_t cwnd0 = t->c.cwnd;
+	ts_fire_next(t);
+	cr_assert_eq(t->c.ca_state, TCP_CA_LOSS);
+	cr_assert_eq(t->c.cwnd, MSS);
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	drain();
+	/* the late ACK for everything, then the D-SACK for the copy */
+	sack(D(10), 0, NULL);
+	cr_assert_eq(t->c.ca_state, TCP_CA_OPEN);
+	cr_assert_eq(t->x.mib.dsack_undo, 0);
+	sack(D(10), 1, (uint32_t[]){ 0, 1 });
+	cr_assert_eq(t->x.mib.dsack_undo, 1);
+	cr_assert_eq(t->c.cwnd, cwnd0);
+}
