@@ -26,7 +26,7 @@ step() {
 		echo "FAIL $name ($((SECONDS - t0)) s)"
 		# the test's own verdict first, then the end of its output
 		grep -m 5 -E '^FAIL|INVARIANT|Assertion|ERROR' "/tmp/rs-step.$$" | sed 's/^/    /'
-		tail -n 40 "/tmp/rs-step.$$" | sed 's/^/    /'
+		tail -n 150 "/tmp/rs-step.$$" | sed 's/^/    /'
 	fi
 	rm -f "/tmp/rs-step.$$"
 }
