@@ -298,15 +298,32 @@ rs_stream_mask(struct rs_sock *s)
 	 * (RESET): a look between the two stores would give EPOLLERR without
 	 * the EPOLLIN | EPOLLHUP of a reset, which a woken poller never sees
 	 * on Linux (tcp_reset sets sk_err before tcp_done). Wait that window
-	 * out, bounded: a daemon that never sets the state costs a few us. */
+	 * out. It is two adjacent stores, but the worker can be preempted
+	 * between them: a bound of 4096 pauses (tens of us) was seen to run
+	 * out in full test runs (EPOLLERR alone after a refused connect), so
+	 * the bound is time, 5 ms, read from the vDSO clock every 256 pauses
+	 * (no syscall: seccomp'd callers, rs_confine). For TCP the daemon sets
+	 * so_error only with that state, so only a daemon that stopped
+	 * between the stores costs a caller the 5 ms. */
 	if (!(st & (RS_SS_RESET | RS_SS_CLOSED | RS_SS_LISTEN)) &&
-	    atomic_load_explicit(&s->shm->so_error, memory_order_acquire) != 0)
-		for (int i = 0; i < 4096 && !(st & (RS_SS_RESET | RS_SS_CLOSED)); i++) {
+	    atomic_load_explicit(&s->shm->so_error, memory_order_acquire) != 0) {
+		int64_t end = 0;
+
+		for (uint32_t i = 0; !(st & (RS_SS_RESET | RS_SS_CLOSED)); i++) {
+			if ((i & 255) == 0) {
+				int64_t now = rs_now_ns();
+
+				if (end == 0)
+					end = now + 5000000;
+				else if (now > end)
+					break;
+			}
 #if defined(__x86_64__) || defined(__i386__)
-			__builtin_ia32_pause(); /* no syscall: seccomp'd callers (rs_confine) */
+			__builtin_ia32_pause();
 #endif
 			st = rs_stream_state(s);
 		}
+	}
 
 	if (st & RS_SS_LISTEN)
 		/* inet_csk_listen_poll */
