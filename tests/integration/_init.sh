@@ -145,6 +145,28 @@ wait_for() {
 # has its capture open (it says "listening on" then), instead of a sleep.
 listening() { wait_for 20 grep -q "listening on" "$1"; }
 
+# cap_start NS DEV FILTER / cap_show: a headers-only capture on the Linux
+# side while a step runs; cap_show stops it and prints its last 40
+# segments (to stderr, before a failure's other dumps): a stall then shows
+# which side stopped sending or acknowledging. cap_stop ends it quietly.
+cap_start() {
+	ip netns exec "$1" tcpdump -i "$2" -nn -U -s 128 -w "$RS_TMP/cap_step.pcap" "$3" \
+		2>"$RS_TMP/cap_step.err" &
+	RS_CAP=$!
+	wait_for 20 grep -q "listening on" "$RS_TMP/cap_step.err" || true
+}
+cap_stop() {
+	[ -n "${RS_CAP:-}" ] || return 0
+	kill "$RS_CAP" 2>/dev/null || true
+	wait "$RS_CAP" 2>/dev/null || true
+	RS_CAP=
+}
+cap_show() {
+	cap_stop
+	echo "---- the last segments the Linux side saw ($RS_NAME) ----" >&2
+	tcpdump -nn -tt -r "$RS_TMP/cap_step.pcap" 2>/dev/null | tail -n 40 >&2 || true
+}
+
 # drops REASON: the count of one drop reason.
 drops() { ringctl -j stats | jq -r ".drops.$1"; }
 # node_pkts NODE: packets a graph node processed.

@@ -102,8 +102,12 @@ ok "ringstack client against a Linux echo server: $(grep -c '^ok' "$RS_TMP/cases
 run_bg recho.log timeout 30 "$RS" echo 7001 1
 srv=$!
 wait_for 10 listening recho.log || fail "ringstack echo: $(cat "$RS_TMP/recho.log")"
-in_ns p1 timeout 30 "$LX" cases 10.0.0.1 7001 >"$RS_TMP/cases2.log" 2>&1 ||
+cap_start p1 p1-l "tcp port 7001"
+in_ns p1 timeout 30 "$LX" cases 10.0.0.1 7001 >"$RS_TMP/cases2.log" 2>&1 || {
+	cap_show
 	fail "Linux client against a ringstack echo server: $(cat "$RS_TMP/cases2.log"); server: $(cat "$RS_TMP/recho.log")"
+}
+cap_stop
 finish $srv recho.log
 ok "Linux client against a ringstack epoll echo server: $(grep -c '^ok' "$RS_TMP/cases2.log") checks"
 

@@ -273,8 +273,12 @@ wait $pid || fail "Linux echo: $(cat "$RS_TMP/c_lecho.log")"
 rs_bg c_recho.log echo 7001 1
 pid=$!
 wait_for 10 c_listening c_recho.log || fail "rs_tcp echo: $(cat "$RS_TMP/c_recho.log")"
-in_ns p1 timeout 30 "$BIN/rs_tcp_linux" cases 2001:db8::1 7001 >"$RS_TMP/c_cases2.log" 2>&1 ||
+cap_start p1 p1-l "tcp port 7001"
+in_ns p1 timeout 30 "$BIN/rs_tcp_linux" cases 2001:db8::1 7001 >"$RS_TMP/c_cases2.log" 2>&1 || {
+	cap_show
 	fail "Linux cases against ringstack: $(cat "$RS_TMP/c_cases2.log"); server: $(cat "$RS_TMP/c_recho.log")"
+}
+cap_stop
 wait $pid || fail "rs_tcp echo: $(cat "$RS_TMP/c_recho.log")"
 rs_bg c_loecho.log echo 7002 1
 pid=$!
