@@ -212,7 +212,13 @@ tcp_send_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, str
 	struct tcp_out_seg *o = tcp_act_seg(a);
 	if (o == NULL)
 		return;
-	o->seq = c->snd_nxt;
+	/* Linux's tcp_acceptable_seq: SND.NXT, unless that lies beyond the
+	 * window the peer last offered (it closed its window on data already
+	 * sent): then the window's end, else a peer at zero window finds the
+	 * ACK out of its window and ignores its acknowledgment (a deadlock
+	 * seen with a Linux client blocked in writev) */
+	struct seq wnd_end = seq_add(c->snd_una, c->snd_wnd);
+	o->seq = seq_gt(c->snd_nxt, wnd_end) ? wnd_end : c->snd_nxt;
 	o->ack = c->rcv_nxt;
 	o->flags = TCP_ACK;
 	tcp_fill_opts(x, c, &o->opts, io->now_ns, true);

@@ -298,3 +298,18 @@ Test(sack, spurious_rto_undone_by_dsack)
 	cr_assert_eq(t->x.mib.dsack_undo, 1);
 	cr_assert_eq(t->c.cwnd, cwnd0);
 }
+
+/* The peer closed its window on data already sent (Linux does when its
+ * receive memory runs short): our ACKs then carry the window's end as
+ * their sequence number, as Linux's tcp_acceptable_seq, or a peer at zero
+ * window finds them beyond its window and ignores what they acknowledge. */
+Test(sack, ack_seq_within_a_window_the_peer_closed)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = D(2), .flags = ACK, .wnd = 0));
+	drain();
+	/* data from the peer: acknowledged at once, from inside its window */
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = D(2), .flags = ACK | PSH, .wnd = 0, .len = 100));
+	ts_expect(t, SEG(.seq = D(2), .ack = PEER_ISS + 101, .flags = ACK));
+}
