@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -2037,6 +2038,36 @@ stream_ioctl(struct rs_sock *s, unsigned long request, int *argp)
 	return 0;
 }
 
+/* SIOCOUTQNSD: EINVAL on a listener, 0 before the handshake is over;
+ * then only the connection's owner knows what it sent (the daemon asks
+ * it: a round trip, as TCP_INFO). */
+static int
+stream_outqnsd(struct rs_sock *s, int *argp)
+{
+	struct rs_sreq req;
+	struct rs_scpl cpl;
+	uint32_t st = rs_stream_state(s);
+	int v;
+
+	if (atomic_load(&s->listening) || (st & RS_SS_LISTEN))
+		return fail(EINVAL);
+	if (!(st & RS_SS_CONNECTED) || (st & (RS_SS_RESET | RS_SS_CLOSED))) {
+		*argp = 0;
+		return 0;
+	}
+	sreq_init(&req, RS_SOP_GETSOCKOPT, s->sd);
+	req.a[0] = IPPROTO_TCP;
+	req.a[1] = RS_TCP_OUTQNSD;
+	req.optlen = sizeof(v);
+	if (sock_op(s, &req, &cpl) < 0)
+		return -1;
+	if (cpl.optlen != sizeof(v))
+		return fail(EPROTO);
+	memcpy(&v, cpl.opt, sizeof(v));
+	*argp = v;
+	return 0;
+}
+
 int
 rs_ioctl(int fd, unsigned long request, ...)
 {
@@ -2084,6 +2115,19 @@ rs_ioctl(int fd, unsigned long request, ...)
 			break;
 		}
 		rc = 0;
+		break;
+	case SIOCOUTQNSD:
+		/* tcp_ioctl: written, not yet sent; ENOTTY elsewhere (udp_ioctl
+		 * has no such request) */
+		if (!s->stream) {
+			rc = fail(ENOTTY);
+			break;
+		}
+		if (argp == NULL) {
+			rc = fail(EFAULT);
+			break;
+		}
+		rc = stream_outqnsd(s, argp);
 		break;
 	case SIOCATMARK:
 		/* tcp_ioctl; other sockets have no urgent data */

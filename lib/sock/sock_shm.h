@@ -283,6 +283,10 @@ struct rs_saddr {
  * data arrives (the library sends it at F_SETOWN; not an option Linux
  * has). */
 #define RS_SO_OWNER 0x5253
+/* RS_SOP_GETSOCKOPT at IPPROTO_TCP: SIOCOUTQNSD, bytes written but not
+ * yet sent (Linux's write_seq - snd_nxt), which only the connection's
+ * owner knows (not an option Linux has). */
+#define RS_TCP_OUTQNSD 0x5254
 /* Linux's <linux/in6.h> option glibc's <netinet/in.h> does not name */
 #ifndef IPV6_FLOWINFO
 #define IPV6_FLOWINFO 11

@@ -967,6 +967,26 @@ static int tsk_getsockopt(struct rs_sock *s, int level, int name, void *v, uint3
 		*len = l;
 		return 0;
 	}
+	case RS_TCP_OUTQNSD: {
+		/* tcp_ioctl's SIOCOUTQNSD, write_seq - snd_nxt: the bytes in
+		 * the send ring (written, not yet released by an ACK) less
+		 * those in flight, as the owner last counted them. 0 before
+		 * the handshake is over (Linux: SYN_SENT, SYN_RECV) and once
+		 * the connection was reset or closed. */
+		x = 0;
+		uint32_t st = atomic_load(&s->shm->state);
+		if (ps->connecting && (st & RS_SS_CONNECTED) &&
+		    !(st & (RS_SS_RESET | RS_SS_CLOSED)) && info_query(s) == 0) {
+			/* the ring's producer index is the application's:
+			 * shm_bytes_used bounds it (< 0: corrupt, say 0) */
+			ssize_t q = shm_bytes_used(&s->tx);
+			uint32_t known = ps->info.outq_bytes, unsent = ps->info.notsent_bytes;
+			uint32_t flight = known > unsent ? known - unsent : 0;
+			if (q > 0 && (uint64_t)q > flight)
+				x = (int)((uint64_t)q - flight);
+		}
+		goto out_int;
+	}
 	case O_INFO: {
 		struct linux_tcp_info t;
 		memset(&t, 0, sizeof(t));

@@ -80,6 +80,8 @@ rx=$!
 lrc=0 rrc=0
 wait $lx || lrc=$?
 wait $rx || rrc=$?
+# RS_DIFF_KEEP=DIR keeps both sides' outputs (to read a case whole)
+[ -z "${RS_DIFF_KEEP:-}" ] || cp "$RS_TMP/linux.out" "$RS_TMP/rs.out" "$RS_DIFF_KEEP"/
 [ $lrc -eq 0 ] || fail "udp_diff_linux exited $lrc: $(tail -3 "$RS_TMP/linux.err")"
 if [ -n "${RS_DIFF_OUT:-}" ]; then
 	mkdir -p "$RS_DIFF_OUT"

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -1100,6 +1101,72 @@ static void c_linger(void)
 	xclose(ls);
 }
 
+/* SIOCOUTQNSD (tcp_ioctl): bytes written but not yet sent; SIOCOUTQ
+ * counts the unacknowledged ones too. A receiver that does not read
+ * closes its window, so the sender holds unsent bytes. */
+static void c_outqnsd(void)
+{
+	cs = "tcp_outqnsd";
+	int v = -1, q = -1, cl, sv;
+	int ls = tcp_sock(0);
+	struct sockaddr_in a = sin4(LOCAL_IP, 0);
+	socklen_t al = sizeof(a);
+	S(bind)(ls, SA(&a), sizeof(a));
+	S(getsockname)(ls, SA(&a), &al);
+	DO(S(ioctl)(ls, SIOCOUTQNSD, &v));
+	rep("unconnected", "val=%d", v);
+	S(listen)(ls, 4);
+	DO(S(ioctl)(ls, SIOCOUTQNSD, &v));
+	rep("listener", NULL);
+	xclose(ls);
+	int u = S(socket)(AF_INET, SOCK_DGRAM, 0);
+	DO(S(ioctl)(u, SIOCOUTQNSD, &v));
+	rep("udp", NULL);
+	xclose(u);
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	DO(S(ioctl)(cl, SIOCOUTQNSD, &v));
+	rep("idle", "val=%d", v);
+	static char buf[65536];
+	int fl = S(fcntl)(cl, F_GETFL);
+	S(fcntl)(cl, F_SETFL, fl | O_NONBLOCK);
+	long sent = 0;
+	struct pollfd p = { .fd = cl, .events = POLLOUT };
+	for (uint64_t end = now_ms() + 3000; now_ms() < end;) {
+		ssize_t r = S(send)(cl, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (r > 0) {
+			sent += r;
+			continue;
+		}
+		if (S(poll)(&p, 1, 200) != 1)
+			break; /* no room came: the peer's window is shut */
+	}
+	v = q = -1;
+	DO(S(ioctl)(cl, SIOCOUTQNSD, &v));
+	S(ioctl)(cl, TIOCOUTQ, &q);
+	rep("full", "unsent=%d within_outq=%d", v > 0, v > 0 && v <= q && q <= sent);
+	/* the receiver reads it all: everything sent and acknowledged */
+	long got = 0;
+	struct timeval tv = { .tv_sec = 5 };
+	S(setsockopt)(sv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (got < sent) {
+		ssize_t r = S(recv)(sv, buf, sizeof(buf), 0);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	for (int i = 0; i < 500; i++) {
+		S(ioctl)(cl, TIOCOUTQ, &q);
+		if (q == 0)
+			break;
+		usleep(10000);
+	}
+	DO(S(ioctl)(cl, SIOCOUTQNSD, &v));
+	rep("drained", "all=%d val=%d outq=%d", got == sent, v, q);
+	xclose(cl);
+	xclose(sv);
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1126,6 +1193,7 @@ int main(int argc, char **argv)
 	c_backlog();
 	c_timewait_reuse();
 	c_linger();
+	c_outqnsd();
 	c_urgent();
 #ifndef USE_RS
 	c_urgent_shim();
