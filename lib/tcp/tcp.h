@@ -196,6 +196,8 @@ struct tcp_mib {
 	uint64_t rcv_qdrop;  /* Linux's TCPRcvQDrop: in-window data the ring had no room for */
 	uint64_t sack_blocks_ignored, dsack_recv, dsack_sent;
 	uint64_t dsack_undo;  /* Linux's TCPDSACKUndo: loss episodes undone by D-SACKs */
+	uint64_t eifel_undo;  /* loss episodes undone by an echoed timestamp (RFC 3522;
+	                       * Linux counts these in TCPLossUndo / TCPPartialUndo) */
 	uint64_t timeouts, tlp_probes, rack_losses, fast_retrans, sack_recoveries, reno_recoveries;
 	uint64_t abort_on_data, abort_on_close, abort_on_timeout, abort_on_linger;
 	uint64_t tw_recycled, pmtu_updates, icmp_ignored;
@@ -518,6 +520,11 @@ struct tcp_conn {
 	struct seq undo_marker;        /* SND.UNA when the episode began */
 	struct seq undo_lo, undo_hi;   /* what it retransmitted lies in [lo, hi) */
 	bool undo_on;                  /* an episode that may still be undone */
+	/* Eifel detection (RFC 3522, Linux's retrans_stamp and
+	 * tcp_packet_delayed): the TSval of the episode's first
+	 * retransmission; an ACK echoing an older one answers an original */
+	bool undo_ts;                  /* undo_tsval is set */
+	uint32_t undo_tsval;
 	_Alignas(8) uint8_t cc_priv[TCP_CC_PRIV];
 
 	/* transmit scoreboard: [snd_una, snd_nxt) in order */

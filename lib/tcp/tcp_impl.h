@@ -158,6 +158,10 @@ void tcp_txq_mark_all_lost(struct tcp_conn *c);
 void tcp_undo_begin(struct tcp_conn *c);
 void tcp_undo_dsack(struct tcp_ctx *x, struct tcp_conn *c, struct seq s, struct seq e);
 bool tcp_undo_try(struct tcp_ctx *x, struct tcp_conn *c);
+/* Eifel (RFC 3522): an ACK that advances SND.UNA during an episode and
+ * echoes a timestamp older than its first retransmission was sent for an
+ * original transmission: the episode is undone, its losses unmarked. */
+bool tcp_undo_eifel(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg);
 int tcp_txq_split(struct tcp_conn *c, uint16_t i, struct seq at);
 void tcp_txq_compact(struct tcp_conn *c);
 void tcp_txq_mark_retrans(struct tcp_conn *c, uint16_t i, uint64_t now, uint32_t tsval);

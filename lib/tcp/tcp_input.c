@@ -392,8 +392,13 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 		c->force_retx = true; /* at once, whatever the window */
 	}
 
-	/* leave recovery at RecoveryPoint (RFC 6675 §5, RFC 6582 (6)) */
+	/* Eifel (RFC 3522): the ACK answers an original transmission, so
+	 * the episode was spurious; undone at once, as Linux's
+	 * tcp_try_undo_loss / tcp_try_undo_partial */
 	bool exiting = false;
+	if (advanced && tcp_undo_eifel(x, c, seg))
+		exiting = true;
+	/* leave recovery at RecoveryPoint (RFC 6675 §5, RFC 6582 (6)) */
 	if (advanced && (c->ca_state == TCP_CA_RECOVERY || c->ca_state == TCP_CA_LOSS) &&
 	    seq_ge(c->snd_una, c->recover)) {
 		/* every retransmission of the episode reported twice: it

@@ -184,6 +184,10 @@ tcp_emit_range(struct tcp_ctx *x, struct tcp_conn *c, struct seq start, uint32_t
 				if (seq_gt(end, c->undo_hi))
 					c->undo_hi = end;
 				c->undo_retrans += len;
+				if (!c->undo_ts && (o->opts.present & TCP_OPT_TS)) {
+					c->undo_ts = true;
+					c->undo_tsval = o->opts.tsval;
+				}
 			}
 		} else {
 			c->bytes_sent += len;

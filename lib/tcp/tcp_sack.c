@@ -355,6 +355,42 @@ tcp_undo_begin(struct tcp_conn *c)
 	c->undo_marker = c->snd_una;
 	c->undo_retrans = UINT32_MAX;
 	c->undo_on = true;
+	c->undo_ts = false;
+}
+
+/* the window before the episode, as tcp_undo_try restores it */
+static void
+undo_window(struct tcp_conn *c)
+{
+	if (c->cwnd < c->prior_cwnd)
+		c->cwnd = c->prior_cwnd;
+	if (c->ssthresh < c->prior_ssthresh)
+		c->ssthresh = c->prior_ssthresh;
+	c->bytes_acked_ca = 0;
+	c->undo_on = false;
+}
+
+bool
+tcp_undo_eifel(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (!c->undo_on || !c->undo_ts || !c->ts_ok || !(seg->opts.present & TCP_OPT_TS) ||
+	    seg->opts.tsecr == 0 ||
+	    (c->ca_state != TCP_CA_RECOVERY && c->ca_state != TCP_CA_LOSS) ||
+	    /* ms ticks: an original sent in the same tick as the
+	     * retransmission cannot be told apart, and is not undone */
+	    (int32_t)(seg->opts.tsecr - c->undo_tsval) >= 0)
+		return false;
+	undo_window(c);
+	/* Linux's tcp_undo_cwnd_reduction(sk, true): nothing is lost any
+	 * more, so nothing more is retransmitted for this episode; what is
+	 * still missing is found again by SACK, RACK or the timer */
+	for (uint16_t i = 0; i < c->ntx; i++)
+		c->tx[i].flags &= (uint8_t)~TXE_LOST;
+	tcp_txq_recount(c);
+	c->ca_state = c->sacked_bytes ? TCP_CA_DISORDER : TCP_CA_OPEN;
+	c->force_retx = false;
+	x->mib.eifel_undo++;
+	return true;
 }
 
 bool
@@ -362,12 +398,7 @@ tcp_undo_try(struct tcp_ctx *x, struct tcp_conn *c)
 {
 	if (!c->undo_on || c->undo_retrans != 0 || !seq_gt(c->recover, c->undo_marker))
 		return false;
-	if (c->cwnd < c->prior_cwnd)
-		c->cwnd = c->prior_cwnd;
-	if (c->ssthresh < c->prior_ssthresh)
-		c->ssthresh = c->prior_ssthresh;
-	c->bytes_acked_ca = 0;
-	c->undo_on = false;
+	undo_window(c);
 	x->mib.dsack_undo++;
 	return true;
 }

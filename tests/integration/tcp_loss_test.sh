@@ -35,4 +35,4 @@ q=$(tcp ooo_queued) full=$(tcp ooo_dropped_full) pruned=$(tcp rcv_pruned)
 [ "$q" -gt 0 ] || fail "no out-of-order segment under 2 % loss and 5 % reordering (ooo_queued $q)"
 [ "$full" -eq 0 ] && [ "$pruned" -eq 0 ] ||
 	fail "out-of-order data dropped: ooo_dropped_full $full, rcv_pruned $pruned (ooo_queued $q)"
-ok "impaired link, ringstack server / Linux client: $(grep -o '[0-9]* bytes each way.*' "$RS_TMP/srv.log"); ooo_queued $q, ooo_dropped_full 0, rcv_pruned 0, timeouts $(tcp timeouts), retrans_segs $(tcp retrans_segs), dsack_recv $(tcp dsack_recv), dsack_undo $(tcp dsack_undo)"
+ok "impaired link, ringstack server / Linux client: $(grep -o '[0-9]* bytes each way.*' "$RS_TMP/srv.log"); ooo_queued $q, ooo_dropped_full 0, rcv_pruned 0, timeouts $(tcp timeouts), retrans_segs $(tcp retrans_segs), dsack_recv $(tcp dsack_recv), dsack_undo $(tcp dsack_undo), eifel_undo $(tcp eifel_undo)"

@@ -313,3 +313,127 @@ Test(sack, ack_seq_within_a_window_the_peer_closed)
 	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = D(2), .flags = ACK | PSH, .wnd = 0, .len = 100));
 	ts_expect(t, SEG(.seq = D(2), .ack = PEER_ISS + 101, .flags = ACK));
 }
+
+/*
+ * Eifel detection (RFC 3522, Linux's tcp_packet_delayed): with timestamps,
+ * an ACK that echoes a TSval older than the episode's first retransmission
+ * was sent for an original transmission, so the episode was spurious: the
+ * window comes back at once and nothing more is retransmitted for it.
+ */
+/* with timestamps a full segment carries 1448 bytes */
+#define MSS_TS 1448u
+#define DT(k) (OUR_ISS + 1 + (k) * MSS_TS)
+
+static uint32_t peer_tsval = 101;
+
+static void
+setup_ts(void)
+{
+	ts_init_opts(t, true, true, false);
+	t->x.p.rack = false;
+	t->x.p.tlp = false;
+	ts_establish(t, 65535);
+	peer_tsval = 101;
+}
+
+TestSuite(eifel, .init = setup_ts, .fini = teardown);
+
+/* the peer acknowledges ack, echoing tsecr, with SACK blocks as segment
+ * ranges */
+static void
+ack_ts(uint32_t ack, uint32_t tsecr, unsigned n, const uint32_t *segs)
+{
+	struct tcp_opts o = { .present = TCP_OPT_TS, .tsval = peer_tsval++, .tsecr = tsecr };
+	o.nsack = (uint8_t)n;
+	if (n)
+		o.present |= TCP_OPT_SACK;
+	for (unsigned k = 0; k < n; k++) {
+		o.sack[k].start = DT(segs[2 * k]);
+		o.sack[k].end = DT(segs[2 * k + 1]);
+	}
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = ack, .flags = ACK, .wnd = 65535, .opts = o));
+}
+
+/* ten segments out; returns the TSval they carry */
+static uint32_t
+send_ten(void)
+{
+	ts_write(t, NULL, 10 * MSS_TS);
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r);
+	uint32_t tsv = r->s.opts.tsval;
+	cr_assert(r->s.opts.present & TCP_OPT_TS);
+	drain();
+	return tsv;
+}
+
+Test(eifel, spurious_rto_undone_by_the_echoed_timestamp)
+{
+	uint32_t t0 = send_ten(), cwnd0 = t->c.cwnd;
+	ts_fire_next(t);
+	cr_assert_eq(t->c.ca_state, TCP_CA_LOSS);
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->s.seq.v, DT(0));
+	cr_assert_gt(r->s.opts.tsval, t0, "the retransmission is stamped later");
+	ts_expect_nothing(t);
+	/* the ACK for the original of segment 0, only late: echoes t0 */
+	ack_ts(DT(1), t0, 0, NULL);
+	cr_assert_eq(t->x.mib.eifel_undo, 1);
+	cr_assert_eq(t->c.ca_state, TCP_CA_OPEN);
+	cr_assert_eq(t->c.cwnd, cwnd0, "cwnd %u, before the timeout %u", t->c.cwnd, cwnd0);
+	cr_assert_eq(t->c.lost_bytes, 0);
+	/* segments 1-9 are in flight, not lost: no go-back-N */
+	ts_expect_nothing(t);
+	ack_ts(DT(10), t0, 0, NULL);
+	cr_assert_eq(t->x.mib.eifel_undo, 1);
+	cr_assert_eq(t->x.mib.dsack_undo, 0);
+}
+
+Test(eifel, genuine_rto_not_undone)
+{
+	uint32_t t0 = send_ten();
+	ts_fire_next(t);
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r);
+	uint32_t t1 = r->s.opts.tsval;
+	(void)t0;
+	/* the retransmission filled the hole: the ACK echoes its stamp */
+	ack_ts(DT(1), t1, 0, NULL);
+	cr_assert_eq(t->x.mib.eifel_undo, 0);
+	cr_assert_eq(t->c.ca_state, TCP_CA_LOSS);
+	/* go-back-N goes on: segment 1 is retransmitted */
+	r = ts_next(t);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->s.seq.v, DT(1));
+}
+
+Test(eifel, spurious_fast_retransmit_undone_by_the_echoed_timestamp)
+{
+	uint32_t t0 = send_ten(), cwnd0 = t->c.cwnd;
+	ts_advance(t, 5 * 1000000ull); /* the retransmission's tick is later */
+	ack_ts(DT(0), t0, 1, (uint32_t[]){ 1, 4 });
+	cr_assert_eq(t->c.ca_state, TCP_CA_RECOVERY);
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->s.seq.v, DT(0));
+	drain();
+	/* segment 0 was only reordered: its original is acknowledged */
+	ack_ts(DT(10), t0, 0, NULL);
+	cr_assert_eq(t->x.mib.eifel_undo, 1);
+	cr_assert_eq(t->c.ca_state, TCP_CA_OPEN);
+	cr_assert_eq(t->c.cwnd, cwnd0);
+}
+
+/* the retransmission and the original in the same millisecond tick
+ * cannot be told apart: not undone (the reduction stays) */
+Test(eifel, same_tick_not_undone)
+{
+	uint32_t t0 = send_ten();
+	ack_ts(DT(0), t0, 1, (uint32_t[]){ 1, 4 });
+	cr_assert_eq(t->c.ca_state, TCP_CA_RECOVERY);
+	drain();
+	ack_ts(DT(10), t0, 0, NULL);
+	cr_assert_eq(t->x.mib.eifel_undo, 0);
+	cr_assert_lt(t->c.cwnd, 10 * MSS_TS);
+}
