@@ -2117,26 +2117,19 @@ rs_ioctl(int fd, unsigned long request, ...)
 		rc = 0;
 		break;
 	case SIOCOUTQNSD:
-		/* tcp_ioctl: written, not yet sent; ENOTTY elsewhere (udp_ioctl
-		 * has no such request) */
-		if (!s->stream) {
-			rc = fail(ENOTTY);
-			break;
-		}
-		if (argp == NULL) {
-			rc = fail(EFAULT);
-			break;
-		}
-		rc = stream_outqnsd(s, argp);
-		break;
 	case SIOCATMARK:
-		/* tcp_ioctl; other sockets have no urgent data */
+		/* tcp_ioctl only (written, not yet sent; at the urgent mark):
+		 * ENOTTY elsewhere, as udp_ioctl has neither */
 		if (!s->stream) {
 			rc = fail(ENOTTY);
 			break;
 		}
 		if (argp == NULL) {
 			rc = fail(EFAULT);
+			break;
+		}
+		if (request == SIOCOUTQNSD) {
+			rc = stream_outqnsd(s, argp);
 			break;
 		}
 		*argp = rs_stream_atmark(s);
