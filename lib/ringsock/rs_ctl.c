@@ -1488,6 +1488,32 @@ connect_settled(struct rs_sock *s, void *arg)
 }
 
 /*
+ * connect(AF_UNSPEC) succeeded (Linux's tcp_disconnect): a listener is a
+ * closed socket again; a connection is gone (the daemon reset it and
+ * dropped unsent data), its unread data goes here, nothing is shut, and
+ * the socket may connect again.
+ */
+static void
+stream_disconnected(struct rs_sock *s)
+{
+	ssize_t n;
+
+	if (atomic_load(&s->listening)) {
+		atomic_store(&s->listening, false);
+		return;
+	}
+	rs_rx_lock(s);
+	n = shm_bytes_used(&s->rx);
+	if (n > 0)
+		shm_bytes_skip(&s->rx, (size_t)n);
+	pthread_mutex_unlock(&s->rx_lock);
+	atomic_store(&s->shut, 0);
+	atomic_store(&s->connected, false);
+	atomic_store(&s->connecting, false);
+	atomic_store(&s->disconnected, true);
+}
+
+/*
  * connect(2) on a stream socket. req: the request to send, or NULL when a
  * non-blocking connect is already in progress. Blocking connects wait for
  * the handshake (SO_SNDTIMEO bounds the wait: then EINPROGRESS, as Linux);
@@ -1567,17 +1593,21 @@ rs_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		goto out;
 	}
 	sreq_init(&req, RS_SOP_CONNECT, s->sd);
+	/* __inet_stream_connect looks at AF_UNSPEC first, in any state */
+	if (addr->sa_family == AF_UNSPEC) {
+		req.addr.family = AF_UNSPEC;
+		rc = sock_op(s, &req, &cpl);
+		if (rc == 0) {
+			atomic_store(&s->connected, false);
+			if (s->stream)
+				stream_disconnected(s);
+		}
+		goto out;
+	}
 	if (s->stream && atomic_load(&s->connecting)) {
 		/* A non-blocking connect in progress: its outcome, as
 		 * __inet_stream_connect reports it in SS_CONNECTING. */
 		rc = stream_connect(s, NULL);
-		goto out;
-	}
-	if (addr->sa_family == AF_UNSPEC) {
-		req.addr.family = AF_UNSPEC;
-		rc = sock_op(s, &req, &cpl);
-		if (rc == 0)
-			atomic_store(&s->connected, false);
 		goto out;
 	}
 	if (s->domain == AF_INET6) {

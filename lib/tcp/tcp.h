@@ -737,6 +737,11 @@ void tcp_conn_listener_gone(struct tcp_ctx *x, struct tcp_conn *c, const struct 
  * finishes in the background (orphan: FIN-WAIT-2 limited by
  * fin_timeout_ns, data arriving afterwards answered with RST).
  */
+/* connect(AF_UNSPEC) (Linux's tcp_disconnect): a synchronized connection
+ * is reset (RST sent), any other ends at once; TCP_EV_CLOSED either way,
+ * and the socket may connect again. */
+void tcp_disconnect(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io,
+		    struct tcp_actions *a);
 void tcp_close(struct tcp_ctx *x, struct tcp_conn *c, uint32_t unread, bool linger0,
 	       const struct tcp_io *io, struct tcp_actions *a);
 

@@ -65,7 +65,7 @@ struct tcp_sconn {
 /* Commands (struct sock_cmd.op) to a TCP socket's worker. */
 enum {
 	TCP_CMD_OPEN = 1,   /* active open of s (addressing set); a0: initial ISN (0: RFC 6528) */
-	TCP_CMD_CLOSE,      /* the application closed s; a0: SO_LINGER 0 */
+	TCP_CMD_CLOSE,      /* the application closed s, or disconnects it; a0: TCP_CLOSE_* */
 	TCP_CMD_SHUTDOWN,   /* a0: how */
 	TCP_CMD_SETOPT,     /* a0: enum tcp_sockopt, a1: value */
 	TCP_CMD_CONGESTION, /* a1: const struct tcp_cc_ops * */
@@ -73,6 +73,9 @@ enum {
 	TCP_CMD_ACCEPTED,   /* s (a child) was accepted */
 	TCP_CMD_LISTEN_END, /* s, a listener, is closing: reset its children here */
 };
+/* TCP_CMD_CLOSE's a0 */
+#define TCP_CLOSE_LINGER0 1u    /* SO_LINGER {1, 0}: reset */
+#define TCP_CLOSE_DISCONNECT 2u /* connect(AF_UNSPEC): the socket stays */
 
 /* A socket's TCP state on the control side (s->proto_priv). */
 struct tcp_psock {

@@ -526,6 +526,15 @@ queue_fin(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now, struct tcp_action
 }
 
 void
+tcp_disconnect(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a)
+{
+	tcp_io_enter(c, io, a);
+	/* no error for the socket: the caller asked for it (the daemon
+	 * reports ECONNRESET once, as tcp_disconnect sets sk_err) */
+	tcp_conn_reset(x, c, 0, true, io, a);
+}
+
+void
 tcp_close(struct tcp_ctx *x, struct tcp_conn *c, uint32_t unread, bool linger0, const struct tcp_io *io,
 	  struct tcp_actions *a)
 {

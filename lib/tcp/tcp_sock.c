@@ -576,10 +576,54 @@ static void disconnect(struct rs_sock *s)
 	atomic_store(&s->shm->state, 0);
 }
 
+static int listener_end(struct rs_sock *s, bool keep);
+
+/*
+ * connect(AF_UNSPEC) (Linux's __inet_stream_connect -> tcp_disconnect): a
+ * listener stops listening; a connection on a worker is reset there (RST
+ * when synchronized) and, once the worker let go of it, the socket is a
+ * fresh closed one: unsent data dropped, the tuple and an implicit port
+ * given up, ECONNRESET reported once. The library drops unread data. The
+ * wait is a walk or two of the owner; bounded, as info_query's.
+ */
+static int tcp_disconnect_sock(struct rs_sock *s)
+{
+	struct tcp_psock *ps = s->proto_priv;
+	if (ps->listening)
+		return listener_end(s, true);
+	if (!ps->connecting)
+		return 0;
+	bool on_worker = !atomic_load_explicit(&ps->conn_ended, memory_order_acquire);
+	if (on_worker) {
+		struct sock_cmd cmd = { .s = s, .op = TCP_CMD_CLOSE, .a0 = TCP_CLOSE_DISCONNECT };
+		if (sock_cmd_post(atomic_load(&s->worker), &cmd) != 0)
+			return -ENOBUFS;
+		int i;
+		for (i = 0; i < 200000; i++) {
+			if (atomic_load_explicit(&ps->conn_ended, memory_order_acquire))
+				break;
+			nanosleep(&(struct timespec){ 0, 5000 }, NULL);
+		}
+		if (i == 200000)
+			return -ETIMEDOUT; /* it ends later; a second call finishes */
+	}
+	disconnect(s);
+	/* the worker let go: the send ring is ours to empty (its producer
+	 * index is the application's: read once, bounded by the ring) */
+	ssize_t q = shm_bytes_used(&s->tx);
+	if (q > 0)
+		shm_bytes_skip(&s->tx, (size_t)q);
+	if (on_worker)
+		atomic_store(&s->shm->so_error, ECONNRESET);
+	return 0;
+}
+
 static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 {
 	struct tcp_psock *ps = s->proto_priv;
 	uint32_t st = atomic_load(&s->shm->state);
+	if (a->family == AF_UNSPEC)
+		return tcp_disconnect_sock(s);
 	if (ps->listening)
 		return -EISCONN; /* __inet_stream_connect: sk_state is not TCP_CLOSE */
 	if (st & RS_SS_CONNECTED)
@@ -759,7 +803,8 @@ static void tsk_close(struct rs_sock *s, bool dead_app)
 	}
 	/* the owner decides FIN or RST (unread data, SO_LINGER 0) and
 	 * releases the socket when the connection lets go of it */
-	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_CLOSE, .a0 = s->linger == 0 };
+	struct sock_cmd cmd = { .s = s, .op = TCP_CMD_CLOSE,
+				.a0 = s->linger == 0 ? TCP_CLOSE_LINGER0 : 0 };
 	while (sock_cmd_post(atomic_load(&s->worker), &cmd) != 0)
 		rs_sync();
 }
@@ -1213,6 +1258,16 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 		return;
 	}
 	case TCP_CMD_CLOSE:
+		if (c->a0 & TCP_CLOSE_DISCONNECT) {
+			/* connect(AF_UNSPEC): the connection goes, the socket
+			 * stays (tcp_connect waits for conn_ended) */
+			if (sc == NULL)
+				return;
+			tcp_io_fill(tw, w, sc, &io);
+			tcp_disconnect(&tw->ctx, &sc->c, &io, &tw->act);
+			tcp_act_run(tw, w, sc);
+			return;
+		}
 		if (sc == NULL) {
 			tcp_sock_post_release(w, s);
 			return;
@@ -1222,7 +1277,8 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 			ssize_t fr = shm_bytes_free(&s->rx);
 			uint32_t unread = fr < 0 ? 1 : s->rx.size - (uint32_t)fr;
 			tcp_io_fill(tw, w, sc, &io);
-			tcp_close(&tw->ctx, &sc->c, unread, c->a0 != 0, &io, &tw->act);
+			tcp_close(&tw->ctx, &sc->c, unread, (c->a0 & TCP_CLOSE_LINGER0) != 0, &io,
+				  &tw->act);
 		}
 		tcp_act_run(tw, w, sc);
 		return;

@@ -1141,9 +1141,11 @@ static void c_outqnsd(void)
 		if (S(poll)(&p, 1, 200) != 1)
 			break; /* no room came: the peer's window is shut */
 	}
+	/* SIOCOUTQ first: unacknowledged bytes only shrink meanwhile, so
+	 * the unsent ones read after are within them on both stacks */
 	v = q = -1;
-	DO(S(ioctl)(cl, SIOCOUTQNSD, &v));
 	S(ioctl)(cl, TIOCOUTQ, &q);
+	DO(S(ioctl)(cl, SIOCOUTQNSD, &v));
 	rep("full", "unsent=%d within_outq=%d", v > 0, v > 0 && v <= q && q <= sent);
 	/* the receiver reads it all: everything sent and acknowledged */
 	long got = 0;
@@ -1165,6 +1167,68 @@ static void c_outqnsd(void)
 	rep("drained", "all=%d val=%d outq=%d", got == sent, v, q);
 	xclose(cl);
 	xclose(sv);
+}
+
+/* connect(AF_UNSPEC) on a connected socket (Linux's tcp_disconnect):
+ * the connection is reset, unread and unsent data go, the socket reports
+ * ECONNRESET once and may connect again. */
+static void c_disconnect(void)
+{
+	cs = "tcp_disconnect";
+	int cl, sv, v = -1;
+	char b[16];
+	struct sockaddr_in un = { .sin_family = AF_UNSPEC };
+	if (local_pair(&cl, &sv) < 0)
+		return;
+	DO(S(send)(sv, "unread", 6, 0));
+	wait_ev(cl, POLLIN);
+	DO(S(connect)(cl, SA(&un), sizeof(un)));
+	rep("connect_unspec", NULL);
+	/* the peer is reset */
+	wait_ev(sv, POLLIN);
+	DO(S(recv)(sv, b, sizeof(b), MSG_DONTWAIT));
+	rep("peer_recv", NULL);
+	struct sockaddr_in pn;
+	socklen_t pl = sizeof(pn);
+	DO(S(getpeername)(cl, SA(&pn), &pl));
+	rep("getpeername", NULL);
+	socklen_t vl = sizeof(v);
+	DO(S(getsockopt)(cl, SOL_SOCKET, SO_ERROR, &v, &vl));
+	rep("so_error", "val=%s", v ? ename(v) : "0");
+	rep_poll(cl, POLLIN | POLLOUT | POLLRDHUP, 0, "poll");
+	DO(S(recv)(cl, b, sizeof(b), MSG_DONTWAIT));
+	rep("recv", NULL);
+	DO(S(send)(cl, "x", 1, MSG_NOSIGNAL));
+	rep("send", NULL);
+	DO(S(connect)(cl, SA(&un), sizeof(un)));
+	rep("connect_unspec_again", NULL);
+	xclose(sv);
+	/* and it connects again, to a new listener */
+	int ls = tcp_sock(0);
+	struct sockaddr_in a = sin4(LOCAL_IP, 0);
+	socklen_t al = sizeof(a);
+	S(bind)(ls, SA(&a), sizeof(a));
+	S(listen)(ls, 4);
+	S(getsockname)(ls, SA(&a), &al);
+	DO(S(connect)(cl, SA(&a), sizeof(a)));
+	rep("reconnect", NULL);
+	sv = S(accept)(ls, NULL, NULL);
+	DO(S(send)(cl, "again", 5, 0));
+	memset(b, 0, sizeof(b));
+	DO(S(recv)(sv, b, 5, MSG_WAITALL));
+	rep("data_after", "data=%.5s", b);
+	xclose(sv);
+	xclose(cl);
+	/* a listener stops listening, and may listen again */
+	DO(S(connect)(ls, SA(&un), sizeof(un)));
+	rep("listener_unspec", NULL);
+	int fl = S(fcntl)(ls, F_GETFL);
+	S(fcntl)(ls, F_SETFL, fl | O_NONBLOCK);
+	DO(S(accept)(ls, NULL, NULL));
+	rep("listener_accept", NULL);
+	DO(S(listen)(ls, 4));
+	rep("listener_again", NULL);
+	xclose(ls);
 }
 
 int main(int argc, char **argv)
@@ -1194,6 +1258,7 @@ int main(int argc, char **argv)
 	c_timewait_reuse();
 	c_linger();
 	c_outqnsd();
+	c_disconnect();
 	c_urgent();
 #ifndef USE_RS
 	c_urgent_shim();
