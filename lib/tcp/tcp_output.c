@@ -210,19 +210,26 @@ seg_room(struct tcp_ctx *x, struct tcp_conn *c, uint64_t now)
 	return mss > extra + 8 ? mss - extra : 8;
 }
 
+/* Linux's tcp_acceptable_seq, the sequence number of an ACK or RST we
+ * make up: SND.NXT, unless that lies beyond the window the peer last
+ * offered (it closed its window on data already sent): then the window's
+ * end, else a peer at zero window finds the segment out of its window
+ * and ignores it (for ACKs, a deadlock seen with a Linux client blocked
+ * in writev; for RSTs, a connection the peer never sees reset) */
+static struct seq
+acceptable_seq(const struct tcp_conn *c)
+{
+	struct seq wnd_end = seq_add(c->snd_una, c->snd_wnd);
+	return seq_gt(c->snd_nxt, wnd_end) ? wnd_end : c->snd_nxt;
+}
+
 void
 tcp_send_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a)
 {
 	struct tcp_out_seg *o = tcp_act_seg(a);
 	if (o == NULL)
 		return;
-	/* Linux's tcp_acceptable_seq: SND.NXT, unless that lies beyond the
-	 * window the peer last offered (it closed its window on data already
-	 * sent): then the window's end, else a peer at zero window finds the
-	 * ACK out of its window and ignores its acknowledgment (a deadlock
-	 * seen with a Linux client blocked in writev) */
-	struct seq wnd_end = seq_add(c->snd_una, c->snd_wnd);
-	o->seq = seq_gt(c->snd_nxt, wnd_end) ? wnd_end : c->snd_nxt;
+	o->seq = acceptable_seq(c);
 	o->ack = c->rcv_nxt;
 	o->flags = TCP_ACK;
 	tcp_fill_opts(x, c, &o->opts, io->now_ns, true);
@@ -264,8 +271,9 @@ tcp_send_rst(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, str
 	struct tcp_out_seg *o = tcp_act_seg(a);
 	if (o == NULL)
 		return;
-	/* Linux's tcp_send_active_reset: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> */
-	o->seq = c->snd_nxt;
+	/* Linux's tcp_send_active_reset: <SEQ=tcp_acceptable_seq><ACK=RCV.NXT>
+	 * <CTL=RST,ACK> */
+	o->seq = acceptable_seq(c);
 	o->ack = c->rcv_nxt;
 	o->flags = TCP_RST | TCP_ACK;
 	tcp_fill_opts(x, c, &o->opts, io->now_ns, false);

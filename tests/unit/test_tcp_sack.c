@@ -312,6 +312,9 @@ Test(sack, ack_seq_within_a_window_the_peer_closed)
 	/* data from the peer: acknowledged at once, from inside its window */
 	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = D(2), .flags = ACK | PSH, .wnd = 0, .len = 100));
 	ts_expect(t, SEG(.seq = D(2), .ack = PEER_ISS + 101, .flags = ACK));
+	/* and so does the reset of a close with those 100 bytes unread */
+	ts_close(t);
+	ts_expect(t, SEG(.seq = D(2), .ack = PEER_ISS + 101, .flags = RST | ACK));
 }
 
 /*
