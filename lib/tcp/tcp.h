@@ -181,6 +181,7 @@ struct tcp_params {
 	bool sack;                   /**< offer/accept RFC 2018 SACK */
 	bool rack;                   /**< RFC 8985 RACK loss detection */
 	bool tlp;                    /**< RFC 8985 tail loss probes */
+	bool frto;                   /**< RFC 5682 F-RTO (SACK-enhanced) after a timeout */
 	bool dsack;                  /**< send RFC 2883 D-SACK blocks */
 	const struct tcp_cc_ops *cc; /**< default congestion control (CUBIC) */
 };
@@ -198,6 +199,7 @@ struct tcp_mib {
 	uint64_t dsack_undo;  /* Linux's TCPDSACKUndo: loss episodes undone by D-SACKs */
 	uint64_t eifel_undo;  /* loss episodes undone by an echoed timestamp (RFC 3522;
 	                       * Linux counts these in TCPLossUndo / TCPPartialUndo) */
+	uint64_t frto_undo;   /* Linux's TCPSpuriousRTOs: timeouts F-RTO found spurious */
 	uint64_t timeouts, tlp_probes, rack_losses, fast_retrans, sack_recoveries, reno_recoveries;
 	uint64_t abort_on_data, abort_on_close, abort_on_timeout, abort_on_linger;
 	uint64_t tw_recycled, pmtu_updates, icmp_ignored;
@@ -580,6 +582,12 @@ struct tcp_conn {
 
 	/* one-shot permissions for the next output */
 	bool force_retx;               /* RFC 6675 (4.3): first retransmission ignores cwnd */
+	/* F-RTO (RFC 5682 §3.1, SACK-enhanced, as Linux's tp->frto): after a
+	 * timeout, the first ACK that advances sends new data instead of
+	 * retransmitting; an ACK for data sent before the timeout and never
+	 * retransmitted then shows the timeout was spurious */
+	bool frto;                     /* the episode is being checked */
+	bool frto_new;                 /* the next transmission: new data only */
 	bool tlp_force;                /* RFC 8985 §7.3: the probe ignores cwnd */
 	bool wnd_force;                /* persist: send what the window takes, SWS aside */
 	bool cork_force;               /* TCP_CORK ceiling reached */

@@ -62,6 +62,7 @@ tcp_params_default(struct tcp_params *p)
 	p->sack = true;
 	p->rack = true;
 	p->tlp = true;
+	p->frto = true;
 	p->dsack = true;
 	p->cc = &tcp_cc_cubic;
 }

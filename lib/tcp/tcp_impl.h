@@ -19,6 +19,8 @@
 #define TXE_EVER 0x08    /* retransmitted at least once (Karn) */
 #define TXE_FIN 0x10     /* ends with our FIN */
 #define TXE_SYN 0x20     /* the SYN (not in the scoreboard; for RACK bookkeeping) */
+#define TXE_WAS_SACKED 0x40 /* SACKed before a timeout wiped the scoreboard: F-RTO must
+			     * not take its arrival for an original's */
 
 #define TCP_DUPTHRESH 3        /* RFC 5681 §3.2, RFC 6675 */
 #define TCP_MIN_MSS_OPT 88     /* Linux TCP_MIN_MSS: lowest TCP_MAXSEG */
@@ -142,6 +144,9 @@ struct tcp_ack_info {
 	bool rtt_valid;          /* a never-retransmitted entry was acked */
 	uint64_t rtt_xmit_ns;    /* its transmission time */
 	bool ever_retrans;       /* an acked entry had been retransmitted */
+	bool orig_acked;         /* data sent before the episode's timeout and never
+				  * retransmitted was acked or SACKed (Linux's
+				  * FLAG_ORIG_SACK_ACKED) */
 	bool fin_acked;
 };
 void tcp_txq_ack(struct tcp_ctx *x, struct tcp_conn *c, struct seq ack, uint64_t now,
@@ -162,6 +167,10 @@ bool tcp_undo_try(struct tcp_ctx *x, struct tcp_conn *c);
  * echoes a timestamp older than its first retransmission was sent for an
  * original transmission: the episode is undone, its losses unmarked. */
 bool tcp_undo_eifel(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg);
+/* F-RTO (RFC 5682 §3.1) on an ACK in the Loss state; true when it found
+ * the timeout spurious and undid it. */
+bool tcp_frto_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
+		  const struct tcp_ack_info *ai, bool advanced, bool dupack);
 int tcp_txq_split(struct tcp_conn *c, uint16_t i, struct seq at);
 void tcp_txq_compact(struct tcp_conn *c);
 void tcp_txq_mark_retrans(struct tcp_conn *c, uint16_t i, uint64_t now, uint32_t tsval);

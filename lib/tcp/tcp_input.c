@@ -330,7 +330,7 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 	struct seq ack = seg->ack;
 	uint32_t prior_pipe = tcp_pipe(c);
 	uint32_t wnd = (uint32_t)seg->wnd << c->snd_wscale;
-	bool advanced = seq_gt(ack, c->snd_una);
+	bool advanced = seq_gt(ack, c->snd_una), dupack = false;
 	uint32_t acked_total = advanced ? seq_diff(ack, c->snd_una) : 0;
 
 	c->dsack_seen = false;
@@ -381,8 +381,10 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 	} else if (seq_eq(ack, c->snd_una) && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
 		   wnd == c->snd_wnd && seq_gt(c->snd_nxt, c->snd_una)) {
 		/* RFC 5681 §2 duplicate ACK */
-		if (!c->sack_ok || (seg->opts.present & TCP_OPT_SACK))
+		if (!c->sack_ok || (seg->opts.present & TCP_OPT_SACK)) {
 			c->dupacks++;
+			dupack = true;
+		}
 	}
 	c->probes_out = 0; /* the peer is alive (Linux's tcp_ack) */
 
@@ -398,6 +400,8 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 	bool exiting = false;
 	if (advanced && tcp_undo_eifel(x, c, seg))
 		exiting = true;
+	else if (tcp_frto_ack(x, c, seg, &ai, advanced, dupack))
+		exiting = true;
 	/* leave recovery at RecoveryPoint (RFC 6675 §5, RFC 6582 (6)) */
 	if (advanced && (c->ca_state == TCP_CA_RECOVERY || c->ca_state == TCP_CA_LOSS) &&
 	    seq_ge(c->snd_una, c->recover)) {
@@ -406,6 +410,7 @@ process_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg, co
 		if (!tcp_undo_try(x, c) && c->ca_state == TCP_CA_RECOVERY)
 			c->cwnd = max32(c->ssthresh, c->mss);
 		c->ca_state = TCP_CA_OPEN;
+		c->frto = c->frto_new = false;
 		exiting = true;
 	}
 	tcp_txq_recount(c);

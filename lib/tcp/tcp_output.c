@@ -589,8 +589,13 @@ tcp_xmit(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct 
 	/* nothing but the SYN before the SYN is acknowledged (a close()
 	 * in SYN-RECEIVED queues the FIN for after it) */
 	if (tcp_can_send(c->state) && seq_gt(c->snd_una, c->iss)) {
-		if (retransmit_lost(x, c, io, a))
+		if (c->frto_new) {
+			/* F-RTO step 2.b: new data this time, no retransmission */
+			c->frto_new = false;
 			send_new(x, c, io, a);
+		} else if (retransmit_lost(x, c, io, a)) {
+			send_new(x, c, io, a);
+		}
 	}
 	if (c->ack_now && a->nsegs < TCP_ACT_SEGS)
 		tcp_send_ack(x, c, io, a);

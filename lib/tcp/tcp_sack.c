@@ -16,7 +16,7 @@
  */
 #include "tcp_impl.h"
 
-#define TXE_MERGE_MASK (TXE_SACKED | TXE_LOST | TXE_RETRANS)
+#define TXE_MERGE_MASK (TXE_SACKED | TXE_LOST | TXE_RETRANS | TXE_WAS_SACKED)
 
 void
 tcp_txq_reset(struct tcp_conn *c)
@@ -146,6 +146,14 @@ tcp_txq_mark_retrans(struct tcp_conn *c, uint16_t i, uint64_t now, uint32_t tsva
 	t->tsval = tsval;
 }
 
+/* F-RTO: t, never retransmitted, has just been acked or SACKed */
+static inline void
+orig_check(const struct tcp_conn *c, const struct tcp_txe *t, struct tcp_ack_info *ai)
+{
+	if (!(t->flags & (TXE_EVER | TXE_WAS_SACKED)) && seq_le(t->end, c->recover))
+		ai->orig_acked = true;
+}
+
 void
 tcp_txq_ack(struct tcp_ctx *x, struct tcp_conn *c, struct seq ack, uint64_t now,
 	    const struct tcp_seg *seg, struct tcp_ack_info *ai)
@@ -162,6 +170,7 @@ tcp_txq_ack(struct tcp_ctx *x, struct tcp_conn *c, struct seq ack, uint64_t now,
 			else {
 				ai->rtt_valid = true;
 				ai->rtt_xmit_ns = t->xmit_ns;
+				orig_check(c, t, ai);
 			}
 		}
 		if (t->flags & TXE_FIN)
@@ -183,6 +192,7 @@ tcp_txq_ack(struct tcp_ctx *x, struct tcp_conn *c, struct seq ack, uint64_t now,
 			else {
 				ai->rtt_valid = true;
 				ai->rtt_xmit_ns = t->xmit_ns;
+				orig_check(c, t, ai);
 			}
 		}
 		t->start = ack;
@@ -241,6 +251,7 @@ sack_range(struct tcp_ctx *x, struct tcp_conn *c, struct seq s, struct seq e, ui
 		t->flags |= TXE_SACKED;
 		t->flags &= (uint8_t)~(TXE_LOST | TXE_RETRANS);
 		ai->newly_sacked += len;
+		orig_check(c, t, ai);
 		if (x->p.rack)
 			tcp_rack_update(c, t, now, seg);
 		if (seq_gt(t->end, c->high_sacked))
@@ -334,6 +345,8 @@ void
 tcp_txq_mark_all_lost(struct tcp_conn *c)
 {
 	for (uint16_t i = 0; i < c->ntx; i++) {
+		if (c->tx[i].flags & TXE_SACKED)
+			c->tx[i].flags |= TXE_WAS_SACKED;
 		c->tx[i].flags &= (uint8_t)~(TXE_SACKED | TXE_RETRANS);
 		c->tx[i].flags |= TXE_LOST;
 	}
@@ -370,6 +383,22 @@ undo_window(struct tcp_conn *c)
 	c->undo_on = false;
 }
 
+/* A spurious episode ends (Linux's tcp_undo_cwnd_reduction(sk, true)):
+ * the window before it, and nothing lost any more, so nothing more is
+ * retransmitted for it; what is still missing is found again by SACK,
+ * RACK or the timer. */
+static void
+undo_spurious(struct tcp_conn *c)
+{
+	undo_window(c);
+	for (uint16_t i = 0; i < c->ntx; i++)
+		c->tx[i].flags &= (uint8_t)~TXE_LOST;
+	tcp_txq_recount(c);
+	c->ca_state = c->sacked_bytes ? TCP_CA_DISORDER : TCP_CA_OPEN;
+	c->force_retx = false;
+	c->frto = c->frto_new = false;
+}
+
 bool
 tcp_undo_eifel(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg)
 {
@@ -380,17 +409,43 @@ tcp_undo_eifel(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg)
 	     * retransmission cannot be told apart, and is not undone */
 	    (int32_t)(seg->opts.tsecr - c->undo_tsval) >= 0)
 		return false;
-	undo_window(c);
-	/* Linux's tcp_undo_cwnd_reduction(sk, true): nothing is lost any
-	 * more, so nothing more is retransmitted for this episode; what is
-	 * still missing is found again by SACK, RACK or the timer */
-	for (uint16_t i = 0; i < c->ntx; i++)
-		c->tx[i].flags &= (uint8_t)~TXE_LOST;
-	tcp_txq_recount(c);
-	c->ca_state = c->sacked_bytes ? TCP_CA_DISORDER : TCP_CA_OPEN;
-	c->force_retx = false;
+	undo_spurious(c);
 	x->mib.eifel_undo++;
 	return true;
+}
+
+bool
+tcp_frto_ack(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_seg *seg,
+	     const struct tcp_ack_info *ai, bool advanced, bool dupack)
+{
+	(void)seg;
+	if (!c->frto || c->ca_state != TCP_CA_LOSS)
+		return false;
+	/* step 3.b: data sent before the timeout, never retransmitted,
+	 * arrived: not everything was lost, the timeout was spurious */
+	if (ai->orig_acked && c->undo_on) {
+		undo_spurious(c);
+		x->mib.frto_undo++;
+		return true;
+	}
+	if (seq_gt(c->snd_nxt, c->recover)) {
+		/* step 3.a: new data went out after the timeout (step 2.b) and
+		 * the receiver still misses the old: the loss was real, the
+		 * conventional recovery goes on */
+		if (ai->newly_sacked || dupack)
+			c->frto = false;
+	} else if (advanced && seq_lt(c->snd_una, c->recover)) {
+		/* step 2.b: the retransmission (or its original) arrived:
+		 * send new data, not more retransmissions, if there is any
+		 * and the peer's window takes it; otherwise step 2.a, the
+		 * conventional recovery */
+		struct seq wnd_end = seq_add(c->snd_una, c->snd_wnd);
+		if (seq_gt(tcp_data_end(c), c->snd_nxt) && seq_gt(wnd_end, c->snd_nxt))
+			c->frto_new = true;
+		else
+			c->frto = false;
+	}
+	return false;
 }
 
 bool

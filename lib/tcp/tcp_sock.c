@@ -1087,7 +1087,7 @@ static const struct { const char *name; size_t off; } tcp_mib_names[] = {
 	MIB(listen_overflows), MIB(listen_drops), MIB(req_qfull_drops),
 	MIB(paws_drops), MIB(challenge_acks), MIB(challenge_acks_limited),
 	MIB(ooo_queued), MIB(ooo_dropped_full), MIB(ooo_dup), MIB(rcv_pruned), MIB(rcv_qdrop),
-	MIB(sack_blocks_ignored), MIB(dsack_recv), MIB(dsack_sent), MIB(dsack_undo), MIB(eifel_undo),
+	MIB(sack_blocks_ignored), MIB(dsack_recv), MIB(dsack_sent), MIB(dsack_undo), MIB(eifel_undo), MIB(frto_undo),
 	MIB(timeouts), MIB(tlp_probes), MIB(rack_losses), MIB(fast_retrans),
 	MIB(sack_recoveries), MIB(reno_recoveries),
 	MIB(abort_on_data), MIB(abort_on_close), MIB(abort_on_timeout), MIB(abort_on_linger),

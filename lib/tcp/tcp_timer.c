@@ -156,6 +156,10 @@ rto_fire(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct 
 	if (c->ca_state <= TCP_CA_DISORDER || !seq_gt(c->recover, c->snd_una) ||
 	    (c->ca_state == TCP_CA_LOSS && c->backoff == 0))
 		tcp_undo_begin(c);
+	/* F-RTO on a timeout outside a recovery, with SACK (RFC 5682 §3.1;
+	 * a repeated timeout of the same episode is not checked again) */
+	c->frto = x->p.frto && c->sack_ok && c->ca_state <= TCP_CA_DISORDER;
+	c->frto_new = false;
 	if (c->ca_state != TCP_CA_LOSS || c->backoff == 0) {
 		c->ssthresh = c->cc->ssthresh(c, now);
 		if (c->cc->on_rto)

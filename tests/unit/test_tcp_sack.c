@@ -282,6 +282,9 @@ Test(sack, genuine_loss_not_undone)
  * back D-SACKed and the loss window (one segment) is undone. */
 Test(sack, spurious_rto_undone_by_dsack)
 {
+	/* F-RTO would find this one spurious at the late ACK already
+	 * (frto/full_ack_after_a_timeout_undoes); without it, the D-SACK */
+	t->x.p.frto = false;
 	ts_write(t, NULL, 10 * MSS);
 	drain();
 	uint32_t cwnd0 = t->c.cwnd;
@@ -315,6 +318,94 @@ Test(sack, ack_seq_within_a_window_the_peer_closed)
 	/* and so does the reset of a close with those 100 bytes unread */
 	ts_close(t);
 	ts_expect(t, SEG(.seq = D(2), .ack = PEER_ISS + 101, .flags = RST | ACK));
+}
+
+/*
+ * F-RTO (RFC 5682 §3.1, SACK-enhanced, Linux's default): after a timeout,
+ * the first ACK that advances sends new data instead of retransmitting
+ * more; the next tells a spurious timeout (data sent before it, never
+ * retransmitted, arrives) from a real loss (the receiver still misses the
+ * old data and reports the new).
+ */
+TestSuite(frto, .init = setup, .fini = teardown);
+
+Test(frto, spurious_timeout_found_with_new_data)
+{
+	ts_write(t, NULL, 20 * MSS);
+	cr_assert_eq(drain(), 10, "IW10");
+	uint32_t cwnd0 = t->c.cwnd;
+	ts_fire_next(t);
+	cr_assert_eq(t->c.ca_state, TCP_CA_LOSS);
+	cr_assert(t->c.frto);
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect_nothing(t);
+	/* segment 0 arrives: new data (10, 11), not segment 1 again */
+	sack(D(1), 0, NULL);
+	ts_expect(t, SEG(.seq = D(10), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect(t, SEG(.seq = D(11), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect_nothing(t);
+	/* the originals of 1-9 were only late: acknowledged, never resent */
+	sack(D(10), 0, NULL);
+	cr_assert_eq(t->x.mib.frto_undo, 1);
+	cr_assert_eq(t->c.ca_state, TCP_CA_OPEN);
+	cr_assert_eq(t->c.cwnd, cwnd0, "cwnd %u, before the timeout %u", t->c.cwnd, cwnd0);
+	cr_assert_eq(t->c.lost_bytes, 0);
+}
+
+Test(frto, real_loss_goes_on_with_the_conventional_recovery)
+{
+	ts_write(t, NULL, 20 * MSS);
+	drain();
+	ts_fire_next(t);
+	ts_expect(t, SEG(.seq = D(0), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	sack(D(1), 0, NULL);
+	ts_expect(t, SEG(.seq = D(10), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	ts_expect(t, SEG(.seq = D(11), .ack = PEER_ISS + 1, .flags = ACK, .len = MSS));
+	/* 1-9 were lost: the receiver reports only the new data */
+	sack(D(1), 1, (uint32_t[]){ 10, 11 });
+	cr_assert_not(t->c.frto);
+	sack(D(1), 1, (uint32_t[]){ 10, 12 });
+	cr_assert_eq(t->x.mib.frto_undo, 0);
+	cr_assert_eq(t->c.ca_state, TCP_CA_LOSS);
+	/* the retransmissions go on from segment 1 */
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->s.seq.v, D(1));
+}
+
+/* The full ACK after a timeout covers data never retransmitted: spurious,
+ * undone at once (Linux's tcp_try_undo_loss(sk, true)). */
+Test(frto, full_ack_after_a_timeout_undoes)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	uint32_t cwnd0 = t->c.cwnd;
+	ts_fire_next(t);
+	drain();
+	sack(D(10), 0, NULL);
+	cr_assert_eq(t->x.mib.frto_undo, 1);
+	cr_assert_eq(t->c.cwnd, cwnd0);
+}
+
+/* Segments SACKed before the timeout (RFC 6675 §5.1 wipes the
+ * scoreboard) are no proof when they are acknowledged later. */
+Test(frto, data_sacked_before_the_timeout_proves_nothing)
+{
+	ts_write(t, NULL, 10 * MSS);
+	drain();
+	sack(D(0), 1, (uint32_t[]){ 1, 2 }); /* one SACKed segment: no recovery yet */
+	cr_assert_eq(t->c.ca_state, TCP_CA_DISORDER);
+	ts_fire_next(t);
+	cr_assert(t->c.frto);
+	struct rseg *r = ts_next(t);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->s.seq.v, D(0));
+	drain();
+	/* the retransmission of 0 fills the hole: the ACK covers 1 (SACKed
+	 * before) only, and the retransmitted 0 */
+	sack(D(2), 0, NULL);
+	cr_assert_eq(t->x.mib.frto_undo, 0);
+	cr_assert_eq(t->c.ca_state, TCP_CA_LOSS);
 }
 
 /*
