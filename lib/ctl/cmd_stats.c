@@ -306,8 +306,8 @@ static int stats_show(struct cmd_ctx *ctx)
 				     __atomic_load_n(&icmp_workers[w].global_limited, __ATOMIC_RELAXED));
 			/* what reassembly holds (lib/ip4/reass.h bounds) */
 			struct reass_stats rs = { 0 };
-			if (ip4_workers[w].reass != NULL)
-				reass_get_stats(ip4_workers[w].reass, &rs);
+			if (ip4_workers[w].rg.reass != NULL)
+				reass_get_stats(ip4_workers[w].rg.reass, &rs);
 			rs_json_ku64(ctx->out, "reass_datagrams", rs.datagrams);
 			rs_json_ku64(ctx->out, "reass_frags", rs.bufs);
 			rs_json_ku64(ctx->out, "reass_evicted", rs.evicted);

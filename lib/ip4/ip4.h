@@ -14,18 +14,11 @@
 
 #include "core/dp.h"
 
-struct reass_table;
+#include "ip4/reass_graph.h"
 
 struct ip4_worker {
-	struct reass_table *reass;
-	/* set by the node calling into the reassembly table so freed buffers
-	 * are counted under the right drop node (ip4_reass_node.c) */
-	struct rte_node *reass_node;
-	rte_edge_t reass_drop_edge;
-	uint16_t reass_nstash;
-	uint64_t reass_next_scan_ns;
 	uint16_t ip_id; /* IPv4 identification for what we originate */
-	struct rte_mbuf *reass_stash[256];
+	struct reass_graph rg; /* ip4_reass_node.c */
 } __rte_cache_aligned;
 
 extern struct ip4_worker ip4_workers[RS_MAX_WORKERS];

@@ -57,16 +57,6 @@ static struct rte_mbuf *reass_chain(const struct reass_done *d)
 }
 
 /* Enqueues what the table freed during the last call under one reason. */
-static void stash_flush(struct rte_graph *graph, struct rte_node *node, rte_edge_t edge,
-			struct rs_worker *w)
-{
-	struct ip4_worker *iw = ip4_worker(w);
-	if (iw->reass_nstash)
-		rte_node_enqueue(graph, node, edge, (void **)iw->reass_stash, iw->reass_nstash);
-	iw->reass_nstash = 0;
-	iw->reass_node = NULL;
-}
-
 static const rte_edge_t result_edge[] = {
 	[REASS_HELD] = E_NOMEM, /* evictions of older datagrams */
 	[REASS_COMPLETE] = E_NOMEM,
@@ -104,10 +94,9 @@ static uint16_t ip4_reass_process(struct rte_graph *graph, struct rte_node *node
 		/* Buffers the table frees during this call (duplicates,
 		 * overlapping datagrams, evictions) are counted by the result;
 		 * evictions of other datagrams count as reass_nomem. */
-		iw->reass_node = node;
-		iw->reass_drop_edge = E_NOMEM;
-		enum reass_result r = reass_add(iw->reass, &k, &f, w->now_ns, d);
-		stash_flush(graph, node, result_edge[r], w);
+		reass_graph_enter(&iw->rg, node, E_NOMEM);
+		enum reass_result r = reass_add(iw->rg.reass, &k, &f, w->now_ns, d);
+		reass_graph_flush(&iw->rg, graph, node, result_edge[r]);
 		if (r == REASS_COMPLETE) {
 			struct rte_mbuf *whole = reass_chain(d);
 			if (whole != NULL)
@@ -141,41 +130,20 @@ enum {
 	T_NB,
 };
 
-struct expire_ctx {
-	struct rs_worker *w;
-	struct rte_graph *graph;
-	struct rte_node *node;
-};
-
-static void on_expired(void *arg, const struct reass_key *k, void *frag0)
+/* Time Exceeded, fragment reassembly time exceeded (RFC 792) */
+static struct rte_mbuf *expired(struct rs_worker *w, struct rte_mbuf *frag0)
 {
-	struct expire_ctx *x = arg;
-	(void)k;
-	if (frag0 == NULL)
-		return;
 	int why;
-	struct rte_mbuf *e = icmp4_error_build(x->w, frag0, ICMP4_TIME_EXCEEDED,
-					       ICMP4_TIMEX_REASS, 0, &why);
-	if (e != NULL)
-		rte_node_enqueue_x1(x->graph, x->node, T_OUTPUT, e);
+	return icmp4_error_build(w, frag0, ICMP4_TIME_EXCEEDED, ICMP4_TIMEX_REASS, 0, &why);
 }
-
-#define REASS_SCAN_NS 100000000ull /* look for expired datagrams every 100 ms */
 
 static uint16_t ip4_reass_timer_process(struct rte_graph *graph, struct rte_node *node,
 					void **objs, uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
-	struct ip4_worker *iw = ip4_worker(w);
-	if (w->now_ns < iw->reass_next_scan_ns)
-		return 0;
-	iw->reass_next_scan_ns = w->now_ns + REASS_SCAN_NS;
-	struct expire_ctx x = { w, graph, node };
-	iw->reass_node = node;
-	iw->reass_drop_edge = T_TIMEOUT;
-	uint32_t n = reass_expire(iw->reass, w->now_ns, on_expired, &x);
-	stash_flush(graph, node, T_TIMEOUT, w);
-	return (uint16_t)n;
+	(void)objs;
+	(void)nb;
+	return reass_graph_expire(&ip4_worker(w)->rg, w, graph, node, T_OUTPUT, T_TIMEOUT, expired);
 }
 
 static struct rte_node_register ip4_reass_timer_node = {

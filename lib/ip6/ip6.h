@@ -12,20 +12,13 @@
 #include "core/dp.h"
 #include "wire/ip6_wire.h"
 
-struct reass_table;
-struct rte_node;
+#include "ip4/reass_graph.h"
 
 /* The IPv6 module's per-worker state (core/module.h): the reassembly table
- * (lib/ip4/reass.c, shared with IPv4), written by its worker only. */
+ * (lib/ip4/reass.c and reass_graph.c, shared with IPv4), written by its
+ * worker only. */
 struct ip6_worker {
-	struct reass_table *reass;
-	/* set by the node calling into the table so freed buffers are
-	 * counted under the right drop node (ip6_reass.c) */
-	struct rte_node *reass_node;
-	uint16_t reass_drop_edge;
-	uint16_t reass_nstash;
-	uint64_t reass_next_scan_ns;
-	struct rte_mbuf *reass_stash[256];
+	struct reass_graph rg; /* ip6_reass.c */
 } __rte_cache_aligned;
 
 extern struct ip6_worker ip6_workers[RS_MAX_WORKERS];

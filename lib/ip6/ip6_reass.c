@@ -103,16 +103,6 @@ static struct rte_mbuf *reass_chain(const struct reass_done *d, uint32_t fo, uin
 	return first;
 }
 
-static void stash_flush(struct rte_graph *graph, struct rte_node *node, rte_edge_t edge,
-			struct rs_worker *w)
-{
-	struct ip6_worker *iw = ip6_worker(w);
-	if (iw->reass_nstash)
-		rte_node_enqueue(graph, node, edge, (void **)iw->reass_stash, iw->reass_nstash);
-	iw->reass_nstash = 0;
-	iw->reass_node = NULL;
-}
-
 static const rte_edge_t result_edge[] = {
 	[REASS_HELD] = E_NOMEM, [REASS_COMPLETE] = E_NOMEM, [REASS_DUP] = E_DUP,
 	[REASS_OVERLAP] = E_OVERLAP, [REASS_BAD] = E_BAD, [REASS_NOMEM] = E_NOMEM,
@@ -166,10 +156,9 @@ static uint16_t ip6_reass_process(struct rte_graph *graph, struct rte_node *node
 		struct reass_frag f = { .off = off, .len = len, .more = more, .buf = m };
 		/* the unfragmentable part must be the same in every fragment
 		 * for the chain below; it is taken from fragment 0 (§4.5) */
-		iw->reass_node = node;
-		iw->reass_drop_edge = E_NOMEM;
-		enum reass_result r = reass_add(iw->reass, &k, &f, w->now_ns, d);
-		stash_flush(graph, node, result_edge[r], w);
+		reass_graph_enter(&iw->rg, node, E_NOMEM);
+		enum reass_result r = reass_add(iw->rg.reass, &k, &f, w->now_ns, d);
+		reass_graph_flush(&iw->rg, graph, node, result_edge[r]);
 		if (r == REASS_COMPLETE) {
 			struct rte_mbuf *first = d->frags[0].buf;
 			struct rte_mbuf *whole =
@@ -205,42 +194,19 @@ RTE_NODE_REGISTER(ip6_reass_node);
 
 enum { T_OUTPUT, T_TIMEOUT, T_NB };
 
-struct expire_ctx {
-	struct rs_worker *w;
-	struct rte_graph *graph;
-	struct rte_node *node;
-};
-
-static void on_expired(void *arg, const struct reass_key *k, void *frag0)
+/* Time Exceeded, fragment reassembly time exceeded (RFC 8200 §4.5) */
+static struct rte_mbuf *expired(struct rs_worker *w, struct rte_mbuf *frag0)
 {
-	struct expire_ctx *x = arg;
-	(void)k;
-	if (frag0 == NULL)
-		return;
-	struct rte_mbuf *e = icmp6_error_build(x->w, frag0, ICMP6_TIME_EXCEEDED,
-					       ICMP6_TIMEX_REASS, 0, false);
-	if (e != NULL)
-		rte_node_enqueue_x1(x->graph, x->node, T_OUTPUT, e);
+	return icmp6_error_build(w, frag0, ICMP6_TIME_EXCEEDED, ICMP6_TIMEX_REASS, 0, false);
 }
-
-#define REASS_SCAN_NS 100000000ull
 
 static uint16_t ip6_reass_timer_process(struct rte_graph *graph, struct rte_node *node,
 					void **objs, uint16_t nb)
 {
 	struct rs_worker *w = rs_node_worker(node);
-	struct ip6_worker *iw = ip6_worker(w);
 	(void)objs;
 	(void)nb;
-	if (w->now_ns < iw->reass_next_scan_ns)
-		return 0;
-	iw->reass_next_scan_ns = w->now_ns + REASS_SCAN_NS;
-	struct expire_ctx x = { w, graph, node };
-	iw->reass_node = node;
-	iw->reass_drop_edge = T_TIMEOUT;
-	uint32_t n = reass_expire(iw->reass, w->now_ns, on_expired, &x);
-	stash_flush(graph, node, T_TIMEOUT, w);
-	return (uint16_t)n;
+	return reass_graph_expire(&ip6_worker(w)->rg, w, graph, node, T_OUTPUT, T_TIMEOUT, expired);
 }
 
 static struct rte_node_register ip6_reass_timer_node = {

@@ -346,8 +346,8 @@ static void ctl_round(void)
 static bool quiet(void)
 {
 	struct reass_stats rs, rs6;
-	reass_get_stats(ip4_worker(wk)->reass, &rs);
-	reass_get_stats(ip6_worker(wk)->reass, &rs6);
+	reass_get_stats(ip4_worker(wk)->rg.reass, &rs);
+	reass_get_stats(ip6_worker(wk)->rg.reass, &rs6);
 	return rte_mempool_avail_count(rs_dp.pool) == base_avail && rs.datagrams == 0 &&
 	       rs6.datagrams == 0 &&
 	       neigh_ctl_count() <= base_neigh && rx_empty() &&
@@ -368,7 +368,7 @@ static void settle(bool check)
 	if (!check)
 		return;
 	struct reass_stats rs;
-	reass_get_stats(ip4_worker(wk)->reass, &rs);
+	reass_get_stats(ip4_worker(wk)->rg.reass, &rs);
 	unsigned avail = rte_mempool_avail_count(rs_dp.pool);
 	if (avail < base_avail)
 		fail("%u mbuf(s) leaked (pool has %u free, %u at start; reassembly holds %u "
