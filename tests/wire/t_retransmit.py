@@ -83,5 +83,33 @@ def main(dut):
         c.reset()
         dut.call("close %d" % c.fd)
 
+    # ---- a spurious timeout (RFC 5682 F-RTO, SACK-enhanced, no
+    # timestamps: Linux's default answer to a delay spike): five segments
+    # fill a 5000-byte window, more wait; nothing is acknowledged until the
+    # timeout resends the first. Then its ACK: new data (F-RTO) or the
+    # second segment again (go-back-N)? Then the ACK of everything sent
+    # before the timeout: is the rest still resent? ----
+    c = Conn(dut, port(), 7006)
+    c.passive(lfd, opts=[("MSS", 1000), ("SAckOK", b"")], win=5000)
+    una = c.rcv
+    dut.call("send %d 20000" % c.fd)
+    fl = collect(c.sport, 0.5, stop=lambda l: sum(plen(x) for x in l) >= 5000)
+    flight = sum(plen(x) for x in fl)
+    r = c.expect(3.0, lambda t: t.seq == una and plen(t) > 0)
+    c.seg("A", ack=add(una, 1000), win=5000)
+    after = [x for x in collect(c.sport, 0.3) if plen(x) > 0]
+    kind = "none"
+    if after:
+        d0 = diff(after[0].seq, una)
+        kind = "new" if d0 >= 5000 else "resend_%d" % d0
+    # everything sent before the timeout arrived: acknowledged at once
+    c.seg("A", ack=add(una, 5000), win=5000)
+    rest = [x for x in collect(c.sport, 0.3) if plen(x) > 0]
+    resent = len([x for x in rest if diff(x.seq, una) < 5000])
+    out("spurious_rto", flight=flight, rto_resent_first=r is not None, after_first_ack=kind,
+        old_data_resent_after_all_acked=resent)
+    c.reset()
+    dut.call("close %d" % c.fd)
+
 
 run(main)
