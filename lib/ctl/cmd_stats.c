@@ -27,6 +27,7 @@
 #include "icmp/icmp_rl.h"
 #include "ip4/ip4.h"
 #include "ip4/reass.h"
+#include "ip6/ip6.h"
 #include "ip6/ra.h"
 #include "sock/sock.h"
 #include "tcp/tcp_dp.h"
@@ -296,6 +297,9 @@ static int stats_show(struct cmd_ctx *ctx)
 			/* ip4_fastpath: forwarded itself, handed to eth_input */
 			rs_json_ku64(ctx->out, "fastpath_fast", ip4_fp_stats[w].fast);
 			rs_json_ku64(ctx->out, "fastpath_slow", ip4_fp_stats[w].slow);
+			/* ip6_fastpath: forwarded itself, handed to eth_input */
+			rs_json_ku64(ctx->out, "fastpath6_fast", ip6_fp_stats[w].fast);
+			rs_json_ku64(ctx->out, "fastpath6_slow", ip6_fp_stats[w].slow);
 			/* ICMP errors the per-destination limit held back */
 			struct icmp_rl_stats rl = { 0 };
 			if (icmp_workers[w].rl != NULL)

@@ -382,7 +382,7 @@ static struct rte_node_register ip4_fastpath_node = {
 	.nb_edges = E_NB,
 	.next_nodes = {
 		[E_TX] = "port_tx",
-		[E_SLOW] = "eth_input",
+		[E_SLOW] = "ip6_fastpath", /* then eth_input */
 		[E_TX_FULL] = RS_DROP_NODE(tx_full),
 	},
 };

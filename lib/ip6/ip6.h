@@ -23,6 +23,16 @@ struct ip6_worker {
 
 extern struct ip6_worker ip6_workers[RS_MAX_WORKERS];
 
+/* ip6_fastpath's counters: IPv6 frames it forwarded itself and frames it
+ * handed on to eth_input (everything ip4_fastpath did not take). Per
+ * worker, on its own cache lines, written once per vector. */
+struct ip6_fp_stats {
+	uint64_t fast;
+	uint64_t slow;
+} __rte_cache_aligned;
+
+extern struct ip6_fp_stats ip6_fp_stats[RS_MAX_WORKERS];
+
 static inline struct ip6_worker *ip6_worker(const struct rs_worker *w)
 {
 	return &ip6_workers[w->idx];

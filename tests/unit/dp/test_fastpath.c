@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ip4_fastpath against the general path: the same frames, valid and each
+ * ip4_fastpath and ip6_fastpath against the general path: the same frames
+ * (IPv4 and IPv6), valid and each
  * kind of invalid, go through the dataplane once with the fast path and once
  * without (rs_dp_params.no_fastpath), and must give the same frames out (on
  * the same ports, byte for byte), the same drop counters and the same
@@ -12,6 +13,7 @@
  * rings we drain), one worker whose graph runs on this thread, the
  * configuration through the ringctl command dispatcher.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@
 #include "ctl/cmd.h"
 #include "dp_eal.h"
 #include "ip4/ip4.h"
+#include "ip6/ip6.h"
+#include "wire/ip6_wire.h"
 #include "util/rs_csum.h"
 #include "util/rs_json.h"
 #include "util/rs_log.h"
@@ -146,6 +150,17 @@ static void setup(void)
 		"route add blackhole 198.51.100.0/24",
 		"route add unreachable 198.51.101.0/24",
 		"route add prohibit 198.51.102.0/24",
+		/* IPv6 (the addresses stay tentative: no control thread runs
+		 * DAD here; the connected routes and forwarding do not care) */
+		"addr add 2001:db8:a::1/64 dev port0",
+		"addr add 2001:db8:b::1/64 dev port1",
+		"neigh add 2001:db8:a::2 lladdr 02:00:00:00:00:02 dev port0",
+		"neigh add 2001:db8:b::2 lladdr 02:00:00:00:01:02 dev port1",
+		"neigh add 2001:db8:b::4 lladdr 02:00:00:00:01:04 dev port1",
+		"route add 2001:db8:99::/48 via 2001:db8:b::2",
+		"route add 2001:db8:98::/48 via 2001:db8:b::3",
+		"route add 2001:db8:97::/48 nexthop via 2001:db8:b::2 nexthop via 2001:db8:b::4",
+		"route add blackhole 2001:db8:96::/48",
 	};
 	for (unsigned i = 0; i < RTE_DIM(cmds); i++)
 		run_cmd(cmds[i]);
@@ -230,7 +245,7 @@ struct result {
 	unsigned nmsg;        /* messages to the control thread */
 	uint64_t drops[256];  /* per drop:* node, in graph order */
 	unsigned ndrops;
-	uint64_t fast, slow;  /* ip4_fastpath's counters */
+	uint64_t fast, slow;  /* forwarded by either fast path; handed to eth_input */
 };
 
 static bool ours(uint32_t ip)
@@ -310,6 +325,7 @@ static void run(const struct frame *f, unsigned n, bool fast, struct result *r)
 	unsigned nb;
 	snap_drops(before, &nb);
 	uint64_t f0 = ip4_fp_stats[0].fast, s0 = ip4_fp_stats[0].slow;
+	uint64_t f6 = ip6_fp_stats[0].fast;
 	unsigned avail = rte_mempool_avail_count(rs_dp.pool);
 	for (unsigned i = 0; i < n; i++)
 		cr_assert_eq(rte_ring_sp_enqueue(ports[0].rx, to_mbuf(&f[i], ports[0].id)), 0);
@@ -324,8 +340,10 @@ static void run(const struct frame *f, unsigned n, bool fast, struct result *r)
 	cr_assert_eq(r->ndrops, nb);
 	for (unsigned i = 0; i < nb; i++)
 		r->drops[i] -= before[i];
-	r->fast = ip4_fp_stats[0].fast - f0;
-	r->slow = ip4_fp_stats[0].slow - s0;
+	/* every frame meets ip4_fastpath; what it leaves, ip6_fastpath */
+	f6 = ip6_fp_stats[0].fast - f6;
+	r->fast = ip4_fp_stats[0].fast - f0 + f6;
+	r->slow = ip4_fp_stats[0].slow - s0 - f6;
 	/* every buffer came back (out, dropped or given to the control thread) */
 	cr_assert_eq(rte_mempool_avail_count(rs_dp.pool), avail, "mbufs: %u free, %u before (%s path)",
 		     rte_mempool_avail_count(rs_dp.pool), avail, fast ? "fast" : "general");
@@ -384,7 +402,7 @@ struct kase {
 	struct frame f;
 	bool fast;
 };
-static struct kase cases[64];
+static struct kase cases[128];
 static unsigned ncases;
 
 static struct frame *add(const char *name, bool fast, uint32_t src, uint32_t dst, uint8_t ttl,
@@ -396,6 +414,83 @@ static struct frame *add(const char *name, bool fast, uint32_t src, uint32_t dst
 	k->fast = fast;
 	mk_udp(&k->f, src, dst, ttl, payload);
 	return &k->f;
+}
+
+/* Ethernet to port0's MAC, IPv6 src -> dst, UDP with payload bytes */
+static void mk_udp6(struct frame *f, const char *src, const char *dst, uint8_t hlim,
+		    uint16_t payload)
+{
+	memset(f, 0, sizeof(*f));
+	uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x02 }, s[16], d[16];
+	cr_assert_eq(inet_pton(AF_INET6, src, s), 1);
+	cr_assert_eq(inet_pton(AF_INET6, dst, d), 1);
+	eth_write(f->b, ports[0].mac, smac, ETH_P_IPV6);
+	uint8_t *ip = f->b + ETH_HLEN;
+	ip6_write(ip, 0, 0, (uint16_t)(UDP_HLEN + payload), IPPROTO_UDP_, hlim, s, d);
+	uint8_t *u = ip + IP6_HLEN;
+	rs_st16(u, 1024);
+	rs_st16(u + 2, 9);
+	rs_st16(u + 4, (uint16_t)(UDP_HLEN + payload));
+	for (uint16_t i = 0; i < payload; i++)
+		u[UDP_HLEN + i] = (uint8_t)i;
+	f->len = (uint16_t)(ETH_HLEN + IP6_HLEN + UDP_HLEN + payload);
+}
+
+static struct frame *add6(const char *name, bool fast, const char *src, const char *dst,
+			  uint8_t hlim, uint16_t payload)
+{
+	cr_assert_lt(ncases, RTE_DIM(cases));
+	struct kase *k = &cases[ncases++];
+	k->name = name;
+	k->fast = fast;
+	mk_udp6(&k->f, src, dst, hlim, payload);
+	return &k->f;
+}
+
+#define SRC6 "2001:db8:a::2"
+#define DST6 "2001:db8:99::5"
+
+/* ip6_fastpath's cases (ip6_input, ip6_forward, eth_output6) */
+static void make_cases6(void)
+{
+	struct frame *f;
+	add6("v6 valid", true, SRC6, DST6, 64, 18);
+	add6("v6 valid, hop limit 2", true, SRC6, DST6, 2, 18);
+	add6("v6 valid, on-link destination", true, SRC6, "2001:db8:b::2", 64, 18);
+	add6("v6 valid, 1280 bytes (the MTU)", true, SRC6, DST6, 64, 1280 - 48);
+	f = add6("v6 valid, link padding", true, SRC6, DST6, 64, 0);
+	f->len = 70; /* trailing bytes beyond the payload length */
+	add6("v6 valid, empty payload", true, SRC6, DST6, 64, 0);
+	add6("v6 back out of the ingress link", true, SRC6, "2001:db8:a::2", 64, 18);
+	add6("v6 hop limit 1", false, SRC6, DST6, 1, 18);
+	add6("v6 hop limit 0", false, SRC6, DST6, 0, 18);
+	add6("v6 over the MTU", false, SRC6, DST6, 64, 1300);
+	f = add6("v6 hop-by-hop header", false, SRC6, DST6, 64, 18);
+	f->b[ETH_HLEN + 6] = 0; /* the UDP header read as an HBH one */
+	f = add6("v6 version 4", false, SRC6, DST6, 64, 18);
+	f->b[ETH_HLEN] = 0x46;
+	f = add6("v6 payload length beyond the frame", false, SRC6, DST6, 64, 18);
+	rs_st16(f->b + ETH_HLEN + 4, 200);
+	f = add6("v6 truncated header", false, SRC6, DST6, 64, 18);
+	f->len = ETH_HLEN + 30;
+	f = add6("v6 other host's MAC", false, SRC6, DST6, 64, 18);
+	f->b[5] ^= 0x10;
+	add6("v6 source multicast", false, "ff02::1", DST6, 64, 18);
+	add6("v6 source link-local", false, "fe80::2", DST6, 64, 18);
+	add6("v6 source loopback", false, "::1", DST6, 64, 18);
+	add6("v6 source unspecified", false, "::", DST6, 64, 18);
+	add6("v6 source IPv4-mapped", false, "::ffff:10.0.0.2", DST6, 64, 18);
+	add6("v6 source is ours", false, "2001:db8:b::1", DST6, 64, 18);
+	add6("v6 destination link-local", false, SRC6, "fe80::5", 64, 18);
+	add6("v6 destination multicast", false, SRC6, "ff0e::5", 64, 18);
+	add6("v6 destination loopback", false, SRC6, "::1", 64, 18);
+	add6("v6 destination is ours", false, SRC6, "2001:db8:b::1", 64, 18);
+	add6("v6 no route", false, SRC6, "2001:db8:ffff::1", 64, 18);
+	add6("v6 blackhole", false, SRC6, "2001:db8:96::1", 64, 18);
+	add6("v6 ECMP", false, SRC6, "2001:db8:97::1", 64, 18);
+	add6("v6 neighbour unresolved", false, SRC6, "2001:db8:98::1", 64, 18);
+	f = add6("v6 two segments", false, SRC6, DST6, 64, 100);
+	f->seg = 64;
 }
 
 static void make_cases(void)
@@ -488,6 +583,7 @@ static void make_cases(void)
 	f = add("two segments", false, SRC, DST, 64, 100);
 	f->seg = 64;
 	f = add("back out of the ingress link", true, SRC, IP(10, 0, 0, 2), 64, 18);
+	make_cases6();
 }
 
 Test(fastpath, each_case_alone)
