@@ -29,21 +29,34 @@
 _Static_assert(FIB4_ECMP_MAX == FIB6_ECMP_MAX, "one ECMP limit");
 _Static_assert(FIB4_ANY_IFACE == FIB6_ANY_IFACE, "one any-link value");
 
+/* An IPv4 address leaves the other 12 bytes zero (every rt_addr starts
+ * zeroed), so that one test tells an unset address of either family. */
 union rt_addr {
 	uint32_t v4; /* host order */
 	uint8_t v6[16];
 };
 
-/* A route of either family as the words give it or a FIB shows it. */
+static inline bool addr_is_zero(const union rt_addr *a)
+{
+	uint64_t w[2];
+	memcpy(w, a, sizeof(w));
+	return (w[0] | w[1]) == 0;
+}
+
+struct rt_path {
+	union rt_addr gw;
+	uint16_t iface;
+};
+
+/* A route of either family as the words give it or a FIB shows it. paths
+ * points to RT_ECMP_MAX of them, apart so that a request is cheap to set
+ * up (a batch of a million routes makes one each). */
 struct rt_req {
 	uint8_t type, proto, plen, npaths;
 	uint16_t iface;
 	uint32_t metric;
 	union rt_addr prefix, gw;
-	struct {
-		union rt_addr gw;
-		uint16_t iface;
-	} paths[RT_ECMP_MAX];
+	struct rt_path *paths;
 };
 
 typedef void (*rt_show_fn)(void *arg, const struct rt_req *r, bool installed);
@@ -57,9 +70,8 @@ struct route_fam {
 	 * for an on-link route; IPv4 shows each ECMP path's link state */
 	bool host_bare, metric_always, scope_link, path_state;
 	int (*parse_addr)(const char *s, union rt_addr *a);
+	/* a prefix, its host bits cleared */
 	int (*parse_prefix)(const char *s, union rt_addr *a, uint8_t *plen);
-	void (*mask)(union rt_addr *a, uint8_t plen);
-	bool (*is_zero)(const union rt_addr *a);
 	void (*fmt)(const union rt_addr *a, char *out, size_t n);
 	/* the link through which gw is on-link, checked against want */
 	int (*gw_iface)(const union rt_addr *gw, uint16_t want);
@@ -76,10 +88,11 @@ struct route_fam {
 static int parse_addr4(const char *s, union rt_addr *a) { return cmd_parse_ip4(s, &a->v4); }
 static int parse_prefix4(const char *s, union rt_addr *a, uint8_t *plen)
 {
-	return cmd_parse_prefix4(s, &a->v4, plen);
+	int rc = cmd_parse_prefix4(s, &a->v4, plen);
+	if (rc == 0)
+		a->v4 &= ip4_mask(*plen);
+	return rc;
 }
-static void mask4(union rt_addr *a, uint8_t plen) { a->v4 &= ip4_mask(plen); }
-static bool is_zero4(const union rt_addr *a) { return a->v4 == 0; }
 static void fmt4(const union rt_addr *a, char *out, size_t n)
 {
 	(void)n; /* every caller's buffer holds an IPv6 address: >= 16 bytes */
@@ -125,13 +138,13 @@ static int del4(const struct rt_req *q, int64_t metric, int type)
 	return fib4_route_del(q->prefix.v4, q->plen, metric, type, q->iface, q->gw.v4);
 }
 
-static void req_of4(struct rt_req *q, const struct route4 *r)
+static void req_of4(struct rt_req *q, const struct route4 *r, struct rt_path *paths)
 {
 	*q = (struct rt_req){ .type = r->type, .proto = r->proto, .plen = r->plen,
 			      .npaths = r->npaths, .iface = r->iface, .metric = r->metric,
-			      .prefix.v4 = r->prefix, .gw.v4 = r->gw };
+			      .prefix.v4 = r->prefix, .gw.v4 = r->gw, .paths = paths };
 	for (unsigned k = 0; k < r->npaths && k < RT_ECMP_MAX; k++) {
-		q->paths[k].gw.v4 = r->paths[k].gw;
+		q->paths[k].gw = (union rt_addr){ .v4 = r->paths[k].gw };
 		q->paths[k].iface = r->paths[k].iface;
 	}
 }
@@ -144,8 +157,9 @@ struct each_ctx {
 static void each4(void *arg, const struct route4 *r, bool installed)
 {
 	struct each_ctx *e = arg;
+	struct rt_path paths[RT_ECMP_MAX];
 	struct rt_req q;
-	req_of4(&q, r);
+	req_of4(&q, r, paths);
 	e->fn(e->arg, &q, installed);
 }
 
@@ -161,7 +175,7 @@ static int get4(const union rt_addr *dst, struct rt_req *out, uint32_t *store_nh
 	struct route4 r;
 	if (fib4_route_get(dst->v4, &r) < 0)
 		return -ENETUNREACH;
-	req_of4(out, &r);
+	req_of4(out, &r, out->paths);
 	*store_nh = r.nh;
 	*lookup_nh = fib4_lookup(dst->v4);
 	return 0;
@@ -171,8 +185,8 @@ static const struct route_fam fam4 = {
 	.alen = 32, .default_metric = 0,
 	.get_usage = "usage: route get A.B.C.D", .fib_name = "FIB", .lookup_name = "lpm",
 	.host_bare = true, .metric_always = false, .scope_link = true, .path_state = true,
-	.parse_addr = parse_addr4, .parse_prefix = parse_prefix4, .mask = mask4,
-	.is_zero = is_zero4, .fmt = fmt4, .gw_iface = gw_iface4, .add = add4, .del = del4,
+	.parse_addr = parse_addr4, .parse_prefix = parse_prefix4,
+	.fmt = fmt4, .gw_iface = gw_iface4, .add = add4, .del = del4,
 	.foreach = foreach4, .get = get4,
 };
 
@@ -189,10 +203,11 @@ static int parse_addr6(const char *s, union rt_addr *a)
 }
 static int parse_prefix6(const char *s, union rt_addr *a, uint8_t *plen)
 {
-	return cmd_parse_prefix6(s, a->v6, plen);
+	int rc = cmd_parse_prefix6(s, a->v6, plen);
+	if (rc == 0)
+		ip6_prefix_mask(a->v6, *plen);
+	return rc;
 }
-static void mask6(union rt_addr *a, uint8_t plen) { ip6_prefix_mask(a->v6, plen); }
-static bool is_zero6(const union rt_addr *a) { return ip6_is_unspec(a->v6); }
 static void fmt6(const union rt_addr *a, char *out, size_t n)
 {
 	struct rs_ip ip = rs_ip_from6(a->v6);
@@ -246,10 +261,11 @@ static int del6(const struct rt_req *q, int64_t metric, int type)
 	return fib6_route_del(q->prefix.v6, q->plen, metric, type, q->iface, q->gw.v6);
 }
 
-static void req_of6(struct rt_req *q, const struct route6 *r)
+static void req_of6(struct rt_req *q, const struct route6 *r, struct rt_path *paths)
 {
 	*q = (struct rt_req){ .type = r->type, .proto = r->proto, .plen = r->plen,
-			      .npaths = r->npaths, .iface = r->iface, .metric = r->metric };
+			      .npaths = r->npaths, .iface = r->iface, .metric = r->metric,
+			      .paths = paths };
 	memcpy(q->prefix.v6, r->prefix, 16);
 	memcpy(q->gw.v6, r->gw, 16);
 	for (unsigned k = 0; k < r->npaths && k < RT_ECMP_MAX; k++) {
@@ -261,8 +277,9 @@ static void req_of6(struct rt_req *q, const struct route6 *r)
 static void each6(void *arg, const struct route6 *r, bool installed)
 {
 	struct each_ctx *e = arg;
+	struct rt_path paths[RT_ECMP_MAX];
 	struct rt_req q;
-	req_of6(&q, r);
+	req_of6(&q, r, paths);
 	e->fn(e->arg, &q, installed);
 }
 
@@ -278,7 +295,7 @@ static int get6(const union rt_addr *dst, struct rt_req *out, uint32_t *store_nh
 	struct route6 r;
 	if (fib6_route_get(dst->v6, &r) < 0)
 		return -ENETUNREACH;
-	req_of6(out, &r);
+	req_of6(out, &r, out->paths);
 	*store_nh = r.nh;
 	*lookup_nh = fib6_lookup(dst->v6);
 	return 0;
@@ -288,8 +305,8 @@ static const struct route_fam fam6 = {
 	.alen = 128, .default_metric = 1024,
 	.get_usage = "usage: route get X:X::X", .fib_name = "FIB6", .lookup_name = "trie",
 	.host_bare = false, .metric_always = true, .scope_link = false, .path_state = false,
-	.parse_addr = parse_addr6, .parse_prefix = parse_prefix6, .mask = mask6,
-	.is_zero = is_zero6, .fmt = fmt6, .gw_iface = gw_iface6, .add = add6, .del = del6,
+	.parse_addr = parse_addr6, .parse_prefix = parse_prefix6,
+	.fmt = fmt6, .gw_iface = gw_iface6, .add = add6, .del = del6,
 	.foreach = foreach6, .get = get6,
 };
 
@@ -312,7 +329,7 @@ static void show_route(struct cmd_ctx *ctx, const struct route_fam *f, const str
 	else if (!f->host_bare || r->plen != f->alen || r->type == RT_UNICAST)
 		snprintf(pfx + strlen(pfx), sizeof(pfx) - strlen(pfx), "/%u", r->plen);
 	f->fmt(&r->gw, gw, sizeof(gw));
-	bool has_gw = !f->is_zero(&r->gw) && r->npaths <= 1;
+	bool has_gw = !addr_is_zero(&r->gw) && r->npaths <= 1;
 	const char *dev = r->type <= RT_BROADCAST && r->npaths <= 1 && c->ifaces[r->iface].present
 				  ? c->ifaces[r->iface].name : NULL;
 	const char *proto = r->proto == RTPROT_KERNEL ? "kernel" : "static";
@@ -353,7 +370,7 @@ static void show_route(struct cmd_ctx *ctx, const struct route_fam *f, const str
 	if (dev)
 		rs_buf_printf(ctx->out, " dev %s", dev);
 	rs_buf_printf(ctx->out, " proto %s", proto);
-	if (f->scope_link && r->type == RT_UNICAST && f->is_zero(&r->gw))
+	if (f->scope_link && r->type == RT_UNICAST && addr_is_zero(&r->gw))
 		rs_buf_printf(ctx->out, " scope link");
 	if (f->metric_always || r->metric)
 		rs_buf_printf(ctx->out, " metric %u", r->metric);
@@ -413,7 +430,8 @@ static int route_get(struct cmd_ctx *ctx, const struct route_fam *f, int argc, c
 		rs_err_set("%s", f->get_usage);
 		return -EINVAL;
 	}
-	struct rt_req r;
+	struct rt_path paths[RT_ECMP_MAX];
+	struct rt_req r = { .paths = paths };
 	uint32_t store_nh, lookup_nh;
 	if (f->get(&dst, &r, &store_nh, &lookup_nh) < 0) {
 		rs_err_set("no route to %s", argv[0]);
@@ -429,11 +447,14 @@ static int route_get(struct cmd_ctx *ctx, const struct route_fam *f, int argc, c
 	return 0;
 }
 
-static int route_change(const struct route_fam *f, int argc, char **argv, bool add,
-			bool replace)
+/* Inlined into each family's route_cmd, where f is a constant: the
+ * family's hooks become direct calls (a route load makes a million). */
+static inline __attribute__((always_inline)) int
+route_change(const struct route_fam *f, int argc, char **argv, bool add, bool replace)
 {
+	struct rt_path paths[RT_ECMP_MAX];
 	struct rt_req r = { .type = RT_UNICAST, .proto = RTPROT_STATIC, .iface = RT_ANY_IFACE,
-			    .metric = f->default_metric };
+			    .metric = f->default_metric, .paths = paths };
 	bool has_pfx = false, has_metric = false, has_type = false;
 	int rc;
 	for (int a = 0; a < argc; a++) {
@@ -465,7 +486,7 @@ static int route_change(const struct route_fam *f, int argc, char **argv, bool a
 				}
 				a += 2;
 			}
-			if (f->is_zero(gw)) {
+			if (addr_is_zero(gw)) {
 				rs_err_set("nexthop needs via GW");
 				return -EINVAL;
 			}
@@ -503,8 +524,7 @@ static int route_change(const struct route_fam *f, int argc, char **argv, bool a
 		rs_err_set("usage: route add|del|replace PREFIX [via GW] [dev NAME] [metric N]");
 		return -EINVAL;
 	}
-	f->mask(&r.prefix, r.plen);
-	if (r.npaths && (!f->is_zero(&r.gw) || r.type != RT_UNICAST)) {
+	if (r.npaths && (!addr_is_zero(&r.gw) || r.type != RT_UNICAST)) {
 		rs_err_set("nexthop cannot be combined with via or a route type");
 		return -EINVAL;
 	}
@@ -530,7 +550,7 @@ static int route_change(const struct route_fam *f, int argc, char **argv, bool a
 		}
 		r.iface = 0;
 	} else if (r.type == RT_UNICAST) {
-		if (!f->is_zero(&r.gw)) {
+		if (!addr_is_zero(&r.gw)) {
 			if ((rc = f->gw_iface(&r.gw, r.iface)) < 0)
 				return rc;
 			r.iface = (uint16_t)rc;
@@ -542,6 +562,23 @@ static int route_change(const struct route_fam *f, int argc, char **argv, bool a
 		r.iface = 0;
 	}
 	return f->add(&r, replace);
+}
+
+static inline __attribute__((always_inline)) int
+route_cmd(struct cmd_ctx *ctx, const struct route_fam *f, int argc, char **argv)
+{
+	if (argc == 0 || cmd_is(argv[0], "show", 1) || cmd_is(argv[0], "list", 1))
+		return route_show(ctx, f, argc ? argc - 1 : 0, argv + 1);
+	if (cmd_is(argv[0], "get", 1))
+		return route_get(ctx, f, argc - 1, argv + 1);
+	if (cmd_is(argv[0], "add", 1))
+		return route_change(f, argc - 1, argv + 1, true, false);
+	if (cmd_is(argv[0], "replace", 3))
+		return route_change(f, argc - 1, argv + 1, true, true);
+	if (cmd_is(argv[0], "del", 1) || cmd_is(argv[0], "delete", 1))
+		return route_change(f, argc - 1, argv + 1, false, false);
+	rs_err_set("unknown route command \"%s\" (show, get, add, replace, del)", argv[0]);
+	return -EINVAL;
 }
 
 int cmd_route(struct cmd_ctx *ctx, int argc, char **argv)
@@ -561,17 +598,6 @@ int cmd_route(struct cmd_ctx *ctx, int argc, char **argv)
 				argv[n++] = argv[a];
 		argc = n;
 	}
-	const struct route_fam *f = v6 ? &fam6 : &fam4;
-	if (argc == 0 || cmd_is(argv[0], "show", 1) || cmd_is(argv[0], "list", 1))
-		return route_show(ctx, f, argc ? argc - 1 : 0, argv + 1);
-	if (cmd_is(argv[0], "get", 1))
-		return route_get(ctx, f, argc - 1, argv + 1);
-	if (cmd_is(argv[0], "add", 1))
-		return route_change(f, argc - 1, argv + 1, true, false);
-	if (cmd_is(argv[0], "replace", 3))
-		return route_change(f, argc - 1, argv + 1, true, true);
-	if (cmd_is(argv[0], "del", 1) || cmd_is(argv[0], "delete", 1))
-		return route_change(f, argc - 1, argv + 1, false, false);
-	rs_err_set("unknown route command \"%s\" (show, get, add, replace, del)", argv[0]);
-	return -EINVAL;
+	/* each family's calls name its route_fam (see route_change) */
+	return v6 ? route_cmd(ctx, &fam6, argc, argv) : route_cmd(ctx, &fam4, argc, argv);
 }
