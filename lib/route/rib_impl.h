@@ -79,13 +79,13 @@ static inline uint32_t store_home(uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & store_mask;
 }
 
-static struct pfx_slot *store_find(const struct rib_key *k)
+static struct pfx_slot *store_find(struct rib_key k)
 {
-	const uint64_t key = rib_key_hash(k);
+	const uint64_t key = rib_key_hash(&k);
 	for (uint32_t i = store_home(key);; i = (i + 1) & store_mask) {
 		if (store[i].p == NULL)
 			return NULL;
-		if (store[i].key == key && (RIB_KEY_EXACT || rib_key_eq(&store[i].p->k, k)))
+		if (store[i].key == key && (RIB_KEY_EXACT || rib_key_eq(&store[i].p->k, &k)))
 			return &store[i];
 	}
 }
@@ -174,7 +174,7 @@ static uint32_t grp_nfree;
 static bool iface_up[RS_MAX_IFACES];
 static const uint8_t rib_zero_gw[RIB_GW_SIZE];
 
-static struct pfx *pfx_get(const struct rib_key *k, bool create);
+static struct pfx *pfx_get(struct rib_key k, bool create);
 
 static void nh_key_of(struct nh_key *k, uint8_t type, uint16_t iface, const void *gw)
 {
@@ -410,7 +410,7 @@ static void fib_clear(struct pfx *p)
 	for (int l = (int)p->k.plen - 1; l >= 0; l--) {
 		struct rib_key sk;
 		rib_key_shorten(&sk, &p->k, (uint8_t)l);
-		struct pfx *q = pfx_get(&sk, false);
+		struct pfx *q = pfx_get(sk, false);
 		if (q && q->in_fib && q->installed >= 0) {
 			repl_len = l;
 			repl_nh = q->alts[q->installed].nh;
@@ -447,7 +447,7 @@ static int reinstall(struct pfx *p)
 	return 0;
 }
 
-static struct pfx *pfx_get(const struct rib_key *k, bool create)
+static struct pfx *pfx_get(struct rib_key k, bool create)
 {
 	struct pfx_slot *sl = store_find(k);
 	if (sl != NULL)
@@ -457,9 +457,9 @@ static struct pfx *pfx_get(const struct rib_key *k, bool create)
 	struct pfx *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
-	p->k = *k;
+	p->k = k;
 	p->installed = -1;
-	store_put(rib_key_hash(k), p);
+	store_put(rib_key_hash(&k), p);
 	store_n++;
 	return p;
 }
@@ -468,7 +468,7 @@ static void pfx_maybe_free(struct pfx *p)
 {
 	if (p->n)
 		return;
-	store_del(store_find(&p->k));
+	store_del(store_find(p->k));
 	free(p->alts);
 	free(p);
 }
@@ -489,7 +489,7 @@ int RIB_FN(route_add)(const RIB_ROUTE *r0, bool replace)
 	}
 	struct rib_key k;
 	rib_key_of(&k, &r);
-	struct pfx *p = pfx_get(&k, true);
+	struct pfx *p = pfx_get(k, true);
 	if (p == NULL) {
 		free(r.paths);
 		rs_err_set("route table full");
@@ -589,7 +589,7 @@ static int rib_route_del(struct rib_key *k, int64_t metric, int type, uint16_t i
 	if (k->plen > RIB_ALEN)
 		return -EINVAL;
 	rib_key_mask(k);
-	struct pfx *p = pfx_get(k, false);
+	struct pfx *p = pfx_get(*k, false);
 	if (p == NULL)
 		return -ESRCH;
 	int del = 0;
@@ -753,7 +753,7 @@ static int rib_route_get(const struct rib_key *dst, RIB_ROUTE *out)
 	for (int plen = RIB_ALEN; plen >= 0; plen--) {
 		struct rib_key k;
 		rib_key_shorten(&k, dst, (uint8_t)plen);
-		struct pfx *p = pfx_get(&k, false);
+		struct pfx *p = pfx_get(k, false);
 		if (p && p->installed >= 0) {
 			*out = p->alts[p->installed];
 			return 0;
