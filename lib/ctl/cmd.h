@@ -31,7 +31,6 @@ bool cmd_needs_grace(int argc, char **argv);
 int cmd_link(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_addr(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_route(struct cmd_ctx *ctx, int argc, char **argv);
-int cmd_route6(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_neigh(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_sock(struct cmd_ctx *ctx, int argc, char **argv);
