@@ -51,9 +51,12 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_RX_BURST);
 		if (next == 0) {
 			/* ip4_fastpath reads the ingress link from m->port (and
-			 * sets rs_priv for what it hands to eth_input) */
+			 * sets rs_priv for what it hands to eth_input); four a
+			 * round, for the loop's own instructions */
+			const uint16_t port = q->port;
+#pragma GCC unroll 4
 			for (uint16_t j = 0; j < n; j++)
-				to[j]->port = q->port;
+				to[j]->port = port;
 		} else {
 			for (uint16_t j = 0; j < n; j++) {
 				struct rs_priv *p = rs_priv_at(to[j], off);
