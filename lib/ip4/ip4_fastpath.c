@@ -29,7 +29,7 @@
  * update, the neighbour's MAC and ours, m->port (tests/unit/dp/
  * test_fastpath.c feeds the same frames through both and compares).
  *
- * Cost (callgrind, 64-byte frames): about 84 instructions a frame in this
+ * Cost (callgrind, 64-byte frames): about 70 instructions a frame in this
  * node, where the general path's four nodes spend about 200. The hot loop
  * (fp_run) holds only what every frame needs in registers, the memos of
  * the ingress link and of the next hop with its neighbour (struct
@@ -443,7 +443,9 @@ static __rte_always_inline void fp_rewrite(const struct fp_hot *h, struct rte_mb
 	memcpy(k->f + ETH_HLEN + 8, &n, 4);
 #if FP_SSE
 	/* the header, with bytes 14-15 (version/IHL, TOS) as they were */
-	_mm_storeu_si128((__m128i *)k->f, _mm_blend_epi16(h->hdr, k->x, 0x80));
+	uint16_t b14;
+	memcpy(&b14, k->f + 14, 2);
+	_mm_storeu_si128((__m128i *)k->f, _mm_insert_epi16(h->hdr, b14, 7));
 #else
 	memcpy(k->f, &h->hdr, 14);
 #endif
@@ -480,20 +482,33 @@ static __rte_noinline bool fp_frame_full(struct fp_loop *s, struct rte_mbuf *m)
  * returns the index of the first frame that does not (lim when all did).
  * With pf, prefetches FP_PREFETCH frames ahead (lim leaves room for it).
  */
+static __rte_always_inline bool fp_hot_frame(const struct fp_hot *h, struct rte_mbuf **p, bool pf)
+{
+	struct rte_mbuf *m = *p;
+	if (pf)
+		rte_prefetch0(rte_pktmbuf_mtod(p[FP_PREFETCH], void *));
+	struct fp_pkt k;
+	if (unlikely(m->port != h->in_port) || unlikely(!fp_check(h, m, &k, true)))
+		return false;
+	if (unlikely(fp_entry(h, k.dst) != h->e_key || k.l > h->max_l))
+		return false;
+	fp_rewrite(h, m, &k);
+	return true;
+}
+
+/* Two frames a round: the loop's own count, compare and branch once for
+ * both. */
 static __rte_always_inline struct rte_mbuf **fp_run(const struct fp_hot *h, struct rte_mbuf **p,
 						     struct rte_mbuf **lim, bool pf)
 {
-	for (; p < lim; p++) {
-		struct rte_mbuf *m = *p;
-		if (pf)
-			rte_prefetch0(rte_pktmbuf_mtod(p[FP_PREFETCH], void *));
-		struct fp_pkt k;
-		if (unlikely(m->port != h->in_port) || unlikely(!fp_check(h, m, &k, true)))
-			break;
-		if (unlikely(fp_entry(h, k.dst) != h->e_key || k.l > h->max_l))
-			break;
-		fp_rewrite(h, m, &k);
+	for (; lim - p >= 2; p += 2) {
+		if (unlikely(!fp_hot_frame(h, p, pf)))
+			return p;
+		if (unlikely(!fp_hot_frame(h, p + 1, pf)))
+			return p + 1;
 	}
+	if (p < lim && fp_hot_frame(h, p, pf))
+		p++;
 	return p;
 }
 
