@@ -29,9 +29,10 @@
  * update, the neighbour's MAC and ours, m->port (tests/unit/dp/
  * test_fastpath.c feeds the same frames through both and compares).
  *
- * Cost (callgrind, 64-byte frames): about 70 instructions a frame in this
- * node, where the general path's four nodes spend about 200. The hot loop
- * (fp_run) holds only what every frame needs in registers, the memos of
+ * Cost (callgrind, 64-byte frames): about 68 instructions a frame in this
+ * node, where the general path's four nodes spend about 200. The ingress
+ * link of port_rx's frames comes from its runs (eth/rx_runs.h: one per
+ * RX queue polled), not from each mbuf. The hot loop (fp_run) holds only what every frame needs in registers, the memos of
  * the ingress link and of the next hop with its neighbour (struct
  * fp_hot), and stops at the first frame that needs more: another ingress
  * link, another FIB entry, or any check failed. That frame takes
@@ -62,6 +63,7 @@
 
 #include "arp/neigh_ctl.h"
 #include "core/node.h"
+#include "eth/rx_runs.h"
 #include "ip4/ip4.h"
 #include "route/fib4.h"
 #include "wire/wire.h"
@@ -349,8 +351,8 @@ struct fp_pkt {
 };
 
 /*
- * The checks that need no memo but the ingress link's (m->port is
- * h->in_port), reading only. One segment, so pkt_len == data_len; room
+ * The checks that need no memo but the ingress link's (the frame came in
+ * on h->in_port), reading only. One segment, so pkt_len == data_len; room
  * for both headers.
  */
 static __rte_always_inline bool fp_check(const struct fp_hot *h, struct rte_mbuf *m,
@@ -455,10 +457,10 @@ static __rte_always_inline void fp_rewrite(const struct fp_hot *h, struct rte_mb
 /* One frame the hot loop stopped at, with the memos changed as it needs
  * (another ingress link, another next hop): true when it was forwarded,
  * false when it is left untouched for the general path. */
-static __rte_noinline bool fp_frame_full(struct fp_loop *s, struct rte_mbuf *m)
+static __rte_noinline bool fp_frame_full(struct fp_loop *s, struct rte_mbuf *m, uint16_t in)
 {
-	/* m->port is the ingress port (port_rx sets it; link index == port id) */
-	if (m->port != s->h.in_port && !fp_in_switch(s, m->port))
+	/* in: the ingress link (link index == port id) */
+	if (in != s->h.in_port && !fp_in_switch(s, in))
 		return false;
 	struct fp_pkt k;
 	if (!fp_check(&s->h, m, &k, false))
@@ -488,7 +490,7 @@ static __rte_always_inline bool fp_hot_frame(const struct fp_hot *h, struct rte_
 	if (pf)
 		rte_prefetch0(rte_pktmbuf_mtod(p[FP_PREFETCH], void *));
 	struct fp_pkt k;
-	if (unlikely(m->port != h->in_port) || unlikely(!fp_check(h, m, &k, true)))
+	if (unlikely(!fp_check(h, m, &k, true)))
 		return false;
 	if (unlikely(fp_entry(h, k.dst) != h->e_key || k.l > h->max_l))
 		return false;
@@ -512,15 +514,16 @@ static __rte_always_inline struct rte_mbuf **fp_run(const struct fp_hot *h, stru
 	return p;
 }
 
-/* A frame for the general path: the input state port_rx would have set.
+/* A frame for the general path, in on link in: the input state port_rx
+ * would have set (rs_priv; m->port is left as it was).
  * The edges are recorded only for a vector that splits: the first slow
  * frame marks every frame E_TX, this one E_SLOW. Returns the new count of
  * slow frames. */
-static __rte_noinline uint16_t fp_slow(struct rte_mbuf *m, rte_edge_t *nexts, uint16_t nb,
-				       uint16_t i, uint16_t nslow)
+static __rte_noinline uint16_t fp_slow(struct rte_mbuf *m, uint16_t in, rte_edge_t *nexts,
+				       uint16_t nb, uint16_t i, uint16_t nslow)
 {
 	struct rs_priv *p = rs_priv(m);
-	p->iface = m->port;
+	p->iface = in;
 	p->flags = 0;
 	if (nslow == 0)
 		rs_edges_fill(nexts, nb, E_TX);
@@ -529,15 +532,54 @@ static __rte_noinline uint16_t fp_slow(struct rte_mbuf *m, rte_edge_t *nexts, ui
 }
 
 /*
+ * The frames pkts[i..end) that came in on link in (a run of port_rx):
+ * the hot loop as far as it goes (with prefetch while lim leaves room for
+ * it); the frame it stops at takes the step that changes the memos, or
+ * goes to the general path. Returns the new count of frames for the
+ * general path.
+ */
+static __rte_always_inline uint16_t fp_seg(struct fp_loop *s, struct rte_mbuf **pkts, uint16_t nb,
+					   uint16_t i, uint16_t end_i, uint16_t in,
+					   rte_edge_t *nexts, uint16_t nslow)
+{
+	struct rte_mbuf **p = pkts + i, **const end = pkts + end_i;
+	struct rte_mbuf **const lim = RTE_MIN(end, nb > FP_PREFETCH ? pkts + nb - FP_PREFETCH : pkts);
+	if (in != s->h.in_port && !fp_in_switch(s, in)) {
+		/* a link that takes no fast path */
+		for (; p < end; p++)
+			nslow = fp_slow(*p, in, nexts, nb, (uint16_t)(p - pkts), nslow);
+		return nslow;
+	}
+	struct fp_hot h = s->h;
+	for (;;) {
+		if (p < lim)
+			p = fp_run(&h, p, lim, true);
+		if (p >= lim)
+			p = fp_run(&h, p, end, false);
+		if (p == end)
+			break;
+		if (unlikely(!fp_frame_full(s, *p, in)))
+			nslow = fp_slow(*p, in, nexts, nb, (uint16_t)(p - pkts), nslow);
+		h = s->h;
+		p++;
+	}
+	return nslow;
+}
+
+/*
  * The vector's frames through the fast path: those it takes are rewritten
  * for their egress link, the others marked E_SLOW in nexts (filled only
- * once there is one). Returns the count of those; tx_port is the egress
- * link of all the frames taken, or -1 when there is none or more than one.
- * Apart from ip4_fastpath_process (whose variable-length nexts would cost
- * the loop its frame-pointer register).
+ * once there is one). run[0..nrun): port_rx's runs (eth/rx_runs.h), in
+ * vector order; a frame outside them carries its ingress link in m->port
+ * and takes fp_frame_full alone. Returns the count of frames for the
+ * general path; tx_port is the egress link of all the frames taken, or -1
+ * when there is none or more than one. Apart from ip4_fastpath_process
+ * (whose variable-length nexts would cost the loop its frame-pointer
+ * register).
  */
 static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf **pkts,
-					 uint16_t nb, rte_edge_t *nexts, int32_t *tx_port)
+					 uint16_t nb, rte_edge_t *nexts, int32_t *tx_port,
+					 const struct rs_rx_run *run, uint16_t nrun)
 {
 	uint16_t nslow = 0;
 	struct fp_loop s = {
@@ -557,23 +599,22 @@ static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf
 	for (uint16_t k = 0; k < FP_PREFETCH && k < nb; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 
-	/* The hot loop as far as it goes (two of it, so that the first
-	 * needs no bound on its prefetch); the frame it stops at takes the
-	 * step that changes the memos, or goes to the general path. */
-	struct rte_mbuf **p = pkts, **const end = pkts + nb;
-	struct rte_mbuf **const lim = nb > FP_PREFETCH ? end - FP_PREFETCH : pkts;
-	struct fp_hot h = s.h;
-	for (;;) {
-		if (p < lim)
-			p = fp_run(&h, p, lim, true);
-		if (p >= lim)
-			p = fp_run(&h, p, end, false);
-		if (p == end)
-			break;
-		if (unlikely(!fp_frame_full(&s, *p)))
-			nslow = fp_slow(*p, nexts, nb, (uint16_t)(p - pkts), nslow);
-		h = s.h;
-		p++;
+	uint16_t i = 0;
+	for (uint16_t r = 0; r < nrun; r++) {
+		/* frames before the run: m->port */
+		for (; i < run[r].start; i++) {
+			struct rte_mbuf *m = pkts[i];
+			if (unlikely(!fp_frame_full(&s, m, m->port)))
+				nslow = fp_slow(m, m->port, nexts, nb, i, nslow);
+		}
+		nslow = fp_seg(&s, pkts, nb, i, (uint16_t)(i + run[r].count), run[r].port, nexts,
+			       nslow);
+		i = (uint16_t)(i + run[r].count);
+	}
+	for (; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (unlikely(!fp_frame_full(&s, m, m->port)))
+			nslow = fp_slow(m, m->port, nexts, nb, i, nslow);
 	}
 	*tx_port = s.tx_mixed ? -1 : s.tx_port;
 	return nslow;
@@ -586,7 +627,21 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	rte_edge_t nexts[nb];
 	int32_t tx_port;
-	uint16_t nslow = fp_vector(w->cfg, pkts, nb, nexts, &tx_port);
+	/* port_rx's runs, when they are this walk's and describe this
+	 * vector (its frames first visit here), then consumed */
+	struct rs_rx_runs *rr = &rs_rx_runs[w->idx];
+	uint16_t nrun = 0;
+	if (likely(rr->walk == w->loops)) {
+		nrun = rr->n;
+		rr->n = 0;
+		/* in order and inside the vector, by construction */
+		for (uint16_t r = 0, at = 0; r < nrun; r++) {
+			RTE_VERIFY(rr->run[r].start >= at &&
+				   rr->run[r].start + rr->run[r].count <= nb);
+			at = (uint16_t)(rr->run[r].start + rr->run[r].count);
+		}
+	}
+	uint16_t nslow = fp_vector(w->cfg, pkts, nb, nexts, &tx_port, rr->run, nrun);
 
 	/* per-worker counters, one add per vector */
 	struct ip4_fp_stats *st = &ip4_fp_stats[w->idx];
