@@ -98,9 +98,9 @@ static void cfg_build_local_bloom(struct rs_cfg *c)
 		for (unsigned i = 0; i < ifc->naddrs && i < RS_MAX_ADDRS; i++) {
 			uint32_t ip = ifc->addrs[i].ip;
 			uint32_t h = rs_local_bloom_hash(ip);
-			c->local_bloom[h >> 6] |= 1ull << (h & 63);
+			c->local_bloom[h] = 1;
 			h = rs_local_bloom_hash(ip4_bcast_of(ip, ifc->addrs[i].plen));
-			c->local_bloom[h >> 6] |= 1ull << (h & 63);
+			c->local_bloom[h] = 1;
 		}
 	}
 }

@@ -3,12 +3,16 @@
  * port_rx (source): polls this worker's RX queue on every link that is up,
  * as listed in the published configuration. Frames go to ip4_fastpath,
  * which forwards the common case itself and hands the rest to eth_input
- * unchanged; with --no-fastpath (rs_dp_params.no_fastpath) straight to
- * eth_input. A link impaired on input (impair_dp.h) goes to impair_in.
+ * unchanged, with their ingress links in rs_rx_runs (eth/rx_runs.h), not
+ * in each frame; with --no-fastpath (rs_dp_params.no_fastpath) straight
+ * to eth_input, with rs_priv set. A link impaired on input (impair_dp.h) goes to impair_in.
  */
 #include <rte_ethdev.h>
 
 #include "core/node.h"
+#include "eth/rx_runs.h"
+
+struct rs_rx_runs rs_rx_runs[RS_MAX_WORKERS];
 
 enum { E_FASTPATH, E_ETH_INPUT, E_IMPAIR_IN };
 
@@ -39,6 +43,9 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 	const int off = rs_priv_offset;
 	uint16_t total = 0;
 	const rte_edge_t next = rs_dp.params.no_fastpath ? 1 : 0;
+	struct rs_rx_runs *runs = &rs_rx_runs[w->idx];
+	runs->walk = w->loops;
+	runs->n = 0;
 
 	for (unsigned i = 0; i < c->nrxq[w->idx]; i++) {
 		const struct rs_rxq *q = &c->rxq[w->idx][i];
@@ -50,10 +57,14 @@ static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, 
 										      RS_RX_BURST);
 		uint16_t n = rte_eth_rx_burst(q->port, q->queue, to, RS_RX_BURST);
 		if (next == 0) {
-			/* ip4_fastpath reads the ingress link from m->port (and
+			/* ip4_fastpath takes the ingress link from the run (and
 			 * sets rs_priv for what it hands to eth_input) */
-			for (uint16_t j = 0; j < n; j++)
-				to[j]->port = q->port;
+			if (n != 0) {
+				struct rs_rx_run *r = &runs->run[runs->n++];
+				r->start = __rte_node_next_node_get(node, next)->idx;
+				r->count = n;
+				r->port = q->port;
+			}
 		} else {
 			for (uint16_t j = 0; j < n; j++) {
 				struct rs_priv *p = rs_priv_at(to[j], off);

@@ -29,21 +29,30 @@
  * update, the neighbour's MAC and ours, m->port (tests/unit/dp/
  * test_fastpath.c feeds the same frames through both and compares).
  *
- * Cost (callgrind, 64-byte frames): about 120 instructions a frame in this
- * node, where the general path's four nodes spend about 200. One pass over
- * the vector, the headers of the frame four ahead prefetched; each frame
- * read as five word loads (which also feed the checksum); the special
- * address classes one table lookup; the FIB entry one tbl24 load (the
- * loads of successive frames overlap: nothing but the memos carries from
- * one frame to the next). A four-wide version with the lookups issued
- * together spilled its state and cost 140. The ingress link, the next hop
- * and its neighbour are looked up once per vector (memos), as the general
- * nodes do. A vector taken whole to one link (the common case) is
- * transmitted here, the driver call port_tx would make, so it skips
- * port_tx's walk over the vector and its graph visit; a link impaired on
- * output is left to the general path. The TTL and checksum are updated in
- * the header word already loaded and stored as one. Reads only the
- * published configuration, the FIB and the
+ * Cost (callgrind, 64-byte frames): about 68 instructions a frame in this
+ * node, where the general path's four nodes spend about 200. The ingress
+ * link of port_rx's frames comes from its runs (eth/rx_runs.h: one per
+ * RX queue polled), not from each mbuf. The hot loop (fp_run) holds only what every frame needs in registers, the memos of
+ * the ingress link and of the next hop with its neighbour (struct
+ * fp_hot), and stops at the first frame that needs more: another ingress
+ * link, another FIB entry, or any check failed. That frame takes
+ * fp_frame_full (out of line), which changes the memos as needed and
+ * either forwards it or leaves it to the general path, and the hot loop
+ * goes on after it. With the memo changes and their calls out of the
+ * loop, the compiler no longer spilled the loop's state (107 instructions
+ * a frame before). The headers of the frame four ahead are prefetched;
+ * the Ethernet header and the first IPv4 byte are checked as one 16-byte
+ * compare under a mask (SSE4.1) and the new Ethernet header is stored as
+ * one 16-byte write; the checksum is verified on three word loads; the
+ * special address classes are one table lookup; the FIB entry one tbl24
+ * load, compared whole with the memo's (valid, not tbl8, same next hop in
+ * one compare). The ingress link, the next hop and its neighbour are thus
+ * looked up once per vector, as the general nodes do. A vector taken
+ * whole to one link (the common case) is transmitted here, the driver
+ * call port_tx would make, so it skips port_tx's walk over the vector and
+ * its graph visit; a link impaired on output is left to the general path.
+ * The TTL and checksum are updated in the header word already loaded and
+ * stored as one. Reads only the published configuration, the FIB and the
  * neighbour words (RCU; no lock, no allocation, no syscall). Writes only
  * the frames and per-worker counters (the graph's own per-node counters,
  * struct ip4_fp_stats).
@@ -54,6 +63,7 @@
 
 #include "arp/neigh_ctl.h"
 #include "core/node.h"
+#include "eth/rx_runs.h"
 #include "ip4/ip4.h"
 #include "route/fib4.h"
 #include "wire/wire.h"
@@ -88,12 +98,75 @@ static __rte_noinline bool fp_addrs_ok(uint32_t src, uint32_t dst)
 	       (src >> 16) != 0xa9fe && (dst >> 16) != 0xa9fe;
 }
 
-/* The ingress link, as the fast path needs it. */
+/*
+ * The Ethernet header and the first IPv4 byte as one 16-byte compare: our
+ * MAC (bytes 0-5), Ethertype IPv4 (12-13), version 4 with IHL 5 (14); the
+ * source MAC and the TOS (15) are not looked at.
+ */
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#define FP_SSE 1
+typedef __m128i fp_v16;
+static inline fp_v16 fp_v16_load(const void *p) { return _mm_loadu_si128((const __m128i *)p); }
+#else
+#define FP_SSE 0
+typedef struct { uint64_t lo, hi; } fp_v16;
+static inline fp_v16 fp_v16_load(const void *p)
+{
+	fp_v16 v;
+	memcpy(&v, p, 16);
+	return v;
+}
+#endif
+static const uint8_t fp_hdr_mask[16] __rte_aligned(16) = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0,
+};
+
+/*
+ * ip4_hdr20_csum_ok (the 20-byte header at h checks out), in a few
+ * instructions: the one's complement sum of the header as a 32-bit word
+ * (bytes 0-3) and two 64-bit ones (4-11, 12-19), each added from memory
+ * with the carry of the one before, the last carry added back (it cannot
+ * carry again: the first add carries only with a sum below 2^32). The sum
+ * folds to 0xffff exactly when it is a non-zero multiple of 0xffff (2^16
+ * is 1 modulo 0xffff); non-zero as the header's first byte is not 0 (0x45
+ * is checked first), and a multiple of 0xffff is what the multiply by the
+ * inverse of 0xffff modulo 2^64 maps at or below 2^64 / 0xffff.
+ */
+static inline bool fp_hdr20_csum_ok(const uint8_t *h)
+{
+#if defined(__x86_64__)
+	uint32_t a;
+	uint64_t b, c;
+	memcpy(&a, h, 4);
+	memcpy(&b, h + 4, 8);
+	memcpy(&c, h + 12, 8);
+	/* the constants from memory: as immediates they took a register
+	 * (or two loads of one) in every round of the loop */
+	static const uint64_t inv = 0xfffefffefffeffffull, lim = 0x0001000100010001ull;
+	uint64_t s = a;
+	bool bad;
+	__asm__("addq %[b], %[s]\n\t"
+		"adcq %[c], %[s]\n\t"
+		"adcq $0, %[s]\n\t"
+		"imulq %[inv], %[s]\n\t"
+		"cmpq %[lim], %[s]"
+		: [s] "+r"(s), "=@cca"(bad)
+		: [b] "rm"(b), [c] "rm"(c), [inv] "m"(inv), [lim] "m"(lim));
+	return !bad;
+#else
+	return ip4_hdr20_csum_ok(h);
+#endif
+}
+
+/* The ingress link, as the fast path needs it: the first 16 bytes a frame
+ * the fast path takes has (under fp_hdr_mask), and whether the port gives
+ * a checksum verdict. */
 struct fp_in {
+	fp_v16 key;
 	bool rx_csum;
-	/* ETH_KEY_NONE, which no frame matches, when the link takes no fast
-	 * path: down, not forwarding, or a multicast MAC */
-	uint64_t mac_key;
+	bool ok; /* false: the link takes no fast path (down, not forwarding,
+		  * a multicast MAC): every frame of it goes the general way */
 };
 
 /* Both memos are returned by value: the loop keeps its copies in
@@ -101,15 +174,34 @@ struct fp_in {
  * reloaded for every frame). */
 static __rte_noinline struct fp_in fp_in_memo(const struct rs_cfg *c, uint16_t iface)
 {
-	const struct rs_iface *ifc = &c->ifaces[iface < RS_MAX_IFACES ? iface : 0];
 	struct fp_in o;
+	memset(&o, 0, sizeof(o));
+	if (iface >= RS_MAX_IFACES)
+		return o;
+	const struct rs_iface *ifc = &c->ifaces[iface];
+	uint8_t k[16] = { 0 };
+	memcpy(k, ifc->mac.addr_bytes, 6);
+	k[12] = 0x08; /* ETH_P_IP, network order */
+	k[13] = 0x00;
+	k[14] = 0x45;
+	o.key = fp_v16_load(k);
 	o.rx_csum = ifc->rx_ip4_csum;
 	/* as eth_input's fast path, and forwarding on (ip4_input) */
-	o.mac_key = iface < RS_MAX_IFACES && ifc->up && ifc->forwarding &&
-				    !eth_is_mcast(ifc->mac.addr_bytes)
-			    ? eth_addr_key(ifc->mac.addr_bytes)
-			    : ETH_KEY_NONE;
+	o.ok = ifc->up && ifc->forwarding && !eth_is_mcast(ifc->mac.addr_bytes);
 	return o;
+}
+
+/* true when the frame's first 16 bytes are key's under fp_hdr_mask */
+static inline bool fp_hdr_match(fp_v16 x, fp_v16 key)
+{
+#if FP_SSE
+	return _mm_testz_si128(_mm_xor_si128(x, key), _mm_load_si128((const __m128i *)fp_hdr_mask));
+#else
+	uint64_t mlo, mhi;
+	memcpy(&mlo, fp_hdr_mask, 8);
+	memcpy(&mhi, fp_hdr_mask + 8, 8);
+	return (((x.lo ^ key.lo) & mlo) | ((x.hi ^ key.hi) & mhi)) == 0;
+#endif
 }
 
 /*
@@ -120,16 +212,17 @@ static __rte_noinline struct fp_in fp_in_memo(const struct rs_cfg *c, uint16_t i
  * destination comes.
  */
 struct fp_nh {
+	fp_v16 hdr;       /* Ethernet header, bytes 14-15 unused */
 	uint32_t max_len; /* the egress MTU */
 	uint32_t nb_ip;   /* the neighbour the header is for */
 	bool onlink;
 	uint16_t out_iface;
-	uint64_t hdr_lo, hdr_hi; /* Ethernet header, bytes 0-7 and 6-13 */
 };
 
 static __rte_noinline struct fp_nh fp_nh_memo(const struct rs_cfg *c, uint32_t nhi, uint32_t dst)
 {
-	struct fp_nh o = { .max_len = 0, .onlink = false };
+	struct fp_nh o;
+	memset(&o, 0, sizeof(o));
 	const struct rs_nh *nh = fib4_nh(nhi);
 	if (nh->type != RT_UNICAST)
 		return o;
@@ -151,11 +244,10 @@ static __rte_noinline struct fp_nh fp_nh_memo(const struct rs_cfg *c, uint32_t n
 	 * per vector here, which is what the control thread's tick sees) */
 	if (neigh_word_state(word) == NEIGH_STALE && !np->used)
 		np->used = 1;
-	uint8_t hdr[ETH_HLEN], dmac[6];
+	uint8_t hdr[16] = { 0 }, dmac[6];
 	neigh_word_mac(word, dmac);
 	eth_write(hdr, dmac, out->mac.addr_bytes, ETH_P_IP);
-	memcpy(&o.hdr_lo, hdr, 8);
-	memcpy(&o.hdr_hi, hdr + 6, 8);
+	o.hdr = fp_v16_load(hdr);
 	o.max_len = out->mtu;
 	return o;
 }
@@ -164,148 +256,274 @@ static __rte_noinline struct fp_nh fp_nh_memo(const struct rs_cfg *c, uint32_t n
 #error "ip4_fastpath reads header words as little-endian"
 #endif
 
-/* What the loop carries from frame to frame (a vector comes from one
- * queue, and mostly goes one way). A local of ip4_fastpath_process whose
- * address only the inlined fp_frame sees: the compiler keeps it in
- * registers. */
-struct fp_loop {
-	const struct rs_cfg *c;
-	const uint64_t *bloom;
+/* The bits of a DIR-24-8 entry the next-hop memo is keyed on (not the
+ * prefix length: routes of any length to one next hop share the memo). */
+#define FP_E_MASK (D24_VALID | D24_EXT | D24_VAL_MASK)
+/* A key no masked entry equals. */
+#define FP_E_NONE 0xffffffffu
+
+/*
+ * What the loop over a vector needs from frame to frame: the memos of the
+ * ingress link and of the next hop (a vector comes from one queue, and
+ * mostly goes one way). The hot loop (fp_run) holds a copy in registers
+ * and stops at the first frame that needs anything else.
+ */
+struct fp_hot {
+	fp_v16 key;       /* the ingress link's, fp_in.key */
+	fp_v16 hdr;       /* the next hop's Ethernet header */
+	const uint8_t *bloom;
 	const uint32_t *tbl24;
-	uint16_t in_port;
-	struct fp_in in;
+	/* the masked FIB entry the next-hop memo is for; FP_E_NONE for an
+	 * on-link memo, which holds for one destination only (and before
+	 * the first) */
+	uint32_t e_key;
+	/* the longest frame the egress link takes (its MTU + the Ethernet
+	 * header); 0 when the next hop takes no fast path */
+	uint32_t max_l;
+	uint16_t in_port; /* 0xffff: none (the next frame looks its link up) */
+	uint16_t out_iface;
+	bool rx_csum;
+};
+
+/* The whole state, for the step that changes the memos (fp_frame_full). */
+struct fp_loop {
+	struct fp_hot h;
+	const struct rs_cfg *c;
 	uint32_t nhi_memo;
-	uint32_t nhi_key; /* nhi_memo, or FIB4_NH_NONE for an on-link memo */
-	struct fp_nh nh;
+	uint32_t nb_ip;   /* the neighbour the next-hop memo is for */
+	bool onlink;
 	/* the egress link of the frames taken, while there is only one
 	 * (checked only when the next-hop memo changes) */
 	int32_t tx_port;
 	bool tx_mixed;
 };
 
-/* The fast path for one frame: true when it was forwarded (rewritten for
- * s->nh.out_iface), false when it is left untouched for the general path. */
-static __rte_always_inline bool fp_frame(struct fp_loop *s, struct rte_mbuf *m)
+/* A frame from a link other than the last one: its link's memo. False when
+ * the link takes no fast path (then in_port stays "none", so the next frame
+ * looks again). */
+static __rte_always_inline bool fp_in_switch(struct fp_loop *s, uint16_t port)
 {
-	/*
-	 * The checks, reading only. m->port is the ingress port (port_rx
-	 * sets it; link index == port id). One segment, so pkt_len ==
-	 * data_len; room for both headers.
-	 */
-	if (unlikely(m->port != s->in_port)) {
-		s->in_port = m->port;
-		s->in = fp_in_memo(s->c, s->in_port);
+	struct fp_in in = fp_in_memo(s->c, port);
+	s->h.key = in.key;
+	s->h.rx_csum = in.rx_csum;
+	s->h.in_port = in.ok ? port : 0xffff;
+	return in.ok;
+}
+
+/* The FIB entry e (masked) is not the memo's: a tbl8 entry, no route, or
+ * another next hop. True when the frame may go on with the memo. */
+static __rte_always_inline bool fp_route_switch(struct fp_loop *s, uint32_t e, uint32_t dst)
+{
+	if (e & D24_EXT)
+		e = dir24_tbl8[((e & D24_VAL_MASK) << 8) | (dst & 0xff)] & FP_E_MASK;
+	if (!(e & D24_VALID))
+		return false; /* no route: the general path's ICMP error */
+	if (e == s->h.e_key)
+		return true; /* a tbl8 entry for the memo's next hop */
+	uint32_t nhi = e & D24_VAL_MASK;
+	if (s->onlink && nhi == s->nhi_memo && dst == s->nb_ip)
+		return true;
+	s->nhi_memo = nhi;
+	struct fp_nh nh = fp_nh_memo(s->c, nhi, dst);
+	s->onlink = nh.onlink;
+	s->nb_ip = nh.nb_ip;
+	s->h.hdr = nh.hdr;
+	s->h.max_l = nh.max_len ? nh.max_len + ETH_HLEN : 0;
+	s->h.out_iface = nh.out_iface;
+	/* an on-link memo holds for one destination: checked above */
+	s->h.e_key = nh.onlink ? FP_E_NONE : e;
+	if (nh.max_len != 0) {
+		if (s->tx_port < 0)
+			s->tx_port = nh.out_iface;
+		else if (s->tx_port != nh.out_iface)
+			s->tx_mixed = true;
 	}
+	return true;
+}
+
+/* What the checks read from a frame, for the rewrite. */
+struct fp_pkt {
+	uint8_t *f;
+	fp_v16 x;      /* bytes 0-15 */
+	uint32_t l;    /* the frame's length by the IPv4 total length */
+	uint32_t ttl4; /* TTL, protocol, checksum as they lie in the frame */
+	uint32_t dst;  /* host order */
+};
+
+/*
+ * The checks that need no memo but the ingress link's (the frame came in
+ * on h->in_port), reading only. One segment, so pkt_len == data_len; room
+ * for both headers.
+ */
+static __rte_always_inline bool fp_check(const struct fp_hot *h, struct rte_mbuf *m,
+					 struct fp_pkt *k, bool hot)
+{
 	uint16_t len = m->data_len;
-	if (unlikely(m->nb_segs != 1 || len < ETH_HLEN + IP4_HLEN))
+	if (unlikely(m->nb_segs != 1))
 		return false;
+	/* The headers are read before the frame is known to hold them
+	 * (the length check below covers that too): the data room of an
+	 * mbuf is far larger than 34 bytes, and what lies beyond the frame
+	 * only decides a frame that the length check then refuses. */
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	uint64_t w0, w2, w3;
-	uint32_t w1, w4, src_raw;
-	uint16_t tot_raw;
-	memcpy(&w0, f, 8);       /* dst MAC, src MAC[0..1] */
-	memcpy(&w1, f + 12, 4);  /* type, ver/IHL, TOS */
-	memcpy(&tot_raw, f + 16, 2); /* total length */
-	memcpy(&w2, f + 14, 8);  /* IPv4 bytes 0-7 */
-	memcpy(&w3, f + 22, 8);  /* TTL, proto, checksum, source */
-	memcpy(&src_raw, f + 26, 4); /* source (also in w3, loaded apart: cheaper) */
-	memcpy(&w4, f + 30, 4);  /* destination */
 	/* to our unicast MAC on a fast link, Ethertype IPv4, version 4
 	 * with IHL 5 (no options) */
-	if (unlikely((w0 << 16) != s->in.mac_key ||
-		     (w1 & 0xffffff) != (0x45u << 16 | 0x0008u)))
+	fp_v16 x = fp_v16_load(f);
+	if (unlikely(!fp_hdr_match(x, h->key)))
 		return false;
-	/* RFC 1812 §5.2.2: 20 <= total length <= what arrived */
-	uint16_t tot = rte_be_to_cpu_16(tot_raw);
-	/* tot < 20 wraps to a large value: one compare for both */
-	if (unlikely((uint32_t)tot - IP4_HLEN > (uint32_t)len - (ETH_HLEN + IP4_HLEN)))
+	uint32_t ttl4, w4, src_raw;
+	uint16_t tot_raw;
+	memcpy(&tot_raw, f + 16, 2); /* total length */
+	memcpy(&ttl4, f + 22, 4);    /* TTL, proto, checksum */
+	memcpy(&src_raw, f + 26, 4); /* source */
+	memcpy(&w4, f + 30, 4);      /* destination */
+	/* RFC 1812 §5.2.2: 20 <= total length <= what arrived, and the
+	 * frame holds both headers (len >= 34): tot - 20 <= len - 34, as
+	 * signed 64-bit values (tot < 20 wraps to 2^32 - x, len < 34 makes
+	 * the right side negative): one compare for the three */
+	uint32_t tot = __builtin_bswap16(tot_raw); /* not DPDK's asm: the compiler sees it */
+	if (unlikely((int64_t)(uint32_t)(tot - IP4_HLEN) > (int64_t)len - (ETH_HLEN + IP4_HLEN)))
 		return false;
-	/* header checksum: the port's verdict when it gives one */
-	if (unlikely(s->in.rx_csum)) {
+	/* header checksum: the port's verdict when it gives one. The hot
+	 * loop computes it always and stops at a frame the port calls bad
+	 * (or "none"): fp_frame_full then decides as below. */
+	if (hot && unlikely(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_BAD))
+		return false;
+	if (!hot && unlikely(h->rx_csum)) {
 		uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 		if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 		    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !ip4_hdr20_csum_ok(f + ETH_HLEN)))
 			return false;
 	} else {
-#if defined(__x86_64__)
-		/* ip4_hdr20_csum_ok on the words already loaded */
-		unsigned long long sum;
-		unsigned char cy = _addcarry_u64(0, w2, w3, &sum);
-		cy = _addcarry_u64(cy, sum, w4, &sum);
-		if (unlikely((sum + cy) * 0xfffefffefffeffffull > 0x0001000100010001ull))
+		if (unlikely(!fp_hdr20_csum_ok(f + ETH_HLEN)))
 			return false;
-#else
-		if (unlikely(!ip4_hdr20_csum_ok(f + ETH_HLEN)))
-			return false;
-#endif
 	}
-	uint32_t src = rte_be_to_cpu_32(src_raw);
-	uint32_t dst = rte_be_to_cpu_32(w4);
 	/* martians, multicast, broadcast, link-local: one table, indexed
 	 * by the first octet as it lies in the frame */
 	if (unlikely((fp_octet[(uint8_t)src_raw] | fp_octet[(uint8_t)w4]) &&
-		     !fp_addrs_ok(src, dst)))
+		     !fp_addrs_ok(rte_be_to_cpu_32(src_raw), rte_be_to_cpu_32(w4))))
 		return false;
-	/* a source that may be ours or a broadcast of ours; TTL */
-	uint32_t bh = rs_local_bloom_hash(src);
-	if (unlikely(((s->bloom[bh >> 6] >> (bh & 63)) & 1) || (uint8_t)w3 <= 1))
+	/* a source that may be ours or a broadcast of ours (the Bloom
+	 * filter hashes the address as it lies in the frame); TTL */
+	if (unlikely(h->bloom[rs_local_bloom_hash_be(src_raw)] || (uint8_t)ttl4 <= 1))
 		return false;
-
-	/* the route: a plain unicast next hop, its neighbour usable,
-	 * within its MTU */
-	uint32_t e = s->tbl24[dst >> 8];
-	if (unlikely(e & D24_EXT))
-		e = dir24_tbl8[((e & D24_VAL_MASK) << 8) | (dst & 0xff)];
-	if (unlikely(!(e & D24_VALID)))
-		return false; /* no route: the general path's ICMP error */
-	uint32_t nhi = e & D24_VAL_MASK;
-	if (unlikely(nhi != s->nhi_key) &&
-	    !(s->nh.onlink && nhi == s->nhi_memo && dst == s->nh.nb_ip)) {
-		s->nhi_memo = nhi;
-		s->nh = fp_nh_memo(s->c, nhi, dst);
-		/* an on-link memo holds for one destination: checked above */
-		s->nhi_key = s->nh.onlink ? FIB4_NH_NONE : nhi;
-		if (s->nh.max_len != 0) {
-			if (s->tx_port < 0)
-				s->tx_port = s->nh.out_iface;
-			else if (s->tx_port != s->nh.out_iface)
-				s->tx_mixed = true;
-		}
-	}
-	if (unlikely(tot > s->nh.max_len))
-		return false;
-
-	/* Forward: padding cut, RFC 1812 §5.3.1 + RFC 1624 eqn. 3
-	 * TTL - 1 with the checksum adjusted, the Ethernet header */
-	m->data_len = (uint16_t)(tot + ETH_HLEN);
-	m->pkt_len = (uint32_t)tot + ETH_HLEN;
-	/* ip4_ttl_dec on the words already loaded: the TTL (above 1) less
-	 * one; the checksum as RFC 1624 eqn. 3 makes it, ~(~HC + ~m + m'),
-	 * which for this change is the checksum as it lies in the frame
-	 * plus one, plus one more when that reaches 0xffff (all 65536
-	 * values checked against ip4_ttl_dec) */
-	{
-		f[ETH_HLEN + 8] = (uint8_t)(w3 - 1u);
-		uint32_t ck = (uint32_t)(uint16_t)(w3 >> 16) + 1u;
-		ck += (ck + 1u) >> 16;
-		uint16_t ck16 = (uint16_t)ck;
-		memcpy(f + ETH_HLEN + 10, &ck16, 2);
-	}
-	memcpy(f, &s->nh.hdr_lo, 8);
-	memcpy(f + 6, &s->nh.hdr_hi, 8);
-	m->port = s->nh.out_iface;
+	k->f = f;
+	k->x = x;
+	uint32_t l = tot + ETH_HLEN;
+	/* opaque to the compiler, which otherwise derived the 16-bit
+	 * data_len again from a spilled copy of tot */
+	__asm__("" : "+r"(l));
+	k->l = l;
+	k->ttl4 = ttl4;
+	k->dst = rte_be_to_cpu_32(w4);
 	return true;
 }
 
-/* A frame for the general path: the input state port_rx would have set.
+/* The FIB entry of a destination, masked (FP_E_MASK) */
+static __rte_always_inline uint32_t fp_entry(const struct fp_hot *h, uint32_t dst)
+{
+	return h->tbl24[dst >> 8] & FP_E_MASK;
+}
+
+/* Forward: padding cut, RFC 1812 §5.3.1 + RFC 1624 eqn. 3 TTL - 1 with
+ * the checksum adjusted, the Ethernet header, the egress port */
+static __rte_always_inline void fp_rewrite(const struct fp_hot *h, struct rte_mbuf *m,
+					   const struct fp_pkt *k)
+{
+	m->data_len = (uint16_t)k->l;
+	m->pkt_len = k->l;
+	/* ip4_ttl_dec on the word already loaded (TTL, protocol, checksum as
+	 * they lie in the frame): the TTL (above 1) less one; the checksum
+	 * as RFC 1624 eqn. 3 makes it, ~(~HC + ~m + m'), which for this
+	 * change is the checksum as it lies in the frame plus one, plus one
+	 * more when that reaches 0xffff (all 65536 values checked against
+	 * ip4_ttl_dec): the word - 1 + 0x10000, and 0x10000 more for a
+	 * checksum field of 0xfffe or 0xffff */
+	uint32_t n = k->ttl4 + 0xffffu;
+	if (unlikely(k->ttl4 >= 0xfffe0000u))
+		n += 0x10000u;
+	memcpy(k->f + ETH_HLEN + 8, &n, 4);
+#if FP_SSE
+	/* the header, with bytes 14-15 (version/IHL, TOS) as they were */
+	uint16_t b14;
+	memcpy(&b14, k->f + 14, 2);
+	_mm_storeu_si128((__m128i *)k->f, _mm_insert_epi16(h->hdr, b14, 7));
+#else
+	memcpy(k->f, &h->hdr, 14);
+#endif
+	m->port = h->out_iface;
+}
+
+/* One frame the hot loop stopped at, with the memos changed as it needs
+ * (another ingress link, another next hop): true when it was forwarded,
+ * false when it is left untouched for the general path. */
+static __rte_noinline bool fp_frame_full(struct fp_loop *s, struct rte_mbuf *m, uint16_t in)
+{
+	/* in: the ingress link (link index == port id) */
+	if (in != s->h.in_port && !fp_in_switch(s, in))
+		return false;
+	struct fp_pkt k;
+	if (!fp_check(&s->h, m, &k, false))
+		return false;
+	uint32_t e = fp_entry(&s->h, k.dst);
+	if (e != s->h.e_key && !fp_route_switch(s, e, k.dst))
+		return false;
+	if (k.l > s->h.max_l)
+		return false;
+	fp_rewrite(&s->h, m, &k);
+	return true;
+}
+
+/* How far ahead the headers are prefetched (the frame's mbuf was written
+ * by the driver just now, its data maybe not). */
+#define FP_PREFETCH 4
+
+/*
+ * The hot loop: forwards pkts[i..lim) while each frame passes with the
+ * memos as they are (the same checks and rewrite as fp_frame_full), and
+ * returns the index of the first frame that does not (lim when all did).
+ * With pf, prefetches FP_PREFETCH frames ahead (lim leaves room for it).
+ */
+static __rte_always_inline bool fp_hot_frame(const struct fp_hot *h, struct rte_mbuf **p, bool pf)
+{
+	struct rte_mbuf *m = *p;
+	if (pf)
+		rte_prefetch0(rte_pktmbuf_mtod(p[FP_PREFETCH], void *));
+	struct fp_pkt k;
+	if (unlikely(!fp_check(h, m, &k, true)))
+		return false;
+	if (unlikely(fp_entry(h, k.dst) != h->e_key || k.l > h->max_l))
+		return false;
+	fp_rewrite(h, m, &k);
+	return true;
+}
+
+/* Two frames a round: the loop's own count, compare and branch once for
+ * both. */
+static __rte_always_inline struct rte_mbuf **fp_run(const struct fp_hot *h, struct rte_mbuf **p,
+						     struct rte_mbuf **lim, bool pf)
+{
+	for (; lim - p >= 2; p += 2) {
+		if (unlikely(!fp_hot_frame(h, p, pf)))
+			return p;
+		if (unlikely(!fp_hot_frame(h, p + 1, pf)))
+			return p + 1;
+	}
+	if (p < lim && fp_hot_frame(h, p, pf))
+		p++;
+	return p;
+}
+
+/* A frame for the general path, in on link in: the input state port_rx
+ * would have set (rs_priv; m->port is left as it was).
  * The edges are recorded only for a vector that splits: the first slow
  * frame marks every frame E_TX, this one E_SLOW. Returns the new count of
  * slow frames. */
-static __rte_noinline uint16_t fp_slow(struct rte_mbuf *m, rte_edge_t *nexts, uint16_t nb,
-				       uint16_t i, uint16_t nslow)
+static __rte_noinline uint16_t fp_slow(struct rte_mbuf *m, uint16_t in, rte_edge_t *nexts,
+				       uint16_t nb, uint16_t i, uint16_t nslow)
 {
 	struct rs_priv *p = rs_priv(m);
-	p->iface = m->port;
+	p->iface = in;
 	p->flags = 0;
 	if (nslow == 0)
 		rs_edges_fill(nexts, nb, E_TX);
@@ -313,26 +531,67 @@ static __rte_noinline uint16_t fp_slow(struct rte_mbuf *m, rte_edge_t *nexts, ui
 	return (uint16_t)(nslow + 1);
 }
 
-/* How far ahead the headers are prefetched (the frame's mbuf was written
- * by the driver just now, its data maybe not). */
-#define FP_PREFETCH 4
-
-static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-				     uint16_t nb)
+/*
+ * The frames pkts[i..end) that came in on link in (a run of port_rx):
+ * the hot loop as far as it goes (with prefetch while lim leaves room for
+ * it); the frame it stops at takes the step that changes the memos, or
+ * goes to the general path. Returns the new count of frames for the
+ * general path.
+ */
+static __rte_always_inline uint16_t fp_seg(struct fp_loop *s, struct rte_mbuf **pkts, uint16_t nb,
+					   uint16_t i, uint16_t end_i, uint16_t in,
+					   rte_edge_t *nexts, uint16_t nslow)
 {
-	struct rs_worker *w = rs_node_worker(node);
-	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
-	rte_edge_t nexts[nb];
+	struct rte_mbuf **p = pkts + i, **const end = pkts + end_i;
+	struct rte_mbuf **const lim = RTE_MIN(end, nb > FP_PREFETCH ? pkts + nb - FP_PREFETCH : pkts);
+	if (in != s->h.in_port && !fp_in_switch(s, in)) {
+		/* a link that takes no fast path */
+		for (; p < end; p++)
+			nslow = fp_slow(*p, in, nexts, nb, (uint16_t)(p - pkts), nslow);
+		return nslow;
+	}
+	struct fp_hot h = s->h;
+	for (;;) {
+		if (p < lim)
+			p = fp_run(&h, p, lim, true);
+		if (p >= lim)
+			p = fp_run(&h, p, end, false);
+		if (p == end)
+			break;
+		if (unlikely(!fp_frame_full(s, *p, in)))
+			nslow = fp_slow(*p, in, nexts, nb, (uint16_t)(p - pkts), nslow);
+		h = s->h;
+		p++;
+	}
+	return nslow;
+}
+
+/*
+ * The vector's frames through the fast path: those it takes are rewritten
+ * for their egress link, the others marked E_SLOW in nexts (filled only
+ * once there is one). run[0..nrun): port_rx's runs (eth/rx_runs.h), in
+ * vector order; a frame outside them carries its ingress link in m->port
+ * and takes fp_frame_full alone. Returns the count of frames for the
+ * general path; tx_port is the egress link of all the frames taken, or -1
+ * when there is none or more than one. Apart from ip4_fastpath_process
+ * (whose variable-length nexts would cost the loop its frame-pointer
+ * register).
+ */
+static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf **pkts,
+					 uint16_t nb, rte_edge_t *nexts, int32_t *tx_port,
+					 const struct rs_rx_run *run, uint16_t nrun)
+{
 	uint16_t nslow = 0;
 	struct fp_loop s = {
-		.c = w->cfg,
-		.bloom = w->cfg->local_bloom,
-		.tbl24 = dir24_tbl24,
-		.in_port = 0xffff,
-		.in = { .rx_csum = false, .mac_key = ETH_KEY_NONE },
+		.h = {
+			.bloom = c->local_bloom,
+			.tbl24 = dir24_tbl24,
+			.e_key = FP_E_NONE,
+			.max_l = 0,
+			.in_port = 0xffff,
+		},
+		.c = c,
 		.nhi_memo = FIB4_NH_NONE,
-		.nhi_key = FIB4_NH_NONE,
-		.nh = { .max_len = 0 },
 		.tx_port = -1,
 		.tx_mixed = false,
 	};
@@ -340,18 +599,49 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 	for (uint16_t k = 0; k < FP_PREFETCH && k < nb; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 
-	/* two loops, so that the main one needs no bound on its prefetch */
-	struct rte_mbuf **p = pkts, **const end = pkts + nb;
-	if (nb > FP_PREFETCH) {
-		for (; p < end - FP_PREFETCH; p++) {
-			rte_prefetch0(rte_pktmbuf_mtod(p[FP_PREFETCH], void *));
-			if (unlikely(!fp_frame(&s, *p)))
-				nslow = fp_slow(*p, nexts, nb, (uint16_t)(p - pkts), nslow);
+	uint16_t i = 0;
+	for (uint16_t r = 0; r < nrun; r++) {
+		/* frames before the run: m->port */
+		for (; i < run[r].start; i++) {
+			struct rte_mbuf *m = pkts[i];
+			if (unlikely(!fp_frame_full(&s, m, m->port)))
+				nslow = fp_slow(m, m->port, nexts, nb, i, nslow);
+		}
+		nslow = fp_seg(&s, pkts, nb, i, (uint16_t)(i + run[r].count), run[r].port, nexts,
+			       nslow);
+		i = (uint16_t)(i + run[r].count);
+	}
+	for (; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (unlikely(!fp_frame_full(&s, m, m->port)))
+			nslow = fp_slow(m, m->port, nexts, nb, i, nslow);
+	}
+	*tx_port = s.tx_mixed ? -1 : s.tx_port;
+	return nslow;
+}
+
+static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				     uint16_t nb)
+{
+	struct rs_worker *w = rs_node_worker(node);
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	rte_edge_t nexts[nb];
+	int32_t tx_port;
+	/* port_rx's runs, when they are this walk's and describe this
+	 * vector (its frames first visit here), then consumed */
+	struct rs_rx_runs *rr = &rs_rx_runs[w->idx];
+	uint16_t nrun = 0;
+	if (likely(rr->walk == w->loops)) {
+		nrun = rr->n;
+		rr->n = 0;
+		/* in order and inside the vector, by construction */
+		for (uint16_t r = 0, at = 0; r < nrun; r++) {
+			RTE_VERIFY(rr->run[r].start >= at &&
+				   rr->run[r].start + rr->run[r].count <= nb);
+			at = (uint16_t)(rr->run[r].start + rr->run[r].count);
 		}
 	}
-	for (; p < end; p++)
-		if (unlikely(!fp_frame(&s, *p)))
-			nslow = fp_slow(*p, nexts, nb, (uint16_t)(p - pkts), nslow);
+	uint16_t nslow = fp_vector(w->cfg, pkts, nb, nexts, &tx_port, rr->run, nrun);
 
 	/* per-worker counters, one add per vector */
 	struct ip4_fp_stats *st = &ip4_fp_stats[w->idx];
@@ -362,8 +652,8 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 		 * call here, as port_tx would make it (the memo checked the
 		 * link is present, up, not lo, not impaired); what the ring
 		 * does not take is dropped and counted as there */
-		if (likely(!s.tx_mixed && s.tx_port >= 0)) {
-			uint16_t sent = rte_eth_tx_burst((uint16_t)s.tx_port, w->idx, pkts, nb);
+		if (likely(tx_port >= 0)) {
+			uint16_t sent = rte_eth_tx_burst((uint16_t)tx_port, w->idx, pkts, nb);
 			if (unlikely(sent < nb))
 				rte_node_enqueue(graph, node, E_TX_FULL, &objs[sent],
 						 (uint16_t)(nb - sent));
