@@ -8,10 +8,14 @@
  * group-specific one (§5.2). All-hosts (224.0.0.1) is never reported
  * (§5). Reports are built here and handed to a worker's port_tx.
  *
- * Not done: IGMPv1/v2 compatibility mode (§7.2.1: a host that hears an
- * older querier reports in its version); answers go at once rather than
- * after a random delay within Max Resp Time, at most one general answer
- * a second per link (as the MLD side, lib/ip6/nd_ctl.c).
+ * IGMPv1/v2 compatibility (§7.2.1): a link where an older querier was
+ * heard reports in its version for the Older Version Querier Present
+ * Timeout (260 s with the defaults): one v1/v2 report per group, to the
+ * group; a v2 Leave Group to all-routers on leave, none in v1 mode.
+ *
+ * Answers go at once rather than after a random delay within Max Resp
+ * Time, at most one general answer a second per link (as the MLD side,
+ * lib/ip6/nd_ctl.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -36,14 +40,67 @@ static uint8_t inj_port_tx;
 #define IGMP_UNSOL_NS 1000000000ull
 #define IGMP_PEND_MAX 256
 #define IGMP_ANSWER_GAP_NS 1000000000ull
+/* §8.12 Older Version Querier Present Timeout: Robustness Variable times
+ * Query Interval (125 s) plus Query Response Interval (10 s) */
+#define IGMP_OLDER_NS (260ull * 1000000000ull)
+
+/* per link: the version an older querier asked for, and until when */
+static struct {
+	uint8_t version;
+	uint64_t until;
+} compat[RS_MAX_IFACES];
+
+/* The version reports on iface are sent in (§7.2.1). */
+static uint8_t igmp_mode(uint16_t iface, uint64_t now)
+{
+	if (iface >= RS_MAX_IFACES || compat[iface].version == 0 || now >= compat[iface].until)
+		return 3;
+	return compat[iface].version;
+}
+
+/* An IGMPv1/v2 message of type about group, to dst, on iface. */
+static void igmp_send_v2(uint16_t iface, uint8_t type, uint32_t group, uint32_t dst)
+{
+	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
+	if (!ifc->present || !ifc->up || ifc->loopback)
+		return;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
+	if (m == NULL)
+		return;
+	uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, ETH_HLEN + IGMP_V2_MSG_LEN);
+	if (b == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint8_t mac[6];
+	ip4_mcast_mac(mac, dst);
+	eth_write(b, mac, ifc->mac.addr_bytes, ETH_P_IP);
+	igmp_v2_write(b + ETH_HLEN, rs_iface_src_for(ifc, 0), dst, type, group);
+	m->port = iface;
+	rs_inject(m, inj_port_tx);
+}
 
 /* One report of n records (types, groups) on iface, from the link's
- * first address (0.0.0.0 while it has none, §4.2.13). */
+ * first address (0.0.0.0 while it has none, §4.2.13); in IGMPv1/v2 mode,
+ * that version's message for each record. */
 static void igmp_send(uint16_t iface, const uint8_t *types, const uint32_t *groups, unsigned n)
 {
 	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
 	if (!ifc->present || !ifc->up || ifc->loopback || n == 0)
 		return;
+	uint8_t mode = igmp_mode(iface, rs_now_ns());
+	if (mode < 3) {
+		for (unsigned i = 0; i < n; i++) {
+			if (types[i] == IGMP3_CHANGE_TO_INCLUDE) {
+				if (mode == 2) /* v1 has no leave */
+					igmp_send_v2(iface, IGMP_V2_LEAVE, groups[i], IP4_ALL_ROUTERS);
+			} else {
+				igmp_send_v2(iface, mode == 2 ? IGMP_V2_REPORT : IGMP_V1_REPORT,
+					     groups[i], groups[i]);
+			}
+		}
+		return;
+	}
 	size_t len = igmp3_report_len(n);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
 	if (m == NULL)
@@ -132,6 +189,14 @@ static void on_query(const struct rs_msg *msg, uint64_t now)
 	if (msg->iface >= RS_MAX_IFACES)
 		return;
 	uint32_t g = msg->u32;
+	uint8_t version = msg->data[0];
+	if (version == 1 || version == 2) {
+		/* §7.2.1: an older querier; v1 mode outranks v2 while both run */
+		if (igmp_mode(msg->iface, now) == 3 || version <= compat[msg->iface].version) {
+			compat[msg->iface].version = version;
+			compat[msg->iface].until = now + IGMP_OLDER_NS;
+		}
+	}
 	if (g != 0) {
 		/* group-specific (§5.2): only a group we are in */
 		struct rs_ip gi = rs_ip_from4(g);
@@ -165,6 +230,7 @@ static int igmp_init(void)
 {
 	memset(pend, 0, sizeof(pend));
 	memset(answered, 0, sizeof(answered));
+	memset(compat, 0, sizeof(compat));
 	sock_mc_set_change_hook(AF_INET, igmp_change);
 	return 0;
 }

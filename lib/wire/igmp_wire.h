@@ -169,6 +169,41 @@ static inline size_t igmp3_report_write(uint8_t *b, uint32_t src, const uint8_t 
 	return len;
 }
 
+/* An IGMPv1/v2 message with its IPv4 header (Router Alert, TTL 1, as
+ * Linux sends them): IGMP_IP_HLEN + IGMP_MIN_LEN bytes. */
+#define IGMP_V2_MSG_LEN (IGMP_IP_HLEN + IGMP_MIN_LEN)
+
+/*
+ * Writes an IGMPv1 or v2 message (RFC 2236 §2; §3: reports go to the
+ * group, a Leave Group to all-routers) of type for group from src to dst
+ * at b (IGMP_V2_MSG_LEN bytes), checksums filled. Returns the length.
+ */
+static inline size_t igmp_v2_write(uint8_t *b, uint32_t src, uint32_t dst, uint8_t type,
+				   uint32_t group)
+{
+	b[0] = 0x46;
+	b[1] = 0xc0;
+	rs_st16(b + 2, IGMP_V2_MSG_LEN);
+	rs_st16(b + 4, 0);
+	rs_st16(b + 6, IP4_DF);
+	b[8] = 1;
+	b[9] = IPPROTO_IGMP_;
+	rs_st32(b + 12, src);
+	rs_st32(b + 16, dst);
+	b[20] = 0x94;
+	b[21] = 4;
+	b[22] = 0;
+	b[23] = 0;
+	ip4_set_csum(b, IGMP_IP_HLEN);
+	uint8_t *g = b + IGMP_IP_HLEN;
+	g[0] = type;
+	g[1] = 0;
+	rs_st16(g + 2, 0);
+	rs_st32(g + 4, group);
+	rs_st16(g + 2, rs_csum(g, IGMP_MIN_LEN));
+	return IGMP_V2_MSG_LEN;
+}
+
 /* A received IGMPv3 report's records (for tests and tools): the number
  * of records, or a WIRE_E* when the report does not hold them. */
 static inline int igmp3_report_records(const uint8_t *g, size_t len)

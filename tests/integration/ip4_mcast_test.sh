@@ -296,4 +296,43 @@ kill -KILL "$srv"
 wait "$srv" 2>/dev/null || true
 wait_for 10 has_rec "to_in 239.1.2.4" || fail "no CHANGE_TO_INCLUDE for 239.1.2.4: $(igmp_recs)"
 ok "the dead application's group is left (CHANGE_TO_INCLUDE)"
+
+# --- IGMPv2 compatibility (RFC 3376 §7.2.1): after a v2 query, reports
+# are IGMPv2 membership reports to the group, a leave an IGMPv2 Leave
+# Group to 224.0.0.2
+pre $PY - "$RS_TMP/mc.py" "$RS_TMP/go" >"$RS_TMP/v2.log" 2>&1 <<'PYEOF' &
+import sys, os, time; exec(open(sys.argv[1]).read())
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5003))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn("239.1.2.7", 1))
+print("ready", flush=True)
+for _ in range(400):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.05)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreqn("239.1.2.7", 1))
+print("left", flush=True)
+PYEOF
+wait_for 10 grep -q ready "$RS_TMP/v2.log" || fail "v2 member: $(cat "$RS_TMP/v2.log")"
+in_ns p1 $PY - <<'PYEOF' || fail "scapy v2 query"
+import struct, logging; logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import Ether, IP, IPOption_Router_Alert, Raw, sendp, conf, checksum
+conf.verb = 0
+b = struct.pack("!BBH4s", 0x11, 100, 0, bytes(4))
+b = b[:2] + struct.pack("!H", checksum(b)) + b[4:]
+sendp(Ether(dst="01:00:5e:00:00:01") / IP(src="10.9.0.2", dst="224.0.0.1", ttl=1, proto=2,
+      options=[IPOption_Router_Alert()]) / Raw(b), iface="p1-l")
+PYEOF
+v2msgs() {
+	tcpdump -nn -v -r "$RS_TMP/mc4.pcap" "igmp and ether src $mac0" 2>/dev/null |
+		awk '/ttl 1,.*options \(RA\)/ { ok = 1; next } ok { print } { ok = 0 }' |
+		grep -E "igmp v2 report|igmp leave" | sed 's/^ *//'
+}
+wait_for 5 eval 'v2msgs | grep -q "10.9.0.1 > 239.1.2.7: igmp v2 report 239.1.2.7"' ||
+	fail "no IGMPv2 report after a v2 query: $(v2msgs)"
+touch "$RS_TMP/go"
+wait_for 10 grep -q left "$RS_TMP/v2.log" || fail "v2 member: $(cat "$RS_TMP/v2.log")"
+wait_for 5 eval 'v2msgs | grep -q "10.9.0.1 > 224.0.0.2: igmp leave 239.1.2.7"' ||
+	fail "no IGMPv2 leave: $(v2msgs)"
+ok "IGMPv2 compatibility: a v2 query is answered with v2 reports, a leave is a v2 Leave Group to 224.0.0.2"
 kill "$tcpd" 2>/dev/null || true

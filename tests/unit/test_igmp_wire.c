@@ -159,3 +159,26 @@ Test(igmp_wire, report_build)
 	free(t);
 	free(b);
 }
+
+Test(igmp_wire, v2_messages)
+{
+	uint8_t *b = calloc(1, IGMP_V2_MSG_LEN);
+	cr_assert_not_null(b);
+	cr_assert_eq(igmp_v2_write(b, 0x0a090001u, IP4_ALL_ROUTERS, IGMP_V2_LEAVE, 0xef010203u),
+		     IGMP_V2_MSG_LEN);
+	struct ip4_view v;
+	cr_assert_eq(ip4_check(&v, b, IGMP_V2_MSG_LEN), 0);
+	cr_assert(ip4_csum_ok(&v));
+	cr_assert_eq(ip4_ttl(&v), 1);
+	cr_assert_eq(ip4_dst(&v), IP4_ALL_ROUTERS);
+	const uint8_t ra[4] = { 0x94, 4, 0, 0 };
+	cr_assert_arr_eq(b + 20, ra, 4);
+	const uint8_t *g = b + IGMP_IP_HLEN;
+	cr_assert_eq(igmp_check(g, IGMP_MIN_LEN), 0);
+	cr_assert_eq(g[0], IGMP_V2_LEAVE);
+	cr_assert_eq(g[1], 0);
+	cr_assert_eq(rs_ld32(g + 4), 0xef010203u);
+	struct igmp_query_view q;
+	cr_assert_eq(igmp_query_check(&q, g, IGMP_MIN_LEN), WIRE_EFORMAT, "a leave is no query");
+	free(b);
+}
