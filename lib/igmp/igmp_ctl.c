@@ -138,7 +138,9 @@ void igmp_send_report(uint16_t iface)
 	/* MODE_IS_EXCLUDE with no sources: all of the group (§4.2.12); as
 	 * many reports as the link's MTU needs (§4.2.16) */
 	memset(types, IGMP3_MODE_IS_EXCLUDE, n);
-	unsigned per = ifc->mtu > igmp3_report_len(1) ? (unsigned)(ifc->mtu - igmp3_report_len(0)) / IGMP3_GREC_LEN : 1;
+	unsigned per = ifc->mtu > igmp3_report_len(1)
+			       ? (unsigned)(ifc->mtu - igmp3_report_len(0)) / IGMP3_GREC_LEN
+			       : 1;
 	for (unsigned i = 0; i < n; i += per)
 		igmp_send(iface, types + i, groups + i, n - i < per ? n - i : per);
 }

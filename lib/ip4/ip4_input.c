@@ -3,7 +3,8 @@
  * ip4_input: validation of received IPv4 datagrams, written as the steps of
  * RFC 1812 §5.2.2 (and RFC 1122 §3.2.1), then the routing decision:
  * local delivery for our addresses, our subnet broadcasts,
- * 255.255.255.255, all-hosts and the groups sockets joined on the link. Input: data at the IPv4 header. Consumes every packet.
+ * 255.255.255.255, all-hosts and the groups sockets joined on the link.
+ * Input: data at the IPv4 header. Consumes every packet.
  */
 #include <rte_ip.h>
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ip4_local: datagrams for us. Fragments go to reassembly; whole datagrams
- * to their protocol (IGMP to igmp_input, lib/igmp); an unknown protocol gets Destination Unreachable
- * (protocol, RFC 1122 §3.2.2.1). Input: data at the IPv4 header, validated.
- * Consumes every packet.
+ * to their protocol (IGMP to igmp_input, lib/igmp); an unknown protocol
+ * gets Destination Unreachable (protocol, RFC 1122 §3.2.2.1). Input: data
+ * at the IPv4 header, validated. Consumes every packet.
  */
 #include "core/node.h"
 #include "icmp/icmp4.h"

@@ -132,10 +132,11 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 
 /*
  * A datagram to a group the host listens to on the link it came in on
- * (ip6_input, ip4_input checked): every socket bound to the port, on the wildcard
- * or on the group, takes a copy if it accepts the group (its memberships,
- * IPV6_MULTICAST_ALL, IP_MULTICAST_ALL) and its bound device matches, as
- * Linux's __udp6_lib_mcast_deliver and __udp4_lib_mcast_deliver. The sockets this worker owns get theirs here;
+ * (ip6_input, ip4_input checked): every socket bound to the port, on the
+ * wildcard or on the group, takes a copy if it accepts the group (its
+ * memberships, IPV6_MULTICAST_ALL, IP_MULTICAST_ALL) and its bound device
+ * matches, as Linux's __udp6_lib_mcast_deliver and
+ * __udp4_lib_mcast_deliver. The sockets this worker owns get theirs here;
  * each other owner gets one hand-off copy, and delivers there to the
  * sockets it owns (RS_PF_MC_HANDED: no further hand-off). Consumes m.
  */

@@ -1972,7 +1972,8 @@ static void c_mcast4(void)
 	setcase("mcast4_group_req");
 	fd = kind_sock(K_UDP4);
 	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET6, "239.1.2.5", 1, sizeof(struct group_req), "join_inet6");
-	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req) - 1, "join_short");
+	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req) - 1,
+		 "join_short");
 	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "10.0.0.9", 1, sizeof(struct group_req), "join_ucast");
 	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req), "join");
 	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req), "again");
