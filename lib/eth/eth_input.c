@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * eth_input: Ethernet II demultiplexing. Accepts frames to the link's MAC,
- * broadcast, and IPv6 multicast (33:33:..., RFC 2464 §7: ip6_input keeps
- * the groups we listen to); every other destination is another host's
+ * broadcast, IPv6 multicast (33:33:..., RFC 2464 §7) and IPv4 multicast
+ * (01:00:5e:0..., RFC 1112 §6.4): ip6_input and ip4_input keep the groups
+ * we listen to; every other destination is another host's
  * (RFC 1122 §2.4: a host silently discards those).
  * Consumes every packet; strips the Ethernet header of accepted ones.
  */
 #include "core/node.h"
+#include "wire/igmp_wire.h"
 #include "wire/wire.h"
 
 enum {
@@ -34,8 +36,9 @@ static __rte_noinline rte_edge_t eth_input_one(struct rte_mbuf *m, struct rs_pri
 		return E_TRUNC;
 	if (eth_is_bcast(eth_dst(&e)) || eth_is_mcast(eth_dst(&e))) {
 		const uint8_t *d = eth_dst(&e);
-		if (!eth_is_bcast(d) && !(d[0] == 0x33 && d[1] == 0x33 && eth_type(&e) == ETH_P_IPV6))
-			return E_OTHER_HOST; /* no IPv4 multicast group joined */
+		if (!eth_is_bcast(d) && !(d[0] == 0x33 && d[1] == 0x33 && eth_type(&e) == ETH_P_IPV6) &&
+		    !(eth_is_ip4_mcast(d) && eth_type(&e) == ETH_P_IP))
+			return E_OTHER_HOST;
 		p->flags |= RS_PF_L2_BCAST;
 	} else if (!eth_addr_eq(eth_dst(&e), ifc->mac.addr_bytes)) {
 		return E_OTHER_HOST;

@@ -8,6 +8,7 @@
  */
 #include "arp/neigh_ctl.h"
 #include "core/node.h"
+#include "wire/igmp_wire.h"
 #include "wire/wire.h"
 
 enum {
@@ -53,7 +54,11 @@ static __rte_noinline rte_edge_t eth_output_one(struct rs_worker *w, const struc
 	if (!ifc->present || !ifc->up || ifc->loopback)
 		return E_LINK_DOWN;
 	if (p->flags & RS_PF_OUT_BCAST) {
-		memcpy(dmac, bcast_mac, 6);
+		/* a group's address maps to its own (RFC 1112 §6.4) */
+		if (ip4_is_mcast(p->nh_ip))
+			ip4_mcast_mac(dmac, p->nh_ip);
+		else
+			memcpy(dmac, bcast_mac, 6);
 	} else {
 		if (p->iface != mo->iface || p->nh_ip != mo->ip) {
 			struct rs_ip nh = rs_ip_from4(p->nh_ip);

@@ -2,14 +2,17 @@
 /*
  * ip4_input: validation of received IPv4 datagrams, written as the steps of
  * RFC 1812 §5.2.2 (and RFC 1122 §3.2.1), then the routing decision:
- * local delivery for our addresses, our subnet broadcasts and
- * 255.255.255.255. Input: data at the IPv4 header. Consumes every packet.
+ * local delivery for our addresses, our subnet broadcasts,
+ * 255.255.255.255, all-hosts and the groups sockets joined on the link.
+ * Input: data at the IPv4 header. Consumes every packet.
  */
 #include <rte_ip.h>
 
 #include "core/mbuf_util.h"
 #include "core/node.h"
 #include "route/fib4.h"
+#include "sock/sock_mcast.h"
+#include "wire/igmp_wire.h"
 #include "wire/wire.h"
 
 enum {
@@ -36,6 +39,12 @@ static const rte_edge_t wire_err_edge[] = {
 	[-WIRE_EFORMAT] = E_HDRLEN,
 	[-WIRE_EOPTIONS] = E_OPTIONS,
 };
+
+static __rte_noinline bool ip4_mc_joined(uint16_t iface, uint32_t group)
+{
+	struct rs_ip g = rs_ip_from4(group);
+	return sock_mc_host_joined(iface, &g);
+}
 
 /* The end of the checks for a datagram to us (route type RT_LOCAL or
  * RT_BROADCAST) from src. */
@@ -87,8 +96,13 @@ static __rte_noinline rte_edge_t ip4_input_one(struct rte_mbuf *m, struct rs_pri
 		p->flags |= RS_PF_LOCAL_BCAST;
 		return E_LOCAL;
 	}
-	if (ip4_is_mcast(dst))
-		return E_NOT_FOR_US; /* no multicast group joined */
+	if (ip4_is_mcast(dst)) {
+		/* a group some socket joined on this link, or all-hosts, which
+		 * every host is in (RFC 1112 §4; IGMP queries come to it) */
+		if (dst != IP4_ALL_HOSTS && !ip4_mc_joined(p->iface, dst))
+			return E_NOT_FOR_US;
+		return ip4_input_local(p, src, RT_BROADCAST);
+	}
 	uint32_t nh = fib4_lookup(dst);
 	p->nh = nh;
 	uint8_t type = nh == FIB4_NH_NONE ? RT_UNICAST : fib4_nh(nh)->type;

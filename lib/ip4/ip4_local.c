@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ip4_local: datagrams for us. Fragments go to reassembly; whole datagrams
- * to their protocol; an unknown protocol gets Destination Unreachable
- * (protocol, RFC 1122 §3.2.2.1). Input: data at the IPv4 header, validated.
- * Consumes every packet.
+ * to their protocol (IGMP to igmp_input, lib/igmp); an unknown protocol
+ * gets Destination Unreachable (protocol, RFC 1122 §3.2.2.1). Input: data
+ * at the IPv4 header, validated. Consumes every packet.
  */
 #include "core/node.h"
 #include "icmp/icmp4.h"
+#include "wire/igmp_wire.h"
 #include "wire/wire.h"
 
 enum {
@@ -16,6 +17,7 @@ enum {
 	E_TCP,
 	E_OUTPUT,
 	E_PROTO_UNREACH,
+	E_IGMP,
 	E_NB,
 };
 
@@ -40,6 +42,8 @@ static uint16_t ip4_local_process(struct rte_graph *graph, struct rte_node *node
 			next = E_UDP;
 		} else if (b[9] == IPPROTO_TCP_) {
 			next = E_TCP;
+		} else if (b[9] == IPPROTO_IGMP_) {
+			next = E_IGMP;
 		} else {
 			int why;
 			struct rte_mbuf *e = icmp4_error_build(w, m, ICMP4_DEST_UNREACH,
@@ -66,6 +70,7 @@ static struct rte_node_register ip4_local_node = {
 		[E_TCP] = "tcp_input",
 		[E_OUTPUT] = "ip4_output",
 		[E_PROTO_UNREACH] = RS_DROP_NODE(proto_unreachable),
+		[E_IGMP] = "igmp_input",
 	},
 };
 RTE_NODE_REGISTER(ip4_local_node);

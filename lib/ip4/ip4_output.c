@@ -46,7 +46,17 @@ static uint16_t ip4_output_process(struct rte_graph *graph, struct rte_node *nod
 		struct rt4_out r;
 		rte_edge_t next;
 
-		int rc = rt4_output(c, dst, rt4_flow_hash_pkt(b, m->data_len), bind, &r);
+		int rc;
+		if (ip4_is_mcast(dst) && bind >= 0) {
+			/* a group, on the link its sender chose (IP_MULTICAST_IF,
+			 * the bound device, the group's route): no route of its
+			 * own, sent to the group's link-layer address */
+			rc = c->ifaces[bind].present && c->ifaces[bind].up ? 0 : -ENETUNREACH;
+			r = (struct rt4_out){ .type = RT_BROADCAST, .l2_bcast = true,
+					      .iface = (uint16_t)bind, .nh_ip = dst };
+		} else {
+			rc = rt4_output(c, dst, rt4_flow_hash_pkt(b, m->data_len), bind, &r);
+		}
 		if (rc < 0) {
 			next = rc == -EHOSTUNREACH ? E_UNREACH
 			     : rc == -EACCES ? E_PROHIBIT

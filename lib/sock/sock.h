@@ -153,6 +153,7 @@ enum {
 	SOCK_TX_E_BAD,   /* drop: sock_tx_bad */
 	SOCK_TX_E_IP6,   /* ip6_output: an IPv6 packet, header complete */
 	SOCK_TX_E_IP6_LOCAL, /* ip6_local: a looped-back copy (IPV6_MULTICAST_LOOP) */
+	SOCK_TX_E_IP4_LOCAL, /* ip4_local: a looped-back copy (IP_MULTICAST_LOOP) */
 	SOCK_TX_E_NB,
 };
 
@@ -203,6 +204,13 @@ struct rs_sock {
 	int16_t mc_hops;
 	int mc_oif;
 	bool mc_loop, mc_all;
+	/* IPPROTO_IP multicast (IPv4 groups, either family's socket, as
+	 * Linux's inet->mc_*): IP_MULTICAST_TTL, IP_MULTICAST_IF (a link
+	 * index, -1: none, and the address it was named by), LOOP, ALL */
+	uint8_t mc4_ttl;
+	int mc4_oif;
+	uint32_t mc4_addr;
+	bool mc4_loop, mc4_all;
 	/* path MTU (RFC 8201): IPV6_MTU_DISCOVER (IPV6_PMTUDISC_*, default
 	 * WANT), IPV6_DONTFRAG, IPV6_MTU (0: none) */
 	uint8_t pmtudisc6;

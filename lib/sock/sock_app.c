@@ -448,6 +448,9 @@ struct rs_sock *sock_new(struct rs_app *a, const struct sock_proto *p, int domai
 	s->mc_hops = -1;
 	s->mc_oif = -1;
 	s->mc_loop = s->mc_all = true;
+	s->mc4_ttl = 1;
+	s->mc4_oif = -1;
+	s->mc4_loop = s->mc4_all = true;
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->bind_iface = -1;
 	s->linger = -1;

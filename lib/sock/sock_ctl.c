@@ -24,6 +24,7 @@
 #include "ip6/pmtu.h"
 #include "ip6/rt6_out.h"
 #include "route/fib4.h"
+#include "route/rt4_out.h"
 #include "sock/sock_int.h"
 #include "sock/sock_mcast.h"
 #include "util/rs_log.h"
@@ -409,10 +410,153 @@ static int sol_socket_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 	}
 }
 
+/* The link with IPv4 address a, or -1 (Linux's __ip_dev_find). */
+static int iface_of_addr4(const struct rs_cfg *c, uint32_t a)
+{
+	for (int i = 0; i < RS_MAX_IFACES; i++)
+		if (c->ifaces[i].present && rs_iface_has_addr(&c->ifaces[i], a))
+			return i;
+	return -1;
+}
+
+/*
+ * ip_mc_find_dev: the link an ip_mreqn names, by index, else by one of
+ * its addresses, else the group's route (as Linux's ip_route_output of
+ * the group: the default route's link when there is no multicast route).
+ * -1 when there is none.
+ */
+static int mc4_find_iface(const struct rs_cfg *c, uint32_t group, uint32_t addr, int32_t ifindex)
+{
+	if (ifindex != 0)
+		return ifindex > 0 && ifindex <= RS_MAX_IFACES && c->ifaces[ifindex - 1].present
+			       ? ifindex - 1 : -1;
+	if (addr != 0)
+		return iface_of_addr4(c, addr);
+	struct rt4_out r;
+	if (rt4_output(c, group, 0, -1, &r) < 0)
+		return -1;
+	return r.iface;
+}
+
+/* ip_mc_join_group / ip_mc_leave_group for an ip_mreqn (host order). */
+static int mc4_join_leave(struct rs_sock *s, bool join, uint32_t group, uint32_t addr,
+			  int32_t ifindex)
+{
+	const struct rs_cfg *c = rs_cfg_current();
+	struct rs_ip g = rs_ip_from4(group);
+	int iface = mc4_find_iface(c, group, addr, ifindex);
+	if (join) {
+		if (!ip4_is_mcast(group))
+			return -EINVAL;
+		if (iface < 0)
+			return -ENODEV;
+		return sock_mc_join(s, &g, (uint16_t)iface);
+	}
+	/* leave: ENODEV only when nothing named a link and there is no
+	 * route; a named link that does not exist matches no membership */
+	if (ifindex == 0 && addr == 0 && iface < 0)
+		return -ENODEV;
+	if (ifindex != 0 && iface < 0)
+		return -EADDRNOTAVAIL;
+	return sock_mc_leave(s, &g, iface);
+}
+
+/* IPPROTO_IP multicast options (do_ip_setsockopt); 1: not one of them. */
+static int sol_ip_mc_set(struct rs_sock *s, const struct rs_sreq *r, int name, int v)
+{
+	bool stream = s->proto->type == SOCK_STREAM;
+	switch (name) {
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP: {
+		if (stream)
+			return -EPROTO;
+		if (r->optlen < sizeof(struct ip_mreq))
+			return -EINVAL;
+		/* an ip_mreq is the first two fields of an ip_mreqn */
+		struct ip_mreqn mr = { 0 };
+		memcpy(&mr, r->opt, r->optlen >= sizeof(mr) ? sizeof(mr) : sizeof(struct ip_mreq));
+		return mc4_join_leave(s, name == IP_ADD_MEMBERSHIP, ntohl(mr.imr_multiaddr.s_addr),
+				      ntohl(mr.imr_address.s_addr), mr.imr_ifindex);
+	}
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP: {
+		struct group_req gr;
+		if (r->optlen < sizeof(gr))
+			return -EINVAL;
+		memcpy(&gr, r->opt, sizeof(gr));
+		if (gr.gr_group.ss_family != AF_INET)
+			return -EINVAL;
+		struct sockaddr_in sin;
+		memcpy(&sin, &gr.gr_group, sizeof(sin));
+		return mc4_join_leave(s, name == MCAST_JOIN_GROUP, ntohl(sin.sin_addr.s_addr), 0,
+				      (int32_t)gr.gr_interface);
+	}
+	case IP_MULTICAST_IF: {
+		if (stream || r->optlen < sizeof(struct in_addr))
+			return -EINVAL;
+		/* an ip_mreqn, an ip_mreq (its interface address) or an
+		 * in_addr, by length */
+		struct ip_mreqn mr = { 0 };
+		if (r->optlen >= sizeof(mr))
+			memcpy(&mr, r->opt, sizeof(mr));
+		else if (r->optlen >= sizeof(struct ip_mreq))
+			memcpy(&mr, r->opt, sizeof(struct ip_mreq));
+		else
+			memcpy(&mr.imr_address, r->opt, sizeof(struct in_addr));
+		uint32_t addr = ntohl(mr.imr_address.s_addr);
+		const struct rs_cfg *c = rs_cfg_current();
+		int iface;
+		if (mr.imr_ifindex == 0) {
+			if (addr == 0) {
+				s->mc4_oif = -1;
+				s->mc4_addr = 0;
+				return 0;
+			}
+			iface = iface_of_addr4(c, addr);
+		} else {
+			iface = mr.imr_ifindex > 0 && mr.imr_ifindex <= RS_MAX_IFACES &&
+					c->ifaces[mr.imr_ifindex - 1].present
+				? mr.imr_ifindex - 1 : -1;
+		}
+		if (iface < 0)
+			return -EADDRNOTAVAIL;
+		if (s->bind_iface >= 0 && s->bind_iface != iface)
+			return -EINVAL;
+		s->mc4_oif = iface;
+		s->mc4_addr = addr;
+		return 0;
+	}
+	case IP_MULTICAST_TTL:
+		if (stream || r->optlen < 1)
+			return -EINVAL;
+		if (v == -1)
+			v = 1;
+		if (v < 0 || v > 255)
+			return -EINVAL;
+		s->mc4_ttl = (uint8_t)v;
+		return 0;
+	case IP_MULTICAST_LOOP:
+		if (r->optlen < 1)
+			return -EINVAL;
+		s->mc4_loop = v != 0;
+		return 0;
+	case IP_MULTICAST_ALL:
+		if (r->optlen < 1 || (v != 0 && v != 1))
+			return -EINVAL;
+		s->mc4_all = v != 0;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 static int sol_ip_set(struct rs_sock *s, const struct rs_sreq *r, int name)
 {
 	int v = 0;
 	get_ip_int(r, &v);
+	int rc = sol_ip_mc_set(s, r, name, v);
+	if (rc <= 0)
+		return rc;
 	switch (name) {
 	case IP_TTL:
 		if (r->optlen < 1)
@@ -670,6 +814,17 @@ static int op_getsockopt(struct rs_sock *s, const struct rs_sreq *r, struct rs_s
 		case IP_RECVTTL: v = s->recv_ttl; break;
 		case IP_RECVTOS: v = s->recv_tos; break;
 		case IP_PKTINFO: v = s->recv_pktinfo; break;
+		case IP_MULTICAST_TTL: v = s->mc4_ttl; break;
+		case IP_MULTICAST_LOOP: v = s->mc4_loop; break;
+		case IP_MULTICAST_ALL: v = s->mc4_all; break;
+		case IP_MULTICAST_IF: {
+			/* the address it was set by (inet->mc_addr); the
+			 * library cuts it to the caller's buffer */
+			uint32_t a = htonl(s->mc4_addr);
+			memcpy(c->opt, &a, sizeof(a));
+			c->optlen = sizeof(a);
+			return 0;
+		}
 		default: goto proto;
 		}
 		/* do_ip_getsockopt: a buffer shorter than an int takes a

@@ -260,12 +260,15 @@ bool sock_mc_host_joined(uint16_t iface, const struct rs_ip *group)
 	return false;
 }
 
-bool sock_mc_accepts(const struct rs_sock *s, const struct rs_ip *group)
+bool sock_mc_accepts(const struct rs_sock *s, const struct rs_ip *group, uint16_t iface)
 {
+	/* IPv4 (ip_mc_sf_allow) matches a membership on the arrival link
+	 * only; IPv6 (inet6_mc_check) one on any link */
+	bool v4 = rs_ip_is4(group);
 	const struct sock_mclist *l = atomic_load_explicit(&s->mc, memory_order_acquire);
 	if (l != NULL)
 		for (uint32_t i = 0; i < l->n; i++)
-			if (rs_ip_eq(&l->e[i].group, group))
+			if (rs_ip_eq(&l->e[i].group, group) && (!v4 || l->e[i].iface == iface))
 				return true;
-	return s->mc_all;
+	return v4 ? s->mc4_all : s->mc_all;
 }

@@ -78,10 +78,11 @@ int sock_mc_default_iface(const struct rs_cfg *c);
 
 /* Whether the host listens to group on iface (some socket joined it). */
 bool sock_mc_host_joined(uint16_t iface, const struct rs_ip *group);
-/* Whether s takes a datagram to group (the host listens to it on the
- * link it came in on: the caller checked): s joined the group, on any
- * link, or has IPV6_MULTICAST_ALL (on by default), as Linux's
- * inet6_mc_check. */
-bool sock_mc_accepts(const struct rs_sock *s, const struct rs_ip *group);
+/* Whether s takes a datagram to group that came in on link iface (the
+ * host listens to it there: the caller checked): an IPv6 group if s
+ * joined it on any link or has IPV6_MULTICAST_ALL (on by default), as
+ * Linux's inet6_mc_check; an IPv4 group if s joined it on iface or has
+ * IP_MULTICAST_ALL (on by default), as ip_mc_sf_allow. */
+bool sock_mc_accepts(const struct rs_sock *s, const struct rs_ip *group, uint16_t iface);
 
 #endif

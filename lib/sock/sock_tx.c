@@ -191,6 +191,7 @@ static struct rte_node_register sock_tx_node = {
 		[SOCK_TX_E_BAD] = RS_DROP_NODE(sock_tx_bad),
 		[SOCK_TX_E_IP6] = "ip6_output",
 		[SOCK_TX_E_IP6_LOCAL] = "ip6_local",
+		[SOCK_TX_E_IP4_LOCAL] = "ip4_local",
 	},
 };
 RTE_NODE_REGISTER(sock_tx_node);

@@ -132,10 +132,11 @@ static rte_edge_t deliver(struct rs_sock *so, struct rte_mbuf *m, uint16_t hlen,
 
 /*
  * A datagram to a group the host listens to on the link it came in on
- * (ip6_input checked): every socket bound to the port, on the wildcard
- * or on the group, takes a copy if it accepts the group (its memberships,
- * IPV6_MULTICAST_ALL) and its bound device matches, as Linux's
- * __udp6_lib_mcast_deliver. The sockets this worker owns get theirs here;
+ * (ip6_input, ip4_input checked): every socket bound to the port, on the
+ * wildcard or on the group, takes a copy if it accepts the group (its
+ * memberships, IPV6_MULTICAST_ALL, IP_MULTICAST_ALL) and its bound device
+ * matches, as Linux's __udp6_lib_mcast_deliver and
+ * __udp4_lib_mcast_deliver. The sockets this worker owns get theirs here;
  * each other owner gets one hand-off copy, and delivers there to the
  * sockets it owns (RS_PF_MC_HANDED: no further hand-off). Consumes m.
  */
@@ -156,7 +157,8 @@ static void mc_one(void *arg, void *sock)
 	struct mc_walk *x = arg;
 	struct rs_sock *so = sock;
 	if ((x->plain && so->in_mc_demux) || so->connected ||
-	    (so->bind_iface >= 0 && so->bind_iface != x->iface) || !sock_mc_accepts(so, x->group))
+	    (so->bind_iface >= 0 && so->bind_iface != x->iface) ||
+	    !sock_mc_accepts(so, x->group, x->iface))
 		return;
 	x->found++;
 	uint16_t owner = atomic_load_explicit(&so->worker, memory_order_acquire);
@@ -257,7 +259,7 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 				dst = rs_ip_from4(rs_ld32(b + 16));
 			}
 			uint16_t sport = udp_sport(&u), dport = udp_dport(&u);
-			if (v6 && ip6_is_mcast(dst.b)) {
+			if (v6 ? ip6_is_mcast(dst.b) : ip4_is_mcast(rs_ip_v4(&dst))) {
 				next = mc_deliver(w, graph, node, m, hlen, &u, &dst);
 				if (next == RS_EDGE_CONSUMED) {
 					nexts[i] = next;

@@ -314,6 +314,15 @@ static struct rte_mbuf *read_dgram(struct rs_sock *s, struct rs_tx_meta *meta, i
 	return head;
 }
 
+/* What build asks udp_tx to do, besides -errno: 0, 1 to 4 as build6
+ * says, 5 and 6 for an IPv4 group with a loopback copy. */
+enum {
+	BUILD_4 = 0,           /* an IPv4 packet to ip4_output */
+	BUILD_NOTHING = 4,     /* neither sent nor looped */
+	BUILD_4_LOOP = 5,      /* to ip4_output and a copy to ip4_local */
+	BUILD_4_LOOP_ONLY = 6, /* the copy only (TTL 0) */
+};
+
 /* Turns a datagram into an IPv4/UDP packet for ip4_output: 0 or -errno
  * (the socket's SO_ERROR, as Linux's udp_sendmsg would return it). meta
  * is the application's: every field is checked. */
@@ -477,10 +486,24 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 		bind_iface = meta->ifindex - 1 < RS_MAX_IFACES ? meta->ifindex - 1 : RS_MAX_IFACES;
 	uint16_t sport = s->lport;
 	struct rt4_out r;
-	int rc = rt4_output(w->cfg, dst, rt4_flow_hash(dst, IPPROTO_UDP_, (uint32_t)sport << 16 | dport),
-			    bind_iface >= RS_MAX_IFACES ? -1 : bind_iface, &r);
-	if (rc < 0)
-		return rc;
+	bool mc = ip4_is_mcast(dst);
+	/* udp_sendmsg: a group goes out of the bound device or IP_PKTINFO's,
+	 * else IP_MULTICAST_IF's, else the group's route */
+	if (mc && bind_iface < 0)
+		bind_iface = s->mc4_oif;
+	if (mc && bind_iface >= 0 && bind_iface < RS_MAX_IFACES) {
+		const struct rs_iface *ifc = &w->cfg->ifaces[bind_iface];
+		if (!ifc->present || !ifc->up)
+			return -ENETUNREACH;
+		r = (struct rt4_out){ .type = RT_UNICAST, .iface = (uint16_t)bind_iface,
+				      .nh_ip = dst, .src = rs_iface_src_for(ifc, dst) };
+	} else {
+		int rc = rt4_output(w->cfg, dst,
+				    rt4_flow_hash(dst, IPPROTO_UDP_, (uint32_t)sport << 16 | dport),
+				    bind_iface >= RS_MAX_IFACES ? -1 : bind_iface, &r);
+		if (rc < 0)
+			return rc;
+	}
 	if (r.type == RT_BROADCAST && !s->broadcast)
 		return -EACCES; /* Linux: broadcast needs SO_BROADCAST */
 	struct rs_ip srcip;
@@ -494,8 +517,12 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 		uint32_t snh = fib4_lookup(src);
 		if (snh == FIB4_NH_NONE || fib4_nh(snh)->type != RT_LOCAL)
 			return -EINVAL;
-	} else if (!rs_ip_is_any(&s->laddr) && rs_ip_v4(&s->laddr) != 0xffffffffu) {
+	} else if (!rs_ip_is_any(&s->laddr) && rs_ip_v4(&s->laddr) != 0xffffffffu &&
+		   !ip4_is_mcast(rs_ip_v4(&s->laddr))) {
+		/* bound to a group or to broadcast: the device's (inet_bind) */
 		src = rs_ip_v4(&s->laddr);
+	} else if (mc && s->mc4_addr != 0) {
+		src = s->mc4_addr; /* IP_MULTICAST_IF's address */
 	} else {
 		src = r.src;
 	}
@@ -516,16 +543,37 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	uint16_t ck = rs_csum_fold(rs_csum_pseudo4(src, dst, IPPROTO_UDP_, (uint16_t)ulen) +
 				   rte_be_to_cpu_16(sum));
 	rs_st16(u + 6, ck ? ck : 0xffff); /* RFC 768: 0 means "no checksum" */
-	int ttl = meta->ttl >= 0 ? meta->ttl : s->ttl >= 0 ? s->ttl : 64;
+	int ttl = meta->ttl >= 0 ? meta->ttl : mc ? s->mc4_ttl : s->ttl >= 0 ? s->ttl : 64;
 	int tos = meta->tos >= 0 ? meta->tos : s->tos >= 0 ? s->tos : 0;
 	/* Linux sets DF on UDP only with IP_PMTUDISC_DO; never by default */
 	ip4_write(h, (uint8_t)tos, (uint16_t)(IP4_HLEN + ulen), ip4_next_id(w), 0, (uint8_t)ttl,
 		  IPPROTO_UDP_, src, dst);
 	struct rs_priv *p = rs_priv(m);
-	p->flags = r.l2_bcast && ip4_is_bcast_all(dst) ? RS_PF_IFACE_SET : 0;
+	p->flags = (r.l2_bcast && ip4_is_bcast_all(dst)) || mc ? RS_PF_IFACE_SET : 0;
 	p->iface = r.iface;
 	p->nh_ip = 0;
-	return 0;
+	if (!mc)
+		return BUILD_4;
+	/* ip_mc_output: a copy for our own listeners when the link listens
+	 * to the group and IP_MULTICAST_LOOP is on; TTL 0 never leaves */
+	struct rs_ip g = rs_ip_from4(dst);
+	if (s->mc4_loop && sock_mc_host_joined(r.iface, &g))
+		return ttl == 0 ? BUILD_4_LOOP_ONLY : BUILD_4_LOOP;
+	return ttl == 0 ? BUILD_NOTHING : BUILD_4;
+}
+
+/* A copy of IPv4 multicast m for this host's sockets, into ip4_local as
+ * if it had arrived on its egress link (RS_PF_LOOPBACK: it never left). */
+static void loop4(struct rte_graph *g, struct rte_node *node, struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, rs_dp.pool, 0, UINT32_MAX);
+	if (c == NULL)
+		return; /* as a lost loopback skb: the wire copy still goes */
+	struct rs_priv *cp = rs_priv(c);
+	cp->flags = RS_PF_LOOPBACK | RS_PF_LOCAL_BCAST;
+	cp->iface = rs_priv(m)->iface;
+	cp->nh_ip = 0;
+	rte_node_enqueue_x1(g, node, SOCK_TX_E_IP4_LOCAL, c);
 }
 
 /* A copy of multicast m for this host's sockets, entering ip6_local as
@@ -568,6 +616,12 @@ static uint32_t udp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 			if (rc < 0) {
 				sock_set_error(s, -rc);
 				rte_node_enqueue_x1(g, node, SOCK_TX_E_BAD, m);
+			} else if (rc == BUILD_4_LOOP || rc == BUILD_4_LOOP_ONLY) {
+				loop4(g, node, m);
+				if (rc == BUILD_4_LOOP)
+					rte_node_enqueue_x1(g, node, SOCK_TX_E_IP4, m);
+				else
+					rte_pktmbuf_free(m);
 			} else if (rc >= 1) {
 				/* 2: a loopback copy too; 3: the copy only; 4: nothing */
 				if (rc == 2 || rc == 3)

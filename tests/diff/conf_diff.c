@@ -1889,6 +1889,157 @@ static void c_mcast6(void)
 	xclose(fd);
 }
 
+/* IPv4 group membership (ip_mc_join_group / ip_mc_leave_group) and the
+ * IP_MULTICAST_* options: link 1 is Linux's lo and ringstack's port0,
+ * 10.0.0.1 is a link's address on both; neither side has a route for
+ * groups (naming no link is ENODEV). */
+static void mreqn_op(int fd, int name, const char *group, const char *addr, int ifindex,
+		     socklen_t len, const char *step)
+{
+	struct ip_mreqn mr;
+	memset(&mr, 0, sizeof(mr));
+	inet_pton(AF_INET, group, &mr.imr_multiaddr);
+	inet_pton(AF_INET, addr, &mr.imr_address);
+	mr.imr_ifindex = ifindex;
+	DO(S(setsockopt)(fd, IPPROTO_IP, name, &mr, len));
+	rep(step, NULL);
+}
+
+static void greq4_op(int fd, int name, int family, const char *group, unsigned ifindex,
+		     socklen_t len, const char *step)
+{
+	struct group_req gr;
+	memset(&gr, 0, sizeof(gr));
+	gr.gr_interface = ifindex;
+	struct sockaddr_in s4;
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = (sa_family_t)family;
+	inet_pton(AF_INET, group, &s4.sin_addr);
+	memcpy(&gr.gr_group, &s4, sizeof(s4));
+	DO(S(setsockopt)(fd, IPPROTO_IP, name, &gr, len));
+	rep(step, NULL);
+}
+
+static void get_mcif(int fd, socklen_t len, const char *step)
+{
+	unsigned char b[16];
+	memset(b, 0xee, sizeof(b));
+	socklen_t l = len;
+	DO(S(getsockopt)(fd, IPPROTO_IP, IP_MULTICAST_IF, b, &l));
+	rep(step, "len=%u addr=%u.%u.%u.%u", (unsigned)l, b[0], b[1], b[2], b[3]);
+}
+
+static void c_mcast4(void)
+{
+	int fd;
+	const socklen_t MREQ = sizeof(struct ip_mreq), MREQN = sizeof(struct ip_mreqn);
+	setcase("mcast4_join_unicast");
+	fd = kind_sock(K_UDP4);
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "10.0.0.9", "0.0.0.0", 1, MREQN, "join");
+	xclose(fd);
+	setcase("mcast4_join_short");
+	fd = kind_sock(K_UDP4);
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, MREQ - 1, "join");
+	xclose(fd);
+	setcase("mcast4_join_no_link");
+	fd = kind_sock(K_UDP4);
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 77, MREQN, "join_index");
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "10.0.0.77", 0, MREQ, "join_addr");
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 0, MREQ, "join_no_route");
+	xclose(fd);
+	setcase("mcast4_leave_not_joined");
+	fd = kind_sock(K_UDP4);
+	mreqn_op(fd, IP_DROP_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, MREQN, "leave");
+	mreqn_op(fd, IP_DROP_MEMBERSHIP, "10.0.0.9", "0.0.0.0", 1, MREQN, "leave_ucast");
+	mreqn_op(fd, IP_DROP_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 0, MREQ, "leave_no_route");
+	mreqn_op(fd, IP_DROP_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 77, MREQN, "leave_no_link");
+	xclose(fd);
+	setcase("mcast4_join_tcp");
+	fd = kind_sock(K_TCP4);
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, MREQN, "join");
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, 2, "join_short");
+	xclose(fd);
+	setcase("mcast4_join_twice");
+	fd = kind_sock(K_UDP4);
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, MREQN, "join");
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, MREQN, "again");
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.4", "10.0.0.1", 0, MREQ, "join_addr");
+	mreqn_op(fd, IP_ADD_MEMBERSHIP, "239.1.2.4", "10.0.0.1", 0, MREQ, "again_addr");
+	mreqn_op(fd, IP_DROP_MEMBERSHIP, "239.1.2.4", "10.0.0.1", 0, MREQ, "leave_addr");
+	mreqn_op(fd, IP_DROP_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, MREQN, "leave");
+	mreqn_op(fd, IP_DROP_MEMBERSHIP, "239.1.2.3", "0.0.0.0", 1, MREQN, "leave_gone");
+	xclose(fd);
+	setcase("mcast4_group_req");
+	fd = kind_sock(K_UDP4);
+	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET6, "239.1.2.5", 1, sizeof(struct group_req), "join_inet6");
+	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req) - 1,
+		 "join_short");
+	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "10.0.0.9", 1, sizeof(struct group_req), "join_ucast");
+	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req), "join");
+	greq4_op(fd, MCAST_JOIN_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req), "again");
+	greq4_op(fd, MCAST_LEAVE_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req), "leave");
+	greq4_op(fd, MCAST_LEAVE_GROUP, AF_INET, "239.1.2.5", 1, sizeof(struct group_req), "leave_gone");
+	xclose(fd);
+	setcase("mcast4_opts");
+	fd = kind_sock(K_UDP4);
+	getint(fd, IPPROTO_IP, IP_MULTICAST_TTL, "ttl");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, "loop");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_ALL, "all");
+	get_mcif(fd, 4, "if");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_TTL, 256, "ttl_256");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_TTL, -2, "ttl_m2");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_TTL, 0, "ttl_0");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_TTL, "ttl_got0");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_TTL, -1, "ttl_m1");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_TTL, "ttl_got1");
+	{
+		unsigned char c = 9;
+		DO(S(setsockopt)(fd, IPPROTO_IP, IP_MULTICAST_TTL, &c, 1));
+		rep("ttl_byte", NULL);
+		c = 0;
+		socklen_t l = 1;
+		DO(S(getsockopt)(fd, IPPROTO_IP, IP_MULTICAST_TTL, &c, &l));
+		rep("ttl_get_byte", "len=%u v=%u", (unsigned)l, c);
+	}
+	setint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 5, "loop_5");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, "loop_got");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "loop_0");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, "loop_got0");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_ALL, 2, "all_2");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "all_0");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_ALL, "all_got0");
+	{
+		struct in_addr a;
+		inet_pton(AF_INET, "10.0.0.1", &a);
+		DO(S(setsockopt)(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof(a)));
+		rep("if_addr", NULL);
+		get_mcif(fd, 4, "if_got_addr");
+		get_mcif(fd, 8, "if_got_long");
+		get_mcif(fd, 2, "if_got_short");
+		DO(S(setsockopt)(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, 3));
+		rep("if_short", NULL);
+		inet_pton(AF_INET, "10.0.0.77", &a);
+		DO(S(setsockopt)(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof(a)));
+		rep("if_not_ours", NULL);
+	}
+	mreqn_op(fd, IP_MULTICAST_IF, "0.0.0.0", "0.0.0.0", 77, MREQN, "if_no_link");
+	mreqn_op(fd, IP_MULTICAST_IF, "0.0.0.0", "0.0.0.0", 1, MREQN, "if_index");
+	get_mcif(fd, 4, "if_got_index");
+	mreqn_op(fd, IP_MULTICAST_IF, "0.0.0.0", "10.0.0.1", 0, MREQ, "if_mreq");
+	get_mcif(fd, 4, "if_got_mreq");
+	mreqn_op(fd, IP_MULTICAST_IF, "0.0.0.0", "0.0.0.0", 0, MREQN, "if_none");
+	get_mcif(fd, 4, "if_got_none");
+	xclose(fd);
+	setcase("mcast4_tcp_opts");
+	fd = kind_sock(K_TCP4);
+	setint(fd, IPPROTO_IP, IP_MULTICAST_TTL, 3, "ttl");
+	mreqn_op(fd, IP_MULTICAST_IF, "0.0.0.0", "0.0.0.0", 1, MREQN, "if");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "loop");
+	getint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, "loop_got");
+	setint(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "all");
+	xclose(fd);
+}
+
 static void c_udp6(void)
 {
 	char b[64];
@@ -2480,7 +2631,7 @@ int main(int argc, char **argv)
 		{ "state_udp", c_state_udp }, { "state_tcp", c_state_tcp },
 		{ "names", c_names }, { "eph", c_eph }, { "msg", c_msg },
 		{ "ready", c_ready }, { "epoll", c_epoll }, { "udp6", c_udp6 },
-		{ "mcast6", c_mcast6 },
+		{ "mcast6", c_mcast6 }, { "mcast4", c_mcast4 },
 		{ "tcp6", c_tcp6 },
 #ifndef USE_RS
 		{ "select", c_select },

@@ -320,6 +320,41 @@ static void ip6_seeds(struct seed *s)
 	frame_rec(s, F6, fr, fl);
 	ctl_rec(s);
 	save(s, "ip6_mld_ptb");
+	/* IGMP (RFC 3376 §4.1, §7.1) to 224.0.0.1 with Router Alert: a v3
+	 * general query, a v2 one (8 bytes), a v3 group-specific one with a
+	 * source, a 10-byte one (neither) and a v3 report (not a query) */
+	{
+		static const uint8_t ahm[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+		static const uint8_t ra[4] = { 0x94, 4, 0, 0 };
+		const struct { uint8_t type; uint8_t len; uint32_t group; uint16_t nsrc; } q[] = {
+			{ 0x11, 12, 0, 0 }, { 0x11, 8, 0, 0 }, { 0x11, 16, 0xef010203u, 1 },
+			{ 0x11, 10, 0, 0 }, { 0x22, 16, 0, 1 },
+		};
+		uint8_t ig[16];
+		for (unsigned i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+			memset(ig, 0, sizeof(ig));
+			ig[0] = q[i].type;
+			ig[1] = 100;
+			rs_st32(ig + 4, q[i].group);
+			if (q[i].type == 0x22) {
+				ig[1] = 0;
+				rs_st16(ig + 6, 1);
+				ig[8] = 4; /* CHANGE_TO_EXCLUDE 239.1.2.3 */
+				rs_st32(ig + 12, 0xef010203u);
+			} else if (q[i].len >= 12) {
+				ig[8] = 2;
+				ig[9] = 125;
+				rs_st16(ig + 10, q[i].nsrc);
+				if (q[i].nsrc)
+					rs_st32(ig + 12, FZ_IP_PEER);
+			}
+			rs_st16(ig + 2, rs_csum(ig, q[i].len));
+			fl = ip4(fr, ahm, FZ_IP_PEER, 0xe0000001u, 2, (uint16_t)i, 0, ra, 4, ig, q[i].len);
+			frame_rec(s, 0, fr, fl);
+		}
+		ctl_rec(s);
+		save(s, "ip4_igmp");
+	}
 	/* hop-by-hop with an unknown option (action 10), RH0 with segments left */
 	uint8_t x[64];
 	memset(x, 0, sizeof(x));

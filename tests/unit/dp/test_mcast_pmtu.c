@@ -145,11 +145,11 @@ Test(mcast, accepts_joined_or_multicast_all)
 	struct rs_sock *a = mksock();
 	struct rs_ip g = grp(7), other = grp(8);
 	cr_assert_eq(sock_mc_join(a, &g, 3), 0);
-	cr_assert(sock_mc_accepts(a, &g));
-	cr_assert(sock_mc_accepts(a, &other), "IPV6_MULTICAST_ALL: any group the host joined");
+	cr_assert(sock_mc_accepts(a, &g, 0));
+	cr_assert(sock_mc_accepts(a, &other, 0), "IPV6_MULTICAST_ALL: any group the host joined");
 	a->mc_all = false;
-	cr_assert(sock_mc_accepts(a, &g), "joined on another link still counts (inet6_mc_check)");
-	cr_assert(!sock_mc_accepts(a, &other));
+	cr_assert(sock_mc_accepts(a, &g, 0), "joined on another link still counts (inet6_mc_check)");
+	cr_assert(!sock_mc_accepts(a, &other, 0));
 	sock_mc_drop_all(a);
 	rs_sync();
 	free(a);

@@ -21,6 +21,7 @@
 #include "route/fib4.h"
 #include "sock/sock.h"
 #include "sock/sock_int.h"
+#include "sock/sock_mcast.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 #define LOCAL IP(10, 0, 0, 1)
@@ -500,4 +501,135 @@ Test(sock, sigurg_to_owner_with_permission_only)
 	cr_assert_eq(sock_send_sigurg(INT32_MAX, 0), 0);
 	cr_assert_eq(sock_send_sigurg(INT32_MIN, 0), 0);
 	sigaction(SIGURG, &old, NULL);
+}
+
+/* A setsockopt or getsockopt of len bytes at buf (getsockopt: len is the
+ * caller's buffer, the answer in *out). */
+static int sopt(struct fake_app *f, uint16_t opc, int sd, int level, int name, const void *buf,
+		uint32_t len, struct rs_scpl *out)
+{
+	struct rs_sreq r;
+	memset(&r, 0, sizeof(r));
+	r.seq = ++f->seq;
+	r.op = opc;
+	r.sd = sd;
+	r.a[0] = level;
+	r.a[1] = name;
+	r.a[2] = (int32_t)len;
+	r.optlen = len;
+	if (buf != NULL)
+		memcpy(r.opt, buf, len);
+	struct iovec iov = { &r, sizeof(r) };
+	cr_assert_eq(shm_rec_write(&f->req, NULL, 0, &iov, 1, 0), 0);
+	sock_app_kicks(f->a, 1);
+	take_kick(f);
+	struct rs_scpl c;
+	struct iovec ci = { &c, sizeof(c) };
+	cr_assert_eq(shm_rec_read(&f->cpl, NULL, 0, &ci, 1, NULL), (ssize_t)sizeof(c));
+	if (out)
+		*out = c;
+	return c.ret;
+}
+
+static int mc4(struct fake_app *f, int sd, int name, uint32_t group, uint32_t addr, int ifindex,
+	       uint32_t len)
+{
+	struct ip_mreqn m = { .imr_multiaddr.s_addr = htonl(group),
+			      .imr_address.s_addr = htonl(addr), .imr_ifindex = ifindex };
+	return sopt(f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, name, &m, len, NULL);
+}
+
+static int get_ip(struct fake_app *f, int sd, int name, uint32_t len)
+{
+	struct rs_scpl c;
+	cr_assert_eq(sopt(f, RS_SOP_GETSOCKOPT, sd, IPPROTO_IP, name, NULL, len, &c), 0);
+	int v = 0;
+	memcpy(&v, c.opt, c.optlen < sizeof(v) ? c.optlen : sizeof(v));
+	return v;
+}
+
+/* IPv4 multicast options as Linux's do_ip_setsockopt / ip_mc_join_group /
+ * ip_mc_leave_group answer them (link 0 is ifindex 1, address LOCAL; the
+ * FIB has no route for groups, so naming no link is ENODEV). */
+Test(sock, ip4_multicast_options_as_linux)
+{
+	struct fake_app f;
+	app_new(&f);
+	int sd = t_sock_new(&f);
+	const uint32_t g = IP(239, 1, 2, 3);
+	struct rs_ip gi = rs_ip_from4(g);
+	const uint32_t MREQ = sizeof(struct ip_mreq), MREQN = sizeof(struct ip_mreqn);
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, IP(10, 0, 0, 9), 0, 1, MREQN), -EINVAL);
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, g, 0, 1, MREQ - 1), -EINVAL);
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, g, 0, 77, MREQN), -ENODEV);
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, g, IP(10, 0, 0, 77), 0, MREQ), -ENODEV);
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, g, 0, 0, MREQ), -ENODEV, "no route to the group");
+	cr_assert_eq(mc4(&f, sd, IP_DROP_MEMBERSHIP, g, 0, 1, MREQN), -EADDRNOTAVAIL);
+	cr_assert(!sock_mc_host_joined(0, &gi));
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, g, 0, 1, MREQN), 0);
+	cr_assert(sock_mc_host_joined(0, &gi));
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, g, LOCAL, 0, MREQ), -EADDRINUSE,
+		     "the same link named by its address");
+	cr_assert_eq(mc4(&f, sd, IP_DROP_MEMBERSHIP, g, 0, 5, MREQN), -EADDRNOTAVAIL);
+	cr_assert_eq(mc4(&f, sd, IP_DROP_MEMBERSHIP, g, LOCAL, 0, MREQ), 0);
+	cr_assert(!sock_mc_host_joined(0, &gi));
+	/* MCAST_JOIN_GROUP with a group_req */
+	struct group_req gr = { .gr_interface = 1 };
+	struct sockaddr_in sin = { .sin_family = AF_INET6, .sin_addr.s_addr = htonl(g) };
+	memcpy(&gr.gr_group, &sin, sizeof(sin));
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr),
+			  NULL), -EINVAL, "not an AF_INET group");
+	sin.sin_family = AF_INET;
+	memcpy(&gr.gr_group, &sin, sizeof(sin));
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr),
+			  NULL), 0);
+	cr_assert(sock_mc_host_joined(0, &gi));
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr),
+			  NULL), -EADDRINUSE);
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, MCAST_LEAVE_GROUP, &gr, sizeof(gr),
+			  NULL), 0);
+	cr_assert(!sock_mc_host_joined(0, &gi));
+	/* defaults */
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_TTL, 4), 1);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_LOOP, 4), 1);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_ALL, 4), 1);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_IF, 4), 0);
+	/* TTL: -1 is the default, 0..255, one byte is taken as one */
+	cr_assert_eq(set_int(&f, sd, IPPROTO_IP, IP_MULTICAST_TTL, 256), -EINVAL);
+	cr_assert_eq(set_int(&f, sd, IPPROTO_IP, IP_MULTICAST_TTL, 0), 0);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_TTL, 4), 0);
+	cr_assert_eq(set_int(&f, sd, IPPROTO_IP, IP_MULTICAST_TTL, -1), 0);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_TTL, 4), 1);
+	uint8_t one = 7;
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, IP_MULTICAST_TTL, &one, 1, NULL), 0);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_TTL, 4), 7);
+	cr_assert_eq(set_int(&f, sd, IPPROTO_IP, IP_MULTICAST_ALL, 2), -EINVAL);
+	cr_assert_eq(set_int(&f, sd, IPPROTO_IP, IP_MULTICAST_ALL, 0), 0);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_ALL, 4), 0);
+	cr_assert_eq(set_int(&f, sd, IPPROTO_IP, IP_MULTICAST_LOOP, 5), 0);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_LOOP, 4), 1);
+	/* IP_MULTICAST_IF: an in_addr, an ip_mreq's second field, an ip_mreqn */
+	uint32_t a = htonl(LOCAL);
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, IP_MULTICAST_IF, &a, 4, NULL), 0);
+	cr_assert_eq((uint32_t)get_ip(&f, sd, IP_MULTICAST_IF, 4), htonl(LOCAL));
+	cr_assert_eq(mc4(&f, sd, IP_MULTICAST_IF, 0, 0, 1, MREQN), 0);
+	cr_assert_eq(get_ip(&f, sd, IP_MULTICAST_IF, 4), 0, "set by index: no address");
+	cr_assert_eq(mc4(&f, sd, IP_MULTICAST_IF, 0, 0, 77, MREQN), -EADDRNOTAVAIL);
+	cr_assert_eq(mc4(&f, sd, IP_MULTICAST_IF, 0, IP(10, 0, 0, 77), 0, MREQ), -EADDRNOTAVAIL);
+	cr_assert_eq(mc4(&f, sd, IP_MULTICAST_IF, 0, LOCAL, 0, MREQ), 0);
+	cr_assert_eq((uint32_t)get_ip(&f, sd, IP_MULTICAST_IF, 4), htonl(LOCAL));
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, sd, IPPROTO_IP, IP_MULTICAST_IF, &a, 3, NULL), -EINVAL);
+	/* a stream socket */
+	int32_t ta[3] = { AF_INET, SOCK_STREAM, 0 };
+	int t = op(&f, RS_SOP_SOCKET, 0, ta, 0, 0, -1, NULL);
+	cr_assert_geq(t, 0);
+	cr_assert_eq(mc4(&f, t, IP_ADD_MEMBERSHIP, g, 0, 1, MREQN), -EPROTO);
+	cr_assert_eq(mc4(&f, t, IP_ADD_MEMBERSHIP, g, 0, 1, 2), -EPROTO, "before the length");
+	cr_assert_eq(set_int(&f, t, IPPROTO_IP, IP_MULTICAST_TTL, 3), -EINVAL);
+	cr_assert_eq(sopt(&f, RS_SOP_SETSOCKOPT, t, IPPROTO_IP, IP_MULTICAST_IF, &a, 4, NULL), -EINVAL);
+	/* close leaves: a joined group goes with the socket */
+	cr_assert_eq(mc4(&f, sd, IP_ADD_MEMBERSHIP, g, 0, 1, MREQN), 0);
+	cr_assert(sock_mc_host_joined(0, &gi));
+	cr_assert_eq(op(&f, RS_SOP_CLOSE, sd, NULL, 0, 0, -1, NULL), 0);
+	cr_assert(!sock_mc_host_joined(0, &gi));
 }
