@@ -332,6 +332,13 @@ for mode in $modes; do
 		pid=$(as6 start_l3fwd "l3v6$mode" "${vg[@]}")
 		read -r l36_ipp l36_own < <(callgrind_ipp "l3v6$mode" "$pid")
 		echo "  $mode IPv6: instructions/packet, total and own (without the PMDs): ringstackd $rs6_ipp and $rs6_own, l3fwd $l36_ipp and $l36_own"
+		if [ $general -eq 1 ]; then
+			general_on
+			pid=$(as6 start_rs "rgv6$mode" "${vg[@]}")
+			read -r gen6_ipp gen6_own < <(callgrind_ipp "rgv6$mode" "$pid")
+			general_off
+			echo "  $mode IPv6: $glabel: $gen6_ipp and $gen6_own"
+		fi
 	fi
 	json_mode "$mode"
 	[ $ip6 -eq 0 ] || json_mode6 "$mode"

@@ -2,8 +2,9 @@
 /*
  * ip6_fastpath: the common case of an IPv6 router, for a whole vector.
  *
- * ip4_fastpath hands it every frame it does not take itself (unless
- * --no-fastpath, which bypasses both). A frame takes this path when the
+ * ip4_fastpath hands it every frame it does not take itself, with the
+ * general path's input state (rs_priv: the ingress link) already set
+ * (unless --no-fastpath, which bypasses both). A frame takes this path when the
  * general path (eth_input -> ip6_input -> ip6_forward -> eth_output6 ->
  * port_tx) would forward it unchanged but for the Hop Limit and the
  * Ethernet header, without an ICMPv6 error, a drop or a message to the
@@ -107,10 +108,13 @@ struct fp6_loop {
 
 static __rte_always_inline bool fp6_frame(struct fp6_loop *s, struct rte_mbuf *m)
 {
-	if (unlikely(m->port != s->in_port)) {
-		s->in_port = m->port;
-		const struct rs_iface *ifc = &s->c->ifaces[m->port < RS_MAX_IFACES ? m->port : 0];
-		s->mac_key = m->port < RS_MAX_IFACES && ifc->up && ifc->forwarding &&
+	/* the ingress link: ip4_fastpath put it in rs_priv (m->port is the
+	 * driver's, which port_rx no longer rewrites) */
+	uint16_t in = rs_priv(m)->iface;
+	if (unlikely(in != s->in_port)) {
+		s->in_port = in;
+		const struct rs_iface *ifc = &s->c->ifaces[in < RS_MAX_IFACES ? in : 0];
+		s->mac_key = in < RS_MAX_IFACES && ifc->up && ifc->forwarding &&
 					     !eth_is_mcast(ifc->mac.addr_bytes)
 				     ? eth_addr_key(ifc->mac.addr_bytes)
 				     : ETH_KEY_NONE;
