@@ -160,8 +160,15 @@ case("all-zero echo request", eth() / ip() / ICMP(type=8, id=0, seq=0), {}, "ech
 
 # ---- L2 ----
 case("frame to another MAC", eth("02:00:00:00:00:01") / ip() / echo, {"other_host": 1})
-case("frame to a multicast MAC", eth("01:00:5e:00:00:01") / ip(dst="224.0.0.1") / echo,
-     {"other_host": 1})
+# IPv4 multicast frames are taken since IPv4 multicast exists: an echo to
+# all-hosts (a group every host is in) is ignored as Linux's
+# icmp_echo_ignore_broadcasts does; a group nobody joined is not for us
+case("echo to all-hosts (multicast MAC)", eth("01:00:5e:00:00:01") / ip(dst="224.0.0.1") / echo,
+     {"icmp_bcast_echo": 1})
+case("frame to a group not joined", eth("01:00:5e:01:02:03") / ip(dst="239.1.2.3") / echo,
+     {"not_for_us": 1})
+case("frame to a multicast MAC, IPv4 unicast inside", eth("01:00:5e:00:00:01") / ip() / echo,
+     {"icmp_bcast_echo": 1})
 case("VLAN-tagged frame", eth() / Dot1Q(vlan=5) / ip() / echo, {"vlan_unsupported": 1})
 case("unknown ethertype", Ether(dst=OURMAC, src=PEERMAC, type=0x88B5) / Raw(b"x" * 46),
      {"unknown_ethertype": 1})
