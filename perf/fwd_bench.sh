@@ -561,7 +561,7 @@ if [ $scale -eq 1 ]; then
 	routes=1000000
 	read -r routes load_s scale_pps upd_rate upd_lost mem_mib ctl_cpu rctl_cpu paced_rate paced_pps < <(scale_run 4 $routes) || exit 1
 	if [ -n "${RS_BASE_RSD:-}" ]; then
-		read -r _ bload_s bscale_pps bupd_rate bupd_lost _ bctl_cpu brctl_cpu < <(rs_bin=$RS_BASE_RSD scale_run 4 $routes b) || exit 1
+		read -r _ bload_s bscale_pps bupd_rate bupd_lost _ bctl_cpu brctl_cpu _ _ < <(rs_bin=$RS_BASE_RSD scale_run 4 $routes b) || exit 1
 	fi
 	if [ $ip6 -eq 1 ]; then
 		routes6_asked=200000
