@@ -125,6 +125,27 @@ static inline size_t igmp3_report_len(unsigned n)
 	return IGMP_IP_HLEN + IGMP3_REPORT_HLEN + (size_t)n * IGMP3_GREC_LEN;
 }
 
+/* The IPv4 header every IGMP message we send carries (RFC 3376 §4,
+ * RFC 2236 §2): TOS 0xc0, DF, TTL 1, and Router Alert (RFC 2113: type 148,
+ * length 4, value 0); len is the whole datagram. */
+static inline void igmp_ip_write(uint8_t *b, size_t len, uint32_t src, uint32_t dst)
+{
+	b[0] = 0x46;
+	b[1] = 0xc0;
+	rs_st16(b + 2, (uint16_t)len);
+	rs_st16(b + 4, 0);
+	rs_st16(b + 6, IP4_DF);
+	b[8] = 1;
+	b[9] = IPPROTO_IGMP_;
+	rs_st32(b + 12, src);
+	rs_st32(b + 16, dst);
+	b[20] = 0x94;
+	b[21] = 4;
+	b[22] = 0;
+	b[23] = 0;
+	ip4_set_csum(b, IGMP_IP_HLEN);
+}
+
 /*
  * Writes an IGMPv3 report (RFC 3376 §4.2) of n records (types[i],
  * groups[i], no sources) from src to 224.0.0.22 at b (igmp3_report_len(n)
@@ -136,21 +157,7 @@ static inline size_t igmp3_report_write(uint8_t *b, uint32_t src, const uint8_t 
 					const uint32_t *groups, unsigned n)
 {
 	size_t len = igmp3_report_len(n);
-	b[0] = 0x46;
-	b[1] = 0xc0;
-	rs_st16(b + 2, (uint16_t)len);
-	rs_st16(b + 4, 0);
-	rs_st16(b + 6, IP4_DF);
-	b[8] = 1;
-	b[9] = IPPROTO_IGMP_;
-	rs_st32(b + 12, src);
-	rs_st32(b + 16, IP4_IGMPV3_ROUTERS);
-	/* Router Alert (RFC 2113): type 148, length 4, value 0 */
-	b[20] = 0x94;
-	b[21] = 4;
-	b[22] = 0;
-	b[23] = 0;
-	ip4_set_csum(b, IGMP_IP_HLEN);
+	igmp_ip_write(b, len, src, IP4_IGMPV3_ROUTERS);
 	uint8_t *g = b + IGMP_IP_HLEN;
 	g[0] = IGMP_V3_REPORT;
 	g[1] = 0;
@@ -181,20 +188,7 @@ static inline size_t igmp3_report_write(uint8_t *b, uint32_t src, const uint8_t 
 static inline size_t igmp_v2_write(uint8_t *b, uint32_t src, uint32_t dst, uint8_t type,
 				   uint32_t group)
 {
-	b[0] = 0x46;
-	b[1] = 0xc0;
-	rs_st16(b + 2, IGMP_V2_MSG_LEN);
-	rs_st16(b + 4, 0);
-	rs_st16(b + 6, IP4_DF);
-	b[8] = 1;
-	b[9] = IPPROTO_IGMP_;
-	rs_st32(b + 12, src);
-	rs_st32(b + 16, dst);
-	b[20] = 0x94;
-	b[21] = 4;
-	b[22] = 0;
-	b[23] = 0;
-	ip4_set_csum(b, IGMP_IP_HLEN);
+	igmp_ip_write(b, IGMP_V2_MSG_LEN, src, dst);
 	uint8_t *g = b + IGMP_IP_HLEN;
 	g[0] = type;
 	g[1] = 0;
