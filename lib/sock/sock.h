@@ -182,7 +182,10 @@ struct rs_sock {
 	uint16_t lport, rport;       /* host order */
 	bool bound, connected;
 	bool lip_implicit;           /* the local address came from connect's route */
-	bool port_implicit;          /* the port came from an automatic bind */
+	/* the port is not locked (Linux's SOCK_BINDPORT_LOCK unset): an
+	 * automatic bind chose it, or bind() was given port 0. A disconnect
+	 * or a stopped listener gives it up; a port bind() named stays. */
+	bool port_implicit;
 	bool in_ports;               /* holds lport in the port table */
 	uint16_t port_extra;         /* SOCK_PORT_LISTEN etc. it holds it with */
 	bool in_demux;

@@ -322,6 +322,10 @@ static int tcp_bind(struct rs_sock *s, const struct rs_saddr *a)
 		return rc;
 	s->laddr = ip;
 	s->bound = true;
+	/* bind to port 0 does not lock the port: a stopped listener or a
+	 * dissolved connection gives it up (tcp_set_state(TCP_CLOSE)), and
+	 * listen or connect takes a fresh one (conf_diff state_tcp_*_bind0) */
+	s->port_implicit = a->port == 0;
 	return 0;
 }
 
@@ -566,7 +570,14 @@ static void disconnect(struct rs_sock *s)
 		sock_port_drop(s);
 		s->bound = false;
 		s->port_implicit = false;
-		memset(&s->laddr, 0, sizeof(s->laddr));
+	}
+	/* inet_reset_saddr without SOCK_BINDADDR_LOCK: an address connect's
+	 * route chose goes, one bind() named stays */
+	if (s->lip_implicit) {
+		s->laddr = rs_ip_any(s->domain);
+		s->lip_implicit = false;
+		if (s->in_ports)
+			sock_ports_set_addr(sock_ports_tbl, IPPROTO_TCP, s->lport, s, &s->laddr);
 	}
 	memset(&s->raddr, 0, sizeof(s->raddr));
 	s->rport = 0;
@@ -683,6 +694,8 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
 		if (rte_hash_lookup(tuples, &pp.k) >= 0)
 			return -EADDRNOTAVAIL;
 	}
+	if (rs_ip_is_any(&s->laddr))
+		s->lip_implicit = true;
 	s->laddr = laddr;
 	s->raddr = ip;
 	s->rport = a->port;
@@ -712,8 +725,9 @@ static int tcp_connect(struct rs_sock *s, const struct rs_saddr *a)
  * connections it has not handed over and lets go (listen_end), and
  * tcp_tick frees what is left once all have (ending_finish). keep
  * (shutdown, Linux's inet_csk_listen_stop): the socket stays, closed,
- * and may listen again; a port listen() chose is given up, one it was
- * bound to stays (tcp_set_state(TCP_CLOSE) without SOCK_BINDPORT_LOCK).
+ * and may listen again; a port listen() chose or bind() was given as 0
+ * is given up, one bind() named stays (tcp_set_state(TCP_CLOSE) without
+ * SOCK_BINDPORT_LOCK).
  * Otherwise (close) the port goes at once too, as on Linux. */
 static int listener_end(struct rs_sock *s, bool keep)
 {

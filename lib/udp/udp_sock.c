@@ -79,6 +79,7 @@ static int udp_bind(struct rs_sock *s, const struct rs_saddr *a)
 		return rc; /* EADDRINUSE: taken; EAGAIN: no ephemeral port left */
 	s->laddr = ip;
 	s->bound = true;
+	s->port_implicit = a->port == 0; /* __udp_disconnect gives it up (conf_diff) */
 	rc = sock_rekey(s);
 	if (rc < 0) {
 		sock_port_drop(s);

@@ -764,6 +764,25 @@ static void c_state_udp(void)
 	DO(S(connect)(fd, SA(&u), sizeof(u))); rep("connect_unspec", NULL);
 	rep_name(fd, "name", 0);
 	xclose(fd);
+
+	/* __udp_disconnect: a port bind() was given as 0 is not locked and
+	 * goes; one bind() named stays, and so does a bound address */
+	static const struct { const char *name, *ip; int port; } ub[] = {
+		{ "state_udp_disconnect_bind_local0", LOCAL_IP, 0 },
+		{ "state_udp_disconnect_bind_any0", "0.0.0.0", 0 },
+		{ "state_udp_disconnect_bind_port", LOCAL_IP, 5013 },
+	};
+	for (size_t i = 0; i < sizeof(ub) / sizeof(ub[0]); i++) {
+		setcase(ub[i].name);
+		fd = kind_sock(K_UDP4);
+		struct sockaddr_in ba = sin4(ub[i].ip, ub[i].port), pe = sin4(PEER_IP, ECHO_PORT);
+		DO(S(bind)(fd, SA(&ba), sizeof(ba))); rep("bind", NULL);
+		DO(S(connect)(fd, SA(&pe), sizeof(pe))); rep("connect", NULL);
+		rep_name(fd, "connected", 0);
+		DO(S(connect)(fd, SA(&u), sizeof(u))); rep("connect_unspec", NULL);
+		rep_name(fd, "after", 0);
+		xclose(fd);
+	}
 }
 
 static void c_state_tcp(void)
@@ -893,6 +912,27 @@ static void c_state_tcp(void)
 		rep_name(c, "peer_name", 1);
 		DO(S(send)(c, "x", 1, MSG_NOSIGNAL)); rep("send_first", NULL);
 		xclose(c);
+	}
+
+	/* tcp_disconnect of a listener bound to port 0: the port is not
+	 * locked and goes with listening (another socket may bind it), and
+	 * listen takes a fresh one; a port bind() named stays */
+	for (int named = 0; named < 2; named++) {
+		setcase(named ? "state_tcp_relisten_bind_port" : "state_tcp_relisten_bind0");
+		fd = kind_sock(K_TCP4);
+		struct sockaddr_in ba = sin4(LOCAL_IP, named ? 5014 : 0);
+		DO(S(bind)(fd, SA(&ba), sizeof(ba))); rep("bind", NULL);
+		DO(S(listen)(fd, 4)); rep("listen", NULL);
+		struct sockaddr_in n;
+		socklen_t nn = sizeof(n);
+		S(getsockname)(fd, SA(&n), &nn);
+		DO(S(shutdown)(fd, SHUT_RD)); rep("stop", NULL);
+		int t = kind_sock(K_TCP4);
+		DO(S(bind)(t, SA(&n), nn)); rep("bind_its_port", NULL);
+		xclose(t);
+		DO(S(listen)(fd, 4)); rep("listen_again", NULL);
+		rep_name(fd, "name", 0);
+		xclose(fd);
 	}
 
 	setcase("state_tcp_listen_closed_port_reuse");
