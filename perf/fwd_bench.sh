@@ -36,7 +36,11 @@
 #
 #   perf/fwd_bench.sh [--seconds N] [--rounds N] [--callgrind [--cache-sim]] [--general]
 #                     [--huge | --both] [--no-linux] [--no-scale] [--smoke]
-#                     [--scale-only] [--ip6]
+#                     [--scale-only] [--ip6] [--workers N]
+# --workers N: part 1 with N workers on N RX queues of each port (and l3fwd
+# on N lcores, one queue each), lcores spread over the CPUs (worker i on CPU
+# i mod CPUs; ringstackd's control thread shares CPU 0): compare with a run
+# of --workers 1 for the rate per worker. Not with --callgrind.
 # --scale-only: part 3 alone (no l3fwd build or rounds, no veth), written
 # to perf/out/fwd_scale.json; fwd.json is left as it was.
 # --cache-sim: callgrind also simulates the caches (valgrind's model: L1
@@ -49,6 +53,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 cachesim=0 secs=5 rounds=3 callgrind=0 linux=1 scale=1 modes=nohuge smoke=0 general=0 scale_only=0 ip6=0
+workers=1
 args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -64,13 +69,18 @@ while [ $# -gt 0 ]; do
 	--smoke) smoke=1 secs=1 rounds=1 linux=0 scale=0 callgrind=0 ;;
 	--scale-only) scale_only=1 ;;
 	--ip6) ip6=1 ;;
-	-h|--help) sed -n 2,37p "$0"; exit 0 ;;
+	--workers) workers=$2; shift ;;
+	-h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
 	*) echo "fwd_bench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
 if [ $scale_only -eq 1 ]; then modes="" linux=0 scale=1 callgrind=0; fi
+if [ "$workers" -gt 1 ] && [ $callgrind -eq 1 ]; then
+	echo "fwd_bench: --workers is not for --callgrind (one worker thread is measured)" >&2
+	exit 2
+fi
 RS_BENCH_L3FWD=$((1 - scale_only))
 . "$ROOT/perf/_bench_init.sh"
 HUGE_PAGES=1024
@@ -127,7 +137,26 @@ addr add 10.1.0.1/24 dev port1
 neigh add 10.1.0.2 lladdr 02:00:00:00:00:03 dev port1
 route add 198.18.1.0/24 via 10.1.0.2
 CONF
-src=(--vdev "net_pcap0,rx_pcap=$T/64.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
+# pcap_src FILE: the ports of part 1, with one RX queue per worker (and as
+# many TX queues on net_pcap0, which sends nothing here: /dev/null)
+pcap_src() {
+	local a="net_pcap0" i
+	for i in $(seq "$workers"); do a+=",rx_pcap=$1"; done
+	[ "$workers" -eq 1 ] || for i in $(seq "$workers"); do a+=",tx_pcap=/dev/null"; done
+	src=(--vdev "$a,infinite_rx=1" --vdev "net_null0,no-rx=1")
+}
+# the lcores: ringstackd's control thread (lcore 0) and workers 1..N,
+# l3fwd's lcores 1..N, each polling queue i-1 of both ports
+rs_lc=(-l 0,1) l3_lc=(-l 1) l3cfg="(0,0,1),(1,0,1)"
+if [ "$workers" -gt 1 ]; then
+	ncpu=$(nproc) m="0@0" l3m="" l3cfg=""
+	for w in $(seq "$workers"); do
+		m+=",$w@$((w % ncpu))" l3m+="${l3m:+,}$w@$((w % ncpu))"
+		l3cfg+="${l3cfg:+,}(0,$((w - 1)),$w),(1,$((w - 1)),$w)"
+	done
+	rs_lc=(--lcores "$m") l3_lc=(--lcores "$l3m")
+fi
+pcap_src "$T/64.pcap"
 if [ $ip6 -eq 1 ]; then
 	# IPv6: the routes l3fwd's LPM mode has built in for ports 0 and 1
 	$PY perf/genpcap.py "$T/v6.pcap" 1024 62 --ip6
@@ -142,18 +171,19 @@ fi
 # as6 CMD...: CMD with the IPv6 traffic and configuration
 as6() {
 	local s4=("${src[@]}") rc
-	src=(--vdev "net_pcap0,rx_pcap=$T/v6.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1") rs_conf=rs6.conf
+	pcap_src "$T/v6.pcap"; rs_conf=rs6.conf
 	rc=0; "$@" || rc=$?
 	src=("${s4[@]}") rs_conf=""
 	return $rc
 }
 
-# start_rs PREFIX [valgrind...]: ringstackd on one worker (lcore 1), with
+# start_rs PREFIX [valgrind...]: ringstackd on the lcores of rs_lc (one worker
+# by default, lcore 1), with
 # the daemon options in rs_extra
 rs_extra=()
 start_rs() {
 	local prefix=$1; shift
-	"$@" "${rs_bin:-$RSD}" -l 0,1 "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
+	"$@" "${rs_bin:-$RSD}" "${rs_lc[@]}" "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
 		-- --ctl "$T/$prefix.sock" --config "$T/${rs_conf:-rs.conf}" --fib-max-routes 1100000 \
 		--fib-max-tbl8 8192 "${rs_extra[@]}" >"$T/$prefix.log" 2>&1 &
 	pids+=($!)
@@ -163,8 +193,8 @@ start_rs() {
 }
 start_l3fwd() {
 	local prefix=$1; shift
-	"$@" "$L3FWD" -l 1 "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
-		-- -p 0x3 --config="(0,0,1),(1,0,1)" --parse-ptype >"$T/$prefix.log" 2>&1 &
+	"$@" "$L3FWD" "${l3_lc[@]}" "${mem[@]}" --no-pci --file-prefix "$prefix" --log-level='*:error' "${src[@]}" \
+		-- -p 0x3 --config="$l3cfg" --parse-ptype >"$T/$prefix.log" 2>&1 &
 	pids+=($!)
 	echo $!
 }
@@ -257,7 +287,7 @@ measure_rs() {
 : >"$T/modes6.json"
 for mode in $modes; do
 	set_mem "$mode"
-	echo "fwd_bench: pcap -> null, one worker core, $mode, $rounds alternating rounds of ${secs}s windows"
+	echo "fwd_bench: pcap -> null, $workers worker core(s), $mode, $rounds alternating rounds of ${secs}s windows"
 	rs_r=() l3_r=() gen_r=() ratios=() gratios=()
 	rs6_r=() l36_r=() ratios6=() v6v4=()
 	for r in $(seq "$rounds"); do
@@ -466,7 +496,8 @@ scale_run() {
 	local ex=() cf=""
 	# IPv6: groups are reserved, not touched, until a route needs them
 	[ "$fam" = 4 ] || cf=rs6.conf ex=(--fib6-max-routes $((n_routes + 10000)) --fib6-max-tbl8 $((1 << 20)))
-	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
+	# one worker, whatever --workers said for part 1
+	pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); rs_lc=(-l 0,1); start_rs "$p")
 	tel "$p" /ethdev/list >/dev/null
 	for _ in $(seq 300); do [ -S "$T/$p.sock" ] && break; sleep 0.1; done
 	rss() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
@@ -494,7 +525,7 @@ scale_run() {
 		"scale_files$fam" "$n_routes"
 		stop "$pid"
 		p=${p}b
-		pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); start_rs "$p")
+		pid=$(rs_conf=$cf; rs_extra=("${ex[@]}"); rs_lc=(-l 0,1); start_rs "$p")
 		tel "$p" /ethdev/list >/dev/null
 		r0=$(rss)
 		renice -n -10 -p "$pid" >/dev/null
@@ -615,7 +646,7 @@ for line in open(sys.argv[3]):
         "l3fwd_instr_per_pkt": m["l3_ipp"], "l3fwd_own_instr_per_pkt": m["l3_own_ipp"],
     }
 r = {
-    "setup": {"seconds": $secs, "rounds": $rounds, "modes": list(modes), "frame_bytes": 64, "worker_cores": 1},
+    "setup": {"seconds": $secs, "rounds": $rounds, "modes": list(modes), "frame_bytes": 64, "worker_cores": $workers},
     "pcap_to_null": first,
     "pcap_to_null_by_mode": modes,
     "veth": {"linux_pps": n("$linux_pps"), "linux_softirq_cores": n("$linux_cores"),
