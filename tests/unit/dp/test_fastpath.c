@@ -659,6 +659,17 @@ Test(fastpath, follows_configuration_changes)
  * (ip4_input ignores it there: the checksum is computed) and on one that
  * gives it (trusted when good or bad, computed when unknown or none), alone
  * and in vectors where the hot loop meets a frame it cannot decide. */
+/* A destination whose FIB entry is a plain tbl24 one (203.0.113/24 holds a
+ * /28, so its entries are tbl8 ones, and an on-link memo holds for one
+ * destination): ip4_fastpath's hot loop forwards the frames after a
+ * vector's first only to such a destination, without returning to the
+ * step that changes the memos. */
+#define HOT_DST(x) IP(198, 18, 1, (x))
+static void hot_route(bool add)
+{
+	run_cmd(add ? "route add 198.18.0.0/16 via 10.2.0.2" : "route del 198.18.0.0/16");
+}
+
 static void verdict_cases(bool port_verdict)
 {
 	static const uint64_t verdicts[] = {
@@ -672,7 +683,7 @@ static void verdict_cases(bool port_verdict)
 	for (unsigned i = 0; i < RTE_DIM(verdicts); i++) {
 		for (int bad = 0; bad <= 1; bad++) {
 			struct frame f;
-			mk_udp(&f, SRC, DST, 64, 18);
+			mk_udp(&f, SRC, HOT_DST(5), 64, 18);
 			if (bad)
 				f.b[ETH_HLEN + 10] ^= 0x40;
 			f.ol = verdicts[i];
@@ -693,7 +704,7 @@ static void verdict_cases(bool port_verdict)
 					*g = f;
 					nfast += fast;
 				} else {
-					mk_udp(g, SRC, IP(203, 0, 113, (uint8_t)(n % 60)), 64, 18);
+					mk_udp(g, SRC, HOT_DST((uint8_t)n), 64, 18);
 					g->ol = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 					nfast++;
 				}
@@ -706,12 +717,14 @@ static void verdict_cases(bool port_verdict)
 
 Test(fastpath, port_checksum_verdict)
 {
+	hot_route(true);
 	verdict_cases(false);
 	rs_cfg_edit()->ifaces[ports[0].id].rx_ip4_csum = true;
 	rs_cfg_commit();
 	verdict_cases(true);
 	rs_cfg_edit()->ifaces[ports[0].id].rx_ip4_csum = false;
 	rs_cfg_commit();
+	hot_route(false);
 }
 
 /* A header checksum field of 0xfffe or 0xffff (0x0000's other form): the
@@ -722,12 +735,13 @@ Test(fastpath, checksum_field_fffe_ffff)
 {
 	static struct frame v[32];
 	unsigned n = 0;
+	hot_route(true);
 	for (int want = 0; want < 2; want++) {
 		struct frame f;
 		uint8_t *ip = f.b + ETH_HLEN;
 		bool found = false;
 		for (uint32_t id = 0; id < 65536 && !found; id++) {
-			mk_udp(&f, SRC, DST, 64, 18);
+			mk_udp(&f, SRC, HOT_DST(5), 64, 18);
 			rs_st16(ip + 4, (uint16_t)id);
 			fix_ip_csum(&f);
 			found = rs_ld16(ip + 10) == (want ? 0x0000 : 0xfffe);
@@ -740,9 +754,37 @@ Test(fastpath, checksum_field_fffe_ffff)
 			if (k == 5 || k == 6)
 				v[n] = f;
 			else
-				mk_udp(&v[n], SRC, IP(203, 0, 113, (uint8_t)(n % 60)), 64, 18);
+				mk_udp(&v[n], SRC, HOT_DST((uint8_t)n), 64, 18);
 			n++;
 		}
 	}
 	same("checksum fields 0xfffe and 0xffff in a vector", v, n, false, n);
+	hot_route(false);
+}
+
+/* valid_vectors_of_every_length and mixed_vectors through the hot loop:
+ * to a destination it keeps its memo for (HOT_DST) */
+Test(fastpath, hot_loop_vectors)
+{
+	hot_route(true);
+	static struct frame f[64];
+	for (unsigned n = 1; n <= 64; n++) {
+		for (unsigned i = 0; i < n; i++)
+			mk_udp(&f[i], SRC, HOT_DST((uint8_t)(i * 7 % 200)), (uint8_t)(2 + i),
+			       (uint16_t)(18 + i));
+		char what[48];
+		snprintf(what, sizeof(what), "%u valid, hot loop", n);
+		same(what, f, n, false, n);
+	}
+	/* every case amid frames the hot loop takes */
+	make_cases();
+	static struct frame all[2 * RTE_DIM(cases)];
+	unsigned n = 0, nfast = 0;
+	for (unsigned i = 0; i < ncases; i++) {
+		mk_udp(&all[n++], SRC, HOT_DST((uint8_t)i), 64, 18);
+		all[n++] = cases[i].f;
+		nfast += 1 + cases[i].fast;
+	}
+	same("every case amid hot-loop frames", all, n, true, nfast);
+	hot_route(false);
 }
