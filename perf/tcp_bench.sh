@@ -163,6 +163,7 @@ run() { # STACK CLIENT_NS IP
 		local k3; k3=$(counts)
 		read -r a0 _ <<<"$k0"; read -r a1 _ <<<"$k1"; read -r a2 b2 <<<"$k2"; read -r a3 b3 <<<"$k3"
 		R[wk_mb]=$(awk -v w=$((a1 - a0)) -v b="${R[rs_bulk]}" -v s="$secs" 'BEGIN {printf "%.1f", (b > 0 ? w / (b * s / 1e6) : 0)}')
+		R[wk_rr]=$(awk -v w=$((a2 - a1)) -v r="${R[rs_rr]}" -v s="$secs" 'BEGIN {printf "%.2f", (r > 0 ? w / (r * s) : 0)}')
 		R[wk_conn]=$(awk -v w=$((a3 - a2)) -v c="${R[rs_cps]}" -v s="$secs" 'BEGIN {printf "%.2f", (c > 0 ? w / (c * s) : 0)}')
 		R[ctl_conn]=$(awk -v w=$((b3 - b2)) -v c="${R[rs_cps]}" -v s="$secs" 'BEGIN {printf "%.2f", (c > 0 ? w / (c * s) : 0)}')
 	fi
@@ -195,7 +196,7 @@ echo "  latency p50/p99 (us):          ringstack ${R[rs_p50]}/${R[rs_p99]}, Linu
 echo "  connections per second:        ringstack ${R[rs_cps]}, Linux ${R[lx_cps]}  (ratio $(ratio "${R[rs_cps]}" "${R[lx_cps]}"); $(cores cps))"
 echo "  bytes per idle connection:     ringstack ${R[rs_idle_b]}, Linux ${R[lx_idle_b]}  ($NIDLE connections)"
 echo "  CPU seconds over the runs:     ringstack ${R[rs_cpu]} (daemon + server), Linux ${R[lx_cpu]} (server process)"
-echo "  ringstack counts:              ${R[wk_mb]} wake-ups per MB (bulk), ${R[wk_conn]} wake-ups and ${R[ctl_conn]} control-thread wake-ups per connection (cps)"
+echo "  ringstack counts:              ${R[wk_mb]} wake-ups per MB (bulk), ${R[wk_rr]} per request (RR), ${R[wk_conn]} wake-ups and ${R[ctl_conn]} control-thread wake-ups per connection (cps)"
 $PY - "$OUT" <<PYEOF
 import json, sys
 def ratio(a, b):
@@ -213,7 +214,7 @@ r = {"seconds": $secs,
                      "rr": ("${R[rs_rr_cpu]}", "${R[lx_rr_cpu]}"),
                      "cps": ("${R[rs_cps_cpu]}", "${R[lx_cps_cpu]}")}.items()},
      "cpu_seconds": {"ringstack_daemon_and_server": ${R[rs_cpu]}, "linux_server_process": ${R[lx_cpu]}},
-     "ringstack_counts": {"wakeups_per_mb_bulk": ${R[wk_mb]}, "wakeups_per_connection": ${R[wk_conn]},
+     "ringstack_counts": {"wakeups_per_mb_bulk": ${R[wk_mb]}, "wakeups_per_request_rr": ${R[wk_rr]}, "wakeups_per_connection": ${R[wk_conn]},
                           "ctl_wakeups_per_connection": ${R[ctl_conn]}}}
 r["ratios_ringstack_over_linux"] = {
     "bulk": ratio(${R[rs_bulk]}, ${R[lx_bulk]}), "rr": ratio(${R[rs_rr]}, ${R[lx_rr]}),
