@@ -54,6 +54,9 @@ if [ $callgrind -eq 1 ]; then
 	vg=(valgrind --tool=callgrind --fair-sched=yes --instr-atstart=no --separate-threads=yes)
 	vga=("${vg[@]}" --callgrind-out-file="$T/cg_app.%p")
 	vg+=(--callgrind-out-file="$T/cg_rsd.%p")
+	# a daemon under valgrind answers the attach slowly (main's libringsock
+	# waits 5 s by default)
+	export RINGSTACK_ATTACH_TIMEOUT=120
 fi
 "${vg[@]}" "$RSD" -l 0,1 --no-huge -m 512 --no-pci --file-prefix rst --log-level='*:error' \
 	--vdev net_af_xdp0,iface=rs0 -- --ctl "$T/rst.sock" >"$T/rst.log" 2>&1 &
