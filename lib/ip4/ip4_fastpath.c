@@ -290,9 +290,12 @@ struct fp_loop {
 	 * (checked only when the next-hop memo changes) */
 	int32_t tx_port;
 	bool tx_mixed;
-	/* the IPv6 frames: their fast path's state, and how many it took */
+	/* the IPv6 frames: how many their fast path took, and its state
+	 * (begun at the vector's first IPv6 frame: an IPv4 vector neither
+	 * zeroes nor sets it up) */
 	uint16_t nfast6;
-	struct ip6_fp s6;
+	bool s6_on;
+	struct ip6_fp *s6;
 };
 
 /* A frame from a link other than the last one: its link's memo. False when
@@ -552,8 +555,12 @@ static __rte_noinline struct rte_mbuf **fp_ip6(struct fp_loop *s, struct rte_mbu
 {
 	struct rte_mbuf **const lim =
 		RTE_MIN(end, nb > FP6_PREFETCH ? pkts + nb - FP6_PREFETCH : pkts);
+	if (!s->s6_on) {
+		ip6_fp_begin(s->s6, s->c);
+		s->s6_on = true;
+	}
 	do {
-		struct rte_mbuf **q = ip6_fp_run(&s->s6, p, end, lim, in);
+		struct rte_mbuf **q = ip6_fp_run(s->s6, p, end, lim, in);
 		s->nfast6 = (uint16_t)(s->nfast6 + (q - p));
 		p = q;
 		if (p == end || !fp_is_ip6(*p))
@@ -636,6 +643,7 @@ static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf
 					 uint16_t nrun)
 {
 	uint16_t nslow = 0;
+	struct ip6_fp s6; /* ip6_fp_begin'd at the first IPv6 frame */
 	struct fp_loop s = {
 		.h = {
 			.bloom = c->local_bloom,
@@ -649,8 +657,9 @@ static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf
 		.tx_port = -1,
 		.tx_mixed = false,
 		.nfast6 = 0,
+		.s6_on = false,
+		.s6 = &s6,
 	};
-	ip6_fp_begin(&s.s6, c);
 
 	for (uint16_t k = 0; k < FP_PREFETCH && k < nb; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
@@ -667,11 +676,14 @@ static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf
 	for (; i < nb; i++)
 		nslow = fp_one(&s, pkts, nb, i, pkts[i]->port, nexts, nslow);
 	/* one egress link for both families' frames, or -1 */
-	int32_t t4 = s.tx_port, t6 = s.s6.tx_port;
-	if (s.tx_mixed || s.s6.tx_mixed || (t4 >= 0 && t6 >= 0 && t4 != t6))
-		*tx_port = -1;
-	else
-		*tx_port = t4 >= 0 ? t4 : t6;
+	*tx_port = s.tx_mixed ? -1 : s.tx_port;
+	if (unlikely(s.s6_on) && (s6.tx_mixed || s6.tx_port >= 0)) {
+		/* IPv6 frames were taken too: one link for both families */
+		if (s.tx_mixed || s6.tx_mixed || (s.tx_port >= 0 && s.tx_port != s6.tx_port))
+			*tx_port = -1;
+		else
+			*tx_port = s6.tx_port;
+	}
 	*nfast6 = s.nfast6;
 	return nslow;
 }

@@ -700,14 +700,23 @@ Test(fastpath, families_interleaved)
 		unsigned n6 = 0;
 		for (unsigned i = 0; i < 64; i++) {
 			if ((i / run) % 2) {
-				mk_udp6(&f[i], SRC6, i % 3 ? DST6 : "2001:db8:b::4", 64,
-					(uint16_t)(18 + i));
+				/* odd runs: every frame to port1 (the node
+				 * transmits the vector itself); even runs: some
+				 * IPv6 frames back to port0 */
+				const char *d6 = i % 3 ? DST6
+					       : run % 2 ? "2001:db8:b::4" : "2001:db8:a::2";
+				mk_udp6(&f[i], SRC6, d6, 64, (uint16_t)(18 + i));
 				n6++;
 			} else {
 				mk_udp(&f[i], SRC, IP(203, 0, 113, (uint8_t)(i * 7 % 200)), 64,
 				       (uint16_t)(18 + i));
 			}
 		}
+		char what0[32];
+		snprintf(what0, sizeof(what0), "runs of %u, all valid", run);
+		same(what0, f, 64, true, 64);
+		cr_assert_eq(last_fast6, n6, "%s: fastpath6_fast %lu, want %u", what0, last_fast6,
+			     n6);
 		/* one frame of each family the fast paths leave: TTL and
 		 * Hop Limit 1 (f[0] is IPv4, f[run] IPv6) */
 		mk_udp(&f[0], SRC, DST, 1, 18);
