@@ -22,6 +22,12 @@
  *    datagram fits; the neighbour is in a state a worker may send to
  *    (ip4_forward, eth_output).
  *
+ * IPv6 frames are dispatched on their Ethertype where the IPv4 loop stops
+ * at one: the run of IPv6 frames from there goes through the IPv6 fast
+ * path (ip6/ip6_fastpath.c, its own hot loop and memos) until a frame that
+ * is not IPv6, so a vector of IPv6 frames fails no IPv4 check but its
+ * first frame's, and shares this node's transmit of a vector to one link.
+ *
  * Every other frame goes to eth_input untouched (nothing is written before
  * the decision), so it meets exactly the checks, drop counters and ICMP
  * errors it always did. For the frames it takes, the result is the general
@@ -67,8 +73,11 @@
 
 #include "arp/neigh_ctl.h"
 #include "core/node.h"
+#include "eth/fp_v16.h"
 #include "eth/rx_runs.h"
 #include "ip4/ip4.h"
+#include "ip6/ip6.h"
+#include "ip6/ip6_fastpath.h"
 #include "route/fib4.h"
 #include "wire/wire.h"
 
@@ -107,21 +116,6 @@ static __rte_noinline bool fp_addrs_ok(uint32_t src, uint32_t dst)
  * MAC (bytes 0-5), Ethertype IPv4 (12-13), version 4 with IHL 5 (14); the
  * source MAC and the TOS (15) are not looked at.
  */
-#if defined(__SSE4_1__)
-#include <smmintrin.h>
-#define FP_SSE 1
-typedef __m128i fp_v16;
-static inline fp_v16 fp_v16_load(const void *p) { return _mm_loadu_si128((const __m128i *)p); }
-#else
-#define FP_SSE 0
-typedef struct { uint64_t lo, hi; } fp_v16;
-static inline fp_v16 fp_v16_load(const void *p)
-{
-	fp_v16 v;
-	memcpy(&v, p, 16);
-	return v;
-}
-#endif
 static const uint8_t fp_hdr_mask[16] __rte_aligned(16) = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0,
 };
@@ -301,6 +295,12 @@ struct fp_loop {
 	 * (checked only when the next-hop memo changes) */
 	int32_t tx_port;
 	bool tx_mixed;
+	/* the IPv6 frames: how many their fast path took, and its state
+	 * (begun at the vector's first IPv6 frame: an IPv4 vector neither
+	 * zeroes nor sets it up) */
+	uint16_t nfast6;
+	bool s6_on;
+	struct ip6_fp *s6;
 };
 
 /* A frame from a link other than the last one: its link's memo. False when
@@ -560,6 +560,60 @@ static __rte_noinline uint16_t fp_slow(struct rte_mbuf *m, uint16_t in, rte_edge
 	return (uint16_t)(nslow + 1);
 }
 
+/* true when the frame's Ethertype is IPv6 (bytes 12-13; read whatever
+ * the frame's length, as fp_check reads 16 bytes: this only chooses
+ * which fast path looks at the frame, and both check it whole) */
+static __rte_always_inline bool fp_is_ip6(struct rte_mbuf *m)
+{
+	uint16_t t;
+	memcpy(&t, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 2);
+	return t == 0xdd86; /* ETH_P_IPV6 as it lies in the frame */
+}
+
+/*
+ * The dispatch on the Ethertype: from p, an IPv6 frame, the IPv6 frames
+ * before end that came in on link in through the IPv6 fast path
+ * (ip6/ip6_fastpath.c), each it does not take to the general path.
+ * Returns the first frame that is not IPv6 (end when none is); *nslow as
+ * fp_slow's.
+ */
+static __rte_noinline struct rte_mbuf **fp_ip6(struct fp_loop *s, struct rte_mbuf **pkts,
+					       uint16_t nb, struct rte_mbuf **p,
+					       struct rte_mbuf **end, uint16_t in,
+					       rte_edge_t *nexts, uint16_t *nslow)
+{
+	struct rte_mbuf **const lim =
+		RTE_MIN(end, nb > FP6_PREFETCH ? pkts + nb - FP6_PREFETCH : pkts);
+	if (!s->s6_on) {
+		ip6_fp_begin(s->s6, s->c);
+		s->s6_on = true;
+	}
+	do {
+		struct rte_mbuf **q = ip6_fp_run(s->s6, p, end, lim, in);
+		s->nfast6 = (uint16_t)(s->nfast6 + (q - p));
+		p = q;
+		if (p == end || !fp_is_ip6(*p))
+			break;
+		*nslow = fp_slow(*p, in, nexts, nb, (uint16_t)(p - pkts), *nslow);
+		p++;
+	} while (p < end && fp_is_ip6(*p));
+	return p;
+}
+
+/* A frame outside port_rx's runs, in on link in: either fast path, or
+ * the general one. */
+static __rte_noinline uint16_t fp_one(struct fp_loop *s, struct rte_mbuf **pkts, uint16_t nb,
+				      uint16_t i, uint16_t in, rte_edge_t *nexts, uint16_t nslow)
+{
+	if (fp_is_ip6(pkts[i])) {
+		fp_ip6(s, pkts, nb, &pkts[i], &pkts[i + 1], in, nexts, &nslow);
+		return nslow;
+	}
+	if (unlikely(!fp_frame_full(s, pkts[i], in)))
+		nslow = fp_slow(pkts[i], in, nexts, nb, i, nslow);
+	return nslow;
+}
+
 /*
  * The frames pkts[i..end) that came in on link in (a run of port_rx),
  * whose memo s holds, with the hot loop made for its kind (cs): the hot
@@ -583,6 +637,12 @@ static __rte_always_inline uint16_t fp_seg_cs(struct fp_loop *s, struct rte_mbuf
 			p = fp_run(&h, p, end, false, cs);
 		if (p == end)
 			break;
+		if (fp_is_ip6(*p)) {
+			/* IPv6 from here: its own hot loop, up to the next
+			 * frame that is not IPv6 (the IPv4 memos stay) */
+			p = fp_ip6(s, pkts, nb, p, end, in, nexts, &nslow);
+			continue;
+		}
 		if (unlikely(!fp_frame_full(s, *p, in)))
 			nslow = fp_slow(*p, in, nexts, nb, (uint16_t)(p - pkts), nslow);
 		h = s->h;
@@ -621,9 +681,11 @@ static __rte_always_inline uint16_t fp_seg(struct fp_loop *s, struct rte_mbuf **
  */
 static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf **pkts,
 					 uint16_t nb, rte_edge_t *nexts, int32_t *tx_port,
-					 const struct rs_rx_run *run, uint16_t nrun)
+					 uint16_t *nfast6, const struct rs_rx_run *run,
+					 uint16_t nrun)
 {
 	uint16_t nslow = 0;
+	struct ip6_fp s6; /* ip6_fp_begin'd at the first IPv6 frame */
 	struct fp_loop s = {
 		.h = {
 			.bloom = c->local_bloom,
@@ -636,6 +698,9 @@ static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf
 		.nhi_memo = FIB4_NH_NONE,
 		.tx_port = -1,
 		.tx_mixed = false,
+		.nfast6 = 0,
+		.s6_on = false,
+		.s6 = &s6,
 	};
 
 	for (uint16_t k = 0; k < FP_PREFETCH && k < nb; k++)
@@ -644,21 +709,24 @@ static __rte_noinline uint16_t fp_vector(const struct rs_cfg *c, struct rte_mbuf
 	uint16_t i = 0;
 	for (uint16_t r = 0; r < nrun; r++) {
 		/* frames before the run: m->port */
-		for (; i < run[r].start; i++) {
-			struct rte_mbuf *m = pkts[i];
-			if (unlikely(!fp_frame_full(&s, m, m->port)))
-				nslow = fp_slow(m, m->port, nexts, nb, i, nslow);
-		}
+		for (; i < run[r].start; i++)
+			nslow = fp_one(&s, pkts, nb, i, pkts[i]->port, nexts, nslow);
 		nslow = fp_seg(&s, pkts, nb, i, (uint16_t)(i + run[r].count), run[r].port, nexts,
 			       nslow);
 		i = (uint16_t)(i + run[r].count);
 	}
-	for (; i < nb; i++) {
-		struct rte_mbuf *m = pkts[i];
-		if (unlikely(!fp_frame_full(&s, m, m->port)))
-			nslow = fp_slow(m, m->port, nexts, nb, i, nslow);
-	}
+	for (; i < nb; i++)
+		nslow = fp_one(&s, pkts, nb, i, pkts[i]->port, nexts, nslow);
+	/* one egress link for both families' frames, or -1 */
 	*tx_port = s.tx_mixed ? -1 : s.tx_port;
+	if (unlikely(s.s6_on) && (s6.tx_mixed || s6.tx_port >= 0)) {
+		/* IPv6 frames were taken too: one link for both families */
+		if (s.tx_mixed || s6.tx_mixed || (s.tx_port >= 0 && s.tx_port != s6.tx_port))
+			*tx_port = -1;
+		else
+			*tx_port = s6.tx_port;
+	}
+	*nfast6 = s.nfast6;
 	return nslow;
 }
 
@@ -683,12 +751,18 @@ static uint16_t ip4_fastpath_process(struct rte_graph *graph, struct rte_node *n
 			at = (uint16_t)(rr->run[r].start + rr->run[r].count);
 		}
 	}
-	uint16_t nslow = fp_vector(w->cfg, pkts, nb, nexts, &tx_port, rr->run, nrun);
+	uint16_t nfast6;
+	uint16_t nslow = fp_vector(w->cfg, pkts, nb, nexts, &tx_port, &nfast6, rr->run, nrun);
 
-	/* per-worker counters, one add per vector */
+	/* per-worker counters, one add per vector: IPv4 forwarded or not
+	 * (every frame), IPv6 forwarded or not (every frame IPv4 did not
+	 * take: those handed to eth_input are the "not" of both) */
 	struct ip4_fp_stats *st = &ip4_fp_stats[w->idx];
-	st->fast += (uint64_t)(nb - nslow);
-	st->slow += nslow;
+	st->fast += (uint64_t)(nb - nslow - nfast6);
+	st->slow += (uint64_t)(nslow + nfast6);
+	struct ip6_fp_stats *st6 = &ip6_fp_stats[w->idx];
+	st6->fast += nfast6;
+	st6->slow += nslow;
 	if (likely(nslow == 0)) {
 		/* the whole vector to one link (the common case): the driver
 		 * call here, as port_tx would make it (the memo checked the
@@ -714,7 +788,7 @@ static struct rte_node_register ip4_fastpath_node = {
 	.nb_edges = E_NB,
 	.next_nodes = {
 		[E_TX] = "port_tx",
-		[E_SLOW] = "ip6_fastpath", /* then eth_input */
+		[E_SLOW] = "eth_input",
 		[E_TX_FULL] = RS_DROP_NODE(tx_full),
 	},
 };

@@ -24,7 +24,7 @@ static void ip6_worker_fini(struct rs_worker *w)
 
 static const char *const ip6_nodes[] = {
 	"ip6_input", "ip6_local", "ip6_reass", "ip6_reass_timer", "ip6_forward", "ip6_output",
-	"ip6_fragment", "eth_output6", "icmp6_input", "ip6_fastpath", NULL,
+	"ip6_fragment", "eth_output6", "icmp6_input", NULL,
 };
 
 static struct rs_module ip6_module = {

@@ -527,6 +527,26 @@ pctl_lock(void)
 	}
 }
 
+/* How long the attach may wait for the daemon's answer: 5 s, or
+ * RINGSTACK_ATTACH_TIMEOUT seconds (1-3600) for a daemon that answers
+ * slowly (under valgrind, on an overloaded machine). Anything else in it
+ * is ignored: the default holds. */
+static time_t
+attach_timeout_s(void)
+{
+	const char *e = getenv("RINGSTACK_ATTACH_TIMEOUT");
+	char *end;
+	long v;
+
+	if (e == NULL || *e == '\0')
+		return RS_ATTACH_TIMEOUT_S;
+	errno = 0;
+	v = strtol(e, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 3600)
+		return RS_ATTACH_TIMEOUT_S;
+	return (time_t)v;
+}
+
 /* Under ctl_lock. 0 or -errno. */
 static int
 attach_locked(void)
@@ -535,7 +555,7 @@ attach_locked(void)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	uint8_t frame[CTL_HDR_LEN + sizeof(struct rs_attach_req)];
 	uint8_t reply[CTL_HDR_LEN + sizeof(struct rs_attach_rsp)];
-	struct timeval tv = { RS_ATTACH_TIMEOUT_S, 0 };
+	struct timeval tv = { attach_timeout_s(), 0 };
 	struct rs_attach_req req;
 	struct rs_attach_rsp rsp;
 	struct ctl_hdr ch;

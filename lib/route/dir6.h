@@ -60,6 +60,23 @@ static inline uint32_t dir6_lookup(const uint8_t a[16])
 	return e;
 }
 
+/* dir6_lookup, and in *nbytes how many leading bytes of a the walk read
+ * (3 to 16): every address that shares them with a gets the same entry,
+ * the leaf being the same (ip6_fastpath keeps the last one as a memo). */
+static inline uint32_t dir6_lookup_leaf(const uint8_t a[16], unsigned *nbytes)
+{
+	uint32_t e = __atomic_load_n(
+		&dir6_tbl24[(uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2]], __ATOMIC_ACQUIRE);
+	unsigned i = 3;
+	for (; (e & D6_EXT) && i < 16; i++)
+		e = __atomic_load_n(&dir6_tbl8[(size_t)(e & D6_VAL_MASK) << 8 | a[i]],
+				    __ATOMIC_ACQUIRE);
+	*nbytes = i;
+	if (!(e & D6_VALID))
+		e = __atomic_load_n(&dir6_def, __ATOMIC_ACQUIRE);
+	return e;
+}
+
 /* ntbl8 groups (at most D6_TBL8_MAX), 1 KiB each, reserved, not touched. */
 int dir6_init(uint32_t ntbl8);
 void dir6_fini(void);

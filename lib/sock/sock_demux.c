@@ -54,8 +54,23 @@ struct demux_entry {
 _Static_assert(offsetof(struct demux_entry, socks) <= 64 - sizeof(void *),
 	       "a one-socket entry fits one cache line");
 
+/* Keys per local port that a lookup probes before the wildcard one:
+ * those with a peer (step 1 of sock_demux_lookup) and those bound to one
+ * address (step 2). A lookup skips a step whose count is 0, so the usual
+ * packet to a server on a wildcard address costs one probe, not three.
+ * Shared by the protocols (a TCP key only makes a UDP lookup probe once
+ * more). Written by the one writer before a key is published and after it
+ * is unlinked; a reader that sees a stale count either probes in vain or
+ * misses a key being added or removed at that moment, as it would have
+ * had the packet come a moment earlier or later. */
+struct port_kinds {
+	_Atomic uint32_t peer;
+	_Atomic uint32_t addr;
+};
+
 struct sock_demux {
 	_Atomic(struct demux_entry *) *bucket;
+	struct port_kinds *ports; /* [65536] */
 	uint32_t mask;
 	uint64_t key[2];  /* SipHash key, from the seed */
 	uint64_t nopeer;  /* hash state after the "no peer" half */
@@ -211,7 +226,10 @@ sock_demux_create(uint32_t capacity, uint32_t hash_seed, sock_demux_defer_fn *de
 	if (d == NULL)
 		return NULL;
 	d->bucket = calloc(n, sizeof(*d->bucket));
-	if (d->bucket == NULL) {
+	d->ports = calloc(65536, sizeof(*d->ports));
+	if (d->bucket == NULL || d->ports == NULL) {
+		free(d->bucket);
+		free(d->ports);
 		free(d);
 		return NULL;
 	}
@@ -251,7 +269,31 @@ sock_demux_destroy(struct sock_demux *d)
 		}
 	}
 	free(d->bucket);
+	free(d->ports);
 	free(d);
+}
+
+/* The count k belongs to (NULL: a wildcard key, probed always). */
+static _Atomic uint32_t *
+kind_count(struct sock_demux *d, const struct sock_demux_key *k)
+{
+	struct port_kinds *pk = &d->ports[k->lport];
+
+	/* step 1 finds keys with a peer; steps 2 to 4 only "no peer" keys
+	 * (raddr all zero, rport 0), step 2 those of one local address */
+	if (k->rport != 0 || (k->raddr.w[0] | k->raddr.w[1] | k->raddr.w[2] | k->raddr.w[3]) != 0)
+		return &pk->peer;
+	return rs_ip_is_any(&k->laddr) ? NULL : &pk->addr;
+}
+
+static void
+kind_add(struct sock_demux *d, const struct sock_demux_key *k, int delta)
+{
+	_Atomic uint32_t *c = kind_count(d, k);
+
+	if (c != NULL)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
+					     (uint32_t)delta, memory_order_relaxed);
 }
 
 /*
@@ -353,6 +395,7 @@ sock_demux_add(struct sock_demux *d, const struct sock_demux_key *k, void *sock,
 		e->n4 = v4;
 		e->socks[0] = sock;
 		e->socks[1] = sock; /* unread when n4 == 0 */
+		kind_add(d, k, 1); /* counted before a reader can find it */
 		/* Insert at the head: next first, then publish. */
 		atomic_store_explicit(&e->next,
 				      atomic_load_explicit(&d->bucket[h & d->mask],
@@ -414,6 +457,7 @@ sock_demux_del(struct sock_demux *d, const struct sock_demux_key *k, void *sock)
 		atomic_store_explicit(link, atomic_load_explicit(&old->next, memory_order_relaxed),
 				      memory_order_release);
 		retire(d, old);
+		kind_add(d, k, -1);
 		d->nkeys--;
 		return 0;
 	}
@@ -460,17 +504,22 @@ sock_demux_lookup(const struct sock_demux *d, uint8_t proto, const struct rs_ip 
 	const struct demux_entry *e;
 	bool is4 = rs_ip_is4(dst);
 	const struct rs_ip *any = is4 ? &any4 : &any6;
+	const struct port_kinds *pk = &d->ports[dport];
 
 	/* 1: the exact 4-tuple, a connected socket or an established
 	 * connection. */
-	e = find(d, hash_local(hash_peer(d->key, src, sport), proto, dst, dport), proto, dst,
-		 dport, src, sport);
-	if (e != NULL)
-		return pick(e->socks, e->n, flow_hash);
+	if (atomic_load_explicit(&pk->peer, memory_order_relaxed) != 0) {
+		e = find(d, hash_local(hash_peer(d->key, src, sport), proto, dst, dport), proto,
+			 dst, dport, src, sport);
+		if (e != NULL)
+			return pick(e->socks, e->n, flow_hash);
+	}
 	/* 2: bound to the destination address, no peer. */
-	e = find(d, hash_local(d->nopeer, proto, dst, dport), proto, dst, dport, &any6, 0);
-	if (e != NULL)
-		return pick(e->socks, e->n, flow_hash);
+	if (atomic_load_explicit(&pk->addr, memory_order_relaxed) != 0) {
+		e = find(d, hash_local(d->nopeer, proto, dst, dport), proto, dst, dport, &any6, 0);
+		if (e != NULL)
+			return pick(e->socks, e->n, flow_hash);
+	}
 	/* 3: bound to the wildcard of the packet's family. */
 	e = find(d, hash_local(d->nopeer, proto, any, dport), proto, any, dport, &any6, 0);
 	if (e != NULL)

@@ -122,6 +122,8 @@ struct tcp_lsock {
 struct tcp_worker {
 	struct tcp_ctx ctx;
 	struct rte_hash *conns;     /* struct tcp_key -> struct tcp_sconn *; this worker only */
+	struct tcp_sconn *last;     /* the last connection tcp_sconn_lookup found (in conns):
+				     * a burst of one flow's segments hashes its key once */
 	struct rte_mempool *pool;   /* struct tcp_sconn */
 	struct rs_wheel wheel;
 	struct rte_graph *g;        /* set during a node's process call */

@@ -14,6 +14,7 @@
 #include <rte_graph_worker.h>
 #include <rte_ip.h>
 
+#include "core/mbuf_util.h"
 #include "core/node.h"
 #include "tcp/tcp_dp.h"
 #include "wire/ip6_wire.h"
@@ -170,7 +171,7 @@ static rte_edge_t one(struct tcp_worker *tw, struct rs_worker *w, struct rte_mbu
 	}
 	if (!(p->flags & RS_PF_L4_OK)) {
 		uint16_t sum;
-		if (rte_raw_cksum_mbuf(m, hlen, tlen, &sum) != 0)
+		if (rs_mbuf_csum(m, hlen, tlen, &sum) != 0)
 			return E_TRUNC;
 		uint32_t s = (v6 ? rs_csum_pseudo6(ra.b, la.b, IPPROTO_TCP_, tlen)
 				 : rs_csum_pseudo4(rs_ip_v4(&ra), rs_ip_v4(&la), IPPROTO_TCP_,

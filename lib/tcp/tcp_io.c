@@ -16,6 +16,7 @@
 #include <rte_ip.h>
 #include <rte_mempool.h>
 
+#include "core/mbuf_util.h"
 #include "core/rss.h"
 #include "ip4/ip4.h"
 #include "ip6/ip6_flowlabel.h"
@@ -107,6 +108,7 @@ struct tcp_sconn *tcp_sconn_alloc(struct tcp_worker *tw)
 
 void tcp_sconn_insert(struct tcp_worker *tw, struct tcp_sconn *sc)
 {
+	tw->last = NULL; /* an add replaces the data of a key it holds */
 	if (rte_hash_add_key_data(tw->conns, &sc->key, sc) == 0) {
 		sc->in_table = true;
 		tw->nconns++;
@@ -115,15 +117,21 @@ void tcp_sconn_insert(struct tcp_worker *tw, struct tcp_sconn *sc)
 
 struct tcp_sconn *tcp_sconn_lookup(struct tcp_worker *tw, const struct tcp_key *k)
 {
+	struct tcp_sconn *l = tw->last;
+	if (l != NULL && memcmp(&l->key, k, sizeof(*k)) == 0)
+		return l;
 	void *d;
 	if (rte_hash_lookup_data(tw->conns, k, &d) < 0)
 		return NULL;
+	tw->last = d;
 	return d;
 }
 
 void tcp_sconn_done(struct tcp_worker *tw, struct tcp_sconn *sc)
 {
 	rs_wheel_cancel(&tw->wheel, &sc->timer);
+	if (tw->last == sc)
+		tw->last = NULL;
 	if (sc->in_table) {
 		rte_hash_del_key(tw->conns, &sc->key);
 		sc->in_table = false;
@@ -272,7 +280,7 @@ static struct rte_mbuf *seg_build(struct tcp_worker *tw, struct rs_worker *w,
 	memcpy(p + iphl, th, thl);
 	uint32_t seglen = m->pkt_len - iphl;
 	uint16_t sum = 0;
-	if (seglen > 65535 || rte_raw_cksum_mbuf(m, iphl, seglen, &sum) != 0) {
+	if (seglen > 65535 || rs_mbuf_csum(m, iphl, seglen, &sum) != 0) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "core/mbuf_util.h"
 #include "core/node.h"
 #include "icmp/icmp4.h"
 #include "icmp/icmp6.h"
@@ -236,7 +237,7 @@ static uint16_t udp_input_process(struct rte_graph *graph, struct rte_node *node
 		}
 		if (!(p->flags & RS_PF_L4_OK) && udp_csum_field(&u) != 0) {
 			uint16_t sum;
-			if (rte_raw_cksum_mbuf(m, hlen, u.len, &sum) != 0) {
+			if (rs_mbuf_csum(m, hlen, u.len, &sum) != 0) {
 				next = E_TRUNC;
 				goto out;
 			}

@@ -14,6 +14,7 @@
 #include <rte_graph_worker.h>
 #include <rte_ip.h>
 
+#include "core/mbuf_util.h"
 #include "core/dp.h"
 #include "ip4/ip4.h"
 #include "ip6/ip6_flowlabel.h"
@@ -400,7 +401,7 @@ static int build6(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	rs_st16(u + 4, (uint16_t)ulen);
 	rs_st16(u + 6, 0);
 	uint16_t sum = 0;
-	if (rte_raw_cksum_mbuf(m, IP6_HLEN, ulen, &sum) != 0)
+	if (rs_mbuf_csum(m, IP6_HLEN, ulen, &sum) != 0)
 		return -EMSGSIZE;
 	uint16_t ck = rs_csum_fold(rs_csum_pseudo6(src, dst->b, IPPROTO_UDP_, ulen) +
 				   rte_be_to_cpu_16(sum));
@@ -539,7 +540,7 @@ static int build(struct rs_worker *w, struct rs_sock *s, struct rte_mbuf *m,
 	rs_st16(u + 4, (uint16_t)ulen);
 	rs_st16(u + 6, 0);
 	uint16_t sum = 0;
-	if (rte_raw_cksum_mbuf(m, IP4_HLEN, ulen, &sum) != 0)
+	if (rs_mbuf_csum(m, IP4_HLEN, ulen, &sum) != 0)
 		return -EMSGSIZE;
 	uint16_t ck = rs_csum_fold(rs_csum_pseudo4(src, dst, IPPROTO_UDP_, (uint16_t)ulen) +
 				   rte_be_to_cpu_16(sum));

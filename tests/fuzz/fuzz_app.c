@@ -997,8 +997,20 @@ static void finish_input(void)
 		rs_dp.clock_offset_ns += 30ull * 1000000000ull;
 		control_tick();
 	}
+	/* An application may have set timers far longer than that: a
+	 * connection it shut down and left with unacknowledged data is
+	 * retransmitted until TCP_USER_TIMEOUT (up to INT_MAX ms, 24.9 days)
+	 * ends it, as Linux's orphans are; keepalive's bound is 48.5 days
+	 * (TCP_KEEPIDLE + TCP_KEEPCNT x TCP_KEEPINTVL at their maxima). Days
+	 * at a time from here: timers are deadlines, so one step fires all
+	 * that fell due. */
+	int days = 0;
+	for (; days < 60 && sock_app_count() > 0; days++) {
+		rs_dp.clock_offset_ns += 86400ull * 1000000000ull;
+		control_tick();
+	}
 	if (trace)
-		fprintf(stderr, "fuzz_app: released after %d steps of 30 s\n", i);
+		fprintf(stderr, "fuzz_app: released after %d steps of 30 s and %d of a day\n", i, days);
 	/* what app_finish deferred (the segment, its memfd) */
 	control_tick();
 	control_tick();

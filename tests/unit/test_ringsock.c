@@ -821,6 +821,25 @@ Test(ringsock, silent_daemon_etimedout, .timeout = 20)
 	fake_stop();
 }
 
+/* RINGSTACK_ATTACH_TIMEOUT shortens (or lengthens) the 5 s wait: 1 s
+ * answers well before the default would (the bound below is what a 5 s
+ * wait can never meet; the lower one SO_RCVTIMEO guarantees). */
+Test(ringsock, attach_timeout_env, .timeout = 20)
+{
+	struct timespec t0, t1;
+
+	fake_start(FAKE_SILENT);
+	setenv("RINGSTACK_ATTACH_TIMEOUT", "1", 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	cr_assert_eq(rs_socket(AF_INET, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(errno, ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert(s >= 0.9 && s < 4.5, "the attach gave up after %.2f s, not about 1 s", s);
+	fake_stop();
+}
+
 Test(ringsock, bad_segment_eproto)
 {
 	fake_start(FAKE_BAD_MAGIC);

@@ -129,6 +129,52 @@ Test(sock_demux, lookup_order_ipv4)
 	sock_demux_destroy(d);
 }
 
+/* A lookup skips the steps no key of the port could answer (per-port
+ * counts): the counts follow keys, not members, and are shared by the
+ * protocols, so every key stays found through group changes, removals
+ * and re-adds, on one port and beside keys of other ports. */
+Test(sock_demux, per_port_counts_follow_keys)
+{
+	struct sock_demux *d = mk(64);
+	struct sock_demux_key conn = key(IPPROTO_UDP, "10.0.0.1", 80, "10.0.0.9", 1234);
+	struct sock_demux_key bound = key(IPPROTO_UDP, "10.0.0.1", 80, NULL, 0);
+	struct sock_demux_key tcp = key(IPPROTO_TCP, "10.0.0.1", 81, "10.0.0.9", 1234);
+	struct sock_demux_key wild81 = key(IPPROTO_UDP, "0.0.0.0", 81, NULL, 0);
+
+	/* a group of two on each probed kind; removing one keeps the key */
+	cr_assert_eq(sock_demux_add(d, &conn, S(1), 0, SOCK_DEMUX_REUSEPORT), 0);
+	cr_assert_eq(sock_demux_add(d, &conn, S(2), 0, SOCK_DEMUX_REUSEPORT), 0);
+	cr_assert_eq(sock_demux_add(d, &bound, S(3), 0, SOCK_DEMUX_REUSEPORT), 0);
+	cr_assert_eq(sock_demux_add(d, &bound, S(4), 0, SOCK_DEMUX_REUSEPORT), 0);
+	cr_assert_eq(sock_demux_del(d, &conn, S(1)), 0);
+	cr_assert_eq(sock_demux_del(d, &bound, S(3)), 0);
+	cr_assert_eq(rx(d, IPPROTO_UDP, "10.0.0.9", 1234, "10.0.0.1", 80, 7), S(2));
+	cr_assert_eq(rx(d, IPPROTO_UDP, "10.0.0.8", 1234, "10.0.0.1", 80, 7), S(4));
+	/* the last member goes: the key, and its count, go */
+	cr_assert_eq(sock_demux_del(d, &conn, S(2)), 0);
+	cr_assert_eq(rx(d, IPPROTO_UDP, "10.0.0.9", 1234, "10.0.0.1", 80, 7), S(4));
+	cr_assert_eq(sock_demux_del(d, &bound, S(4)), 0);
+	cr_assert_null(rx(d, IPPROTO_UDP, "10.0.0.9", 1234, "10.0.0.1", 80, 7));
+	/* and come back */
+	cr_assert_eq(sock_demux_add(d, &conn, S(5), 0, 0), 0);
+	cr_assert_eq(rx(d, IPPROTO_UDP, "10.0.0.9", 1234, "10.0.0.1", 80, 7), S(5));
+	cr_assert_null(rx(d, IPPROTO_UDP, "10.0.0.8", 1234, "10.0.0.1", 80, 7));
+	cr_assert_eq(sock_demux_add(d, &bound, S(6), 0, 0), 0);
+	cr_assert_eq(rx(d, IPPROTO_UDP, "10.0.0.8", 1234, "10.0.0.1", 80, 7), S(6));
+	/* another protocol's key on port 81 makes UDP probe, and find, the
+	 * wildcard there; UDP on 81 never finds the TCP key */
+	cr_assert_eq(sock_demux_add(d, &tcp, S(7), 0, 0), 0);
+	cr_assert_eq(sock_demux_add(d, &wild81, S(8), 0, 0), 0);
+	cr_assert_eq(rx(d, IPPROTO_UDP, "10.0.0.9", 1234, "10.0.0.1", 81, 7), S(8));
+	cr_assert_eq(rx(d, IPPROTO_TCP, "10.0.0.9", 1234, "10.0.0.1", 81, 7), S(7));
+	/* a failed add (a socket without SO_REUSEPORT on a taken key)
+	 * changes no count: the key is still found after its one member goes */
+	cr_assert_eq(sock_demux_add(d, &conn, S(9), 0, 0), -EADDRINUSE);
+	cr_assert_eq(sock_demux_del(d, &conn, S(5)), 0);
+	cr_assert_eq(rx(d, IPPROTO_UDP, "10.0.0.9", 1234, "10.0.0.1", 80, 7), S(6));
+	sock_demux_destroy(d);
+}
+
 Test(sock_demux, lookup_order_ipv6_and_v6only)
 {
 	struct sock_demux *d = mk(64);

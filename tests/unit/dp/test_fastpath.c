@@ -157,7 +157,14 @@ static void setup(void)
 		"neigh add 2001:db8:a::2 lladdr 02:00:00:00:00:02 dev port0",
 		"neigh add 2001:db8:b::2 lladdr 02:00:00:00:01:02 dev port1",
 		"neigh add 2001:db8:b::4 lladdr 02:00:00:00:01:04 dev port1",
+		/* on-link neighbours that share a leaf of the FIB6 (bytes 0-13:
+		 * away from b::1's /128, which takes b::/120 down to byte 15) */
+		"neigh add 2001:db8:b::1:2 lladdr 02:00:00:00:01:12 dev port1",
+		"neigh add 2001:db8:b::1:4 lladdr 02:00:00:00:01:14 dev port1",
 		"route add 2001:db8:99::/48 via 2001:db8:b::2",
+		/* a /64 inside it, to another next hop: the same first bytes,
+		 * another leaf of the FIB6 (ip6_fastpath's memo) */
+		"route add 2001:db8:99:1::/64 via 2001:db8:b::4",
 		"route add 2001:db8:98::/48 via 2001:db8:b::3",
 		"route add 2001:db8:97::/48 nexthop via 2001:db8:b::2 nexthop via 2001:db8:b::4",
 		"route add blackhole 2001:db8:96::/48",
@@ -248,6 +255,7 @@ struct result {
 	uint64_t drops[256];  /* per drop:* node, in graph order */
 	unsigned ndrops;
 	uint64_t fast, slow;  /* forwarded by either fast path; handed to eth_input */
+	uint64_t fast6;       /* of fast, forwarded by the IPv6 fast path */
 };
 
 static bool ours(uint32_t ip)
@@ -327,7 +335,7 @@ static void run(const struct frame *f, unsigned n, bool fast, struct result *r)
 	unsigned nb;
 	snap_drops(before, &nb);
 	uint64_t f0 = ip4_fp_stats[0].fast, s0 = ip4_fp_stats[0].slow;
-	uint64_t f6 = ip6_fp_stats[0].fast;
+	uint64_t f6 = ip6_fp_stats[0].fast, s6 = ip6_fp_stats[0].slow;
 	unsigned avail = rte_mempool_avail_count(rs_dp.pool);
 	for (unsigned i = 0; i < n; i++)
 		cr_assert_eq(rte_ring_sp_enqueue(ports[0].rx, to_mbuf(&f[i], ports[0].id)), 0);
@@ -346,6 +354,11 @@ static void run(const struct frame *f, unsigned n, bool fast, struct result *r)
 	f6 = ip6_fp_stats[0].fast - f6;
 	r->fast = ip4_fp_stats[0].fast - f0 + f6;
 	r->slow = ip4_fp_stats[0].slow - s0 - f6;
+	r->fast6 = f6;
+	/* what neither took: IPv6's slow count, the same as IPv4's less
+	 * what IPv6 took */
+	cr_assert_eq(ip6_fp_stats[0].slow - s6, r->slow, "fastpath6_slow %lu, want %lu",
+		     ip6_fp_stats[0].slow - s6, r->slow);
 	/* every buffer came back (out, dropped or given to the control thread) */
 	cr_assert_eq(rte_mempool_avail_count(rs_dp.pool), avail, "mbufs: %u free, %u before (%s path)",
 		     rte_mempool_avail_count(rs_dp.pool), avail, fast ? "fast" : "general");
@@ -361,6 +374,9 @@ static int cmp_out(const void *a, const void *b)
 	return memcmp(x->b, y->b, x->len);
 }
 
+/* fast6 of the last same()'s run with the fast path */
+static uint64_t last_fast6;
+
 /* The same frames through both paths: the same outcome. sorted: compare
  * outputs as multisets (a mixed vector's order across edges differs). */
 static void same(const char *what, const struct frame *f, unsigned n, bool sorted,
@@ -374,6 +390,7 @@ static void same(const char *what, const struct frame *f, unsigned n, bool sorte
 		     a.fast + a.slow, n);
 	cr_assert_eq(a.fast, want_fast, "%s: %lu frames forwarded by the fast path, want %lu",
 		     what, a.fast, want_fast);
+	last_fast6 = a.fast6;
 	cr_assert_eq(a.nout, b.nout, "%s: %u frames out with the fast path, %u without", what,
 		     a.nout, b.nout);
 	cr_assert_eq(a.nmsg, b.nmsg, "%s: %u messages to control with the fast path, %u without",
@@ -464,6 +481,19 @@ static void make_cases6(void)
 	f->len = 70; /* trailing bytes beyond the payload length */
 	add6("v6 valid, empty payload", true, SRC6, DST6, 64, 0);
 	add6("v6 back out of the ingress link", true, SRC6, "2001:db8:a::2", 64, 18);
+	add6("v6 valid, a /64 inside the /48", true, SRC6, "2001:db8:99:1::5", 64, 18);
+	add6("v6 valid, the /48 beside its /64", true, SRC6, "2001:db8:99:2::5", 64, 18);
+	add6("v6 valid, another on-link destination", true, SRC6, "2001:db8:b::4", 64, 18);
+	add6("v6 valid, on-link in a shared leaf", true, SRC6, "2001:db8:b::1:2", 64, 18);
+	add6("v6 valid, on-link in a shared leaf, another", true, SRC6, "2001:db8:b::1:4", 64, 18);
+	f = add6("v6 valid, traffic class and flow label", true, SRC6, DST6, 64, 18);
+	f->b[ETH_HLEN] = 0x6a;
+	f->b[ETH_HLEN + 1] = 0xbc;
+	f->b[ETH_HLEN + 3] = 0x42;
+	/* RFC 8200 §4: a router examines no extension header but Hop-by-Hop
+	 * of a packet not addressed to it: forwarded as it is, both ways */
+	f = add6("v6 routing header (not ours to read)", true, SRC6, DST6, 64, 18);
+	f->b[ETH_HLEN + 6] = 43;
 	add6("v6 hop limit 1", false, SRC6, DST6, 1, 18);
 	add6("v6 hop limit 0", false, SRC6, DST6, 0, 18);
 	add6("v6 over the MTU", false, SRC6, DST6, 64, 1300);
@@ -588,11 +618,20 @@ static void make_cases(void)
 	make_cases6();
 }
 
+static bool is_ip6(const struct frame *f)
+{
+	return rs_ld16(f->b + 12) == ETH_P_IPV6;
+}
+
 Test(fastpath, each_case_alone)
 {
 	make_cases();
-	for (unsigned i = 0; i < ncases; i++)
+	for (unsigned i = 0; i < ncases; i++) {
 		same(cases[i].name, &cases[i].f, 1, false, cases[i].fast);
+		/* fastpath6_fast counts the IPv6 frames it forwarded, only */
+		cr_assert_eq(last_fast6, cases[i].fast && is_ip6(&cases[i].f),
+			     "%s: fastpath6_fast %lu", cases[i].name, last_fast6);
+	}
 }
 
 /* All cases in one burst, three times over, so that they share vectors
@@ -601,15 +640,17 @@ Test(fastpath, mixed_vectors)
 {
 	make_cases();
 	static struct frame all[3 * RTE_DIM(cases)];
-	unsigned n = 0, nfast = 0;
+	unsigned n = 0, nfast = 0, nfast6 = 0;
 	for (unsigned r = 0; r < 3; r++)
 		for (unsigned i = 0; i < ncases; i++) {
 			/* a different interleaving each round */
 			unsigned k = (i * (2 * r + 1) + r) % ncases;
 			all[n++] = cases[k].f;
 			nfast += cases[k].fast;
+			nfast6 += cases[k].fast && is_ip6(&cases[k].f);
 		}
 	same("mixed", all, n, true, nfast);
+	cr_assert_eq(last_fast6, nfast6, "mixed: fastpath6_fast %lu, want %u", last_fast6, nfast6);
 }
 
 /* Vectors of only valid frames, of every length up to two bursts: the
@@ -625,6 +666,68 @@ Test(fastpath, valid_vectors_of_every_length)
 		char what[32];
 		snprintf(what, sizeof(what), "%u valid", n);
 		same(what, f, n, false, n);
+	}
+}
+
+/* IPv6 vectors of valid frames, of every length up to two bursts, their
+ * destinations alternating between leaves of the FIB6 (a /48, a /64 in it,
+ * the /48 beside the /64, first-level entries) and on-link neighbours
+ * (whose memo holds for one address): each frame gets its own next hop's
+ * header. */
+Test(fastpath, valid_vectors6_of_every_length)
+{
+	static const char *dsts[] = {
+		"2001:db8:99::5", "2001:db8:99:1::5", "2001:db8:99::6", "2001:db8:b::2",
+		"2001:db8:b::4", "2001:db8:99:1::7", "2001:db8:99:2::1", "2001:db8:b::1:2",
+		"2001:db8:b::1:4", "2001:db8:a::2",
+	};
+	static struct frame f[64];
+	for (unsigned n = 1; n <= 64; n++) {
+		for (unsigned i = 0; i < n; i++)
+			mk_udp6(&f[i], SRC6, dsts[(i + n) % RTE_DIM(dsts)], (uint8_t)(2 + i),
+				(uint16_t)(18 + i));
+		char what[32];
+		snprintf(what, sizeof(what), "%u valid IPv6", n);
+		same(what, f, n, false, n);
+		cr_assert_eq(last_fast6, n, "%s: fastpath6_fast %lu", what, last_fast6);
+	}
+}
+
+/* Both families in one vector, in runs of every length: the node switches
+ * between its IPv4 and IPv6 loops where the Ethertype changes. */
+Test(fastpath, families_interleaved)
+{
+	static struct frame f[64];
+	for (unsigned run = 1; run <= 9; run++) {
+		unsigned n6 = 0;
+		for (unsigned i = 0; i < 64; i++) {
+			if ((i / run) % 2) {
+				/* odd runs: every frame to port1 (the node
+				 * transmits the vector itself); even runs: some
+				 * IPv6 frames back to port0 */
+				const char *d6 = i % 3 ? DST6
+					       : run % 2 ? "2001:db8:b::4" : "2001:db8:a::2";
+				mk_udp6(&f[i], SRC6, d6, 64, (uint16_t)(18 + i));
+				n6++;
+			} else {
+				mk_udp(&f[i], SRC, IP(203, 0, 113, (uint8_t)(i * 7 % 200)), 64,
+				       (uint16_t)(18 + i));
+			}
+		}
+		char what0[32];
+		snprintf(what0, sizeof(what0), "runs of %u, all valid", run);
+		same(what0, f, 64, true, 64);
+		cr_assert_eq(last_fast6, n6, "%s: fastpath6_fast %lu, want %u", what0, last_fast6,
+			     n6);
+		/* one frame of each family the fast paths leave: TTL and
+		 * Hop Limit 1 (f[0] is IPv4, f[run] IPv6) */
+		mk_udp(&f[0], SRC, DST, 1, 18);
+		mk_udp6(&f[run], SRC6, DST6, 1, 18);
+		char what[32];
+		snprintf(what, sizeof(what), "runs of %u", run);
+		same(what, f, 64, true, 62);
+		cr_assert_eq(last_fast6, n6 - 1, "%s: fastpath6_fast %lu, want %u", what, last_fast6,
+			     n6 - 1);
 	}
 }
 
@@ -655,10 +758,6 @@ Test(fastpath, follows_configuration_changes)
 	same("route gone", &f, 1, false, 0);
 }
 
-/* The port's IPv4 checksum verdict (ol_flags), on a link that gives none
- * (ip4_input ignores it there: the checksum is computed) and on one that
- * gives it (trusted when good or bad, computed when unknown or none), alone
- * and in vectors where the hot loop meets a frame it cannot decide. */
 /* A destination whose FIB entry is a plain tbl24 one (203.0.113/24 holds a
  * /28, so its entries are tbl8 ones, and an on-link memo holds for one
  * destination): ip4_fastpath's hot loop forwards the frames after a
@@ -670,6 +769,10 @@ static void hot_route(bool add)
 	run_cmd(add ? "route add 198.18.0.0/16 via 10.2.0.2" : "route del 198.18.0.0/16");
 }
 
+/* The port's IPv4 checksum verdict (ol_flags), on a link that gives none
+ * (ip4_input ignores it there: the checksum is computed) and on one that
+ * gives it (trusted when good or bad, computed when unknown or none), alone
+ * and in vectors where the hot loop meets a frame it cannot decide. */
 static void verdict_cases(bool port_verdict)
 {
 	static const uint64_t verdicts[] = {
@@ -787,4 +890,35 @@ Test(fastpath, hot_loop_vectors)
 	}
 	same("every case amid hot-loop frames", all, n, true, nfast);
 	hot_route(false);
+}
+
+/* The same for IPv6, and a longer prefix that appears inside a leaf the
+ * fast path's memo held in an earlier vector. */
+Test(fastpath, follows_configuration_changes6)
+{
+	struct frame f;
+	mk_udp6(&f, SRC6, "2001:db8:99:5::1", 64, 18);
+	same("before", &f, 1, false, 1);
+	run_cmd("neigh del 2001:db8:b::2 dev port1");
+	run_cmd("neigh add 2001:db8:b::2 lladdr 02:00:00:00:01:99 dev port1");
+	same("new MAC", &f, 1, false, 1);
+	run_cmd("route add 2001:db8:99:5::/64 via 2001:db8:b::4");
+	same("a /64 inside the /48", &f, 1, false, 1);
+	run_cmd("route add 2001:db8:99:5::/64 via 2001:db8:b::3 metric 1");
+	same("the /64 to an unresolved neighbour", &f, 1, false, 0);
+	run_cmd("route del 2001:db8:99:5::/64 via 2001:db8:b::3");
+	struct frame big;
+	mk_udp6(&big, SRC6, DST6, 64, 1400);
+	same("1462 bytes, MTU 1280: Packet Too Big", &big, 1, false, 0);
+	run_cmd("link set port1 mtu 1500");
+	same("1462 bytes, MTU 1500", &big, 1, false, 1);
+	run_cmd("link set port1 down");
+	same("egress link down", &f, 1, false, 0);
+	run_cmd("link set port1 up");
+	run_cmd("link set port0 forwarding off");
+	same("forwarding off", &f, 1, false, 0);
+	run_cmd("link set port0 forwarding on");
+	run_cmd("route del 2001:db8:99::/48");
+	mk_udp6(&f, SRC6, DST6, 64, 18);
+	same("route gone", &f, 1, false, 0);
 }
