@@ -773,7 +773,7 @@ static void c_state_udp(void)
 		{ "state_udp_disconnect_bind_port", LOCAL_IP, 5013 },
 	};
 	for (size_t i = 0; i < sizeof(ub) / sizeof(ub[0]); i++) {
-		setcase(ub[i].name);
+		setcase("%s", ub[i].name);
 		fd = kind_sock(K_UDP4);
 		struct sockaddr_in ba = sin4(ub[i].ip, ub[i].port), pe = sin4(PEER_IP, ECHO_PORT);
 		DO(S(bind)(fd, SA(&ba), sizeof(ba))); rep("bind", NULL);
