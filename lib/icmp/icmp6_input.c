@@ -9,6 +9,10 @@
  *    tentative address of ours from :: is a DAD conflict (RFC 4862 §5.4.3).
  *  - Neighbor Advertisement: to the neighbour table (§7.2.5); one for a
  *    tentative address of ours is a DAD conflict (RFC 4862 §5.4.4).
+ *  - Redirect: validated (§8.1) and never acted on: a router must not,
+ *    and as a host ringstack behaves as Linux with accept_redirects 0. A
+ *    valid one is counted as nd_redirect_ignored, an invalid one as
+ *    nd_bad or nd_hlim.
  *  - MLD Query: the control thread reports our groups (RFC 3810 §6.2).
  *  - Errors (§3) about a datagram of a connected UDP socket: its next call
  *    fails with the errno Linux's icmpv6_err_convert gives, when Linux
@@ -48,6 +52,7 @@ enum {
 	E_ND_HLIM,
 	E_ND_NOT_FOR_US,
 	E_ND_DAD,
+	E_ND_REDIRECT,
 	E_RING_FULL,
 	E_NB,
 };
@@ -186,6 +191,28 @@ static rte_edge_t nd_input(struct rs_worker *w, const struct rs_iface *ifc, stru
 		return E_RING_FULL;
 	rte_pktmbuf_free(m);
 	return RS_EDGE_CONSUMED;
+}
+
+/* RFC 4861 §8.1: the checks a Redirect must pass (checksum done). The
+ * message is one segment; len bytes from the ICMPv6 header. */
+static rte_edge_t redirect_check(const uint8_t *b, const uint8_t *ic, uint32_t len)
+{
+	if (ip6_hop_limit(b) != 255)
+		return E_ND_HLIM;
+	if (ic[1] != 0 || len < ND_REDIRECT_LEN || !ip6_is_linklocal(ip6_src(b)))
+		return E_ND_BAD;
+	const uint8_t *target = ic + 8, *dest = ic + 24;
+	/* the destination is not a group; the target is a router (link-local)
+	 * or the destination itself (on-link) */
+	if (ip6_is_mcast(dest) || (!ip6_is_linklocal(target) && memcmp(target, dest, 16) != 0))
+		return E_ND_BAD;
+	/* every option has a length above 0 and ends within the message */
+	for (uint32_t o = ND_REDIRECT_LEN; o < len;) {
+		if (len - o < 2 || ic[o + 1] == 0 || (uint32_t)ic[o + 1] * 8 > len - o)
+			return E_ND_BAD;
+		o += (uint32_t)ic[o + 1] * 8;
+	}
+	return E_ND_REDIRECT;
 }
 
 static uint8_t handoff_target;
@@ -339,6 +366,10 @@ static rte_edge_t icmp6_input_one(struct rs_worker *w, struct rte_graph *graph,
 			return E_RING_FULL;
 		return RS_EDGE_CONSUMED;
 	}
+	case ND_REDIRECT:
+		if (m->nb_segs != 1)
+			return E_ND_BAD;
+		return redirect_check(b, ic, len);
 	case ICMP6_MLD_QUERY: {
 		/* RFC 3810 §5.1.14: link-local source, Hop Limit 1; §8.1:
 		 * the length tells the version, others are ignored */
@@ -402,6 +433,7 @@ static struct rte_node_register icmp6_input_node = {
 		[E_ND_HLIM] = RS_DROP_NODE(nd_hlim),
 		[E_ND_NOT_FOR_US] = RS_DROP_NODE(nd_not_for_us),
 		[E_ND_DAD] = RS_DROP_NODE(nd_dad),
+		[E_ND_REDIRECT] = RS_DROP_NODE(nd_redirect_ignored),
 		[E_RING_FULL] = RS_DROP_NODE(ctl_ring_full),
 	},
 };

@@ -234,6 +234,7 @@ static inline uint32_t ip6_frag_id(const uint8_t *fh) { return rs_ld32(fh + 4); 
 #define ND_NEIGHBOR_SOLICIT 135
 #define ND_NEIGHBOR_ADVERT 136
 #define ND_REDIRECT 137
+#define ND_REDIRECT_LEN 40 /* type to destination address (RFC 4861 §4.5) */
 #define ICMP6_MLD2_REPORT 143
 /* MLDv2 multicast address record types (RFC 3810 §5.2.12) */
 #define MLD2_MODE_IS_INCLUDE 1

@@ -24,6 +24,7 @@ in_ns p1 "$PY" - >"$RS_TMP/scapy.out" 2>&1 <<'PYEOF' || { cat "$RS_TMP/scapy.out
 import json, os, subprocess, sys, threading, time
 from scapy.all import (AsyncSniffer, Ether, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
                        ICMPv6ParamProblem, ICMPv6DestUnreach, ICMPv6ND_NS, ICMPv6ND_NA,
+                       ICMPv6ND_Redirect,
                        ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, IPv6ExtHdrFragment,
                        HBHOptUnknown, PadN, UDP, Raw, conf, sendp)
@@ -178,6 +179,22 @@ case("NS with a multicast target", eth() / IPv6(src=PEER, dst=US, hlim=255) / IC
 case("NS option of length 0", eth() / IPv6(src=PEER, dst=US, hlim=255) / ICMPv6ND_NS(tgt=US) / Raw(b"\x01\x00" + b"\0" * 6), "nd_bad")
 case("NA solicited to a group", eth("33:33:00:00:00:01") / IPv6(src=PEER, dst="ff02::1", hlim=255) /
      ICMPv6ND_NA(tgt=PEER, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=PEERMAC), "nd_bad")
+# RFC 4861 §8.1: a Redirect is validated and never acted on (a router
+# must not; as a host ringstack is Linux with accept_redirects 0)
+PEERLL = "fe80::2"
+def redirect(src=PEERLL, hlim=255, tgt="fe80::77", dst="2001:db8:5::1", tail=b""):
+    return eth() / IPv6(src=src, dst=US, hlim=hlim) / \
+        ICMPv6ND_Redirect(tgt=tgt, dst=dst) / Raw(tail)
+case("Redirect, valid (to a router)", redirect(), "nd_redirect_ignored")
+case("Redirect, valid (on-link destination)", redirect(tgt="2001:db8:5::1"), "nd_redirect_ignored")
+case("Redirect, valid, with a Redirected Header option",
+     redirect(tail=bytes([4, 2]) + b"\0" * 14), "nd_redirect_ignored")
+case("Redirect with hop limit 64", redirect(hlim=64), "nd_hlim")
+case("Redirect from a global source", redirect(src=PEER), "nd_bad")
+case("Redirect for a multicast destination", redirect(dst="ff0e::1"), "nd_bad")
+case("Redirect to a global target other than the destination", redirect(tgt="2001:db8::77"), "nd_bad")
+case("Redirect option of length 0", redirect(tail=b"\x04\x00" + b"\0" * 6), "nd_bad")
+case("Redirect option past the end", redirect(tail=b"\x04\x02" + b"\0" * 6), "nd_bad")
 
 # NA floods with forged targets (RFC 4861 §7.2.5: an NA for an address
 # with no entry is silently discarded): unsolicited to all-nodes, and
