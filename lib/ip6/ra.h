@@ -7,7 +7,8 @@
  *  - as a host, on links that do not forward: SLAAC (RFC 4862 §5.5) from
  *    the autonomous /64 prefixes of received RAs (stable IIDs, RFC 7217,
  *    with the 2-hour rule of §5.5.3 e) and the default route through the
- *    advertising router while its router lifetime lasts.
+ *    advertising router while its router lifetime lasts; Router
+ *    Solicitations when a link becomes a host link (§6.3.7).
  * Workers hand RAs and RSs over as neigh-style messages carrying the mbuf
  * (ra_msg_ra, ra_msg_rs); everything in them is parsed again here with
  * bounds checks.

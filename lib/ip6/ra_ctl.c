@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "core/dp.h"
 #include "core/module.h"
@@ -66,6 +67,23 @@ struct learned_router {
 	unsigned nrdnss;
 };
 static struct learned_router routers[RS_MAX_IFACES];
+
+/* Router Solicitation as a host (RFC 4861 §6.3.7): when a link becomes a
+ * host link that is up (at start, link up, forwarding turned off), up to
+ * MAX_RTR_SOLICITATIONS (3), RTR_SOLICITATION_INTERVAL (4 s) apart, the
+ * first after a random delay of up to MAX_RTR_SOLICITATION_DELAY (1 s),
+ * until an RA arrives. From the link-local address once DAD passed it (as
+ * Linux: addrconf_dad_completed), with the source link-layer option. */
+#define RS_MAX_SOLICIT 3
+#define RS_SOLICIT_INTERVAL_NS (4 * RA_NS_PER_S)
+struct host_solicit {
+	bool active;     /* the link is a host link and up */
+	bool got_ra;     /* an RA came since it became one */
+	unsigned n;      /* solicitations sent since */
+	uint64_t next_ns;
+	uint64_t sent;   /* in all */
+};
+static struct host_solicit solicit[RS_MAX_IFACES];
 
 /* ---- router side ---- */
 
@@ -129,6 +147,70 @@ static void ra_send(uint16_t iface, uint64_t now)
 	rs_inject(m, inj_port_tx);
 	l->last_ns = now;
 	l->sent++;
+}
+
+/* One Router Solicitation to all-routers out of iface: false when it
+ * cannot go yet (no link-local address past DAD, no buffer). */
+static bool rs_send(uint16_t iface)
+{
+	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
+	static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
+	const uint8_t *src = ip6_iface_src(ifc, all_routers);
+	if (src == NULL || !ip6_is_linklocal(src))
+		return false;
+	const uint16_t len = 8 + 8; /* the message and the source link-layer option */
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
+	if (m == NULL)
+		return false;
+	uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HLEN + IP6_HLEN + len));
+	if (b == NULL) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	uint8_t mac[6];
+	ip6_mcast_mac(mac, all_routers);
+	eth_write(b, mac, ifc->mac.addr_bytes, ETH_P_IPV6);
+	ip6_write(b + ETH_HLEN, 0, 0, len, IPPROTO_ICMPV6_, 255, src, all_routers);
+	uint8_t *p = b + ETH_HLEN + IP6_HLEN;
+	memset(p, 0, len);
+	p[0] = ND_ROUTER_SOLICIT;
+	p[8] = ND_OPT_SRC_LLADDR;
+	p[9] = 1;
+	memcpy(p + 10, ifc->mac.addr_bytes, 6);
+	uint32_t sum = rs_csum_pseudo6(src, all_routers, IPPROTO_ICMPV6_, len);
+	rs_st16(p + 2, rs_csum_fold(rs_csum_add(sum, p, len)));
+	m->port = iface;
+	rs_inject(m, inj_port_tx);
+	return true;
+}
+
+/* Host links: start soliciting when one becomes a host link that is up,
+ * stop when it is no longer one, after three, or once an RA came. */
+static void solicit_tick(unsigned i, const struct rs_iface *ifc, uint64_t now)
+{
+	struct host_solicit *h = &solicit[i];
+	bool host_up = ifc->present && !ifc->loopback && ifc->up && !ifc->forwarding &&
+		       !links[i].on;
+	if (!host_up) {
+		h->active = false;
+		return;
+	}
+	if (!h->active) {
+		h->active = true;
+		h->got_ra = false;
+		h->n = 0;
+		h->next_ns = now + rte_rand() % RA_NS_PER_S;
+		return;
+	}
+	if (h->got_ra || h->n >= RS_MAX_SOLICIT || now < h->next_ns)
+		return;
+	if (!rs_send((uint16_t)i)) {
+		h->next_ns = now + RA_NS_PER_S / 10; /* DAD not done yet: look again */
+		return;
+	}
+	h->n++;
+	h->sent++;
+	h->next_ns = now + RS_SOLICIT_INTERVAL_NS;
 }
 
 static void on_rs(const struct rs_msg *msg, uint64_t now)
@@ -217,6 +299,7 @@ static void on_ra(const struct rs_msg *msg, uint64_t now)
 		rte_pktmbuf_free(m);
 		return;
 	}
+	solicit[iface].got_ra = true; /* §6.3.7: no more solicitations */
 	/* the worker validated the fixed part (icmp6_input); parse again,
 	 * every length against the buffer */
 	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -272,6 +355,7 @@ static void ra_tick(uint64_t now)
 			l->on = false;
 			routers[i].used = false;
 		}
+		solicit_tick(i, &c->ifaces[i], now);
 		if (l->on && now >= l->next_ns) {
 			ra_send((uint16_t)i, now);
 			/* RFC 4861 §6.2.4: the first MAX_INITIAL_RTR_ADVERTISEMENTS
@@ -401,7 +485,8 @@ static int ra_show(struct cmd_ctx *ctx)
 	for (unsigned i = 0; i < RS_MAX_IFACES; i++) {
 		const struct ra_link *l = &links[i];
 		const struct learned_router *r = &routers[i];
-		if (!c->ifaces[i].present || (!l->on && !r->used))
+		const struct host_solicit *h = &solicit[i];
+		if (!c->ifaces[i].present || (!l->on && !r->used && h->sent == 0))
 			continue;
 		char t[64];
 		if (ctx->json) {
@@ -453,6 +538,12 @@ static int ra_show(struct cmd_ctx *ctx)
 			}
 			if (ctx->json)
 				rs_json_arr_close(ctx->out);
+		}
+		if (!l->on) {
+			if (ctx->json)
+				rs_json_ku64(ctx->out, "solicitations_sent", h->sent);
+			else
+				rs_buf_printf(ctx->out, " host, %" PRIu64 " solicitations sent\n", h->sent);
 		}
 		if (r->used) {
 			fmt6(r->ip, t, sizeof(t));
@@ -507,6 +598,7 @@ static int ra_init(void)
 	memset(links, 0, sizeof(links));
 	memset(slaac, 0, sizeof(slaac));
 	memset(routers, 0, sizeof(routers));
+	memset(solicit, 0, sizeof(solicit));
 	return 0;
 }
 

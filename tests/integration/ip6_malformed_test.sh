@@ -24,7 +24,7 @@ in_ns p1 "$PY" - >"$RS_TMP/scapy.out" 2>&1 <<'PYEOF' || { cat "$RS_TMP/scapy.out
 import json, os, subprocess, sys, threading, time
 from scapy.all import (AsyncSniffer, Ether, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
                        ICMPv6ParamProblem, ICMPv6DestUnreach, ICMPv6ND_NS, ICMPv6ND_NA,
-                       ICMPv6ND_Redirect,
+                       ICMPv6ND_Redirect, ICMPv6ND_RS,
                        ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, IPv6ExtHdrFragment,
                        HBHOptUnknown, PadN, UDP, Raw, conf, sendp)
@@ -94,7 +94,10 @@ def case(name, frame, reason=None, want=None, count=1):
         del other["not_for_us"]  # the peer kernel's own multicast, not our frame
     if other:
         errs.append("other drops moved: %s" % other)
+    # what the daemon sends on its own: ND, MLD reports, and the Router
+    # Solicitations of a host link (RFC 4861 §6.3.7: the first seconds)
     replies = [p for p in got if not (p.haslayer(ICMPv6ND_NS) or p.haslayer(ICMPv6ND_NA)
+                                      or p.haslayer(ICMPv6ND_RS)
                                       or (IPv6 in p and p[IPv6].dst.startswith("ff02::16")))]
     if want is None and replies:
         errs.append("unexpected reply: %s" % replies[0].summary())

@@ -48,6 +48,44 @@ wait_for 5 more_sent || fail "no RA in answer to the host's RS: $(ringctl ra sho
 ok "an RS is answered"
 
 # ---- host side ----
+# RFC 4861 §6.3.7: a link that becomes a host link solicits: link down and
+# up again, and exactly three RSs (nobody answers yet) go to all-routers
+# from our link-local address, Hop Limit 255, with our MAC in the source
+# link-layer option, 4 s apart
+ll1=$(ringctl -j addr show dev port1 | jq -r '.[0].addrs[] | select(.scope == "link") | .local')
+mac1=$(ringctl -j link show port1 | jq -r 'if type == "array" then .[0].lladdr else .lladdr end')
+in_ns r tcpdump -i r-l -nn -U -c 4 -w "$RS_TMP/rs.pcap" "icmp6 and ip6[40] == 133" \
+	2>"$RS_TMP/rs.err" &
+rs_cap=$!
+listening "$RS_TMP/rs.err" || fail "tcpdump did not start: $(cat "$RS_TMP/rs.err")"
+rs0=$(ringctl -j ra show | jq '[.[] | select(.dev == "port1") | .solicitations_sent] | add // 0')
+ringctl link set port1 down
+ringctl link set port1 up
+three_sent() { [ "$(ringctl -j ra show | jq '[.[] | select(.dev == "port1") | .solicitations_sent] | add // 0')" -ge $((rs0 + 3)) ]; }
+wait_for 15 three_sent || fail "no three solicitations: $(ringctl ra show)"
+# a fourth would come 4 s after the third: wait for it to be due, as an
+# event: the counter (the capture's fourth would end tcpdump)
+fourth_due() { ! kill -0 "$rs_cap" 2>/dev/null; }
+wait_for 6 fourth_due && fail "a fourth solicitation: $(tcpdump -nn -r "$RS_TMP/rs.pcap" 2>/dev/null)"
+[ "$(ringctl -j ra show | jq '[.[] | select(.dev == "port1") | .solicitations_sent] | add // 0')" -eq $((rs0 + 3)) ] ||
+	fail "solicitations_sent moved past three: $(ringctl ra show)"
+kill "$rs_cap" 2>/dev/null || true
+wait "$rs_cap" 2>/dev/null || true
+"$PY" - "$RS_TMP/rs.pcap" "$ll1" "$mac1" <<'PYEOF' || fail "the solicitations on the wire: $(tcpdump -nn -v -r "$RS_TMP/rs.pcap" 2>&1 | head -20)"
+import sys
+from scapy.all import rdpcap, IPv6, ICMPv6ND_RS, ICMPv6NDOptSrcLLAddr
+pk = rdpcap(sys.argv[1])
+assert len(pk) == 3, "%d solicitations captured" % len(pk)
+for p in pk:
+    assert p[IPv6].src == sys.argv[2] and p[IPv6].dst == "ff02::2" and p[IPv6].hlim == 255, p.summary()
+    assert p[ICMPv6ND_RS].code == 0
+    assert p[ICMPv6NDOptSrcLLAddr].lladdr.lower() == sys.argv[3].lower(), p.summary()
+gaps = [float(pk[i + 1].time - pk[i].time) for i in range(2)]
+assert all(3.5 < g < 5.5 for g in gaps), gaps
+print("gaps", gaps)
+PYEOF
+ok "a host link solicits: three RSs from $ll1 to ff02::2, 4 s apart, and no more"
+
 cat >"$RS_TMP/radvd.conf" <<CONF
 interface r-l {
 	AdvSendAdvert on;
