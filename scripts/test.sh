@@ -64,7 +64,11 @@ if [ $quick -eq 0 ] && command -v clang >/dev/null; then
 		done
 		unset ASAN_OPTIONS UBSAN_OPTIONS
 	else
+		# a FAIL line and the compiler's words, as for a step (build.sh
+		# keeps ninja quiet; a second run prints what still fails)
 		failed=$((failed + 1)); failures+=("asan build")
+		echo "FAIL asan build"
+		ninja -C build-asan 2>&1 | grep -E -A3 'error|FAILED' | head -n 40 | sed 's/^/    /'
 	fi
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_rx" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_SECONDS:-30}"
 	[ -x scripts/fuzz.sh ] && step "fuzz/fuzz_tcp" env FUZZ_SEED="${RS_FUZZ_SEED:-1}" scripts/fuzz.sh "${RS_FUZZ_TCP_SECONDS:-25}" fuzz_tcp
