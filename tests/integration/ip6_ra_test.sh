@@ -62,7 +62,7 @@ rs0=$(ringctl -j ra show | jq '[.[] | select(.dev == "port1") | .solicitations_s
 ringctl link set port1 down
 ringctl link set port1 up
 three_sent() { [ "$(ringctl -j ra show | jq '[.[] | select(.dev == "port1") | .solicitations_sent] | add // 0')" -ge $((rs0 + 3)) ]; }
-wait_for 15 three_sent || fail "no three solicitations: $(ringctl ra show)"
+wait_for 25 three_sent || fail "no three solicitations: $(ringctl ra show)"
 # a fourth would come 4 s after the third: wait for it to be due, as an
 # event: the counter (the capture's fourth would end tcpdump)
 fourth_due() { ! kill -0 "$rs_cap" 2>/dev/null; }
@@ -81,7 +81,7 @@ for p in pk:
     assert p[ICMPv6ND_RS].code == 0
     assert p[ICMPv6NDOptSrcLLAddr].lladdr.lower() == sys.argv[3].lower(), p.summary()
 gaps = [float(pk[i + 1].time - pk[i].time) for i in range(2)]
-assert all(3.5 < g < 5.5 for g in gaps), gaps
+assert all(3.9 < g < 8 for g in gaps), gaps  # RTR_SOLICITATION_INTERVAL, plus scheduling
 print("gaps", gaps)
 PYEOF
 ok "a host link solicits: three RSs from $ll1 to ff02::2, 4 s apart, and no more"
