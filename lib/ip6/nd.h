@@ -17,6 +17,11 @@
  * group, or unicast to dmac (NUD probe); dad: from :: without a source
  * link-layer address option (RFC 4862 §5.4.2). */
 void nd_send_ns(uint16_t iface, const uint8_t target[16], const uint8_t *dmac, bool dad);
+/* Sends a Router Solicitation (RFC 4861 §6.3.7) to all-routers on iface,
+ * from its link-local address with the source link-layer option: false
+ * when it cannot go yet (no link-local address past DAD, link down, no
+ * buffer). */
+bool nd_send_rs(uint16_t iface);
 /* Sends an MLDv2 report of every group we listen to on iface. */
 void nd_send_mld_report(uint16_t iface);
 

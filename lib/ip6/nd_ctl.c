@@ -122,6 +122,29 @@ void nd_send_ns(uint16_t iface, const uint8_t target[16], const uint8_t *dmac, b
 	rs_inject(m, inj_port_tx);
 }
 
+bool nd_send_rs(uint16_t iface)
+{
+	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
+	static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
+	const uint8_t *src = ip6_iface_src(ifc, all_routers);
+	if (src == NULL || !ip6_is_linklocal(src))
+		return false;
+	const uint16_t len = 8 + 8; /* the message and the source link-layer option */
+	uint8_t mac[6], *p;
+	ip6_mcast_mac(mac, all_routers);
+	struct rte_mbuf *m = frame(iface, mac, src, all_routers, 255, NULL, 0, len, &p);
+	if (m == NULL)
+		return false;
+	memset(p, 0, len);
+	p[0] = ND_ROUTER_SOLICIT;
+	p[8] = ND_OPT_SRC_LLADDR;
+	p[9] = 1;
+	memcpy(p + 10, ifc->mac.addr_bytes, 6);
+	icmp6_fill_csum(p, len, src, all_routers);
+	rs_inject(m, inj_port_tx);
+	return true;
+}
+
 /* One MLDv2 report (RFC 3810 §5.2) of n records (type, group, no
  * sources) on iface, from the link-local address or :: while there is
  * none (§5.2.13), Hop Limit 1 with Router Alert (§5). */

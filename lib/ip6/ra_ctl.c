@@ -149,41 +149,6 @@ static void ra_send(uint16_t iface, uint64_t now)
 	l->sent++;
 }
 
-/* One Router Solicitation to all-routers out of iface: false when it
- * cannot go yet (no link-local address past DAD, no buffer). */
-static bool rs_send(uint16_t iface)
-{
-	const struct rs_iface *ifc = &rs_cfg_current()->ifaces[iface];
-	static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
-	const uint8_t *src = ip6_iface_src(ifc, all_routers);
-	if (src == NULL || !ip6_is_linklocal(src))
-		return false;
-	const uint16_t len = 8 + 8; /* the message and the source link-layer option */
-	struct rte_mbuf *m = rte_pktmbuf_alloc(rs_dp.pool);
-	if (m == NULL)
-		return false;
-	uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HLEN + IP6_HLEN + len));
-	if (b == NULL) {
-		rte_pktmbuf_free(m);
-		return false;
-	}
-	uint8_t mac[6];
-	ip6_mcast_mac(mac, all_routers);
-	eth_write(b, mac, ifc->mac.addr_bytes, ETH_P_IPV6);
-	ip6_write(b + ETH_HLEN, 0, 0, len, IPPROTO_ICMPV6_, 255, src, all_routers);
-	uint8_t *p = b + ETH_HLEN + IP6_HLEN;
-	memset(p, 0, len);
-	p[0] = ND_ROUTER_SOLICIT;
-	p[8] = ND_OPT_SRC_LLADDR;
-	p[9] = 1;
-	memcpy(p + 10, ifc->mac.addr_bytes, 6);
-	uint32_t sum = rs_csum_pseudo6(src, all_routers, IPPROTO_ICMPV6_, len);
-	rs_st16(p + 2, rs_csum_fold(rs_csum_add(sum, p, len)));
-	m->port = iface;
-	rs_inject(m, inj_port_tx);
-	return true;
-}
-
 /* Host links: start soliciting when one becomes a host link that is up,
  * stop when it is no longer one, after three, or once an RA came. */
 static void solicit_tick(unsigned i, const struct rs_iface *ifc, uint64_t now)
@@ -204,7 +169,7 @@ static void solicit_tick(unsigned i, const struct rs_iface *ifc, uint64_t now)
 	}
 	if (h->got_ra || h->n >= RS_MAX_SOLICIT || now < h->next_ns)
 		return;
-	if (!rs_send((uint16_t)i)) {
+	if (!nd_send_rs((uint16_t)i)) {
 		h->next_ns = now + RA_NS_PER_S / 10; /* DAD not done yet: look again */
 		return;
 	}
