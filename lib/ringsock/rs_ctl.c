@@ -62,6 +62,32 @@ rs_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* How long a blocking call polls its rings before it sleeps in the
+ * kernel: RINGSTACK_SPIN_US microseconds (0-100000; 0 = sleep at once),
+ * read once; RS_SPIN_NS_DEFAULT otherwise. */
+int64_t
+rs_spin_ns(void)
+{
+	static _Atomic int64_t v = -1;
+	int64_t r = atomic_load_explicit(&v, memory_order_relaxed);
+	const char *e;
+	char *end;
+	long u;
+
+	if (r >= 0)
+		return r;
+	r = RS_SPIN_NS_DEFAULT;
+	e = getenv("RINGSTACK_SPIN_US");
+	if (e != NULL && *e != '\0') {
+		errno = 0;
+		u = strtol(e, &end, 10);
+		if (errno == 0 && *end == '\0' && u >= 0 && u <= 100000)
+			r = (int64_t)u * 1000;
+	}
+	atomic_store_explicit(&v, r, memory_order_relaxed);
+	return r;
+}
+
 /*
  * Descriptor table.
  */

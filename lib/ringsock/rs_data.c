@@ -24,9 +24,6 @@
 #include "ringstack/socket.h"
 #include "rs_priv.h"
 
-/* Spin before sleeping: a reply that comes within this long costs no
- * system call. */
-#define RS_SPIN_NS 20000
 /* Sleep slice while the transmit ring is full. */
 #define RS_TX_SLEEP_NS 50000
 /* The longest iovec array, as the kernel's UIO_MAXIOV. */
@@ -189,7 +186,7 @@ tx_write(struct rs_sock *s, const struct rs_tx_meta *meta,
 		if (rs_daemon_gone())
 			return ECONNRESET;
 		if (spin_end == 0) {
-			spin_end = rs_now_ns() + RS_SPIN_NS;
+			spin_end = rs_now_ns() + rs_spin_ns();
 			deadline = deadline_of(atomic_load(&s->sndtimeo));
 		}
 		if (rs_now_ns() < spin_end) {
@@ -690,7 +687,7 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 			goto out;
 		}
 		if (spin_end == 0) {
-			spin_end = rs_now_ns() + RS_SPIN_NS;
+			spin_end = rs_now_ns() + rs_spin_ns();
 			deadline = deadline_of(atomic_load(&s->rcvtimeo));
 			continue;
 		}
@@ -936,7 +933,7 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		}
 	}
 	deadline = timeout < 0 ? 0 : rs_now_ns() + (int64_t)timeout * 1000000;
-	spin_end = any_rs ? rs_now_ns() + RS_SPIN_NS : 0;
+	spin_end = any_rs ? rs_now_ns() + rs_spin_ns() : 0;
 	for (;;) {
 		int64_t left;
 		struct timespec ts, *tsp;

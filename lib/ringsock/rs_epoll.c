@@ -49,7 +49,6 @@
 #include "ringstack/socket.h"
 #include "rs_priv.h"
 
-#define RS_SPIN_NS 20000
 /* data.u64 of an ordinary descriptor in the kernel epoll; an rs socket's
  * eventfd has its bare descriptor number. */
 #define KTAG (1ull << 32)
@@ -638,7 +637,7 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 		if (n > 0 || timeout == 0)
 			break;
 		if (spin_end == 0)
-			spin_end = rs_now_ns() + RS_SPIN_NS;
+			spin_end = rs_now_ns() + rs_spin_ns();
 		if (rs_now_ns() < spin_end) {
 			rs_relax();
 			continue;

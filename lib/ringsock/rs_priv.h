@@ -220,6 +220,9 @@ void rs_sa_out(const struct rs_saddr *r, struct sockaddr *addr, socklen_t *addrl
 
 /* Monotonic clock in ns. */
 int64_t rs_now_ns(void);
+/* How long a blocking call polls before it sleeps (RINGSTACK_SPIN_US). */
+#define RS_SPIN_NS_DEFAULT 20000
+int64_t rs_spin_ns(void);
 
 /* Sleep on the socket's wake descriptor: enter sets app_wait, leave clears
  * it when the last sleeper goes. */

@@ -29,9 +29,6 @@
 #include "ringstack/socket.h"
 #include "rs_priv.h"
 
-/* Spin before sleeping, as the datagram path does. */
-#define RS_STREAM_SPIN_NS 20000
-
 uint32_t
 rs_stream_state(struct rs_sock *s)
 {
@@ -376,7 +373,7 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 {
 	struct pollfd p = { .fd = s->fd, .events = POLLIN };
 	struct timespec ts, *tsp = NULL;
-	int64_t spin_end = rs_now_ns() + RS_STREAM_SPIN_NS, left = -1;
+	int64_t spin_end = rs_now_ns() + rs_spin_ns(), left = -1;
 	int rc = 0;
 
 	/* A short polite spin first: a peer on this host answers fast. */
