@@ -1223,6 +1223,77 @@ Test(ringsock, spin_env_invalid_default, .timeout = 20)
 	cr_assert(ms < 5, "recv used %.2f ms of CPU with RINGSTACK_SPIN_US=100001", ms);
 }
 
+/* The spin adapts per thread: waits that each outlast it turn it off (a
+ * peer that shares the core, or a far one); a wait that ends within it
+ * brings it back. */
+struct wake_when_asleep {
+	int fd;
+	struct sockaddr_in to;
+};
+
+static void *
+send_when_asleep(void *arg)
+{
+	struct wake_when_asleep *w = arg;
+
+	/* The receiver (socket 0) sleeps in the kernel: no spin. */
+	while (atomic_load(&fake_slot(0)->app_wait) == 0)
+		usleep(100);
+	cr_assert_eq(rs_sendto(w->fd, "wake", 4, 0, SA(&w->to), sizeof(w->to)), 4);
+	return NULL;
+}
+
+static double
+timed_out_recv_cpu_ms(int a)
+{
+	struct timespec c0, c1;
+	char buf[16];
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, EAGAIN);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	return (c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6;
+}
+
+Test(ringsock, spin_adapts_to_long_waits, .timeout = 30)
+{
+	struct sockaddr_in addr = sin_of(0x7f000001, 5101);
+	struct timeval tv = { 0, 120000 };
+	struct wake_when_asleep w;
+	pthread_t t;
+	char buf[16];
+	double ms;
+	int a, b;
+
+	setenv("RINGSTACK_SPIN_US", "100000", 1);
+	fake_start(FAKE_OK);
+	a = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	b = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(a >= 0 && b >= 0);
+	cr_assert_eq(rs_bind(a, SA(&addr), sizeof(addr)), 0);
+	cr_assert_eq(rs_setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	/* The first long wait spins its 100 ms; five more halve it each
+	 * time; the seventh does not spin. */
+	ms = timed_out_recv_cpu_ms(a);
+	cr_assert(ms >= 5, "the first wait used only %.2f ms of CPU", ms);
+	for (int i = 0; i < 5; i++)
+		timed_out_recv_cpu_ms(a);
+	ms = timed_out_recv_cpu_ms(a);
+	cr_assert(ms < 5, "the spin is still on after six long waits: %.2f ms of CPU", ms);
+	/* A wait that ends within 100 ms, though asleep: the spin is back. */
+	w = (struct wake_when_asleep){ b, addr };
+	cr_assert_eq(pthread_create(&t, NULL, send_when_asleep, &w), 0);
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), 0), 4);
+	pthread_join(t, NULL);
+	ms = timed_out_recv_cpu_ms(a);
+	cr_assert(ms >= 5, "the spin did not come back: %.2f ms of CPU", ms);
+	rs_close(a);
+	rs_close(b);
+	fake_stop();
+}
+
 Test(ringsock, so_error_reported_once, .timeout = 20)
 {
 	struct sockaddr_in refuse = sin_of(0x0a000009, FD_REFUSED_PORT);
