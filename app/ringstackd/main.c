@@ -69,6 +69,10 @@ static void usage(FILE *f)
 "  --icmp-dests N         destinations each worker tracks for it (default 4096)\n"
 "  --port-range LO-HI     ephemeral ports for sockets (default 32768-60999)\n"
 "  --tcp-max-conns N      TCP connections per worker (default 8192, about 4 KiB each)\n"
+"  --tcp-max-orphans N    connections closed by their application and still\n"
+"                         finishing, per worker (Linux's tcp_max_orphans);\n"
+"                         one more is reset at close (default: half of\n"
+"                         --tcp-max-conns)\n"
 "  --no-fastpath          every frame through the general path (no ip4_fastpath; comparisons)\n"
 "  --max-apps N           applications attached at once, all users (default 1024)\n"
 "  --apps-per-uid N       applications one user may attach (default 256)\n"
@@ -236,7 +240,7 @@ int main(int argc, char **argv)
 	ctl_server_params_default(&sp);
 	enum { O_CTL = 256, O_ADMIN_GROUP, O_CTL_MODE, O_CTL_GROUP, O_MAX_CLIENTS, O_MAX_PER_UID, O_CONFIG, O_SLEEP, O_POLLS, O_MBUFS, O_RXD, O_TXD, O_ROUTES, O_TBL8, O_ROUTES6, O_TBL86,
 	       O_NEIGH, O_REASS, O_ICMP, O_PORTS, O_ICMP_RL, O_ICMP_DESTS, O_NEIGH_Q, O_REASS_FRAGS,
-	       O_MAX_APPS, O_APPS_UID, O_SOCKS_APP, O_SOCKS_UID, O_APP_MEM, O_TCP_CONNS, O_NO_FASTPATH };
+	       O_MAX_APPS, O_APPS_UID, O_SOCKS_APP, O_SOCKS_UID, O_APP_MEM, O_TCP_CONNS, O_TCP_ORPHANS, O_NO_FASTPATH };
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -268,6 +272,7 @@ int main(int argc, char **argv)
 		{ "socks-per-uid", required_argument, NULL, O_SOCKS_UID },
 		{ "app-mem", required_argument, NULL, O_APP_MEM },
 		{ "tcp-max-conns", required_argument, NULL, O_TCP_CONNS },
+		{ "tcp-max-orphans", required_argument, NULL, O_TCP_ORPHANS },
 		{ "no-fastpath", no_argument, NULL, O_NO_FASTPATH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -345,6 +350,7 @@ int main(int argc, char **argv)
 		case O_SOCKS_APP: bad = parse_num("--socks-per-app", optarg, 16, 1u << 20, &sock_limits.socks_per_app); break;
 		case O_SOCKS_UID: bad = parse_num("--socks-per-uid", optarg, 16, 1u << 24, &sock_limits.socks_per_uid); break;
 		case O_TCP_CONNS: bad = parse_num("--tcp-max-conns", optarg, 64, 1u << 22, &p.tcp_max_conns); break;
+		case O_TCP_ORPHANS: bad = parse_num("--tcp-max-orphans", optarg, 1, 1u << 22, &p.tcp_max_orphans); break;
 		case O_NO_FASTPATH: p.no_fastpath = true; break;
 		case O_APP_MEM:
 			bad = parse_num("--app-mem", optarg, 16, 1u << 20, &v);

@@ -224,6 +224,7 @@ struct rs_dp_params {
 	uint32_t reass_max_frags;  /* fragments held per worker; 0 = pool / (8 * workers) */
 	uint32_t reass_timeout_ms;
 	uint32_t tcp_max_conns; /* TCP connections per worker (pool and table) */
+	uint32_t tcp_max_orphans; /* closed, still finishing, per worker; 0 = half of tcp_max_conns */
 	uint32_t icmp_rate;     /* ICMP errors per second per worker */
 	uint32_t icmp_burst;
 	uint32_t icmp_ratelimit_ms; /* per destination (Linux icmp_ratelimit); 0 = off */

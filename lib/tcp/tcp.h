@@ -82,7 +82,7 @@
  *    challenge ACK (RFC 5961) rather than a RST (Linux) or a return to
  *    LISTEN (RFC 9293); an RST in TIME-WAIT must match RCV.NXT exactly.
  *  - no TCP Fast Open, MD5/AO signatures, delayed-ACK ping-pong mode,
- *    tcp_abort_on_overflow, orphan limits, or TIME-WAIT mini-sockets (a
+ *    tcp_abort_on_overflow, or TIME-WAIT mini-sockets (a
  *    connection in TIME-WAIT keeps its struct until TCP_EV_CLOSED).
  */
 #ifndef RS_TCP_H
@@ -161,6 +161,8 @@ struct tcp_params {
 	uint64_t delack_min_ns;      /**< 40 ms (TCP_ATO_MIN) */
 	uint64_t delack_max_ns;      /**< 200 ms (TCP_DELACK_MAX) */
 	uint64_t fin_timeout_ns;     /**< 60 s: FIN-WAIT-2 of a closed socket */
+	uint32_t max_orphans;        /**< 4096: closed connections still finishing
+					  (tcp_max_orphans, per context) */
 	uint64_t time_wait_ns;       /**< 60 s: 2MSL (TCP_TIMEWAIT_LEN) */
 	uint64_t keepalive_time_ns;  /**< 7200 s */
 	uint64_t keepalive_intvl_ns; /**< 75 s */
@@ -202,6 +204,7 @@ struct tcp_mib {
 	uint64_t frto_undo;   /* Linux's TCPSpuriousRTOs: timeouts F-RTO found spurious */
 	uint64_t timeouts, tlp_probes, rack_losses, fast_retrans, sack_recoveries, reno_recoveries;
 	uint64_t abort_on_data, abort_on_close, abort_on_timeout, abort_on_linger;
+	uint64_t abort_on_memory;	/* Linux's TCPAbortOnMemory: too many orphans */
 	uint64_t tw_recycled, pmtu_updates, icmp_ignored;
 	uint64_t ack_old, ack_future, rst_ignored;
 };
@@ -214,6 +217,8 @@ struct tcp_ctx {
 	struct rs_siphash_key cookie_key; /**< RFC 4987 secret */
 	struct rs_siphash_key ts_key;     /**< per-path timestamp offsets */
 	struct tcp_mib mib;
+	uint32_t orphans;                 /**< closed by their application, not yet
+					       done nor in TIME-WAIT */
 };
 
 /** Linux's defaults. */
@@ -449,6 +454,7 @@ struct tcp_conn {
 	struct tcp_listener *listener; /* embryonic or not yet accepted child */
 	bool in_accept_queue;
 	bool orphan;                   /* the application closed it */
+	bool orphan_counted;           /* in tcp_ctx.orphans */
 	bool shut_rd;
 	struct tcp_sockopts so;
 	uint8_t family_hdr;            /* IP header bytes: 20 or 40 */
@@ -752,6 +758,12 @@ void tcp_disconnect(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *
 		    struct tcp_actions *a);
 void tcp_close(struct tcp_ctx *x, struct tcp_conn *c, uint32_t unread, bool linger0,
 	       const struct tcp_io *io, struct tcp_actions *a);
+/** Linux's tcp_out_of_resources for an orphan: with more than
+ * max_orphans in the context, a counted orphan is reset (RST, CLOSED,
+ * abort_on_memory). Called at close and when an orphan's retransmission
+ * or probe timer fires. True if it was. */
+bool tcp_orphan_oom(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io,
+		    struct tcp_actions *a);
 
 /** shutdown(): how is SHUT_RD (0), SHUT_WR (1) or SHUT_RDWR (2). Returns
  * 0, or -ENOTCONN (not connected, as Linux), -EINVAL (bad how). */

@@ -42,6 +42,7 @@ tcp_params_default(struct tcp_params *p)
 	p->delack_min_ns = 40 * NS_PER_MS;
 	p->delack_max_ns = 200 * NS_PER_MS;
 	p->fin_timeout_ns = 60 * NS_PER_S;
+	p->max_orphans = 4096;
 	p->time_wait_ns = 60 * NS_PER_S;
 	p->keepalive_time_ns = 7200 * NS_PER_S;
 	p->keepalive_intvl_ns = 75 * NS_PER_S;
@@ -281,9 +282,31 @@ listener_leave(struct tcp_conn *c)
 	c->in_accept_queue = false;
 }
 
+/* An orphan leaves the count when it is done or enters TIME-WAIT (Linux
+ * destroys the full socket there: a TIME-WAIT bucket is not an orphan). */
+static void
+orphan_uncount(struct tcp_ctx *x, struct tcp_conn *c)
+{
+	if (c->orphan_counted) {
+		c->orphan_counted = false;
+		x->orphans--;
+	}
+}
+
+bool
+tcp_orphan_oom(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct tcp_actions *a)
+{
+	if (!c->orphan_counted || x->orphans <= x->p.max_orphans)
+		return false;
+	x->mib.abort_on_memory++;
+	tcp_conn_reset(x, c, 0, true, io, a);
+	return true;
+}
+
 void
 tcp_conn_done(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a)
 {
+	orphan_uncount(x, c);
 	listener_leave(c);
 	tcp_reass_purge(x, c);
 	tcp_txq_reset(c);
@@ -311,6 +334,7 @@ tcp_conn_reset(struct tcp_ctx *x, struct tcp_conn *c, int err, bool send_rst, co
 void
 tcp_enter_time_wait(struct tcp_ctx *x, struct tcp_conn *c, struct tcp_actions *a, uint64_t now)
 {
+	orphan_uncount(x, c);
 	c->state = TCP_TIME_WAIT;
 	for (int k = 0; k < TCP_T_N; k++)
 		c->deadline[k] = TCP_NEVER;
@@ -570,6 +594,14 @@ tcp_close(struct tcp_ctx *x, struct tcp_conn *c, uint32_t unread, bool linger0, 
 		tcp_set_deadline(c, TCP_T_2MSL, now + x->p.fin_timeout_ns);
 	queue_fin(x, c, now, a);
 	tcp_finish(x, c, io, a);
+	/* Linux's __tcp_close: the FIN is out; beyond tcp_max_orphans
+	 * (counting this one) the connection is reset instead of left to
+	 * finish (tcp_check_oom, "too many orphaned sockets") */
+	if (!was_orphan && c->state != TCP_CLOSED && c->state != TCP_TIME_WAIT) {
+		c->orphan_counted = true;
+		x->orphans++;
+		tcp_orphan_oom(x, c, io, a);
+	}
 }
 
 int
@@ -613,6 +645,7 @@ tcp_abort(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct
 void
 tcp_conn_destroy(struct tcp_ctx *x, struct tcp_conn *c)
 {
+	orphan_uncount(x, c);
 	listener_leave(c);
 	tcp_reass_purge(x, c);
 	tcp_txq_reset(c);

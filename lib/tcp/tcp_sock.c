@@ -1104,7 +1104,7 @@ static const struct { const char *name; size_t off; } tcp_mib_names[] = {
 	MIB(sack_blocks_ignored), MIB(dsack_recv), MIB(dsack_sent), MIB(dsack_undo), MIB(eifel_undo), MIB(frto_undo),
 	MIB(timeouts), MIB(tlp_probes), MIB(rack_losses), MIB(fast_retrans),
 	MIB(sack_recoveries), MIB(reno_recoveries),
-	MIB(abort_on_data), MIB(abort_on_close), MIB(abort_on_timeout), MIB(abort_on_linger),
+	MIB(abort_on_data), MIB(abort_on_close), MIB(abort_on_timeout), MIB(abort_on_linger), MIB(abort_on_memory),
 	MIB(tw_recycled), MIB(pmtu_updates), MIB(icmp_ignored),
 	MIB(ack_old), MIB(ack_future), MIB(rst_ignored),
 };
@@ -1615,6 +1615,11 @@ static int tcp_worker_init(struct rs_worker *w)
 		return -ENOMEM;
 	}
 	tw->max_conns = rs_dp.params.tcp_max_conns;
+	/* Linux sizes tcp_max_orphans at half its connection hash; here half
+	 * the pool, so that connections their applications closed leave at
+	 * least half of it to live ones */
+	tw->ctx.p.max_orphans = rs_dp.params.tcp_max_orphans ? rs_dp.params.tcp_max_orphans
+							     : rs_dp.params.tcp_max_conns / 2;
 	rs_wheel_init(&tw->wheel, 1000000, rs_now_ns());
 	tcp_workers[w->idx] = tw;
 	return 0;

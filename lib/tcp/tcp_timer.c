@@ -136,6 +136,9 @@ rto_fire(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, struct 
 	}
 	if (!tcp_can_send(c->state) || !seq_gt(c->snd_nxt, c->snd_una))
 		return;
+	/* Linux's tcp_write_timeout for an orphan: out of resources? */
+	if (tcp_orphan_oom(x, c, io, a))
+		return;
 
 	/* give up? TCP_USER_TIMEOUT replaces the retries budget (Linux) */
 	if (c->rtx_start_ns == 0)
@@ -194,6 +197,9 @@ persist_fire(struct tcp_ctx *x, struct tcp_conn *c, const struct tcp_io *io, str
 	uint64_t now = io->now_ns;
 
 	if (!tcp_can_send(c->state) || seq_gt(c->snd_nxt, c->snd_una))
+		return;
+	/* Linux's tcp_probe_timer: an orphan out of resources goes */
+	if (tcp_orphan_oom(x, c, io, a))
 		return;
 	if (c->so.user_timeout_ms && c->persist_start_ns &&
 	    now - c->persist_start_ns >= c->so.user_timeout_ms * NS_PER_MS) {

@@ -617,6 +617,52 @@ Test(tcp_state, orphan_fin_wait_2_times_out)
 	ts_expect_nothing(t);
 }
 
+/* tcp_max_orphans (Linux's tcp_check_oom at close, tcp_out_of_resources
+ * on a timer): an orphan is counted until it is done or in TIME-WAIT; one
+ * beyond the limit is reset after its FIN. */
+Test(tcp_state, orphans_counted_until_time_wait)
+{
+	t->x.p.max_orphans = 1;
+	ts_establish(t, 8192);
+	ts_close(t);
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = FIN | ACK));
+	ts_expect_nothing(t);
+	cr_assert_eq(t->x.orphans, 1);
+	ts_send(t, SEG(.seq = PEER_ISS + 1, .ack = OUR_ISS + 2, .flags = FIN | ACK, .wnd = 8192));
+	ts_expect(t, SEG(.seq = OUR_ISS + 2, .ack = PEER_ISS + 2, .flags = ACK));
+	cr_assert_eq(t->c.state, TCP_TIME_WAIT);
+	cr_assert_eq(t->x.orphans, 0, "a TIME-WAIT connection is not an orphan");
+	cr_assert_eq(t->x.mib.abort_on_memory, 0);
+}
+
+Test(tcp_state, orphan_beyond_limit_reset_at_close)
+{
+	t->x.p.max_orphans = 1;
+	t->x.orphans = 1;	/* another connection of the context */
+	ts_establish(t, 8192);
+	ts_close(t);
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = FIN | ACK));
+	ts_expect(t, SEG(.seq = OUR_ISS + 2, .ack = PEER_ISS + 1, .flags = RST | ACK));
+	cr_assert(t->closed);
+	cr_assert_eq(t->x.orphans, 1, "the reset one left the count");
+	cr_assert_eq(t->x.mib.abort_on_memory, 1);
+}
+
+Test(tcp_state, orphan_beyond_limit_reset_at_rto)
+{
+	t->x.p.max_orphans = 1;
+	ts_establish(t, 8192);
+	ts_close(t);
+	ts_expect(t, SEG(.seq = OUR_ISS + 1, .ack = PEER_ISS + 1, .flags = FIN | ACK));
+	cr_assert_not(t->closed);
+	t->x.orphans++;		/* another orphan since */
+	ts_fire_next(t);	/* the FIN's retransmission timer */
+	ts_expect(t, SEG(.seq = OUR_ISS + 2, .ack = PEER_ISS + 1, .flags = RST | ACK));
+	cr_assert(t->closed);
+	cr_assert_eq(t->x.orphans, 1);
+	cr_assert_eq(t->x.mib.abort_on_memory, 1);
+}
+
 Test(tcp_state, data_after_close_resets)
 {
 	ts_establish(t, 8192);
