@@ -10,6 +10,7 @@
 # the kernel's fanout spreads the client's flows over both queues).
 # Writes perf/out/udp.json (udp_w2.json with --workers 2).
 #   perf/udp_bench.sh [--seconds N] [--callgrind] [--workers 1|2]
+# RS_DAEMON_ARGS: more ringstackd options (after --), e.g. "--idle-sleep 20".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -60,7 +61,7 @@ vg=()
 [ $callgrind -eq 1 ] && vg=(valgrind --tool=callgrind --fair-sched=yes --instr-atstart=no
 	--toggle-collect=rs_worker_poll_once --callgrind-out-file="$T/cg.%p")
 "${vg[@]}" "$RSD" "${lcores[@]}" --no-huge -m 512 --no-pci --file-prefix rsu --log-level='*:error' \
-	--vdev "$vdev" -- --ctl "$T/rsu.sock" >"$T/rsu.log" 2>&1 &
+	--vdev "$vdev" -- --ctl "$T/rsu.sock" ${RS_DAEMON_ARGS:-} >"$T/rsu.log" 2>&1 &
 rsd=$!; pids+=($rsd)
 for _ in $(seq 600); do [ -S "$T/rsu.sock" ] && break; sleep 0.1; done
 $RCTL -s "$T/rsu.sock" addr add 10.0.0.1/24 dev port0

@@ -38,6 +38,7 @@ bad_start() { # WHAT PATTERN OPTIONS...
 	return 0
 }
 bad_start "--neigh-max 5" "--neigh-max" --neigh-max 5
+bad_start "--tcp-max-orphans 0" "--tcp-max-orphans" --tcp-max-orphans 0
 bad_start "a stray argument" "extra" extra
 ok "bad values and stray arguments: non-zero exit, one line"
 
