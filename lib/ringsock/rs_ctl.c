@@ -1094,7 +1094,7 @@ tx_drain(struct rs_sock *s, int64_t deadline)
 		nanosleep(&ts, NULL);
 }
 
-static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait);
+static bool close_op(struct rs_sreq *req, struct rs_scpl *cpl, struct rs_sock *conn);
 
 /* SO_LINGER's wait (l_linger > 0): done when every byte sent is
  * acknowledged (the tx ring empty: SIOCOUTQ 0) or the connection is
@@ -1160,7 +1160,7 @@ exit_drain(void)
 		if (s == NULL)
 			continue;
 		sreq_init(&req, RS_SOP_CLOSE, s->sd);
-		close_op(&req, &cpl, false);
+		close_op(&req, &cpl, NULL);
 	}
 	pthread_mutex_lock(&ctl_lock);
 	pctl_lock();
@@ -1171,9 +1171,13 @@ exit_drain(void)
 
 /* RS_SOP_CLOSE, sent only when no other live process holds the socket
  * (docs/fork.md); forgets our hold either way. Whether it was sent.
- * nowait: not waited for (ctl_op_locked). */
+ * conn: a connected stream socket's close, not waited for (ctl_op_locked)
+ * and told to its worker first (app_close and the doorbell, sock_shm.h),
+ * which sends the FIN without waiting for the control thread. Before the
+ * request: once the control thread has it, the slot may go to another
+ * socket. */
 static bool
-close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait)
+close_op(struct rs_sreq *req, struct rs_scpl *cpl, struct rs_sock *conn)
 {
 	struct rs_procs *pr;
 	uint64_t others;
@@ -1193,8 +1197,12 @@ close_op(struct rs_sreq *req, struct rs_scpl *cpl, bool nowait)
 			proc_reap(i);
 			others &= ~(1ull << i);
 		}
+	if (others == 0 && conn != NULL) {
+		atomic_store_explicit(&conn->shm->app_close, 1, memory_order_release);
+		rs_doorbell(conn);
+	}
 	if (others == 0)
-		ctl_op_locked(req, cpl, NULL, nowait);
+		ctl_op_locked(req, cpl, NULL, conn != NULL);
 	pthread_mutex_unlock(&pr->ctl);
 	pthread_mutex_unlock(&ctl_lock);
 	return others == 0;
@@ -1251,12 +1259,14 @@ rs_close(int fd)
 	/* A connection's close is not waited for: its FIN or reset is the
 	 * worker's to send and the answer carries nothing (Linux's close
 	 * always succeeds), so a short connection costs one round trip to
-	 * the control thread (its accept), not two. Its port stays the
+	 * the control thread (its accept), not two; and the worker hears of
+	 * it from the doorbell (close_op), so the FIN does not wait for the
+	 * control thread to wake either. Its port stays the
 	 * daemon's until the connection ends anyway; a listener's or a
 	 * datagram socket's close waits, so the port is free when close
 	 * returns. */
-	if (close_op(&req, &cpl, s->stream && !atomic_load(&s->listening) &&
-			 (rs_stream_state(s) & RS_SS_CONNECTED)) && wait_any(s))
+	if (close_op(&req, &cpl, (s->stream && !atomic_load(&s->listening) &&
+				  (rs_stream_state(s) & RS_SS_CONNECTED)) ? s : NULL) && wait_any(s))
 		shutdown(s->fd, SHUT_RDWR);
 	rs_sock_put(s);
 	return 0;

@@ -80,7 +80,14 @@
  * write. After reading, the application rings the socket's doorbell when
  * the read freed at least a quarter of the rx ring, brought its free
  * space from below a quarter to above it, or emptied it: the worker then
- * decides whether to send a window update. The slot's state word (RS_SS_*) and so_error
+ * decides whether to send a window update. Closing a connected stream
+ * socket, the application stores app_close = 1 and rings the doorbell
+ * before it sends RS_SOP_CLOSE: the owner then closes the connection (FIN,
+ * or a reset for unread data or SO_LINGER 0) without waiting for the
+ * control thread, whose RS_SOP_CLOSE later lets the socket go. The daemon
+ * reads app_close only as "the application closed its connection" (which
+ * the application may say of its own connections at any time); the slot
+ * stays the application's until RS_SOP_CLOSE. The slot's state word (RS_SS_*) and so_error
  * tell the connection's life:
  *   RS_SS_CONNECTING  set by the control thread when RS_SOP_CONNECT starts
  *                     an active open (the request answers 0 at once; the
@@ -114,7 +121,7 @@
 #include <stdint.h>
 
 #define RS_SHM_MAGIC 0x5253534du /* 'RSSM' */
-#define RS_SHM_VERSION 4 /* 4: app_woken */
+#define RS_SHM_VERSION 5 /* 4: app_woken, 5: app_close */
 #define RS_SHM_MAX_WORKERS 16
 /* SO_RCVBUF and SO_SNDBUF of a new socket: Linux's {r,w}mem_default. */
 #define RS_SNDBUF_DEFAULT 212992
@@ -240,7 +247,8 @@ struct rs_shm_sock {
 	_Atomic uint32_t urg_gen;
 	_Atomic uint32_t urg_pos;
 	_Atomic uint32_t urg_st;
-	uint32_t pad1[7];
+	_Atomic uint32_t app_close;  /* the application closed it (stream sockets) */
+	uint32_t pad1[6];
 	uint8_t pad2[64];
 	/* the rings' indices (struct shm_ring_hdr: prod line, cons line) */
 	_Alignas(64) uint8_t rx_ring_hdr[128];

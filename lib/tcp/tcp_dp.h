@@ -58,6 +58,7 @@ struct tcp_sconn {
 	uint64_t sigurg_ns;         /* when this connection last asked for a SIGURG */
 	bool in_table;
 	bool app_closed;            /* the application closed the socket */
+	bool app_fin;               /* its close (app_close) is applied: FIN or reset */
 	bool orphan_tw;             /* in TIME-WAIT without its socket (released) */
 	bool shut_rd;
 };

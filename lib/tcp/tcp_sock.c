@@ -1163,6 +1163,25 @@ void tcp_stats_show(struct rs_buf *out, bool json)
 
 /* ---- worker operations ---- */
 
+/* The application's close of s, on its connection sc: FIN, or a reset
+ * for unread data or SO_LINGER 0 (Linux's tcp_close). In TIME-WAIT
+ * already (a shutdown, then the peer's FIN), the connection lets go of
+ * the socket at once when the application is done with it (app_closed),
+ * as at the start of a TIME-WAIT the application closed before. */
+static void app_close(struct tcp_worker *tw, struct rs_worker *w, struct rs_sock *s,
+		      struct tcp_sconn *sc, bool linger0)
+{
+	struct tcp_io io;
+	ssize_t fr = shm_bytes_free(&s->rx);
+	uint32_t unread = fr < 0 ? 1 : s->rx.size - (uint32_t)fr;
+	sc->app_fin = true;
+	tcp_io_fill(tw, w, sc, &io);
+	tcp_close(&tw->ctx, &sc->c, unread, linger0, &io, &tw->act);
+	if (sc->c.state == TCP_TIME_WAIT && sc->app_closed)
+		tw->act.events |= TCP_EV_TIME_WAIT;
+	tcp_act_run(tw, w, sc);
+}
+
 static uint32_t tcp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node *node,
 		       struct rs_sock *s, uint32_t budget, bool *more)
 {
@@ -1187,6 +1206,15 @@ static uint32_t tcp_tx(struct rs_worker *w, struct rte_graph *g, struct rte_node
 	tcp_act_run(tw, w, sc);
 	if (ps->conn != sc)
 		return 0; /* closed */
+	if (!sc->app_fin && !sc->app_closed &&
+	    atomic_load_explicit(&s->shm->app_close, memory_order_acquire) != 0) {
+		/* the application closed it: its FIN (or reset) goes now, not
+		 * after the control thread's RS_SOP_CLOSE, which then only
+		 * lets the socket go (TCP_CMD_CLOSE) */
+		uint32_t took = sc->snd_last > before ? sc->snd_last - before : 0;
+		app_close(tw, w, s, sc, s->linger == 0);
+		return took;
+	}
 	/* the application read: maybe a window update */
 	tcp_io_fill(tw, w, sc, &io);
 	tcp_rcvd(&tw->ctx, &sc->c, &io, &tw->act);
@@ -1287,13 +1315,17 @@ static void tcp_cmd(struct rs_worker *w, struct rte_graph *g, struct rte_node *n
 			return;
 		}
 		sc->app_closed = true;
-		{
-			ssize_t fr = shm_bytes_free(&s->rx);
-			uint32_t unread = fr < 0 ? 1 : s->rx.size - (uint32_t)fr;
-			tcp_io_fill(tw, w, sc, &io);
-			tcp_close(&tw->ctx, &sc->c, unread, (c->a0 & TCP_CLOSE_LINGER0) != 0, &io,
-				  &tw->act);
+		if (!sc->app_fin) {
+			app_close(tw, w, s, sc, (c->a0 & TCP_CLOSE_LINGER0) != 0);
+			return;
 		}
+		/* closed already (app_close): the socket goes now, or with its
+		 * TIME-WAIT's start (tcp_act_run), as it goes when the
+		 * application closes in TIME-WAIT (below) */
+		tcp_io_fill(tw, w, sc, &io);
+		tcp_close(&tw->ctx, &sc->c, 0, false, &io, &tw->act);
+		if (sc->c.state == TCP_TIME_WAIT)
+			tw->act.events |= TCP_EV_TIME_WAIT;
 		tcp_act_run(tw, w, sc);
 		return;
 	case TCP_CMD_SHUTDOWN:

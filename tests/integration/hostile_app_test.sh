@@ -340,3 +340,51 @@ kill $td2 2>/dev/null || true; wait $td2 2>/dev/null || true
 grep -q 7700 "$RS_TMP/ttl0.pcap.txt" && fail "a TTL-0 datagram left: $(cat "$RS_TMP/ttl0.pcap.txt")"
 alive ttl
 ok "11: TTL 0/256/1000 in the segment: EINVAL through SO_ERROR, nothing sent"
+
+# ---- 12: app_close says only "the application closed its connection" ----
+$PY - "$RS_SOCK" >"$RS_TMP/appclose.log" 2>&1 <<'PYEOF' &
+import socket, struct, sys, time
+from rs_seg import Seg, saddr4, SLOT_APP_CLOSE, SS
+g = Seg(sys.argv[1])
+def app_close(sd):
+    struct.pack_into("<I", g.m, g.slot(sd) + SLOT_APP_CLOSE, 1)
+    g.ring_bell(sd)
+def until(what, cond):
+    end = time.monotonic() + 10
+    while not cond():
+        assert time.monotonic() < end, what
+        time.sleep(0.01)
+ls = g.socket(socket.SOCK_STREAM)
+assert g.op("BIND", ls, addr=saddr4("0.0.0.0", 7500))[0] == 0
+assert g.op("LISTEN", ls, a=(8, 0, 0))[0] == 0
+lone = g.socket(socket.SOCK_STREAM)
+app_close(ls)    # a listener: it goes on listening
+app_close(lone)  # never connected: nothing to close
+print("ready", flush=True)
+until("no connection to accept", lambda: g.accept_waiting(ls) > 0)
+ret, _, _, fd = g.op("ACCEPT", ls)
+assert ret >= 0, ret
+g.fds[ret] = fd
+# its connection, said closed without RS_SOP_CLOSE: the FIN goes now; the
+# socket stays ours (TIME-WAIT after the peer's FIN) until we close it
+app_close(ret)
+until("the connection never ended", lambda: g.state(ret) & SS["CLOSED"])
+assert g.op("CLOSE", ret)[0] == 0
+assert g.op("CLOSE", lone)[0] == 0
+print("done", flush=True)
+time.sleep(30)
+PYEOF
+hp=$!
+wait_for 10 grep -q ready "$RS_TMP/appclose.log" || fail "app_close: $(cat "$RS_TMP/appclose.log")"
+in_ns p1 timeout 20 $PY -c '
+import socket
+s = socket.create_connection(("10.0.0.1", 7500), timeout=10)
+assert s.recv(10) == b"", "data, not the FIN"
+s.close()' || fail "app_close: the Linux peer saw no FIN: $(cat "$RS_TMP/appclose.log")"
+wait_for 15 grep -q done "$RS_TMP/appclose.log" || fail "app_close: $(cat "$RS_TMP/appclose.log")"
+conn_gone() { ! ringctl sock show | grep ':7500 ' | grep -q '10\.0\.0\.2'; }
+wait_for 5 conn_gone || fail "app_close: the connection's socket is held after its close: $(ringctl sock show)"
+ringctl sock show | grep ':7500 ' | grep -q LISTEN || fail "app_close: the listener stopped: $(ringctl sock show)"
+alive app_close
+kill $hp 2>/dev/null || true; wait $hp 2>/dev/null || true
+ok "12: app_close on a listener or an unconnected socket does nothing; on a connection it sends the FIN, and the socket stays until its close"

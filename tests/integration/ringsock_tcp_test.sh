@@ -6,7 +6,8 @@
 # once with a half-close at the end, checked by hash; an edge-triggered epoll
 # server reads RS_TCP_BYTES from Linux to the end; close with unread data
 # sends RST (the Linux peer sees ECONNRESET) and the reverse, and so does
-# close after SO_LINGER {1, 0}; connect to a
+# close after SO_LINGER {1, 0}; a socket closed in TIME-WAIT goes at once;
+# connect to a
 # closed port gives ECONNREFUSED (blocking, and non-blocking through epoll
 # and SO_ERROR) and ETIMEDOUT (TCP_USER_TIMEOUT, SYNs routed into a black
 # hole); non-blocking connect, epoll readiness, MSG_PEEK,
@@ -80,6 +81,20 @@ in_ns p1 timeout 20 "$LX" rstcli 10.0.0.1 8082 >"$RS_TMP/lgc.log" 2>&1 ||
 	fail "Linux peer of a ringstack close with SO_LINGER {1, 0}: $(cat "$RS_TMP/lgc.log")"
 finish $srv lg.log
 ok "SO_LINGER {1, 0}: close resets, the Linux peer sees ECONNRESET"
+
+# ---- close in TIME-WAIT: the socket goes at once (Linux hands the
+# connection to a TIME-WAIT bucket), not after 2MSL ----
+run_bg tw.log timeout 60 "$RS" twsrv 8083
+srv=$!
+wait_for 10 listening tw.log || fail "twsrv: $(cat "$RS_TMP/tw.log")"
+in_ns p1 timeout 20 "$LX" eofcli 10.0.0.1 8083 >"$RS_TMP/twc.log" 2>&1 ||
+	fail "Linux peer of a ringstack shutdown: $(cat "$RS_TMP/twc.log")"
+wait_for 10 grep -q "^ok closed" "$RS_TMP/tw.log" || fail "twsrv: $(cat "$RS_TMP/tw.log")"
+tw_gone() { ! ringctl sock show | grep -q ':8083 '; }
+wait_for 5 tw_gone || fail "a socket closed in TIME-WAIT is still held: $(ringctl sock show)"
+kill $srv
+wait $srv 2>/dev/null || true
+ok "close in TIME-WAIT (our FIN, then the peer's): the socket goes at once"
 
 # ---- refused ----
 timeout 20 "$RS" refused 10.0.0.2 9999 >"$RS_TMP/ref.log" 2>&1 || fail "$(cat "$RS_TMP/ref.log")"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A by-hand client of the application segment (lib/sock/sock_shm.h,
-version 4) for hostile-application tests: it attaches, issues requests and
+version 5) for hostile-application tests: it attaches, issues requests and
 writes records the way libringsock does, and lets a test break any rule
 on purpose. Every offset here mirrors a struct in sock_shm.h; the
 _check_layout() asserts keep them honest against the header's sizes."""
@@ -27,6 +27,7 @@ SLOT_SIZE = 768
 SLOT_APP_WAIT = 128
 SLOT_TX_ARMED = 132
 SLOT_APP_WOKEN = 136
+SLOT_APP_CLOSE = 164
 SLOT_SO_ERROR = 48
 SLOT_WORKER = 56
 
@@ -124,7 +125,7 @@ class Ring:
 class Seg:
     """One attached application."""
 
-    def __init__(self, ctl_path, version=4, name=b"hostile"):
+    def __init__(self, ctl_path, version=5, name=b"hostile"):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.connect(ctl_path)
         body = struct.pack("<II32s", version, os.getpid(), name)

@@ -453,6 +453,43 @@ cmd_rstcli(const char *ip, int port)
 	return 0;
 }
 
+/* ---- close in TIME-WAIT ---- */
+
+/* Accepts one connection, closes its listener, sends its FIN (SHUT_WR),
+ * reads to the peer's FIN (TIME-WAIT then) and closes; then stays
+ * attached (the daemon closes a departed application's sockets anyway)
+ * until killed, so the test can see whether the socket is gone. */
+static int
+cmd_twsrv(int port)
+{
+	int ls = listener(port, 4);
+	int fd = S(accept)(ls, NULL, NULL);
+	char c;
+
+	if (fd < 0)
+		die("accept");
+	CLOSE(ls);
+	CHECK(S(shutdown)(fd, SHUT_WR) == 0, "shutdown");
+	CHECK(S(recv)(fd, &c, 1, 0) == 0, "the peer's FIN");
+	CLOSE(fd);
+	ok("closed in TIME-WAIT");
+	for (;;)
+		pause();
+}
+
+/* Connects, reads to the peer's FIN, closes. */
+static int
+cmd_eofcli(const char *ip, int port)
+{
+	int fd = connect_to(ip, port);
+	char c;
+
+	CHECK(S(recv)(fd, &c, 1, 0) == 0, "the peer's FIN");
+	CLOSE(fd);
+	ok("eof");
+	return 0;
+}
+
 /* ---- refused ---- */
 
 static int
@@ -908,6 +945,10 @@ main(int argc, char **argv)
 		return cmd_lingersrv(atoi(argv[2]));
 	if (argc >= 4 && strcmp(argv[1], "rstcli") == 0)
 		return cmd_rstcli(argv[2], atoi(argv[3]));
+	if (argc >= 3 && strcmp(argv[1], "twsrv") == 0)
+		return cmd_twsrv(atoi(argv[2]));
+	if (argc >= 4 && strcmp(argv[1], "eofcli") == 0)
+		return cmd_eofcli(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "refused") == 0)
 		return cmd_refused(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "timeout") == 0)

@@ -72,6 +72,7 @@ struct fake_sock {
 	int link;		/* stream: the peer socket, -1 none (echo to self) */
 	bool shut_wr;		/* stream: the app's SHUT_WR, FIN after the data */
 	bool fin_sent;
+	bool app_closed;	/* stream: closed by app_close and the doorbell */
 	int pending_fd;		/* accepted child's wake descriptor, until accepted */
 	int accq[FD_MAX_SOCKS];	/* listener: children waiting */
 	int naccq;
@@ -240,6 +241,7 @@ fake_new_sock(int *app_fd)
 	fk.socks[sd].listening = false;
 	fk.socks[sd].link = -1;
 	fk.socks[sd].shut_wr = fk.socks[sd].fin_sent = false;
+	fk.socks[sd].app_closed = false;
 	fk.socks[sd].pending_fd = -1;
 	fk.socks[sd].naccq = 0;
 	fk.socks[sd].wfd = sv[0];
@@ -320,16 +322,18 @@ fake_stream_connect(int sd, const struct rs_saddr *a)
 	return 0;
 }
 
-/* close(2) of stream socket sd: its peer sees the end of the stream, or a
- * reset when sd had unread data (as Linux). */
+/* close(2) of stream socket sd, at its app_close doorbell or its
+ * RS_SOP_CLOSE, whichever comes first: its peer sees the end of the
+ * stream, or a reset when sd had unread data (as Linux). */
 static void
-fake_stream_close(int sd)
+fake_stream_fin(int sd)
 {
 	struct fake_sock *s = &fk.socks[sd];
 	ssize_t unread = shm_bytes_free(&s->rx);
 
-	if (s->pending_fd >= 0)
-		close(s->pending_fd);
+	if (s->app_closed)
+		return;
+	s->app_closed = true;
 	if (s->link < 0 || !fk.socks[s->link].used)
 		return;
 	if (unread >= 0 && (uint32_t)unread < s->rx.size) {
@@ -339,6 +343,14 @@ fake_stream_close(int sd)
 		fake_set_state(s->link, RS_SS_RCV_EOF, 0);
 	}
 	fk.socks[s->link].link = -1;
+}
+
+static void
+fake_stream_close(int sd)
+{
+	if (fk.socks[sd].pending_fd >= 0)
+		close(fk.socks[sd].pending_fd);
+	fake_stream_fin(sd);
 }
 
 /* The worker's side of every stream socket: finish connects, move bytes
@@ -584,6 +596,10 @@ fake_bells(void)
 		if (fk.socks[db.sd].stream) {
 			atomic_store(&fake_slot((int)db.sd)->tx_armed, 0);
 			fake_streams();
+			/* the application closed it: the worker's FIN (or
+			 * reset) goes now (sock_shm.h) */
+			if (atomic_load(&fake_slot((int)db.sd)->app_close) != 0)
+				fake_stream_fin((int)db.sd);
 			continue;
 		}
 		/* As the contract says: disarm, then look once more. */
@@ -2248,7 +2264,9 @@ static bool close_seen(void) { return atomic_load(&fk.ops[RS_SOP_CLOSE]) > close
 
 /* A connected stream socket's close does not wait for the control thread
  * (its FIN is the worker's to send, the answer carries nothing): with the
- * fake's control thread stalled it returns at once; the request is taken
+ * fake's control thread stalled it returns at once, and the peer sees the
+ * end of the stream at once too (the worker heard of the close from the
+ * slot's app_close and the doorbell); the request is taken
  * when the thread is back, and the next request that waits reads the
  * owed kick first, so it gets its own answer (and a new socket its wake
  * descriptor). A listener's close still waits (its port is free when
@@ -2278,12 +2296,15 @@ Test(ringsock, stream_close_does_not_wait_for_the_control_thread, .timeout = 30)
 	closer_cur = &k;
 	cr_assert_eq(pthread_create(&t, NULL, closer_thread, &k), 0);
 	bool returned = wait_until(closer_done, 3);
+	/* the peer sees the end of the stream, the control thread still
+	 * stalled */
+	if (returned)
+		cr_assert_eq(rs_recv(cl, &b, 1, 0), 0);
+	cr_assert(!close_seen());
 	atomic_store(&fk.ctl_paused, false);
 	pthread_join(t, NULL);
 	cr_assert(returned, "close of a connection waited for the stalled control thread");
 	cr_assert(wait_until(close_seen, 5), "the close never reached the control thread");
-	/* the peer sees the end of the stream */
-	cr_assert_eq(rs_recv(cl, &b, 1, 0), 0);
 
 	/* the next waiting request gets its own answer: a datagram socket
 	 * with its wake descriptor, bound and named */
