@@ -260,6 +260,12 @@ rs_take_so_error(struct rs_sock *s)
 	return e;
 }
 
+int
+rs_daemon_watch_fd(void)
+{
+	return rs_g.attached && !atomic_load(&rs_g.dead) ? rs_g.usock : -1;
+}
+
 bool
 rs_daemon_gone(void)
 {

@@ -507,7 +507,8 @@ rx_ready(struct rs_sock *s)
 static int
 rx_sleep(struct rs_sock *s, int64_t deadline)
 {
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
+			       { .fd = rs_daemon_watch_fd(), .events = POLLRDHUP } };
 	struct timespec ts, *tsp = NULL;
 	int rc = 0;
 
@@ -531,7 +532,7 @@ rx_sleep(struct rs_sock *s, int64_t deadline)
 		ts.tv_nsec = left % 1000000000;
 		tsp = &ts;
 	}
-	if (ppoll(&p, 1, tsp, NULL) < 0 && errno == EINTR)
+	if (ppoll(p, 2, tsp, NULL) < 0 && errno == EINTR)
 		rc = EINTR;
 	rs_wait_leave_drain(s);
 	return rc;
@@ -835,8 +836,12 @@ rs_sock_mask(struct rs_sock *s)
 	uint32_t m = 0, used;
 	int shut;
 
+	/* The daemon is gone: every call on the socket fails at once
+	 * (ECONNRESET), so it is ready, with an error, for every waiter. */
+	if (atomic_load_explicit(&rs_g.dead, memory_order_relaxed))
+		m |= EPOLLERR | EPOLLHUP;
 	if (s->stream)
-		return rs_stream_mask(s);
+		return m | rs_stream_mask(s);
 	if (rx_ready(s))
 		m |= EPOLLIN | EPOLLRDNORM;
 	/* Without tx_lock, so that a sender writing a record does not make
@@ -913,7 +918,7 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	rs_procs_sweep();
 	if (nfds > 0) {
 		socks = calloc(nfds, sizeof(*socks));
-		kfds = calloc(nfds, sizeof(*kfds));
+		kfds = calloc(nfds + 1, sizeof(*kfds));	/* + the daemon */
 		if (socks == NULL || kfds == NULL) {
 			errno = ENOMEM;
 			goto out;
@@ -1007,12 +1012,16 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 			}
 			for (i = 0; i < nfds; i++)
 				kfds[i].revents = 0;
-			if (ppoll(kfds, nfds, tsp, NULL) < 0 && errno == EINTR) {
+			kfds[nfds] = (struct pollfd){ .fd = rs_daemon_watch_fd(), .events = POLLRDHUP };
+			if (ppoll(kfds, nfds + 1, tsp, NULL) < 0 && errno == EINTR) {
 				for (i = 0; i < nfds; i++)
 					if (socks[i] != NULL)
 						rs_wait_leave(socks[i]);
 				goto out;
 			}
+			/* The daemon hung up: its sockets show it (rs_sock_mask) */
+			if (kfds[nfds].revents != 0)
+				rs_daemon_gone();
 		}
 		for (i = 0; i < nfds; i++) {
 			if (socks[i] == NULL)

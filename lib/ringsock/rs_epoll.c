@@ -52,6 +52,10 @@
 /* data.u64 of an ordinary descriptor in the kernel epoll; an rs socket's
  * eventfd has its bare descriptor number. */
 #define KTAG (1ull << 32)
+/* data.u64 of the daemon's socket in the kernel epoll (one-shot: its
+ * hang-up wakes a sleeper once; then every rs socket of the set shows
+ * EPOLLERR | EPOLLHUP, rs_sock_mask). */
+#define KTAG_DAEMON (2ull << 32)
 /* Events per kernel epoll_wait. */
 #define KBATCH 64
 
@@ -70,6 +74,7 @@ fail(int err)
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rs_sock *list_head;
 static int ev_kfd = -1;		/* under list_lock */
+static bool ev_daemon_watched;	/* the daemon's socket is in ev_kfd */
 
 static int
 ev_add(int kfd, int fd, uint64_t data)
@@ -163,9 +168,20 @@ rs_event_arm(void)
 	 * after this are for datagrams the scan below may or may not see;
 	 * either way nothing is lost, at worst one wake-up is spurious. */
 	if (ev_kfd >= 0) {
-		do
+		/* The daemon's hang-up wakes the application's loop too: its
+		 * sockets then show EPOLLERR | EPOLLHUP (rs_sock_mask). */
+		if (!ev_daemon_watched && rs_daemon_watch_fd() >= 0) {
+			struct epoll_event dev = { .events = EPOLLRDHUP | EPOLLONESHOT,
+						   .data.u64 = KTAG_DAEMON };
+
+			ev_daemon_watched = epoll_ctl(ev_kfd, EPOLL_CTL_ADD, rs_daemon_watch_fd(), &dev) == 0;
+		}
+		do {
 			k = epoll_wait(ev_kfd, kev, KBATCH, 0);
-		while (k == KBATCH || (k < 0 && errno == EINTR));
+			for (int j = 0; j < k; j++)
+				if (kev[j].data.u64 == KTAG_DAEMON)
+					rs_daemon_gone();
+		} while (k == KBATCH || (k < 0 && errno == EINTR));
 	}
 	for (s = list_head; s != NULL; s = s->lnext) {
 		if (!s->ev_armed) {
@@ -224,6 +240,7 @@ struct rs_ep {
 	int n, cap;
 	int nplain;		/* ordinary descriptors among the items */
 	int rr;			/* where the next scan starts (fairness) */
+	bool daemon_watched;	/* the daemon's socket is in kfd (KTAG_DAEMON) */
 };
 
 static pthread_rwlock_t ep_tab_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -523,6 +540,10 @@ harvest(struct rs_ep *ep, struct epoll_event *evs, int n, int max, int timeout)
 	}
 	pthread_mutex_lock(&ep->lock);
 	for (j = 0; j < k; j++) {
+		if (kev[j].data.u64 == KTAG_DAEMON) {
+			rs_daemon_gone();
+			continue;
+		}
 		if (!(kev[j].data.u64 & KTAG)) {
 			/* An rs socket's wake descriptor: consume its
 			 * datagrams. Left queued they fill its receive
@@ -608,6 +629,23 @@ leave_all(struct rs_sock **v, int k)
 	free(v);
 }
 
+/* Before the first sleep: the daemon's hang-up wakes the set's sleepers,
+ * whose rs sockets then show it (KTAG_DAEMON). */
+static void
+watch_daemon(struct rs_ep *ep)
+{
+	struct epoll_event kev = { .events = EPOLLRDHUP | EPOLLONESHOT, .data.u64 = KTAG_DAEMON };
+	int fd;
+
+	pthread_mutex_lock(&ep->lock);
+	if (!ep->daemon_watched) {
+		fd = rs_daemon_watch_fd();
+		if (fd >= 0 && epoll_ctl(ep->kfd, EPOLL_CTL_ADD, fd, &kev) == 0)
+			ep->daemon_watched = true;
+	}
+	pthread_mutex_unlock(&ep->lock);
+}
+
 int
 rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
@@ -654,6 +692,7 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 		if (tx_poll && (ms < 0 || ms > 1))
 			ms = 1;
 		/* Sleep: app_wait on, look again, then the kernel. */
+		watch_daemon(ep);
 		k = wait_all(ep, &socks);
 		if (k < 0) {
 			err = ENOMEM;
@@ -862,6 +901,7 @@ rs_ep_fork_child(bool keep)
 	pthread_rwlock_init(&ep_tab_lock, NULL);
 	list_head = NULL;
 	ev_kfd = -1;	/* left open: the application may hold the number */
+	ev_daemon_watched = false;
 	for (fd = 0; fd < RS_MAX_FD; fd++) {
 		ep = ep_tab[fd];
 		if (ep == NULL)

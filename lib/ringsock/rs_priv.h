@@ -210,6 +210,11 @@ void rs_sock_put(struct rs_sock *s);
 
 /* True (and rs_g.dead set) once the daemon's socket has hung up. */
 bool rs_daemon_gone(void);
+/* The connection to the daemon, for a sleeper to watch (POLLRDHUP): its
+ * hang-up wakes every sleeper when the daemon dies (the wake descriptors
+ * are datagram pairs, whose peer's close wakes nobody). -1 when there is
+ * none to watch (not attached, or gone already). */
+int rs_daemon_watch_fd(void);
 /* A caller's address for an AF_INET6 socket (inet6_bind's and
  * ip6_datagram_connect's checks): 0 or an errno. IPv4 (AF_INET) is taken
  * in mapped form when allow4. */

@@ -371,7 +371,8 @@ int
 rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_sock *, void *),
 		void *arg)
 {
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
+			       { .fd = rs_daemon_watch_fd(), .events = POLLRDHUP } };
 	struct timespec ts, *tsp = NULL;
 	int64_t wait0 = rs_now_ns(), spin_end = wait0 + rs_spin_this_wait(), left = -1;
 	int rc = 0;
@@ -416,7 +417,7 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 		ts.tv_nsec = left % 1000000000;
 		tsp = &ts;
 	}
-	if (ppoll(&p, 1, tsp, NULL) < 0 && errno == EINTR)
+	if (ppoll(p, 2, tsp, NULL) < 0 && errno == EINTR)
 		rc = EINTR;
 	rs_wait_leave_drain(s);
 	/* Not at a timeout: the caller calls again after each slice, so

@@ -1359,6 +1359,104 @@ Test(ringsock, daemon_gone_econnreset, .timeout = 20)
 	cr_assert_eq(fcntl(a, F_GETFD), -1);
 }
 
+/* The daemon dies while the application sleeps with no timeout: the wake
+ * descriptors are datagram pairs, whose peer's close wakes nobody, so the
+ * connection to the daemon is watched too and its hang-up ends every
+ * sleep (the fake keeps its ends of the wake pairs open, as a daemon
+ * whose descriptors outlive it would). */
+static void *
+stop_when_asleep(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&fake_slot(0)->app_wait) == 0)
+		usleep(100);
+	fake_stop();
+	return NULL;
+}
+
+static int
+death_dgram(void)
+{
+	struct sockaddr_in addr = sin_of(0x7f000001, 7030);
+	int a;
+
+	fake_start(FAKE_OK);
+	a = rs_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(a >= 0);
+	cr_assert_eq(rs_bind(a, SA(&addr), sizeof(addr)), 0);
+	return a;
+}
+
+Test(ringsock, daemon_death_wakes_recv, .timeout = 20)
+{
+	pthread_t t;
+	char buf[8];
+	int a = death_dgram();
+
+	cr_assert_eq(pthread_create(&t, NULL, stop_when_asleep, NULL), 0);
+	errno = 0;
+	cr_assert_eq(rs_recv(a, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, ECONNRESET);
+	pthread_join(t, NULL);
+	rs_close(a);
+}
+
+Test(ringsock, daemon_death_wakes_stream_recv, .timeout = 20)
+{
+	struct sockaddr_in peer = sin_of(INADDR_LOOPBACK, 7);
+	pthread_t t;
+	char buf[8];
+	int fd;
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0);
+	cr_assert_eq(rs_connect(fd, SA(&peer), sizeof(peer)), 0);
+	cr_assert_eq(pthread_create(&t, NULL, stop_when_asleep, NULL), 0);
+	errno = 0;
+	cr_assert_eq(rs_recv(fd, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, ECONNRESET);
+	pthread_join(t, NULL);
+	rs_close(fd);
+}
+
+Test(ringsock, daemon_death_wakes_poll, .timeout = 20)
+{
+	pthread_t t;
+	int a = death_dgram();
+	struct pollfd p = { .fd = a, .events = POLLIN };
+
+	cr_assert_eq(pthread_create(&t, NULL, stop_when_asleep, NULL), 0);
+	cr_assert_eq(rs_poll(&p, 1, -1), 1);
+	cr_assert_eq(p.revents & (POLLERR | POLLHUP), POLLERR | POLLHUP);
+	pthread_join(t, NULL);
+	rs_close(a);
+}
+
+Test(ringsock, daemon_death_wakes_epoll_and_event_fd, .timeout = 20)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	pthread_t t;
+	int a = death_dgram(), ep, efd;
+
+	ep = rs_epoll_create1(0);
+	cr_assert(ep >= 0);
+	cr_assert_eq(rs_epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev), 0);
+	efd = rs_event_fd();
+	cr_assert(efd >= 0);
+	cr_assert_eq(rs_event_arm(), 0);
+	cr_assert_eq(pthread_create(&t, NULL, stop_when_asleep, NULL), 0);
+	cr_assert_eq(rs_epoll_wait(ep, got, 4, -1), 1);
+	cr_assert_eq(got[0].events & (EPOLLERR | EPOLLHUP), EPOLLERR | EPOLLHUP);
+	pthread_join(t, NULL);
+	/* the application's own loop wakes as well */
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 10000), 1);
+	cr_assert_eq(rs_event_arm(), 1);
+	rs_close(a);
+	rs_close(ep);
+}
+
 /*
  * MSG_PEEK.
  */
