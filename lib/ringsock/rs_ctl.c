@@ -88,31 +88,6 @@ rs_spin_ns(void)
 	return r;
 }
 
-/* Adaptive spin, per thread. A spin pays only when what the thread waits
- * for comes within it: when its peer shares its core (the client on a
- * small machine, whose reply the spin itself delays), or is far away, the
- * spin is CPU taken from others and latency added. Each wait that lasts
- * longer than the full spin halves the next spin, off after
- * RS_SPIN_SHIFT_OFF of them in a row; any wait that ends within the full
- * spin (however it was waited for) brings it back whole. */
-#define RS_SPIN_SHIFT_OFF 6
-static _Thread_local uint8_t spin_shift;
-
-int64_t
-rs_spin_this_wait(void)
-{
-	return spin_shift >= RS_SPIN_SHIFT_OFF ? 0 : rs_spin_ns() >> spin_shift;
-}
-
-void
-rs_spin_learn(int64_t waited_ns)
-{
-	if (waited_ns <= rs_spin_ns())
-		spin_shift = 0;
-	else if (spin_shift < RS_SPIN_SHIFT_OFF)
-		spin_shift++;
-}
-
 /*
  * Descriptor table.
  */

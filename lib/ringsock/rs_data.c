@@ -631,7 +631,7 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 	struct rs_rx_meta meta;
 	struct shm_rec rec;
 	struct rs_sock *s;
-	int64_t deadline = 0, spin_end = 0, wait0 = 0;
+	int64_t deadline = 0, spin_end = 0;
 	ssize_t n;
 	int err = 0;
 
@@ -659,11 +659,8 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 	for (;;) {
 		n = rx_try(s, &meta, msg->msg_iov, (int)msg->msg_iovlen, &rec,
 			   (flags & MSG_PEEK) != 0);
-		if (n >= 0) {
-			if (wait0 != 0)
-				rs_spin_learn(rs_now_ns() - wait0);
+		if (n >= 0)
 			break;
-		}
 		if (n != -EAGAIN) {
 			err = EPROTO;
 			goto out;
@@ -691,8 +688,7 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 			goto out;
 		}
 		if (spin_end == 0) {
-			wait0 = rs_now_ns();
-			spin_end = wait0 + rs_spin_this_wait();
+			spin_end = rs_now_ns() + rs_spin_ns();
 			deadline = deadline_of(atomic_load(&s->rcvtimeo));
 			continue;
 		}
@@ -707,11 +703,8 @@ rs_recvmsg(int fd, struct msghdr *msg, int flags)
 			goto out;
 		}
 		err = rx_sleep(s, deadline);
-		if (err != 0) {
-			if (err == EAGAIN)	/* the timeout: a long wait */
-				rs_spin_learn(rs_now_ns() - wait0);
+		if (err != 0)
 			goto out;
-		}
 	}
 
 	msg->msg_flags = 0;
@@ -894,7 +887,7 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	struct rs_sock **socks = NULL;
 	struct pollfd *kfds = NULL;
 	struct rlimit rl;
-	int64_t deadline, spin_end = 0, wait0 = 0;
+	int64_t deadline, spin_end;
 	nfds_t i;
 	int ready, rc = -1;
 	bool any_rs = false, want_out;
@@ -945,6 +938,7 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		}
 	}
 	deadline = timeout < 0 ? 0 : rs_now_ns() + (int64_t)timeout * 1000000;
+	spin_end = any_rs ? rs_now_ns() + rs_spin_ns() : 0;
 	for (;;) {
 		int64_t left;
 		struct timespec ts, *tsp;
@@ -977,10 +971,6 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		}
 		if (ready > 0 || timeout == 0)
 			break;
-		if (wait0 == 0) {
-			wait0 = rs_now_ns();
-			spin_end = any_rs ? wait0 + rs_spin_this_wait() : 0;
-		}
 		if (rs_now_ns() < spin_end) {
 			rs_relax();
 			continue;
@@ -1033,8 +1023,6 @@ rs_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		}
 	}
 	rc = ready;
-	if (any_rs && wait0 != 0)
-		rs_spin_learn(rs_now_ns() - wait0);
 out:
 	for (i = 0; i < nfds; i++)
 		if (socks != NULL && socks[i] != NULL)

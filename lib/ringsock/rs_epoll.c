@@ -650,7 +650,7 @@ int
 rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
 	struct rs_ep *ep;
-	int64_t deadline, spin_end = 0, wait0 = 0;
+	int64_t deadline, spin_end = 0;
 	bool tx_poll;
 	int n = 0, err = 0;
 
@@ -674,10 +674,8 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 		n = collect(ep, events, maxevents, &tx_poll);
 		if (n > 0 || timeout == 0)
 			break;
-		if (spin_end == 0) {
-			wait0 = rs_now_ns();
-			spin_end = wait0 + rs_spin_this_wait();
-		}
+		if (spin_end == 0)
+			spin_end = rs_now_ns() + rs_spin_ns();
 		if (rs_now_ns() < spin_end) {
 			rs_relax();
 			continue;
@@ -712,8 +710,6 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 			break;
 	}
 	ep_put(ep);
-	if (wait0 != 0 && err == 0)
-		rs_spin_learn(rs_now_ns() - wait0);
 	return err != 0 ? fail(err) : n;
 }
 

@@ -228,11 +228,6 @@ int64_t rs_now_ns(void);
 /* How long a blocking call polls before it sleeps (RINGSTACK_SPIN_US). */
 #define RS_SPIN_NS_DEFAULT 20000
 int64_t rs_spin_ns(void);
-/* This thread's spin for the wait it begins (rs_spin_ns, less while its
- * recent waits outlasted it), and what the wait took once it ended
- * (from its start to readiness or the timeout). */
-int64_t rs_spin_this_wait(void);
-void rs_spin_learn(int64_t waited_ns);
 
 /* Sleep on the socket's wake descriptor: enter sets app_wait, leave clears
  * it when the last sleeper goes. */

@@ -374,17 +374,13 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 	struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
 			       { .fd = rs_daemon_watch_fd(), .events = POLLRDHUP } };
 	struct timespec ts, *tsp = NULL;
-	int64_t wait0 = rs_now_ns(), spin_end = wait0 + rs_spin_this_wait(), left = -1;
+	int64_t spin_end = rs_now_ns() + rs_spin_ns(), left = -1;
 	int rc = 0;
 
 	/* A short polite spin first: a peer on this host answers fast. */
 	while (rs_now_ns() < spin_end) {
-		if (atomic_load(&s->closed))
-			return EBADF;
-		if (ready(s, arg)) {
-			rs_spin_learn(rs_now_ns() - wait0);
-			return 0;
-		}
+		if (ready(s, arg) || atomic_load(&s->closed))
+			return atomic_load(&s->closed) ? EBADF : 0;
 		rs_relax();
 	}
 	rs_wait_enter(s);
@@ -394,10 +390,8 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 		rc = EBADF;
 		goto out;
 	}
-	if (ready(s, arg)) {
-		rs_spin_learn(rs_now_ns() - wait0);
+	if (ready(s, arg))
 		goto out;
-	}
 	/* Only before a real sleep (a system call): a gone daemon wakes
 	 * nobody. */
 	if (rs_daemon_gone()) {
@@ -420,10 +414,6 @@ rs_stream_sleep(struct rs_sock *s, int64_t deadline, bool (*ready)(struct rs_soc
 	if (ppoll(p, 2, tsp, NULL) < 0 && errno == EINTR)
 		rc = EINTR;
 	rs_wait_leave_drain(s);
-	/* Not at a timeout: the caller calls again after each slice, so
-	 * wait0 is only this call's start. */
-	if (rc == 0 && ready(s, arg))
-		rs_spin_learn(rs_now_ns() - wait0);
 	return rc;
 out:
 	rs_wait_leave(s);
