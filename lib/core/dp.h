@@ -252,6 +252,11 @@ extern struct rs_dp rs_dp;
 
 void rs_dp_params_default(struct rs_dp_params *p);
 
+/* Every how many walks a worker times its walk node by node (a power of
+ * 2): the graph's per-node cycles are an estimate from that sample (calls
+ * and objects are counted at every walk). See rs_worker_poll_once. */
+#define RS_NODE_CYCLES_EVERY 16
+
 /* Nanoseconds at TSC value t, plus the test offset. */
 static inline uint64_t rs_tsc_to_ns(uint64_t t)
 {

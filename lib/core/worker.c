@@ -62,9 +62,6 @@ int rs_workers_create(void)
 	return 0;
 }
 
-/* Every how many walks a walk is timed node by node (a power of 2). */
-#define RS_NODE_CYCLES_EVERY 16
-
 /*
  * rte_graph_walk, DPDK 22.11's, whose per-node statistics are built in
  * (RTE_LIBRTE_GRAPH_STATS): two TSC reads around every node visit, about
