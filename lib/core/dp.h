@@ -253,11 +253,21 @@ extern struct rs_dp rs_dp;
 
 void rs_dp_params_default(struct rs_dp_params *p);
 
+/* Every how many walks a worker times its walk node by node (a power of
+ * 2): the graph's per-node cycles are an estimate from that sample (calls
+ * and objects are counted at every walk). See rs_worker_poll_once. */
+#define RS_NODE_CYCLES_EVERY 16
+
+/* Nanoseconds at TSC value t, plus the test offset. */
+static inline uint64_t rs_tsc_to_ns(uint64_t t)
+{
+	return (uint64_t)((__uint128_t)t * 1000000000u / rs_dp.tsc_hz) + rs_dp.clock_offset_ns;
+}
+
 /* Nanoseconds from the TSC, monotonic, plus the test offset. */
 static inline uint64_t rs_now_ns(void)
 {
-	uint64_t t = rte_get_tsc_cycles();
-	return (uint64_t)((__uint128_t)t * 1000000000u / rs_dp.tsc_hz) + rs_dp.clock_offset_ns;
+	return rs_tsc_to_ns(rte_get_tsc_cycles());
 }
 
 /* ---- control thread API (lib/core) ---- */

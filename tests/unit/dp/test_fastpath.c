@@ -922,3 +922,39 @@ Test(fastpath, follows_configuration_changes6)
 	mk_udp6(&f, SRC6, DST6, 64, 18);
 	same("route gone", &f, 1, false, 0);
 }
+
+static struct rte_node *node_named(const char *name)
+{
+	struct rte_node *node;
+	rte_graph_off_t off;
+	rte_node_t count;
+	rte_graph_foreach_node(count, off, wk->graph, node) {
+		if (strcmp(node->name, name) == 0)
+			return node;
+	}
+	cr_assert_fail("no node %s", name);
+	return NULL;
+}
+
+/* The graph's per-node counters of port_rx (a source node, called at every
+ * walk): calls at every walk, cycles only at the walks that are timed, one
+ * in RS_NODE_CYCLES_EVERY (the TSC is read once in the others). */
+Test(fastpath, node_cycles_sampled)
+{
+	settle();
+	struct rte_node *rx = node_named("port_rx");
+	/* up to the next timed walk */
+	while ((wk->loops & (RS_NODE_CYCLES_EVERY - 1)) != 0)
+		rs_worker_poll_once(wk);
+	uint64_t calls = rx->total_calls, cyc = rx->total_cycles;
+	rs_worker_poll_once(wk);
+	cr_assert_eq(rx->total_calls, calls + 1);
+	cr_assert_gt(rx->total_cycles, cyc, "a timed walk counts cycles");
+	/* the walk's cycles come scaled to the walks the sample stands for */
+	cr_assert_eq((rx->total_cycles - cyc) % RS_NODE_CYCLES_EVERY, 0);
+	cyc = rx->total_cycles;
+	for (unsigned k = 1; k < RS_NODE_CYCLES_EVERY; k++)
+		rs_worker_poll_once(wk);
+	cr_assert_eq(rx->total_calls, calls + RS_NODE_CYCLES_EVERY);
+	cr_assert_eq(rx->total_cycles, cyc, "an untimed walk reads no TSC for the nodes");
+}
