@@ -7,7 +7,7 @@ usage: pace.py SECONDS INTERVAL CPU PREFIX PORT RINGCTL SOCK CHUNK...
   (absolute: a slot that starts late does not push the later ones back),
   until SECONDS have passed; a chunk that takes longer than its slot delays
   the next one only. Prints "LINES_APPLIED ELAPSED_SECONDS".
-  CPU: the CPU ringctl is pinned to ("" = not pinned). Prints
+  CPU: the CPU pace.py and ringctl are pinned to ("" = not pinned). Prints
   "LINES_APPLIED ELAPSED_SECONDS PACKETS": PACKETS are the ones port PORT
   of the DPDK process PREFIX sent over exactly that window (telemetry;
   PREFIX "-": none, PACKETS 0).
@@ -43,10 +43,10 @@ def main():
     for c in chunks:
         with open(c) as f:
             lines.append(sum(1 for _ in f))
-    pin = {}
     if cpu != "":
-        cpus = {int(cpu)}
-        pin["preexec_fn"] = lambda: os.sched_setaffinity(0, cpus)
+        # this process too: the fork of every ringctl happens where its
+        # parent runs, and a fork on the worker's CPU takes the worker's time
+        os.sched_setaffinity(0, {int(cpu)})
     done = 0
     k = 0
     p0 = opackets(prefix, port)
@@ -59,7 +59,7 @@ def main():
         if slot > now:
             time.sleep(slot - now)
         i = k % len(chunks)
-        r = subprocess.run([rctl, "-s", sock, "-b", chunks[i]], stdout=subprocess.DEVNULL, **pin)
+        r = subprocess.run([rctl, "-s", sock, "-b", chunks[i]], stdout=subprocess.DEVNULL)
         if r.returncode != 0:
             sys.exit("pace.py: ringctl -b %s failed (%d)" % (chunks[i], r.returncode))
         done += lines[i]
