@@ -135,6 +135,7 @@ link set port0 address 02:00:00:00:00:01
 addr add 198.18.0.1/24 dev port0
 addr add 10.1.0.1/24 dev port1
 neigh add 10.1.0.2 lladdr 02:00:00:00:00:03 dev port1
+neigh add 10.1.0.3 lladdr 02:00:00:00:00:04 dev port1
 route add 198.18.1.0/24 via 10.1.0.2
 CONF
 # pcap_src FILE: the ports of part 1, with one RX queue per worker (and as
@@ -561,9 +562,16 @@ scale_run() {
 	# why not a shell loop) for the measuring window; the forwarding rate
 	# over exactly that window beside the one without updates. ringctl
 	# runs on the control thread's CPU (lcore 0 of rs_lc), off the
-	# worker's, as management does on a router.
+	# worker's, as management does on a router. IPv4: the chunks move
+	# their routes to a second gateway, then back (a replace by the same
+	# route leaves every FIB entry as it was; these rewrite them).
 	local paced_pps paced_done paced_secs paced_tx
-	split -l 10000 -d -a 3 "$T/updates" "$T/upd_chunk."
+	if [ "$fam" = 4 ]; then
+		sed 's/ via 10\.1\.0\.2$/ via 10.1.0.3/' "$T/updates" | split -l 10000 -d -a 3 - "$T/upd_chunk.a"
+		split -l 10000 -d -a 3 "$T/updates" "$T/upd_chunk.b"
+	else
+		split -l 10000 -d -a 3 "$T/updates" "$T/upd_chunk."
+	fi
 	d0=$(drops)
 	read -r paced_done paced_secs paced_tx < <(nice -n -10 $PY perf/pace.py "$secs" 0.1 0 "$p" 1 $RCTL "$T/$p.sock" "$T"/upd_chunk.*)
 	[ -n "$paced_tx" ] || { echo "fwd_bench: paced updates failed" >&2; return 1; }
