@@ -135,6 +135,7 @@ link set port0 address 02:00:00:00:00:01
 addr add 198.18.0.1/24 dev port0
 addr add 10.1.0.1/24 dev port1
 neigh add 10.1.0.2 lladdr 02:00:00:00:00:03 dev port1
+neigh add 10.1.0.3 lladdr 02:00:00:00:00:04 dev port1
 route add 198.18.1.0/24 via 10.1.0.2
 CONF
 # pcap_src FILE: the ports of part 1, with one RX queue per worker (and as
@@ -557,26 +558,25 @@ scale_run() {
 	lost=$((d1 - d0))
 	# The issue's "same rate while 100,000 route updates per second are
 	# applied": the same replaces, paced at 10,000 every 100 ms (one
-	# ringctl -b each), for the measuring window; the forwarding rate over
-	# that window beside the one without updates.
-	local paced_pps paced_done=0 k=0 tp0 tp1 ts
-	split -l 10000 -d -a 3 "$T/updates" "$T/upd_chunk."
-	local chunks=("$T"/upd_chunk.*)
+	# ringctl -b each, slots at absolute times: perf/pace.py, which says
+	# why not a shell loop) for the measuring window; the forwarding rate
+	# over exactly that window beside the one without updates. ringctl
+	# runs on the control thread's CPU (lcore 0 of rs_lc), off the
+	# worker's, as management does on a router. IPv4: the chunks move
+	# their routes to a second gateway, then back (a replace by the same
+	# route leaves every FIB entry as it was; these rewrite them).
+	local paced_pps paced_done paced_secs paced_tx
+	if [ "$fam" = 4 ]; then
+		sed 's/ via 10\.1\.0\.2$/ via 10.1.0.3/' "$T/updates" | split -l 10000 -d -a 3 - "$T/upd_chunk.a"
+		split -l 10000 -d -a 3 "$T/updates" "$T/upd_chunk.b"
+	else
+		split -l 10000 -d -a 3 "$T/updates" "$T/upd_chunk."
+	fi
 	d0=$(drops)
-	tx0=$(opackets "$p" 1)
-	tp0=$(date +%s.%N)
-	while [ "$(echo "$(date +%s.%N) - $tp0 < $secs" | bc -l)" = 1 ]; do
-		ts=$(date +%s.%N)
-		nice -n -10 $RCTL -s "$T/$p.sock" -b "${chunks[$((k % ${#chunks[@]}))]}" >/dev/null
-		paced_done=$((paced_done + $(wc -l <"${chunks[$((k % ${#chunks[@]}))]}")))
-		k=$((k + 1))
-		# the rest of this 100 ms slot (none when the chunk took longer)
-		sleep "$(echo "x = 0.1 - ($(date +%s.%N) - $ts); if (x > 0) x else 0" | bc -l)"
-	done
-	tp1=$(date +%s.%N)
-	tx1=$(opackets "$p" 1)
-	paced_pps=$(printf %.0f "$(echo "($tx1 - $tx0) / ($tp1 - $tp0)" | bc -l)")
-	paced_rate=$(printf %.0f "$(echo "$paced_done / ($tp1 - $tp0)" | bc -l)")
+	read -r paced_done paced_secs paced_tx < <(nice -n -10 $PY perf/pace.py "$secs" 0.1 0 "$p" 1 $RCTL "$T/$p.sock" "$T"/upd_chunk.*)
+	[ -n "$paced_tx" ] || { echo "fwd_bench: paced updates failed" >&2; return 1; }
+	paced_pps=$(printf %.0f "$(echo "$paced_tx / $paced_secs" | bc -l)")
+	paced_rate=$(printf %.0f "$(echo "$paced_done / $paced_secs" | bc -l)")
 	lost=$((lost + $(drops) - d0))
 	rm -f "$T"/upd_chunk.*
 	$RCTL -s "$T/$p.sock" stats >"$OUT/stats_scale${fam/4/}_after_updates.txt"

@@ -142,3 +142,6 @@ static struct rs_module route_module = {
 	.fini = fib4_fini,
 };
 RS_MODULE_REGISTER(route_module);
+
+/* a prefix of the store with its first route: one cache line (rib_impl.h) */
+_Static_assert(sizeof(struct route4) == 32 && sizeof(struct pfx) == 64, "struct pfx grew");

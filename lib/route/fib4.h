@@ -80,16 +80,19 @@ struct fib4_path {
 	uint16_t iface;
 };
 
+/* 32 bytes (npaths beside proto, not in a hole of its own): the route
+ * store holds a million of them, a prefix and its first route one cache
+ * line (rib_impl.h) */
 struct route4 {
 	uint32_t prefix;  /* host order, masked */
 	uint8_t plen;
 	uint8_t type;     /* enum rt_type */
 	uint8_t proto;    /* enum rt_proto */
+	uint8_t npaths;   /* ECMP: > 1, paths[] holds every path (gw/iface unused) */
 	uint16_t iface;
 	uint32_t gw;
 	uint32_t metric;
 	uint32_t nh;      /* next-hop index (set by fib4) */
-	uint8_t npaths;   /* ECMP: > 1, paths[] holds every path (gw/iface unused) */
 	struct fib4_path *paths; /* owned by fib4 once added (copied on add) */
 };
 

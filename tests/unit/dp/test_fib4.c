@@ -1351,3 +1351,76 @@ Test(fib4, limits_link_down_with_all_groups_in_use)
 		dead += fib4_lookup(IP(60, 0, 0, 1) + (i << 8)) == FIB4_NH_NONE;
 	cr_assert_eq(dead, 0, "after link up: %u of %u ECMP routes unusable", dead, n);
 }
+
+/* ---- the route store at scale (rib_impl.h: prefixes from 2 MiB slabs,
+ * the first route inline, IPv4 slots in address order sixteen at a time) ---- */
+
+static void fib_setup_large(void) { fib_setup_sized(1 << 18, 1 << 10); }
+TestSuite(fib4_large, .init = fib_setup_large, .fini = fib_teardown, .timeout = 120);
+
+/* 100,000 /24s in order and 20,000 host routes in 100 of them (prefixes of
+ * other lengths crowding one /24's slots), a second metric on every third
+ * prefix (its routes move out of the inline one), half deleted and added
+ * again (freed prefixes reused): every route is found, installed and
+ * looked up, through several slabs and store growths. */
+Test(fib4_large, store_many_prefixes_with_reuse)
+{
+	const uint32_t N24 = 100000, N32 = 20000;
+	uint32_t n = 0;
+	for (int round = 0; round < 2; round++) {
+		for (uint32_t i = 0; i < N24; i++) {
+			if (round == 1 && i % 2 == 1)
+				continue; /* kept from round 0 */
+			uint32_t pfx = IP(64, 0, 0, 0) + (i << 8);
+			cr_assert_eq(add_uc(pfx, 24, 1, IP(10, 1, 0, 1), 10), 0, "/24 %u", i);
+			if (i % 3 == 0)
+				cr_assert_eq(add_uc(pfx, 24, 2, IP(10, 2, 0, 1), 5), 0, "/24 %u m5", i);
+		}
+		for (uint32_t j = 0; j < N32; j++) {
+			if (round == 1 && j % 2 == 1)
+				continue;
+			uint32_t a = IP(64, 0, 0, 0) + ((j / 200) << 8) + (j % 200);
+			cr_assert_eq(add_uc(a, 32, 3, IP(10, 3, 0, 1), 0), 0, "/32 %u", j);
+		}
+		n = N24 + N24 / 3 + 1 + N32;
+		cr_assert_eq(fib4_count(), n, "round %d: %u routes, %u expected", round, fib4_count(), n);
+		for (uint32_t i = 0; i < N24; i++) {
+			uint32_t a = IP(64, 0, 0, 0) + (i << 8) + 250;
+			const struct rs_nh *nh = lookup_nh(a);
+			cr_assert_not_null(nh, "/24 %u", i);
+			cr_assert_eq(nh->iface, i % 3 == 0 ? 2 : 1, "/24 %u through %u", i, nh->iface);
+			struct route4 got;
+			cr_assert_eq(fib4_route_get(a, &got), 0);
+			cr_assert(got.plen == 24 && got.metric == (i % 3 == 0 ? 5u : 10u));
+		}
+		for (uint32_t j = 0; j < N32; j++) {
+			uint32_t a = IP(64, 0, 0, 0) + ((j / 200) << 8) + (j % 200);
+			cr_assert_eq(lookup_nh(a)->iface, 3, "/32 %u", j);
+		}
+		if (round == 1)
+			break;
+		/* half of every kind goes: their prefixes are reused next round */
+		for (uint32_t i = 0; i < N24; i += 2) {
+			int want = i % 3 == 0 ? 2 : 1;
+			cr_assert_eq(fib4_route_del(IP(64, 0, 0, 0) + (i << 8), 24, -1, -1,
+						    FIB4_ANY_IFACE, 0), want);
+		}
+		for (uint32_t j = 0; j < N32; j += 2)
+			cr_assert_eq(fib4_route_del(IP(64, 0, 0, 0) + ((j / 200) << 8) + (j % 200), 32,
+						    -1, -1, FIB4_ANY_IFACE, 0), 1);
+		uint32_t gone = 0;
+		for (uint32_t i = 0; i < N24; i += 2)
+			gone += i % 3 == 0 ? 2 : 1;
+		gone += N32 / 2;
+		cr_assert_eq(fib4_count(), n - gone);
+		cr_assert_eq(fib4_lookup(IP(64, 0, 0, 250)), FIB4_NH_NONE);
+		cr_assert_eq(lookup_nh(IP(64, 0, 1, 250))->iface, 1);
+	}
+	for (uint32_t i = 0; i < N24; i++)
+		cr_assert_gt(fib4_route_del(IP(64, 0, 0, 0) + (i << 8), 24, -1, -1, FIB4_ANY_IFACE, 0), 0);
+	for (uint32_t j = 0; j < N32; j++)
+		cr_assert_eq(fib4_route_del(IP(64, 0, 0, 0) + ((j / 200) << 8) + (j % 200), 32, -1,
+					    -1, FIB4_ANY_IFACE, 0), 1);
+	cr_assert_eq(fib4_count(), 0);
+	cr_assert_eq(fib4_lookup(IP(64, 0, 50, 1)), FIB4_NH_NONE);
+}
