@@ -76,6 +76,22 @@ static struct rs_sock *list_head;
 static int ev_kfd = -1;		/* under list_lock */
 static bool ev_daemon_watched;	/* the daemon's socket is in ev_kfd */
 
+/* Puts the daemon's socket in the kernel epoll kfd, once (*watched):
+ * one-shot, its hang-up wakes a sleeper once, and then every rs socket
+ * shows EPOLLERR | EPOLLHUP (rs_sock_mask). Nothing before the attach. */
+static void
+watch_daemon_in(int kfd, bool *watched)
+{
+	struct epoll_event kev = { .events = EPOLLRDHUP | EPOLLONESHOT, .data.u64 = KTAG_DAEMON };
+	int fd;
+
+	if (*watched)
+		return;
+	fd = rs_daemon_watch_fd();
+	if (fd >= 0 && epoll_ctl(kfd, EPOLL_CTL_ADD, fd, &kev) == 0)
+		*watched = true;
+}
+
 static int
 ev_add(int kfd, int fd, uint64_t data)
 {
@@ -168,14 +184,8 @@ rs_event_arm(void)
 	 * after this are for datagrams the scan below may or may not see;
 	 * either way nothing is lost, at worst one wake-up is spurious. */
 	if (ev_kfd >= 0) {
-		/* The daemon's hang-up wakes the application's loop too: its
-		 * sockets then show EPOLLERR | EPOLLHUP (rs_sock_mask). */
-		if (!ev_daemon_watched && rs_daemon_watch_fd() >= 0) {
-			struct epoll_event dev = { .events = EPOLLRDHUP | EPOLLONESHOT,
-						   .data.u64 = KTAG_DAEMON };
-
-			ev_daemon_watched = epoll_ctl(ev_kfd, EPOLL_CTL_ADD, rs_daemon_watch_fd(), &dev) == 0;
-		}
+		/* The daemon's hang-up wakes the application's loop too. */
+		watch_daemon_in(ev_kfd, &ev_daemon_watched);
 		do {
 			k = epoll_wait(ev_kfd, kev, KBATCH, 0);
 			for (int j = 0; j < k; j++)
@@ -629,23 +639,6 @@ leave_all(struct rs_sock **v, int k)
 	free(v);
 }
 
-/* Before the first sleep: the daemon's hang-up wakes the set's sleepers,
- * whose rs sockets then show it (KTAG_DAEMON). */
-static void
-watch_daemon(struct rs_ep *ep)
-{
-	struct epoll_event kev = { .events = EPOLLRDHUP | EPOLLONESHOT, .data.u64 = KTAG_DAEMON };
-	int fd;
-
-	pthread_mutex_lock(&ep->lock);
-	if (!ep->daemon_watched) {
-		fd = rs_daemon_watch_fd();
-		if (fd >= 0 && epoll_ctl(ep->kfd, EPOLL_CTL_ADD, fd, &kev) == 0)
-			ep->daemon_watched = true;
-	}
-	pthread_mutex_unlock(&ep->lock);
-}
-
 int
 rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
@@ -689,8 +682,11 @@ rs_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 		}
 		if (tx_poll && (ms < 0 || ms > 1))
 			ms = 1;
-		/* Sleep: app_wait on, look again, then the kernel. */
-		watch_daemon(ep);
+		/* Sleep: app_wait on, look again, then the kernel (which the
+		 * daemon's hang-up also wakes). */
+		pthread_mutex_lock(&ep->lock);
+		watch_daemon_in(ep->kfd, &ep->daemon_watched);
+		pthread_mutex_unlock(&ep->lock);
 		k = wait_all(ep, &socks);
 		if (k < 0) {
 			err = ENOMEM;

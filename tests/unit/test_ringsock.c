@@ -1316,37 +1316,36 @@ death_dgram(void)
 	return a;
 }
 
-Test(ringsock, daemon_death_wakes_recv, .timeout = 20)
+/* A recv on fd, asleep when the daemon goes: ECONNRESET. */
+static void
+recv_fails_as_daemon_dies(int fd)
 {
 	pthread_t t;
 	char buf[8];
-	int a = death_dgram();
 
-	cr_assert_eq(pthread_create(&t, NULL, stop_when_asleep, NULL), 0);
-	errno = 0;
-	cr_assert_eq(rs_recv(a, buf, sizeof(buf), 0), -1);
-	cr_assert_eq(errno, ECONNRESET);
-	pthread_join(t, NULL);
-	rs_close(a);
-}
-
-Test(ringsock, daemon_death_wakes_stream_recv, .timeout = 20)
-{
-	struct sockaddr_in peer = sin_of(INADDR_LOOPBACK, 7);
-	pthread_t t;
-	char buf[8];
-	int fd;
-
-	fake_start(FAKE_OK);
-	fd = rs_socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0);
-	cr_assert_eq(rs_connect(fd, SA(&peer), sizeof(peer)), 0);
 	cr_assert_eq(pthread_create(&t, NULL, stop_when_asleep, NULL), 0);
 	errno = 0;
 	cr_assert_eq(rs_recv(fd, buf, sizeof(buf), 0), -1);
 	cr_assert_eq(errno, ECONNRESET);
 	pthread_join(t, NULL);
 	rs_close(fd);
+}
+
+Test(ringsock, daemon_death_wakes_recv, .timeout = 20)
+{
+	recv_fails_as_daemon_dies(death_dgram());
+}
+
+Test(ringsock, daemon_death_wakes_stream_recv, .timeout = 20)
+{
+	struct sockaddr_in peer = sin_of(INADDR_LOOPBACK, 7);
+	int fd;
+
+	fake_start(FAKE_OK);
+	fd = rs_socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0);
+	cr_assert_eq(rs_connect(fd, SA(&peer), sizeof(peer)), 0);
+	recv_fails_as_daemon_dies(fd);
 }
 
 Test(ringsock, daemon_death_wakes_poll, .timeout = 20)
